@@ -1,0 +1,78 @@
+"""Writing the audit log. Every function here adds rows; nothing edits or removes them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from binome.access.models import AuditEvent, AuditKind
+
+if TYPE_CHECKING:
+    from binome.organisations.models import Organisation
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    kind: AuditKind | str,
+    *,
+    actor: Any = None,
+    actor_label: str = "",
+    organisation: Organisation | None = None,
+    department_id: str | None = None,
+    target: models.Model | None = None,
+    person_id: int | None = None,
+    what: str = "",
+    request: HttpRequest | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one line to the audit log."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if organisation is None and request is not None:
+        membership = getattr(request, "current_membership", None)
+        organisation = membership.organisation if membership else None
+    if department_id is None and organisation is not None:
+        department_id = organisation.department_id
+    return AuditEvent.objects.create(
+        kind=kind,
+        actor=actor,
+        actor_label=actor_label or (f"{actor} <{actor.email}>" if actor is not None else ""),
+        organisation=organisation,
+        organisation_label=organisation.name if organisation is not None else "",
+        department_id=department_id,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        person_id=person_id,
+        what=what[:300],
+        ip_address=client_ip(request),
+        details=details or {},
+    )
+
+
+def record_read(
+    *,
+    request: HttpRequest,
+    obj: models.Model,
+    person_id: int,
+    what: str,
+) -> AuditEvent:
+    """Record that the current user read (part of) a person's file.
+
+    Used by every page, PDF, API response and export that shows a person's data;
+    the person's own space lists these lines ("who accessed my file").
+    """
+    return record(
+        AuditKind.READ,
+        actor=request.user,
+        target=obj,
+        person_id=person_id,
+        what=what,
+        request=request,
+    )

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class AuditKind(models.TextChoices):
+    LOGIN = "login", "Connexion"
+    LOGIN_FAILED = "login_failed", "Échec de connexion"
+    LOCKOUT = "lockout", "Compte verrouillé après des échecs répétés"
+    LOGOUT = "logout", "Déconnexion"
+    OTP_FAILED = "otp_failed", "Code de double authentification refusé"
+    OTP_ENABLED = "otp_enabled", "Double authentification activée"
+    OTP_DISABLED = "otp_disabled", "Double authentification désactivée"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested", "Réinitialisation demandée"
+    PASSWORD_CHANGED = "password_changed", "Mot de passe modifié"
+    PROCONNECT_LINKED = "proconnect_linked", "Compte ProConnect associé"
+    PROCONNECT_REFUSED = "proconnect_refused", "Connexion ProConnect refusée"
+    ORGANISATION_CREATED = "organisation_created", "Organisation créée"
+    ORGANISATION_UPDATED = "organisation_updated", "Organisation modifiée"
+    MEMBER_INVITED = "member_invited", "Membre invité"
+    MEMBER_DEACTIVATED = "member_deactivated", "Membre désactivé"
+    MEMBER_REACTIVATED = "member_reactivated", "Membre réactivé"
+    ROLE_CHANGED = "role_changed", "Rôle modifié"
+    TERRITORY_ROLE_GRANTED = "territory_role_granted", "Rôle territorial attribué"
+    TERRITORY_ROLE_REVOKED = "territory_role_revoked", "Rôle territorial retiré"
+    EXPORT = "export", "Export"
+    READ = "read", "Consultation"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Append-only: the application can add rows, never change or remove them."""
+
+    def update(self, **kwargs: object) -> int:
+        raise PermissionDenied("Le journal d'audit ne se modifie pas.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("Le journal d'audit ne se supprime pas.")
+
+    def reads_of_person(self, person_id: int) -> AuditEventQuerySet:
+        return self.filter(kind=AuditKind.READ, person_id=person_id)
+
+
+class AuditEvent(models.Model):
+    """One line of the audit log: who did or read what, from which organisation, when.
+
+    Rows are append-only: the model refuses updates and deletes, and a database
+    trigger (migration 0002) refuses UPDATE and DELETE from any client.
+    """
+
+    created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
+    kind = models.CharField("événement", max_length=40, choices=AuditKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="auteur",
+    )
+    # Snapshots: the line stays readable even if the account is later anonymised.
+    actor_label = models.CharField("auteur (au moment des faits)", max_length=300, blank=True)
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="organisation",
+    )
+    organisation_label = models.CharField("organisation (au moment des faits)", max_length=200, blank=True)
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="département",
+    )
+    target_type = models.CharField("objet", max_length=60, blank=True)
+    target_id = models.CharField("identifiant de l'objet", max_length=64, blank=True)
+    # The person whose file was read or touched: their own page lists these lines.
+    person_id = models.BigIntegerField("personne concernée", null=True, blank=True)
+    what = models.CharField("détail", max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    details = models.JSONField("données", default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ligne du journal d'audit"
+        verbose_name_plural = "journal d'audit"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["person_id", "-created_at"], name="audit_person_reads"),
+            models.Index(fields=["department", "-created_at"], name="audit_department"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_kind_display()} — {self.actor_label}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionDenied("Le journal d'audit ne se modifie pas.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("Le journal d'audit ne se supprime pas.")

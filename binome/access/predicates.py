@@ -1,0 +1,112 @@
+"""Who may see or do what. Small named predicates, used by views, templates and the API.
+
+The roles of a user are loaded once per request (``roles_of``) and cached on the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from binome.organisations.models import Organisation
+
+
+@dataclass
+class Roles:
+    member_of: set[int] = field(default_factory=set)
+    admin_of: set[int] = field(default_factory=set)
+    departments: set[str] = field(default_factory=set)
+    territory: dict[str, set[str]] = field(default_factory=dict)  # department → roles
+
+    def has_territory_role(self, department_id: str, role: str) -> bool:
+        return role in self.territory.get(department_id, set())
+
+
+def roles_of(user: Any) -> Roles:
+    """The user's active memberships and territory roles (cached on the user object)."""
+    cached = getattr(user, "_binome_roles", None)
+    if cached is not None:
+        return cached
+    roles = Roles()
+    if user.is_authenticated:
+        from binome.organisations.models import Membership, Role, TerritoryRole
+
+        for org_id, role, department_id in Membership.objects.filter(
+            user=user, is_active=True, organisation__is_active=True
+        ).values_list("organisation_id", "role", "organisation__department_id"):
+            roles.member_of.add(org_id)
+            roles.departments.add(department_id)
+            if role == Role.ADMIN:
+                roles.admin_of.add(org_id)
+        for department_id, role in TerritoryRole.objects.filter(user=user).values_list(
+            "department_id", "role"
+        ):
+            roles.territory.setdefault(department_id, set()).add(role)
+            roles.departments.add(department_id)
+    user._binome_roles = roles
+    return roles
+
+
+def forget_roles(user: Any) -> None:
+    """Drop the cached roles after a change of membership or role."""
+    if hasattr(user, "_binome_roles"):
+        del user._binome_roles
+
+
+def is_territory_admin(user: Any, department_id: str) -> bool:
+    """The user administers the territory of this département."""
+    return roles_of(user).has_territory_role(department_id, "territory_admin")
+
+
+def is_any_territory_admin(user: Any) -> bool:
+    """The user administers at least one territory."""
+    return any("territory_admin" in r for r in roles_of(user).territory.values())
+
+
+def is_member(user: Any, organisation: Organisation) -> bool:
+    """The user is an active member of this organisation."""
+    return organisation.pk in roles_of(user).member_of
+
+
+def is_organisation_admin(user: Any, organisation: Organisation) -> bool:
+    """The user is an administrator of this organisation."""
+    return organisation.pk in roles_of(user).admin_of
+
+
+def works_in_department(user: Any, department_id: str) -> bool:
+    """The user belongs to an organisation of the département or holds a role over it."""
+    return department_id in roles_of(user).departments
+
+
+def can_view_organisation(user: Any, organisation: Organisation) -> bool:
+    """Professionals see the organisations of the territories they work in."""
+    return works_in_department(user, organisation.department_id)
+
+
+def can_manage_organisation(user: Any, organisation: Organisation) -> bool:
+    """Its own administrators and the territory's administrators manage an organisation."""
+    return is_organisation_admin(user, organisation) or is_territory_admin(
+        user, organisation.department_id
+    )
+
+
+def can_manage_members(user: Any, organisation: Organisation) -> bool:
+    """Invite, deactivate and change the role of members."""
+    return can_manage_organisation(user, organisation)
+
+
+def can_create_organisation(user: Any, department_id: str) -> bool:
+    """Only the territory's administrators add organisations to it."""
+    return is_territory_admin(user, department_id)
+
+
+def can_view_audit_log(user: Any, department_id: str) -> bool:
+    """The territory's administrators read its audit log."""
+    return is_territory_admin(user, department_id)
+
+
+def requires_second_factor(user: Any) -> bool:
+    """Organisation and territory administrators must use a second factor (TOTP)."""
+    roles = roles_of(user)
+    return bool(roles.admin_of) or is_any_territory_admin(user) or user.is_superuser

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from dsfr.forms import DsfrBaseForm
+
+
+class LoginForm(DsfrBaseForm, AuthenticationForm):
+    username = forms.EmailField(
+        label="Adresse e-mail",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    error_messages = {
+        "invalid_login": (
+            "Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, la connexion "
+            "est bloquée pendant 15 minutes."
+        ),
+        "inactive": "Ce compte est désactivé. Adressez-vous à l'administrateur de votre organisation.",
+    }
+
+
+class TokenForm(DsfrBaseForm):
+    token = forms.CharField(
+        label="Code à 6 chiffres",
+        help_text="Le code affiché par votre application d'authentification.",
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
+        ),
+        error_messages={
+            "required": "Saisissez le code à 6 chiffres.",
+            "min_length": "Le code compte 6 chiffres.",
+            "max_length": "Le code compte 6 chiffres.",
+        },
+    )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].replace(" ", "")
+        if not token.isdigit():
+            raise forms.ValidationError("Le code ne contient que des chiffres.")
+        return token
+
+
+class ResetRequestForm(DsfrBaseForm, PasswordResetForm):
+    email = forms.EmailField(
+        label="Adresse e-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class NewPasswordForm(DsfrBaseForm, SetPasswordForm):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "Nouveau mot de passe"
+        self.fields["new_password1"].help_text = (
+            "12 caractères au moins, pas uniquement des chiffres, ni trop proche de votre nom."
+        )
+        self.fields["new_password2"].label = "Confirmation du mot de passe"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from binome.access.predicates import requires_second_factor
+
+_ACTIVITY_KEY = "_last_activity"
+# Refresh the idle timestamp at most every five minutes: no session write on each request.
+_REFRESH_EVERY = 300
+
+
+class IdleSessionTimeoutMiddleware:
+    """Log out a session left idle for SESSION_IDLE_TIMEOUT seconds."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        now = int(time.time())
+        last = session.get(_ACTIVITY_KEY)
+        if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
+            session.flush()
+            request.session_expired = True  # type: ignore[attr-defined]
+        elif session.get("_auth_user_id") and (last is None or now - last > _REFRESH_EVERY):
+            session[_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+_OTP_FREE_PATHS = ("/static/", "/connexion/", "/deconnexion/", "/accessibilite/", "/mentions-legales/", "/donnees-personnelles/")
+
+
+class SecondFactorMiddleware:
+    """A logged-in user who must use a second factor reaches nothing else until they do.
+
+    Applies to users who enabled TOTP and to administrators (organisation or territory),
+    for whom it is mandatory: they are sent to enrol if they have no device yet.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(_OTP_FREE_PATHS)
+        ):
+            from django_otp import user_has_device
+
+            if user_has_device(user):
+                return redirect(f"{reverse('accounts:otp_verify')}?next={request.get_full_path()}")
+            if requires_second_factor(user):
+                if getattr(request, "session_expired", False):
+                    logout(request)
+                    return redirect("accounts:login")
+                messages.info(
+                    request,
+                    "Votre rôle d'administrateur demande une double authentification : "
+                    "activez-la pour continuer.",
+                )
+                return redirect(f"{reverse('accounts:otp_setup')}?next={request.get_full_path()}")
+        return self.get_response(request)

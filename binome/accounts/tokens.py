@@ -1,0 +1,37 @@
+"""Signed, expiring, single-use links for invitations."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+
+from binome.accounts.models import User
+
+_SALT = "binome.accounts.invitation"
+
+
+def _state(user: User) -> str:
+    # Changes once the password is set or the user logs in: the link then stops working.
+    raw = f"{user.pk}:{user.password}:{user.last_login}:{user.is_active}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def make_invitation_token(user: User) -> str:
+    return signing.dumps({"u": user.pk, "s": _state(user)}, salt=_SALT)
+
+
+def read_invitation_token(token: str) -> User | None:
+    """The invited user, or None if the link is forged, expired or already used."""
+    try:
+        data: dict[str, Any] = signing.loads(
+            token, salt=_SALT, max_age=settings.INVITATION_TIMEOUT_DAYS * 86400
+        )
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or _state(user) != data.get("s"):
+        return None
+    return user

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from binome.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("connexion/", views.login_view, name="login"),
+    path("connexion/code/", views.otp_verify, name="otp_verify"),
+    path("connexion/double-authentification/", views.otp_setup, name="otp_setup"),
+    path("deconnexion/", views.logout_view, name="logout"),
+    path("compte/", views.security, name="security"),
+    path("compte/double-authentification/desactiver/", views.otp_disable, name="otp_disable"),
+    path("compte/mot-de-passe/", views.password_change, name="password_change"),
+    path("connexion/mot-de-passe-oublie/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "connexion/mot-de-passe-oublie/envoye/",
+        views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "connexion/nouveau-mot-de-passe/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("connexion/invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+]

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from dsfr.forms import DsfrBaseForm
+
+from binome.access.audit import record
+from binome.access.models import AuditKind
+from binome.access.predicates import requires_second_factor
+from binome.accounts import actions
+from binome.accounts.forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
+from binome.accounts.tokens import read_invitation_token
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("core:home")
+
+
+def lockout_response(request: HttpRequest, response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Shown instead of the login form once django-axes has locked the e-mail."""
+    form = LoginForm(request)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "title": "Connexion", "locked": True},
+        status=429,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_next_url(request))
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.get_user()
+        login(request, user)
+        if user_has_device(user) or requires_second_factor(user):
+            # The second factor is checked by SecondFactorMiddleware before anything else.
+            target = "accounts:otp_verify" if user_has_device(user) else "accounts:otp_setup"
+            return redirect(f"{reverse(target)}?next={_next_url(request)}")
+        return redirect(_next_url(request))
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "title": "Connexion", "next": _next_url(request)},
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, "Vous êtes déconnecté.")
+    return redirect("core:home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    if request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(_next_url(request))
+    if not user_has_device(request.user):
+        return redirect("accounts:otp_setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        record(AuditKind.OTP_FAILED, actor=request.user, request=request)
+        form.add_error(
+            "token",
+            "Ce code est incorrect ou a expiré. Vérifiez l'heure de votre téléphone et saisissez "
+            "le code affiché maintenant ; après plusieurs erreurs, un délai d'attente s'applique.",
+        )
+    return render(
+        request,
+        "accounts/otp_verify.html",
+        {"form": form, "title": "Double authentification", "next": _next_url(request)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user_has_device(user) and not request.user.is_verified():  # type: ignore[union-attr]
+        return redirect("accounts:otp_verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Application d'authentification", confirmed=False
+        )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            actions.confirm_totp_device(device=device, by=user, request=request)
+            otp_login(request, device)
+            messages.success(request, "La double authentification est activée.")
+            return redirect(_next_url(request))
+        form.add_error(
+            "token",
+            "Ce code ne correspond pas : scannez de nouveau le QR code ou vérifiez "
+            "l'heure de votre téléphone, puis saisissez le code affiché maintenant.",
+        )
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code à scanner")
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "title": "Activer la double authentification",
+            "qr_svg": qr_svg,
+            "secret": _b32(device.bin_key),
+            "next": _next_url(request),
+            "required": requires_second_factor(user),
+        },
+    )
+
+
+def _b32(key: bytes) -> str:
+    import base64
+
+    raw = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@login_required
+@require_http_methods(["GET"])
+def security(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "title": "Mon compte et sa sécurité",
+            "has_device": user_has_device(request.user),
+            "required": requires_second_factor(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def otp_disable(request: HttpRequest) -> HttpResponse:
+    if requires_second_factor(request.user):
+        messages.error(
+            request,
+            "Votre rôle d'administrateur impose la double authentification : elle ne peut pas "
+            "être désactivée.",
+        )
+        return redirect("accounts:security")
+    actions.remove_totp_devices(user=request.user, by=request.user, request=request)
+    messages.success(request, "La double authentification est désactivée.")
+    return redirect("accounts:security")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    class Form(DsfrBaseForm, PasswordChangeForm):  # type: ignore[misc]
+        pass
+
+    form = Form(request.user, request.POST or None)
+    form.fields["old_password"].label = "Mot de passe actuel"
+    form.fields["new_password1"].label = "Nouveau mot de passe"
+    form.fields["new_password2"].label = "Confirmation du nouveau mot de passe"
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        record(AuditKind.PASSWORD_CHANGED, actor=user, request=request)
+        messages.success(request, "Votre mot de passe est modifié.")
+        return redirect("accounts:security")
+    return render(request, "accounts/password_change.html", {"form": form, "title": "Changer de mot de passe"})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ResetRequestForm
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+    extra_context = {"title": "Mot de passe oublié"}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        record(
+            AuditKind.PASSWORD_RESET_REQUESTED,
+            actor_label=form.cleaned_data["email"],
+            request=self.request,
+        )
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+    extra_context = {"title": "Mot de passe oublié"}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:login")
+    extra_context = {"title": "Choisir un nouveau mot de passe"}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        record(AuditKind.PASSWORD_CHANGED, actor=form.user, request=self.request, what="Par lien de réinitialisation")
+        messages.success(self.request, "Votre mot de passe est enregistré : connectez-vous.")
+        return response
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    user = read_invitation_token(token)
+    if user is None:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"title": "Lien d'invitation invalide"},
+            status=400,
+        )
+    form = NewPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        record(AuditKind.PASSWORD_CHANGED, actor=user, request=request, what="Activation du compte")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Votre compte est activé. Bienvenue dans Binôme.")
+        return HttpResponseRedirect(reverse("core:home"))
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"form": form, "title": "Activer votre compte", "invited": user},
+    )

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+# django-dsfr reads SITE_CONFIG in its templates; we give it from settings rather than
+# from its database model, so that rendering a page costs no query.
+SITE_CONFIG = SimpleNamespace(
+    site_title=settings.SITE_TITLE,
+    site_tagline=settings.SITE_TAGLINE,
+    header_brand_html="République<br>française",
+    footer_brand_html="République<br>française",
+    beta_tag=True,
+    mourning=False,
+    notice_title="",
+    notice_description="",
+    operator_logo_file=None,
+    operator_logo_alt="",
+    operator_logo_width=0,
+    footer_description="",
+    accessibility_status="partiellement conforme",
+    mailing_list_url="",
+    newsletter_description="",
+)
+
+
+def site(request: HttpRequest) -> dict[str, Any]:
+    membership = getattr(request, "current_membership", None)
+    return {
+        "SITE_CONFIG": SITE_CONFIG,
+        "current_membership": membership if membership else None,
+        "PROCONNECT_ENABLED": settings.PROCONNECT_ENABLED,
+    }

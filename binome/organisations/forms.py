@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from dsfr.forms import DsfrBaseForm
+
+from binome.organisations.models import (
+    Organisation,
+    OrganisationKind,
+    Role,
+    TerritoryRoleKind,
+    validate_siret,
+)
+from binome.territories.models import Commune
+
+
+class CommuneField(forms.CharField):
+    """A commune chosen by its INSEE code (filled by the autocomplete)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Commune | None:  # type: ignore[override]
+        value = super().clean(value)
+        if not value:
+            return None
+        commune = Commune.objects.filter(insee_code=value).first()
+        if commune is None:
+            raise forms.ValidationError(
+                "Commune inconnue : choisissez-la dans la liste proposée en tapant son nom "
+                "ou son code postal."
+            )
+        return commune
+
+
+class OrganisationForm(DsfrBaseForm, forms.ModelForm):
+    commune = CommuneField(
+        label="Commune",
+        required=False,
+        error_messages={"required": "Choisissez la commune dans la liste proposée."},
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "siret", "address", "commune", "email", "phone"]
+        help_texts = {
+            "siret": "14 chiffres, sans espace. Facultatif pour un service interne.",
+            "phone": "Par exemple 04 94 00 00 00.",
+        }
+        error_messages = {
+            "name": {"required": "Indiquez le nom de l'organisation."},
+            "kind": {"required": "Choisissez le type d'organisation."},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Choisir un type"), *OrganisationKind.choices]
+        self.fields["siret"].validators = [validate_siret]
+        if self.instance and self.instance.commune_id:
+            self.initial["commune"] = self.instance.commune_id
+
+    def clean_siret(self) -> str:
+        return "".join(self.cleaned_data.get("siret", "").split())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        commune = cleaned.get("commune")
+        department_id = getattr(self, "department_id", None) or self.instance.department_id
+        if commune is not None and department_id and commune.department_id != department_id:
+            self.add_error(
+                "commune",
+                f"La commune {commune.name} n'est pas dans le département {department_id} de "
+                "cette organisation.",
+            )
+        return cleaned
+
+
+class InviteMemberForm(DsfrBaseForm):
+    email = forms.EmailField(
+        label="Adresse e-mail professionnelle",
+        error_messages={
+            "required": "Indiquez l'adresse e-mail de la personne à inviter.",
+            "invalid": "Cette adresse e-mail n'est pas valide (exemple : prenom.nom@francetravail.fr).",
+        },
+    )
+    first_name = forms.CharField(
+        label="Prénom", max_length=150, error_messages={"required": "Indiquez le prénom."}
+    )
+    last_name = forms.CharField(
+        label="Nom", max_length=150, error_messages={"required": "Indiquez le nom."}
+    )
+    job_title = forms.CharField(label="Fonction", max_length=120, required=False)
+    role = forms.ChoiceField(label="Rôle", choices=Role.choices, initial=Role.PROFESSIONAL)
+
+
+class ChangeRoleForm(DsfrBaseForm):
+    role = forms.ChoiceField(label="Rôle", choices=Role.choices)
+
+
+class TerritoryRoleForm(DsfrBaseForm):
+    email = forms.EmailField(
+        label="Adresse e-mail de l'utilisateur",
+        error_messages={"required": "Indiquez l'adresse e-mail d'un utilisateur de Binôme."},
+    )
+    role = forms.ChoiceField(label="Rôle", choices=TerritoryRoleKind.choices)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from binome.organisations.models import Membership
+
+SESSION_KEY = "current_organisation_id"
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The membership the user works under now: chosen in the header, else the first one."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = list(
+        Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
+        .select_related("organisation", "organisation__department")
+        .order_by("organisation__name")
+    )
+    if not memberships:
+        return None
+    wanted = request.session.get(SESSION_KEY)
+    for membership in memberships:
+        if membership.organisation_id == wanted:
+            chosen = membership
+            break
+    else:
+        chosen = memberships[0]
+    request._memberships = memberships  # type: ignore[attr-defined]
+    return chosen
+
+
+class CurrentOrganisationMiddleware:
+    """Sets ``request.current_membership`` lazily (no query on pages that do not use it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.current_membership = SimpleLazyObject(lambda: current_membership(request))  # type: ignore[attr-defined]
+        return self.get_response(request)

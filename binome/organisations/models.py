@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from stdnum.fr import siret as stdnum_siret
+
+from binome.territories.models import Commune, Department
+
+if TYPE_CHECKING:
+    from binome.accounts.models import User
+
+
+def validate_siret(value: str) -> None:
+    """A SIRET of 14 digits whose Luhn key is right (python-stdnum)."""
+    try:
+        stdnum_siret.validate(value)
+    except Exception:
+        raise ValidationError(
+            "Ce numéro SIRET n'est pas valide : il doit compter 14 chiffres et sa clé de "
+            "contrôle doit être juste (vérifiez-le sur l'annuaire des entreprises).",
+            code="invalid_siret",
+        ) from None
+
+
+class OrganisationKind(models.TextChoices):
+    FRANCE_TRAVAIL = "france_travail", "Agence France Travail"
+    DEPARTMENT = "departement", "Service du département"
+    CAF = "caf", "CAF"
+    MSA = "msa", "MSA"
+    CCAS = "ccas", "CCAS / CIAS"
+    MISSION_LOCALE = "mission_locale", "Mission locale"
+    ASSOCIATION = "association", "Association"
+    CHILDCARE = "accueil_enfant", "Accueil du jeune enfant"
+    OTHER = "autre", "Autre"
+
+
+class OrganisationQuerySet(models.QuerySet["Organisation"]):
+    def active(self) -> OrganisationQuerySet:
+        return self.filter(is_active=True)
+
+    def visible_to(self, user: User) -> OrganisationQuerySet:
+        """Organisations of the départements where the user works (member or territory role)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        departments = Department.objects.filter(
+            Q(organisations__memberships__user=user, organisations__memberships__is_active=True)
+            | Q(territory_roles__user=user)
+        ).values("code")
+        return self.filter(department__in=departments)
+
+
+class Organisation(models.Model):
+    """A partner of the territory: France Travail agency, département service, CAF, CCAS…"""
+
+    name = models.CharField("nom", max_length=200)
+    kind = models.CharField("type", max_length=30, choices=OrganisationKind.choices)
+    siret = models.CharField(
+        "SIRET", max_length=14, blank=True, validators=[validate_siret], db_index=True
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        verbose_name="département",
+    )
+    address = models.CharField("adresse", max_length=255, blank=True)
+    commune = models.ForeignKey(
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        verbose_name="commune",
+    )
+    email = models.EmailField("e-mail de contact", blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
+        ordering = ["name"]
+        indexes = [models.Index(fields=["department", "kind"], name="organisation_dept_kind")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    PROFESSIONAL = "professional", "Professionnel"
+    ADMIN = "admin", "Administrateur de l'organisation"
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(is_active=True, user__is_active=True)
+
+
+class Membership(models.Model):
+    """A user works in an organisation, with a role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name="utilisateur",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name="organisation",
+    )
+    role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.PROFESSIONAL)
+    job_title = models.CharField("fonction", max_length=120, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="invité par",
+    )
+    deactivated_at = models.DateTimeField("désactivée le", null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "appartenance"
+        verbose_name_plural = "appartenances"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.organisation} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class TerritoryRoleKind(models.TextChoices):
+    TERRITORY_ADMIN = "territory_admin", "Administrateur du territoire"
+    ORIENTATION_MANAGER = "orientation_manager", "Responsable des orientations"
+    STEERING = "steering", "Pilotage"
+
+
+class TerritoryRole(models.Model):
+    """A role over a whole département: administration, orientation, steering."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="territory_roles",
+        verbose_name="utilisateur",
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="territory_roles",
+        verbose_name="département",
+    )
+    role = models.CharField("rôle", max_length=30, choices=TerritoryRoleKind.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="attribué par",
+    )
+    created_at = models.DateTimeField("attribué le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "rôle territorial"
+        verbose_name_plural = "rôles territoriaux"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "department", "role"], name="territory_role_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} ({self.department_id})"

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("binome.core.urls")),
+    path("", include("binome.accounts.urls")),
+    path("organisations/", include("binome.organisations.urls")),
+    path("territoires/", include("binome.territories.urls")),
+    path("audit/", include("binome.access.urls")),
+]
+
+handler404 = "binome.core.views.error_404"
+handler403 = "binome.core.views.error_403"
+handler500 = "binome.core.views.error_500"
