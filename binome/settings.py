@@ -187,6 +187,7 @@ if SECURE:
 # 30 failures from one address lock that address.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
+# Locked per account, not per address: a whole France Travail agency shares one public IP.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
@@ -194,6 +195,8 @@ AXES_LOCKOUT_CALLABLE = "binome.accounts.views.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", 0) or None
+
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TOTP_ISSUER = "Binôme"
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -30,7 +30,7 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in: a professional, an administrator, or an accompanied person."""
 
-    email = models.EmailField("adresse e-mail", max_length=254)
+    email = models.EmailField("adresse e-mail", max_length=254, unique=True)
     first_name = models.CharField("prénom", max_length=150)
     last_name = models.CharField("nom", max_length=150)
     phone = models.CharField("téléphone", max_length=20, blank=True)

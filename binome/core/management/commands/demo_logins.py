@@ -1,0 +1,24 @@
+import base64
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from binome.core.demo import PERSONAS, totp_key
+
+
+class Command(BaseCommand):
+    help = "Affiche les comptes de démonstration."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        out = self.stdout.write
+        out("\nComptes de démonstration (mot de passe commun : %s)\n" % settings.DEMO_PASSWORD)
+        for p in PERSONAS:
+            out(f"  {p.first_name:<8} {p.email:<38} {p.description}")
+        out("\nDouble authentification (Léa, Claire) : ajoutez la clé dans une application TOTP,")
+        out("ou affichez le code du moment avec « binome manage demo_totp EMAIL ».")
+        for p in PERSONAS:
+            if p.totp:
+                secret = base64.b32encode(bytes.fromhex(totp_key(p.email))).decode()
+                out(f"  {p.first_name:<8} clé TOTP : {secret}")
+        out("")

@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from binome.accounts.models import User
+from binome.core.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Charge le territoire de démonstration (Var, Alpes-de-Haute-Provence, Essonne, Finistère)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--if-empty", action="store_true", help="seulement si la base n'a encore aucun compte"
+        )
+
+    def handle(self, *args: Any, if_empty: bool = False, **options: Any) -> None:
+        if if_empty and User.objects.exists():
+            return
+        users = load_demo()
+        self.stdout.write(f"Territoire de démonstration chargé ({len(users)} personas).")
