@@ -1,14 +1,14 @@
 """The ``binome`` command, for developers and operators.
 
-    binome run                 embedded database + migrations + demo + worker + web server
-    binome serve               production web server (gunicorn, several workers)
-    binome worker              background worker (procrastinate, on PostgreSQL)
-    binome db start|stop|status|psql|dump FILE|restore FILE
-    binome demo                load the demo territory (idempotent)
-    binome generate [...]      synthetic data at scale, for benchmarks
-    binome test [pytest args]  the whole test suite, on the embedded PostgreSQL
-    binome bench [...]         the benchmark scripts under bench/
-    binome manage ...          any Django management command
+binome run                 embedded database + migrations + demo + worker + web server
+binome serve               production web server (gunicorn, several workers)
+binome worker              background worker (procrastinate, on PostgreSQL)
+binome db start|stop|status|psql|dump FILE|restore FILE
+binome demo                load the demo territory (idempotent)
+binome generate [...]      synthetic data at scale, for benchmarks
+binome test [pytest args]  the whole test suite, on the embedded PostgreSQL
+binome bench [...]         the benchmark scripts under bench/
+binome manage ...          any Django management command
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def cmd_db(args: argparse.Namespace) -> None:
             )
         elif args.action == "status":
             pid = embedded_pg.server_pid()
-            print(f"binome: PostgreSQL embarqué {'démarré (pid %s)' % pid if pid else 'arrêté'}.")
+            print(f"binome: PostgreSQL embarqué {f'démarré (pid {pid})' if pid else 'arrêté'}.")
         elif args.action in {"psql", "dump", "restore"}:
             _db_client(args)
     except embedded_pg.EmbeddedPostgresError as exc:
@@ -268,7 +268,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_manage(args: argparse.Namespace) -> None:
-    needs_db = not (args.rest and args.rest[0] in {"makemigrations", "check", "help"})
+    needs_db = not (args.rest and args.rest[0] in {"help", "--help"})
     if needs_db:
         with _database():
             sys.exit(_manage(*args.rest, check=False))
@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="serveur web de production (gunicorn)")
-    serve.add_argument("--bind", default=os.environ.get("BIND", "0.0.0.0:8000"))  # noqa: S104
+    serve.add_argument("--bind", default=os.environ.get("BIND", "0.0.0.0:8000"))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "4")))
     serve.set_defaults(func=cmd_serve)
 
@@ -332,6 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binome.settings")
+    argv = sys.argv[1:] if argv is None else argv
+    passthrough = {
+        "generate": cmd_generate,
+        "manage": cmd_manage,
+        "test": cmd_test,
+        "bench": cmd_bench,
+    }
+    if argv and argv[0] in passthrough:
+        # Everything after the command goes to it untouched (pytest options, manage.py commands).
+        passthrough[argv[0]](argparse.Namespace(rest=argv[1:]))
+        return
     args = build_parser().parse_args(argv)
     args.func(args)
 

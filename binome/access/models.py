@@ -71,7 +71,9 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name="organisation",
     )
-    organisation_label = models.CharField("organisation (au moment des faits)", max_length=200, blank=True)
+    organisation_label = models.CharField(
+        "organisation (au moment des faits)", max_length=200, blank=True
+    )
     department = models.ForeignKey(
         "territories.Department",
         on_delete=models.DO_NOTHING,
@@ -107,7 +109,7 @@ class AuditEvent(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise PermissionDenied("Le journal d'audit ne se modifie pas.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionDenied("Le journal d'audit ne se supprime pas.")

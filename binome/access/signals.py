@@ -25,7 +25,9 @@ def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
-def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any
+) -> None:
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     record(
         AuditKind.LOGIN_FAILED,

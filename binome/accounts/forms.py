@@ -22,7 +22,9 @@ class LoginForm(DsfrBaseForm, AuthenticationForm):
             "Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, la connexion "
             "est bloquée pendant 15 minutes."
         ),
-        "inactive": "Ce compte est désactivé. Adressez-vous à l'administrateur de votre organisation.",
+        "inactive": (
+            "Ce compte est désactivé. Adressez-vous à l'administrateur de votre organisation."
+        ),
     }
 
 
@@ -55,11 +57,13 @@ class ResetRequestForm(DsfrBaseForm, PasswordResetForm):
     )
 
 
-class NewPasswordForm(DsfrBaseForm, SetPasswordForm):  # type: ignore[misc]
+class NewPasswordForm(DsfrBaseForm, SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = "Nouveau mot de passe"
-        self.fields["new_password1"].help_text = (
+        self.fields[
+            "new_password1"
+        ].help_text = (
             "12 caractères au moins, pas uniquement des chiffres, ni trop proche de votre nom."
         )
         self.fields["new_password2"].label = "Confirmation du mot de passe"

@@ -35,7 +35,14 @@ class IdleSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-_OTP_FREE_PATHS = ("/static/", "/connexion/", "/deconnexion/", "/accessibilite/", "/mentions-legales/", "/donnees-personnelles/")
+_OTP_FREE_PATHS = (
+    "/static/",
+    "/connexion/",
+    "/deconnexion/",
+    "/accessibilite/",
+    "/mentions-legales/",
+    "/donnees-personnelles/",
+)
 
 
 class SecondFactorMiddleware:
@@ -52,7 +59,7 @@ class SecondFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()  # type: ignore[attr-defined]
             and not request.path.startswith(_OTP_FREE_PATHS)
         ):
             from django_otp import user_has_device

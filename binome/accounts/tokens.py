@@ -31,7 +31,10 @@ def read_invitation_token(token: str) -> User | None:
         )
     except signing.BadSignature:
         return None
-    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    user_id = data.get("u")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or _state(user) != data.get("s"):
         return None
     return user

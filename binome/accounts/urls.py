@@ -11,7 +11,9 @@ urlpatterns = [
     path("compte/", views.security, name="security"),
     path("compte/double-authentification/desactiver/", views.otp_disable, name="otp_disable"),
     path("compte/mot-de-passe/", views.password_change, name="password_change"),
-    path("connexion/mot-de-passe-oublie/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "connexion/mot-de-passe-oublie/", views.PasswordResetView.as_view(), name="password_reset"
+    ),
     path(
         "connexion/mot-de-passe-oublie/envoye/",
         views.PasswordResetDoneView.as_view(),

@@ -24,6 +24,7 @@ from binome.access.predicates import requires_second_factor
 from binome.accounts import actions
 from binome.accounts.forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
 from binome.accounts.tokens import read_invitation_token
+from binome.core.typing import AuthenticatedRequest
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -35,7 +36,9 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("core:home")
 
 
-def lockout_response(request: HttpRequest, response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Shown instead of the login form once django-axes has locked the e-mail."""
     form = LoginForm(request)
     return render(
@@ -175,8 +178,8 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest) -> HttpResponse:
-    class Form(DsfrBaseForm, PasswordChangeForm):  # type: ignore[misc]
+def password_change(request: AuthenticatedRequest) -> HttpResponse:
+    class Form(DsfrBaseForm, PasswordChangeForm):
         pass
 
     form = Form(request.user, request.POST or None)
@@ -189,7 +192,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
         record(AuditKind.PASSWORD_CHANGED, actor=user, request=request)
         messages.success(request, "Votre mot de passe est modifié.")
         return redirect("accounts:security")
-    return render(request, "accounts/password_change.html", {"form": form, "title": "Changer de mot de passe"})
+    return render(
+        request, "accounts/password_change.html", {"form": form, "title": "Changer de mot de passe"}
+    )
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -222,7 +227,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        record(AuditKind.PASSWORD_CHANGED, actor=form.user, request=self.request, what="Par lien de réinitialisation")
+        record(
+            AuditKind.PASSWORD_CHANGED,
+            actor=form.user,
+            request=self.request,
+            what="Par lien de réinitialisation",
+        )
         messages.success(self.request, "Votre mot de passe est enregistré : connectez-vous.")
         return response
 

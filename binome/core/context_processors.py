@@ -29,7 +29,13 @@ SITE_CONFIG = SimpleNamespace(
 
 def site(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "current_membership", None)
+
+    def my_memberships() -> list[Any]:
+        # Evaluating the lazy current membership loads all the user's memberships once.
+        return list(getattr(request, "_memberships", [])) if membership else []
+
     return {
+        "my_memberships": my_memberships,
         "SITE_CONFIG": SITE_CONFIG,
         "current_membership": membership if membership else None,
         "PROCONNECT_ENABLED": settings.PROCONNECT_ENABLED,

@@ -19,9 +19,11 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("department")
         .order_by("department_id", "role")
     )
-    memberships = getattr(request, "_memberships", None)
-    if memberships is None and request.current_membership:  # type: ignore[attr-defined]
-        memberships = request._memberships  # type: ignore[attr-defined]
+    memberships = (
+        request._memberships  # type: ignore[attr-defined]
+        if request.current_membership  # type: ignore[attr-defined]
+        else []
+    )
     return render(
         request,
         "core/home.html",

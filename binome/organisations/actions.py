@@ -63,7 +63,9 @@ def update_organisation(
     return organisation
 
 
-def _send_invitation(*, user: User, organisation: Organisation, by: User, new_account: bool) -> None:
+def _send_invitation(
+    *, user: User, organisation: Organisation, by: User, new_account: bool
+) -> None:
     link = ""
     if new_account:
         link = settings.BASE_URL + reverse(
@@ -127,13 +129,17 @@ def invite_member(
         request=request,
     )
     transaction.on_commit(
-        lambda: _send_invitation(user=user, organisation=organisation, by=by, new_account=new_account)
+        lambda: _send_invitation(
+            user=user, organisation=organisation, by=by, new_account=new_account
+        )
     )
     return membership
 
 
 @transaction.atomic
-def deactivate_member(*, membership: Membership, by: User, request: HttpRequest | None = None) -> None:
+def deactivate_member(
+    *, membership: Membership, by: User, request: HttpRequest | None = None
+) -> None:
     if not membership.is_active:
         return
     if membership.role == Role.ADMIN and _last_admin(membership):
@@ -155,7 +161,9 @@ def deactivate_member(*, membership: Membership, by: User, request: HttpRequest 
 
 
 @transaction.atomic
-def reactivate_member(*, membership: Membership, by: User, request: HttpRequest | None = None) -> None:
+def reactivate_member(
+    *, membership: Membership, by: User, request: HttpRequest | None = None
+) -> None:
     if membership.is_active:
         return
     membership.is_active = True
@@ -239,7 +247,9 @@ def revoke_territory_role(
         .exclude(pk=territory_role.pk)
         .exists()
     ):
-        raise ValidationError("C'est le dernier administrateur du territoire : il ne peut pas être retiré.")
+        raise ValidationError(
+            "C'est le dernier administrateur du territoire : il ne peut pas être retiré."
+        )
     record(
         AuditKind.TERRITORY_ROLE_REVOKED,
         actor=by,

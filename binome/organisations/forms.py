@@ -22,7 +22,7 @@ class CommuneField(forms.CharField):
         kwargs.setdefault("widget", forms.HiddenInput)
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> Commune | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Commune | None:
         value = super().clean(value)
         if not value:
             return None
@@ -56,7 +56,10 @@ class OrganisationForm(DsfrBaseForm, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "Choisir un type"), *OrganisationKind.choices]
+        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+            ("", "Choisir un type"),
+            *OrganisationKind.choices,
+        ]
         self.fields["siret"].validators = [validate_siret]
         if self.instance and self.instance.commune_id:
             self.initial["commune"] = self.instance.commune_id
@@ -82,7 +85,9 @@ class InviteMemberForm(DsfrBaseForm):
         label="Adresse e-mail professionnelle",
         error_messages={
             "required": "Indiquez l'adresse e-mail de la personne à inviter.",
-            "invalid": "Cette adresse e-mail n'est pas valide (exemple : prenom.nom@francetravail.fr).",
+            "invalid": (
+                "Cette adresse e-mail n'est pas valide (exemple : prenom.nom@francetravail.fr)."
+            ),
         },
     )
     first_name = forms.CharField(

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,6 +13,7 @@ from binome.access import predicates
 from binome.access.scoping import get_organisation_for_user
 from binome.accounts.models import User
 from binome.core.text import normalize
+from binome.core.typing import AuthenticatedRequest
 from binome.organisations import actions
 from binome.organisations.forms import (
     ChangeRoleForm,
@@ -32,12 +33,19 @@ from binome.territories.models import Department
 
 @login_required
 @require_GET
-def organisation_list(request: HttpRequest) -> HttpResponse:
-    qs = Organisation.objects.visible_to(request.user).active().select_related("commune", "department")
+def organisation_list(request: AuthenticatedRequest) -> HttpResponse:
+    qs = (
+        Organisation.objects.visible_to(request.user)
+        .active()
+        .select_related("commune", "department")
+    )
     query = request.GET.get("q", "").strip()[:100]
     kind = request.GET.get("type", "")
     if query:
-        qs = qs.filter(Q(name__unaccent__icontains=query) | Q(commune__search_name__startswith=normalize(query)))
+        qs = qs.filter(
+            Q(name__unaccent__icontains=query)
+            | Q(commune__search_name__startswith=normalize(query))
+        )
     if kind in OrganisationKind.values:
         qs = qs.filter(kind=kind)
     page = Paginator(qs.order_by("department_id", "name"), 30).get_page(request.GET.get("page"))
@@ -56,7 +64,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def organisation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     organisation = get_organisation_for_user(request.user, pk)
     can_manage = predicates.can_manage_members(request.user, organisation)
     members = (
@@ -80,7 +88,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def organisation_create(request: HttpRequest) -> HttpResponse:
+def organisation_create(request: AuthenticatedRequest) -> HttpResponse:
     code = request.GET.get("departement") or request.POST.get("departement") or ""
     department = Department.objects.filter(code=code).first()
     if department is None or not predicates.works_in_department(request.user, department.code):
@@ -88,7 +96,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     if not predicates.can_create_organisation(request.user, department.code):
         raise PermissionDenied
     form = OrganisationForm(request.POST or None)
-    form.department_id = department.code  # type: ignore[attr-defined]
+    form.department_id = department.code
     if request.method == "POST" and form.is_valid():
         organisation = actions.create_organisation(
             department=department, data=form.cleaned_data, by=request.user, request=request
@@ -98,13 +106,17 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "organisations/form.html",
-        {"title": f"Ajouter une organisation — {department}", "form": form, "department": department},
+        {
+            "title": f"Ajouter une organisation — {department}",
+            "form": form,
+            "department": department,
+        },
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def organisation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def organisation_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     organisation = get_organisation_for_user(request.user, pk)
     if not predicates.can_manage_organisation(request.user, organisation):
         raise PermissionDenied
@@ -124,14 +136,16 @@ def organisation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def member_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     organisation = get_organisation_for_user(request.user, pk)
     if not predicates.can_manage_members(request.user, organisation):
         raise PermissionDenied
     form = InviteMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = actions.invite_member(organisation=organisation, by=request.user, request=request, **form.cleaned_data)
+            membership = actions.invite_member(
+                organisation=organisation, by=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
@@ -140,11 +154,15 @@ def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "organisations/invite.html",
-        {"title": f"Inviter un membre — {organisation.name}", "form": form, "organisation": organisation},
+        {
+            "title": f"Inviter un membre — {organisation.name}",
+            "form": form,
+            "organisation": organisation,
+        },
     )
 
 
-def _managed_membership(request: HttpRequest, pk: int, membership_pk: int) -> Membership:
+def _managed_membership(request: AuthenticatedRequest, pk: int, membership_pk: int) -> Membership:
     organisation = get_organisation_for_user(request.user, pk)
     membership = get_object_or_404(
         Membership.objects.select_related("user", "organisation"),
@@ -158,36 +176,45 @@ def _managed_membership(request: HttpRequest, pk: int, membership_pk: int) -> Me
 
 @login_required
 @require_POST
-def member_deactivate(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+def member_deactivate(request: AuthenticatedRequest, pk: int, membership_pk: int) -> HttpResponse:
     membership = _managed_membership(request, pk, membership_pk)
     try:
         actions.deactivate_member(membership=membership, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"{membership.user.get_full_name()} n'a plus accès à l'organisation.")
+        messages.success(
+            request, f"{membership.user.get_full_name()} n'a plus accès à l'organisation."
+        )
     return redirect("organisations:detail", pk)
 
 
 @login_required
 @require_POST
-def member_reactivate(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+def member_reactivate(request: AuthenticatedRequest, pk: int, membership_pk: int) -> HttpResponse:
     membership = _managed_membership(request, pk, membership_pk)
     actions.reactivate_member(membership=membership, by=request.user, request=request)
-    messages.success(request, f"{membership.user.get_full_name()} a de nouveau accès à l'organisation.")
+    messages.success(
+        request, f"{membership.user.get_full_name()} a de nouveau accès à l'organisation."
+    )
     return redirect("organisations:detail", pk)
 
 
 @login_required
 @require_POST
-def member_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+def member_role(request: AuthenticatedRequest, pk: int, membership_pk: int) -> HttpResponse:
     membership = _managed_membership(request, pk, membership_pk)
     form = ChangeRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choisissez un rôle dans la liste.")
     else:
         try:
-            actions.change_member_role(membership=membership, role=form.cleaned_data["role"], by=request.user, request=request)
+            actions.change_member_role(
+                membership=membership,
+                role=form.cleaned_data["role"],
+                by=request.user,
+                request=request,
+            )
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
         else:
@@ -197,7 +224,7 @@ def member_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 
 @login_required
 @require_POST
-def switch_organisation(request: HttpRequest) -> HttpResponse:
+def switch_organisation(request: AuthenticatedRequest) -> HttpResponse:
     try:
         organisation_id = int(request.POST.get("organisation", ""))
     except ValueError:
@@ -212,7 +239,9 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Vous n'êtes pas membre de cette organisation.")
     else:
         request.session[SESSION_KEY] = membership.organisation_id
-        messages.success(request, f"Vous travaillez maintenant pour {membership.organisation.name}.")
+        messages.success(
+            request, f"Vous travaillez maintenant pour {membership.organisation.name}."
+        )
     target = request.POST.get("next", "")
     from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -223,7 +252,7 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def territory_roles(request: HttpRequest, code: str) -> HttpResponse:
+def territory_roles(request: AuthenticatedRequest, code: str) -> HttpResponse:
     department = get_object_or_404(Department, code=code)
     if not predicates.works_in_department(request.user, code):
         raise Http404
@@ -240,7 +269,13 @@ def territory_roles(request: HttpRequest, code: str) -> HttpResponse:
             )
         else:
             try:
-                actions.grant_territory_role(user=user, department=department, role=form.cleaned_data["role"], by=request.user, request=request)
+                actions.grant_territory_role(
+                    user=user,
+                    department=department,
+                    role=form.cleaned_data["role"],
+                    by=request.user,
+                    request=request,
+                )
             except ValidationError as exc:
                 form.add_error("role", exc)
             else:
@@ -254,24 +289,31 @@ def territory_roles(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "organisations/territory_roles.html",
-        {"title": f"Rôles du territoire — {department}", "department": department, "roles": roles, "form": form},
+        {
+            "title": f"Rôles du territoire — {department}",
+            "department": department,
+            "roles": roles,
+            "form": form,
+        },
     )
 
 
 @login_required
 @require_POST
-def territory_role_revoke(request: HttpRequest, code: str, role_pk: int) -> HttpResponse:
+def territory_role_revoke(request: AuthenticatedRequest, code: str, role_pk: int) -> HttpResponse:
     if not predicates.works_in_department(request.user, code):
         raise Http404
-    territory_role = get_object_or_404(TerritoryRole.objects.select_related("user"), pk=role_pk, department_id=code)
+    territory_role = get_object_or_404(
+        TerritoryRole.objects.select_related("user"), pk=role_pk, department_id=code
+    )
     if not predicates.is_territory_admin(request.user, code):
         raise PermissionDenied
     try:
-        actions.revoke_territory_role(territory_role=territory_role, by=request.user, request=request)
+        actions.revoke_territory_role(
+            territory_role=territory_role, by=request.user, request=request
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, "Rôle retiré.")
     return redirect("organisations:territory_roles", code)
-
-

@@ -39,8 +39,11 @@ class CommuneQuerySet(models.QuerySet["Commune"]):
                 qs = self.filter(postal_codes__contains=[digits])
             else:
                 qs = self.filter(postal_codes_text__contains=f" {digits}")
-            return list(qs.select_related("department").order_by("-population")[:limit])
-        prefix = list(
+            found: list[Commune] = list(
+                qs.select_related("department").order_by("-population")[:limit]
+            )
+            return found
+        prefix: list[Commune] = list(
             self.filter(search_name__startswith=query)
             .select_related("department")
             .order_by("-population")[:limit]
@@ -56,7 +59,7 @@ class CommuneQuerySet(models.QuerySet["Commune"]):
             .select_related("department")
             .order_by("-similarity", "-population")[: limit - len(prefix)]
         )
-        return prefix + list(fuzzy)
+        return prefix + [commune for commune in fuzzy]
 
 
 class Commune(models.Model):

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from binome.core.text import normalize
 
 DATA = Path(__file__).parent / "data"
 
 
-def load_referential(connection) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def load_referential(connection: Any) -> tuple[int, int]:
     """Upsert départements and communes; returns (départements, communes) counts read."""
     with (DATA / "departements.csv").open(encoding="utf-8") as handle:
-        departments = [(row["code"], row["nom"]) for row in csv.DictReader(handle)]
+        departments: list[tuple[str, ...]] = [
+            (row["code"], row["nom"]) for row in csv.DictReader(handle)
+        ]
     with (DATA / "communes.csv").open(encoding="utf-8") as handle:
         communes = [
             (

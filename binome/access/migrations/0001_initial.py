@@ -4,32 +4,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='date')),
-                ('kind', models.CharField(choices=[('login', 'Connexion'), ('login_failed', 'Échec de connexion'), ('lockout', 'Compte verrouillé après des échecs répétés'), ('logout', 'Déconnexion'), ('otp_failed', 'Code de double authentification refusé'), ('otp_enabled', 'Double authentification activée'), ('otp_disabled', 'Double authentification désactivée'), ('password_reset_requested', 'Réinitialisation demandée'), ('password_changed', 'Mot de passe modifié'), ('proconnect_linked', 'Compte ProConnect associé'), ('proconnect_refused', 'Connexion ProConnect refusée'), ('organisation_created', 'Organisation créée'), ('organisation_updated', 'Organisation modifiée'), ('member_invited', 'Membre invité'), ('member_deactivated', 'Membre désactivé'), ('member_reactivated', 'Membre réactivé'), ('role_changed', 'Rôle modifié'), ('territory_role_granted', 'Rôle territorial attribué'), ('territory_role_revoked', 'Rôle territorial retiré'), ('export', 'Export'), ('read', 'Consultation')], max_length=40, verbose_name='événement')),
-                ('actor_label', models.CharField(blank=True, max_length=300, verbose_name='auteur (au moment des faits)')),
-                ('organisation_label', models.CharField(blank=True, max_length=200, verbose_name='organisation (au moment des faits)')),
-                ('target_type', models.CharField(blank=True, max_length=60, verbose_name='objet')),
-                ('target_id', models.CharField(blank=True, max_length=64, verbose_name="identifiant de l'objet")),
-                ('person_id', models.BigIntegerField(blank=True, null=True, verbose_name='personne concernée')),
-                ('what', models.CharField(blank=True, max_length=300, verbose_name='détail')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='adresse IP')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='données')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="date"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("login", "Connexion"),
+                            ("login_failed", "Échec de connexion"),
+                            ("lockout", "Compte verrouillé après des échecs répétés"),
+                            ("logout", "Déconnexion"),
+                            ("otp_failed", "Code de double authentification refusé"),
+                            ("otp_enabled", "Double authentification activée"),
+                            ("otp_disabled", "Double authentification désactivée"),
+                            ("password_reset_requested", "Réinitialisation demandée"),
+                            ("password_changed", "Mot de passe modifié"),
+                            ("proconnect_linked", "Compte ProConnect associé"),
+                            ("proconnect_refused", "Connexion ProConnect refusée"),
+                            ("organisation_created", "Organisation créée"),
+                            ("organisation_updated", "Organisation modifiée"),
+                            ("member_invited", "Membre invité"),
+                            ("member_deactivated", "Membre désactivé"),
+                            ("member_reactivated", "Membre réactivé"),
+                            ("role_changed", "Rôle modifié"),
+                            ("territory_role_granted", "Rôle territorial attribué"),
+                            ("territory_role_revoked", "Rôle territorial retiré"),
+                            ("export", "Export"),
+                            ("read", "Consultation"),
+                        ],
+                        max_length=40,
+                        verbose_name="événement",
+                    ),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="auteur (au moment des faits)"
+                    ),
+                ),
+                (
+                    "organisation_label",
+                    models.CharField(
+                        blank=True,
+                        max_length=200,
+                        verbose_name="organisation (au moment des faits)",
+                    ),
+                ),
+                ("target_type", models.CharField(blank=True, max_length=60, verbose_name="objet")),
+                (
+                    "target_id",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="identifiant de l'objet"
+                    ),
+                ),
+                (
+                    "person_id",
+                    models.BigIntegerField(
+                        blank=True, null=True, verbose_name="personne concernée"
+                    ),
+                ),
+                ("what", models.CharField(blank=True, max_length=300, verbose_name="détail")),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="adresse IP"),
+                ),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="données")),
             ],
             options={
-                'verbose_name': "ligne du journal d'audit",
-                'verbose_name_plural': "journal d'audit",
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "ligne du journal d'audit",
+                "verbose_name_plural": "journal d'audit",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

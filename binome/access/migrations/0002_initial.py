@@ -6,42 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('access', '0001_initial'),
-        ('organisations', '0001_initial'),
-        ('territories', '0001_initial'),
+        ("access", "0001_initial"),
+        ("organisations", "0001_initial"),
+        ("territories", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='auteur'),
+            model_name="auditevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="auteur",
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='department',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='territories.department', verbose_name='département'),
+            model_name="auditevent",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="territories.department",
+                verbose_name="département",
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='organisation',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.organisation', verbose_name='organisation'),
+            model_name="auditevent",
+            name="organisation",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="organisations.organisation",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['person_id', '-created_at'], name='audit_person_reads'),
+            model_name="auditevent",
+            index=models.Index(fields=["person_id", "-created_at"], name="audit_person_reads"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['department', '-created_at'], name='audit_department'),
+            model_name="auditevent",
+            index=models.Index(fields=["department", "-created_at"], name="audit_department"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['actor', '-created_at'], name='audit_actor'),
+            model_name="auditevent",
+            index=models.Index(fields=["actor", "-created_at"], name="audit_actor"),
         ),
     ]

@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = self.stdout.write
-        out("\nComptes de démonstration (mot de passe commun : %s)\n" % settings.DEMO_PASSWORD)
+        out(f"\nComptes de démonstration (mot de passe commun : {settings.DEMO_PASSWORD})\n")
         for p in PERSONAS:
             out(f"  {p.first_name:<8} {p.email:<38} {p.description}")
         out("\nDouble authentification (Léa, Claire) : ajoutez la clé dans une application TOTP,")

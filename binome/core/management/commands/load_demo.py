@@ -7,7 +7,9 @@ from binome.core.demo import load_demo
 
 
 class Command(BaseCommand):
-    help = "Charge le territoire de démonstration (Var, Alpes-de-Haute-Provence, Essonne, Finistère)."
+    help = (
+        "Charge le territoire de démonstration (Var, Alpes-de-Haute-Provence, Essonne, Finistère)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(

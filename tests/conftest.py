@@ -1,0 +1,82 @@
+"""Test suite set-up: the real PostgreSQL (embedded unless DATABASE_URL), strict templates,
+and the named personas of the demo territory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+_started_here = False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _started_here
+    if os.environ.get("DATABASE_URL") or hasattr(config, "workerinput"):
+        return
+    from binome.core import embedded_pg
+
+    _started_here = embedded_pg.start(quiet=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _started_here:
+        from binome.core import embedded_pg
+
+        embedded_pg.stop()
+
+
+class _InvalidTemplateVariable(str):
+    """Makes any undefined variable in a template fail the test that renders it."""
+
+    def __mod__(self, other: Any) -> str:
+        raise AssertionError(f"Variable de gabarit indéfinie : {other!r}")
+
+
+@pytest.fixture(autouse=True)
+def _strict_templates(settings: Any) -> None:
+    for engine in settings.TEMPLATES:
+        engine["OPTIONS"]["string_if_invalid"] = _InvalidTemplateVariable("%s")
+
+
+@pytest.fixture
+def personas(db: None) -> dict[str, Any]:
+    """Inès, Marc, Sophie, Karim, Léa, Paul, Claire, Nadia and Charlie, in the demo territory."""
+    from binome.core.demo import load_demo
+
+    return load_demo()
+
+
+@pytest.fixture
+def orgs(personas: dict[str, Any]) -> dict[str, Any]:
+    """The demo organisations by key (ft_toulon, dep83, ccas_quimper…)."""
+    from binome.core.demo import ORGANISATIONS
+    from binome.organisations.models import Organisation
+
+    by_name = {o.name: o for o in Organisation.objects.all()}
+    return {key: by_name[name] for key, name, *_ in ORGANISATIONS}
+
+
+def login_as(client: Client, user: Any) -> Client:
+    """Log the user in, with the second factor already verified when they have one."""
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(personas: dict[str, Any]) -> Any:
+    """client_for("ines") → a test client logged in as Inès."""
+
+    def make(key: str) -> Client:
+        return login_as(Client(), personas[key])
+
+    return make
