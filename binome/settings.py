@@ -84,10 +84,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "binome.accounts.middleware.SecondFactorMiddleware",
     "binome.organisations.middleware.CurrentOrganisationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -133,7 +133,8 @@ else:
         }
     }
     EMBEDDED_DATABASE = True
-DATABASES["default"]["TEST"] = {"NAME": "test_binome"}
+# One test database per test run: several runs can share a cluster without colliding.
+DATABASES["default"]["TEST"] = {"NAME": f"test_binome_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and security ----------------------------------------------------------

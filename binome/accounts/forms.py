@@ -4,10 +4,11 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
-from dsfr.forms import DsfrBaseForm
+
+from binome.core.forms import BinomeForm
 
 
-class LoginForm(DsfrBaseForm, AuthenticationForm):
+class LoginForm(BinomeForm, AuthenticationForm):
     username = forms.EmailField(
         label="Adresse e-mail",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
@@ -28,7 +29,7 @@ class LoginForm(DsfrBaseForm, AuthenticationForm):
     }
 
 
-class TokenForm(DsfrBaseForm):
+class TokenForm(BinomeForm):
     token = forms.CharField(
         label="Code à 6 chiffres",
         help_text="Le code affiché par votre application d'authentification.",
@@ -51,13 +52,13 @@ class TokenForm(DsfrBaseForm):
         return token
 
 
-class ResetRequestForm(DsfrBaseForm, PasswordResetForm):
+class ResetRequestForm(BinomeForm, PasswordResetForm):
     email = forms.EmailField(
         label="Adresse e-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
 
-class NewPasswordForm(DsfrBaseForm, SetPasswordForm):
+class NewPasswordForm(BinomeForm, SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = "Nouveau mot de passe"

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from dsfr.forms import DsfrBaseForm
 
 from binome.access.audit import record
 from binome.access.models import AuditKind
@@ -24,6 +23,7 @@ from binome.access.predicates import requires_second_factor
 from binome.accounts import actions
 from binome.accounts.forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
 from binome.accounts.tokens import read_invitation_token
+from binome.core.forms import BinomeForm
 from binome.core.typing import AuthenticatedRequest
 
 
@@ -44,7 +44,7 @@ def lockout_response(
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "title": "Connexion", "locked": True},
+        {"form": form, "title": "Connexion", "locked": True, "next": _next_url(request)},
         status=429,
     )
 
@@ -85,16 +85,26 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:otp_setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["token"])
+        devices = list(TOTPDevice.objects.devices_for_user(request.user, confirmed=True))
+        wait = [d.verify_is_allowed()[1] for d in devices if not d.verify_is_allowed()[0]]
+        device = None if wait else match_token(request.user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
         record(AuditKind.OTP_FAILED, actor=request.user, request=request)
-        form.add_error(
-            "token",
-            "Ce code est incorrect ou a expiré. Vérifiez l'heure de votre téléphone et saisissez "
-            "le code affiché maintenant ; après plusieurs erreurs, un délai d'attente s'applique.",
-        )
+        if wait:
+            form.add_error(
+                "token",
+                "Trop de codes erronés à la suite : patientez quelques secondes avant de "
+                "saisir le code affiché maintenant.",
+            )
+        else:
+            form.add_error(
+                "token",
+                "Ce code est incorrect ou a expiré. Vérifiez l'heure de votre téléphone et "
+                "saisissez le code affiché maintenant ; après plusieurs erreurs, un délai "
+                "d'attente s'applique.",
+            )
     return render(
         request,
         "accounts/otp_verify.html",
@@ -179,7 +189,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_change(request: AuthenticatedRequest) -> HttpResponse:
-    class Form(DsfrBaseForm, PasswordChangeForm):
+    class Form(BinomeForm, PasswordChangeForm):
         pass
 
     form = Form(request.user, request.POST or None)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from dsfr.forms import DsfrBaseForm
 
+from binome.core.forms import BinomeForm
 from binome.organisations.models import (
     Organisation,
     OrganisationKind,
@@ -35,7 +35,7 @@ class CommuneField(forms.CharField):
         return commune
 
 
-class OrganisationForm(DsfrBaseForm, forms.ModelForm):
+class OrganisationForm(BinomeForm, forms.ModelForm):
     commune = CommuneField(
         label="Commune",
         required=False,
@@ -80,7 +80,7 @@ class OrganisationForm(DsfrBaseForm, forms.ModelForm):
         return cleaned
 
 
-class InviteMemberForm(DsfrBaseForm):
+class InviteMemberForm(BinomeForm):
     email = forms.EmailField(
         label="Adresse e-mail professionnelle",
         error_messages={
@@ -100,11 +100,11 @@ class InviteMemberForm(DsfrBaseForm):
     role = forms.ChoiceField(label="Rôle", choices=Role.choices, initial=Role.PROFESSIONAL)
 
 
-class ChangeRoleForm(DsfrBaseForm):
+class ChangeRoleForm(BinomeForm):
     role = forms.ChoiceField(label="Rôle", choices=Role.choices)
 
 
-class TerritoryRoleForm(DsfrBaseForm):
+class TerritoryRoleForm(BinomeForm):
     email = forms.EmailField(
         label="Adresse e-mail de l'utilisateur",
         error_messages={"required": "Indiquez l'adresse e-mail d'un utilisateur de Binôme."},

@@ -1,0 +1,189 @@
+"""The access matrix: every URL of the project, requested by every persona.
+
+Adding a URL without adding its row here fails ``test_every_url_has_an_entry``.
+Outside the user's reach an object is a 404 (never a 403 that confirms it exists);
+inside the territory, a role that may not act gets a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import login_as
+
+PERSONAS = ["anonymous", "ines", "marc", "sophie", "karim", "lea", "paul", "claire", "nadia", "charlie"]
+VAR = ["ines", "marc", "karim", "lea", "paul", "claire"]
+OUTSIDERS = ["sophie", "nadia", "charlie"]  # nothing of the Var is theirs
+
+
+def everyone(status: int, anonymous: int | None = None) -> dict[str, int]:
+    statuses = dict.fromkeys(PERSONAS, status)
+    if anonymous is not None:
+        statuses["anonymous"] = anonymous
+    return statuses
+
+
+def var_admin_only(admins: list[str]) -> dict[str, int]:
+    """Var administrators 200, other Var professionals 403, outsiders 404, anonymous → login."""
+    statuses = {"anonymous": 302}
+    statuses.update(dict.fromkeys(VAR, 403))
+    statuses.update(dict.fromkeys(admins, 200))
+    statuses.update(dict.fromkeys(OUTSIDERS, 404))
+    return statuses
+
+
+def var_members() -> dict[str, int]:
+    statuses = {"anonymous": 302}
+    statuses.update(dict.fromkeys(VAR, 200))
+    statuses.update(dict.fromkeys(OUTSIDERS, 404))
+    return statuses
+
+
+Row = tuple[Callable[[dict[str, Any]], str], dict[str, int]]
+
+
+def url(name: str, *args: Any, query: str = "") -> Callable[[dict[str, Any]], str]:
+    def build(ctx: dict[str, Any]) -> str:
+        resolved = [arg(ctx) if callable(arg) else arg for arg in args]
+        return reverse(name, args=resolved) + query
+
+    return build
+
+
+def dep83(ctx: dict[str, Any]) -> int:
+    return ctx["orgs"]["dep83"].pk
+
+
+def dep83_member(ctx: dict[str, Any]) -> int:
+    return ctx["personas"]["marc"].memberships.get().pk
+
+
+def claire_role(ctx: dict[str, Any]) -> int:
+    return ctx["personas"]["paul"].territory_roles.get().pk
+
+
+MATRIX: dict[str, Row] = {
+    "core:home": (url("core:home"), everyone(200)),
+    "core:accessibility": (url("core:accessibility"), everyone(200)),
+    "core:legal": (url("core:legal"), everyone(200)),
+    "core:privacy": (url("core:privacy"), everyone(200)),
+    "accounts:login": (url("accounts:login"), everyone(302, anonymous=200)),
+    "accounts:otp_verify": (url("accounts:otp_verify"), everyone(302)),
+    "accounts:otp_setup": (url("accounts:otp_setup"), everyone(200, anonymous=302)),
+    "accounts:logout": (url("accounts:logout"), everyone(405)),
+    "accounts:security": (url("accounts:security"), everyone(200, anonymous=302)),
+    "accounts:otp_disable": (url("accounts:otp_disable"), everyone(405, anonymous=302)),
+    "accounts:password_change": (url("accounts:password_change"), everyone(200, anonymous=302)),
+    "accounts:password_reset": (url("accounts:password_reset"), everyone(200)),
+    "accounts:password_reset_done": (url("accounts:password_reset_done"), everyone(200)),
+    "accounts:password_reset_confirm": (
+        url("accounts:password_reset_confirm", "MQ", "forged-token"),
+        everyone(200),
+    ),
+    "accounts:accept_invitation": (url("accounts:accept_invitation", "forged"), everyone(400)),
+    "organisations:list": (url("organisations:list"), everyone(200, anonymous=302)),
+    "organisations:create": (
+        url("organisations:create", query="?departement=83"),
+        var_admin_only(["claire"]),
+    ),
+    "organisations:switch": (url("organisations:switch"), everyone(405, anonymous=302)),
+    "organisations:detail": (url("organisations:detail", dep83), var_members()),
+    "organisations:edit": (url("organisations:edit", dep83), var_admin_only(["claire"])),
+    "organisations:member_invite": (
+        url("organisations:member_invite", dep83),
+        var_admin_only(["claire"]),
+    ),
+    "organisations:member_deactivate": (
+        url("organisations:member_deactivate", dep83, dep83_member),
+        everyone(405, anonymous=302),
+    ),
+    "organisations:member_reactivate": (
+        url("organisations:member_reactivate", dep83, dep83_member),
+        everyone(405, anonymous=302),
+    ),
+    "organisations:member_role": (
+        url("organisations:member_role", dep83, dep83_member),
+        everyone(405, anonymous=302),
+    ),
+    "organisations:territory_roles": (
+        url("organisations:territory_roles", "83"),
+        var_admin_only(["claire"]),
+    ),
+    "organisations:territory_role_revoke": (
+        url("organisations:territory_role_revoke", "83", claire_role),
+        everyone(405, anonymous=302),
+    ),
+    "territories:commune_autocomplete": (
+        url("territories:commune_autocomplete", query="?q=toul"),
+        everyone(200, anonymous=302),
+    ),
+    "access:audit_log": (url("access:audit_log", "83"), var_admin_only(["claire"])),
+}
+
+# POST-only actions: what each persona gets when actually posting.
+POST_MATRIX: dict[str, Row] = {
+    "organisations:member_deactivate": (
+        url("organisations:member_deactivate", dep83, dep83_member),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    "organisations:member_role": (
+        url("organisations:member_role", dep83, dep83_member),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    "organisations:territory_role_revoke": (
+        url("organisations:territory_role_revoke", "83", claire_role),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+}
+
+
+def _names(patterns: list[Any], namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            prefix = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            names |= _names(entry.url_patterns, prefix)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}:{entry.name}" if namespace else entry.name)
+    return names
+
+
+def test_every_url_has_an_entry() -> None:
+    names = _names(get_resolver().url_patterns)
+    missing = sorted(names - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - names)
+    assert not missing, f"URL sans ligne dans la matrice d'accès : {missing}"
+    assert not stale, f"Lignes de la matrice sans URL : {stale}"
+
+
+def _client(persona: str, personas: dict[str, Any]) -> Client:
+    client = Client()
+    if persona != "anonymous":
+        login_as(client, personas[persona])
+    return client
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_get_as_every_persona(name: str, personas: dict[str, Any], orgs: dict[str, Any]) -> None:
+    build, expected = MATRIX[name]
+    ctx = {"personas": personas, "orgs": orgs}
+    path = build(ctx)
+    seen = {persona: _client(persona, personas).get(path).status_code for persona in PERSONAS}
+    assert seen == {p: expected[p] for p in PERSONAS}, path
+
+
+@pytest.mark.parametrize("name", sorted(POST_MATRIX))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_post_as_every_persona(
+    name: str, persona: str, personas: dict[str, Any], orgs: dict[str, Any]
+) -> None:
+    build, expected = POST_MATRIX[name]
+    path = build({"personas": personas, "orgs": orgs})
+    data = {"role": "admin"}
+    assert _client(persona, personas).post(path, data).status_code == expected[persona], path

@@ -1,0 +1,69 @@
+"""The embedded PostgreSQL launcher, on a private cluster of its own (not the test database)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from binome.core import embedded_pg
+
+
+@pytest.fixture
+def private_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("BINOME_VAR_DIR", str(tmp_path / "var"))
+    yield embedded_pg.cluster()
+    embedded_pg.stop()
+
+
+def test_start_stop_reuse_and_stale_pid_file(private_cluster, capsys):
+    assert embedded_pg.start(quiet=True) is True
+    assert embedded_pg.start(quiet=True) is False  # already running: reused
+    pid = embedded_pg.server_pid()
+    assert pid is not None
+    with psycopg.connect(
+        f"host={private_cluster.socket_dir} user={embedded_pg.DB_USER} dbname=binome"
+    ) as conn:
+        assert conn.execute("SHOW listen_addresses").fetchone() == ("",), "no TCP port"
+    assert embedded_pg.stop() is True
+    assert embedded_pg.server_pid() is None
+    assert not _alive(pid), "no orphan postgres after stop"
+
+    # A crash leaves a postmaster.pid behind, pointing to a process that is gone.
+    private_cluster.pid_file.write_text("999999\n")
+    assert embedded_pg.start(quiet=True) is True
+    assert "postmaster.pid périmé" in capsys.readouterr().out
+    assert embedded_pg.server_pid() is not None
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie waiting to be reaped by the container's init."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_second_run_is_refused_with_a_clear_message(tmp_path: Path):
+    var = tmp_path / "var"
+    var.mkdir()
+    with (var / "binome-run.lock").open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242")
+        held.flush()
+        result = subprocess.run(
+            [sys.executable, "-m", "binome.cli", "run"],
+            env={**os.environ, "BINOME_VAR_DIR": str(var)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Binôme tourne déjà sur cette copie (processus 4242)" in result.stderr

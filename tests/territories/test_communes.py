@@ -1,0 +1,45 @@
+import pytest
+
+from binome.territories.models import Commune, Department
+
+
+@pytest.mark.django_db
+def test_referential_is_complete():
+    assert Department.objects.count() == 101
+    assert Commune.objects.count() == 34875
+    toulon = Commune.objects.get(insee_code="83137")
+    assert toulon.name == "Toulon"
+    assert toulon.department_id == "83"
+    assert abs(toulon.latitude - 43.13649) < 1e-5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("toulon", "Toulon"),
+        ("Évry", "Évry-Courcouronnes"),
+        ("evry courc", "Évry-Courcouronnes"),
+        ("quimpr", "Quimper"),  # typo
+        ("83000", "Toulon"),
+        ("2900", "Quimper"),  # postal code prefix
+        ("digne", "Digne-les-Bains"),
+    ],
+)
+def test_search_by_name_typo_or_postal_code(query, expected):
+    names = [c.name for c in Commune.objects.search(query)]
+    assert expected in names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "%", "'; DROP TABLE x; --", "🏠🏠", "a" * 1000, "  "])
+def test_search_accepts_any_text(query):
+    assert isinstance(Commune.objects.search(query), list)
+
+
+def test_autocomplete_fragment(client_for):
+    body = client_for("ines").get("/territoires/communes/?q=sanary").content.decode()
+    assert "Sanary-sur-Mer" in body
+    assert 'data-insee="83123"' in body
+    body = client_for("ines").get("/territoires/communes/?q=zzzzzz").content.decode()
+    assert "Aucune commune ne correspond" in body
