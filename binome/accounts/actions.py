@@ -26,3 +26,17 @@ def confirm_totp_device(*, device: TOTPDevice, by: Any, request: HttpRequest | N
 def remove_totp_devices(*, user: User | Any, by: Any, request: HttpRequest | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     record(AuditKind.OTP_DISABLED, actor=by, request=request, details={"user": user.pk})
+
+
+@transaction.atomic
+def link_proconnect_identity(user: User, *, sub: str, request: HttpRequest) -> None:
+    """Remember the user's ProConnect identity, so that the next logins match it by sub."""
+    user.proconnect_sub = sub
+    user.save(update_fields=["proconnect_sub"])
+    record(
+        AuditKind.PROCONNECT_LINKED,
+        actor=user,
+        request=request,
+        what=f"Compte associé à l'identité ProConnect de {user.email}",
+        details={"sub": sub},
+    )

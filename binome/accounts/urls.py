@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.accounts import views
+from binome.accounts import proconnect, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -25,4 +25,12 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("connexion/invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("connexion/proconnect/", proconnect.login, name="proconnect_login"),
+    path("connexion/proconnect/retour/", proconnect.callback, name="proconnect_callback"),
+    path("connexion/proconnect/deconnexion/", proconnect.logout, name="proconnect_logout"),
+    path(
+        "connexion/proconnect/deconnexion/retour/",
+        proconnect.logout_callback,
+        name="proconnect_logout_callback",
+    ),
 ]

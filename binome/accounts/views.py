@@ -4,7 +4,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
@@ -71,9 +71,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    messages.success(request, "Vous êtes déconnecté.")
-    return redirect("core:home")
+    """Log out of Binôme, and of ProConnect too when the session came from it."""
+    from binome.accounts import proconnect
+
+    return proconnect.logout(request)
 
 
 @login_required

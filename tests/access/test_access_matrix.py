@@ -16,7 +16,18 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import login_as
 
-PERSONAS = ["anonymous", "ines", "marc", "sophie", "karim", "lea", "paul", "claire", "nadia", "charlie"]
+PERSONAS = [
+    "anonymous",
+    "ines",
+    "marc",
+    "sophie",
+    "karim",
+    "lea",
+    "paul",
+    "claire",
+    "nadia",
+    "charlie",
+]
 VAR = ["ines", "marc", "karim", "lea", "paul", "claire"]
 OUTSIDERS = ["sophie", "nadia", "charlie"]  # nothing of the Var is theirs
 
@@ -86,6 +97,14 @@ MATRIX: dict[str, Row] = {
         everyone(200),
     ),
     "accounts:accept_invitation": (url("accounts:accept_invitation", "forged"), everyone(400)),
+    # ProConnect is off in the test settings: its URLs do not exist for anyone.
+    "accounts:proconnect_login": (url("accounts:proconnect_login"), everyone(404)),
+    "accounts:proconnect_callback": (url("accounts:proconnect_callback"), everyone(404)),
+    "accounts:proconnect_logout": (url("accounts:proconnect_logout"), everyone(405)),
+    "accounts:proconnect_logout_callback": (
+        url("accounts:proconnect_logout_callback"),
+        everyone(404),
+    ),
     "organisations:list": (url("organisations:list"), everyone(200, anonymous=302)),
     "organisations:create": (
         url("organisations:create", query="?departement=83"),

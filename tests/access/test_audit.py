@@ -28,9 +28,12 @@ def test_audit_rows_cannot_be_changed_or_deleted_through_the_application(persona
 )
 def test_the_database_refuses_update_and_delete(personas, sql):
     event = record(AuditKind.EXPORT, actor=personas["paul"], what="Export de test")
-    with pytest.raises(DatabaseError, match="ajout seul"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [event.pk])
+    with (
+        pytest.raises(DatabaseError, match="ajout seul"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).what == "Export de test"
 
 

@@ -53,13 +53,23 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(persona
     assert "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(kind=AuditKind.LOCKOUT).exists()
     # Another account is not affected.
-    assert post_login(Client(), "ines.benali@francetravail.test", settings.DEMO_PASSWORD).status_code == 302
+    assert (
+        post_login(Client(), "ines.benali@francetravail.test", settings.DEMO_PASSWORD).status_code
+        == 302
+    )
 
 
 def test_next_is_followed_only_when_local(personas):
-    response = post_login(Client(), "ines.benali@francetravail.test", settings.DEMO_PASSWORD, next="https://evil.example/")
+    response = post_login(
+        Client(),
+        "ines.benali@francetravail.test",
+        settings.DEMO_PASSWORD,
+        next="https://evil.example/",
+    )
     assert response["Location"] == "/"
-    response = post_login(Client(), "ines.benali@francetravail.test", settings.DEMO_PASSWORD, next="/organisations/")
+    response = post_login(
+        Client(), "ines.benali@francetravail.test", settings.DEMO_PASSWORD, next="/organisations/"
+    )
     assert response["Location"] == "/organisations/"
 
 
@@ -73,7 +83,9 @@ def test_administrator_must_give_the_totp_code(personas, settings):
     response = client.post(reverse("accounts:otp_verify"), {"token": "000000"})
     assert "Ce code est incorrect" in response.content.decode()
     assert AuditEvent.objects.filter(kind=AuditKind.OTP_FAILED, actor=personas["claire"]).exists()
-    response = client.post(reverse("accounts:otp_verify"), {"token": current_code(personas["claire"])})
+    response = client.post(
+        reverse("accounts:otp_verify"), {"token": current_code(personas["claire"])}
+    )
     assert response.status_code == 302
     assert client.get("/organisations/").status_code == 200
 
@@ -107,7 +119,9 @@ def test_totp_cannot_be_disabled_by_an_administrator(client_for, personas):
 
 def test_password_reset_by_email_then_link_expires_after_use(personas):
     client = Client()
-    response = client.post(reverse("accounts:password_reset"), {"email": "ines.benali@francetravail.test"})
+    response = client.post(
+        reverse("accounts:password_reset"), {"email": "ines.benali@francetravail.test"}
+    )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -129,7 +143,9 @@ def test_password_reset_by_email_then_link_expires_after_use(personas):
 
 
 def test_password_reset_for_unknown_email_reveals_nothing(db):
-    response = Client().post(reverse("accounts:password_reset"), {"email": "personne@nulle-part.test"})
+    response = Client().post(
+        reverse("accounts:password_reset"), {"email": "personne@nulle-part.test"}
+    )
     assert response.status_code == 302
     assert mail.outbox == []
 
@@ -157,7 +173,7 @@ def test_totp_form_rejects_malformed_codes(client_for, personas, token):
     post_login(client, "claire.dubois@var.test", settings.DEMO_PASSWORD)
     response = client.post(reverse("accounts:otp_verify"), {"token": token})
     assert response.status_code == 200
-    assert "aria-invalid=\"true\"" in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
     assert "chiffres" in response.content.decode()
 
 

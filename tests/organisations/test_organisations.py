@@ -24,7 +24,9 @@ def test_territory_admin_creates_an_organisation_with_siret_and_commune(client_f
     assert organisation.siret == VALID_SIRET
     assert organisation.commune_id == "83137"
     assert organisation.department_id == "83"
-    assert AuditEvent.objects.filter(kind=AuditKind.ORGANISATION_CREATED, target_id=str(organisation.pk)).exists()
+    assert AuditEvent.objects.filter(
+        kind=AuditKind.ORGANISATION_CREATED, target_id=str(organisation.pk)
+    ).exists()
 
 
 def test_invalid_siret_is_refused_with_a_clear_message(client_for):
@@ -93,7 +95,12 @@ def test_admin_invites_a_new_member_who_activates_her_account(
 def test_inviting_an_existing_member_twice_is_refused(client_for, orgs):
     response = client_for("claire").post(
         reverse("organisations:member_invite", args=[orgs["dep83"].pk]),
-        {"email": "marc.lefevre@var.test", "first_name": "Marc", "last_name": "Lefèvre", "role": "professional"},
+        {
+            "email": "marc.lefevre@var.test",
+            "first_name": "Marc",
+            "last_name": "Lefèvre",
+            "role": "professional",
+        },
     )
     assert response.status_code == 200
     assert "est déjà membre" in response.content.decode()
@@ -125,14 +132,18 @@ def test_admin_deactivates_a_member_who_then_loses_access(client_for, orgs, pers
     assert response.status_code == 302
     membership.refresh_from_db()
     assert not membership.is_active
-    assert client_for("marc").get(reverse("organisations:detail", args=[orgs["dep83"].pk])).status_code == 404
+    assert (
+        client_for("marc").get(reverse("organisations:detail", args=[orgs["dep83"].pk])).status_code
+        == 404
+    )
     assert AuditEvent.objects.filter(kind=AuditKind.MEMBER_DEACTIVATED).exists()
 
 
 def test_last_admin_cannot_be_removed(client_for, orgs, personas):
     membership = personas["claire"].memberships.get()
     response = client_for("claire").post(
-        reverse("organisations:member_deactivate", args=[orgs["dep83"].pk, membership.pk]), follow=True
+        reverse("organisations:member_deactivate", args=[orgs["dep83"].pk, membership.pk]),
+        follow=True,
     )
     assert "dernier administrateur" in response.content.decode()
     membership.refresh_from_db()
@@ -142,7 +153,8 @@ def test_last_admin_cannot_be_removed(client_for, orgs, personas):
 def test_role_change_is_audited(client_for, orgs, personas):
     membership = personas["marc"].memberships.get()
     client_for("claire").post(
-        reverse("organisations:member_role", args=[orgs["dep83"].pk, membership.pk]), {"role": "admin"}
+        reverse("organisations:member_role", args=[orgs["dep83"].pk, membership.pk]),
+        {"role": "admin"},
     )
     membership.refresh_from_db()
     assert membership.role == Role.ADMIN
@@ -153,14 +165,23 @@ def test_role_change_is_audited(client_for, orgs, personas):
 def test_user_switches_current_organisation(client_for, orgs):
     client = client_for("ines")
     assert "France Travail La Seyne-sur-Mer" in client.get("/").content.decode()
-    response = client.post(reverse("organisations:switch"), {"organisation": orgs["ft_la_seyne"].pk, "next": "/"}, follow=True)
-    assert "Vous travaillez maintenant pour France Travail La Seyne-sur-Mer" in response.content.decode()
+    response = client.post(
+        reverse("organisations:switch"),
+        {"organisation": orgs["ft_la_seyne"].pk, "next": "/"},
+        follow=True,
+    )
+    assert (
+        "Vous travaillez maintenant pour France Travail La Seyne-sur-Mer"
+        in response.content.decode()
+    )
     assert client.session["current_organisation_id"] == orgs["ft_la_seyne"].pk
 
 
 def test_switching_to_a_foreign_organisation_is_refused(client_for, orgs):
     client = client_for("ines")
-    response = client.post(reverse("organisations:switch"), {"organisation": orgs["dep83"].pk}, follow=True)
+    response = client.post(
+        reverse("organisations:switch"), {"organisation": orgs["dep83"].pk}, follow=True
+    )
     assert "Vous n&#x27;êtes pas membre de cette organisation." in response.content.decode()
     assert "current_organisation_id" not in client.session
 
@@ -180,7 +201,10 @@ def test_busy_pages_have_pinned_query_counts(client_for, orgs, django_assert_max
     with django_assert_max_num_queries(12):
         assert client.get(reverse("organisations:list")).status_code == 200
     with django_assert_max_num_queries(12):
-        assert client.get(reverse("organisations:detail", args=[orgs["ft_toulon"].pk])).status_code == 200
+        assert (
+            client.get(reverse("organisations:detail", args=[orgs["ft_toulon"].pk])).status_code
+            == 200
+        )
 
 
 def test_territory_admin_grants_and_revokes_a_role(client_for, personas):
