@@ -23,6 +23,7 @@ run: install
 	@$(BIN)/binome run
 
 test: install
+	@scripts/ensure-chromium
 	@$(BIN)/binome test
 
 quality: install

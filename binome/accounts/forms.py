@@ -11,7 +11,7 @@ from binome.core.forms import BinomeForm
 class LoginForm(BinomeForm, AuthenticationForm):
     username = forms.EmailField(
         label="Adresse e-mail",
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
         label="Mot de passe",

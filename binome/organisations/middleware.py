@@ -28,7 +28,8 @@ def current_membership(request: HttpRequest) -> Membership | None:
             chosen = membership
             break
     else:
-        chosen = memberships[0]
+        # Until the user chooses, they work for their first (main) organisation.
+        chosen = min(memberships, key=lambda m: (m.created_at, m.pk))
     request._memberships = memberships  # type: ignore[attr-defined]
     return chosen
 
