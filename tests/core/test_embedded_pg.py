@@ -67,3 +67,34 @@ def test_second_run_is_refused_with_a_clear_message(tmp_path: Path):
         )
     assert result.returncode == 1
     assert "Binôme tourne déjà sur cette copie (processus 4242)" in result.stderr
+
+
+def test_dump_and_restore(private_cluster, tmp_path: Path):
+    embedded_pg.start(quiet=True)
+    conninfo = f"host={private_cluster.socket_dir} user={embedded_pg.DB_USER} dbname=binome"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE souvenir (texte text)")
+        conn.execute("INSERT INTO souvenir VALUES ('avant la sauvegarde')")
+    dump = tmp_path / "binome.dump"
+    env = {**os.environ, "BINOME_VAR_DIR": str(private_cluster.root)}
+
+    def binome(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "binome.cli", "db", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert binome("dump", str(dump)).returncode == 0
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("UPDATE souvenir SET texte = 'modifié après'")
+    result = binome("restore", str(dump))
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(conninfo) as conn:
+        assert conn.execute("SELECT texte FROM souvenir").fetchall() == [("avant la sauvegarde",)]
+    missing = binome("restore", str(tmp_path / "absent.dump"))
+    assert missing.returncode == 1
+    assert "n'existe pas" in missing.stderr
