@@ -254,6 +254,9 @@ STORAGES = {
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 WHITENOISE_USE_FINDERS = DEBUG
+# In development and tests, look files up on request instead of indexing them all when
+# the middleware starts (each test client starts it anew).
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
