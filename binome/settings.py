@@ -134,6 +134,11 @@ else:
     }
     EMBEDDED_DATABASE = True
 # One test database per test run: several runs can share a cluster without colliding.
+# Typo-tolerant search: word similarity from 0.45 (pg_trgm's default, 0.6, misses
+# "quimpr" → Quimper). Set per connection so that the trigram indexes serve the operator.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    "-c pg_trgm.word_similarity_threshold=0.45"
+)
 DATABASES["default"]["TEST"] = {"NAME": f"test_binome_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -37,6 +37,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "my_memberships": my_memberships,
         "SITE_CONFIG": SITE_CONFIG,
-        "current_membership": membership if membership else None,
+        # Still lazy: a page that does not show it (an htmx fragment) costs no query.
+        "current_membership": membership,
         "PROCONNECT_ENABLED": settings.PROCONNECT_ENABLED,
     }

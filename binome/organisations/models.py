@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from stdnum.fr import siret as stdnum_siret
 
 from binome.territories.models import Commune, Department
@@ -48,11 +47,11 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
             return self.none()
         if user.is_superuser:
             return self.all()
-        departments = Department.objects.filter(
-            Q(organisations__memberships__user=user, organisations__memberships__is_active=True)
-            | Q(territory_roles__user=user)
-        ).values("code")
-        return self.filter(department__in=departments)
+        from binome.access.predicates import roles_of
+
+        # The user's départements are loaded once per request (roles_of); filtering on the
+        # list keeps the cost proportional to the territory, not to the country.
+        return self.filter(department_id__in=sorted(roles_of(user).departments))
 
 
 class Organisation(models.Model):

@@ -52,9 +52,11 @@ class CommuneQuerySet(models.QuerySet["Commune"]):
             return prefix
         from django.contrib.postgres.search import TrigramWordSimilarity
 
+        # "search_name %> query" is served by the GIN trigram index; its threshold
+        # (pg_trgm.word_similarity_threshold) is set on each connection in the settings.
         fuzzy = (
-            self.annotate(similarity=TrigramWordSimilarity(query, "search_name"))
-            .filter(similarity__gte=0.45)
+            self.filter(search_name__trigram_word_similar=query)
+            .annotate(similarity=TrigramWordSimilarity(query, "search_name"))
             .exclude(pk__in=[c.pk for c in prefix])
             .select_related("department")
             .order_by("-similarity", "-population")[: limit - len(prefix)]
