@@ -227,3 +227,19 @@ def test_territory_role_for_an_outsider_is_refused(client_for):
         {"email": "charlie.durand@francetravail.test", "role": "steering"},
     )
     assert "Aucun utilisateur actif de ce territoire" in response.content.decode()
+
+
+def test_organisation_list_is_paginated_keeping_the_filters(client_for, orgs):
+    from binome.organisations.models import OrganisationKind
+
+    for number in range(35):
+        Organisation.objects.create(
+            name=f"Association {number:02d}", kind=OrganisationKind.ASSOCIATION, department_id="83"
+        )
+    body = (
+        client_for("ines").get(reverse("organisations:list") + "?type=association").content.decode()
+    )
+    assert "35 organisations" in body
+    assert 'href="?type=association&amp;page=2"' in body
+    page2 = client_for("ines").get(reverse("organisations:list") + "?type=association&page=2")
+    assert "Association 34" in page2.content.decode()
