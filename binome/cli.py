@@ -43,19 +43,15 @@ def _embedded() -> bool:
 
 @contextlib.contextmanager
 def _database() -> Iterator[None]:
-    """The database is reachable inside; the embedded one is stopped after if we started it."""
+    """The database is reachable inside (the embedded cluster is started on demand)."""
     if not _embedded():
         yield
         return
     try:
-        started = embedded_pg.start(quiet=True)
+        with embedded_pg.in_use():
+            yield
     except embedded_pg.EmbeddedPostgresError as exc:
         _fail(str(exc))
-    try:
-        yield
-    finally:
-        if started:
-            embedded_pg.stop()
 
 
 def _manage(*args: str, check: bool = True) -> int:
@@ -199,6 +195,7 @@ def cmd_db(args: argparse.Namespace) -> None:
     try:
         if args.action == "start":
             started = embedded_pg.start(quiet=True)
+            embedded_pg.keep_running()
             print(
                 "binome: PostgreSQL embarqué démarré."
                 if started

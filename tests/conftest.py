@@ -3,6 +3,7 @@ and the named personas of the demo territory."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any
@@ -13,23 +14,23 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-_started_here = False
+_database_in_use: contextlib.AbstractContextManager[None] | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _started_here
+    """Start the embedded PostgreSQL for this run, unless DATABASE_URL names another one."""
+    global _database_in_use
     if os.environ.get("DATABASE_URL") or hasattr(config, "workerinput"):
         return
     from binome.core import embedded_pg
 
-    _started_here = embedded_pg.start(quiet=True)
+    _database_in_use = embedded_pg.in_use()
+    _database_in_use.__enter__()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _started_here:
-        from binome.core import embedded_pg
-
-        embedded_pg.stop()
+    if _database_in_use is not None:
+        _database_in_use.__exit__(None, None, None)
 
 
 class _InvalidTemplateVariable(str):

@@ -13,6 +13,7 @@ Every message here is for the operator in a terminal: one clear French line.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import pwd
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,6 +263,14 @@ def _initdb(c: Cluster) -> None:
 def start(*, quiet: bool = False) -> bool:
     """Start the cluster (creating it if needed). Returns True if this call started it."""
     c = cluster()
+    c.root.mkdir(parents=True, exist_ok=True)
+    # Two commands starting at once: the second waits, then finds the cluster running.
+    with (c.root / "pg-start.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start(c, quiet=quiet)
+
+
+def _start(c: Cluster, *, quiet: bool) -> bool:
     if not is_initialised(c):
         _initdb(c)
     _clear_stale_pid_file(c)
@@ -318,6 +328,7 @@ def _ensure_database(c: Cluster) -> None:
 def stop() -> bool:
     """Stop the cluster if it runs. Returns True if it was running."""
     c = cluster()
+    _marker(c).unlink(missing_ok=True)
     if server_pid(c) is None:
         _clear_stale_pid_file(c)
         return False
@@ -339,15 +350,42 @@ def client_binary(name: str) -> str:
     return _bin(name)
 
 
+def _marker(c: Cluster) -> Path:
+    # Present while the cluster was started on demand (by run, test, generate…), as opposed
+    # to an explicit `binome db start`: only then does its last user stop it.
+    return c.root / "pg-started-on-demand"
+
+
+def keep_running() -> None:
+    """After an explicit `binome db start`: no on-demand user stops the cluster."""
+    _marker(cluster()).unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
-def running(*, quiet: bool = True):
-    """Context manager: the cluster runs inside; stopped after if this call started it."""
-    started = start(quiet=quiet)
-    try:
-        yield
-    finally:
-        if started:
-            stop()
+def in_use(*, quiet: bool = True) -> Iterator[None]:
+    """The cluster runs inside this block.
+
+    Several commands may use one cluster at once (a test run while `binome run` serves):
+    each holds a shared lock while it uses it, and the last one to leave stops the
+    cluster if it was started on demand. A cluster started with `binome db start` stays up.
+    """
+    c = cluster()
+    c.root.mkdir(parents=True, exist_ok=True)
+    with (c.root / "pg-users.lock").open("a+") as users:
+        fcntl.flock(users, fcntl.LOCK_SH)
+        try:
+            if start(quiet=quiet):
+                _marker(c).touch()
+            yield
+        finally:
+            fcntl.flock(users, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass  # another command still uses the cluster: the last one stops it
+            else:
+                if _marker(c).exists():
+                    stop()
 
 
 if __name__ == "__main__":  # pragma: no cover - manual operator use

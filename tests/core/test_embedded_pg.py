@@ -98,3 +98,17 @@ def test_dump_and_restore(private_cluster, tmp_path: Path):
     missing = binome("restore", str(tmp_path / "absent.dump"))
     assert missing.returncode == 1
     assert "n'existe pas" in missing.stderr
+
+
+def test_the_last_user_stops_a_cluster_started_on_demand(private_cluster):
+    with embedded_pg.in_use():
+        with embedded_pg.in_use():  # e.g. a test run while `binome run` serves
+            assert embedded_pg.server_pid() is not None
+        assert embedded_pg.server_pid() is not None, "still used by the outer command"
+    assert embedded_pg.server_pid() is None
+
+    embedded_pg.start(quiet=True)
+    embedded_pg.keep_running()  # `binome db start`: the operator stops it
+    with embedded_pg.in_use():
+        pass
+    assert embedded_pg.server_pid() is not None
