@@ -113,6 +113,9 @@ TEMPLATES = [
     }
 ]
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# The DSFR marks optional fields, not required ones (read by django-dsfr's field snippets;
+# binome.core.forms.BinomeForm gives the same choice to the form templates).
+DSFR_MARK_OPTIONAL_FIELDS = True
 
 # --- Database --------------------------------------------------------------------
 # DATABASE_URL points to an external PostgreSQL (>= 15). Without it, Binôme uses its
