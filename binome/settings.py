@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "binome.territories",
     "binome.organisations",
     "binome.access",
+    "binome.directory",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,207 @@
+"""Structures and services of the territory, following the data·inclusion schema v1.
+
+Field names are English (house rule); ``binome/directory/datainclusion.py`` maps them to
+the schema's French names for import and export.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+
+from binome.directory import referentials as ref
+from binome.organisations.models import validate_siret
+
+DEFAULT_UPDATE_FREQUENCY_DAYS = 183  # about six months
+
+
+class PublicationStatus(models.TextChoices):
+    PUBLISHED = "published", "Publiée"
+    PENDING = "pending", "En attente de modération"
+    DRAFT = "draft", "Brouillon"
+    REJECTED = "rejected", "Refusée"
+
+
+class Provenance(models.Model):
+    """Where a row comes from and who touched it in Binôme."""
+
+    source = models.CharField("source", max_length=100)
+    source_id = models.CharField("identifiant à la source", max_length=300)
+    source_link = models.URLField("lien à la source", max_length=500, blank=True)
+    updated_on = models.DateField("date de dernière mise à jour")
+    imported_at = models.DateTimeField("importée le", null=True, blank=True)
+    # Set when the owning organisation edits it in Binôme: a later import of another
+    # source never overwrites a locally edited row.
+    edited_locally_at = models.DateTimeField("modifiée dans Binôme le", null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifiée par",
+    )
+    owner = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="organisation responsable",
+    )
+    status = models.CharField(
+        "publication",
+        max_length=20,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.PUBLISHED,
+    )
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Place(models.Model):
+    """An address with its commune and coordinates (WGS84)."""
+
+    address = models.CharField("adresse", max_length=255, blank=True)
+    address_complement = models.CharField("complément d'adresse", max_length=255, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    commune_name = models.CharField("commune (libellé de la source)", max_length=150, blank=True)
+    commune = models.ForeignKey(
+        "territories.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="commune",
+    )
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="département",
+    )
+    latitude = models.FloatField("latitude", null=True, blank=True)
+    longitude = models.FloatField("longitude", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Structure(Provenance, Place):
+    """An organisation that offers services (data·inclusion ``structure``)."""
+
+    name = models.CharField("nom", max_length=150)
+    description = models.TextField("description", blank=True)
+    siret = models.CharField("SIRET", max_length=14, blank=True, validators=[validate_siret])
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    email = models.EmailField("courriel", blank=True)
+    website = models.URLField("site web", max_length=500, blank=True)
+    opening_hours = models.CharField("horaires d'accueil (format OSM)", max_length=500, blank=True)
+    accessibility_link = models.URLField("accessibilité du lieu", max_length=500, blank=True)
+    networks = ArrayField(
+        models.CharField(max_length=80, choices=ref.RESEAUX_PORTEURS),
+        default=list,
+        blank=True,
+        verbose_name="réseaux porteurs",
+    )
+
+    class Meta:
+        verbose_name = "structure"
+        verbose_name_plural = "structures"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="structure_source_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(Provenance, Place):
+    """A service a structure offers (data·inclusion ``service``)."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="services", verbose_name="structure"
+    )
+    name = models.CharField("nom", max_length=150)
+    description = models.TextField("description")
+    type = models.CharField("type", max_length=40, choices=ref.TYPES, blank=True)
+    thematiques = ArrayField(
+        models.CharField(max_length=120, choices=ref.THEMATIQUES),
+        default=list,
+        blank=True,
+        verbose_name="thématiques",
+    )
+    fees = models.CharField("frais", max_length=20, choices=ref.FRAIS, blank=True)
+    fees_details = models.TextField("précisions sur les frais", blank=True)
+    publics = ArrayField(
+        models.CharField(max_length=80, choices=ref.PUBLICS),
+        default=list,
+        blank=True,
+        verbose_name="publics",
+    )
+    publics_details = models.TextField("précisions sur les publics", blank=True)
+    access_conditions = models.TextField("conditions d'accès", blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    email = models.EmailField("courriel", blank=True)
+    contact_name = models.CharField("contact", max_length=150, blank=True)
+    reception_modes = ArrayField(
+        models.CharField(max_length=30, choices=ref.MODES_ACCUEIL),
+        default=list,
+        blank=True,
+        verbose_name="modes d'accueil",
+    )
+    # INSEE codes of communes, départements, EPCI, or "france".
+    eligibility_zone = ArrayField(
+        models.CharField(max_length=12),
+        default=list,
+        blank=True,
+        verbose_name="zone d'éligibilité",
+    )
+    mobilisation_link = models.URLField("lien de mobilisation", max_length=500, blank=True)
+    mobilisation_modes = ArrayField(
+        models.CharField(max_length=40, choices=ref.MODES_MOBILISATION),
+        default=list,
+        blank=True,
+        verbose_name="modes de mobilisation",
+    )
+    mobilisable_by = ArrayField(
+        models.CharField(max_length=30, choices=ref.MOBILISABLE_PAR),
+        default=list,
+        blank=True,
+        verbose_name="mobilisable par",
+    )
+    mobilisation_details = models.TextField("précisions sur la mobilisation", blank=True)
+    weekly_hours = models.FloatField("volume horaire hebdomadaire", null=True, blank=True)
+    number_of_weeks = models.PositiveIntegerField("nombre de semaines", null=True, blank=True)
+    opening_hours = models.CharField("horaires d'accueil (format OSM)", max_length=500, blank=True)
+    update_frequency_days = models.PositiveIntegerField(
+        "fréquence de mise à jour (jours)", default=DEFAULT_UPDATE_FREQUENCY_DAYS
+    )
+
+    class Meta:
+        verbose_name = "service"
+        verbose_name_plural = "services"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="service_source_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_remote(self) -> bool:
+        return "a-distance" in self.reception_modes
+
+    def needs_checking(self, today: date | None = None) -> bool:
+        """Past its update frequency: shown as "à vérifier" and ranked lower."""
+        today = today or timezone.localdate()
+        return self.updated_on + timedelta(days=self.update_frequency_days) < today
