@@ -185,3 +185,14 @@ def test_repeated_wrong_codes_are_throttled(personas):
     response = client.post(reverse("accounts:otp_verify"), {"token": code})
     assert "patientez" in response.content.decode()
     assert client.get("/organisations/").status_code == 302
+
+
+def test_expired_reset_link_changes_nothing(personas, settings):
+    client = Client()
+    client.post(reverse("accounts:password_reset"), {"email": "ines.benali@francetravail.test"})
+    link = re.search(r"http://\S+", mail.outbox[0].body).group(0).replace("http://testserver", "")
+    settings.PASSWORD_RESET_TIMEOUT = -1  # two hours have passed
+    page = client.get(link, follow=True)
+    assert "n'est plus valable" in page.content.decode()
+    personas["ines"].refresh_from_db()
+    assert personas["ines"].check_password(settings.DEMO_PASSWORD)

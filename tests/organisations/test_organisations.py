@@ -243,3 +243,15 @@ def test_organisation_list_is_paginated_keeping_the_filters(client_for, orgs):
     assert 'href="?type=association&amp;page=2"' in body
     page2 = client_for("ines").get(reverse("organisations:list") + "?type=association&page=2")
     assert "Association 34" in page2.content.decode()
+
+
+def test_expired_invitation_link_gets_a_clear_page(personas, settings):
+    from binome.accounts.models import User
+    from binome.accounts.tokens import make_invitation_token
+
+    user = User.objects.create_user(email="tardif@var.test", first_name="Léo", last_name="Tardif")
+    token = make_invitation_token(user)
+    settings.INVITATION_TIMEOUT_DAYS = -1  # seven days have passed
+    response = Client().get(reverse("accounts:accept_invitation", args=[token]))
+    assert response.status_code == 400
+    assert "Ce lien d'invitation n'est plus valable" in response.content.decode()
