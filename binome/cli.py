@@ -6,6 +6,7 @@ binome worker              background worker (procrastinate, on PostgreSQL)
 binome db start|stop|status|psql|dump FILE|restore FILE
 binome demo                load the demo territory (idempotent)
 binome generate [...]      synthetic data at scale, for benchmarks
+binome directory import FILE… | export --kind services|structures [-o FILE]
 binome test [pytest args]  the whole test suite, on the embedded PostgreSQL
 binome bench [...]         the benchmark scripts under bench/
 binome manage ...          any Django management command
@@ -264,6 +265,12 @@ def cmd_generate(args: argparse.Namespace) -> None:
         _manage("generate", *args.rest)
 
 
+def cmd_directory(args: argparse.Namespace) -> None:
+    with _database():
+        _manage("migrate", "--noinput", "-v", "0")
+        sys.exit(_manage("directory", *args.rest, check=False))
+
+
 def cmd_manage(args: argparse.Namespace) -> None:
     needs_db = not (args.rest and args.rest[0] in {"help", "--help"})
     if needs_db:
@@ -316,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, func in (
         ("generate", cmd_generate),
+        ("directory", cmd_directory),
         ("manage", cmd_manage),
         ("test", cmd_test),
         ("bench", cmd_bench),
@@ -332,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     passthrough = {
         "generate": cmd_generate,
+        "directory": cmd_directory,
         "manage": cmd_manage,
         "test": cmd_test,
         "bench": cmd_bench,

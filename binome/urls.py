@@ -6,6 +6,7 @@ urlpatterns = [
     path("organisations/", include("binome.organisations.urls")),
     path("territoires/", include("binome.territories.urls")),
     path("audit/", include("binome.access.urls")),
+    path("annuaire/", include("binome.directory.urls")),
 ]
 
 handler404 = "binome.core.views.error_404"

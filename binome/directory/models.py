@@ -10,6 +10,8 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 
@@ -186,12 +188,46 @@ class Service(Provenance, Place):
     update_frequency_days = models.PositiveIntegerField(
         "fréquence de mise à jour (jours)", default=DEFAULT_UPDATE_FREQUENCY_DAYS
     )
+    # Search columns, written by the database trigger of migration 0002 on every INSERT
+    # and UPDATE (the ORM, COPY and the importer's INSERT … ON CONFLICT alike): never set
+    # them in Python.
+    # Weighted French words: name (A), structure name and thématique labels (B),
+    # description (C), in the accent-insensitive configuration ``french_unaccent``.
+    search_vector = SearchVectorField(null=True, editable=False)
+    # Lower-case, accent-free name ("creche avip"), for typo-tolerant trigram matching.
+    search_name = models.TextField(default="", editable=False)
 
     class Meta:
         verbose_name = "service"
         verbose_name_plural = "services"
         constraints = [
             models.UniqueConstraint(fields=["source", "source_id"], name="service_source_id")
+        ]
+        indexes = [
+            # Full-text: ``search_vector @@ websearch_to_tsquery('french_unaccent', …)``.
+            GinIndex(fields=["search_vector"], name="service_search_vector"),
+            # Typos: ``search_name %> 'permi de conduir'`` (pg_trgm word similarity above
+            # pg_trgm.word_similarity_threshold, set per connection) is served by this index.
+            GinIndex(OpClass("search_name", name="gin_trgm_ops"), name="service_name_trgm"),
+            # Array filters: ``thematiques && '{…}'`` (a catégorie is many sub-thématiques),
+            # ``publics && '{…}'``, ``reception_modes @> '{a-distance}'`` (remote services,
+            # kept whatever the distance: OR-ed with the place's GiST index below).
+            GinIndex(fields=["thematiques"], name="service_thematiques"),
+            GinIndex(fields=["publics"], name="service_publics"),
+            GinIndex(fields=["reception_modes"], name="service_reception_modes"),
+            # Place: ``directory_earth_point(latitude, longitude) <@ earth_box(centre, radius)``
+            # (earthdistance, a cube on the Earth's surface). ``directory_earth_point`` is an
+            # IMMUTABLE wrapper of ``ll_to_earth`` with a fixed search_path (migration 0002),
+            # so the index expression does not depend on the session's search_path.
+            GistIndex(
+                models.Func(
+                    models.F("latitude"),
+                    models.F("longitude"),
+                    function="directory_earth_point",
+                    output_field=models.FloatField(),
+                ),
+                name="service_earth_point",
+            ),
         ]
 
     def __str__(self) -> str:

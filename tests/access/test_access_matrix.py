@@ -142,6 +142,15 @@ MATRIX: dict[str, Row] = {
         everyone(200, anonymous=302),
     ),
     "access:audit_log": (url("access:audit_log", "83"), var_admin_only(["claire"])),
+    "directory:search": (
+        url("directory:search", query="?categorie=famille&q=cr%C3%A8che"),
+        everyone(200, anonymous=302),
+    ),
+    # No service exists in the demo: an unknown id is a 404 for everyone logged in.
+    "directory:service_detail": (
+        url("directory:service_detail", 999_999),
+        everyone(404, anonymous=302),
+    ),
 }
 
 # POST-only actions: what each persona gets when actually posting.

@@ -1,0 +1,521 @@
+"""Import of data·inclusion v1 files (structures and services) into the directory.
+
+``import_directory(files)`` reads every file, checks every row in Python, then writes the
+valid ones in bulk inside ONE transaction, and returns an ``ImportReport``.
+
+Formats, detected from the content (not the file name):
+
+- **JSON** as the national API serves it: a list of rows, or an object whose ``items`` is
+  that list. A row with a ``structure_id`` key is a service, otherwise a structure; one
+  file may hold both. The line of a row in the report is its index in the list + 1.
+- **CSV** (UTF-8, with or without BOM; separator ``,`` or ``;``, taken from the header):
+  one row per line, columns named like the schema's fields (``id``, ``source``, ``nom``,
+  ``date_maj``…; unknown columns are ignored). A file with a ``structure_id`` column holds
+  services, otherwise structures. In a list field (``thematiques``, ``publics``,
+  ``modes_accueil``, ``zone_eligibilite``, ``modes_mobilisation``, ``mobilisable_par``,
+  ``reseaux_porteurs``) the values are separated by ``,`` (quote the cell when the
+  separator is ``,``); an empty cell is an absent value; decimals take ``.`` or ``,``.
+  The line of a row is its line number in the file (the header is line 1).
+
+Rules:
+
+- Upsert by (source, id): a new row is created, a changed row updated, an identical row
+  left untouched (a re-run of the same files changes nothing). ``imported_at`` is set on
+  the rows created or updated.
+- A row whose record was edited in Binôme (``edited_locally_at`` set) is not overwritten:
+  it is counted as *kept*.
+- Every rejected row is reported with its file, line, field and a French reason, and the
+  valid rows are applied. Rejected: what the schema refuses (missing field, unknown
+  thématique, description over 10,000 characters, invalid e-mail or date…), an invalid
+  SIRET, coordinates outside France, an unknown INSEE code, an id already seen in the
+  import, a service whose structure is neither in the files nor in the directory.
+- A file that cannot be read (empty, malformed JSON, another format, a CSV without a
+  required column) stops the whole import before anything is written: the structures and
+  services of several files hang together.
+- The writing is one transaction: an interruption leaves the directory as it was.
+
+Speed: rows are checked in Python, then loaded with ``COPY`` into a temporary table and
+merged with one ``INSERT … ON CONFLICT (source, source_id) DO UPDATE … WHERE (changed)``
+per kind, so a national file (150,000 services) is a matter of seconds of SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, models, transaction
+
+from binome.directory import datainclusion as di
+from binome.directory.datainclusion import Kind
+from binome.directory.models import Service, Structure
+from binome.territories.models import Commune
+
+FileInput = str | os.PathLike[str] | tuple[str, bytes]
+
+# Arrondissements of Paris, Lyon and Marseille → their commune (the referential holds the
+# communes only; data·inclusion rows often carry the arrondissement's code).
+_ARRONDISSEMENTS = (
+    {f"751{n:02d}": "75056" for n in range(1, 21)}
+    | {f"132{n:02d}": "13055" for n in range(1, 17)}
+    | {f"6938{n}": "69123" for n in range(1, 10)}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    file: str
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} {self.field} : {self.reason}"
+
+
+@dataclass(slots=True)
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0
+
+
+@dataclass
+class ImportReport:
+    files: list[str] = field(default_factory=list)
+    structures: Counts = field(default_factory=Counts)
+    services: Counts = field(default_factory=Counts)
+    rejected: list[Rejection] = field(default_factory=list)
+    rejected_rows: int = 0
+    # A file that could not be read: nothing was written.
+    file_errors: list[str] = field(default_factory=list)
+    # "structures dora--12": rows edited in Binôme, left as they are.
+    kept: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    # Where the time went: "lecture", "contrôle", "écriture structures"…
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def written(self) -> bool:
+        return not self.file_errors
+
+    def lines(self) -> list[str]:
+        """The report as a person reads it, in French."""
+        if self.file_errors:
+            return [
+                *self.file_errors,
+                "Import annulé : rien n'a été modifié dans l'annuaire.",
+            ]
+        out = []
+        for label, counts in (("structures", self.structures), ("services", self.services)):
+            out.append(
+                f"{label} : {counts.created} créé(s), {counts.updated} modifié(s), "
+                f"{counts.unchanged} inchangé(s), {counts.kept} conservé(s) "
+                "(modifiés dans Binôme)"
+            )
+        out.append(f"lignes rejetées : {self.rejected_rows}")
+        out.extend(str(rejection) for rejection in self.rejected)
+        out.extend(f"conservé (modifié dans Binôme) : {key}" for key in self.kept)
+        out.append(f"durée : {self.seconds:.1f} s")
+        return out
+
+
+class FileError(Exception):
+    """A file that cannot be read as data·inclusion rows (the message is for the user)."""
+
+
+@dataclass(slots=True)
+class _Row:
+    kind: Kind
+    file: str
+    line: int
+    data: Any
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _load(source: FileInput) -> tuple[str, bytes]:
+    if isinstance(source, tuple):
+        return source
+    path = Path(source)
+    try:
+        return str(source), path.read_bytes()
+    except FileNotFoundError:
+        raise FileError(f"{source} : fichier introuvable.") from None
+    except OSError as exc:
+        raise FileError(f"{source} : lecture impossible ({exc.strerror}).") from None
+
+
+def _decode(name: str, content: bytes) -> str:
+    if b"\x00" in content[:4096]:
+        raise FileError(f"{name} : format non reconnu (fichier binaire) ; attendu : JSON ou CSV.")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileError(
+            f"{name} : format non reconnu (octet {exc.start + 1} n'est pas de l'UTF-8) ; "
+            "attendu : JSON ou CSV encodé en UTF-8."
+        ) from None
+
+
+def _read_json(name: str, text: str) -> list[_Row]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileError(
+            f"{name} : JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})."
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        data = data["items"]
+    if not isinstance(data, list):
+        raise FileError(
+            f"{name} : JSON inattendu : une liste de structures ou de services, ou un objet "
+            "avec « items », est attendu."
+        )
+    return [
+        _Row(
+            Kind.SERVICES if isinstance(item, dict) and "structure_id" in item else Kind.STRUCTURES,
+            name,
+            index + 1,
+            item,
+        )
+        for index, item in enumerate(data)
+    ]
+
+
+def _csv_value(column: str, cell: str) -> Any:
+    cell = cell.strip()
+    if not cell:
+        return None
+    if column in di.LIST_FIELDS:
+        return [value.strip() for value in cell.split(",") if value.strip()] or None
+    if column in di.NUMBER_FIELDS:
+        return cell.replace(",", ".")
+    return cell
+
+
+def _read_csv(name: str, text: str) -> list[_Row]:
+    header_line = text.split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [column.strip() for column in next(reader)]
+    except (StopIteration, csv.Error):
+        raise FileError(f"{name} : fichier vide.") from None
+    kind = Kind.SERVICES if "structure_id" in header else Kind.STRUCTURES
+    missing = [column for column in di.REQUIRED[kind] if column not in header]
+    if missing:
+        raise FileError(
+            f"{name} : ni JSON ni CSV de {kind} data·inclusion : colonne(s) obligatoire(s) "
+            f"absente(s) : {', '.join(missing)} (ligne 1)."
+        )
+    rows: list[_Row] = []
+    line = reader.line_num + 1
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                if len(cells) > len(header):
+                    rows.append(_Row(kind, name, line, f"{len(cells)} colonnes"))
+                else:
+                    data = {
+                        column: value
+                        for column, cell in zip(header, cells, strict=False)
+                        if (value := _csv_value(column, cell)) is not None
+                    }
+                    rows.append(_Row(kind, name, line, data))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise FileError(f"{name} : CSV mal formé, ligne {reader.line_num} ({exc}).") from None
+    return rows
+
+
+def read_rows(source: FileInput) -> tuple[str, list[_Row]]:
+    """The rows of one file, or FileError with a French message."""
+    name, content = _load(source)
+    if not content.strip():
+        raise FileError(f"{name} : fichier vide.")
+    text = _decode(name, content)
+    stripped = text.lstrip()
+    rows = _read_json(name, text) if stripped[:1] in {"[", "{"} else _read_csv(name, text)
+    if not rows:
+        raise FileError(f"{name} : le fichier ne contient aucune structure ni aucun service.")
+    return name, rows
+
+
+# --- checking ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    records: dict[Kind, list[dict[str, Any]]]
+    origin: dict[tuple[Kind, str, str], tuple[str, int]]
+
+
+def _check(rows: Iterable[_Row], report: ImportReport) -> _Checked:
+    communes: dict[str, str] = dict(Commune.objects.values_list("insee_code", "department_id"))
+    checked = _Checked({Kind.STRUCTURES: [], Kind.SERVICES: []}, {})
+    rejected_lines: set[tuple[str, int]] = set()
+
+    def reject(row: _Row, errors: Sequence[di.FieldError]) -> None:
+        rejected_lines.add((row.file, row.line))
+        report.rejected.extend(Rejection(row.file, row.line, e.field, e.reason) for e in errors)
+
+    pending_services: list[tuple[_Row, dict[str, Any]]] = []
+    for row in rows:
+        if not isinstance(row.data, dict):
+            what = row.data if isinstance(row.data, str) else type(row.data).__name__
+            reject(row, [di.FieldError("ligne", f"ligne illisible ({what})")])
+            continue
+        clean, errors = di.check_row(row.kind, row.data)
+        if clean is None:
+            reject(row, errors)
+            continue
+        record = di.to_record(row.kind, clean)
+        code = record["commune_id"]
+        if code is not None:
+            code = _ARRONDISSEMENTS.get(code, code)
+            if code not in communes:
+                reject(row, [di.FieldError("code_insee", f"code INSEE inconnu « {code} »")])
+                continue
+            record["commune_id"] = code
+        record["department_id"] = communes[code] if code is not None else None
+        key = (row.kind, record["source"], record["source_id"])
+        if key in checked.origin:
+            first_file, first_line = checked.origin[key]
+            reject(
+                row,
+                [
+                    di.FieldError(
+                        "id",
+                        f"identifiant « {record['source_id']} » en double (déjà en "
+                        f"{first_file}:{first_line})",
+                    )
+                ],
+            )
+            continue
+        checked.origin[key] = (row.file, row.line)
+        if row.kind == Kind.SERVICES:
+            pending_services.append((row, record))
+        else:
+            checked.records[Kind.STRUCTURES].append(record)
+
+    # A service needs its structure, from the files or already in the directory.
+    wanted = {(r["source"], r["structure_source_id"]) for _row, r in pending_services}
+    known = {(r["source"], r["source_id"]) for r in checked.records[Kind.STRUCTURES]}
+    sources = sorted({source for source, _id in wanted - known})
+    if sources:
+        known |= set(
+            Structure.objects.filter(source__in=sources).values_list("source", "source_id")
+        )
+    for row, record in pending_services:
+        if (record["source"], record["structure_source_id"]) in known:
+            checked.records[Kind.SERVICES].append(record)
+        else:
+            reject(
+                row,
+                [
+                    di.FieldError(
+                        "structure_id",
+                        f"structure « {record['structure_source_id']} » (source "
+                        f"« {record['source']} ») absente des fichiers et de l'annuaire",
+                    )
+                ],
+            )
+    report.rejected_rows = len(rejected_lines)
+    report.rejected.sort(key=lambda r: (r.file, r.line))
+    return checked
+
+
+# --- writing ----------------------------------------------------------------------------
+
+_TABLE = {Kind.STRUCTURES: Structure._meta.db_table, Kind.SERVICES: Service._meta.db_table}
+
+
+def _columns(kind: Kind) -> list[tuple[str, str, str]]:
+    """(column, COPY type, column type) of the staging table: the mapped fields, the département.
+
+    The staging columns have the directory's own types, so comparing a staged row with the
+    stored one needs no cast.
+    """
+    model = di.DJANGO_MODELS[kind]
+    names = [ours for _theirs, ours in di.FIELDS[kind]] + ["department_id"]
+    columns: list[tuple[str, str, str]] = []
+    for name in names:
+        if name == "structure_source_id":
+            columns.append((name, "text", "text"))
+            continue
+        django_field = model._meta.get_field(
+            name if name == "source_id" else name.removesuffix("_id")
+        )
+        db_type = django_field.db_type(connection)
+        if isinstance(django_field, ArrayField):
+            copy_type = "text[]"
+        elif isinstance(django_field, models.FloatField):
+            copy_type = "float8"
+        elif isinstance(django_field, models.IntegerField):
+            copy_type = "int4"
+        elif isinstance(django_field, models.DateField):
+            copy_type = "date"
+        else:
+            copy_type = "text"
+        columns.append((name, copy_type, str(db_type)))
+    return columns
+
+
+def _stage(kind: Kind, records: list[dict[str, Any]]) -> None:
+    columns = _columns(kind)
+    names = [name for name, _copy, _db in columns]
+    staging = f"_import_{kind}"
+    with connection.cursor() as cursor:
+        definition = ", ".join(f"{name} {db_type}" for name, _copy, db_type in columns)
+        # Dropped at commit; dropped first too when a caller's transaction spans two imports.
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(f"CREATE TEMP TABLE {staging} ({definition}) ON COMMIT DROP")
+        with cursor.cursor.copy(f"COPY {staging} ({', '.join(names)}) FROM STDIN") as copy:
+            copy.set_types([copy_type for _name, copy_type, _db in columns])
+            for record in records:
+                copy.write_row([record[name] for name in names])
+        cursor.execute(f"CREATE UNIQUE INDEX ON {staging} (source, source_id)")
+        cursor.execute(f"ANALYZE {staging}")
+
+
+def _kept(kind: Kind) -> list[str]:
+    """Source ids of the staged rows whose record was edited in Binôme."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.source_id FROM _import_{kind} s JOIN {_TABLE[kind]} t "  # noqa: S608
+            "ON t.source = s.source AND t.source_id = s.source_id "
+            "WHERE t.edited_locally_at IS NOT NULL ORDER BY s.source_id"
+        )
+        return [source_id for (source_id,) in cursor.fetchall()]
+
+
+def _upsert(kind: Kind) -> tuple[int, int]:
+    """Merge the staging table into the directory: (created, updated).
+
+    Two statements rather than one ``INSERT … ON CONFLICT DO UPDATE``: an INSERT fires the
+    BEFORE INSERT trigger of the search columns (migration 0002) on every proposed row,
+    conflicting or not, which made a re-run pay the full-text indexing of every service.
+    Here the UPDATE touches only the rows that changed, and the INSERT only the new ones.
+    """
+    table = _TABLE[kind]
+    columns = [name for name, _copy, _db in _columns(kind) if name != "structure_source_id"]
+    select = [f"s.{name}" for name in columns]
+    join = ""
+    if kind == Kind.SERVICES:
+        columns.append("structure_id")
+        select.append("st.id AS structure_id")
+        join = (
+            f"JOIN {_TABLE[Kind.STRUCTURES]} st "
+            "ON st.source = s.source AND st.source_id = s.structure_source_id"
+        )
+    staged = f"(SELECT {', '.join(select)} FROM _import_{kind} s {join}) AS src"  # noqa: S608
+    compared = [name for name in columns if name not in {"source", "source_id"}]
+    same_key = "t.source = src.source AND t.source_id = src.source_id"
+    update = f"""
+        UPDATE {table} AS t SET {", ".join(f"{name} = src.{name}" for name in compared)},
+            imported_at = now(), updated_at = now()
+        FROM {staged}
+        WHERE {same_key} AND t.edited_locally_at IS NULL
+          AND ({", ".join(f"t.{name}" for name in compared)})
+              IS DISTINCT FROM ({", ".join(f"src.{name}" for name in compared)})
+    """  # noqa: S608 - table and column names come from our models
+    insert_columns = [*columns, "imported_at", "created_at", "updated_at", "status"]
+    values = [*(f"src.{name}" for name in columns), "now()", "now()", "now()", "%s"]
+    params: list[Any] = [Structure._meta.get_field("status").get_default()]
+    if kind == Kind.SERVICES:
+        insert_columns.append("update_frequency_days")
+        values.append("%s")
+        params.append(Service._meta.get_field("update_frequency_days").get_default())
+    insert = f"""
+        INSERT INTO {table} ({", ".join(insert_columns)})
+        SELECT {", ".join(values)} FROM {staged}
+        WHERE NOT EXISTS (SELECT FROM {table} t WHERE {same_key})
+        ON CONFLICT (source, source_id) DO NOTHING
+    """  # noqa: S608 - table and column names come from our models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(update)
+        updated = cursor.rowcount
+        cursor.execute(insert, params)
+        created = cursor.rowcount
+    return created, updated
+
+
+def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> None:
+    counts = report.structures if kind == Kind.STRUCTURES else report.services
+    if not records:
+        return
+    _stage(kind, records)
+    kept = _kept(kind)
+    counts.created, counts.updated = _upsert(kind)
+    counts.kept = len(kept)
+    counts.unchanged = len(records) - counts.created - counts.updated - counts.kept
+    report.kept.extend(f"{kind} {source_id}" for source_id in kept)
+
+
+def import_directory(files: Iterable[FileInput], *, by: Any = None) -> ImportReport:
+    """Import data·inclusion v1 files into the directory (see the module's docstring).
+
+    ``by`` is the user who runs the import (None from the command line).
+    """
+    started = time.perf_counter()
+    report = ImportReport()
+    gc_was_enabled = gc.isenabled()
+    # Hundreds of thousands of small dicts live until the end: the cyclic garbage
+    # collector would walk them again and again for nothing (they hold no cycles).
+    gc.disable()
+    try:
+        rows = _read_all(files, report)
+        if not report.file_errors:
+            _check_and_write(rows, report)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_all(files: Iterable[FileInput], report: ImportReport) -> list[_Row]:
+    started = time.perf_counter()
+    rows: list[_Row] = []
+    for source in files:
+        try:
+            name, file_rows = read_rows(source)
+        except FileError as exc:
+            report.files.append(str(source[0] if isinstance(source, tuple) else source))
+            report.file_errors.append(str(exc))
+            continue
+        report.files.append(name)
+        rows.extend(file_rows)
+    if not report.files:
+        report.file_errors.append("Aucun fichier à importer.")
+    report.timings["lecture"] = time.perf_counter() - started
+    return rows
+
+
+def _check_and_write(rows: list[_Row], report: ImportReport) -> None:
+    with transaction.atomic():
+        # One import at a time: two concurrent ones would each miss the other's rows.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('binome.directory.import'))")
+        step = time.perf_counter()
+        checked = _check(rows, report)
+        rows.clear()
+        report.timings["contrôle"] = time.perf_counter() - step
+        for kind in (Kind.STRUCTURES, Kind.SERVICES):
+            step = time.perf_counter()
+            _write(kind, checked.records[kind], report)
+            report.timings[f"écriture {kind}"] = time.perf_counter() - step
+        step = time.perf_counter()
+    report.timings["validation (COMMIT)"] = time.perf_counter() - step

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from binome.core.typing import AuthenticatedRequest
+from binome.directory import referentials as ref
+from binome.directory.forms import ServiceSearchForm
+from binome.directory.models import PublicationStatus, Service
+from binome.directory.opening_hours import describe
+from binome.directory.search import SearchResult, search_services
+
+SEARCH_FIELDS = ("q", "commune", "rayon", "categorie", "thematique", "public", "frais", "type")
+
+
+def _label(service: Service) -> None:
+    """French labels of the service's codes, for the templates."""
+    labels = ref.labels()
+    service.labels = {  # type: ignore[attr-defined]
+        "thematiques": [labels.get(code, code) for code in service.thematiques],
+        "publics": [labels.get(code, code) for code in service.publics],
+        "reception_modes": [labels.get(code, code) for code in service.reception_modes],
+        "mobilisation_modes": [labels.get(code, code) for code in service.mobilisation_modes],
+        "mobilisable_by": [labels.get(code, code) for code in service.mobilisable_by],
+    }
+
+
+@login_required
+@require_GET
+def service_search(request: AuthenticatedRequest) -> HttpResponse:
+    """The directory's search: a GET form, so that a search has a shareable URL."""
+    searched = any(request.GET.get(name) for name in (*SEARCH_FIELDS, "accueil"))
+    form = ServiceSearchForm(request.GET if searched else None)
+    result: SearchResult | None = None
+    if searched and form.is_valid():
+        try:
+            page = int(request.GET.get("page", "1"))
+        except ValueError:
+            page = 1
+        arguments = form.search_arguments()
+        result = search_services(**arguments, page=min(max(page, 1), 10_000))
+        if result.page > result.num_pages:  # a page past the end: show the last one
+            result = search_services(**arguments, page=result.num_pages)
+        for service in result.services:
+            _label(service)
+    return render(
+        request,
+        "directory/search.html",
+        {
+            "title": "Annuaire des solutions du territoire",
+            "form": form,
+            "result": result,
+            "page": result.page_obj if result else None,
+        },
+    )
+
+
+@login_required
+@require_GET
+def service_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Everything a counselor needs to mobilise a service."""
+    service = get_object_or_404(
+        Service.objects.select_related("structure", "commune", "structure__commune"),
+        pk=pk,
+        status=PublicationStatus.PUBLISHED,
+    )
+    _label(service)
+    now = timezone.localtime().replace(tzinfo=None)
+    hours = describe(service.opening_hours or service.structure.opening_hours, now)
+    return render(
+        request,
+        "directory/service.html",
+        {
+            "title": service.name,
+            "service": service,
+            "hours": hours,
+            "stale": service.needs_checking(),
+        },
+    )

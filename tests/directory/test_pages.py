@@ -1,0 +1,146 @@
+"""The directory's pages: search (shareable GET URL) and a service's page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from binome.directory.models import PublicationStatus
+from tests.directory.test_search import DRAGUIGNAN, LA_SEYNE, TOULON, make_service
+
+SEARCH = reverse("directory:search")
+
+
+@pytest.fixture
+def services(personas: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "creche": make_service(
+            "Crèche AVIP Les Petits Pas",
+            thematiques=["famille--garde-denfants"],
+            mobilisation_modes=["telephoner"],
+            mobilisation_details="Appeler la directrice avant 10 h.",
+            opening_hours="Mo-Fr 07:30-18:30",
+        ),
+        "permis": make_service(
+            "Aide au permis de conduire",
+            at=LA_SEYNE,
+            thematiques=["mobilite--preparer-un-permis"],
+            updated_on=timezone.localdate() - timedelta(days=400),
+        ),
+        "far": make_service("Crèche de Draguignan", at=DRAGUIGNAN),
+        "draft": make_service("Brouillon", status=PublicationStatus.DRAFT),
+    }
+
+
+def test_the_search_page_without_criteria_shows_the_form(client_for: Any) -> None:
+    response = client_for("ines").get(SEARCH)
+    assert response.status_code == 200
+    assert "Rechercher" in response.content.decode()
+    assert response.context["result"] is None
+
+
+def test_ines_searches_childcare_around_toulon_within_20_km(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    response = client_for("ines").get(
+        SEARCH, {"categorie": "famille", "commune": TOULON, "rayon": "20"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [s.name for s in response.context["result"].services] == ["Crèche AVIP Les Petits Pas"]
+    assert "1 service trouvé" in html
+    assert "à 0,0 km" in html
+    assert "Téléphoner" in html or "téléphoner" in html
+    # The commune picker shows the chosen commune: the URL can be shared as is.
+    assert "Toulon" in html
+
+
+def test_a_stale_service_has_the_badge(client_for: Any, services: dict[str, Any]) -> None:
+    html = client_for("ines").get(SEARCH, {"q": "permi de conduir"}).content.decode()
+    assert "Aide au permis de conduire" in html
+    assert "À vérifier" in html
+
+
+def test_no_result_says_so_in_french(client_for: Any, services: dict[str, Any]) -> None:
+    html = client_for("ines").get(SEARCH, {"q": "xylophone quantique"}).content.decode()
+    assert "Aucun service ne correspond à ces critères." in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "'\"%😀" * 300},
+        {"commune": "99999"},
+        {"rayon": "7"},
+        {"categorie": "pas-une-categorie"},
+        {"q": "crèche", "page": "abc"},
+        {"q": "crèche", "page": "-4"},
+        {"q": "crèche", "page": "999999999999"},
+    ],
+)
+def test_bad_input_never_fails(
+    client_for: Any, services: dict[str, Any], params: dict[str, str]
+) -> None:
+    assert client_for("ines").get(SEARCH, params).status_code == 200
+
+
+def test_an_unknown_commune_is_explained(client_for: Any) -> None:
+    html = client_for("ines").get(SEARCH, {"commune": "99999"}).content.decode()
+    assert "Commune inconnue" in html
+
+
+def test_results_are_paginated(client_for: Any, personas: dict[str, Any]) -> None:
+    for i in range(25):
+        make_service(f"Crèche {i:02d}")
+    client = client_for("ines")
+    first = client.get(SEARCH, {"q": "crèche"})
+    second = client.get(SEARCH, {"q": "crèche", "page": "2"})
+    assert len(first.context["result"].services) == 20
+    assert len(second.context["result"].services) == 5
+    assert "Page suivante" in first.content.decode()
+    assert "q=cr%C3%A8che&amp;page=2" in first.content.decode()
+
+
+def test_the_search_page_makes_a_bounded_number_of_queries(
+    client_for: Any, personas: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    for i in range(20):
+        make_service(f"Crèche {i:02d}", at=[TOULON, LA_SEYNE][i % 2])
+    client = client_for("ines")
+    client.get(SEARCH)  # session, second factor: set up once
+    with django_assert_max_num_queries(10):
+        response = client.get(SEARCH, {"categorie": "famille", "commune": TOULON, "q": "crèche"})
+    assert len(response.context["result"].services) == 20
+
+
+def test_the_service_page_says_how_to_mobilise_it(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    creche = services["creche"]
+    html = client_for("ines").get(reverse("directory:service_detail", args=[creche.pk]))
+    text = html.content.decode()
+    assert "Appeler la directrice avant 10 h." in text
+    assert "04 94 00 00 00" in text
+    assert "Aujourd&#x27;hui" in text or "Aujourd'hui" in text
+    assert "7 h 30\u2009\u2013\u200918 h 30" in text
+
+
+def test_the_service_page_of_a_draft_or_unknown_service_is_a_404(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    client = client_for("ines")
+    assert (
+        client.get(reverse("directory:service_detail", args=[services["draft"].pk])).status_code
+        == 404
+    )
+    assert client.get(reverse("directory:service_detail", args=[10**9])).status_code == 404
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client: Any) -> None:
+    response = client.get(SEARCH, {"q": "crèche"})
+    assert response.status_code == 302
+    assert "/connexion/" in response["Location"]

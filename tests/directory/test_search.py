@@ -1,0 +1,249 @@
+"""search_services: need, place, words, ranking and what a user may type."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import count
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from binome.directory.models import PublicationStatus, Service, Structure
+from binome.directory.search import search_services, wanted_thematiques
+from binome.territories.models import Commune
+
+pytestmark = pytest.mark.django_db
+
+_ids = count(1)
+
+TOULON, LA_SEYNE, DRAGUIGNAN, QUIMPER, LYON = "83137", "83126", "83050", "29232", "69123"
+
+
+def commune(code: str) -> Commune:
+    return Commune.objects.get(insee_code=code)
+
+
+def make_service(
+    name: str,
+    *,
+    at: str = TOULON,
+    thematiques: list[str] | None = None,
+    description: str = "Un service du territoire.",
+    structure_name: str = "Association du territoire",
+    **fields: Any,
+) -> Service:
+    place = commune(at)
+    n = next(_ids)
+    structure = Structure.objects.create(
+        name=structure_name,
+        source="test",
+        source_id=f"s{n}",
+        updated_on=timezone.localdate(),
+        commune=place,
+        department_id=place.department_id,
+        latitude=place.latitude,
+        longitude=place.longitude,
+    )
+    values: dict[str, Any] = {
+        "structure": structure,
+        "name": name,
+        "description": description,
+        "thematiques": thematiques or ["famille--garde-denfants"],
+        "source": "test",
+        "source_id": f"v{n}",
+        "updated_on": timezone.localdate(),
+        "commune": place,
+        "department_id": place.department_id,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "reception_modes": ["en-presentiel"],
+        "phone": "04 94 00 00 00",
+    }
+    values.update(fields)
+    return Service.objects.create(**values)
+
+
+def names(result: Any) -> list[str]:
+    return [s.name for s in result.services]
+
+
+def test_a_category_selects_all_its_sub_thematiques() -> None:
+    make_service("Crèche", thematiques=["famille--garde-denfants"])
+    make_service("Parentalité", thematiques=["famille--soutien-a-la-parentalite-et-a-leducation"])
+    make_service("Auto-école sociale", thematiques=["mobilite--preparer-un-permis"])
+
+    result = search_services(categories=["famille"])
+
+    assert sorted(names(result)) == ["Crèche", "Parentalité"]
+    assert result.total == 2
+
+
+def test_a_diagnostic_theme_selects_its_resource_categories() -> None:
+    make_service("Épicerie solidaire", thematiques=["equipement-et-alimentation--alimentation"])
+    make_service("Crèche", thematiques=["famille--garde-denfants"])
+
+    assert names(search_services(themes=["difficultes_financieres"])) == ["Épicerie solidaire"]
+    assert "mobilite--preparer-un-permis" in wanted_thematiques(themes=["mobilite"])
+
+
+def test_unknown_codes_are_refused() -> None:
+    with pytest.raises(ValueError, match="inconnue"):
+        search_services(categories=["pas-une-categorie"])
+    with pytest.raises(ValueError, match="inconnu"):
+        search_services(themes=["pas-un-theme"])
+
+
+def test_the_radius_keeps_near_services_and_remote_ones_whatever_the_distance() -> None:
+    make_service("À Toulon", at=TOULON)
+    make_service("À La Seyne", at=LA_SEYNE)  # about 6 km
+    make_service("À Draguignan", at=DRAGUIGNAN)  # about 65 km
+    make_service("À Quimper", at=QUIMPER)
+    make_service("En ligne depuis Lyon", at=LYON, reception_modes=["a-distance"])
+
+    within_20 = search_services(commune=commune(TOULON), radius_km=20)
+    within_100 = search_services(commune=commune(TOULON), radius_km=100)
+
+    assert names(within_20) == ["À Toulon", "À La Seyne", "En ligne depuis Lyon"]
+    assert names(within_100) == ["À Toulon", "À La Seyne", "À Draguignan", "En ligne depuis Lyon"]
+    toulon, seyne, *_ = within_20.services
+    assert toulon.distance_km == pytest.approx(0, abs=0.01)  # type: ignore[attr-defined]
+    assert 3 < seyne.distance_km < 10  # type: ignore[attr-defined]
+
+
+def test_the_eligibility_zone_is_respected() -> None:
+    make_service("Sans restriction", eligibility_zone=[])
+    make_service("Pour le Var", eligibility_zone=["83"])
+    make_service("Pour Toulon", eligibility_zone=[TOULON])
+    make_service("Pour la France", eligibility_zone=["france"])
+    make_service("Pour le Finistère", eligibility_zone=["29"])
+    make_service("Pour La Seyne", eligibility_zone=[LA_SEYNE])
+
+    found = names(search_services(commune=commune(TOULON)))
+
+    assert sorted(found) == sorted(
+        ["Pour la France", "Pour le Var", "Pour Toulon", "Sans restriction"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("creche", "Crèche AVIP Les Petits Pas"),  # no accent
+        ("CRÈCHES", "Crèche AVIP Les Petits Pas"),  # plural, capitals
+        ("permi de conduir", "Aide au permis de conduire"),  # typos
+        ("permis", "Aide au permis de conduire"),
+        ("garde d'enfants", "Crèche AVIP Les Petits Pas"),  # the thématique's label
+        ("mobilité solidaire", "Aide au permis de conduire"),  # the structure's name
+        ("endettement", "Point conseil budget"),  # in the description
+    ],
+)
+def test_words_are_accent_insensitive_stemmed_and_typo_tolerant(typed: str, expected: str) -> None:
+    make_service("Crèche AVIP Les Petits Pas", thematiques=["famille--garde-denfants"])
+    make_service(
+        "Aide au permis de conduire",
+        thematiques=["mobilite--preparer-un-permis"],
+        structure_name="Mobilité Solidaire Var",
+    )
+    make_service(
+        "Point conseil budget",
+        thematiques=["difficultes-financieres--situation-dendettement-surendettement"],
+        description="Aide en cas de surendettement ou d'endettement, gestion du budget.",
+    )
+
+    assert names(search_services(text=typed))[:1] == [expected]
+
+
+def test_nothing_matches_words_that_are_nowhere() -> None:
+    make_service("Crèche AVIP")
+    result = search_services(text="xylophone quantique")
+    assert result.services == []
+    assert result.total == 0
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '"crèche',
+        "crèche\" OR -'",
+        "100 %",
+        "%_\\",
+        "crèche 👶🏽",
+        "\x00crèche\x1f",
+        "a" * 1000,
+        "crèche " * 200,
+        "!!! & | <-> :* ()",
+        "de la le",  # only stop words
+        "   ",
+    ],
+)
+def test_any_text_a_user_types_is_accepted(typed: str) -> None:
+    make_service("Crèche AVIP")
+    result = search_services(text=typed, commune=commune(TOULON))
+    assert result.total == len(result.services)
+
+
+def test_stale_services_are_ranked_lower() -> None:
+    old = timezone.localdate() - timedelta(days=400)
+    make_service("Crèche ancienne", updated_on=old, update_frequency_days=183)
+    make_service("Crèche à jour")
+
+    result = search_services(commune=commune(TOULON), text="crèche")
+
+    assert names(result) == ["Crèche à jour", "Crèche ancienne"]
+    assert result.services[1].needs_checking()
+
+
+def test_complete_services_come_before_those_without_contact() -> None:
+    make_service("Sans contact", phone="", email="")
+    make_service("Avec contact", mobilisation_details="Appeler le matin.")
+    assert names(search_services(commune=commune(TOULON))) == ["Avec contact", "Sans contact"]
+
+
+def test_only_published_services_are_found() -> None:
+    make_service("Publié")
+    make_service("Brouillon", status=PublicationStatus.DRAFT)
+    make_service("En attente", status=PublicationStatus.PENDING)
+    assert names(search_services()) == ["Publié"]
+
+
+def test_other_filters() -> None:
+    make_service("Gratuit pour les jeunes", fees="gratuit", publics=["jeunes"], type="atelier")
+    make_service("Payant pour tous", fees="payant", publics=["tous-publics"], type="formation")
+    make_service("Pour les seniors", fees="gratuit", publics=["seniors"], type="atelier")
+
+    assert sorted(names(search_services(publics=["jeunes"]))) == [
+        "Gratuit pour les jeunes",
+        "Payant pour tous",
+    ]
+    assert sorted(names(search_services(fees=["gratuit"], types=["atelier"]))) == [
+        "Gratuit pour les jeunes",
+        "Pour les seniors",
+    ]
+    make_service("En ligne", reception_modes=["a-distance"])
+    assert names(search_services(reception_modes=["a-distance"])) == ["En ligne"]
+
+
+def test_pages_and_total(django_assert_max_num_queries: Any) -> None:
+    for i in range(25):
+        make_service(f"Crèche {i:02d}")
+
+    toulon = commune(TOULON)
+    with django_assert_max_num_queries(2):
+        first = search_services(commune=toulon, per_page=10)
+    second = search_services(commune=commune(TOULON), per_page=10, page=2)
+    third = search_services(commune=commune(TOULON), per_page=10, page=3)
+    beyond = search_services(commune=commune(TOULON), per_page=10, page=9)
+
+    assert (first.total, second.total, third.total, beyond.total) == (25, 25, 25, 25)
+    assert [len(r.services) for r in (first, second, third, beyond)] == [10, 10, 5, 0]
+    seen = names(first) + names(second) + names(third)
+    assert sorted(seen) == [f"Crèche {i:02d}" for i in range(25)]
+    assert first.num_pages == 3
+    assert first.page_obj.has_next() and not third.page_obj.has_next()
+
+
+def test_a_renamed_structure_is_found_by_its_new_name() -> None:
+    service = make_service("Crèche", structure_name="Ancien nom")
+    Structure.objects.filter(pk=service.structure_id).update(name="Maison des familles")
+    assert names(search_services(text="maison des familles")) == ["Crèche"]
