@@ -459,6 +459,12 @@ def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> N
     _stage(kind, records)
     kept = _kept(kind)
     counts.created, counts.updated = _upsert(kind)
+    if kind == Kind.STRUCTURES and (counts.created or counts.updated):
+        # The services' merge joins the structures: without fresh statistics (100,000 rows
+        # just written, the table empty at the last ANALYZE) the planner picks a nested
+        # loop over a sequential scan, which takes hours instead of seconds.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_TABLE[kind]}")
     counts.kept = len(kept)
     counts.unchanged = len(records) - counts.created - counts.updated - counts.kept
     report.kept.extend(f"{kind} {source_id}" for source_id in kept)
