@@ -226,7 +226,8 @@ def _read_csv(name: str, text: str) -> list[_Row]:
         for cells in reader:
             if any(cell.strip() for cell in cells):
                 if len(cells) > len(header):
-                    rows.append(_Row(kind, name, line, f"{len(cells)} colonnes"))
+                    too_many = f"{len(cells)} colonnes au lieu de {len(header)}"
+                    rows.append(_Row(kind, name, line, too_many))
                 else:
                     data = {
                         column: value
@@ -267,8 +268,13 @@ def _check(rows: Iterable[_Row], report: ImportReport) -> _Checked:
     checked = _Checked({Kind.STRUCTURES: [], Kind.SERVICES: []}, {})
     rejected_lines: set[tuple[str, int]] = set()
 
+    rejected_structures: dict[tuple[str, str], tuple[str, int]] = {}
+
     def reject(row: _Row, errors: Sequence[di.FieldError]) -> None:
         rejected_lines.add((row.file, row.line))
+        if row.kind == Kind.STRUCTURES and isinstance(row.data, dict):
+            key = (str(row.data.get("source")), str(row.data.get("id")))
+            rejected_structures.setdefault(key, (row.file, row.line))
         report.rejected.extend(Rejection(row.file, row.line, e.field, e.reason) for e in errors)
 
     pending_services: list[tuple[_Row, dict[str, Any]]] = []
@@ -319,8 +325,13 @@ def _check(rows: Iterable[_Row], report: ImportReport) -> _Checked:
             Structure.objects.filter(source__in=sources).values_list("source", "source_id")
         )
     for row, record in pending_services:
-        if (record["source"], record["structure_source_id"]) in known:
+        structure_key = (record["source"], record["structure_source_id"])
+        if structure_key in known:
             checked.records[Kind.SERVICES].append(record)
+        elif structure_key in rejected_structures:
+            where = ":".join(map(str, rejected_structures[structure_key]))
+            reason = f"structure « {record['structure_source_id']} » rejetée (voir {where})"
+            reject(row, [di.FieldError("structure_id", reason)])
         else:
             reject(
                 row,
@@ -379,6 +390,7 @@ def _stage(kind: Kind, records: list[dict[str, Any]]) -> None:
     staging = f"_import_{kind}"
     with connection.cursor() as cursor:
         definition = ", ".join(f"{name} {db_type}" for name, _copy, db_type in columns)
+        definition += ", present boolean NOT NULL DEFAULT false"
         # Dropped at commit; dropped first too when a caller's transaction spans two imports.
         cursor.execute(f"DROP TABLE IF EXISTS {staging}")
         cursor.execute(f"CREATE TEMP TABLE {staging} ({definition}) ON COMMIT DROP")
@@ -388,6 +400,13 @@ def _stage(kind: Kind, records: list[dict[str, Any]]) -> None:
                 copy.write_row([record[name] for name in names])
         cursor.execute(f"CREATE UNIQUE INDEX ON {staging} (source, source_id)")
         cursor.execute(f"ANALYZE {staging}")
+        # Which staged rows already exist, marked once here: the merge's INSERT then never
+        # reads the table it writes (an anti-join on a table growing under a nested loop
+        # is quadratic).
+        cursor.execute(
+            f"UPDATE {staging} s SET present = true FROM {_TABLE[kind]} t "  # noqa: S608
+            "WHERE t.source = s.source AND t.source_id = s.source_id"
+        )
 
 
 def _kept(kind: Kind) -> list[str]:
@@ -420,14 +439,14 @@ def _upsert(kind: Kind) -> tuple[int, int]:
             f"JOIN {_TABLE[Kind.STRUCTURES]} st "
             "ON st.source = s.source AND st.source_id = s.structure_source_id"
         )
-    staged = f"(SELECT {', '.join(select)} FROM _import_{kind} s {join}) AS src"  # noqa: S608
+    staged = f"(SELECT {', '.join(select)}, s.present FROM _import_{kind} s {join}) AS src"  # noqa: S608
     compared = [name for name in columns if name not in {"source", "source_id"}]
     same_key = "t.source = src.source AND t.source_id = src.source_id"
     update = f"""
         UPDATE {table} AS t SET {", ".join(f"{name} = src.{name}" for name in compared)},
             imported_at = now(), updated_at = now()
         FROM {staged}
-        WHERE {same_key} AND t.edited_locally_at IS NULL
+        WHERE src.present AND {same_key} AND t.edited_locally_at IS NULL
           AND ({", ".join(f"t.{name}" for name in compared)})
               IS DISTINCT FROM ({", ".join(f"src.{name}" for name in compared)})
     """  # noqa: S608 - table and column names come from our models
@@ -441,7 +460,7 @@ def _upsert(kind: Kind) -> tuple[int, int]:
     insert = f"""
         INSERT INTO {table} ({", ".join(insert_columns)})
         SELECT {", ".join(values)} FROM {staged}
-        WHERE NOT EXISTS (SELECT FROM {table} t WHERE {same_key})
+        WHERE NOT src.present
         ON CONFLICT (source, source_id) DO NOTHING
     """  # noqa: S608 - table and column names come from our models, values are parameters
     with connection.cursor() as cursor:
@@ -460,9 +479,8 @@ def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> N
     kept = _kept(kind)
     counts.created, counts.updated = _upsert(kind)
     if kind == Kind.STRUCTURES and (counts.created or counts.updated):
-        # The services' merge joins the structures: without fresh statistics (100,000 rows
-        # just written, the table empty at the last ANALYZE) the planner picks a nested
-        # loop over a sequential scan, which takes hours instead of seconds.
+        # The services' merge joins the structures: fresh statistics after a big write
+        # (the table may have been empty at the last ANALYZE) keep that join a hash join.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {_TABLE[kind]}")
     counts.kept = len(kept)

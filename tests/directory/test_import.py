@@ -221,6 +221,9 @@ def test_a_service_of_a_rejected_structure_is_rejected_but_one_in_the_directory_
     report = import_directory([write_json(tmp_path, "all.json", [new_structure, *services])])
 
     assert [(r.line, r.field) for r in report.rejected] == [(1, "siret"), (2, "structure_id")]
+    assert report.rejected[1].reason == (
+        f"structure « dora--nouvelle » rejetée (voir {tmp_path / 'all.json'}:1)"
+    )
     assert list(Service.objects.values_list("source_id", flat=True)) == ["dora--rattache-existante"]
 
 
