@@ -30,7 +30,6 @@ from django.contrib.auth import logout as auth_logout
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import user_has_device
 from joserfc import jwt
@@ -43,6 +42,7 @@ from binome.access.models import AuditKind
 from binome.access.predicates import requires_second_factor
 from binome.accounts import actions
 from binome.accounts.models import User
+from binome.core.http import safe_next
 
 logger = logging.getLogger(__name__)
 
@@ -265,14 +265,6 @@ def find_account(identity: Identity) -> tuple[User, bool]:
 # --- Views -------------------------------------------------------------------------------
 
 
-def _safe_next(request: HttpRequest, target: str) -> str:
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("core:home")
-
-
 def _require_enabled() -> None:
     if not settings.PROCONNECT_ENABLED:
         raise Http404("ProConnect n'est pas configuré.")
@@ -302,7 +294,7 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 def login(request: HttpRequest) -> HttpResponse:
     """Send the agent to ProConnect, with a fresh state and nonce kept in the session."""
     _require_enabled()
-    next_url = _safe_next(request, request.GET.get("next", ""))
+    next_url = safe_next(request, request.GET.get("next", ""))
     if request.user.is_authenticated:
         return redirect(next_url)
     client = get_client()
@@ -391,7 +383,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     request.login_method = "ProConnect"  # type: ignore[attr-defined]
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[ID_TOKEN_SESSION_KEY] = identity.id_token
-    next_url = _safe_next(request, pending.get("next", ""))
+    next_url = safe_next(request, pending.get("next", ""))
     if user_has_device(user) or requires_second_factor(user):
         # ProConnect is the first factor; SecondFactorMiddleware holds the rest back.
         target = "accounts:otp_verify" if user_has_device(user) else "accounts:otp_setup"

@@ -11,7 +11,6 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -24,16 +23,12 @@ from binome.accounts import actions
 from binome.accounts.forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
 from binome.accounts.tokens import read_invitation_token
 from binome.core.forms import BinomeForm
+from binome.core.http import safe_next
 from binome.core.typing import AuthenticatedRequest
 
 
 def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("core:home")
+    return safe_next(request, request.POST.get("next") or request.GET.get("next"))
 
 
 def lockout_response(

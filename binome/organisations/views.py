@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from binome.access import predicates
 from binome.access.scoping import get_organisation_for_user
 from binome.accounts.models import User
+from binome.core.http import safe_next
 from binome.core.text import normalize
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations import actions
@@ -242,12 +243,7 @@ def switch_organisation(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(
             request, f"Vous travaillez maintenant pour {membership.organisation.name}."
         )
-    target = request.POST.get("next", "")
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    return redirect(target)
+    return redirect(safe_next(request, request.POST.get("next")))
 
 
 @login_required
