@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from binome.core.forms import BinomeForm
+from binome.core.widgets import ReferentialSelect
 from binome.directory import referentials as ref
 from binome.directory.search import DEFAULT_RADIUS_KM, RADII_KM
 from binome.organisations.forms import CommuneField
@@ -39,26 +40,40 @@ class ServiceSearchForm(BinomeForm, forms.Form):
         coerce=int,
         initial=str(DEFAULT_RADIUS_KM),
         required=False,
+        widget=ReferentialSelect,
     )
     categorie = forms.ChoiceField(
         label="Besoin (catégorie)",
         choices=_optional(ref.CATEGORIES, "Toutes les catégories"),
         required=False,
+        widget=ReferentialSelect,
     )
-    thematique = forms.ChoiceField(label="Thématique précise", required=False)
+    thematique = forms.ChoiceField(
+        label="Thématique précise", required=False, widget=ReferentialSelect
+    )
     public = forms.ChoiceField(
-        label="Public", choices=_optional(ref.PUBLICS, "Tous les publics"), required=False
+        label="Public",
+        choices=_optional(ref.PUBLICS, "Tous les publics"),
+        required=False,
+        widget=ReferentialSelect,
     )
     frais = forms.ChoiceField(
-        label="Frais", choices=_optional(ref.FRAIS, "Gratuit ou payant"), required=False
+        label="Frais",
+        choices=_optional(ref.FRAIS, "Gratuit ou payant"),
+        required=False,
+        widget=ReferentialSelect,
     )
     type = forms.ChoiceField(
-        label="Type de service", choices=_optional(ref.TYPES, "Tous les types"), required=False
+        label="Type de service",
+        choices=_optional(ref.TYPES, "Tous les types"),
+        required=False,
+        widget=ReferentialSelect,
     )
     accueil = forms.ChoiceField(
         label="Mode d'accueil",
         choices=_optional(ref.MODES_ACCUEIL, "Sur place ou à distance"),
         required=False,
+        widget=ReferentialSelect,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -33,24 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    DateField,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Func,
-    Q,
-    QuerySet,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.expressions import Combinable
+from django.db import connection
 from django.utils import timezone
 
 from binome.core.text import normalize
@@ -142,9 +126,119 @@ class SearchResult:
         return Page(self.services, self.page, paginator)
 
 
-def _earth_point(latitude: Any, longitude: Any) -> Func:
-    # The IMMUTABLE wrapper of ll_to_earth the GiST index "service_earth_point" is built on.
-    return Func(latitude, longitude, function="directory_earth_point", output_field=FloatField())
+# The ranking query, written in SQL rather than with the ORM: the ORM's version cost more
+# to build in Python than PostgreSQL took to answer it, and repeated the distance at each
+# place it was used (filter, score, result). Every value comes in as a parameter.
+#
+# The candidates (innermost SELECT) are what the indexes find (see ``Service.Meta.indexes``):
+#   - ``thematiques && codes``: GIN "service_thematiques";
+#   - ``point <@ earth_box(centre, r)``: GiST "service_earth_point", OR-ed with
+#     ``reception_modes @> {a-distance}`` (GIN "service_reception_modes": remote services
+#     are kept whatever the distance); PostgreSQL ANDs and ORs the bitmaps of these indexes;
+#   - words: ``search_vector @@ query`` (GIN "service_search_vector") OR
+#     ``search_name %> key`` (GIN trigram "service_name_trgm").
+# ``OFFSET 0`` keeps PostgreSQL from folding that SELECT into the outer ones: the distance
+# and the relevance are computed once per candidate, then filtered and ranked by name.
+_POINT = "directory_earth_point(s.latitude, s.longitude)"
+_CENTRE = "directory_earth_point(%(latitude)s, %(longitude)s)"
+# Metres along the surface: earthdistance's ``earth_distance`` written inline (it calls
+# ``sec_to_gc``, a SQL function PostgreSQL does not inline around an expression).
+_DISTANCE = (
+    f"2 * public.earth() * asin(least(1.0, public.cube_distance({_POINT}, {_CENTRE})"
+    " / (2 * public.earth())))"
+)
+_BASE = (
+    f"{WEIGHT_COMPLETENESS}::float8 * ("
+    "CASE WHEN s.phone <> '' OR s.email <> '' THEN 0.5 ELSE 0.0 END"
+    " + CASE WHEN s.mobilisation_details <> '' OR s.mobilisation_link <> ''"
+    " THEN 0.5 ELSE 0.0 END)"
+    f" - {STALE_PENALTY}::float8 * CASE WHEN s.updated_on + s.update_frequency_days < %(today)s"
+    " THEN 1.0 ELSE 0.0 END"
+)
+_TS_QUERY = "websearch_to_tsquery('french_unaccent'::regconfig, %(words)s)"
+
+
+def _ranking_sql(
+    *,
+    codes: Sequence[str],
+    publics: Sequence[str],
+    fees: Sequence[str],
+    types: Sequence[str],
+    reception_modes: Sequence[str],
+    commune: Commune | None,
+    radius_m: float,
+    words: str,
+    today: date,
+) -> tuple[str, dict[str, Any]]:
+    """The SELECT of the matching services (id, score, distance_km, total), unordered."""
+    params: dict[str, Any] = {"today": today, "published": PublicationStatus.PUBLISHED.value}
+    where = ["s.status = %(published)s"]
+    if codes:
+        where.append("s.thematiques && %(codes)s::varchar[]")
+        params["codes"] = list(codes)
+    if publics:
+        where.append("s.publics && %(publics)s::varchar[]")
+        params["publics"] = [*publics, ALL_PUBLICS]
+    if fees:
+        where.append("s.fees = ANY(%(fees)s::varchar[])")
+        params["fees"] = list(fees)
+    if types:
+        where.append("s.type = ANY(%(types)s::varchar[])")
+        params["types"] = list(types)
+    if reception_modes:
+        where.append("s.reception_modes && %(reception_modes)s::varchar[]")
+        params["reception_modes"] = list(reception_modes)
+
+    distance, proximity, kept = "NULL::float8", "0.0", "true"
+    if commune is not None:
+        params.update(
+            latitude=commune.latitude,
+            longitude=commune.longitude,
+            radius_m=radius_m,
+            remote=[REMOTE],
+            zone=[commune.insee_code, commune.department_id, "france"],
+        )
+        remote = "s.reception_modes @> %(remote)s::varchar[]"
+        # The box is a cube around the sphere's cap: the exact distance is checked after.
+        where.append(f"({_POINT} <@ public.earth_box({_CENTRE}, %(radius_m)s) OR {remote})")
+        where.append("(s.eligibility_zone = '{}' OR s.eligibility_zone && %(zone)s::varchar[])")
+        distance = _DISTANCE
+        proximity = (
+            "CASE WHEN distance_m <= %(radius_m)s"
+            " THEN greatest(0.0, 1.0 - distance_m / %(radius_m)s)"
+            f" ELSE {REMOTE_PROXIMITY}::float8 END"
+        )
+        kept = "(distance_m <= %(radius_m)s OR reception_modes @> %(remote)s::varchar[])"
+
+    relevance = "0.0"
+    if words:
+        params["words"] = words
+        matches = [f"s.search_vector @@ {_TS_QUERY}"]
+        relevance = f"ts_rank(s.search_vector, {_TS_QUERY}, 32)"
+        key = normalize(words)
+        if len(key) >= 3:
+            # pg_trgm.word_similarity_threshold is set on each connection (settings).
+            params["key"] = key
+            matches.append("s.search_name %%> %(key)s")
+            relevance += f" + {WEIGHT_TRIGRAM}::float8 * word_similarity(%(key)s, s.search_name)"
+        where.append(f"({' OR '.join(matches)})")
+
+    sql = f"""
+        SELECT id, score, distance_m / 1000.0 AS distance_km, count(*) OVER () AS total
+        FROM (
+            SELECT id, distance_m,
+                   base + {proximity} + {WEIGHT_TEXT}::float8 * relevance AS score
+            FROM (
+                SELECT s.id, s.reception_modes, {_BASE} AS base,
+                       {distance} AS distance_m, {relevance} AS relevance
+                FROM directory_service AS s
+                WHERE {" AND ".join(where)}
+                OFFSET 0
+            ) AS candidate
+            WHERE {kept}
+        ) AS ranked
+    """  # noqa: S608 (only fixed fragments; every value is a parameter)
+    return sql, params
 
 
 def search_services(
@@ -190,99 +284,39 @@ def search_services(
     codes = wanted_thematiques(thematiques, categories, themes)
     words = clean_text(text)
 
-    qs: QuerySet[Service] = Service.objects.filter(status=PublicationStatus.PUBLISHED)
-    if codes:
-        qs = qs.filter(thematiques__overlap=list(codes))
-    if publics:
-        qs = qs.filter(publics__overlap=[*publics, ALL_PUBLICS])
-    if fees:
-        qs = qs.filter(fees__in=list(fees))
-    if types:
-        qs = qs.filter(type__in=list(types))
-    if reception_modes:
-        qs = qs.filter(reception_modes__overlap=list(reception_modes))
-
-    score: Combinable = WEIGHT_COMPLETENESS * (
-        Case(When(~Q(phone="") | ~Q(email=""), then=Value(0.5)), default=Value(0.0))
-        + Case(
-            When(~Q(mobilisation_details="") | ~Q(mobilisation_link=""), then=Value(0.5)),
-            default=Value(0.0),
-        )
+    sql, params = _ranking_sql(
+        codes=codes,
+        publics=publics,
+        fees=fees,
+        types=types,
+        reception_modes=reception_modes,
+        commune=commune,
+        radius_m=radius_km * 1000.0,
+        words=words,
+        today=today,
     )
-    stale_from = ExpressionWrapper(
-        F("updated_on") + F("update_frequency_days"), output_field=DateField()
-    )
-    qs = qs.alias(stale_from=stale_from)
-    score = score - STALE_PENALTY * Case(
-        When(stale_from__lt=today, then=Value(1.0)), default=Value(0.0)
-    )
-
-    distance: Func | Value = Value(None, output_field=FloatField())
-    if commune is not None:
-        radius_m = radius_km * 1000.0
-        centre = _earth_point(Value(commune.latitude), Value(commune.longitude))
-        point = _earth_point(F("latitude"), F("longitude"))
-        # "point <@ earth_box(centre, r)" is what the GiST index answers; the box is a
-        # cube around the sphere's cap, so the exact distance is checked afterwards.
-        within_box = Func(
-            point,
-            Func(centre, Value(radius_m), function="earth_box", output_field=FloatField()),
-            template="(%(expressions)s)",
-            arg_joiner=" <@ ",
-            output_field=BooleanField(),
-        )
-        distance = Func(point, centre, function="earth_distance", output_field=FloatField())
-        qs = qs.alias(distance_m=distance).filter(
-            (Q(within_box) & Q(distance_m__lte=radius_m)) | Q(reception_modes__contains=[REMOTE])
-        )
-        zone = [commune.insee_code, commune.department_id, "france"]
-        qs = qs.filter(Q(eligibility_zone=[]) | Q(eligibility_zone__overlap=zone))
-        proximity = Func(
-            Value(0.0),
-            Value(1.0) - F("distance_m") / Value(radius_m),
-            function="GREATEST",
-            output_field=FloatField(),
-        )
-        score = score + Case(
-            When(distance_m__lte=radius_m, then=proximity), default=Value(REMOTE_PROXIMITY)
-        )
-
-    if words:
-        query = SearchQuery(words, config="french_unaccent", search_type="websearch")
-        matches = Q(search_vector=query)
-        relevance: Combinable = SearchRank(F("search_vector"), query, normalization=32)
-        typo_text = normalize(words)
-        if len(typo_text) >= 3:
-            # "search_name %> typo_text": the GIN trigram index "service_name_trgm".
-            matches |= Q(search_name__trigram_word_similar=typo_text)
-            relevance = relevance + WEIGHT_TRIGRAM * TrigramWordSimilarity(typo_text, "search_name")
-        qs = qs.filter(matches)
-        score = score + WEIGHT_TEXT * relevance
-
     offset = (page - 1) * per_page
-    ranked = list(
-        qs.annotate(
-            score=ExpressionWrapper(score, output_field=FloatField()),
-            distance_km=ExpressionWrapper(distance / Value(1000.0), output_field=FloatField()),
-            total=Window(Count("*")),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{sql} ORDER BY score DESC, id LIMIT %(limit)s OFFSET %(offset)s",
+            {**params, "limit": per_page, "offset": offset},
         )
-        .order_by("-score", "id")
-        .values_list("id", "score", "distance_km", "total")[offset : offset + per_page]
-    )
+        ranked = cursor.fetchall()
+        if not ranked and page > 1:  # past the last page: the total still says how many
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS page", params)  # noqa: S608
+            total = cursor.fetchone()[0]
+        else:
+            total = ranked[0][3] if ranked else 0
+    services = []
     if ranked:
-        total = ranked[0][3]
         by_id = Service.objects.select_related("structure", "commune").in_bulk(
             [row[0] for row in ranked]
         )
-        services = []
         for pk, row_score, distance_km, _total in ranked:
             service = by_id[pk]
             service.score = row_score  # type: ignore[attr-defined]
             service.distance_km = distance_km  # type: ignore[attr-defined]
             services.append(service)
-    else:
-        total = qs.count() if page > 1 else 0
-        services = []
     return SearchResult(
         services=services,
         total=total,
