@@ -143,9 +143,12 @@ _POINT = "directory_earth_point(s.latitude, s.longitude)"
 _CENTRE = "directory_earth_point(%(latitude)s, %(longitude)s)"
 # Metres along the surface: earthdistance's ``earth_distance`` written inline (it calls
 # ``sec_to_gc``, a SQL function PostgreSQL does not inline around an expression).
+# ``least`` ignores NULL: without the CASE, a service without coordinates would be half
+# the world away instead of having no distance.
 _DISTANCE = (
-    f"2 * public.earth() * asin(least(1.0, public.cube_distance({_POINT}, {_CENTRE})"
-    " / (2 * public.earth())))"
+    "CASE WHEN s.latitude IS NOT NULL AND s.longitude IS NOT NULL THEN"
+    f" 2 * public.earth() * asin(least(1.0, public.cube_distance({_POINT}, {_CENTRE})"
+    " / (2 * public.earth()))) END"
 )
 _BASE = (
     f"{WEIGHT_COMPLETENESS}::float8 * ("

@@ -7,10 +7,11 @@ from itertools import count
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from binome.directory.models import PublicationStatus, Service, Structure
-from binome.directory.search import search_services, wanted_thematiques
+from binome.directory.search import _ranking_sql, search_services, wanted_thematiques
 from binome.territories.models import Commune
 
 pytestmark = pytest.mark.django_db
@@ -247,3 +248,53 @@ def test_a_renamed_structure_is_found_by_its_new_name() -> None:
     service = make_service("Crèche", structure_name="Ancien nom")
     Structure.objects.filter(pk=service.structure_id).update(name="Maison des familles")
     assert names(search_services(text="maison des familles")) == ["Crèche"]
+
+
+def test_a_ligature_is_found_typed_either_way() -> None:
+    make_service("Cœur de femmes", description="Accueil de jour.")
+    make_service("Crèche AVIP")
+
+    assert names(search_services(text="coeur de femmes"))[:1] == ["Cœur de femmes"]
+    assert names(search_services(text="cœur"))[:1] == ["Cœur de femmes"]
+    assert names(search_services(text="cœurr de femme"))[:1] == ["Cœur de femmes"]  # typo
+
+
+def test_remote_services_without_coordinates_are_kept_without_a_distance() -> None:
+    make_service("À Toulon", at=TOULON)
+    make_service("En ligne", reception_modes=["a-distance"], latitude=None, longitude=None)
+    make_service("Sans coordonnées", latitude=None, longitude=None)
+
+    result = search_services(commune=commune(TOULON), radius_km=10)
+
+    assert names(result) == ["À Toulon", "En ligne"]
+    assert result.services[1].distance_km is None  # type: ignore[attr-defined]
+
+
+def test_the_place_index_serves_the_search() -> None:
+    """The earth point is inlined by PostgreSQL (migration 0003): a call per row would be
+    slow, and the query's expression must still match the GiST index's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (VERBOSE) SELECT directory_earth_point(latitude, longitude)"
+            " FROM directory_service"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "directory_earth_point" not in plan
+        assert "cube(cube(cube(" in plan
+
+        make_service("À Toulon", at=TOULON)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = _ranking_sql(
+            codes=(),
+            publics=(),
+            fees=(),
+            types=(),
+            reception_modes=(),
+            commune=commune(TOULON),
+            radius_m=30_000.0,
+            words="",
+            today=timezone.localdate(),
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "service_earth_point" in plan

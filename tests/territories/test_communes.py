@@ -24,6 +24,8 @@ def test_referential_is_complete():
         ("83000", "Toulon"),
         ("2900", "Quimper"),  # postal code prefix
         ("digne", "Digne-les-Bains"),
+        ("marcq en baroeul", "Marcq-en-Barœul"),  # the ligature typed as two letters
+        ("Barœul", "Marcq-en-Barœul"),
     ],
 )
 def test_search_by_name_typo_or_postal_code(query, expected):
