@@ -205,20 +205,30 @@ class Service(Provenance, Place):
         ]
         indexes = [
             # Full-text: ``search_vector @@ websearch_to_tsquery('french_unaccent', …)``.
+            # GIN keeps, for each lexeme ("crech", "permi"), the list of the rows that have
+            # it: a query reads the lists of its few lexemes, not the 150,000 vectors.
             GinIndex(fields=["search_vector"], name="service_search_vector"),
             # Typos: ``search_name %> 'permi de conduir'`` (pg_trgm word similarity above
-            # pg_trgm.word_similarity_threshold, set per connection) is served by this index.
+            # pg_trgm.word_similarity_threshold, set per connection) is served by this index:
+            # the rows sharing enough three-letter pieces of the words, rechecked after.
             GinIndex(OpClass("search_name", name="gin_trgm_ops"), name="service_name_trgm"),
             # Array filters: ``thematiques && '{…}'`` (a catégorie is many sub-thématiques),
             # ``publics && '{…}'``, ``reception_modes @> '{a-distance}'`` (remote services,
-            # kept whatever the distance: OR-ed with the place's GiST index below).
+            # kept whatever the distance: OR-ed with the place's GiST index below). GIN on an
+            # array has one entry per code: "any of these codes" reads one row list per code.
+            # The search combines them with the place's index (BitmapAnd / BitmapOr), so a
+            # catégorie near a commune reads the few thousand rows that have both.
             GinIndex(fields=["thematiques"], name="service_thematiques"),
             GinIndex(fields=["publics"], name="service_publics"),
             GinIndex(fields=["reception_modes"], name="service_reception_modes"),
-            # Place: ``directory_earth_point(latitude, longitude) <@ earth_box(centre, radius)``
-            # (earthdistance, a cube on the Earth's surface). ``directory_earth_point`` is an
-            # IMMUTABLE wrapper of ``ll_to_earth`` with a fixed search_path (migration 0002),
-            # so the index expression does not depend on the session's search_path.
+            # Place: ``directory_earth_point(latitude, longitude) <@ earth_box(centre, radius)``.
+            # earthdistance puts each point on the Earth's surface in 3-D (a ``cube``);
+            # ``earth_box`` is the cube around the sphere's cap of the radius, and GiST, a
+            # tree of nested boxes, returns the points inside without looking at the others.
+            # The box is a little larger than the cap: the search checks the distance after.
+            # ``directory_earth_point`` (migration 0003) has a SQL-standard body, so the
+            # expression does not depend on the session's search_path, and PostgreSQL
+            # inlines it (plain arithmetic per row, no function call).
             GistIndex(
                 models.Func(
                     models.F("latitude"),

@@ -307,7 +307,7 @@ def search_services(
         ranked = cursor.fetchall()
         if not ranked and page > 1:  # past the last page: the total still says how many
             cursor.execute(f"SELECT count(*) FROM ({sql}) AS page", params)  # noqa: S608
-            total = cursor.fetchone()[0]
+            total = cursor.fetchone()[0]  # a count always has its row
         else:
             total = ranked[0][3] if ranked else 0
     services = []
