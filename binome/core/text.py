@@ -14,7 +14,7 @@ _LETTERS = str.maketrans(
     {
         "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "ß": "ss", "ẞ": "SS",
         "Ð": "D", "ð": "d", "Đ": "D", "đ": "d", "Ø": "O", "ø": "o", "Þ": "TH", "þ": "th",
-        "Ħ": "H", "ħ": "h", "ı": "i", "ĸ": "q", "Ł": "L", "ł": "l", "Ŋ": "N", "ŋ": "n",
+        "Ħ": "H", "ħ": "h", "\u0131": "i", "ĸ": "q", "Ł": "L", "ł": "l", "Ŋ": "N", "ŋ": "n",
         "Ŀ": "L", "ŀ": "l", "Ŧ": "T", "ŧ": "t",
     }
 )  # fmt: skip
@@ -25,6 +25,6 @@ def normalize(text: str) -> str:
     "Cœur" → "coeur"."""
     decomposed = unicodedata.normalize("NFKD", (text or "").translate(_LETTERS))
     # Accents go; any other character that is not a-z or 0-9 separates words, as in the
-    # database ("aujourd’hui" → "aujourd hui", not "aujourdhui").
+    # database ("aujourd\u2019hui" → "aujourd hui", not "aujourdhui").
     letters = "".join(char for char in decomposed if not unicodedata.combining(char))
     return _NON_ALNUM.sub(" ", letters.lower()).strip()
