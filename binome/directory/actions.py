@@ -1,8 +1,8 @@
 """State-changing operations on the directory: organisations edit their structures and
 services, the territory moderates new structures, professionals report errors.
 
-Each function is one transaction with its audit line; e-mails leave only once the
-transaction is committed (``transaction.on_commit``), so a rolled-back change sends nothing.
+Each function is one transaction with its audit line and its e-mails (as the organisations'
+invitations: an e-mail that cannot be sent rolls the change back, nothing is half-done).
 """
 
 from __future__ import annotations
@@ -89,11 +89,7 @@ def _mail(*, subject: str, template: str, context: dict[str, Any], to: Iterable[
         return
     context = {**context, "base_url": settings.BASE_URL}
     message = render_to_string(template, context)
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=subject, message=message, from_email=None, recipient_list=recipients
-        )
-    )
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
 
 
 def organisation_admin_emails(organisation: Organisation) -> list[str]:

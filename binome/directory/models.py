@@ -144,7 +144,8 @@ class Structure(Provenance, Place):
         related_name="+",
         verbose_name="modérée par",
     )
-    rejection_reason = models.TextField("motif du refus", blank=True)
+    # A database default: the importer writes structures with raw SQL that names its columns.
+    rejection_reason = models.TextField("motif du refus", blank=True, db_default="")
 
     class Meta:
         verbose_name = "structure"
