@@ -552,7 +552,9 @@ DEMO_SERVICES: list[DemoService] = [
             "La conseillère France Travail appelle la directrice (avant 10 h) avec la date "
             "souhaitée ; la CAF vérifie les critères AVIP."
         ),
-        access_conditions="Parent demandeur d'emploi inscrit à France Travail ; enfant de moins de 3 ans.",
+        access_conditions=(
+            "Parent demandeur d'emploi inscrit à France Travail ; enfant de moins de 3 ans."
+        ),
         eligibility_zone=("83137", "83126", "83129", "83062", "83144"),
     ),
     DemoService(
@@ -563,7 +565,9 @@ DEMO_SERVICES: list[DemoService] = [
         "avec une période d'adaptation courte.",
         ("famille--garde-denfants",),
         ("demandeurs-emploi", "familles"),
-        mobilisation_details="Demande par la conseillère France Travail, par téléphone ou courriel.",
+        mobilisation_details=(
+            "Demande par la conseillère France Travail, par téléphone ou courriel."
+        ),
         eligibility_zone=("83126", "83129", "83123", "83137"),
         mobilisation_modes=("telephoner", "envoyer-un-courriel"),
     ),
@@ -625,7 +629,9 @@ DEMO_SERVICES: list[DemoService] = [
             "les ressources."
         ),
         mobilisation_modes=("envoyer-un-courriel", "telephoner"),
-        access_conditions="Être accompagné par France Travail, le Département ou une mission locale.",
+        access_conditions=(
+            "Être accompagné par France Travail, le Département ou une mission locale."
+        ),
     ),
     DemoService(
         "garage-location",
@@ -743,9 +749,17 @@ def load_demo_directory() -> int:
     by_name = {o.name: o for o in Organisation.objects.all()}
     owners = {key: by_name.get(name) for key, name, *_ in ORGANISATIONS}
     structures: dict[str, Structure] = {}
-    for key, (name, owner, code, address, phone, email, website, hours, description) in (
-        DEMO_STRUCTURES.items()
-    ):
+    for key, (
+        name,
+        owner,
+        code,
+        address,
+        phone,
+        email,
+        website,
+        hours,
+        description,
+    ) in DEMO_STRUCTURES.items():
         commune = communes[code]
         structures[key], _ = Structure.objects.get_or_create(
             source=DEMO_SOURCE,
@@ -769,16 +783,14 @@ def load_demo_directory() -> int:
                 "status": PublicationStatus.PUBLISHED,
             },
         )
-    existing = set(
-        Service.objects.filter(source=DEMO_SOURCE).values_list("source_id", flat=True)
-    )
+    existing = set(Service.objects.filter(source=DEMO_SOURCE).values_list("source_id", flat=True))
     added = 0
     for demo in DEMO_SERVICES:
         if demo.key in existing:
             continue
         structure = structures[demo.structure]
-        commune = structure.commune
-        assert commune is not None
+        place = structure.commune
+        assert place is not None
         Service.objects.create(
             source=DEMO_SOURCE,
             source_id=demo.key,
@@ -796,12 +808,12 @@ def load_demo_directory() -> int:
             address=structure.address,
             postal_code=structure.postal_code,
             commune_name=structure.commune_name,
-            commune=commune,
-            department_id=commune.department_id,
-            latitude=commune.latitude,
-            longitude=commune.longitude,
+            commune=place,
+            department_id=place.department_id,
+            latitude=place.latitude,
+            longitude=place.longitude,
             reception_modes=list(demo.reception_modes),
-            eligibility_zone=list(demo.eligibility_zone) or [commune.department_id],
+            eligibility_zone=list(demo.eligibility_zone) or [place.department_id],
             mobilisation_modes=list(demo.mobilisation_modes),
             mobilisable_by=list(demo.mobilisable_by),
             mobilisation_details=demo.mobilisation_details,

@@ -53,9 +53,7 @@ def missing_for_publication(service: Service) -> list[str]:
     if not (service.phone or service.email or service.mobilisation_link):
         missing.append("un moyen de contact (téléphone, courriel ou lien de mobilisation)")
     if not ((service.commune_id and service.address) or service.is_remote):
-        missing.append(
-            "un lieu d'accueil (commune et adresse) ou le mode d'accueil « À distance »"
-        )
+        missing.append("un lieu d'accueil (commune et adresse) ou le mode d'accueil « À distance »")
     if not service.eligibility_zone:
         missing.append("une zone d'éligibilité (communes, départements ou France entière)")
     return missing
@@ -347,7 +345,7 @@ def unpublish_service(*, service: Service, by: User, request: HttpRequest | None
 
 @transaction.atomic
 def confirm_service(*, service: Service, by: User, request: HttpRequest | None = None) -> Service:
-    """"Les informations sont à jour": the service is checked today, nothing else changes."""
+    """ "Les informations sont à jour": the service is checked today, nothing else changes."""
     _mark_edited(service, by)
     service.save(update_fields=["edited_locally_at", "edited_by", "updated_on", "updated_at"])
     record(
@@ -436,4 +434,3 @@ def resolve_report(
         request=request,
     )
     return report
-

@@ -37,7 +37,7 @@ from binome.territories.models import Department
 @login_required
 @require_GET
 def my_services(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """"Nos services": the organisation's structures, services and open error reports."""
+    """ "Nos services": the organisation's structures, services and open error reports."""
     organisation = get_organisation_for_editor(request.user, pk)
     structures = list(
         Structure.objects.filter(owner=organisation).select_related("commune").order_by("name")
@@ -48,8 +48,10 @@ def my_services(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .annotate(open_reports=Count("reports", filter=Q(reports__status=ReportStatus.OPEN)))
         .order_by("structure__name", "name")
     )
+    stale_count = 0
     for service in services:
         service.stale = service.needs_checking()  # type: ignore[attr-defined]
+        stale_count += service.stale  # type: ignore[attr-defined]
         service.missing = (  # type: ignore[attr-defined]
             actions.missing_for_publication(service)
             if service.status == PublicationStatus.DRAFT
@@ -70,7 +72,7 @@ def my_services(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "structures": structures,
             "services": services,
             "reports": reports,
-            "stale_count": sum(1 for s in services if s.stale),  # type: ignore[attr-defined]
+            "stale_count": stale_count,
         },
     )
 
@@ -224,9 +226,7 @@ def service_unpublish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def service_confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     service = get_service_for_editor(request.user, pk)
     actions.confirm_service(service=service, by=request.user, request=request)
-    messages.success(
-        request, f"Merci : « {service.name} » est confirmé à jour aujourd'hui."
-    )
+    messages.success(request, f"Merci : « {service.name} » est confirmé à jour aujourd'hui.")
     return redirect("directory:my_services", service.owner_id)
 
 

@@ -11,8 +11,8 @@ from django import forms
 
 from binome.core.forms import BinomeForm
 from binome.directory import referentials as ref
-from binome.directory.search import DEFAULT_RADIUS_KM, RADII_KM
 from binome.directory.models import ReportReason, Service, Structure
+from binome.directory.search import DEFAULT_RADIUS_KM, RADII_KM
 from binome.organisations.forms import CommuneField
 from binome.organisations.models import validate_siret
 from binome.territories.models import Commune, Department
@@ -147,9 +147,7 @@ def clean_eligibility_zone(value: str) -> list[str]:
         upper = code.upper()
         if code == "france":
             zone.append("france")
-        elif upper in departments:
-            zone.append(upper)
-        elif upper in communes:
+        elif upper in departments or upper in communes:
             zone.append(upper)
         elif code.isdigit() and len(code) == 9:
             zone.append(code)
@@ -218,7 +216,6 @@ class StructureForm(BinomeForm, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["siret"].validators = [validate_siret]
-        self.fields["description"].max_length = DESCRIPTION_MAX
         if self.instance.commune_id:
             self.initial["commune"] = self.instance.commune_id
 
@@ -307,7 +304,6 @@ class ServiceForm(BinomeForm, forms.ModelForm):
         self.fields["thematiques"].choices = _thematique_checkbox_choices()  # type: ignore[attr-defined]
         self.fields["type"].choices = _optional(ref.TYPES, "Choisir un type")  # type: ignore[attr-defined]
         self.fields["fees"].choices = _optional(ref.FRAIS, "Non précisé")  # type: ignore[attr-defined]
-        self.fields["description"].max_length = DESCRIPTION_MAX
         if self.instance.commune_id:
             self.initial["commune"] = self.instance.commune_id
         self.initial["eligibility_zone"] = ", ".join(self.instance.eligibility_zone or [])

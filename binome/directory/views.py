@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from binome.access import predicates
-
 from binome.core.typing import AuthenticatedRequest
-from binome.directory import referentials as ref
 from binome.directory import actions
+from binome.directory import referentials as ref
 from binome.directory.forms import ReportForm, ServiceSearchForm
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe

@@ -53,7 +53,9 @@ def test_ines_finds_the_avip_creches_around_toulon_then_the_driving_licence_help
     choose_commune(page, "Toulon", "Toulon — 83000")
     field(page, "Distance").select_option(label="20 km")
     page.get_by_role("button", name="Rechercher").click()
-    expect(page.get_by_role("heading", level=2, name=re.compile(r"services? trouvés?"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=2, name=re.compile(r"services? trouvés?"))
+    ).to_be_visible()
     assert_accessible(page)
     titles = result_titles(page)
     assert [t.split(" — ")[-1] for t in titles[:3]] == [
@@ -105,8 +107,9 @@ def test_an_organisation_publishes_a_service_that_counselors_then_find(
         "Accueil de deux heures pour permettre à un parent de se rendre à un entretien."
     )
     page.get_by_role("button", name="Famille").click()
-    page.locator("label.fr-label", has_text=re.compile("^Garde d’enfants$")).click()
-    expect(page.get_by_label("Garde d’enfants")).to_be_checked()
+    childcare = "Garde d\u2019enfants"  # the referential's label, with a typographic apostrophe
+    page.locator("label.fr-label", has_text=re.compile(f"^{childcare}$")).click()
+    expect(page.get_by_label(childcare)).to_be_checked()
     page.get_by_role("button", name="Publier").click()
 
     # Saved as a draft; what is missing to publish is named.
@@ -131,5 +134,7 @@ def test_an_organisation_publishes_a_service_that_counselors_then_find(
     assert_accessible(page)
     field(page, "Mots-clés").fill("halte-garderie entretien")
     page.get_by_role("button", name="Rechercher").click()
-    expect(page.get_by_role("link", name="Halte-garderie pour les entretiens d'embauche")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Halte-garderie pour les entretiens d'embauche")
+    ).to_be_visible()
     assert_accessible(page)

@@ -128,11 +128,11 @@ def test_nos_services_is_reachable_from_the_organisation_page_and_the_directory(
     assert url not in text(other)
 
 
-def test_a_professional_member_edits_too(client_for: Any, personas: dict[str, Any], orgs: Any) -> None:
+def test_a_professional_member_edits_too(
+    client_for: Any, personas: dict[str, Any], orgs: Any
+) -> None:
     """Ines is a professional (not an admin) of France Travail Toulon."""
-    response = client_for("ines").get(
-        reverse("directory:my_services", args=[orgs["ft_toulon"].pk])
-    )
+    response = client_for("ines").get(reverse("directory:my_services", args=[orgs["ft_toulon"].pk]))
     assert response.status_code == 200
 
 
@@ -157,9 +157,7 @@ def test_a_declared_structure_waits_for_moderation_and_its_services_with_it(
     assert "Halte-garderie Les Lutins" in mail.outbox[0].subject
     mail.outbox.clear()
 
-    response = lea.post(
-        reverse("directory:service_create", args=[structure.pk]), service_data()
-    )
+    response = lea.post(reverse("directory:service_create", args=[structure.pk]), service_data())
     assert response.status_code == 302
     service = Service.objects.get(structure=structure)
     assert service.status == PublicationStatus.PENDING
@@ -225,19 +223,23 @@ def test_a_rejected_structure_gets_the_reason_by_mail_and_its_services_stay_draf
     assert structure.status == PublicationStatus.PENDING
 
 
-def test_another_territory_s_admin_cannot_moderate(
-    client_for: Any, orgs: dict[str, Any]
-) -> None:
+def test_another_territory_s_admin_cannot_moderate(client_for: Any, orgs: dict[str, Any]) -> None:
     client_for("lea").post(
         reverse("directory:structure_create", args=[orgs["creche_toulon"].pk]), structure_data()
     )
     structure = Structure.objects.get(name="Halte-garderie Les Lutins")
-    assert client_for("charlie").post(
-        reverse("directory:structure_approve", args=[structure.pk])
-    ).status_code == 404
-    assert client_for("marc").post(
-        reverse("directory:structure_approve", args=[structure.pk])
-    ).status_code == 403
+    assert (
+        client_for("charlie")
+        .post(reverse("directory:structure_approve", args=[structure.pk]))
+        .status_code
+        == 404
+    )
+    assert (
+        client_for("marc")
+        .post(reverse("directory:structure_approve", args=[structure.pk]))
+        .status_code
+        == 403
+    )
     structure.refresh_from_db()
     assert structure.status == PublicationStatus.PENDING
 
@@ -277,9 +279,7 @@ def test_publishing_names_what_is_missing_and_saves_a_draft(
     client = client_for("lea")
     response = client.post(
         reverse("directory:service_create", args=[demo["structure"].pk]),
-        service_data(
-            phone="", address="", commune="", eligibility_zone="", mobilisation_link=""
-        ),
+        service_data(phone="", address="", commune="", eligibility_zone="", mobilisation_link=""),
         follow=True,
     )
     html = text(response)
@@ -315,16 +315,16 @@ def test_publishing_names_what_is_missing_and_saves_a_draft(
     )
 
 
-def test_a_published_service_cannot_lose_its_contact(
-    client_for: Any, demo: dict[str, Any]
-) -> None:
+def test_a_published_service_cannot_lose_its_contact(client_for: Any, demo: dict[str, Any]) -> None:
     service = demo["service"]
     response = client_for("lea").post(
         reverse("directory:service_edit", args=[service.pk]),
         service_data(phone="", email="", action="enregistrer"),
     )
     assert response.status_code == 200
-    assert "Il manque : un moyen de contact" in " ".join(response.context["form"].non_field_errors())
+    assert "Il manque : un moyen de contact" in " ".join(
+        response.context["form"].non_field_errors()
+    )
     service.refresh_from_db()
     assert service.phone == "04 94 41 20 10"
     assert service.edited_locally_at is None
@@ -337,7 +337,11 @@ def test_a_published_service_cannot_lose_its_contact(
         ({"description": ""}, "description", "Décrivez le service"),
         ({"description": "crèche " * 2858}, "description", "20005 caractères : 10000 au plus"),
         ({"thematiques": []}, "thematiques", "Cochez au moins une thématique"),
-        ({"thematiques": ["famille--garde-de-chats"]}, "thematiques", "Sélectionnez un choix valide"),
+        (
+            {"thematiques": ["famille--garde-de-chats"]},
+            "thematiques",
+            "Sélectionnez un choix valide",
+        ),
         ({"opening_hours": "du lundi au vendredi"}, "opening_hours", "pas lisibles"),
         ({"opening_hours": "Mo-Fr 25:00-26:00"}, "opening_hours", "pas lisibles"),
         ({"eligibility_zone": "83137, Toulon"}, "eligibility_zone", "« toulon » n'est ni"),
@@ -488,9 +492,10 @@ def test_a_report_on_a_service_without_organisation_goes_to_the_territory_admins
     assert report.status == ReportStatus.RESOLVED
     # Léa is not an editor of this service.
     other = ServiceReport.objects.create(service=service, reasons=["autre"], details="?")
-    assert client_for("lea").post(
-        reverse("directory:report_resolve", args=[other.pk])
-    ).status_code == 403
+    assert (
+        client_for("lea").post(reverse("directory:report_resolve", args=[other.pk])).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize(

@@ -112,13 +112,9 @@ def test_the_monthly_reminder_lists_each_editor_s_services_once_a_month(
     assert send_freshness_reminders(date(2027, 1, 1)) == 2
 
 
-def test_a_confirmed_service_is_not_reminded(
-    client_for: Any, demo: dict[str, Service]
-) -> None:
+def test_a_confirmed_service_is_not_reminded(client_for: Any, demo: dict[str, Service]) -> None:
     age(demo["petits-pas-avip"], OLD)
-    client_for("lea").post(
-        reverse("directory:service_confirm", args=[demo["petits-pas-avip"].pk])
-    )
+    client_for("lea").post(reverse("directory:service_confirm", args=[demo["petits-pas-avip"].pk]))
     assert send_freshness_reminders() == 0
     assert mail.outbox == []
 

@@ -4,15 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0003_append_only'),
+        ("access", "0003_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('login', 'Connexion'), ('login_failed', 'Échec de connexion'), ('lockout', 'Compte verrouillé après des échecs répétés'), ('logout', 'Déconnexion'), ('otp_failed', 'Code de double authentification refusé'), ('otp_enabled', 'Double authentification activée'), ('otp_disabled', 'Double authentification désactivée'), ('password_reset_requested', 'Réinitialisation demandée'), ('password_changed', 'Mot de passe modifié'), ('proconnect_linked', 'Compte ProConnect associé'), ('proconnect_refused', 'Connexion ProConnect refusée'), ('organisation_created', 'Organisation créée'), ('organisation_updated', 'Organisation modifiée'), ('member_invited', 'Membre invité'), ('member_deactivated', 'Membre désactivé'), ('member_reactivated', 'Membre réactivé'), ('role_changed', 'Rôle modifié'), ('territory_role_granted', 'Rôle territorial attribué'), ('territory_role_revoked', 'Rôle territorial retiré'), ('export', 'Export'), ('structure_declared', "Structure déclarée à l'annuaire"), ('structure_updated', "Structure de l'annuaire modifiée"), ('structure_approved', "Structure de l'annuaire validée"), ('structure_rejected', "Structure de l'annuaire refusée"), ('service_created', "Service de l'annuaire créé"), ('service_updated', "Service de l'annuaire modifié"), ('service_published', "Service de l'annuaire publié"), ('service_unpublished', "Service de l'annuaire dépublié"), ('service_confirmed', "Service de l'annuaire confirmé à jour"), ('service_reported', 'Erreur signalée sur un service'), ('service_report_resolved', 'Signalement traité'), ('read', 'Consultation')], max_length=40, verbose_name='événement'),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("login", "Connexion"),
+                    ("login_failed", "Échec de connexion"),
+                    ("lockout", "Compte verrouillé après des échecs répétés"),
+                    ("logout", "Déconnexion"),
+                    ("otp_failed", "Code de double authentification refusé"),
+                    ("otp_enabled", "Double authentification activée"),
+                    ("otp_disabled", "Double authentification désactivée"),
+                    ("password_reset_requested", "Réinitialisation demandée"),
+                    ("password_changed", "Mot de passe modifié"),
+                    ("proconnect_linked", "Compte ProConnect associé"),
+                    ("proconnect_refused", "Connexion ProConnect refusée"),
+                    ("organisation_created", "Organisation créée"),
+                    ("organisation_updated", "Organisation modifiée"),
+                    ("member_invited", "Membre invité"),
+                    ("member_deactivated", "Membre désactivé"),
+                    ("member_reactivated", "Membre réactivé"),
+                    ("role_changed", "Rôle modifié"),
+                    ("territory_role_granted", "Rôle territorial attribué"),
+                    ("territory_role_revoked", "Rôle territorial retiré"),
+                    ("export", "Export"),
+                    ("structure_declared", "Structure déclarée à l'annuaire"),
+                    ("structure_updated", "Structure de l'annuaire modifiée"),
+                    ("structure_approved", "Structure de l'annuaire validée"),
+                    ("structure_rejected", "Structure de l'annuaire refusée"),
+                    ("service_created", "Service de l'annuaire créé"),
+                    ("service_updated", "Service de l'annuaire modifié"),
+                    ("service_published", "Service de l'annuaire publié"),
+                    ("service_unpublished", "Service de l'annuaire dépublié"),
+                    ("service_confirmed", "Service de l'annuaire confirmé à jour"),
+                    ("service_reported", "Erreur signalée sur un service"),
+                    ("service_report_resolved", "Signalement traité"),
+                    ("read", "Consultation"),
+                ],
+                max_length=40,
+                verbose_name="événement",
+            ),
         ),
     ]
