@@ -145,7 +145,7 @@ class Structure(Provenance, Place):
         verbose_name="modérée par",
     )
     # A database default: the importer writes structures with raw SQL that names its columns.
-    rejection_reason = models.TextField("motif du refus", blank=True, db_default="")
+    rejection_reason = models.TextField("motif du refus", blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = "structure"
