@@ -59,8 +59,13 @@ def missing_for_publication(service: Service) -> list[str]:
     return missing
 
 
-def _place_from_commune(entry: Structure | Service) -> None:
-    """Département, postal code and coordinates (the commune's centre) of the chosen commune."""
+def _place_from_commune(entry: Structure | Service, *, moved: bool = True) -> None:
+    """Département, postal code and coordinates of the chosen commune.
+
+    The coordinates are the commune's centre (there is no geocoding of the address); they
+    are only replaced when the commune changes or when there are none, so that the precise
+    coordinates of an imported entry survive an edit of its other fields.
+    """
     commune = entry.commune
     if commune is None:
         entry.department_id = None
@@ -69,7 +74,8 @@ def _place_from_commune(entry: Structure | Service) -> None:
         entry.commune_name = ""
         return
     entry.department_id = commune.department_id
-    entry.latitude, entry.longitude = commune.latitude, commune.longitude
+    if moved or entry.latitude is None or entry.longitude is None:
+        entry.latitude, entry.longitude = commune.latitude, commune.longitude
     entry.commune_name = commune.name
     if entry.postal_code not in commune.postal_codes:
         entry.postal_code = commune.postal_codes[0] if commune.postal_codes else ""
@@ -172,7 +178,7 @@ def update_structure(
     *, structure: Structure, changed: Sequence[str], by: User, request: HttpRequest | None = None
 ) -> Structure:
     """Its organisation edits a structure; a refused one goes back to moderation."""
-    _place_from_commune(structure)
+    _place_from_commune(structure, moved="commune" in changed)
     _mark_edited(structure, by)
     resubmitted = structure.status == PublicationStatus.REJECTED
     if resubmitted:
@@ -281,7 +287,7 @@ def save_service(
     """
     created = service.pk is None
     was_public = service.status in (PublicationStatus.PUBLISHED, PublicationStatus.PENDING)
-    _place_from_commune(service)
+    _place_from_commune(service, moved=created or "commune" in changed)
     if publish or was_public:
         missing = missing_for_publication(service)
         if missing:

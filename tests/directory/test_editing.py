@@ -223,6 +223,23 @@ def test_a_rejected_structure_gets_the_reason_by_mail_and_its_services_stay_draf
     assert structure.status == PublicationStatus.PENDING
 
 
+def test_the_moderation_queue_costs_the_same_with_more_structures(
+    client_for: Any, orgs: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    lea, claire = client_for("lea"), client_for("claire")
+    for n in range(5):
+        lea.post(
+            reverse("directory:structure_create", args=[orgs["creche_toulon"].pk]),
+            structure_data(name=f"Halte-garderie n° {n}"),
+        )
+    url = reverse("directory:moderation", args=["83"])
+    claire.get(url)
+    with django_assert_max_num_queries(12):
+        response = claire.get(url)
+    assert len(response.context["pending"]) == 5
+    assert "Halte-garderie n° 4" in text(response)
+
+
 def test_another_territory_s_admin_cannot_moderate(client_for: Any, orgs: dict[str, Any]) -> None:
     client_for("lea").post(
         reverse("directory:structure_create", args=[orgs["creche_toulon"].pk]), structure_data()
@@ -362,6 +379,25 @@ def test_bad_service_input_is_refused_with_a_precise_message(
     assert message in " ".join(response.context["form"].errors[field])
     assert "Le formulaire contient des erreurs" in text(response)
     assert Service.objects.count() == before
+
+
+def test_an_edit_keeps_precise_coordinates_unless_the_commune_changes(
+    client_for: Any, demo: dict[str, Any]
+) -> None:
+    service = demo["service"]
+    Service.objects.filter(pk=service.pk).update(latitude=43.1262, longitude=5.9303)
+    client = client_for("lea")
+    url = reverse("directory:service_edit", args=[service.pk])
+    client.post(url, service_data(name="Places AVIP (2 places libres)", action="enregistrer"))
+    service.refresh_from_db()
+    assert service.name == "Places AVIP (2 places libres)"
+    assert (service.latitude, service.longitude) == (43.1262, 5.9303)
+
+    client.post(url, service_data(commune="83126", action="enregistrer"))
+    service.refresh_from_db()
+    assert service.commune_id == "83126"
+    assert service.latitude == service.commune.latitude
+    assert service.postal_code in service.commune.postal_codes
 
 
 def test_the_form_groups_thematiques_by_category(client_for: Any, demo: dict[str, Any]) -> None:
