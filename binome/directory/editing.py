@@ -187,7 +187,9 @@ def _service_form_page(
             "form": form,
             "service": service,
             "structure": service.structure,
-            "organisation": service.structure.owner,
+            # An imported service taken in charge by an organisation may belong to a structure
+            # without one: the service's organisation first.
+            "organisation": service.owner or service.structure.owner,
             "created": created,
             "missing": missing,
             "is_draft": service.status in (PublicationStatus.DRAFT, PublicationStatus.REJECTED),

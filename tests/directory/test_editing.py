@@ -446,9 +446,8 @@ def test_a_service_edited_through_the_form_is_kept_by_a_later_import(
 ) -> None:
     import_directory([STRUCTURES, SERVICES])
     avip = Service.objects.get(source_id="dora--places-avip")
-    # The crèche takes charge of its imported service.
+    # The crèche takes charge of its imported service (its structure has no organisation).
     Service.objects.filter(pk=avip.pk).update(owner=orgs["creche_draguignan"])
-    Structure.objects.filter(pk=avip.structure_id).update(owner=orgs["creche_draguignan"])
     director = User.objects.create_user(
         email="directrice@lucioles.test", password=None, first_name="Anne", last_name="Roux"
     )

@@ -7,62 +7,166 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0002_search'),
-        ('organisations', '0001_initial'),
+        ("directory", "0002_search"),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='structure',
-            name='moderated_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='modérée le'),
+            model_name="structure",
+            name="moderated_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="modérée le"),
         ),
         migrations.AddField(
-            model_name='structure',
-            name='moderated_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='modérée par'),
+            model_name="structure",
+            name="moderated_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="modérée par",
+            ),
         ),
         migrations.AddField(
-            model_name='structure',
-            name='rejection_reason',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='motif du refus'),
+            model_name="structure",
+            name="rejection_reason",
+            field=models.TextField(
+                blank=True, db_default="", default="", verbose_name="motif du refus"
+            ),
         ),
         migrations.CreateModel(
-            name='FreshnessReminder',
+            name="FreshnessReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='mois')),
-                ('services', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), default=list, verbose_name='services listés')),
-                ('sent_at', models.DateTimeField(auto_now_add=True, verbose_name='envoyé le')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='destinataire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="mois")),
+                (
+                    "services",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(),
+                        default=list,
+                        verbose_name="services listés",
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(auto_now_add=True, verbose_name="envoyé le")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="destinataire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rappel de mise à jour',
-                'verbose_name_plural': 'rappels de mise à jour',
-                'constraints': [models.UniqueConstraint(fields=('user', 'month'), name='freshness_reminder_month')],
+                "verbose_name": "rappel de mise à jour",
+                "verbose_name_plural": "rappels de mise à jour",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "month"), name="freshness_reminder_month"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ServiceReport',
+            name="ServiceReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reasons', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('ferme', 'Le service est fermé (temporairement ou définitivement)'), ('coordonnees', 'Les coordonnées sont erronées'), ('horaires', 'Les horaires sont erronés'), ('conditions', "Les conditions d'accès sont erronées"), ('nexiste_plus', "Le service n'existe plus"), ('autre', 'Autre')], max_length=20), verbose_name='motifs')),
-                ('details', models.TextField(blank=True, verbose_name='précisions')),
-                ('status', models.CharField(choices=[('open', 'À traiter'), ('resolved', 'Traité')], default='open', max_length=10, verbose_name='état')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='signalé le')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='traité le')),
-                ('reporter', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='signalé par')),
-                ('reporter_organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='organisations.organisation', verbose_name="organisation de l'auteur")),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='traité par')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='directory.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reasons",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                (
+                                    "ferme",
+                                    "Le service est fermé (temporairement ou définitivement)",
+                                ),
+                                ("coordonnees", "Les coordonnées sont erronées"),
+                                ("horaires", "Les horaires sont erronés"),
+                                ("conditions", "Les conditions d'accès sont erronées"),
+                                ("nexiste_plus", "Le service n'existe plus"),
+                                ("autre", "Autre"),
+                            ],
+                            max_length=20,
+                        ),
+                        verbose_name="motifs",
+                    ),
+                ),
+                ("details", models.TextField(blank=True, verbose_name="précisions")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "À traiter"), ("resolved", "Traité")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="signalé le")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="traité le"),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="signalé par",
+                    ),
+                ),
+                (
+                    "reporter_organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="organisations.organisation",
+                        verbose_name="organisation de l'auteur",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="traité par",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="directory.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signalement',
-                'verbose_name_plural': 'signalements',
-                'indexes': [models.Index(fields=['service', 'status'], name='service_report_open')],
+                "verbose_name": "signalement",
+                "verbose_name_plural": "signalements",
+                "indexes": [models.Index(fields=["service", "status"], name="service_report_open")],
             },
         ),
     ]
