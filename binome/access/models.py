@@ -26,6 +26,17 @@ class AuditKind(models.TextChoices):
     TERRITORY_ROLE_GRANTED = "territory_role_granted", "Rôle territorial attribué"
     TERRITORY_ROLE_REVOKED = "territory_role_revoked", "Rôle territorial retiré"
     EXPORT = "export", "Export"
+    STRUCTURE_DECLARED = "structure_declared", "Structure déclarée à l'annuaire"
+    STRUCTURE_UPDATED = "structure_updated", "Structure de l'annuaire modifiée"
+    STRUCTURE_APPROVED = "structure_approved", "Structure de l'annuaire validée"
+    STRUCTURE_REJECTED = "structure_rejected", "Structure de l'annuaire refusée"
+    SERVICE_CREATED = "service_created", "Service de l'annuaire créé"
+    SERVICE_UPDATED = "service_updated", "Service de l'annuaire modifié"
+    SERVICE_PUBLISHED = "service_published", "Service de l'annuaire publié"
+    SERVICE_UNPUBLISHED = "service_unpublished", "Service de l'annuaire dépublié"
+    SERVICE_CONFIRMED = "service_confirmed", "Service de l'annuaire confirmé à jour"
+    SERVICE_REPORTED = "service_reported", "Erreur signalée sur un service"
+    SERVICE_REPORT_RESOLVED = "service_report_resolved", "Signalement traité"
     READ = "read", "Consultation"
 
 

@@ -110,3 +110,40 @@ def requires_second_factor(user: Any) -> bool:
     """Organisation and territory administrators must use a second factor (TOTP)."""
     roles = roles_of(user)
     return bool(roles.admin_of) or is_any_territory_admin(user) or user.is_superuser
+
+
+# --- Directory: organisations editing their own structures and services -----------------
+#
+# Every active member of an organisation, professional or administrator, edits its directory
+# entries: in a crèche or a small association the person who knows the service (hours, free
+# places, how to mobilise it) is rarely the account's administrator, and the administrator
+# already controls who is a member. The safeguards are the territory's moderation of every
+# structure an organisation declares, the audit log, and error reports by professionals.
+
+
+def can_edit_directory_of(user: Any, organisation: Organisation) -> bool:
+    """Active members (professional or admin) edit their organisation's structures and services."""
+    return is_member(user, organisation)
+
+
+def can_edit_directory_entry(user: Any, entry: Any) -> bool:
+    """A structure or service owned by one of the user's organisations."""
+    return entry.owner_id is not None and entry.owner_id in roles_of(user).member_of
+
+
+def can_moderate_structures(user: Any, department_id: str) -> bool:
+    """The territory's administrators approve or reject the structures declared in it."""
+    return is_territory_admin(user, department_id)
+
+
+def can_report_service(user: Any) -> bool:
+    """Professionals (a membership or a territory role) report an error on a service."""
+    roles = roles_of(user)
+    return bool(roles.member_of or roles.territory)
+
+
+def can_resolve_reports_of(user: Any, service: Any) -> bool:
+    """The service's editors: its organisation's members, else the territory's admins."""
+    if service.owner_id is not None:
+        return can_edit_directory_entry(user, service)
+    return service.department_id is not None and is_territory_admin(user, service.department_id)

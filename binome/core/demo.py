@@ -332,3 +332,494 @@ def load_demo() -> dict[str, User]:
             defaults={"role": Role.PROFESSIONAL, "job_title": "Accompagnateur d'insertion"},
         )
     return users
+
+
+# --- The demo directory -------------------------------------------------------------------
+# Structures and services of the demo territories, in data·inclusion v1 terms. The crèches
+# AVIP belong to the demo organisations (they edit them in "Nos services"); the others have
+# no account in Binôme. ``load_demo_directory`` adds what is missing and changes nothing
+# that exists (source "demo", keyed by source_id).
+
+DEMO_SOURCE = "demo"
+
+# key: (name, owner organisation key or "", commune INSEE, address, phone, e-mail, website,
+#       opening hours, description)
+DEMO_STRUCTURES: dict[str, tuple[str, str, str, str, str, str, str, str, str]] = {
+    "petits-pas": (
+        "Crèche AVIP Les Petits Pas",
+        "creche_toulon",
+        "83137",
+        "12 rue Picot",
+        "04 94 41 20 10",
+        "contact@creche-toulon.test",
+        "",
+        "Mo-Fr 07:30-18:30",
+        "Établissement d'accueil du jeune enfant de 40 berceaux, labellisé à vocation "
+        "d'insertion professionnelle (AVIP).",
+    ),
+    "moussaillons": (
+        "Crèche AVIP Les Moussaillons",
+        "creche_la_seyne",
+        "83126",
+        "5 rue Clément Daniel",
+        "04 94 06 31 52",
+        "contact@creche-la-seyne.test",
+        "",
+        "Mo-Fr 07:30-18:00",
+        "Multi-accueil municipal labellisé AVIP, quartier Berthe.",
+    ),
+    "mousses": (
+        "Crèche AVIP Les Mousses",
+        "creche_sanary",
+        "83123",
+        "18 avenue de l'Europe Unie",
+        "04 94 88 14 70",
+        "contact@creche-sanary.test",
+        "",
+        "Mo-Fr 08:00-18:30",
+        "Crèche associative de 30 places, labellisée AVIP.",
+    ),
+    "lucioles": (
+        "Crèche AVIP Les Lucioles",
+        "creche_draguignan",
+        "83050",
+        "Chemin de Sainte-Barbe",
+        "04 94 50 62 18",
+        "contact@creche-draguignan.test",
+        "",
+        "Mo-Fr 07:30-18:30",
+        "Multi-accueil labellisé AVIP de la dracénie.",
+    ),
+    "calins": (
+        "Micro-crèche Les Câlins",
+        "",
+        "83069",
+        "3 avenue Gambetta",
+        "04 94 65 21 33",
+        "bonjour@microcreche-calins.test",
+        "",
+        "Mo-Fr 08:00-19:00",
+        "Micro-crèche privée de 12 places, accueil régulier et occasionnel.",
+    ),
+    "rpe-brignoles": (
+        "Relais petite enfance de Brignoles",
+        "",
+        "83023",
+        "Place Carami",
+        "04 94 86 16 40",
+        "rpe@brignoles-agglo.test",
+        "",
+        "Tu,Th 09:00-12:00,13:30-17:00",
+        "Service public d'information sur les modes d'accueil du jeune enfant.",
+    ),
+    "ecole-sociale": (
+        "Auto-école sociale Cap Permis",
+        "",
+        "83137",
+        "47 boulevard de Strasbourg",
+        "04 94 22 18 90",
+        "accueil@cap-permis-toulon.test",
+        "",
+        "Mo-Fr 09:00-12:30,13:30-17:30",
+        "Association d'insertion qui prépare au permis de conduire les personnes éloignées "
+        "de l'emploi, avec une pédagogie adaptée.",
+    ),
+    "garage-solidaire": (
+        "Garage solidaire Var Mobilité",
+        "",
+        "83062",
+        "Zone d'activités des Plantades, 210 rue Marcel Paul",
+        "04 94 14 77 02",
+        "orientation@garage-solidaire-var.test",
+        "",
+        "Mo-Fr 08:30-12:00,13:30-17:30",
+        "Garage associatif et chantier d'insertion : réparation à prix solidaire, location "
+        "et vente de véhicules aux personnes en parcours d'insertion.",
+    ),
+    "fjt-toulon": (
+        "Résidence habitat jeunes Toulon Centre",
+        "",
+        "83137",
+        "22 rue Victor Clappier",
+        "04 94 92 55 10",
+        "accueil@habitat-jeunes-toulon.test",
+        "",
+        "Mo-Fr 09:00-18:00",
+        "Foyer de jeunes travailleurs : 90 logements meublés pour les 18-30 ans.",
+    ),
+    "pcb-toulon": (
+        "Point conseil budget du Var — Toulon",
+        "",
+        "83137",
+        "Immeuble Le Méditerranée, 1 place de la Liberté",
+        "04 94 18 60 30",
+        "pcb-toulon@udaf-var.test",
+        "",
+        "Mo-Th 09:00-12:00,14:00-17:00",
+        "Point conseil budget labellisé par l'État, porté par l'union départementale des "
+        "associations familiales.",
+    ),
+    "pass-toulon": (
+        "Permanence d'accès aux soins de santé — Hôpital Sainte-Musse",
+        "",
+        "83137",
+        "54 rue Henri Sainte-Claire Deville",
+        "04 94 14 50 00",
+        "pass@ch-toulon.test",
+        "",
+        "Mo-Fr 08:30-16:30",
+        "Consultations médicales et sociales pour les personnes sans couverture maladie ou "
+        "avec des droits incomplets.",
+    ),
+    "pcb-quimper": (
+        "Point conseil budget du Finistère — Quimper",
+        "",
+        "29232",
+        "8 rue Frédéric Le Guyader",
+        "02 98 64 00 15",
+        "pcb-quimper@cresus-bretagne.test",
+        "",
+        "Mo,We,Fr 09:00-12:30",
+        "Point conseil budget : accompagnement budgétaire et dossiers de surendettement.",
+    ),
+    "mobilite-quimper": (
+        "Plateforme mobilité Cornouaille",
+        "",
+        "29232",
+        "2 allée de Kernilis",
+        "02 98 10 24 60",
+        "contact@mobilite-cornouaille.test",
+        "",
+        "Mo-Fr 09:00-12:00,13:30-17:00",
+        "Plateforme de mobilité pour l'emploi : diagnostic, location de scooters et de "
+        "voitures, aide au permis.",
+    ),
+    "creche-evry": (
+        "Crèche AVIP Les P'tits Loups d'Évry",
+        "rpe_evry",
+        "91228",
+        "Rue du Bois Sauvage",
+        "01 60 78 42 10",
+        "contact@rpe-evry.test",
+        "",
+        "Mo-Fr 07:30-18:30",
+        "Multi-accueil labellisé AVIP de l'agglomération Grand Paris Sud.",
+    ),
+    "epicerie-massy": (
+        "Épicerie sociale et solidaire de Massy",
+        "",
+        "91377",
+        "4 avenue Nationale",
+        "01 69 20 13 44",
+        "epicerie@massy-solidaire.test",
+        "",
+        "Tu,Th,Sa 09:30-12:30",
+        "Épicerie solidaire : produits à 10 à 30 % de leur prix et ateliers budget.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DemoService:
+    key: str
+    structure: str
+    name: str
+    description: str
+    thematiques: tuple[str, ...]
+    publics: tuple[str, ...] = ("tous-publics",)
+    type: str = "accompagnement"
+    fees: str = "gratuit"
+    mobilisation_modes: tuple[str, ...] = ("telephoner",)
+    mobilisable_by: tuple[str, ...] = ("professionnels",)
+    mobilisation_details: str = ""
+    access_conditions: str = ""
+    eligibility_zone: tuple[str, ...] = ()  # the structure's département when empty
+    reception_modes: tuple[str, ...] = ("en-presentiel",)
+    age_days: int = 20  # updated_on = today - age_days
+
+
+DEMO_SERVICES: list[DemoService] = [
+    DemoService(
+        "petits-pas-avip",
+        "petits-pas",
+        "Places en crèche AVIP pour parents en recherche d'emploi — Toulon",
+        "Huit berceaux réservés aux enfants de 0 à 3 ans dont un parent est demandeur "
+        "d'emploi, pour lui permettre de se rendre aux entretiens, de suivre une formation ou "
+        "de reprendre un emploi. Accueil possible en moins de quinze jours.",
+        ("famille--garde-denfants",),
+        ("demandeurs-emploi", "familles"),
+        mobilisation_details=(
+            "La conseillère France Travail appelle la directrice (avant 10 h) avec la date "
+            "souhaitée ; la CAF vérifie les critères AVIP."
+        ),
+        access_conditions=(
+            "Parent demandeur d'emploi inscrit à France Travail ; enfant de moins de 3 ans."
+        ),
+        eligibility_zone=("83137", "83126", "83129", "83062", "83144"),
+    ),
+    DemoService(
+        "moussaillons-avip",
+        "moussaillons",
+        "Places en crèche AVIP pour parents en insertion — La Seyne-sur-Mer",
+        "Six places réservées aux enfants de parents en recherche d'emploi ou en formation, "
+        "avec une période d'adaptation courte.",
+        ("famille--garde-denfants",),
+        ("demandeurs-emploi", "familles"),
+        mobilisation_details=(
+            "Demande par la conseillère France Travail, par téléphone ou courriel."
+        ),
+        eligibility_zone=("83126", "83129", "83123", "83137"),
+        mobilisation_modes=("telephoner", "envoyer-un-courriel"),
+    ),
+    DemoService(
+        "mousses-avip",
+        "mousses",
+        "Places en crèche AVIP pour parents en recherche d'emploi — Sanary-sur-Mer",
+        "Quatre places AVIP pour les enfants de 10 semaines à 3 ans.",
+        ("famille--garde-denfants",),
+        ("demandeurs-emploi", "familles"),
+        mobilisation_details="Appeler la crèche le matin ; réponse sous 48 heures.",
+        eligibility_zone=("83",),
+    ),
+    DemoService(
+        "lucioles-avip",
+        "lucioles",
+        "Places en crèche AVIP — Draguignan",
+        "Cinq places réservées aux parents demandeurs d'emploi de la dracénie.",
+        ("famille--garde-denfants",),
+        ("demandeurs-emploi", "familles"),
+        mobilisation_details="Appeler la directrice.",
+    ),
+    DemoService(
+        "calins-occasionnel",
+        "calins",
+        "Accueil occasionnel en micro-crèche — Hyères",
+        "Accueil à l'heure ou à la demi-journée des enfants de 3 mois à 3 ans, selon les "
+        "places disponibles.",
+        ("famille--garde-denfants",),
+        ("familles",),
+        fees="payant",
+        mobilisable_by=("usagers", "professionnels"),
+    ),
+    DemoService(
+        "rpe-brignoles-info",
+        "rpe-brignoles",
+        "Information sur les modes de garde — Brignoles",
+        "Liste des assistantes maternelles disponibles, aide aux démarches d'embauche et au "
+        "complément de libre choix du mode de garde.",
+        ("famille--garde-denfants", "famille--soutien-a-la-parentalite-et-a-leducation"),
+        ("familles",),
+        type="information",
+        mobilisable_by=("usagers", "professionnels"),
+    ),
+    DemoService(
+        "aide-permis",
+        "ecole-sociale",
+        "Aide au permis de conduire — auto-école sociale",
+        "Préparation au code et à la conduite à un tarif solidaire, en petits groupes, pour "
+        "les personnes dont l'absence de permis bloque l'accès à l'emploi. Évaluation de "
+        "départ, vingt heures de conduite au minimum, accompagnement à l'examen.",
+        ("mobilite--preparer-un-permis", "mobilite--financer-ma-mobilite"),
+        ("demandeurs-emploi", "beneficiaires-des-minimas-sociaux", "jeunes"),
+        type="formation",
+        fees="payant",
+        mobilisation_details=(
+            "Fiche de prescription envoyée par le conseiller ou le travailleur social ; "
+            "entretien d'entrée sous trois semaines. Reste à charge de 150 € à 300 € selon "
+            "les ressources."
+        ),
+        mobilisation_modes=("envoyer-un-courriel", "telephoner"),
+        access_conditions=(
+            "Être accompagné par France Travail, le Département ou une mission locale."
+        ),
+    ),
+    DemoService(
+        "garage-location",
+        "garage-solidaire",
+        "Location de véhicules et garage solidaire",
+        "Location de voitures et de scooters à 5 € par jour pour se rendre au travail ou en "
+        "formation (jusqu'à trois mois), réparations facturées au prix des pièces.",
+        (
+            "mobilite--acceder-a-un-vehicule",
+            "mobilite--entretenir-reparer-son-vehicule",
+        ),
+        ("demandeurs-emploi", "beneficiaires-des-minimas-sociaux"),
+        type="aide-materielle",
+        fees="payant",
+        mobilisation_details=(
+            "Orientation par courriel avec la fiche de liaison : la structure n'a pas de compte "
+            "dans Binôme."
+        ),
+        mobilisation_modes=("envoyer-un-courriel",),
+    ),
+    DemoService(
+        "fjt-logement",
+        "fjt-toulon",
+        "Logement temporaire pour jeunes en emploi ou en formation",
+        "Studios meublés de 18 à 25 m², redevance couverte en partie par l'APL, "
+        "accompagnement vers le logement autonome.",
+        ("logement-hebergement--rechercher-une-solution-dhebergement-temporaire",),
+        ("jeunes",),
+        fees="payant",
+        mobilisable_by=("usagers", "professionnels"),
+        mobilisation_modes=("se-presenter", "telephoner"),
+    ),
+    DemoService(
+        "pcb-toulon-budget",
+        "pcb-toulon",
+        "Point conseil budget : dettes, surendettement, budget",
+        "Conseil gratuit et confidentiel pour faire le point sur son budget, négocier avec "
+        "les créanciers et constituer un dossier de surendettement auprès de la Banque de "
+        "France.",
+        (
+            "difficultes-financieres--situation-dendettement-surendettement",
+            "difficultes-financieres--ameliorer-sa-gestion-budgetaire",
+        ),
+        mobilisable_by=("usagers", "professionnels"),
+        mobilisation_modes=("telephoner", "se-presenter"),
+        reception_modes=("en-presentiel", "a-distance"),
+    ),
+    DemoService(
+        "pass-soins",
+        "pass-toulon",
+        "Accès aux soins sans couverture maladie",
+        "Consultation médicale, délivrance de médicaments et ouverture des droits à la "
+        "complémentaire santé solidaire avec l'assistante sociale de l'hôpital.",
+        ("sante--acces-aux-soins",),
+        mobilisable_by=("usagers", "professionnels"),
+        mobilisation_modes=("se-presenter",),
+        age_days=300,  # past its update frequency: shown "à vérifier"
+    ),
+    DemoService(
+        "pcb-quimper-budget",
+        "pcb-quimper",
+        "Point conseil budget — Quimper",
+        "Accompagnement budgétaire gratuit, prévention des impayés et aide au dossier de "
+        "surendettement.",
+        ("difficultes-financieres--situation-dendettement-surendettement",),
+        mobilisable_by=("usagers", "professionnels"),
+    ),
+    DemoService(
+        "mobilite-quimper-permis",
+        "mobilite-quimper",
+        "Aide au permis de conduire et location de scooters — Cornouaille",
+        "Diagnostic mobilité, location de scooters à 2 € par jour, financement partiel du "
+        "permis B pour les demandeurs d'emploi.",
+        ("mobilite--preparer-un-permis", "mobilite--acceder-a-un-vehicule"),
+        ("demandeurs-emploi",),
+        mobilisation_modes=("envoyer-un-courriel",),
+    ),
+    DemoService(
+        "creche-evry-avip",
+        "creche-evry",
+        "Places en crèche AVIP — Évry-Courcouronnes",
+        "Places réservées aux enfants de parents demandeurs d'emploi, attribuées en moins de "
+        "quinze jours.",
+        ("famille--garde-denfants",),
+        ("demandeurs-emploi", "familles"),
+        mobilisation_details="La conseillère France Travail envoie la demande par courriel.",
+        mobilisation_modes=("envoyer-un-courriel",),
+    ),
+    DemoService(
+        "epicerie-massy-aide",
+        "epicerie-massy",
+        "Épicerie solidaire et ateliers budget — Massy",
+        "Accès pour trois mois renouvelables sur orientation d'un travailleur social.",
+        ("difficultes-financieres--ameliorer-sa-gestion-budgetaire",),
+        type="aide-materielle",
+        fees="payant",
+        mobilisation_modes=("envoyer-un-courriel",),
+    ),
+]
+
+
+@transaction.atomic
+def load_demo_directory() -> int:
+    """Add the demo directory's structures and services that are missing; returns how many
+    services were added. Rows that exist (even edited since) are left as they are."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from binome.directory.models import PublicationStatus, Service, Structure
+
+    today = timezone.localdate()
+    insee = {s[2] for s in DEMO_STRUCTURES.values()}
+    communes = {c.insee_code: c for c in Commune.objects.filter(insee_code__in=insee)}
+    by_name = {o.name: o for o in Organisation.objects.all()}
+    owners = {key: by_name.get(name) for key, name, *_ in ORGANISATIONS}
+    structures: dict[str, Structure] = {}
+    for key, (
+        name,
+        owner,
+        code,
+        address,
+        phone,
+        email,
+        website,
+        hours,
+        description,
+    ) in DEMO_STRUCTURES.items():
+        commune = communes[code]
+        structures[key], _ = Structure.objects.get_or_create(
+            source=DEMO_SOURCE,
+            source_id=key,
+            defaults={
+                "name": name,
+                "owner": owners.get(owner) if owner else None,
+                "description": description,
+                "address": address,
+                "postal_code": commune.postal_codes[0],
+                "commune_name": commune.name,
+                "commune": commune,
+                "department_id": commune.department_id,
+                "latitude": commune.latitude,
+                "longitude": commune.longitude,
+                "phone": phone,
+                "email": email,
+                "website": website,
+                "opening_hours": hours,
+                "updated_on": today - timedelta(days=20),
+                "status": PublicationStatus.PUBLISHED,
+            },
+        )
+    existing = set(Service.objects.filter(source=DEMO_SOURCE).values_list("source_id", flat=True))
+    added = 0
+    for demo in DEMO_SERVICES:
+        if demo.key in existing:
+            continue
+        structure = structures[demo.structure]
+        place = structure.commune
+        assert place is not None
+        Service.objects.create(
+            source=DEMO_SOURCE,
+            source_id=demo.key,
+            structure=structure,
+            owner=structure.owner,
+            name=demo.name,
+            description=demo.description,
+            type=demo.type,
+            thematiques=list(demo.thematiques),
+            fees=demo.fees,
+            publics=list(demo.publics),
+            access_conditions=demo.access_conditions,
+            phone=structure.phone,
+            email=structure.email,
+            address=structure.address,
+            postal_code=structure.postal_code,
+            commune_name=structure.commune_name,
+            commune=place,
+            department_id=place.department_id,
+            latitude=place.latitude,
+            longitude=place.longitude,
+            reception_modes=list(demo.reception_modes),
+            eligibility_zone=list(demo.eligibility_zone) or [place.department_id],
+            mobilisation_modes=list(demo.mobilisation_modes),
+            mobilisable_by=list(demo.mobilisable_by),
+            mobilisation_details=demo.mobilisation_details,
+            opening_hours=structure.opening_hours,
+            updated_on=today - timedelta(days=demo.age_days),
+            status=PublicationStatus.PUBLISHED,
+        )
+        added += 1
+    return added

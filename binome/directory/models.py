@@ -6,6 +6,7 @@ the schema's French names for import and export.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -26,6 +27,23 @@ class PublicationStatus(models.TextChoices):
     PENDING = "pending", "En attente de modération"
     DRAFT = "draft", "Brouillon"
     REJECTED = "rejected", "Refusée"
+
+
+class ServiceQuerySet(models.QuerySet["Service"]):
+    def published(self) -> ServiceQuerySet:
+        return self.filter(status=PublicationStatus.PUBLISHED)
+
+    def needs_checking(self, today: date | None = None) -> ServiceQuerySet:
+        """Past their update frequency (the SQL twin of ``Service.needs_checking``)."""
+        today = today or timezone.localdate()
+        due = models.ExpressionWrapper(
+            models.F("updated_on") + models.F("update_frequency_days"),
+            output_field=models.DateField(),
+        )
+        return self.alias(check_due=due).filter(check_due__lt=today)
+
+    def owned_by(self, organisation_ids: Iterable[int]) -> ServiceQuerySet:
+        return self.filter(owner_id__in=sorted(organisation_ids))
 
 
 class Provenance(models.Model):
@@ -115,6 +133,19 @@ class Structure(Provenance, Place):
         blank=True,
         verbose_name="réseaux porteurs",
     )
+    # Moderation of a structure declared by an organisation (``status`` pending → published
+    # or rejected) by a territory administrator of its département.
+    moderated_at = models.DateTimeField("modérée le", null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modérée par",
+    )
+    # A database default: the importer writes structures with raw SQL that names its columns.
+    rejection_reason = models.TextField("motif du refus", blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = "structure"
@@ -197,6 +228,8 @@ class Service(Provenance, Place):
     # Lower-case, accent-free name ("creche avip"), for typo-tolerant trigram matching.
     search_name = models.TextField(default="", editable=False)
 
+    objects = ServiceQuerySet.as_manager()
+
     class Meta:
         verbose_name = "service"
         verbose_name_plural = "services"
@@ -251,3 +284,101 @@ class Service(Provenance, Place):
         """Past its update frequency: shown as "à vérifier" and ranked lower."""
         today = today or timezone.localdate()
         return self.updated_on + timedelta(days=self.update_frequency_days) < today
+
+
+class ReportReason(models.TextChoices):
+    CLOSED = "ferme", "Le service est fermé (temporairement ou définitivement)"
+    WRONG_CONTACT = "coordonnees", "Les coordonnées sont erronées"
+    WRONG_HOURS = "horaires", "Les horaires sont erronés"
+    WRONG_CONDITIONS = "conditions", "Les conditions d'accès sont erronées"
+    GONE = "nexiste_plus", "Le service n'existe plus"
+    OTHER = "autre", "Autre"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "À traiter"
+    RESOLVED = "resolved", "Traité"
+
+
+class ServiceReportQuerySet(models.QuerySet["ServiceReport"]):
+    def open(self) -> ServiceReportQuerySet:
+        return self.filter(status=ReportStatus.OPEN)
+
+
+class ServiceReport(models.Model):
+    """A professional reports an error on a service; its editors fix it and resolve it."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="reports", verbose_name="service"
+    )
+    reasons = ArrayField(
+        models.CharField(max_length=20, choices=ReportReason.choices),
+        verbose_name="motifs",
+    )
+    details = models.TextField("précisions", blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="signalé par",
+    )
+    reporter_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="organisation de l'auteur",
+    )
+    status = models.CharField(
+        "état", max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN
+    )
+    created_at = models.DateTimeField("signalé le", auto_now_add=True)
+    resolved_at = models.DateTimeField("traité le", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="traité par",
+    )
+
+    objects = ServiceReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "signalement"
+        verbose_name_plural = "signalements"
+        indexes = [models.Index(fields=["service", "status"], name="service_report_open")]
+
+    def __str__(self) -> str:
+        return f"{self.service} — {self.created_at:%d/%m/%Y}"
+
+    def reason_labels(self) -> list[str]:
+        labels = dict(ReportReason.choices)
+        return [labels.get(code, code) for code in self.reasons]
+
+
+class FreshnessReminder(models.Model):
+    """A monthly reminder e-mail sent to an editor: at most one per user and month."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="destinataire",
+    )
+    month = models.DateField("mois")  # the first day of the month
+    services = ArrayField(models.IntegerField(), default=list, verbose_name="services listés")
+    sent_at = models.DateTimeField("envoyé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "rappel de mise à jour"
+        verbose_name_plural = "rappels de mise à jour"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month"], name="freshness_reminder_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.month:%m/%Y}"

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from binome.access import predicates
 from binome.core.typing import AuthenticatedRequest
+from binome.directory import actions
 from binome.directory import referentials as ref
-from binome.directory.forms import ServiceSearchForm
+from binome.directory.forms import ReportForm, ServiceSearchForm
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe
 from binome.directory.search import SearchResult, search_services
@@ -54,7 +58,20 @@ def service_search(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "result": result,
             "page": result.page_obj if result else None,
+            "moderated_departments": sorted(
+                code
+                for code, roles in predicates.roles_of(request.user).territory.items()
+                if "territory_admin" in roles
+            ),
         },
+    )
+
+
+def _published_service(pk: int) -> Service:
+    return get_object_or_404(
+        Service.objects.select_related("structure", "commune", "structure__commune"),
+        pk=pk,
+        status=PublicationStatus.PUBLISHED,
     )
 
 
@@ -62,11 +79,39 @@ def service_search(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def service_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Everything a counselor needs to mobilise a service."""
-    service = get_object_or_404(
-        Service.objects.select_related("structure", "commune", "structure__commune"),
-        pk=pk,
-        status=PublicationStatus.PUBLISHED,
+    return _service_page(request, _published_service(pk), ReportForm())
+
+
+@login_required
+@require_POST
+def service_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A professional reports an error on the service; its editors are told."""
+    service = _published_service(pk)
+    if not predicates.can_report_service(request.user):
+        raise PermissionDenied
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return _service_page(request, service, form, status=400)
+    actions.report_service(
+        service=service,
+        reasons=form.cleaned_data["reasons"],
+        details=form.cleaned_data["details"],
+        by=request.user,
+        organisation=request.current_membership.organisation
+        if request.current_membership
+        else None,
+        request=request,
     )
+    messages.success(
+        request,
+        "Merci : votre signalement est transmis aux personnes qui tiennent ce service à jour.",
+    )
+    return redirect("directory:service_detail", service.pk)
+
+
+def _service_page(
+    request: AuthenticatedRequest, service: Service, report_form: ReportForm, status: int = 200
+) -> HttpResponse:
     _label(service)
     now = timezone.localtime().replace(tzinfo=None)
     hours = describe(service.opening_hours or service.structure.opening_hours, now)
@@ -78,5 +123,9 @@ def service_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "service": service,
             "hours": hours,
             "stale": service.needs_checking(),
+            "report_form": report_form,
+            "can_report": predicates.can_report_service(request.user),
+            "can_edit": predicates.can_edit_directory_entry(request.user, service),
         },
+        status=status,
     )

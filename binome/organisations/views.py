@@ -83,6 +83,7 @@ def organisation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "organisation": organisation,
             "members": members,
             "can_manage": can_manage,
+            "can_edit_directory": predicates.can_edit_directory_of(request.user, organisation),
         },
     )
 

@@ -78,6 +78,55 @@ def claire_role(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["paul"].territory_roles.get().pk
 
 
+def lea_org(ctx: dict[str, Any]) -> int:
+    return ctx["orgs"]["creche_toulon"].pk
+
+
+def lea_structure(ctx: dict[str, Any]) -> int:
+    from binome.core.demo import load_demo_directory
+    from binome.directory.models import Structure
+
+    load_demo_directory()
+    return Structure.objects.get(source="demo", source_id="petits-pas").pk
+
+
+def lea_service(ctx: dict[str, Any]) -> int:
+    from binome.core.demo import load_demo_directory
+    from binome.directory.models import Service
+
+    load_demo_directory()
+    return Service.objects.get(source="demo", source_id="petits-pas-avip").pk
+
+
+def lea_open_report(ctx: dict[str, Any]) -> int:
+    from binome.directory.models import Service, ServiceReport
+
+    service = Service.objects.get(pk=lea_service(ctx))
+    report, _ = ServiceReport.objects.get_or_create(
+        service=service, defaults={"reasons": ["horaires"], "reporter": ctx["personas"]["ines"]}
+    )
+    return report.pk
+
+
+def pending_structure(ctx: dict[str, Any]) -> int:
+    from django.utils import timezone
+
+    from binome.directory.models import PublicationStatus, Structure
+
+    structure, _ = Structure.objects.get_or_create(
+        source="binome",
+        source_id="a-moderer",
+        defaults={
+            "name": "Structure à modérer",
+            "owner": ctx["orgs"]["creche_toulon"],
+            "department_id": "83",
+            "updated_on": timezone.localdate(),
+            "status": PublicationStatus.PENDING,
+        },
+    )
+    return structure.pk
+
+
 MATRIX: dict[str, Row] = {
     "core:home": (url("core:home"), everyone(200)),
     "core:accessibility": (url("core:accessibility"), everyone(200)),
@@ -151,6 +200,46 @@ MATRIX: dict[str, Row] = {
         url("directory:service_detail", 999_999),
         everyone(404, anonymous=302),
     ),
+    # Organisations edit their own entries: Léa's crèche (members only, professional or admin).
+    "directory:my_services": (url("directory:my_services", lea_org), var_admin_only(["lea"])),
+    "directory:structure_create": (
+        url("directory:structure_create", lea_org),
+        var_admin_only(["lea"]),
+    ),
+    "directory:structure_edit": (
+        url("directory:structure_edit", lea_structure),
+        var_admin_only(["lea"]),
+    ),
+    "directory:service_create": (
+        url("directory:service_create", lea_structure),
+        var_admin_only(["lea"]),
+    ),
+    "directory:service_edit": (url("directory:service_edit", lea_service), var_admin_only(["lea"])),
+    "directory:service_unpublish": (
+        url("directory:service_unpublish", lea_service),
+        everyone(405, anonymous=302),
+    ),
+    "directory:service_confirm": (
+        url("directory:service_confirm", lea_service),
+        everyone(405, anonymous=302),
+    ),
+    "directory:service_report": (
+        url("directory:service_report", lea_service),
+        everyone(405, anonymous=302),
+    ),
+    "directory:report_resolve": (
+        url("directory:report_resolve", lea_open_report),
+        everyone(405, anonymous=302),
+    ),
+    "directory:moderation": (url("directory:moderation", "83"), var_admin_only(["claire"])),
+    "directory:structure_approve": (
+        url("directory:structure_approve", pending_structure),
+        everyone(405, anonymous=302),
+    ),
+    "directory:structure_reject": (
+        url("directory:structure_reject", pending_structure),
+        everyone(405, anonymous=302),
+    ),
 }
 
 # POST-only actions: what each persona gets when actually posting.
@@ -165,6 +254,33 @@ POST_MATRIX: dict[str, Row] = {
     ),
     "organisations:territory_role_revoke": (
         url("organisations:territory_role_revoke", "83", claire_role),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    "directory:service_unpublish": (
+        url("directory:service_unpublish", lea_service),
+        {**var_admin_only(["lea"]), "lea": 302},
+    ),
+    "directory:service_confirm": (
+        url("directory:service_confirm", lea_service),
+        {**var_admin_only(["lea"]), "lea": 302},
+    ),
+    "directory:report_resolve": (
+        url("directory:report_resolve", lea_open_report),
+        {**var_admin_only(["lea"]), "lea": 302},
+    ),
+    # Any professional may report (the directory is national); the posted data is not a
+    # valid report (400); Nadia, a person accompanied, is not a professional (403).
+    "directory:service_report": (
+        url("directory:service_report", lea_service),
+        {**everyone(400, anonymous=302), "nadia": 403},
+    ),
+    "directory:structure_approve": (
+        url("directory:structure_approve", pending_structure),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    # Without a reason the refusal is refused (a message), still a redirect.
+    "directory:structure_reject": (
+        url("directory:structure_reject", pending_structure),
         {**var_admin_only(["claire"]), "claire": 302},
     ),
 }

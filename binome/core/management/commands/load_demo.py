@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from binome.accounts.models import User
-from binome.core.demo import load_demo
+from binome.core.demo import load_demo, load_demo_directory
 
 
 class Command(BaseCommand):
@@ -20,4 +20,9 @@ class Command(BaseCommand):
         if if_empty and User.objects.exists():
             return
         users = load_demo()
-        self.stdout.write(f"Territoire de démonstration chargé ({len(users)} personas).")
+        services = load_demo_directory()
+        self.stdout.write(
+            f"Territoire de démonstration chargé ({len(users)} personas, "
+            f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "
+            "à l'annuaire)."
+        )
