@@ -26,6 +26,8 @@ class AuditKind(models.TextChoices):
     TERRITORY_ROLE_GRANTED = "territory_role_granted", "Rôle territorial attribué"
     TERRITORY_ROLE_REVOKED = "territory_role_revoked", "Rôle territorial retiré"
     EXPORT = "export", "Export"
+    API_TOKEN_CREATED = "api_token_created", "Jeton d'API créé"
+    API_TOKEN_REVOKED = "api_token_revoked", "Jeton d'API révoqué"
     READ = "read", "Consultation"
 
 

@@ -110,3 +110,8 @@ def requires_second_factor(user: Any) -> bool:
     """Organisation and territory administrators must use a second factor (TOTP)."""
     roles = roles_of(user)
     return bool(roles.admin_of) or is_any_territory_admin(user) or user.is_superuser
+
+
+def can_manage_api_tokens(user: Any, organisation: Organisation) -> bool:
+    """An organisation's own administrators create and revoke its API tokens."""
+    return is_organisation_admin(user, organisation)

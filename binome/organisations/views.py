@@ -83,6 +83,7 @@ def organisation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "organisation": organisation,
             "members": members,
             "can_manage": can_manage,
+            "can_manage_api": predicates.can_manage_api_tokens(request.user, organisation),
         },
     )
 
