@@ -10,6 +10,7 @@ counted in one SQL statement (``binome.api.auth``).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -163,6 +164,11 @@ def _codes(choices: list[tuple[str, str]]) -> list[str]:
     return [code for code, _label in choices]
 
 
+def _enum(values: Iterable[str]) -> dict[str, Any]:
+    """The accepted values of a parameter, for the OpenAPI document."""
+    return {"enum": list(values)}
+
+
 class ServiceQuery(Schema):
     """The query parameters of /services (documentation: the UI's form validates them)."""
 
@@ -182,33 +188,33 @@ class ServiceQuery(Schema):
         description=f"Distance autour de la commune, en km : {', '.join(map(str, RADII_KM))} "
         f"(par défaut {DEFAULT_RADIUS_KM}). Les services à distance sont gardés quelle que "
         "soit la distance.",
-        json_schema_extra={"enum": [str(km) for km in RADII_KM]},
+        json_schema_extra=_enum(str(km) for km in RADII_KM),
     )
     categorie: str | None = Field(
         None,
         description="Catégorie de thématiques data·inclusion (toutes ses thématiques).",
-        json_schema_extra={"enum": _codes(ref.CATEGORIES)},
+        json_schema_extra=_enum(_codes(ref.CATEGORIES)),
     )
     thematique: str | None = Field(
         None,
         description="Thématique data·inclusion précise (l'emporte sur une catégorie différente).",
-        json_schema_extra={"enum": _codes(ref.THEMATIQUES)},
+        json_schema_extra=_enum(_codes(ref.THEMATIQUES)),
     )
     public: str | None = Field(
         None,
         description="Public visé (les services « tous publics » sont gardés).",
-        json_schema_extra={"enum": _codes(ref.PUBLICS)},
+        json_schema_extra=_enum(_codes(ref.PUBLICS)),
     )
     frais: str | None = Field(
-        None, description="Frais.", json_schema_extra={"enum": _codes(ref.FRAIS)}
+        None, description="Frais.", json_schema_extra=_enum(_codes(ref.FRAIS))
     )
     type: str | None = Field(
-        None, description="Type de service.", json_schema_extra={"enum": _codes(ref.TYPES)}
+        None, description="Type de service.", json_schema_extra=_enum(_codes(ref.TYPES))
     )
     accueil: str | None = Field(
         None,
         description="Mode d'accueil.",
-        json_schema_extra={"enum": _codes(ref.MODES_ACCUEIL)},
+        json_schema_extra=_enum(_codes(ref.MODES_ACCUEIL)),
     )
     page: int | None = Field(None, ge=1, description="Numéro de page, à partir de 1.")
     taille: int | None = Field(
@@ -255,7 +261,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
 )
 def service_detail(
     request: HttpRequest,
-    id: int = Path(..., description="Identifiant du service dans Binôme."),  # noqa: A002
+    id: int = Path(..., description="Identifiant du service dans Binôme."),
 ) -> HttpResponse:
     service = (
         Service.objects.select_related("structure")
@@ -341,7 +347,7 @@ def structure_list(request: HttpRequest) -> HttpResponse:
 )
 def structure_detail(
     request: HttpRequest,
-    id: int = Path(..., description="Identifiant de la structure dans Binôme."),  # noqa: A002
+    id: int = Path(..., description="Identifiant de la structure dans Binôme."),
 ) -> HttpResponse:
     structure = (
         Structure.objects.filter(pk=id, status=PublicationStatus.PUBLISHED).first()

@@ -53,7 +53,7 @@ class StructureRef(Schema):
     nom: str = Field(description="Nom de la structure.")
 
 
-ServiceOut = create_model(  # type: ignore[call-overload]
+ServiceOut = create_model(
     "Service",
     __base__=Schema,
     id=(int, Field(description="Identifiant du service dans Binôme (/services/{id}).")),
@@ -84,7 +84,7 @@ ServiceOut = create_model(  # type: ignore[call-overload]
     lien_binome=(str, Field(description="La fiche du service dans Binôme (connexion requise).")),
 )
 
-StructureOut = create_model(  # type: ignore[call-overload]
+StructureOut = create_model(
     "Structure",
     __base__=Schema,
     id=(int, Field(description="Identifiant de la structure dans Binôme (/structures/{id}).")),
