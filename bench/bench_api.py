@@ -132,7 +132,9 @@ def measure(secret: str) -> None:
             timings.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"{path} : statut {response.status_code}")
-        print(line(label, timings[20:]))
+        with CaptureQueriesContext(connection) as captured:
+            client.get(urls[0], headers=headers)
+        print(line(label, timings[20:], f"   SQL {len(captured)}"))
 
 
 def main() -> None:
