@@ -31,7 +31,7 @@ from binome.api.errors import (
     french_validation_details,
     logger,
 )
-from binome.api.forms import ApiServiceSearchForm, StructureFilterForm, validated
+from binome.api.forms import MAX_PAGE, ApiServiceSearchForm, StructureFilterForm, validated
 from binome.api.output import service_json, structure_json
 from binome.directory import referentials as ref
 from binome.directory.models import PublicationStatus, Service, Structure
@@ -65,6 +65,17 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def _parameter_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's JSON schema without pydantic's "or null": absent is not null."""
+    spec = {k: v for k, v in spec.items() if k not in {"title", "default"}}
+    variants = [v for v in spec.pop("anyOf", []) if v.get("type") != "null"]
+    if len(variants) == 1:
+        spec = {**variants[0], **spec}
+    elif variants:
+        spec["anyOf"] = variants
+    return spec
+
+
 def _responses(
     ok: type, description: str, *errors: int, query: type[Schema] | None = None
 ) -> dict[str, Any]:
@@ -88,7 +99,7 @@ def _responses(
                 "name": name,
                 "required": False,
                 "description": spec.pop("description"),
-                "schema": spec,
+                "schema": _parameter_schema(spec),
             }
             for name, spec in properties.items()
         ]
@@ -216,7 +227,7 @@ class ServiceQuery(Schema):
         description="Mode d'accueil.",
         json_schema_extra=_enum(_codes(ref.MODES_ACCUEIL)),
     )
-    page: int | None = Field(None, ge=1, description="Numéro de page, à partir de 1.")
+    page: int | None = Field(None, ge=1, le=MAX_PAGE, description="Numéro de page, à partir de 1.")
     taille: int | None = Field(
         None,
         ge=1,
@@ -290,7 +301,7 @@ class StructureQuery(Schema):
     q: str | None = Field(
         None, description="Mots du nom de la structure (sans accents ni majuscules obligatoires)."
     )
-    page: int | None = Field(None, ge=1, description="Numéro de page, à partir de 1.")
+    page: int | None = Field(None, ge=1, le=MAX_PAGE, description="Numéro de page, à partir de 1.")
     taille: int | None = Field(
         None,
         ge=1,

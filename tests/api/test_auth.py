@@ -164,3 +164,19 @@ def test_the_tokens_store_hashes_only(api_token: tuple[Any, str]) -> None:
     _token, secret = api_token
     assert not ApiToken.objects.filter(key_hash=secret).exists()
     assert ApiToken.objects.filter(prefix=secret[:15]).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("beaucoup", "BINOME_API_RATE_LIMIT doit être un nombre entier"),
+        ("0", "BINOME_API_RATE_LIMIT doit être un nombre entier positif"),
+    ],
+)
+def test_a_wrong_rate_limit_stops_the_start_with_its_name(value: str, message: str) -> None:
+    from tests.core.test_settings import load_settings
+
+    result = load_settings(BINOME_API_RATE_LIMIT=value)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert load_settings(BINOME_API_RATE_LIMIT="1200").returncode == 0
