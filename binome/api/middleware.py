@@ -6,12 +6,25 @@ from collections.abc import Callable
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 from binome.api.errors import error_response, logger
 
 API_PREFIX = "/api/v1/"
 # Exceptions Django turns into a 4xx response (converted by ``__call__``), not crashes.
 _ANSWERED_BY_DJANGO = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
+
+
+def _without_slash_hint(request: HttpRequest, status: int) -> str | None:
+    """For ``/api/v1/services/``: the address exists without its final slash."""
+    path = request.path
+    if status != 404 or not path.endswith("/") or path == API_PREFIX:
+        return None
+    try:
+        resolve(path.rstrip("/"))
+    except Resolver404:
+        return None
+    return f"Cette adresse n'existe pas dans l'API : retirez la barre oblique finale ({path[:-1]})."
 
 
 class JsonErrorsMiddleware:
@@ -31,7 +44,9 @@ class JsonErrorsMiddleware:
             and request.path.startswith(API_PREFIX)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            converted = error_response(response.status_code)
+            converted = error_response(
+                response.status_code, message=_without_slash_hint(request, response.status_code)
+            )
             if response.has_header("Allow"):
                 converted["Allow"] = response["Allow"]
             return converted

@@ -144,6 +144,12 @@ def test_errors_outside_the_endpoints_are_json_too(
     assert error_of(response)["code"] == code
 
 
+def test_a_final_slash_is_pointed_out(api: ApiClient) -> None:
+    response = api.get(SERVICES + "/")
+    assert response.status_code == 404
+    assert "retirez la barre oblique finale (/api/v1/services)" in error_of(response)["message"]
+
+
 def test_a_crash_is_a_json_500_and_is_logged(
     api: ApiClient, caplog: pytest.LogCaptureFixture
 ) -> None:
