@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "binome.organisations",
     "binome.access",
     "binome.directory",
+    "binome.api",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "binome.api.middleware.JsonErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "binome.urls"
@@ -287,3 +289,9 @@ LOGGING = {
 SITE_TITLE = "Binôme"
 SITE_TAGLINE = "L'outil partagé de l'accompagnement global"
 DEMO_PASSWORD = "Binome-demo-2026"  # noqa: S105 - printed for the demo territory only
+
+# --- Partners' API ----------------------------------------------------------------------
+# Requests per token and per minute, counted in PostgreSQL (shared by every web process).
+API_RATE_LIMIT = envint("BINOME_API_RATE_LIMIT", 600)
+if API_RATE_LIMIT < 1:
+    raise ImproperlyConfigured("BINOME_API_RATE_LIMIT doit être un nombre entier positif.")

@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from binome.api.endpoints import api
+
 urlpatterns = [
     path("", include("binome.core.urls")),
     path("", include("binome.accounts.urls")),
@@ -7,6 +9,8 @@ urlpatterns = [
     path("territoires/", include("binome.territories.urls")),
     path("audit/", include("binome.access.urls")),
     path("annuaire/", include("binome.directory.urls")),
+    path("api/v1/", api.urls),
+    path("", include("binome.api.urls")),
 ]
 
 handler404 = "binome.core.views.error_404"

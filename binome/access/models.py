@@ -37,6 +37,8 @@ class AuditKind(models.TextChoices):
     SERVICE_CONFIRMED = "service_confirmed", "Service de l'annuaire confirmé à jour"
     SERVICE_REPORTED = "service_reported", "Erreur signalée sur un service"
     SERVICE_REPORT_RESOLVED = "service_report_resolved", "Signalement traité"
+    API_TOKEN_CREATED = "api_token_created", "Jeton d'API créé"
+    API_TOKEN_REVOKED = "api_token_revoked", "Jeton d'API révoqué"
     READ = "read", "Consultation"
 
 

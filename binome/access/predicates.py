@@ -147,3 +147,8 @@ def can_resolve_reports_of(user: Any, service: Any) -> bool:
     if service.owner_id is not None:
         return can_edit_directory_entry(user, service)
     return service.department_id is not None and is_territory_admin(user, service.department_id)
+
+
+def can_manage_api_tokens(user: Any, organisation: Organisation) -> bool:
+    """An organisation's own administrators create and revoke its API tokens."""
+    return is_organisation_admin(user, organisation)

@@ -84,6 +84,7 @@ def organisation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "members": members,
             "can_manage": can_manage,
             "can_edit_directory": predicates.can_edit_directory_of(request.user, organisation),
+            "can_manage_api": predicates.can_manage_api_tokens(request.user, organisation),
         },
     )
 

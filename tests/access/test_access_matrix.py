@@ -127,6 +127,15 @@ def pending_structure(ctx: dict[str, Any]) -> int:
     return structure.pk
 
 
+def dep83_token(ctx: dict[str, Any]) -> int:
+    from binome.api.actions import create_token
+
+    token, _secret = create_token(
+        organisation=ctx["orgs"]["dep83"], name="SI du Var", by=ctx["personas"]["claire"]
+    )
+    return token.pk
+
+
 MATRIX: dict[str, Row] = {
     "core:home": (url("core:home"), everyone(200)),
     "core:accessibility": (url("core:accessibility"), everyone(200)),
@@ -240,6 +249,19 @@ MATRIX: dict[str, Row] = {
         url("directory:structure_reject", pending_structure),
         everyone(405, anonymous=302),
     ),
+    # The API authenticates by token only: a session is not enough (401 for everyone).
+    "api:openapi-json": (url("api:openapi-json"), everyone(200)),
+    "api:api-root": (url("api:api-root"), everyone(404)),
+    "api:service_list": (url("api:service_list"), everyone(401)),
+    "api:service_detail": (url("api:service_detail", 1), everyone(401)),
+    "api:structure_list": (url("api:structure_list"), everyone(401)),
+    "api:structure_detail": (url("api:structure_detail", 1), everyone(401)),
+    "api_pages:documentation": (url("api_pages:documentation"), everyone(200)),
+    "api_pages:tokens": (url("api_pages:tokens", dep83), var_admin_only(["claire"])),
+    "api_pages:token_revoke": (
+        url("api_pages:token_revoke", dep83, dep83_token),
+        everyone(405, anonymous=302),
+    ),
 }
 
 # POST-only actions: what each persona gets when actually posting.
@@ -281,6 +303,10 @@ POST_MATRIX: dict[str, Row] = {
     # Without a reason the refusal is refused (a message), still a redirect.
     "directory:structure_reject": (
         url("directory:structure_reject", pending_structure),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    "api_pages:token_revoke": (
+        url("api_pages:token_revoke", dep83, dep83_token),
         {**var_admin_only(["claire"]), "claire": 302},
     ),
 }
