@@ -27,6 +27,7 @@ class AuditKind(models.TextChoices):
     TERRITORY_ROLE_REVOKED = "territory_role_revoked", "Rôle territorial retiré"
     EXPORT = "export", "Export"
     READ = "read", "Consultation"
+    DIRECTORY_IMPORT = "directory_import", "Import de l'annuaire"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
