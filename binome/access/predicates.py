@@ -110,3 +110,8 @@ def requires_second_factor(user: Any) -> bool:
     """Organisation and territory administrators must use a second factor (TOTP)."""
     roles = roles_of(user)
     return bool(roles.admin_of) or is_any_territory_admin(user) or user.is_superuser
+
+
+def can_import_directory(user: Any, department_id: str) -> bool:
+    """The territory's administrators import directory files for it."""
+    return is_territory_admin(user, department_id)
