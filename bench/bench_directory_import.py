@@ -198,7 +198,7 @@ def main() -> None:
         if len(first) == 2:
             print(
                 f"premier import : {first[False]:.1f} s sans → {first[True]:.1f} s avec "
-                f"(× {first[False] / first[True]:.2f})"
+                f"(ratio {first[False] / first[True]:.2f})"
             )
     if not os.environ.get("BENCH_KEEP"):
         started = time.perf_counter()

@@ -613,8 +613,8 @@ def datainclusion_rows(document: dict[str, Any]) -> dict[Kind, list[Any]]:
             ],
         }
         _read_attributes(Kind.SERVICES, item, row)
-        location_id = service_locations.get(str(item.get("id")))
-        if location_id is not None:
-            _place(locations.get(location_id, {}), row)
+        place_id = service_locations.get(str(item.get("id")))
+        if place_id is not None:
+            _place(locations.get(place_id, {}), row)
         service_rows.append(_clean(row))
     return {Kind.STRUCTURES: structure_rows, Kind.SERVICES: service_rows}

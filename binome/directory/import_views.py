@@ -42,10 +42,12 @@ class ImportForm(BinomeForm, forms.Form):
         if upload is None:
             return None
         if PurePath(upload.name or "").suffix.lower() not in {".json", ".csv"}:
-            raise forms.ValidationError("Format non accepté : un fichier .json ou .csv est attendu.")
+            raise forms.ValidationError(
+                "Format non accepté : un fichier .json ou .csv est attendu."
+            )
         if (upload.size or 0) > MAX_FILE_BYTES:
             raise forms.ValidationError(
-                f"Fichier trop gros ({filesizeformat(upload.size)}) : "
+                f"Fichier trop gros ({filesizeformat(upload.size or 0)}) : "
                 f"{filesizeformat(MAX_FILE_BYTES)} au plus."
             )
         return upload

@@ -96,6 +96,7 @@ class Progress(Protocol):
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
+
 # Arrondissements of Paris, Lyon and Marseille → their commune (the referential holds the
 # communes only; data·inclusion rows often carry the arrondissement's code).
 _ARRONDISSEMENTS = (
@@ -512,7 +513,9 @@ def _upsert(kind: Kind) -> tuple[int, int]:
         )
     staged = f"(SELECT {', '.join(select)}, s.present FROM _import_{kind} s {join}) AS src"  # noqa: S608
     assignments = ", ".join(
-        f"{name} = {value}" for name, value in written.items() if name not in {"source", "source_id"}
+        f"{name} = {value}"
+        for name, value in written.items()
+        if name not in {"source", "source_id"}
     )
     same_key = "t.source = src.source AND t.source_id = src.source_id"
     update = f"""
@@ -588,9 +591,13 @@ def _rebuild(definitions: list[str]) -> None:
     if not definitions:
         return
     with connection.cursor() as cursor:
+        # CREATE INDEX refuses a table with pending trigger events: check the deferred
+        # foreign keys of the rows just written now rather than at the commit.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for definition in definitions:
             cursor.execute(definition)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> None:

@@ -66,9 +66,11 @@ def test_the_job_writes_the_report_and_the_page_shows_it(client_for: Any, person
     ]
     event = AuditEvent.objects.get(kind=AuditKind.DIRECTORY_IMPORT)
     assert event.actor == personas["claire"] and event.department_id == "83"
-    page = client_for("claire").get(
-        reverse("directory:import_progress", args=["83", run.pk])
-    ).content.decode()
+    page = (
+        client_for("claire")
+        .get(reverse("directory:import_progress", args=["83", run.pk]))
+        .content.decode()
+    )
     assert "every 1s" not in page
     assert "Import terminé" in page
     assert "<td>services.json</td>" in page and "champ obligatoire absent" in page
@@ -121,7 +123,10 @@ def test_a_real_worker_runs_the_queued_import() -> None:
     ensure_referential()
     run = start_import(
         department=Department.objects.get(code="83"),
-        files=[("structures.json", STRUCTURES.read_bytes()), ("services.json", SERVICES.read_bytes())],
+        files=[
+            ("structures.json", STRUCTURES.read_bytes()),
+            ("services.json", SERVICES.read_bytes()),
+        ],
         by=None,
     )
 
