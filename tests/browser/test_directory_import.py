@@ -38,7 +38,7 @@ def test_claire_uploads_files_follows_the_progress_and_reads_the_report(
     expect(heading(page)).to_have_text("Bonjour Claire")
     assert_accessible(page)
 
-    page.goto("/annuaire/territoire/83/imports/")
+    page.get_by_role("link", name="Imports de l'annuaire").click()
     expect(heading(page)).to_have_text("Imports de l'annuaire — Var")
     expect(page.get_by_text("Aucun import pour l'instant.")).to_be_visible()
     assert_accessible(page)

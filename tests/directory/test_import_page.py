@@ -143,3 +143,23 @@ def test_a_real_worker_runs_the_queued_import() -> None:
     assert run.counts["services"]["created"] == Service.objects.count() > 0
     job = ProcrastinateJob.objects.get(task_name="binome.directory.run_import")
     assert job.status == "succeeded"
+
+
+def test_the_list_of_past_imports_costs_the_same_queries_for_many_runs(
+    client_for: Any, personas: Any, django_assert_max_num_queries: Any
+) -> None:
+    department = Department.objects.get(code="83")
+    for number in range(12):
+        start_import(
+            department=department,
+            files=[(f"services-{number}.json", b"[]"), ("structures.json", b"[]")],
+            by=personas["claire"],
+        )
+    client = client_for("claire")
+    url = reverse("directory:import_list", args=["83"])
+    client.get(url)  # session, roles: the first request warms them
+
+    with django_assert_max_num_queries(10):
+        response = client.get(url)
+
+    assert response.content.decode().count("services-") == 12
