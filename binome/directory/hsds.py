@@ -408,6 +408,15 @@ def service_at_location(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": _id("service_at_location", sid), "service_id": sid, "location_id": location_id}
 
 
+def _compact(value: Any) -> Any:
+    """Absent values left out (HSDS fields are typed: a null is not a string)."""
+    if isinstance(value, dict):
+        return {key: _compact(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_compact(item) for item in value]
+    return value
+
+
 def _sections(
     rows: Callable[[Kind], Iterator[dict[str, Any]]],
 ) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
@@ -439,7 +448,8 @@ def _published_rows(kind: Kind) -> Iterator[dict[str, Any]]:
 def export_hsds() -> dict[str, Any]:
     """The whole HSDS document (tests, small directories: ``write_hsds`` streams)."""
     return {"hsds_version": HSDS_VERSION} | {
-        name: list(objects) for name, objects in _sections(_published_rows)
+        name: [_compact(item) for item in objects]
+        for name, objects in _sections(_published_rows)
     }
 
 
@@ -452,7 +462,7 @@ def write_hsds(out: IO[str]) -> dict[str, int]:
         count = 0
         for item in objects:
             out.write(",\n" if count else "\n")
-            out.write(json.dumps(item, ensure_ascii=False))
+            out.write(json.dumps(_compact(item), ensure_ascii=False))
             count += 1
         out.write("\n]" if count else "]")
         counts[name] = count

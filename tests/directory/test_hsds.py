@@ -170,6 +170,12 @@ def test_hsds_export_follows_the_specification(tmp_path: Path) -> None:
     org = next(o for o in document["organizations"] if o["id"] == service["organization_id"])
     assert org["name"] == "Maison de l'insertion du Var"
     assert org["organization_identifiers"][0]["identifier"] == "77568501900017"
+    # Absent values are left out rather than null (HSDS fields are typed).
+    assert ": null" not in json.dumps(document)
+    scooters = next(
+        s for s in document["services"] if s["name"] == "Location solidaire de scooters"
+    )
+    assert "latitude" not in scooters and "url" not in scooters
     # Same data, same identifiers: an export is stable.
     assert hsds.export_hsds() == document
 

@@ -38,7 +38,7 @@ def test_claire_uploads_files_and_the_import_is_queued(client_for: Any) -> None:
     assert run.status == ImportStatus.QUEUED and run.department_id == "83"
     assert [f.name for f in run.files.all()] == ["structures.json", "services.json"]
     assert bytes(run.files.first().content) == STRUCTURES.read_bytes()  # type: ignore[union-attr]
-    job = ProcrastinateJob.objects.get(task_name="binome.directory.run_import")
+    job = ProcrastinateJob.objects.get(task_name="binome.directory.run_import", args__run_id=run.pk)
     assert job.args == {"run_id": run.pk} and job.status == "todo"
     assert not Service.objects.exists()  # nothing imported before the worker runs it
 
@@ -141,7 +141,7 @@ def test_a_real_worker_runs_the_queued_import() -> None:
     assert run.status == ImportStatus.DONE, run.errors
     assert run.started_at is not None and run.finished_at is not None
     assert run.counts["services"]["created"] == Service.objects.count() > 0
-    job = ProcrastinateJob.objects.get(task_name="binome.directory.run_import")
+    job = ProcrastinateJob.objects.get(task_name="binome.directory.run_import", args__run_id=run.pk)
     assert job.status == "succeeded"
 
 
