@@ -448,8 +448,7 @@ def _published_rows(kind: Kind) -> Iterator[dict[str, Any]]:
 def export_hsds() -> dict[str, Any]:
     """The whole HSDS document (tests, small directories: ``write_hsds`` streams)."""
     return {"hsds_version": HSDS_VERSION} | {
-        name: [_compact(item) for item in objects]
-        for name, objects in _sections(_published_rows)
+        name: [_compact(item) for item in objects] for name, objects in _sections(_published_rows)
     }
 
 
