@@ -6,9 +6,16 @@ to a temporary JSON file as the national API serves it, then times ``import_dire
 on an empty directory and the re-run of the same file (which must change nothing).
 The rows it creates (source ``bench-import``) are deleted before and after.
 
+It measures the first import twice in the same run: first with the importer's fast paths
+off (``importer.TUNING``: the search trigger computes each service's search columns row
+by row and the indexes are maintained row by row, as before), then on (search columns
+computed in the merge statements, indexes rebuilt after a load that outgrows the table),
+and prints both and their ratio. ``BENCH_PLAIN=0`` skips the first one.
+
 BENCH_SERVICES=150000     number of services (structures: two thirds of that)
 BENCH_SEED=42             random seed
 BENCH_KEEP=1              keep the imported rows afterwards
+BENCH_PLAIN=0             do not measure the import without the fast paths
 """
 
 from __future__ import annotations
@@ -127,6 +134,13 @@ def build_rows(communes: list[tuple[str, str, str, float, float]]) -> list[dict[
     return rows
 
 
+def _plain() -> Any:
+    """The importer without its fast paths: the row trigger, indexes maintained per row."""
+    from binome.directory.importer import Tuning
+
+    return Tuning(search_columns_in_statement=False, rebuild_indexes_ratio=None)
+
+
 def _delete() -> None:
     from binome.directory.models import Service, Structure
 
@@ -138,6 +152,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from binome.directory import importer
     from binome.directory.importer import import_directory
     from binome.territories.models import Commune
 
@@ -156,10 +171,16 @@ def main() -> None:
             f"fichier : {SERVICES} services, {max(1, SERVICES * 2 // 3)} structures, "
             f"{size / 1e6:.0f} Mo, préparé en {time.perf_counter() - started:.1f} s"
         )
-        for label in ("import", "ré-import"):
+        runs = [("import", True), ("ré-import", True)]
+        if os.environ.get("BENCH_PLAIN", "1") != "0":
+            runs.insert(0, ("sans (avant)", False))
+        first: dict[bool, float] = {}
+        for label, fast in runs:
+            importer.TUNING = importer.Tuning() if fast else _plain()
             started = time.perf_counter()
             report = import_directory([path])
             elapsed = time.perf_counter() - started
+            first.setdefault(fast, elapsed)
             if report.file_errors or report.rejected:
                 print("\n".join(report.lines()[:20]))
                 raise SystemExit(1)
@@ -171,6 +192,14 @@ def main() -> None:
                 f"({SERVICES / elapsed:,.0f} services/s)"
             )
             print("           " + ", ".join(f"{k} {t:.1f} s" for k, t in report.timings.items()))
+            if not fast:
+                _delete()
+        importer.TUNING = importer.Tuning()
+        if len(first) == 2:
+            print(
+                f"premier import : {first[False]:.1f} s sans → {first[True]:.1f} s avec "
+                f"(ratio {first[False] / first[True]:.2f})"
+            )
     if not os.environ.get("BENCH_KEEP"):
         started = time.perf_counter()
         _delete()

@@ -40,6 +40,7 @@ class AuditKind(models.TextChoices):
     API_TOKEN_CREATED = "api_token_created", "Jeton d'API créé"
     API_TOKEN_REVOKED = "api_token_revoked", "Jeton d'API révoqué"
     READ = "read", "Consultation"
+    DIRECTORY_IMPORT = "directory_import", "Import de l'annuaire"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -152,3 +152,8 @@ def can_resolve_reports_of(user: Any, service: Any) -> bool:
 def can_manage_api_tokens(user: Any, organisation: Organisation) -> bool:
     """An organisation's own administrators create and revoke its API tokens."""
     return is_organisation_admin(user, organisation)
+
+
+def can_import_directory(user: Any, department_id: str) -> bool:
+    """The territory's administrators import directory files for it."""
+    return is_territory_admin(user, department_id)

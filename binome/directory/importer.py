@@ -5,6 +5,8 @@ valid ones in bulk inside ONE transaction, and returns an ``ImportReport``.
 
 Formats, detected from the content (not the file name):
 
+- **HSDS 3.0 JSON** as ``binome directory export --format hsds`` writes it (see
+  ``binome/directory/hsds.py``): read back as data·inclusion rows, then checked alike.
 - **JSON** as the national API serves it: a list of rows, or an object whose ``items`` is
   that list. A row with a ``structure_id`` key is a service, otherwise a structure; one
   file may hold both. The line of a row in the report is its index in the list + 1.
@@ -35,8 +37,13 @@ Rules:
 - The writing is one transaction: an interruption leaves the directory as it was.
 
 Speed: rows are checked in Python, then loaded with ``COPY`` into a temporary table and
-merged with one ``INSERT … ON CONFLICT (source, source_id) DO UPDATE … WHERE (changed)``
-per kind, so a national file (150,000 services) is a matter of seconds of SQL.
+merged with one ``UPDATE`` (the changed rows) and one ``INSERT`` (the new ones) per kind.
+The services' search columns are computed in those two statements, by the SQL functions
+the search trigger also uses (migration 0003), joined once with the structures, instead of
+by the trigger row by row. When an import adds more services than the table holds (a
+first national load), the search indexes of the services are dropped before the writing
+and built again after it, in the same transaction (building an index once is much cheaper
+than maintaining it row by row); that locks the services' table until the commit.
 """
 
 from __future__ import annotations
@@ -48,19 +55,47 @@ import json
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models, transaction
 
 from binome.directory import datainclusion as di
+from binome.directory import hsds
 from binome.directory.datainclusion import Kind
 from binome.directory.models import Service, Structure
 from binome.territories.models import Commune
 
 FileInput = str | os.PathLike[str] | tuple[str, bytes]
+
+
+@dataclass
+class Tuning:
+    """How the writing goes fast; the benchmark turns these off to measure the plain path."""
+
+    # Compute the services' search columns in the merge statements (else: the row trigger).
+    search_columns_in_statement: bool = True
+    # Drop and rebuild the services' indexes when the new services outnumber the existing
+    # ones by this ratio (None: never).
+    rebuild_indexes_ratio: float | None = 1.0
+    # …and only from this many new services.
+    rebuild_indexes_min_rows: int = 20_000
+
+
+TUNING = Tuning()
+
+
+class Progress(Protocol):
+    """Told where the import is: a French stage name, rows done, rows in all."""
+
+    def __call__(self, stage: str, done: int, total: int) -> None: ...
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
 
 # Arrondissements of Paris, Lyon and Marseille → their commune (the referential holds the
 # communes only; data·inclusion rows often carry the arrondissement's code).
@@ -176,6 +211,8 @@ def _read_json(name: str, text: str) -> list[_Row]:
         raise FileError(
             f"{name} : JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})."
         ) from None
+    if hsds.is_hsds(data):
+        return _read_hsds(name, data)
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
     if not isinstance(data, list):
@@ -191,6 +228,22 @@ def _read_json(name: str, text: str) -> list[_Row]:
             item,
         )
         for index, item in enumerate(data)
+    ]
+
+
+def _read_hsds(name: str, document: dict[str, Any]) -> list[_Row]:
+    """An HSDS 3.0 document as our export writes it (``binome.directory.hsds``).
+
+    A row's place in the report is its table and its index in that table + 1.
+    """
+    try:
+        rows = hsds.datainclusion_rows(document)
+    except hsds.HsdsError as exc:
+        raise FileError(f"{name} : HSDS illisible : {exc}") from None
+    return [
+        _Row(kind, f"{name} ({table})", index + 1, data)
+        for kind, table in ((Kind.STRUCTURES, "organizations"), (Kind.SERVICES, "services"))
+        for index, data in enumerate(rows[kind])
     ]
 
 
@@ -263,7 +316,10 @@ class _Checked:
     origin: dict[tuple[Kind, str, str], tuple[str, int]]
 
 
-def _check(rows: Iterable[_Row], report: ImportReport) -> _Checked:
+PROGRESS_EVERY = 5000  # rows checked between two progress reports
+
+
+def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_progress) -> _Checked:
     communes: dict[str, str] = dict(Commune.objects.values_list("insee_code", "department_id"))
     checked = _Checked({Kind.STRUCTURES: [], Kind.SERVICES: []}, {})
     rejected_lines: set[tuple[str, int]] = set()
@@ -278,7 +334,11 @@ def _check(rows: Iterable[_Row], report: ImportReport) -> _Checked:
         report.rejected.extend(Rejection(row.file, row.line, e.field, e.reason) for e in errors)
 
     pending_services: list[tuple[_Row, dict[str, Any]]] = []
-    for row in rows:
+    total = len(rows)
+    progress("contrôle des lignes", 0, total)
+    for number, row in enumerate(rows, 1):
+        if number % PROGRESS_EVERY == 0:
+            progress("contrôle des lignes", number, total)
         if not isinstance(row.data, dict):
             what = row.data if isinstance(row.data, str) else type(row.data).__name__
             reject(row, [di.FieldError("ligne", f"ligne illisible ({what})")])
@@ -439,19 +499,35 @@ def _upsert(kind: Kind) -> tuple[int, int]:
             f"JOIN {_TABLE[Kind.STRUCTURES]} st "
             "ON st.source = s.source AND st.source_id = s.structure_source_id"
         )
-    staged = f"(SELECT {', '.join(select)}, s.present FROM _import_{kind} s {join}) AS src"  # noqa: S608
     compared = [name for name in columns if name not in {"source", "source_id"}]
+    search = kind == Kind.SERVICES and TUNING.search_columns_in_statement
+    # column → the expression written (evaluated for the written rows only).
+    written = {name: f"src.{name}" for name in columns}
+    if search:
+        # The same SQL functions as the row trigger (migration 0003): one definition.
+        select.append("st.name AS structure_name")
+        written["search_name"] = "directory_search_name(src.name)"
+        written["search_vector"] = (
+            "directory_search_vector(src.name, src.structure_name, src.thematiques, "
+            "src.description)"
+        )
+    staged = f"(SELECT {', '.join(select)}, s.present FROM _import_{kind} s {join}) AS src"  # noqa: S608
+    assignments = ", ".join(
+        f"{name} = {value}"
+        for name, value in written.items()
+        if name not in {"source", "source_id"}
+    )
     same_key = "t.source = src.source AND t.source_id = src.source_id"
     update = f"""
-        UPDATE {table} AS t SET {", ".join(f"{name} = src.{name}" for name in compared)},
+        UPDATE {table} AS t SET {assignments},
             imported_at = now(), updated_at = now()
         FROM {staged}
         WHERE src.present AND {same_key} AND t.edited_locally_at IS NULL
           AND ({", ".join(f"t.{name}" for name in compared)})
               IS DISTINCT FROM ({", ".join(f"src.{name}" for name in compared)})
     """  # noqa: S608 - table and column names come from our models
-    insert_columns = [*columns, "imported_at", "created_at", "updated_at", "status"]
-    values = [*(f"src.{name}" for name in columns), "now()", "now()", "now()", "%s"]
+    insert_columns = [*written, "imported_at", "created_at", "updated_at", "status"]
+    values = [*written.values(), "now()", "now()", "now()", "%s"]
     params: list[Any] = [Structure._meta.get_field("status").get_default()]
     if kind == Kind.SERVICES:
         insert_columns.append("update_frequency_days")
@@ -464,11 +540,64 @@ def _upsert(kind: Kind) -> tuple[int, int]:
         ON CONFLICT (source, source_id) DO NOTHING
     """  # noqa: S608 - table and column names come from our models, values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(update)
-        updated = cursor.rowcount
-        cursor.execute(insert, params)
-        created = cursor.rowcount
+        if search:
+            # Transaction-local, and switched off again right after: the trigger steps
+            # aside for these two statements only.
+            cursor.execute("SELECT set_config('binome.search_columns_by_statement', 'on', true)")
+        try:
+            cursor.execute(update)
+            updated = cursor.rowcount
+            cursor.execute(insert, params)
+            created = cursor.rowcount
+        finally:
+            if search:
+                cursor.execute(
+                    "SELECT set_config('binome.search_columns_by_statement', 'off', true)"
+                )
     return created, updated
+
+
+def _rebuilt_indexes(kind: Kind) -> list[str]:
+    """Drop the services' secondary indexes before a load that outgrows the table.
+
+    Returns their definitions, to build them again after the writing (``_rebuild``). Only
+    the indexes the model declares in ``Meta.indexes`` (search, arrays, place): the
+    primary key and the (source, source_id) constraint are needed by the merge itself.
+    """
+    if kind != Kind.SERVICES or TUNING.rebuild_indexes_ratio is None:
+        return []
+    table = _TABLE[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM _import_{kind} WHERE NOT present")  # noqa: S608
+        (new,) = cursor.fetchone()
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+        (existing,) = cursor.fetchone()
+        if new < TUNING.rebuild_indexes_min_rows or new < existing * TUNING.rebuild_indexes_ratio:
+            return []
+        names = [index.name for index in Service._meta.indexes]
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = %s AND indexname = ANY(%s) "
+            "ORDER BY indexname",
+            [table, names],
+        )
+        definitions = cursor.fetchall()
+        for name, _definition in definitions:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in definitions]
+
+
+def _rebuild(definitions: list[str]) -> None:
+    if not definitions:
+        return
+    with connection.cursor() as cursor:
+        # CREATE INDEX refuses a table with pending trigger events: check the deferred
+        # foreign keys of the rows just written now rather than at the commit.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for definition in definitions:
+            cursor.execute(definition)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> None:
@@ -477,7 +606,12 @@ def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> N
         return
     _stage(kind, records)
     kept = _kept(kind)
+    dropped = _rebuilt_indexes(kind)
     counts.created, counts.updated = _upsert(kind)
+    if dropped:
+        step = time.perf_counter()
+        _rebuild(dropped)
+        report.timings["index reconstruits"] = time.perf_counter() - step
     if kind == Kind.STRUCTURES and (counts.created or counts.updated):
         # The services' merge joins the structures: fresh statistics after a big write
         # (the table may have been empty at the last ANALYZE) keep that join a hash join.
@@ -488,10 +622,19 @@ def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> N
     report.kept.extend(f"{kind} {source_id}" for source_id in kept)
 
 
-def import_directory(files: Iterable[FileInput], *, by: Any = None) -> ImportReport:
+def import_directory(
+    files: Iterable[FileInput],
+    *,
+    by: Any = None,
+    department_id: str | None = None,
+    progress: Progress = _no_progress,
+) -> ImportReport:
     """Import data·inclusion v1 files into the directory (see the module's docstring).
 
-    ``by`` is the user who runs the import (None from the command line).
+    ``by`` is the user who runs the import (None from the command line), ``department_id``
+    the territory it was started for (None: the whole directory). Every import, applied or
+    refused, leaves one line in the audit log: who, the files, the counts.
+    ``progress`` is called at each stage and every few thousand rows checked.
     """
     started = time.perf_counter()
     report = ImportReport()
@@ -500,14 +643,50 @@ def import_directory(files: Iterable[FileInput], *, by: Any = None) -> ImportRep
     # collector would walk them again and again for nothing (they hold no cycles).
     gc.disable()
     try:
+        progress("lecture des fichiers", 0, 0)
         rows = _read_all(files, report)
-        if not report.file_errors:
-            _check_and_write(rows, report)
+        if report.file_errors:
+            with transaction.atomic():
+                _audit(report, by=by, department_id=department_id)
+        else:
+            _check_and_write(rows, report, by=by, department_id=department_id, progress=progress)
     finally:
         if gc_was_enabled:
             gc.enable()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _audit(report: ImportReport, *, by: Any, department_id: str | None) -> None:
+    from binome.access.audit import record
+    from binome.access.models import AuditKind
+
+    details: dict[str, Any] = {
+        "fichiers": report.files,
+        "structures": asdict(report.structures),
+        "services": asdict(report.services),
+        "lignes_rejetees": report.rejected_rows,
+    }
+    if report.file_errors:
+        details["erreurs"] = report.file_errors
+    if report.file_errors:
+        what = "Import refusé : " + " ".join(report.file_errors)
+    else:
+        s, v = report.structures, report.services
+        what = (
+            f"Import de {len(report.files)} fichier(s) : structures {s.created} créée(s), "
+            f"{s.updated} modifiée(s), {s.unchanged} inchangée(s) ; services {v.created} "
+            f"créé(s), {v.updated} modifié(s), {v.unchanged} inchangé(s) ; "
+            f"{report.rejected_rows} ligne(s) rejetée(s)"
+        )
+    record(
+        AuditKind.DIRECTORY_IMPORT,
+        actor=by,
+        actor_label="" if by is not None else "ligne de commande",
+        department_id=department_id,
+        what=what,
+        details=details,
+    )
 
 
 def _read_all(files: Iterable[FileInput], report: ImportReport) -> list[_Row]:
@@ -528,18 +707,28 @@ def _read_all(files: Iterable[FileInput], report: ImportReport) -> list[_Row]:
     return rows
 
 
-def _check_and_write(rows: list[_Row], report: ImportReport) -> None:
+def _check_and_write(
+    rows: list[_Row],
+    report: ImportReport,
+    *,
+    by: Any,
+    department_id: str | None,
+    progress: Progress,
+) -> None:
     with transaction.atomic():
         # One import at a time: two concurrent ones would each miss the other's rows.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('binome.directory.import'))")
         step = time.perf_counter()
-        checked = _check(rows, report)
+        checked = _check(rows, report, progress)
         rows.clear()
         report.timings["contrôle"] = time.perf_counter() - step
         for kind in (Kind.STRUCTURES, Kind.SERVICES):
             step = time.perf_counter()
+            progress(f"écriture des {kind}", 0, len(checked.records[kind]))
             _write(kind, checked.records[kind], report)
             report.timings[f"écriture {kind}"] = time.perf_counter() - step
+        _audit(report, by=by, department_id=department_id)
+        progress("validation", 0, 0)
         step = time.perf_counter()
     report.timings["validation (COMMIT)"] = time.perf_counter() - step

@@ -382,3 +382,87 @@ class FreshnessReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.month:%m/%Y}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "En attente"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminé"
+    FAILED = "failed", "Échec"
+
+
+class ImportRunQuerySet(models.QuerySet["ImportRun"]):
+    def for_department(self, department_id: str) -> ImportRunQuerySet:
+        return self.filter(department_id=department_id)
+
+
+class ImportRun(models.Model):
+    """One import of data·inclusion files started from a territory administrator's page.
+
+    The files are stored in the database (``ImportFile``), so that any worker can run the
+    import; the worker writes the progress as it goes and the report at the end.
+    """
+
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="territoire",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="lancé par",
+    )
+    status = models.CharField(
+        "état", max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    # What the worker is doing ("contrôle des lignes"…), and how far (0 to 100).
+    stage = models.CharField("étape", max_length=100, blank=True)
+    percent = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    rows_total = models.PositiveIntegerField("lignes lues", default=0)
+    rows_checked = models.PositiveIntegerField("lignes contrôlées", default=0)
+    # The report: counts, rejected rows ([{file, line, field, reason}]), file errors.
+    counts = models.JSONField("résultats", default=dict, blank=True)
+    rejected = models.JSONField("lignes rejetées", default=list, blank=True)
+    rejected_rows = models.PositiveIntegerField("nombre de lignes rejetées", default=0)
+    errors = models.JSONField("erreurs", default=list, blank=True)
+    created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "import de l'annuaire"
+        verbose_name_plural = "imports de l'annuaire"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["department", "-created_at"], name="importrun_department")]
+
+    def __str__(self) -> str:
+        return f"Import du {self.created_at:%d/%m/%Y %H:%M} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.DONE, ImportStatus.FAILED}
+
+
+class ImportFile(models.Model):
+    """A file uploaded for an import, kept with it."""
+
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, related_name="files", verbose_name="import"
+    )
+    name = models.CharField("nom", max_length=255)
+    size = models.PositiveIntegerField("taille (octets)")
+    content = models.BinaryField("contenu")
+
+    class Meta:
+        verbose_name = "fichier importé"
+        verbose_name_plural = "fichiers importés"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,4 +1,4 @@
-"""Periodic tasks of the directory, run by the PostgreSQL-backed worker (procrastinate)."""
+"""Background jobs of the directory, run by the PostgreSQL-backed worker (``binome worker``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from procrastinate.contrib.django import app
@@ -86,3 +86,15 @@ def send_freshness_reminders(today: date | None = None) -> int:
 def freshness_reminders(timestamp: int) -> None:
     """On the first of every month at 8 a.m.: remind editors of their services to check."""
     send_freshness_reminders()
+
+
+@app.task(queue="directory", name="binome.directory.run_import")
+def run_directory_import(run_id: int) -> None:
+    """Run an import uploaded from the territory page (``binome.directory.imports``)."""
+    from binome.directory.imports import run_import
+
+    try:
+        run_import(run_id=run_id)
+    finally:
+        # The worker runs sync tasks in threads: close this thread's connection.
+        connections.close_all()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.directory import editing, views
+from binome.directory import editing, import_views, views
 
 app_name = "directory"
 urlpatterns = [
@@ -24,4 +24,15 @@ urlpatterns = [
     path("moderation/<str:code>/", editing.moderation, name="moderation"),
     path("structures/<int:pk>/valider/", editing.structure_approve, name="structure_approve"),
     path("structures/<int:pk>/refuser/", editing.structure_reject, name="structure_reject"),
+    path("territoire/<str:code>/imports/", import_views.import_list, name="import_list"),
+    path(
+        "territoire/<str:code>/imports/<int:pk>/",
+        import_views.import_detail,
+        name="import_detail",
+    ),
+    path(
+        "territoire/<str:code>/imports/<int:pk>/avancement/",
+        import_views.import_progress,
+        name="import_progress",
+    ),
 ]

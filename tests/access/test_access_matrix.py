@@ -74,6 +74,13 @@ def dep83_member(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["marc"].memberships.get().pk
 
 
+def import_run_83(ctx: dict[str, Any]) -> int:
+    from binome.directory.models import ImportRun
+
+    run, _created = ImportRun.objects.get_or_create(department_id="83")
+    return run.pk
+
+
 def claire_role(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["paul"].territory_roles.get().pk
 
@@ -261,6 +268,15 @@ MATRIX: dict[str, Row] = {
     "api_pages:token_revoke": (
         url("api_pages:token_revoke", dep83, dep83_token),
         everyone(405, anonymous=302),
+    ),
+    "directory:import_list": (url("directory:import_list", "83"), var_admin_only(["claire"])),
+    "directory:import_detail": (
+        url("directory:import_detail", "83", import_run_83),
+        var_admin_only(["claire"]),
+    ),
+    "directory:import_progress": (
+        url("directory:import_progress", "83", import_run_83),
+        var_admin_only(["claire"]),
     ),
 }
 

@@ -1,0 +1,76 @@
+"""The importer's fast paths write exactly what the slow ones would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.db.models import F
+
+from binome.directory import importer
+from binome.directory.importer import import_directory
+from binome.directory.models import Service, Structure
+from tests.directory.test_import import SERVICES, SERVICES_CSV, STRUCTURES
+
+pytestmark = pytest.mark.django_db
+
+
+def search_columns() -> dict[str, tuple[str, str]]:
+    return {
+        source_id: (str(vector), name)
+        for source_id, vector, name in Service.objects.values_list(
+            "source_id", "search_vector", "search_name"
+        )
+    }
+
+
+def service_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s",
+            [Service._meta.db_table],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_search_columns_computed_by_the_import_are_the_triggers(tmp_path: Path) -> None:
+    import_directory([STRUCTURES, SERVICES, SERVICES_CSV])
+    by_import = search_columns()
+    assert all(vector and name for vector, name in by_import.values())
+
+    # The row trigger computes them again, from the same SQL functions.
+    Service.objects.update(name=F("name"))
+    assert search_columns() == by_import
+
+
+def test_the_trigger_still_serves_other_writers() -> None:
+    import_directory([STRUCTURES, SERVICES])
+    service = Service.objects.get(source_id="dora--aide-permis-b")
+
+    service.name = "Permis de conduire solidaire"
+    service.save()
+
+    service.refresh_from_db()
+    assert service.search_name == "permis de conduire solidaire"
+    assert "solidair" in str(service.search_vector)
+
+
+def test_a_load_that_outgrows_the_table_rebuilds_the_indexes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = service_indexes()
+    declared = {index.name for index in Service._meta.indexes}
+    assert declared <= before
+    monkeypatch.setattr(importer, "TUNING", importer.Tuning(rebuild_indexes_min_rows=1))
+
+    report = import_directory([STRUCTURES, SERVICES, SERVICES_CSV])
+
+    assert "index reconstruits" in report.timings
+    assert service_indexes() == before
+    assert Structure.objects.count() == 3
+    found = Service.objects.filter(
+        search_vector=SearchQuery("permis", config="french_unaccent")
+    ).values_list("source_id", flat=True)
+    assert list(found) == ["dora--aide-permis-b"]

@@ -1,0 +1,165 @@
+"""The territory administrator's import page: upload, the job on a real worker, the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from binome.access.models import AuditEvent, AuditKind
+from binome.directory import imports
+from binome.directory.imports import run_import, start_import
+from binome.directory.models import ImportRun, ImportStatus, Service, Structure
+from binome.territories.models import Department
+from tests.directory.test_import import SERVICES, STRUCTURES, service_row
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes())
+
+
+def test_claire_uploads_files_and_the_import_is_queued(client_for: Any) -> None:
+    client = client_for("claire")
+    url = reverse("directory:import_list", args=["83"])
+
+    response = client.post(url, {"structures": upload(STRUCTURES), "services": upload(SERVICES)})
+
+    run = ImportRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("directory:import_detail", args=["83", run.pk])
+    assert run.status == ImportStatus.QUEUED and run.department_id == "83"
+    assert [f.name for f in run.files.all()] == ["structures.json", "services.json"]
+    assert bytes(run.files.first().content) == STRUCTURES.read_bytes()  # type: ignore[union-attr]
+    job = ProcrastinateJob.objects.get(task_name="binome.directory.run_import", args__run_id=run.pk)
+    assert job.args == {"run_id": run.pk} and job.status == "todo"
+    assert not Service.objects.exists()  # nothing imported before the worker runs it
+
+    page = client.get(response["Location"])
+    assert b"every 1s" in page.content and b"En attente" in page.content
+
+
+def test_the_job_writes_the_report_and_the_page_shows_it(client_for: Any, personas: Any) -> None:
+    bad = [service_row(id="dora--sans-nom", nom=None)]
+    run = start_import(
+        department=Department.objects.get(code="83"),
+        files=[
+            ("structures.json", STRUCTURES.read_bytes()),
+            ("services.json", json.dumps(bad).encode()),
+        ],
+        by=personas["claire"],
+    )
+
+    run = run_import(run_id=run.pk)
+
+    assert run.status == ImportStatus.DONE and run.percent == 100
+    assert run.counts["structures"]["created"] == 3
+    assert run.rejected == [
+        {"file": "services.json", "line": 1, "field": "nom", "reason": "champ obligatoire absent"}
+    ]
+    event = AuditEvent.objects.get(kind=AuditKind.DIRECTORY_IMPORT)
+    assert event.actor == personas["claire"] and event.department_id == "83"
+    page = (
+        client_for("claire")
+        .get(reverse("directory:import_progress", args=["83", run.pk]))
+        .content.decode()
+    )
+    assert "every 1s" not in page
+    assert "Import terminé" in page
+    assert "<td>services.json</td>" in page and "champ obligatoire absent" in page
+    listing = client_for("claire").get(reverse("directory:import_list", args=["83"]))
+    assert "structures.json" in listing.content.decode()
+
+
+def test_an_unreadable_file_fails_the_import_and_changes_nothing(personas: Any) -> None:
+    run = start_import(
+        department=Department.objects.get(code="83"),
+        files=[("structures.json", STRUCTURES.read_bytes()), ("services.csv", b"\x00\x01")],
+        by=personas["claire"],
+    )
+
+    run = run_import(run_id=run.pk)
+
+    assert run.status == ImportStatus.FAILED
+    assert run.errors == [
+        "services.csv : format non reconnu (fichier binaire) ; attendu : JSON ou CSV."
+    ]
+    assert not Structure.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "Choisissez au moins un fichier à importer."),
+        ({"services": SimpleUploadedFile("services.xlsx", b"x")}, "un fichier .json ou .csv"),
+        ({"services": SimpleUploadedFile("services.json", b"[" + b" " * 2000 + b"]")}, "trop gros"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_message(
+    files: dict[str, Any], message: str, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("binome.directory.import_views.MAX_FILE_BYTES", 1000)
+
+    response = client_for("claire").post(reverse("directory:import_list", args=["83"]), files)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ImportRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_queued_import() -> None:
+    """The job goes through procrastinate: queued in the database, run by a worker."""
+    from tests.browser.conftest import ensure_referential
+
+    ensure_referential()
+    run = start_import(
+        department=Department.objects.get(code="83"),
+        files=[
+            ("structures.json", STRUCTURES.read_bytes()),
+            ("services.json", SERVICES.read_bytes()),
+        ],
+        by=None,
+    )
+
+    # What ``binome worker`` runs (``manage.py procrastinate worker``): the worker's own
+    # psycopg connector, in this process, until the queue is empty.
+    with app.replace_connector(app.connector.get_worker_connector()) as worker_app:  # type: ignore[attr-defined]
+        worker_app.run_worker(
+            queues=["directory"], wait=False, install_signal_handlers=False, listen_notify=False
+        )
+
+    run.refresh_from_db()
+    assert run.status == ImportStatus.DONE, run.errors
+    assert run.started_at is not None and run.finished_at is not None
+    assert run.counts["services"]["created"] == Service.objects.count() > 0
+    job = ProcrastinateJob.objects.get(task_name="binome.directory.run_import", args__run_id=run.pk)
+    assert job.status == "succeeded"
+
+
+def test_the_list_of_past_imports_costs_the_same_queries_for_many_runs(
+    client_for: Any, personas: Any, django_assert_max_num_queries: Any
+) -> None:
+    department = Department.objects.get(code="83")
+    for number in range(12):
+        start_import(
+            department=department,
+            files=[(f"services-{number}.json", b"[]"), ("structures.json", b"[]")],
+            by=personas["claire"],
+        )
+    client = client_for("claire")
+    url = reverse("directory:import_list", args=["83"])
+    client.get(url)  # session, roles: the first request warms them
+
+    with django_assert_max_num_queries(10):
+        response = client.get(url)
+
+    assert response.content.decode().count("services-") == 12
