@@ -7,6 +7,8 @@ urlpatterns = [
     path("territoires/", include("binome.territories.urls")),
     path("audit/", include("binome.access.urls")),
     path("annuaire/", include("binome.directory.urls")),
+    path("personnes/", include("binome.people.urls")),
+    path("suivi/", include("binome.support.urls")),
 ]
 
 handler404 = "binome.core.views.error_404"
