@@ -33,7 +33,7 @@ ITEMS_SHOWN = 20
 def person_create(request: AuthenticatedRequest) -> HttpResponse:
     """A new file; existing persons that may be the same are proposed first."""
     membership = request.current_membership
-    if membership is None or not file_rules.can_create_person(
+    if not membership or not file_rules.can_create_person(
         request.user, membership.organisation.department_id
     ):
         raise Http404

@@ -50,7 +50,7 @@ WORKLIST_SORTS = {
 def acting_organisation(request: AuthenticatedRequest, access: FileAccess) -> Organisation:
     """The organisation the user acts for in this file: the current one if on the team."""
     current = request.current_membership
-    if current is not None and current.organisation_id in access.team_organisations:
+    if current and current.organisation_id in access.team_organisations:
         return current.organisation
     if not access.team_organisations:
         raise PermissionDenied
@@ -140,7 +140,7 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         Person.objects.findable_by(request.user).select_related("commune"), pk=pk
     )
     membership = request.current_membership
-    if membership is None or membership.organisation.department_id != person.department_id:
+    if not membership or membership.organisation.department_id != person.department_id:
         raise Http404
     if TeamMember.objects.current().filter(user=request.user, person=person).exists():
         return redirect("people:detail", person.pk)
@@ -189,7 +189,7 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         Person.objects.findable_by(request.user).select_related("commune"), pk=pk
     )
     membership = request.current_membership
-    if membership is None or membership.organisation.department_id != person.department_id:
+    if not membership or membership.organisation.department_id != person.department_id:
         raise Http404
     on_team = TeamMember.objects.current().filter(user=request.user, person=person).exists()
     if request.method == "GET":
