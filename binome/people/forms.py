@@ -150,7 +150,7 @@ class ConsentForm(BinomeForm):
 
     def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+        self.fields["recipient"].queryset = Organisation.objects.filter(
             department_id=department_id, is_active=True
         ).order_by("name")
         self.fields["given_on"].initial = timezone.localdate()
@@ -162,8 +162,7 @@ class ConsentForm(BinomeForm):
         limit = settings.CONSENT_DOCUMENT_MAX_BYTES
         if (upload.size or 0) > limit:
             raise forms.ValidationError(
-                f"Le document pèse {filesizeformat(upload.size)} : "
-                f"{filesizeformat(limit)} au plus."
+                f"Le document pèse {filesizeformat(upload.size)} : {filesizeformat(limit)} au plus."
             )
         if document_type(upload) is None:
             raise forms.ValidationError(

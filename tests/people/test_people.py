@@ -125,7 +125,9 @@ def test_the_nir_is_hashed_and_encrypted(client_for: Any) -> None:
 
     body = "1850983137123"
     nir = body + stdnum_nir.calc_check_digits(body)
-    response = client_for("marc").post(NEW_URL, identity(nir=f"{nir[:1]} {nir[1:]}", role="social_worker"))
+    response = client_for("marc").post(
+        NEW_URL, identity(nir=f"{nir[:1]} {nir[1:]}", role="social_worker")
+    )
     assert response.status_code == 302
     person = Person.objects.get(last_name="Moreau")
     assert person.nir_hash == crypto.identifier_hash(nir)
@@ -163,9 +165,13 @@ def test_household_child_with_a_future_birth_date_is_refused(
 ) -> None:
     url = reverse("people:household_add", args=[nadia_file.pk])
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
-    refused = client_for("ines").post(url, {"relation": "child", "first_name": "Lina", "birth_date": tomorrow})
+    refused = client_for("ines").post(
+        url, {"relation": "child", "first_name": "Lina", "birth_date": tomorrow}
+    )
     assert "La date de naissance ne peut pas être dans le futur." in refused.content.decode()
-    ok = client_for("ines").post(url, {"relation": "child", "first_name": "Lina", "birth_date": "2024-02-02"})
+    ok = client_for("ines").post(
+        url, {"relation": "child", "first_name": "Lina", "birth_date": "2024-02-02"}
+    )
     assert ok.status_code == 302
     assert nadia_file.household.filter(first_name="Lina", birth_date=date(2024, 2, 2)).exists()
 
@@ -192,9 +198,12 @@ def test_a_signed_consent_document_is_checked_by_its_content(
     consent = Consent.objects.get(person=nadia_file, scope="childcare_caf")
     download = ines.get(reverse("people:consent_document", args=[nadia_file.pk, consent.pk]))
     assert b"".join(download.streaming_content) == PDF  # type: ignore[attr-defined]
-    assert client_for("karim").get(
-        reverse("people:consent_document", args=[nadia_file.pk, consent.pk])
-    ).status_code == 404
+    assert (
+        client_for("karim")
+        .get(reverse("people:consent_document", args=[nadia_file.pk, consent.pk]))
+        .status_code
+        == 404
+    )
 
 
 def test_a_too_large_document_is_refused(
@@ -204,7 +213,12 @@ def test_a_too_large_document_is_refused(
     big = SimpleUploadedFile("c.pdf", PDF + b"0" * 2000, "application/pdf")
     response = client_for("ines").post(
         reverse("people:consent_add", args=[nadia_file.pk]),
-        {"scope": "share_file", "method": "signed_document", "given_on": "2026-01-05", "document": big},
+        {
+            "scope": "share_file",
+            "method": "signed_document",
+            "given_on": "2026-01-05",
+            "document": big,
+        },
     )
     body = response.content.decode()
     assert "Le document pèse" in body and "octets au plus" in body

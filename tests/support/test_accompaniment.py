@@ -169,9 +169,12 @@ def test_exit_records_the_outcome_and_the_6_month_follow_up(
     )
     assert "ne peut pas précéder le début" in early.content.decode()
     future = (timezone.localdate() + timedelta(days=3)).isoformat()
-    assert "dans le futur" in ines.post(
-        url, {"ended_on": future, "reason": "emploi_durable", "situation": "CDI"}
-    ).content.decode()
+    assert (
+        "dans le futur"
+        in ines.post(
+            url, {"ended_on": future, "reason": "emploi_durable", "situation": "CDI"}
+        ).content.decode()
+    )
     today = timezone.localdate()
     response = ines.post(
         url,
@@ -185,7 +188,9 @@ def test_exit_records_the_outcome_and_the_6_month_follow_up(
     assert "Emploi durable (CDI ou CDD de plus de 6 mois)" in page
 
 
-def test_steering_cannot_join_a_team(personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person) -> None:
+def test_steering_cannot_join_a_team(
+    personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
+) -> None:
     with pytest.raises(ValidationError, match="pilotage"):
         actions.join_team(
             accompaniment=nadia_file.accompaniments.get(),

@@ -130,7 +130,12 @@ def test_a_health_note_defaults_to_the_authors_organisation(
 ) -> None:
     response = client_for("marc").post(
         reverse("support:note_add", args=[nadia_file.pk]),
-        {"date": "2026-01-05", "medium": "in_person", "text": "Suivi psychologique", "is_health": "on"},
+        {
+            "date": "2026-01-05",
+            "medium": "in_person",
+            "text": "Suivi psychologique",
+            "is_health": "on",
+        },
     )
     assert response.status_code == 302
     note = Note.objects.get(text="Suivi psychologique")
@@ -207,9 +212,9 @@ def test_every_read_of_the_file_is_logged(
         assert reads.first().actor == personas["marc"]  # type: ignore[union-attr]
     # The join page (minimal identity) of someone not on the team is a read too.
     client_for("karim").get(reverse("support:join", args=[nadia_file.pk]))
-    assert AuditEvent.objects.reads_of_person(nadia_file.pk).filter(
-        actor=personas["karim"]
-    ).exists()
+    assert (
+        AuditEvent.objects.reads_of_person(nadia_file.pk).filter(actor=personas["karim"]).exists()
+    )
 
 
 def test_file_page_query_count_does_not_grow_with_the_timeline(
