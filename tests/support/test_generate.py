@@ -25,9 +25,10 @@ def test_tiny_scale_generates_persons_files_and_their_teams() -> None:
     run()
     generated = Person.objects.filter(organisation__email__endswith=GENERATED_DOMAIN)
     assert generated.count() == SCALES["tiny"]["persons"]
-    assert Accompaniment.objects.filter(person__in=generated).count() == SCALES["tiny"][
-        "accompaniments"
-    ]
+    assert (
+        Accompaniment.objects.filter(person__in=generated).count()
+        == SCALES["tiny"]["accompaniments"]
+    )
     # Every accompaniment has its team; a global one has its binôme.
     assert not Accompaniment.objects.filter(team__isnull=True).exists()
     for accompaniment in Accompaniment.objects.filter(kind=Kind.GLOBAL).prefetch_related(
