@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "binome.access",
     "binome.directory",
     "binome.api",
+    "binome.people",
+    "binome.support",
 ]
 
 MIDDLEWARE = [
@@ -295,3 +297,19 @@ DEMO_PASSWORD = "Binome-demo-2026"  # noqa: S105 - printed for the demo territor
 API_RATE_LIMIT = envint("BINOME_API_RATE_LIMIT", 600)
 if API_RATE_LIMIT < 1:
     raise ImproperlyConfigured("BINOME_API_RATE_LIMIT doit être un nombre entier positif.")
+
+# --- Person identifiers (binome.people.crypto) ------------------------------------------
+# The NIR is stored as a keyed hash (matching) and encrypted (display to the roles that need
+# it). Production sets both keys; in development they are derived from SECRET_KEY.
+PERSON_MATCHING_KEY = env("PERSON_MATCHING_KEY")
+PERSON_ENCRYPTION_KEY = env("PERSON_ENCRYPTION_KEY")
+if not (PERSON_MATCHING_KEY and PERSON_ENCRYPTION_KEY) and not DEBUG:
+    raise ImproperlyConfigured(
+        "PERSON_MATCHING_KEY et PERSON_ENCRYPTION_KEY doivent être définis quand DEBUG=false."
+    )
+if not PERSON_MATCHING_KEY or not PERSON_ENCRYPTION_KEY:
+    from binome.people.crypto import derived_key
+
+    PERSON_MATCHING_KEY = PERSON_MATCHING_KEY or derived_key(SECRET_KEY, "matching")
+    PERSON_ENCRYPTION_KEY = PERSON_ENCRYPTION_KEY or derived_key(SECRET_KEY, "encryption")
+CONSENT_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024

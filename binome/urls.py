@@ -11,6 +11,8 @@ urlpatterns = [
     path("annuaire/", include("binome.directory.urls")),
     path("api/v1/", api.urls),
     path("", include("binome.api.urls")),
+    path("personnes/", include("binome.people.urls")),
+    path("suivi/", include("binome.support.urls")),
 ]
 
 handler404 = "binome.core.views.error_404"

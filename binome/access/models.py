@@ -41,6 +41,19 @@ class AuditKind(models.TextChoices):
     API_TOKEN_REVOKED = "api_token_revoked", "Jeton d'API révoqué"
     READ = "read", "Consultation"
     DIRECTORY_IMPORT = "directory_import", "Import de l'annuaire"
+    PERSON_CREATED = "person_created", "Dossier de personne créé"
+    PERSON_FOUND = "person_found", "Recherche d'une personne existante"
+    HOUSEHOLD_CHANGED = "household_changed", "Foyer modifié"
+    CONSENT_RECORDED = "consent_recorded", "Consentement enregistré"
+    CONSENT_WITHDRAWN = "consent_withdrawn", "Consentement retiré"
+    ACCOMPANIMENT_OPENED = "accompaniment_opened", "Accompagnement ouvert"
+    ACCOMPANIMENT_CHANGED = "accompaniment_changed", "Accompagnement : changement d'état"
+    ACCOMPANIMENT_EXTENDED = "accompaniment_extended", "Accompagnement prolongé"
+    ACCOMPANIMENT_ENDED = "accompaniment_ended", "Sortie d'accompagnement"
+    TEAM_JOINED = "team_joined", "Arrivée dans l'équipe d'un dossier"
+    TEAM_LEFT = "team_left", "Départ de l'équipe d'un dossier"
+    NOTE_WRITTEN = "note_written", "Note d'entretien écrite"
+    APPOINTMENT_CHANGED = "appointment_changed", "Rendez-vous enregistré"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -331,6 +331,9 @@ def load_demo() -> dict[str, User]:
             organisation=organisations["dep04"],
             defaults={"role": Role.PROFESSIONAL, "job_title": "Accompagnateur d'insertion"},
         )
+    from binome.support.demo import load_demo_file
+
+    load_demo_file(users, organisations)
     return users
 
 

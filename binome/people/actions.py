@@ -1,0 +1,233 @@
+"""State-changing operations on persons, their household and their consents.
+
+Each is one transaction with its timeline event and its audit line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from binome.access.audit import record
+from binome.access.models import AuditKind
+from binome.accounts.models import User
+from binome.organisations.models import Organisation
+from binome.people.models import (
+    Consent,
+    ConsentMethod,
+    ConsentScope,
+    HouseholdMember,
+    Person,
+)
+from binome.support.actions import add_event, open_accompaniment
+from binome.support.models import EventKind, Visibility
+
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "birth_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "commune",
+    "france_travail_id",
+    "caf_number",
+)
+
+
+@transaction.atomic
+def create_person(
+    *,
+    data: dict[str, Any],
+    by: User,
+    organisation: Organisation,
+    kind: str,
+    role: str,
+    started_on: date | None = None,
+    matches_ignored: list[int] | None = None,
+    request: HttpRequest | None = None,
+) -> Person:
+    """Create the file and open its first accompaniment, with its creator on the team.
+
+    ``matches_ignored``: the existing persons the creator was shown and confirmed to be
+    someone else (kept in the audit line).
+    """
+    person = Person(
+        department_id=organisation.department_id,
+        organisation=organisation,
+        created_by=by,
+        **{name: data.get(name) or ("" if name != "commune" else None) for name in PERSON_FIELDS},
+    )
+    if data.get("birth_date") is None:
+        raise ValidationError("La date de naissance est obligatoire.")
+    person.birth_date = data["birth_date"]
+    person.france_travail_id = (person.france_travail_id or "").strip().upper()
+    person.set_nir(data.get("nir") or "")
+    person.save()
+    add_event(
+        person=person,
+        kind=EventKind.PERSON,
+        actor=by,
+        organisation=organisation,
+        target=person,
+        summary=f"Dossier créé par {by.get_full_name()} ({organisation.name})",
+    )
+    record(
+        AuditKind.PERSON_CREATED,
+        actor=by,
+        organisation=organisation,
+        target=person,
+        person_id=person.pk,
+        what=f"Dossier de {person.full_name}",
+        request=request,
+        details={"matches_ignored": matches_ignored or []},
+    )
+    open_accompaniment(
+        person=person,
+        kind=kind,
+        started_on=started_on or timezone.localdate(),
+        by=by,
+        organisation=organisation,
+        role=role,
+        request=request,
+    )
+    return person
+
+
+@transaction.atomic
+def add_household_member(
+    *,
+    person: Person,
+    relation: str,
+    first_name: str,
+    birth_date: date | None,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> HouseholdMember:
+    member = HouseholdMember.objects.create(
+        person=person, relation=relation, first_name=first_name, birth_date=birth_date
+    )
+    summary = f"Foyer : {member.get_relation_display().lower()} ajouté(e) ({first_name})"
+    add_event(
+        person=person,
+        kind=EventKind.PERSON,
+        actor=by,
+        organisation=organisation,
+        target=member,
+        summary=summary,
+    )
+    record(
+        AuditKind.HOUSEHOLD_CHANGED,
+        actor=by,
+        organisation=organisation,
+        target=member,
+        person_id=person.pk,
+        what=summary,
+        request=request,
+    )
+    return member
+
+
+@transaction.atomic
+def record_consent(
+    *,
+    person: Person,
+    scope: str,
+    method: str,
+    given_on: date,
+    by: User,
+    organisation: Organisation,
+    recipient: Organisation | None = None,
+    document: UploadedFile | None = None,
+    request: HttpRequest | None = None,
+) -> Consent:
+    if scope == ConsentScope.REFER and recipient is None:
+        raise ValidationError(
+            "Nommez l'organisation vers laquelle la personne accepte d'être orientée."
+        )
+    if method == ConsentMethod.SIGNED_DOCUMENT and document is None:
+        raise ValidationError("Joignez le document signé (PDF ou image).")
+    if given_on > timezone.localdate():
+        raise ValidationError("La date du consentement ne peut pas être dans le futur.")
+    consent = Consent(
+        person=person,
+        scope=scope,
+        method=method,
+        given_on=given_on,
+        recorded_by=by,
+        organisation=recipient if scope == ConsentScope.REFER else None,
+    )
+    if document is not None:
+        consent.document.save(document.name or "document", document, save=False)
+    consent.save()
+    summary = f"Consentement recueilli : {consent.get_scope_display().lower()}"
+    if consent.organisation is not None:
+        summary += f" ({consent.organisation.name})"
+    add_event(
+        person=person,
+        kind=EventKind.CONSENT,
+        actor=by,
+        organisation=organisation,
+        visibility=Visibility.TEAM_AND_PERSON,
+        target=consent,
+        summary=summary,
+    )
+    record(
+        AuditKind.CONSENT_RECORDED,
+        actor=by,
+        organisation=organisation,
+        target=consent,
+        person_id=person.pk,
+        what=summary,
+        request=request,
+    )
+    return consent
+
+
+@transaction.atomic
+def withdraw_consent(
+    *,
+    consent: Consent,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """Withdraw a consent: effective at once (the access rules read it on every request)."""
+    consent = Consent.objects.select_for_update().select_related("person").get(pk=consent.pk)
+    if consent.withdrawn_at is not None:
+        raise ValidationError(
+            "Ce consentement a déjà été retiré le "
+            f"{timezone.localtime(consent.withdrawn_at):%d/%m/%Y à %H:%M} : rien n'a changé."
+        )
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = by
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    summary = f"Consentement retiré : {consent.get_scope_display().lower()}"
+    add_event(
+        person=consent.person,
+        kind=EventKind.CONSENT,
+        actor=by,
+        organisation=organisation,
+        visibility=Visibility.TEAM_AND_PERSON,
+        target=consent,
+        summary=summary,
+    )
+    record(
+        AuditKind.CONSENT_WITHDRAWN,
+        actor=by,
+        organisation=organisation,
+        target=consent,
+        person_id=consent.person_id,
+        what=summary,
+        request=request,
+    )
+    return consent

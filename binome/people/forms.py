@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from binome.core.forms import BinomeForm
+from binome.organisations.forms import CommuneField
+from binome.organisations.models import Organisation
+from binome.people.models import (
+    ConsentMethod,
+    ConsentScope,
+    HouseholdRelation,
+    Person,
+    compact_nir,
+    validate_birth_date,
+    validate_nir,
+)
+from binome.support.models import Kind, TeamRole
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PersonForm(BinomeForm, forms.ModelForm):
+    """A new file: identity, contact, identifiers, and the first accompaniment."""
+
+    commune = CommuneField(label="Commune de résidence", required=False)
+    nir = forms.CharField(
+        label="NIR (numéro de sécurité sociale)",
+        required=False,
+        max_length=21,
+        help_text="15 chiffres (clé comprise). Il sera chiffré et visible seulement du "
+        "référent et du travailleur social.",
+    )
+    kind = forms.ChoiceField(
+        label="Accompagnement proposé", choices=Kind.choices, initial=Kind.GLOBAL
+    )
+    role = forms.ChoiceField(
+        label="Votre rôle dans l'équipe", choices=TeamRole.choices, initial=TeamRole.REFERENT
+    )
+    confirm_new = forms.BooleanField(
+        label="J'ai vérifié : il ne s'agit d'aucune des personnes proposées, je crée un "
+        "nouveau dossier.",
+        required=False,
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "first_name",
+            "last_name",
+            "birth_name",
+            "birth_date",
+            "sex",
+            "phone",
+            "email",
+            "address",
+            "france_travail_id",
+            "caf_number",
+        ]
+        widgets = {"birth_date": DATE_WIDGET}
+        help_texts = {
+            "birth_name": "Si différent du nom d'usage.",
+            "france_travail_id": "Par exemple 1234567A.",
+        }
+        error_messages = {
+            "first_name": {"required": "Indiquez le prénom."},
+            "last_name": {"required": "Indiquez le nom."},
+            "birth_date": {
+                "required": "Indiquez la date de naissance.",
+                "invalid": "Date de naissance invalide : utilisez le format jj/mm/aaaa.",
+            },
+        }
+
+    field_order = [*Meta.fields[:4], "sex", "phone", "email", "address", "commune", "nir"]
+
+    def clean_nir(self) -> str:
+        value = compact_nir(self.cleaned_data.get("nir") or "")
+        if value:
+            validate_nir(value)
+        return value
+
+    def clean_france_travail_id(self) -> str:
+        return (self.cleaned_data.get("france_travail_id") or "").strip().upper()
+
+
+class HouseholdMemberForm(BinomeForm):
+    relation = forms.ChoiceField(
+        label="Lien", choices=HouseholdRelation.choices, initial=HouseholdRelation.CHILD
+    )
+    first_name = forms.CharField(
+        label="Prénom",
+        max_length=100,
+        error_messages={"required": "Indiquez le prénom."},
+    )
+    birth_date = forms.DateField(
+        label="Date de naissance",
+        required=False,
+        widget=DATE_WIDGET,
+        validators=[validate_birth_date],
+        error_messages={"invalid": "Date invalide : utilisez le format jj/mm/aaaa."},
+    )
+
+
+# Magic numbers of the accepted documents: the content decides, not the name.
+DOCUMENT_SIGNATURES = {
+    b"%PDF-": "pdf",
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpg",
+}
+
+
+def document_type(upload: UploadedFile) -> str | None:
+    """The document's type read from its first bytes (PDF, PNG, JPEG), or None."""
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, kind in DOCUMENT_SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    return None
+
+
+class ConsentForm(BinomeForm):
+    scope = forms.ChoiceField(label="Objet du consentement", choices=ConsentScope.choices)
+    recipient = forms.ModelChoiceField(
+        label="Organisation destinataire",
+        queryset=Organisation.objects.none(),
+        required=False,
+        help_text="Obligatoire pour une orientation vers une organisation nommée.",
+    )
+    method = forms.ChoiceField(label="Recueilli", choices=ConsentMethod.choices)
+    given_on = forms.DateField(
+        label="Donné le",
+        widget=DATE_WIDGET,
+        error_messages={
+            "required": "Indiquez la date du consentement.",
+            "invalid": "Date invalide : utilisez le format jj/mm/aaaa.",
+        },
+    )
+    document = forms.FileField(
+        label="Document signé",
+        required=False,
+        help_text="PDF, PNG ou JPEG, 5 Mo au plus.",
+    )
+
+    def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].queryset = Organisation.objects.filter(
+            department_id=department_id, is_active=True
+        ).order_by("name")
+        self.fields["given_on"].initial = timezone.localdate()
+
+    def clean_document(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("document")
+        if not upload:
+            return None
+        limit = settings.CONSENT_DOCUMENT_MAX_BYTES
+        if (upload.size or 0) > limit:
+            raise forms.ValidationError(
+                f"Le document pèse {filesizeformat(upload.size)} : {filesizeformat(limit)} au plus."
+            )
+        if document_type(upload) is None:
+            raise forms.ValidationError(
+                "Ce fichier n'est ni un PDF ni une image PNG ou JPEG (son contenu a été vérifié, "
+                "pas seulement son nom)."
+            )
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("scope") == ConsentScope.REFER and not data.get("recipient"):
+            self.add_error(
+                "recipient", "Choisissez l'organisation vers laquelle la personne sera orientée."
+            )
+        if data.get("method") == ConsentMethod.SIGNED_DOCUMENT and not data.get("document"):
+            self.add_error("document", "Joignez le document signé (PDF ou image).")
+        given_on = data.get("given_on")
+        if given_on and given_on > timezone.localdate():
+            self.add_error("given_on", "La date du consentement ne peut pas être dans le futur.")
+        return data

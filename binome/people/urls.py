@@ -1,0 +1,21 @@
+from django.urls import path
+
+from binome.people import views
+
+app_name = "people"
+urlpatterns = [
+    path("nouvelle/", views.person_create, name="create"),
+    path("<int:pk>/", views.person_detail, name="detail"),
+    path("<int:pk>/foyer/ajouter/", views.household_add, name="household_add"),
+    path("<int:pk>/consentements/ajouter/", views.consent_add, name="consent_add"),
+    path(
+        "<int:pk>/consentements/<int:consent_pk>/retirer/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path(
+        "<int:pk>/consentements/<int:consent_pk>/document/",
+        views.consent_document,
+        name="consent_document",
+    ),
+]

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from binome.access.audit import record_read
+from binome.core.typing import AuthenticatedRequest
+from binome.people import actions
+from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonForm
+from binome.people.models import Consent, Person
+from binome.support import access as file_rules
+from binome.support.models import (
+    Accompaniment,
+    Appointment,
+    EventKind,
+    Note,
+    TeamMember,
+    TimelineEvent,
+)
+from binome.support.views import acting_organisation, form_page
+
+TIMELINE_PAGE_SIZE = 20
+ITEMS_SHOWN = 20
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_create(request: AuthenticatedRequest) -> HttpResponse:
+    """A new file; existing persons that may be the same are proposed first."""
+    membership = request.current_membership
+    if not membership or not file_rules.can_create_person(
+        request.user, membership.organisation.department_id
+    ):
+        raise Http404
+    organisation = membership.organisation
+    form = PersonForm(request.POST or None)
+    candidates: list[Person] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        candidates = list(
+            Person.objects.matching(
+                department_id=organisation.department_id,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                birth_name=data.get("birth_name", ""),
+                birth_date=data["birth_date"],
+                nir=data.get("nir", ""),
+                france_travail_id=data.get("france_travail_id", ""),
+                caf_number=data.get("caf_number", ""),
+            ).select_related("commune")[:10]
+        )
+        if candidates and not data.get("confirm_new"):
+            for candidate in candidates:
+                record_read(
+                    request=request,
+                    obj=candidate,
+                    person_id=candidate.pk,
+                    what="Identité minimale : doublon possible à la création d'un dossier",
+                )
+        else:
+            person = actions.create_person(
+                data=data,
+                by=request.user,
+                organisation=organisation,
+                kind=data["kind"],
+                role=data["role"],
+                matches_ignored=[c.pk for c in candidates],
+                request=request,
+            )
+            messages.success(request, f"Le dossier de {person.full_name} est créé.")
+            return redirect("people:detail", person.pk)
+    return render(
+        request,
+        "people/create.html",
+        {
+            "title": "Nouvelle personne",
+            "form": form,
+            "candidates": candidates,
+            "organisation": organisation,
+        },
+    )
+
+
+@login_required
+@require_GET
+def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The shared file: what the user's role needs, nothing more; the read is logged."""
+    person, access = file_rules.get_file_for_user(
+        request, pk, what="Dossier : page de la personne", level="basics"
+    )
+    accompaniments = list(
+        Accompaniment.objects.filter(person=person)
+        .prefetch_related(
+            _current_team(),
+        )
+        .order_by("-started_on", "-id")
+    )
+    context = {
+        "title": person.full_name,
+        "person": person,
+        "access": access,
+        "accompaniments": accompaniments,
+        "is_team": access.is_team,
+    }
+    if access.is_team:
+        kind = request.GET.get("evenements", "")
+        events = (
+            TimelineEvent.objects.filter(person=person)
+            .visible_to(access)
+            .select_related("actor", "organisation")
+            .order_by("-at", "-id")
+        )
+        if kind in EventKind.values:
+            events = events.filter(kind=kind)
+        context.update(
+            {
+                "can_view_nir": file_rules.can_view_nir(access),
+                "nir": person.nir if file_rules.can_view_nir(access) else "",
+                "household": list(person.household.all()),
+                "consents": list(
+                    Consent.objects.filter(person=person).select_related(
+                        "organisation", "recorded_by", "withdrawn_by"
+                    )
+                ),
+                "notes": list(
+                    Note.objects.filter(person=person)
+                    .visible_to(access)
+                    .select_related("author", "organisation")
+                    .order_by("-date", "-id")[:ITEMS_SHOWN]
+                ),
+                "appointments": list(
+                    Appointment.objects.filter(person=person)
+                    .select_related("organisation")
+                    .order_by("-at", "-id")[:ITEMS_SHOWN]
+                ),
+                "events": Paginator(events, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page")),
+                "event_kind": kind,
+                "event_kinds": EventKind.choices,
+                "my_accompaniments": access.accompaniment_ids,
+            }
+        )
+    return render(request, "people/detail.html", context)
+
+
+def _current_team() -> Prefetch[Any]:
+    return Prefetch(
+        "team",
+        queryset=TeamMember.objects.current().select_related("user", "organisation"),
+        to_attr="current_team",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    person, access = file_rules.get_file_for_user(request, pk, what="Dossier : ajout au foyer")
+    form = HouseholdMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.add_household_member(
+            person=person,
+            by=request.user,
+            organisation=acting_organisation(request, access),
+            request=request,
+            **form.cleaned_data,
+        )
+        messages.success(request, "Le membre du foyer est ajouté.")
+        return redirect("people:detail", person.pk)
+    return form_page(request, person, form, title="Ajouter un membre du foyer")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    person, access = file_rules.get_file_for_user(
+        request, pk, what="Dossier : recueil d'un consentement"
+    )
+    form = ConsentForm(
+        request.POST or None, request.FILES or None, department_id=person.department_id
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.record_consent(
+                person=person,
+                scope=data["scope"],
+                method=data["method"],
+                given_on=data["given_on"],
+                recipient=data.get("recipient"),
+                document=data.get("document"),
+                by=request.user,
+                organisation=acting_organisation(request, access),
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Le consentement est enregistré.")
+            return redirect("people:detail", person.pk)
+    return form_page(request, person, form, title="Enregistrer un consentement", multipart=True)
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponse:
+    person, access = file_rules.get_file_for_user(request, pk, what="")
+    consent = get_object_or_404(Consent, pk=consent_pk, person=person)
+    try:
+        actions.withdraw_consent(
+            consent=consent,
+            by=request.user,
+            organisation=acting_organisation(request, access),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, "Le consentement est retiré : les accès qui en dépendaient sont fermés."
+        )
+    return redirect("people:detail", person.pk)
+
+
+@login_required
+@require_GET
+def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponseBase:
+    person, _ = file_rules.get_file_for_user(request, pk, what="", record=False)
+    consent = get_object_or_404(Consent, pk=consent_pk, person=person)
+    if not consent.document:
+        raise Http404
+    record_read(
+        request=request, obj=consent, person_id=person.pk, what="Document de consentement signé"
+    )
+    return FileResponse(consent.document.open("rb"), as_attachment=True)

@@ -1,0 +1,227 @@
+"""Who sees a person's file, and what of it: the rules of shared professional secrecy.
+
+- A professional sees a person's file when they are a **current team member** of one of
+  the person's accompaniments (``level = "team"``).
+- Inside the file, each item (note, timeline event…) has a visibility: its author only,
+  the author's organisation (the members of that organisation *on the team*), the team,
+  or the team and the person. Items shared with the team by **another organisation than
+  the one that holds the file** are seen by a team member only while the person's
+  ``share_file`` consent is active; the holding organisation's team members see them
+  always. Withdrawing the consent takes effect at the next query (nothing is cached).
+- An **organisation administrator** sees only the basics (name, accompaniment state,
+  team) of the persons one of their organisation's members is on the team of
+  (``level = "basics"``).
+- **Steering** roles never see a named file of their département (404), whatever
+  their memberships.
+- Everyone else gets a 404. The **professionals of the département** (not the crèches,
+  not steering) may *find* a person — minimal identity: name, birth year, commune — to
+  join the team with a reason (``findable_persons``, ``can_find_person``).
+
+Every read of a file or of an item goes through :func:`get_file_for_user`, which
+writes the read to the audit log (``binome.access.audit.record_read``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q
+from django.http import Http404, HttpRequest
+
+from binome.access.audit import record_read
+from binome.access.predicates import roles_of
+from binome.organisations.models import Membership, OrganisationKind, TerritoryRoleKind
+
+if TYPE_CHECKING:
+    from binome.people.models import Person, PersonQuerySet
+    from binome.support.models import Accompaniment
+
+Level = Literal["team", "basics"]
+SHARED_VISIBILITIES = ("team", "team_and_person")
+# Organisations whose professionals accompany persons (and so may find one to join a team).
+NOT_ACCOMPANYING = (OrganisationKind.CHILDCARE,)
+# Roles on the team that need the NIR: the referent (RSA, CAF/MSA files) and the social
+# worker (social rights). The dedicated counselor works with the France Travail id.
+NIR_ROLES = frozenset({"referent", "social_worker"})
+
+
+@dataclass
+class FileAccess:
+    """What one user may see of one person's file, computed once per request."""
+
+    user: Any
+    person: Person
+    level: Level
+    team_organisations: set[int] = field(default_factory=set)
+    team_roles: set[str] = field(default_factory=set)
+    accompaniment_ids: set[int] = field(default_factory=set)
+    shared: bool = False  # an active share_file consent
+
+    @property
+    def is_team(self) -> bool:
+        return self.level == "team"
+
+    @property
+    def holds_file(self) -> bool:
+        """The user is on the team for the organisation that holds the file."""
+        return self.person.organisation_id in self.team_organisations
+
+    def item_filter(self, *, author_field: str) -> Q:
+        """The items of the file this user sees (see the module's docstring)."""
+        if not self.is_team:
+            return Q(pk__in=[])
+        visible = Q(**{f"{author_field}_id": self.user.pk})
+        visible |= Q(visibility="organisation", organisation_id__in=self.team_organisations)
+        visible |= Q(
+            visibility__in=SHARED_VISIBILITIES, organisation_id__in=self.team_organisations
+        )
+        if self.shared or self.holds_file:
+            visible |= Q(visibility__in=SHARED_VISIBILITIES)
+        return visible
+
+
+def steering_departments(user: Any) -> list[str]:
+    roles = roles_of(user)
+    return sorted(d for d, kinds in roles.territory.items() if TerritoryRoleKind.STEERING in kinds)
+
+
+def is_steering(user: Any, department_id: str) -> bool:
+    """The user steers the département's programme: never a named file of it."""
+    return department_id in steering_departments(user)
+
+
+def finder_departments(user: Any) -> set[str]:
+    """Départements where the user works in an organisation that accompanies persons."""
+    cached = getattr(user, "_binome_finder_departments", None)
+    if cached is not None:
+        return cached
+    departments: set[str] = set()
+    if user.is_authenticated:
+        departments = set(
+            Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
+            .exclude(organisation__kind__in=NOT_ACCOMPANYING)
+            .values_list("organisation__department_id", flat=True)
+        )
+        departments -= set(steering_departments(user))
+    user._binome_finder_departments = departments
+    return departments
+
+
+def can_find_person(user: Any, person: Person) -> bool:
+    """A professional of the person's département may find them (minimal identity) to join."""
+    return person.department_id in finder_departments(user)
+
+
+def can_create_person(user: Any, department_id: str) -> bool:
+    """A professional who accompanies persons in the département may open a file there."""
+    return department_id in finder_departments(user)
+
+
+def visible_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
+    """Persons whose file (or its basics) the user sees."""
+    from binome.support.models import TeamMember
+
+    if not user.is_authenticated:
+        return qs.none()
+    roles = roles_of(user)
+    reach = Q(pk__in=TeamMember.objects.current().filter(user=user).values("person_id"))
+    if roles.admin_of:
+        reach |= Q(
+            pk__in=TeamMember.objects.current()
+            .filter(organisation_id__in=sorted(roles.admin_of))
+            .values("person_id")
+        )
+    return qs.filter(reach).exclude(department_id__in=steering_departments(user))
+
+
+def findable_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
+    return qs.filter(department_id__in=sorted(finder_departments(user)), merged_into__isnull=True)
+
+
+def file_access(user: Any, person: Person) -> FileAccess | None:
+    """The user's access to the person's file, or None (then: 404)."""
+    from binome.people.models import Consent, ConsentScope
+    from binome.support.models import TeamMember
+
+    if not user.is_authenticated or is_steering(user, person.department_id):
+        return None
+    rows = list(
+        TeamMember.objects.current()
+        .filter(user=user, person=person)
+        .values_list("organisation_id", "role", "accompaniment_id")
+    )
+    if rows:
+        return FileAccess(
+            user=user,
+            person=person,
+            level="team",
+            team_organisations={org for org, _, _ in rows},
+            team_roles={role for _, role, _ in rows},
+            accompaniment_ids={acc for _, _, acc in rows},
+            shared=Consent.objects.active()
+            .filter(person=person, scope=ConsentScope.SHARE_FILE)
+            .exists(),
+        )
+    admin_of = roles_of(user).admin_of
+    if (
+        admin_of
+        and TeamMember.objects.current()
+        .filter(person=person, organisation_id__in=sorted(admin_of))
+        .exists()
+    ):
+        return FileAccess(user=user, person=person, level="basics")
+    return None
+
+
+def can_view_file(access: FileAccess | None) -> bool:
+    """The whole file (within each item's visibility): current team members."""
+    return access is not None and access.is_team
+
+
+def can_view_nir(access: FileAccess | None) -> bool:
+    """The NIR in clear: the team's referent and social worker (see ``NIR_ROLES``)."""
+    return access is not None and access.is_team and bool(access.team_roles & NIR_ROLES)
+
+
+def can_view_childcare(access: FileAccess | None) -> bool:
+    """The household's children: team members (childcare is part of the support)."""
+    return can_view_file(access)
+
+
+def can_act_on_accompaniment(access: FileAccess | None, accompaniment: Accompaniment) -> bool:
+    """Change state, extend, end, add a member: the current team of that accompaniment."""
+    return access is not None and accompaniment.pk in access.accompaniment_ids
+
+
+def get_file_for_user(
+    request: HttpRequest,
+    person_id: int,
+    *,
+    what: str,
+    level: Level = "team",
+    item: Model | None = None,
+    record: bool = True,
+) -> tuple[Person, FileAccess]:
+    """The person and the user's access, or 404 outside their reach (403 for basics only).
+
+    A GET is a read: it is written to the audit log with ``what`` (the page or item).
+    """
+    from binome.people.models import Person
+
+    person = (
+        Person.objects.select_related("commune", "department", "organisation")
+        .filter(pk=person_id, merged_into__isnull=True)
+        .first()
+    )
+    if person is None:
+        raise Http404
+    access = file_access(request.user, person)
+    if access is None:
+        raise Http404
+    if level == "team" and not access.is_team:
+        raise PermissionDenied
+    if record and request.method == "GET":
+        record_read(request=request, obj=item or person, person_id=person.pk, what=what)
+    return person, access

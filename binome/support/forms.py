@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from binome.core.forms import BinomeForm
+from binome.support.models import (
+    NOTE_MAX_LENGTH,
+    AppointmentStatus,
+    ExitReason,
+    Kind,
+    Medium,
+    State,
+    TeamRole,
+    Visibility,
+)
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_ERRORS = {"invalid": "Date invalide : utilisez le format jj/mm/aaaa."}
+
+
+def _not_future(value: Any) -> None:
+    if value and value > timezone.localdate():
+        raise forms.ValidationError("Cette date ne peut pas être dans le futur.")
+
+
+class OpenAccompanimentForm(BinomeForm):
+    kind = forms.ChoiceField(label="Type d'accompagnement", choices=Kind.choices)
+    started_on = forms.DateField(
+        label="Début", widget=DATE_WIDGET, error_messages=DATE_ERRORS, initial=timezone.localdate
+    )
+    planned_end_on = forms.DateField(
+        label="Fin prévue",
+        required=False,
+        widget=DATE_WIDGET,
+        error_messages=DATE_ERRORS,
+        help_text="Un accompagnement global dure 12 mois : sa fin est calculée.",
+    )
+    role = forms.ChoiceField(label="Votre rôle dans l'équipe", choices=TeamRole.choices)
+    reason = forms.CharField(
+        label="Motif",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Obligatoire si vous ne faites pas encore partie de l'équipe de la personne.",
+    )
+
+
+class TransitionForm(BinomeForm):
+    to_state = forms.ChoiceField(label="Nouvel état", choices=[])
+    reason = forms.CharField(
+        label="Motif",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Obligatoire pour une suspension.",
+    )
+
+    def __init__(self, *args: Any, allowed: frozenset[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_state"].choices = [
+            (value, label) for value, label in State.choices if value in allowed
+        ]
+        self.fields["to_state"].error_messages["invalid_choice"] = (
+            "Ce changement d'état n'est pas possible depuis l'état actuel (la page n'était "
+            "peut-être plus à jour) : choisissez dans la liste."
+        )
+
+
+class ExtendForm(BinomeForm):
+    new_end_on = forms.DateField(
+        label="Nouvelle fin prévue", widget=DATE_WIDGET, error_messages=DATE_ERRORS
+    )
+    justification = forms.CharField(
+        label="Justification",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "La prolongation doit être justifiée."},
+    )
+
+
+class ExitForm(BinomeForm):
+    ended_on = forms.DateField(
+        label="Date de sortie",
+        widget=DATE_WIDGET,
+        error_messages=DATE_ERRORS,
+        initial=timezone.localdate,
+        validators=[_not_future],
+    )
+    reason = forms.ChoiceField(label="Motif de sortie", choices=ExitReason.choices)
+    situation = forms.CharField(
+        label="Situation à la sortie",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Décrivez la situation de la personne à la sortie."},
+    )
+
+
+class JoinForm(BinomeForm):
+    accompaniment = forms.TypedChoiceField(label="Accompagnement", coerce=int, choices=[])
+    role = forms.ChoiceField(label="Votre rôle dans l'équipe", choices=TeamRole.choices)
+    reason = forms.CharField(
+        label="Pourquoi rejoignez-vous ce dossier ?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Ce motif est enregistré et visible de la personne.",
+        error_messages={"required": "Indiquez pourquoi vous rejoignez ce dossier."},
+    )
+
+    def __init__(self, *args: Any, accompaniments: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["accompaniment"].choices = [
+            (
+                a.pk,
+                f"{a.get_kind_display()} — {a.get_state_display().lower()}, depuis le "
+                f"{a.started_on:%d/%m/%Y}",
+            )
+            for a in accompaniments
+        ]
+
+
+class NoteForm(BinomeForm):
+    date = forms.DateField(
+        label="Date de l'entretien",
+        widget=DATE_WIDGET,
+        error_messages=DATE_ERRORS,
+        initial=timezone.localdate,
+        validators=[_not_future],
+    )
+    medium = forms.ChoiceField(label="Modalité", choices=Medium.choices)
+    text = forms.CharField(
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=NOTE_MAX_LENGTH,
+        error_messages={
+            "required": "La note est vide.",
+            "max_length": (
+                "La note compte %(show_value)s caractères : le maximum est %(limit_value)s. "
+                "Résumez-la ou découpez-la en plusieurs notes (votre texte est conservé "
+                "ci-dessous)."
+            ),
+        },
+    )
+    is_health = forms.BooleanField(
+        label="Contient des informations de santé",
+        required=False,
+        help_text="Une note de santé est visible de votre organisation seulement, sauf choix "
+        "contraire.",
+    )
+    visibility = forms.ChoiceField(
+        label="Visible par",
+        choices=[
+            ("", "Par défaut (l'équipe, ou votre organisation pour la santé)"),
+            *Visibility.choices,
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The browser must not cut a long paste silently: the server says what is too long.
+        self.fields["text"].widget.attrs.pop("maxlength", None)
+
+
+class AppointmentForm(BinomeForm):
+    at = forms.DateTimeField(
+        label="Date et heure",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": "Date et heure invalides.", "required": "Indiquez la date."},
+    )
+    place = forms.CharField(label="Lieu", max_length=200)
+    with_whom = forms.CharField(label="Avec", max_length=200)
+    status = forms.ChoiceField(
+        label="Statut", choices=AppointmentStatus.choices, initial=AppointmentStatus.PLANNED
+    )

@@ -1,0 +1,397 @@
+"""Accompaniments, their team, transitions, notes, appointments and the timeline.
+
+Who may see what is decided in ``binome.support.access``; the querysets here take the
+result (a :class:`~binome.support.access.FileAccess`) so that every list of items — the
+file page, the timeline, later the API and the exports — filters the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from binome.people.models import Person
+
+if TYPE_CHECKING:
+    from binome.support.access import FileAccess
+
+# A global accompaniment lasts 12 months; the team is alerted 2 months and 2 weeks before.
+GLOBAL_DURATION_MONTHS = 12
+END_ALERTS = (timedelta(days=61), timedelta(days=14))
+FOLLOWUP_AFTER_MONTHS = 6
+NO_CONTACT_ALERT = timedelta(days=30)
+NOTE_MAX_LENGTH = 20_000
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the last day of the month when it does not exist)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, candidate))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover - every month has a 28th
+
+
+class Kind(models.TextChoices):
+    GLOBAL = "global", "Accompagnement global"
+    SOCIAL = "social", "Accompagnement social"
+    PROFESSIONAL = "professional", "Accompagnement professionnel"
+
+
+class State(models.TextChoices):
+    PROPOSED = "proposed", "Proposé"
+    ACTIVE = "active", "En cours"
+    SUSPENDED = "suspended", "Suspendu"
+    ENDED = "ended", "Terminé"
+
+
+# The state machine, in one place: from → the states it may go to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.PROPOSED: frozenset({State.ACTIVE, State.ENDED}),
+    State.ACTIVE: frozenset({State.SUSPENDED, State.ENDED}),
+    State.SUSPENDED: frozenset({State.ACTIVE, State.ENDED}),
+    State.ENDED: frozenset(),
+}
+OPEN_STATES = (State.PROPOSED, State.ACTIVE, State.SUSPENDED)
+
+
+class ExitReason(models.TextChoices):
+    DURABLE_JOB = "emploi_durable", "Emploi durable (CDI ou CDD de plus de 6 mois)"
+    TRANSITION_JOB = "emploi_transition", "Emploi de transition"
+    TRAINING = "formation_qualifiante", "Formation qualifiante"
+    BUSINESS = "creation_entreprise", "Création d'entreprise"
+    SOCIAL = "orientation_sociale", "Orientation vers un accompagnement social"
+    MOVED = "demenagement", "Déménagement"
+    END_OF_RIGHTS = "fin_de_droits", "Fin de droits"
+    DROPPED = "abandon", "Abandon"
+    OTHER = "autre", "Autre"
+
+
+class AccompanimentQuerySet(models.QuerySet["Accompaniment"]):
+    def open(self) -> AccompanimentQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+    def for_team_member(self, user: object) -> AccompanimentQuerySet:
+        return self.filter(team__user=user, team__left_at__isnull=True)
+
+
+class Accompaniment(models.Model):
+    """One accompaniment of a person: global (binôme), social or professional."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="accompaniments", verbose_name="personne"
+    )
+    kind = models.CharField("type", max_length=20, choices=Kind.choices)
+    state = models.CharField("état", max_length=20, choices=State.choices, default=State.PROPOSED)
+    started_on = models.DateField("début")
+    planned_end_on = models.DateField("fin prévue", null=True, blank=True)
+    extension_justification = models.TextField("justification de la prolongation", blank=True)
+    ended_on = models.DateField("date de sortie", null=True, blank=True)
+    exit_reason = models.CharField(
+        "motif de sortie", max_length=30, choices=ExitReason.choices, blank=True
+    )
+    exit_situation = models.TextField("situation à la sortie", blank=True)
+    followup_due_on = models.DateField("situation à 6 mois attendue le", null=True, blank=True)
+    followup_situation = models.TextField("situation à 6 mois", blank=True)
+    created_at = models.DateTimeField("ouvert le", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="ouvert par",
+    )
+
+    objects = AccompanimentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "accompagnement"
+        verbose_name_plural = "accompagnements"
+        ordering = ["-started_on", "-id"]
+        indexes = [models.Index(fields=["person", "state"], name="accompaniment_person_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="ended") | (Q(ended_on__isnull=False) & ~Q(exit_reason="")),
+                name="accompaniment_ended_has_exit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_state_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def allowed_transitions(self) -> frozenset[str]:
+        return TRANSITIONS[self.state]
+
+    def end_approaching(self, today: date) -> bool:
+        return (
+            self.is_open
+            and self.planned_end_on is not None
+            and self.planned_end_on - today <= END_ALERTS[0]
+        )
+
+
+class Transition(models.Model):
+    """One change of state of an accompaniment: from, to, who, when, why."""
+
+    accompaniment = models.ForeignKey(
+        Accompaniment, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField("de", max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField("vers", max_length=20, choices=State.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par"
+    )
+    at = models.DateTimeField("le", auto_now_add=True)
+    reason = models.TextField("motif", blank=True)
+
+    class Meta:
+        verbose_name = "changement d'état"
+        verbose_name_plural = "changements d'état"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '—'} → {self.to_state}"
+
+
+class Extension(models.Model):
+    """A prolongation of an accompaniment beyond its planned end, with its justification."""
+
+    accompaniment = models.ForeignKey(
+        Accompaniment, on_delete=models.CASCADE, related_name="extensions"
+    )
+    previous_end_on = models.DateField("fin prévue précédente", null=True)
+    new_end_on = models.DateField("nouvelle fin prévue")
+    justification = models.TextField("justification")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "prolongation"
+        verbose_name_plural = "prolongations"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Prolongation jusqu'au {self.new_end_on:%d/%m/%Y}"
+
+
+class TeamRole(models.TextChoices):
+    REFERENT = "referent", "Référent ou référente"
+    DEDICATED_COUNSELOR = "dedicated_counselor", "Conseiller ou conseillère dédié(e)"
+    SOCIAL_WORKER = "social_worker", "Travailleur ou travailleuse sociale"
+    MEMBER = "member", "Autre membre"
+
+
+class TeamMemberQuerySet(models.QuerySet["TeamMember"]):
+    def current(self) -> TeamMemberQuerySet:
+        return self.filter(left_at__isnull=True)
+
+
+class TeamMember(models.Model):
+    """A professional on an accompaniment's team. Leaving keeps the row (history)."""
+
+    accompaniment = models.ForeignKey(Accompaniment, on_delete=models.CASCADE, related_name="team")
+    # Denormalised from the accompaniment: "the persons of this user" is one index scan.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="team_memberships",
+        verbose_name="professionnel",
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="organisation",
+    )
+    role = models.CharField("rôle", max_length=30, choices=TeamRole.choices)
+    joined_at = models.DateTimeField("arrivée", auto_now_add=True)
+    join_reason = models.TextField("motif de l'arrivée", blank=True)
+    left_at = models.DateTimeField("départ", null=True, blank=True)
+    leave_reason = models.TextField("motif du départ", blank=True)
+
+    objects = TeamMemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "membre de l'équipe"
+        verbose_name_plural = "membres de l'équipe"
+        ordering = ["joined_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["user", "person"],
+                condition=Q(left_at__isnull=True),
+                name="team_current_user_person",
+            ),
+            models.Index(
+                fields=["organisation", "person"],
+                condition=Q(left_at__isnull=True),
+                name="team_current_org_person",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["accompaniment", "user"],
+                condition=Q(left_at__isnull=True),
+                name="team_member_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class Visibility(models.TextChoices):
+    AUTHOR = "author", "Moi seulement"
+    ORGANISATION = "organisation", "Mon organisation"
+    TEAM = "team", "L'équipe de l'accompagnement"
+    TEAM_AND_PERSON = "team_and_person", "L'équipe et la personne"
+
+
+class NoteQuerySet(models.QuerySet["Note"]):
+    def visible_to(self, access: FileAccess) -> NoteQuerySet:
+        """The notes this user sees in the file (the rule: ``FileAccess.item_filter``)."""
+        return self.filter(access.item_filter(author_field="author"))
+
+
+class Medium(models.TextChoices):
+    IN_PERSON = "in_person", "Entretien physique"
+    PHONE = "phone", "Téléphone"
+    VIDEO = "video", "Visio"
+    HOME_VISIT = "home_visit", "Visite à domicile"
+    EMAIL = "email", "Courriel ou message"
+    OTHER = "other", "Autre"
+
+
+class Note(models.Model):
+    """A note of an interview (entretien), with its visibility."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notes")
+    accompaniment = models.ForeignKey(
+        Accompaniment, on_delete=models.SET_NULL, null=True, blank=True, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="auteur"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    date = models.DateField("date de l'entretien")
+    medium = models.CharField("modalité", max_length=20, choices=Medium.choices)
+    text = models.TextField("note", max_length=NOTE_MAX_LENGTH)
+    is_health = models.BooleanField("contient des informations de santé", default=False)
+    visibility = models.CharField("visible par", max_length=20, choices=Visibility.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "note d'entretien"
+        verbose_name_plural = "notes d'entretien"
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["person", "-date"], name="note_person_date")]
+
+    def __str__(self) -> str:
+        return f"Entretien du {self.date:%d/%m/%Y}"
+
+
+class AppointmentStatus(models.TextChoices):
+    PLANNED = "planned", "Prévu"
+    HELD = "held", "Honoré"
+    MISSED = "missed", "Manqué"
+    CANCELLED = "cancelled", "Annulé"
+
+
+class Appointment(models.Model):
+    """A meeting with the person: when, where, with whom, what became of it."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="appointments")
+    accompaniment = models.ForeignKey(
+        Accompaniment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField("date et heure")
+    place = models.CharField("lieu", max_length=200)
+    with_whom = models.CharField("avec", max_length=200)
+    status = models.CharField(
+        "statut",
+        max_length=20,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.PLANNED,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "rendez-vous"
+        verbose_name_plural = "rendez-vous"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["person", "-at"], name="appointment_person_at")]
+
+    def __str__(self) -> str:
+        return f"Rendez-vous du {self.at:%d/%m/%Y}"
+
+
+class EventKind(models.TextChoices):
+    PERSON = "person", "Dossier"
+    CONSENT = "consent", "Consentement"
+    ACCOMPANIMENT = "accompaniment", "Accompagnement"
+    TEAM = "team", "Équipe"
+    NOTE = "note", "Note d'entretien"
+    APPOINTMENT = "appointment", "Rendez-vous"
+
+
+class TimelineQuerySet(models.QuerySet["TimelineEvent"]):
+    def visible_to(self, access: FileAccess) -> TimelineQuerySet:
+        """The events this user sees, by the same rule as the notes."""
+        return self.filter(access.item_filter(author_field="actor"))
+
+
+class TimelineEvent(models.Model):
+    """One line of the file's chronology, across institutions, written by the actions."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    accompaniment = models.ForeignKey(
+        Accompaniment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField("type", max_length=20, choices=EventKind.choices)
+    at = models.DateTimeField("date")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="par",
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    visibility = models.CharField(max_length=20, choices=Visibility.choices)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    summary = models.CharField("résumé", max_length=300)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "événement"
+        verbose_name_plural = "chronologie"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["person", "-at", "-id"], name="timeline_person_at")]
+
+    def __str__(self) -> str:
+        return self.summary

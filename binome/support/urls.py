@@ -1,0 +1,30 @@
+from django.urls import path
+
+from binome.support import views
+
+app_name = "support"
+urlpatterns = [
+    path("mes-personnes/", views.worklist, name="worklist"),
+    path("personnes/<int:pk>/rejoindre/", views.join, name="join"),
+    path(
+        "personnes/<int:pk>/accompagnements/ouvrir/",
+        views.accompaniment_open,
+        name="accompaniment_open",
+    ),
+    path("personnes/<int:pk>/notes/ajouter/", views.note_add, name="note_add"),
+    path("personnes/<int:pk>/rendez-vous/ajouter/", views.appointment_add, name="appointment_add"),
+    path(
+        "accompagnements/<int:pk>/etat/",
+        views.accompaniment_transition,
+        name="accompaniment_transition",
+    ),
+    path(
+        "accompagnements/<int:pk>/prolonger/",
+        views.accompaniment_extend,
+        name="accompaniment_extend",
+    ),
+    path("accompagnements/<int:pk>/sortie/", views.accompaniment_exit, name="accompaniment_exit"),
+    path("accompagnements/<int:pk>/quitter/", views.team_leave, name="team_leave"),
+    path("notes/<int:pk>/", views.note_detail, name="note_detail"),
+    path("rendez-vous/<int:pk>/statut/", views.appointment_status, name="appointment_status"),
+]

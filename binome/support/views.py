@@ -1,0 +1,418 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from binome.access.audit import record_read
+from binome.core.typing import AuthenticatedRequest
+from binome.organisations.models import Organisation
+from binome.people.models import Person
+from binome.support import access as file_rules
+from binome.support import actions
+from binome.support.access import FileAccess
+from binome.support.forms import (
+    AppointmentForm,
+    ExitForm,
+    ExtendForm,
+    JoinForm,
+    NoteForm,
+    OpenAccompanimentForm,
+    TransitionForm,
+)
+from binome.support.models import (
+    END_ALERTS,
+    NO_CONTACT_ALERT,
+    OPEN_STATES,
+    Accompaniment,
+    Appointment,
+    AppointmentStatus,
+    Note,
+    TeamMember,
+)
+
+WORKLIST_PAGE_SIZE = 25
+WORKLIST_SORTS = {
+    "nom": ("person__last_name", "person__first_name", "id"),
+    "fin": ("accompaniment__planned_end_on", "person__last_name", "id"),
+    "contact": ("person__last_contact_on", "person__last_name", "id"),
+}
+
+
+def acting_organisation(request: AuthenticatedRequest, access: FileAccess) -> Organisation:
+    """The organisation the user acts for in this file: the current one if on the team."""
+    current = request.current_membership
+    if current and current.organisation_id in access.team_organisations:
+        return current.organisation
+    if not access.team_organisations:
+        raise PermissionDenied
+    return Organisation.objects.get(pk=min(access.team_organisations))
+
+
+def form_page(
+    request: AuthenticatedRequest,
+    person: Person,
+    form: forms.Form,
+    *,
+    title: str,
+    multipart: bool = False,
+    intro: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "support/form.html",
+        {"title": title, "person": person, "form": form, "multipart": multipart, "intro": intro},
+    )
+
+
+def _accompaniment_for(
+    request: AuthenticatedRequest, pk: int, *, what: str
+) -> tuple[Accompaniment, FileAccess]:
+    """The accompaniment, 404 outside the user's reach, 403 if not on its team."""
+    accompaniment = get_object_or_404(Accompaniment.objects.only("id", "person_id"), pk=pk)
+    person, access = file_rules.get_file_for_user(
+        request, accompaniment.person_id, what=what, level="basics"
+    )
+    if not file_rules.can_act_on_accompaniment(access, accompaniment):
+        raise PermissionDenied
+    accompaniment = Accompaniment.objects.get(pk=pk)
+    accompaniment.person = person
+    return accompaniment, access
+
+
+@login_required
+@require_GET
+def worklist(request: AuthenticatedRequest) -> HttpResponse:
+    """ "Mes personnes": the persons whose team the user is on, with alerts."""
+    today = timezone.localdate()
+    sort = request.GET.get("tri", "nom")
+    if sort not in WORKLIST_SORTS:
+        sort = "nom"
+    rows = (
+        TeamMember.objects.current()
+        .filter(user=request.user, accompaniment__state__in=OPEN_STATES)
+        .select_related("person", "person__commune", "accompaniment", "organisation")
+        .order_by(*WORKLIST_SORTS[sort])
+    )
+    page = Paginator(rows, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = []
+    for row in page.object_list:
+        person, accompaniment = row.person, row.accompaniment
+        alerts = []
+        if person.last_contact_on is None or today - person.last_contact_on > NO_CONTACT_ALERT:
+            alerts.append("Aucun contact depuis 30 jours")
+        if accompaniment.planned_end_on and accompaniment.planned_end_on - today <= END_ALERTS[0]:
+            alerts.append(f"Fin prévue le {accompaniment.planned_end_on:%d/%m/%Y}")
+        if not has_diagnostic(person):
+            alerts.append("Pas encore de diagnostic")
+        items.append({"row": row, "alerts": alerts})
+    return render(
+        request,
+        "support/worklist.html",
+        {
+            "title": "Mes personnes",
+            "page": page,
+            "items": items,
+            "sort": sort,
+            "sort_options": [("nom", "nom"), ("fin", "fin prévue"), ("contact", "dernier contact")],
+        },
+    )
+
+
+def has_diagnostic(person: Person) -> bool:
+    """Hook for the shared diagnostic (a later increment): none exists yet."""
+    return False
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A professional of the département found a person: join an accompaniment's team."""
+    person = get_object_or_404(
+        Person.objects.findable_by(request.user).select_related("commune"), pk=pk
+    )
+    membership = request.current_membership
+    if not membership or membership.organisation.department_id != person.department_id:
+        raise Http404
+    if TeamMember.objects.current().filter(user=request.user, person=person).exists():
+        return redirect("people:detail", person.pk)
+    if request.method == "GET":
+        record_read(
+            request=request,
+            obj=person,
+            person_id=person.pk,
+            what="Identité minimale : pour rejoindre l'équipe",
+        )
+    accompaniments = list(Accompaniment.objects.filter(person=person).open())
+    form = JoinForm(request.POST or None, accompaniments=accompaniments)
+    if request.method == "POST" and form.is_valid():
+        accompaniment = next(
+            a for a in accompaniments if a.pk == form.cleaned_data["accompaniment"]
+        )
+        try:
+            actions.join_team(
+                accompaniment=accompaniment,
+                user=request.user,
+                organisation=membership.organisation,
+                role=form.cleaned_data["role"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Vous faites partie de l'équipe de {person.full_name}.")
+            return redirect("people:detail", person.pk)
+    return render(
+        request,
+        "support/join.html",
+        {
+            "title": f"Rejoindre l'équipe de {person.full_name}",
+            "person": person,
+            "form": form,
+            "accompaniments": accompaniments,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(
+        Person.objects.findable_by(request.user).select_related("commune"), pk=pk
+    )
+    membership = request.current_membership
+    if not membership or membership.organisation.department_id != person.department_id:
+        raise Http404
+    on_team = TeamMember.objects.current().filter(user=request.user, person=person).exists()
+    if request.method == "GET":
+        record_read(
+            request=request, obj=person, person_id=person.pk, what="Ouverture d'un accompagnement"
+        )
+    form = OpenAccompanimentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not on_team and not data["reason"].strip():
+            form.add_error(
+                "reason", "Indiquez pourquoi vous ouvrez un accompagnement pour cette personne."
+            )
+        else:
+            try:
+                actions.open_accompaniment(
+                    person=person,
+                    kind=data["kind"],
+                    started_on=data["started_on"],
+                    planned_end_on=data.get("planned_end_on"),
+                    by=request.user,
+                    organisation=membership.organisation,
+                    role=data["role"],
+                    join_reason=data["reason"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "L'accompagnement est ouvert (proposé).")
+                return redirect("people:detail", person.pk)
+    return form_page(request, person, form, title="Ouvrir un accompagnement")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accompaniment_transition(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    accompaniment, access = _accompaniment_for(
+        request, pk, what="Accompagnement : changement d'état"
+    )
+    allowed = frozenset(accompaniment.allowed_transitions() - {"ended"})
+    form = TransitionForm(request.POST or None, allowed=allowed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.change_state(
+                accompaniment=accompaniment,
+                to_state=form.cleaned_data["to_state"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                organisation=acting_organisation(request, access),
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "L'état de l'accompagnement est modifié.")
+            return redirect("people:detail", accompaniment.person_id)
+    return form_page(
+        request,
+        accompaniment.person,
+        form,
+        title="Changer l'état de l'accompagnement",
+        intro=f"{accompaniment.get_kind_display()} — {accompaniment.get_state_display().lower()}",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accompaniment_extend(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    accompaniment, access = _accompaniment_for(request, pk, what="Accompagnement : prolongation")
+    form = ExtendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.extend_accompaniment(
+                accompaniment=accompaniment,
+                by=request.user,
+                organisation=acting_organisation(request, access),
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "L'accompagnement est prolongé.")
+            return redirect("people:detail", accompaniment.person_id)
+    end = accompaniment.planned_end_on
+    return form_page(
+        request,
+        accompaniment.person,
+        form,
+        title="Prolonger l'accompagnement",
+        intro=f"Fin prévue actuelle : {end:%d/%m/%Y}" if end else "",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accompaniment_exit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    accompaniment, access = _accompaniment_for(request, pk, what="Accompagnement : sortie")
+    form = ExitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.end_accompaniment(
+                accompaniment=accompaniment,
+                ended_on=data["ended_on"],
+                reason=data["reason"],
+                situation=data["situation"],
+                by=request.user,
+                organisation=acting_organisation(request, access),
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "La sortie est enregistrée.")
+            return redirect("people:detail", accompaniment.person_id)
+    return form_page(request, accompaniment.person, form, title="Enregistrer la sortie")
+
+
+@login_required
+@require_POST
+def team_leave(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    accompaniment, _ = _accompaniment_for(request, pk, what="")
+    member = accompaniment.team.current().filter(user=request.user).first()
+    if member is None:
+        raise PermissionDenied
+    try:
+        actions.leave_team(
+            member=member, by=request.user, reason=request.POST.get("reason", ""), request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("people:detail", accompaniment.person_id)
+    messages.success(request, "Vous avez quitté l'équipe de cet accompagnement.")
+    return redirect("support:worklist")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def note_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    person, access = file_rules.get_file_for_user(request, pk, what="Dossier : nouvelle note")
+    form = NoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        accompaniment = (
+            Accompaniment.objects.filter(pk__in=sorted(access.accompaniment_ids))
+            .open()
+            .order_by("-started_on")
+            .first()
+        )
+        actions.write_note(
+            person=person,
+            author=request.user,
+            organisation=acting_organisation(request, access),
+            accompaniment=accompaniment,
+            request=request,
+            **data,
+        )
+        messages.success(request, "La note est enregistrée.")
+        return redirect("people:detail", person.pk)
+    return form_page(request, person, form, title="Nouvelle note d'entretien")
+
+
+@login_required
+@require_GET
+def note_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(Note.objects.only("id", "person_id"), pk=pk)
+    person, access = file_rules.get_file_for_user(request, note.person_id, what="", record=False)
+    note = get_object_or_404(
+        Note.objects.filter(person=person)
+        .visible_to(access)
+        .select_related("author", "organisation"),
+        pk=pk,
+    )
+    record_read(request=request, obj=note, person_id=person.pk, what=str(note))
+    return render(
+        request,
+        "support/note.html",
+        {"title": f"{note} — {person.full_name}", "person": person, "note": note},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appointment_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    person, access = file_rules.get_file_for_user(request, pk, what="Dossier : nouveau rendez-vous")
+    form = AppointmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accompaniment = (
+            Accompaniment.objects.filter(pk__in=sorted(access.accompaniment_ids))
+            .open()
+            .order_by("-started_on")
+            .first()
+        )
+        actions.record_appointment(
+            person=person,
+            by=request.user,
+            organisation=acting_organisation(request, access),
+            accompaniment=accompaniment,
+            request=request,
+            **form.cleaned_data,
+        )
+        messages.success(request, "Le rendez-vous est enregistré.")
+        return redirect("people:detail", person.pk)
+    return form_page(request, person, form, title="Nouveau rendez-vous")
+
+
+@login_required
+@require_POST
+def appointment_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    appointment = get_object_or_404(Appointment, pk=pk)
+    person, access = file_rules.get_file_for_user(request, appointment.person_id, what="")
+    status = request.POST.get("status", "")
+    if status not in AppointmentStatus.values:
+        messages.error(request, "Choisissez un statut de rendez-vous dans la liste.")
+    else:
+        actions.set_appointment_status(
+            appointment=appointment,
+            status=status,
+            by=request.user,
+            organisation=acting_organisation(request, access),
+            request=request,
+        )
+        messages.success(request, "Le statut du rendez-vous est modifié.")
+    return redirect("people:detail", person.pk)
