@@ -151,7 +151,9 @@ def record_consent(
     request: HttpRequest | None = None,
 ) -> Consent:
     if scope == ConsentScope.REFER and recipient is None:
-        raise ValidationError("Nommez l'organisation vers laquelle la personne accepte d'être orientée.")
+        raise ValidationError(
+            "Nommez l'organisation vers laquelle la personne accepte d'être orientée."
+        )
     if method == ConsentMethod.SIGNED_DOCUMENT and document is None:
         raise ValidationError("Joignez le document signé (PDF ou image).")
     if given_on > timezone.localdate():

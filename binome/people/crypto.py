@@ -30,7 +30,7 @@ def _fernet() -> Fernet:
     except (ValueError, TypeError):
         raise ImproperlyConfigured(
             "PERSON_ENCRYPTION_KEY n'est pas une clé Fernet valide : 32 octets encodés en "
-            "base64 url-safe (44 caractères). Générez-en une avec : python -c \"from "
+            'base64 url-safe (44 caractères). Générez-en une avec : python -c "from '
             'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
         ) from None
 

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from binome.core.forms import BinomeForm
@@ -149,7 +150,7 @@ class ConsentForm(BinomeForm):
 
     def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+        self.fields["recipient"].queryset = Organisation.objects.filter(
             department_id=department_id, is_active=True
         ).order_by("name")
         self.fields["given_on"].initial = timezone.localdate()
@@ -158,9 +159,10 @@ class ConsentForm(BinomeForm):
         upload = self.cleaned_data.get("document")
         if not upload:
             return None
-        if upload.size > settings.CONSENT_DOCUMENT_MAX_BYTES:
+        limit = settings.CONSENT_DOCUMENT_MAX_BYTES
+        if (upload.size or 0) > limit:
             raise forms.ValidationError(
-                f"Le document pèse {upload.size / 1_048_576:.1f} Mo : 5 Mo au plus."
+                f"Le document pèse {filesizeformat(upload.size)} : {filesizeformat(limit)} au plus."
             )
         if document_type(upload) is None:
             raise forms.ValidationError(

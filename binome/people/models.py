@@ -105,7 +105,9 @@ class PersonQuerySet(models.QuerySet["Person"]):
         names = normalize(f"{first_name} {last_name} {birth_name}")
         qs = self.filter(department_id=department_id, merged_into__isnull=True)
         if birth_date is not None and names:
-            qs = qs.annotate(name_similarity=TrigramSimilarity("search_name", names))
+            qs = qs.annotate(  # type: ignore[assignment]
+                name_similarity=TrigramSimilarity("search_name", names)
+            )
             same |= Q(birth_date=birth_date, name_similarity__gte=NAME_SIMILARITY)
         elif not same:
             return self.none()
@@ -195,15 +197,15 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name.upper()}"
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_name = normalize(f"{self.first_name} {self.last_name} {self.birth_name}")
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
         super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name.upper()}"
 
     def set_nir(self, nir: str) -> None:
         """Keep the NIR as a keyed hash and an encrypted value (never in clear)."""

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,7 +36,7 @@ ITEMS_SHOWN = 20
 def person_create(request: AuthenticatedRequest) -> HttpResponse:
     """A new file; existing persons that may be the same are proposed first."""
     membership = request.current_membership
-    if membership is None or not file_rules.can_create_person(
+    if not membership or not file_rules.can_create_person(
         request.user, membership.organisation.department_id
     ):
         raise Http404
@@ -147,9 +150,7 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "people/detail.html", context)
 
 
-def _current_team():  # type: ignore[no-untyped-def]
-    from django.db.models import Prefetch
-
+def _current_team() -> Prefetch[Any]:
     return Prefetch(
         "team",
         queryset=TeamMember.objects.current().select_related("user", "organisation"),
@@ -203,9 +204,7 @@ def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Le consentement est enregistré.")
             return redirect("people:detail", person.pk)
-    return form_page(
-        request, person, form, title="Enregistrer un consentement", multipart=True
-    )
+    return form_page(request, person, form, title="Enregistrer un consentement", multipart=True)
 
 
 @login_required
@@ -231,7 +230,7 @@ def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
 
 @login_required
 @require_GET
-def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponse:
+def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponseBase:
     person, _ = file_rules.get_file_for_user(request, pk, what="", record=False)
     consent = get_object_or_404(Consent, pk=consent_pk, person=person)
     if not consent.document:
@@ -240,5 +239,3 @@ def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
         request=request, obj=consent, person_id=person.pk, what="Document de consentement signé"
     )
     return FileResponse(consent.document.open("rb"), as_attachment=True)
-
-

@@ -74,7 +74,9 @@ class FileAccess:
             return Q(pk__in=[])
         visible = Q(**{f"{author_field}_id": self.user.pk})
         visible |= Q(visibility="organisation", organisation_id__in=self.team_organisations)
-        visible |= Q(visibility__in=SHARED_VISIBILITIES, organisation_id__in=self.team_organisations)
+        visible |= Q(
+            visibility__in=SHARED_VISIBILITIES, organisation_id__in=self.team_organisations
+        )
         if self.shared or self.holds_file:
             visible |= Q(visibility__in=SHARED_VISIBILITIES)
         return visible

@@ -176,9 +176,7 @@ def open_accompaniment(
 def binome_is_complete(accompaniment: Accompaniment) -> bool:
     """A global accompaniment needs, on its current team, a France Travail dedicated
     counselor and a social worker of a département, CCAS/CIAS, CAF, MSA or association."""
-    team = list(
-        accompaniment.team.current().values_list("role", "organisation__kind").order_by()
-    )
+    team = list(accompaniment.team.current().values_list("role", "organisation__kind").order_by())
     return (TeamRole.DEDICATED_COUNSELOR, OrganisationKind.FRANCE_TRAVAIL) in team and any(
         role == TeamRole.SOCIAL_WORKER and kind in SOCIAL_WORKER_KINDS for role, kind in team
     )
@@ -186,8 +184,8 @@ def binome_is_complete(accompaniment: Accompaniment) -> bool:
 
 def _lock(accompaniment: Accompaniment) -> Accompaniment:
     """Re-read the accompaniment under a row lock: two concurrent changes are serialised."""
-    return Accompaniment.objects.select_for_update().select_related("person").get(
-        pk=accompaniment.pk
+    return (
+        Accompaniment.objects.select_for_update().select_related("person").get(pk=accompaniment.pk)
     )
 
 
@@ -432,8 +430,8 @@ def leave_team(
     *, member: TeamMember, by: User, reason: str = "", request: HttpRequest | None = None
 ) -> TeamMember:
     """Leave a team: the row stays (history), with the date and reason of the departure."""
-    member = TeamMember.objects.select_for_update().select_related("person", "user").get(
-        pk=member.pk
+    member = (
+        TeamMember.objects.select_for_update().select_related("person", "user").get(pk=member.pk)
     )
     if member.left_at is not None:
         raise ValidationError("Ce professionnel a déjà quitté l'équipe.")
@@ -581,8 +579,8 @@ def set_appointment_status(
     organisation: Organisation,
     request: HttpRequest | None = None,
 ) -> Appointment:
-    appointment = Appointment.objects.select_for_update().select_related("person").get(
-        pk=appointment.pk
+    appointment = (
+        Appointment.objects.select_for_update().select_related("person").get(pk=appointment.pk)
     )
     if status not in AppointmentStatus.values:
         raise ValidationError("Statut de rendez-vous inconnu.")

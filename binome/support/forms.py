@@ -60,7 +60,7 @@ class TransitionForm(BinomeForm):
 
     def __init__(self, *args: Any, allowed: frozenset[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_state"].choices = [  # type: ignore[attr-defined]
+        self.fields["to_state"].choices = [
             (value, label) for value, label in State.choices if value in allowed
         ]
         self.fields["to_state"].error_messages["invalid_choice"] = (
@@ -111,9 +111,12 @@ class JoinForm(BinomeForm):
 
     def __init__(self, *args: Any, accompaniments: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["accompaniment"].choices = [  # type: ignore[attr-defined]
-            (a.pk, f"{a.get_kind_display()} — {a.get_state_display().lower()}, depuis le "
-             f"{a.started_on:%d/%m/%Y}")
+        self.fields["accompaniment"].choices = [
+            (
+                a.pk,
+                f"{a.get_kind_display()} — {a.get_state_display().lower()}, depuis le "
+                f"{a.started_on:%d/%m/%Y}",
+            )
             for a in accompaniments
         ]
 
@@ -148,8 +151,10 @@ class NoteForm(BinomeForm):
     )
     visibility = forms.ChoiceField(
         label="Visible par",
-        choices=[("", "Par défaut (l'équipe, ou votre organisation pour la santé)")]
-        + list(Visibility.choices),
+        choices=[
+            ("", "Par défaut (l'équipe, ou votre organisation pour la santé)"),
+            *Visibility.choices,
+        ],
         required=False,
     )
 

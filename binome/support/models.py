@@ -162,6 +162,9 @@ class Transition(models.Model):
         verbose_name_plural = "changements d'état"
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_state or '—'} → {self.to_state}"
+
 
 class Extension(models.Model):
     """A prolongation of an accompaniment beyond its planned end, with its justification."""
@@ -179,6 +182,9 @@ class Extension(models.Model):
         verbose_name = "prolongation"
         verbose_name_plural = "prolongations"
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Prolongation jusqu'au {self.new_end_on:%d/%m/%Y}"
 
 
 class TeamRole(models.TextChoices):
@@ -319,7 +325,10 @@ class Appointment(models.Model):
     place = models.CharField("lieu", max_length=200)
     with_whom = models.CharField("avec", max_length=200)
     status = models.CharField(
-        "statut", max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.PLANNED
+        "statut",
+        max_length=20,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.PLANNED,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,7 +48,7 @@ WORKLIST_SORTS = {
 def acting_organisation(request: AuthenticatedRequest, access: FileAccess) -> Organisation:
     """The organisation the user acts for in this file: the current one if on the team."""
     current = request.current_membership
-    if current is not None and current.organisation_id in access.team_organisations:
+    if current and current.organisation_id in access.team_organisations:
         return current.organisation
     if not access.team_organisations:
         raise PermissionDenied
@@ -91,7 +89,7 @@ def _accompaniment_for(
 @login_required
 @require_GET
 def worklist(request: AuthenticatedRequest) -> HttpResponse:
-    """"Mes personnes": the persons whose team the user is on, with alerts."""
+    """ "Mes personnes": the persons whose team the user is on, with alerts."""
     today = timezone.localdate()
     sort = request.GET.get("tri", "nom")
     if sort not in WORKLIST_SORTS:
@@ -140,7 +138,7 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         Person.objects.findable_by(request.user).select_related("commune"), pk=pk
     )
     membership = request.current_membership
-    if membership is None or membership.organisation.department_id != person.department_id:
+    if not membership or membership.organisation.department_id != person.department_id:
         raise Http404
     if TeamMember.objects.current().filter(user=request.user, person=person).exists():
         return redirect("people:detail", person.pk)
@@ -154,7 +152,9 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     accompaniments = list(Accompaniment.objects.filter(person=person).open())
     form = JoinForm(request.POST or None, accompaniments=accompaniments)
     if request.method == "POST" and form.is_valid():
-        accompaniment = next(a for a in accompaniments if a.pk == form.cleaned_data["accompaniment"])
+        accompaniment = next(
+            a for a in accompaniments if a.pk == form.cleaned_data["accompaniment"]
+        )
         try:
             actions.join_team(
                 accompaniment=accompaniment,
@@ -189,7 +189,7 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         Person.objects.findable_by(request.user).select_related("commune"), pk=pk
     )
     membership = request.current_membership
-    if membership is None or membership.organisation.department_id != person.department_id:
+    if not membership or membership.organisation.department_id != person.department_id:
         raise Http404
     on_team = TeamMember.objects.current().filter(user=request.user, person=person).exists()
     if request.method == "GET":
@@ -200,7 +200,9 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not on_team and not data["reason"].strip():
-            form.add_error("reason", "Indiquez pourquoi vous ouvrez un accompagnement pour cette personne.")
+            form.add_error(
+                "reason", "Indiquez pourquoi vous ouvrez un accompagnement pour cette personne."
+            )
         else:
             try:
                 actions.open_accompaniment(
@@ -414,5 +416,3 @@ def appointment_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, "Le statut du rendez-vous est modifié.")
     return redirect("people:detail", person.pk)
-
-

@@ -78,6 +78,51 @@ def claire_role(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["paul"].territory_roles.get().pk
 
 
+def nadia_file(ctx: dict[str, Any]) -> int:
+    from binome.people.models import Person
+
+    return Person.objects.get(user=ctx["personas"]["nadia"]).pk
+
+
+def nadia_accompaniment(ctx: dict[str, Any]) -> int:
+    from binome.support.models import Accompaniment
+
+    return Accompaniment.objects.get(person__user=ctx["personas"]["nadia"]).pk
+
+
+def nadia_consent(ctx: dict[str, Any]) -> int:
+    from binome.people.models import Consent
+
+    return Consent.objects.get(person__user=ctx["personas"]["nadia"]).pk
+
+
+def nadia_team_note(ctx: dict[str, Any]) -> int:
+    from binome.support.models import Note
+
+    return Note.objects.filter(person__user=ctx["personas"]["nadia"], visibility="team").first().pk  # type: ignore[union-attr]
+
+
+def nadia_appointment(ctx: dict[str, Any]) -> int:
+    from binome.support.models import Appointment
+
+    return Appointment.objects.filter(person__user=ctx["personas"]["nadia"]).first().pk  # type: ignore[union-attr]
+
+
+def nadia_team(basics: int = 403) -> dict[str, int]:
+    """Nadia's file: her team (Inès, Marc) 200; Claire, administrator of Marc's
+    organisation, sees the basics only; everyone else 404, steering (Paul) included."""
+    statuses = dict.fromkeys(PERSONAS, 404)
+    statuses.update({"anonymous": 302, "ines": 200, "marc": 200, "claire": basics})
+    return statuses
+
+
+def finders() -> dict[str, int]:
+    """The Var's professionals who accompany persons may find Nadia (minimal identity)."""
+    statuses = dict.fromkeys(PERSONAS, 404)
+    statuses.update({"anonymous": 302, "ines": 200, "marc": 200, "karim": 200, "claire": 200})
+    return statuses
+
+
 MATRIX: dict[str, Row] = {
     "core:home": (url("core:home"), everyone(200)),
     "core:accessibility": (url("core:accessibility"), everyone(200)),
@@ -151,6 +196,50 @@ MATRIX: dict[str, Row] = {
         url("directory:service_detail", 999_999),
         everyone(404, anonymous=302),
     ),
+    "people:create": (
+        url("people:create"),
+        # Professionals who accompany persons; not the crèche, not steering, not Nadia.
+        {**everyone(200, anonymous=302), "lea": 404, "paul": 404, "nadia": 404},
+    ),
+    "people:detail": (url("people:detail", nadia_file), nadia_team(basics=200)),
+    "people:household_add": (url("people:household_add", nadia_file), nadia_team()),
+    "people:consent_add": (url("people:consent_add", nadia_file), nadia_team()),
+    "people:consent_withdraw": (
+        url("people:consent_withdraw", nadia_file, nadia_consent),
+        everyone(405, anonymous=302),
+    ),
+    # No document was uploaded for the demo consent: 404 even for the team.
+    "people:consent_document": (
+        url("people:consent_document", nadia_file, nadia_consent),
+        {**nadia_team(), "ines": 404, "marc": 404},
+    ),
+    "support:worklist": (url("support:worklist"), everyone(200, anonymous=302)),
+    # Already on the team: redirected to the file.
+    "support:join": (url("support:join", nadia_file), {**finders(), "ines": 302, "marc": 302}),
+    "support:accompaniment_open": (url("support:accompaniment_open", nadia_file), finders()),
+    "support:note_add": (url("support:note_add", nadia_file), nadia_team()),
+    "support:appointment_add": (url("support:appointment_add", nadia_file), nadia_team()),
+    "support:accompaniment_transition": (
+        url("support:accompaniment_transition", nadia_accompaniment),
+        nadia_team(),
+    ),
+    "support:accompaniment_extend": (
+        url("support:accompaniment_extend", nadia_accompaniment),
+        nadia_team(),
+    ),
+    "support:accompaniment_exit": (
+        url("support:accompaniment_exit", nadia_accompaniment),
+        nadia_team(),
+    ),
+    "support:team_leave": (
+        url("support:team_leave", nadia_accompaniment),
+        everyone(405, anonymous=302),
+    ),
+    "support:note_detail": (url("support:note_detail", nadia_team_note), nadia_team()),
+    "support:appointment_status": (
+        url("support:appointment_status", nadia_appointment),
+        everyone(405, anonymous=302),
+    ),
 }
 
 # POST-only actions: what each persona gets when actually posting.
@@ -166,6 +255,18 @@ POST_MATRIX: dict[str, Row] = {
     "organisations:territory_role_revoke": (
         url("organisations:territory_role_revoke", "83", claire_role),
         {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    "people:consent_withdraw": (
+        url("people:consent_withdraw", nadia_file, nadia_consent),
+        {**nadia_team(), "ines": 302, "marc": 302},
+    ),
+    "support:team_leave": (
+        url("support:team_leave", nadia_accompaniment),
+        {**nadia_team(), "ines": 302, "marc": 302},
+    ),
+    "support:appointment_status": (
+        url("support:appointment_status", nadia_appointment),
+        {**nadia_team(), "ines": 302, "marc": 302},
     ),
 }
 

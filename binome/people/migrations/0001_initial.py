@@ -8,107 +8,328 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('territories', '0002_load_referential'),
+        ("organisations", "0001_initial"),
+        ("territories", "0002_load_referential"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100, verbose_name='prénom')),
-                ('last_name', models.CharField(max_length=100, verbose_name="nom d'usage")),
-                ('birth_name', models.CharField(blank=True, max_length=100, verbose_name='nom de naissance')),
-                ('birth_date', models.DateField(validators=[binome.people.models.validate_birth_date], verbose_name='date de naissance')),
-                ('sex', models.CharField(blank=True, choices=[('F', 'Femme'), ('M', 'Homme')], max_length=1, verbose_name='sexe')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='adresse e-mail')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='adresse')),
-                ('france_travail_id', models.CharField(blank=True, db_index=True, max_length=20, verbose_name='identifiant France Travail')),
-                ('caf_number', models.CharField(blank=True, max_length=20, verbose_name='numéro allocataire CAF/MSA')),
-                ('nir_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('nir_encrypted', models.TextField(blank=True, editable=False)),
-                ('search_name', models.CharField(editable=False, max_length=320)),
-                ('last_contact_on', models.DateField(blank=True, null=True, verbose_name='dernier contact')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créée le')),
-                ('commune', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territories.commune', verbose_name='commune')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='créée par')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territories.department', verbose_name='département')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.person', verbose_name='fusionnée dans')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation', verbose_name='organisation détentrice du dossier')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL, verbose_name='compte de la personne')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100, verbose_name="prénom")),
+                ("last_name", models.CharField(max_length=100, verbose_name="nom d'usage")),
+                (
+                    "birth_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="nom de naissance"),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(
+                        validators=[binome.people.models.validate_birth_date],
+                        verbose_name="date de naissance",
+                    ),
+                ),
+                (
+                    "sex",
+                    models.CharField(
+                        blank=True,
+                        choices=[("F", "Femme"), ("M", "Homme")],
+                        max_length=1,
+                        verbose_name="sexe",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="téléphone")),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="adresse e-mail"),
+                ),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="adresse")),
+                (
+                    "france_travail_id",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="identifiant France Travail",
+                    ),
+                ),
+                (
+                    "caf_number",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="numéro allocataire CAF/MSA"
+                    ),
+                ),
+                ("nir_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("nir_encrypted", models.TextField(blank=True, editable=False)),
+                ("search_name", models.CharField(editable=False, max_length=320)),
+                (
+                    "last_contact_on",
+                    models.DateField(blank=True, null=True, verbose_name="dernier contact"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créée le")),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="territories.commune",
+                        verbose_name="commune",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="créée par",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="territories.department",
+                        verbose_name="département",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.person",
+                        verbose_name="fusionnée dans",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                        verbose_name="organisation détentrice du dossier",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="compte de la personne",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'personne',
-                'verbose_name_plural': 'personnes',
-                'ordering': ['last_name', 'first_name'],
+                "verbose_name": "personne",
+                "verbose_name_plural": "personnes",
+                "ordering": ["last_name", "first_name"],
             },
         ),
         migrations.CreateModel(
-            name='HouseholdMember',
+            name="HouseholdMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relation', models.CharField(choices=[('child', 'Enfant'), ('partner', 'Conjoint ou conjointe'), ('other', 'Autre membre du foyer')], default='child', max_length=20, verbose_name='lien')),
-                ('first_name', models.CharField(max_length=100, verbose_name='prénom')),
-                ('birth_date', models.DateField(blank=True, null=True, validators=[binome.people.models.validate_birth_date], verbose_name='date de naissance')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='household', to='people.person', verbose_name='personne')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("child", "Enfant"),
+                            ("partner", "Conjoint ou conjointe"),
+                            ("other", "Autre membre du foyer"),
+                        ],
+                        default="child",
+                        max_length=20,
+                        verbose_name="lien",
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100, verbose_name="prénom")),
+                (
+                    "birth_date",
+                    models.DateField(
+                        blank=True,
+                        null=True,
+                        validators=[binome.people.models.validate_birth_date],
+                        verbose_name="date de naissance",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="household",
+                        to="people.person",
+                        verbose_name="personne",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membre du foyer',
-                'verbose_name_plural': 'membres du foyer',
-                'ordering': ['birth_date', 'first_name'],
+                "verbose_name": "membre du foyer",
+                "verbose_name_plural": "membres du foyer",
+                "ordering": ["birth_date", "first_name"],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('share_file', "Partage du dossier entre les partenaires de l'accompagnement"), ('refer_to_organisation', 'Orientation vers une organisation nommée'), ('childcare_caf', "Transmission des données de garde d'enfants à la CAF")], max_length=30, verbose_name='objet')),
-                ('method', models.CharField(choices=[('oral', 'Oral'), ('written', 'Écrit'), ('signed_document', 'Document signé (joint)')], max_length=20, verbose_name='recueilli')),
-                ('document', models.FileField(blank=True, max_length=200, upload_to=binome.people.models.consent_document_path, verbose_name='document signé')),
-                ('given_on', models.DateField(verbose_name='donné le')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='enregistré le')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='retiré le')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation', verbose_name='organisation destinataire')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='enregistré par')),
-                ('withdrawn_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='retrait enregistré par')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='people.person', verbose_name='personne')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            (
+                                "share_file",
+                                "Partage du dossier entre les partenaires de l'accompagnement",
+                            ),
+                            ("refer_to_organisation", "Orientation vers une organisation nommée"),
+                            (
+                                "childcare_caf",
+                                "Transmission des données de garde d'enfants à la CAF",
+                            ),
+                        ],
+                        max_length=30,
+                        verbose_name="objet",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("oral", "Oral"),
+                            ("written", "Écrit"),
+                            ("signed_document", "Document signé (joint)"),
+                        ],
+                        max_length=20,
+                        verbose_name="recueilli",
+                    ),
+                ),
+                (
+                    "document",
+                    models.FileField(
+                        blank=True,
+                        max_length=200,
+                        upload_to=binome.people.models.consent_document_path,
+                        verbose_name="document signé",
+                    ),
+                ),
+                ("given_on", models.DateField(verbose_name="donné le")),
+                (
+                    "recorded_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="enregistré le"),
+                ),
+                (
+                    "withdrawn_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="retiré le"),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                        verbose_name="organisation destinataire",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="enregistré par",
+                    ),
+                ),
+                (
+                    "withdrawn_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="retrait enregistré par",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="people.person",
+                        verbose_name="personne",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consentement',
-                'verbose_name_plural': 'consentements',
-                'ordering': ['-given_on', '-id'],
+                "verbose_name": "consentement",
+                "verbose_name_plural": "consentements",
+                "ordering": ["-given_on", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['department', 'birth_date'], name='person_dept_birth'),
+            model_name="person",
+            index=models.Index(fields=["department", "birth_date"], name="person_dept_birth"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['nir_hash'], name='person_nir_hash'),
+            model_name="person",
+            index=models.Index(fields=["nir_hash"], name="person_nir_hash"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['caf_number'], name='person_caf_number'),
+            model_name="person",
+            index=models.Index(fields=["caf_number"], name="person_caf_number"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('search_name', name='gin_trgm_ops'), name='person_name_trgm'),
+            model_name="person",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass("search_name", name="gin_trgm_ops"),
+                name="person_name_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='consent',
-            index=models.Index(fields=['person', 'scope'], name='consent_person_scope'),
+            model_name="consent",
+            index=models.Index(fields=["person", "scope"], name="consent_person_scope"),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('scope', 'refer_to_organisation'), _negated=True), ('organisation__isnull', False), _connector='OR'), name='consent_refer_names_organisation'),
+            model_name="consent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("scope", "refer_to_organisation"), _negated=True),
+                    ("organisation__isnull", False),
+                    _connector="OR",
+                ),
+                name="consent_refer_names_organisation",
+            ),
         ),
     ]

@@ -6,186 +6,581 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('people', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Accompaniment',
+            name="Accompaniment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('global', 'Accompagnement global'), ('social', 'Accompagnement social'), ('professional', 'Accompagnement professionnel')], max_length=20, verbose_name='type')),
-                ('state', models.CharField(choices=[('proposed', 'Proposé'), ('active', 'En cours'), ('suspended', 'Suspendu'), ('ended', 'Terminé')], default='proposed', max_length=20, verbose_name='état')),
-                ('started_on', models.DateField(verbose_name='début')),
-                ('planned_end_on', models.DateField(blank=True, null=True, verbose_name='fin prévue')),
-                ('extension_justification', models.TextField(blank=True, verbose_name='justification de la prolongation')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='date de sortie')),
-                ('exit_reason', models.CharField(blank=True, choices=[('emploi_durable', 'Emploi durable (CDI ou CDD de plus de 6 mois)'), ('emploi_transition', 'Emploi de transition'), ('formation_qualifiante', 'Formation qualifiante'), ('creation_entreprise', "Création d'entreprise"), ('orientation_sociale', 'Orientation vers un accompagnement social'), ('demenagement', 'Déménagement'), ('fin_de_droits', 'Fin de droits'), ('abandon', 'Abandon'), ('autre', 'Autre')], max_length=30, verbose_name='motif de sortie')),
-                ('exit_situation', models.TextField(blank=True, verbose_name='situation à la sortie')),
-                ('followup_due_on', models.DateField(blank=True, null=True, verbose_name='situation à 6 mois attendue le')),
-                ('followup_situation', models.TextField(blank=True, verbose_name='situation à 6 mois')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='ouvert le')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ouvert par')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='accompaniments', to='people.person', verbose_name='personne')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("global", "Accompagnement global"),
+                            ("social", "Accompagnement social"),
+                            ("professional", "Accompagnement professionnel"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposé"),
+                            ("active", "En cours"),
+                            ("suspended", "Suspendu"),
+                            ("ended", "Terminé"),
+                        ],
+                        default="proposed",
+                        max_length=20,
+                        verbose_name="état",
+                    ),
+                ),
+                ("started_on", models.DateField(verbose_name="début")),
+                (
+                    "planned_end_on",
+                    models.DateField(blank=True, null=True, verbose_name="fin prévue"),
+                ),
+                (
+                    "extension_justification",
+                    models.TextField(blank=True, verbose_name="justification de la prolongation"),
+                ),
+                (
+                    "ended_on",
+                    models.DateField(blank=True, null=True, verbose_name="date de sortie"),
+                ),
+                (
+                    "exit_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("emploi_durable", "Emploi durable (CDI ou CDD de plus de 6 mois)"),
+                            ("emploi_transition", "Emploi de transition"),
+                            ("formation_qualifiante", "Formation qualifiante"),
+                            ("creation_entreprise", "Création d'entreprise"),
+                            ("orientation_sociale", "Orientation vers un accompagnement social"),
+                            ("demenagement", "Déménagement"),
+                            ("fin_de_droits", "Fin de droits"),
+                            ("abandon", "Abandon"),
+                            ("autre", "Autre"),
+                        ],
+                        max_length=30,
+                        verbose_name="motif de sortie",
+                    ),
+                ),
+                (
+                    "exit_situation",
+                    models.TextField(blank=True, verbose_name="situation à la sortie"),
+                ),
+                (
+                    "followup_due_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="situation à 6 mois attendue le"
+                    ),
+                ),
+                (
+                    "followup_situation",
+                    models.TextField(blank=True, verbose_name="situation à 6 mois"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="ouvert le")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="ouvert par",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="accompaniments",
+                        to="people.person",
+                        verbose_name="personne",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'accompagnement',
-                'verbose_name_plural': 'accompagnements',
-                'ordering': ['-started_on', '-id'],
+                "verbose_name": "accompagnement",
+                "verbose_name_plural": "accompagnements",
+                "ordering": ["-started_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='date et heure')),
-                ('place', models.CharField(max_length=200, verbose_name='lieu')),
-                ('with_whom', models.CharField(max_length=200, verbose_name='avec')),
-                ('status', models.CharField(choices=[('planned', 'Prévu'), ('held', 'Honoré'), ('missed', 'Manqué'), ('cancelled', 'Annulé')], default='planned', max_length=20, verbose_name='statut')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('accompaniment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='support.accompaniment')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appointments', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="date et heure")),
+                ("place", models.CharField(max_length=200, verbose_name="lieu")),
+                ("with_whom", models.CharField(max_length=200, verbose_name="avec")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Prévu"),
+                            ("held", "Honoré"),
+                            ("missed", "Manqué"),
+                            ("cancelled", "Annulé"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "accompaniment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="support.accompaniment",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="appointments",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rendez-vous',
-                'verbose_name_plural': 'rendez-vous',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "rendez-vous",
+                "verbose_name_plural": "rendez-vous",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Extension',
+            name="Extension",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('previous_end_on', models.DateField(null=True, verbose_name='fin prévue précédente')),
-                ('new_end_on', models.DateField(verbose_name='nouvelle fin prévue')),
-                ('justification', models.TextField(verbose_name='justification')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('accompaniment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extensions', to='support.accompaniment')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "previous_end_on",
+                    models.DateField(null=True, verbose_name="fin prévue précédente"),
+                ),
+                ("new_end_on", models.DateField(verbose_name="nouvelle fin prévue")),
+                ("justification", models.TextField(verbose_name="justification")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "accompaniment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="extensions",
+                        to="support.accompaniment",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'prolongation',
-                'verbose_name_plural': 'prolongations',
-                'ordering': ['at', 'id'],
+                "verbose_name": "prolongation",
+                "verbose_name_plural": "prolongations",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name="date de l'entretien")),
-                ('medium', models.CharField(choices=[('in_person', 'Entretien physique'), ('phone', 'Téléphone'), ('video', 'Visio'), ('home_visit', 'Visite à domicile'), ('email', 'Courriel ou message'), ('other', 'Autre')], max_length=20, verbose_name='modalité')),
-                ('text', models.TextField(max_length=20000, verbose_name='note')),
-                ('is_health', models.BooleanField(default=False, verbose_name='contient des informations de santé')),
-                ('visibility', models.CharField(choices=[('author', 'Moi seulement'), ('organisation', 'Mon organisation'), ('team', "L'équipe de l'accompagnement"), ('team_and_person', "L'équipe et la personne")], max_length=20, verbose_name='visible par')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('accompaniment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notes', to='support.accompaniment')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='auteur')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date de l'entretien")),
+                (
+                    "medium",
+                    models.CharField(
+                        choices=[
+                            ("in_person", "Entretien physique"),
+                            ("phone", "Téléphone"),
+                            ("video", "Visio"),
+                            ("home_visit", "Visite à domicile"),
+                            ("email", "Courriel ou message"),
+                            ("other", "Autre"),
+                        ],
+                        max_length=20,
+                        verbose_name="modalité",
+                    ),
+                ),
+                ("text", models.TextField(max_length=20000, verbose_name="note")),
+                (
+                    "is_health",
+                    models.BooleanField(
+                        default=False, verbose_name="contient des informations de santé"
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("author", "Moi seulement"),
+                            ("organisation", "Mon organisation"),
+                            ("team", "L'équipe de l'accompagnement"),
+                            ("team_and_person", "L'équipe et la personne"),
+                        ],
+                        max_length=20,
+                        verbose_name="visible par",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "accompaniment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notes",
+                        to="support.accompaniment",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="auteur",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "note d'entretien",
-                'verbose_name_plural': "notes d'entretien",
-                'ordering': ['-date', '-id'],
+                "verbose_name": "note d'entretien",
+                "verbose_name_plural": "notes d'entretien",
+                "ordering": ["-date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TeamMember',
+            name="TeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('referent', 'Référent ou référente'), ('dedicated_counselor', 'Conseiller ou conseillère dédié(e)'), ('social_worker', 'Travailleur ou travailleuse sociale'), ('member', 'Autre membre')], max_length=30, verbose_name='rôle')),
-                ('joined_at', models.DateTimeField(auto_now_add=True, verbose_name='arrivée')),
-                ('join_reason', models.TextField(blank=True, verbose_name="motif de l'arrivée")),
-                ('left_at', models.DateTimeField(blank=True, null=True, verbose_name='départ')),
-                ('leave_reason', models.TextField(blank=True, verbose_name='motif du départ')),
-                ('accompaniment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='team', to='support.accompaniment')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation', verbose_name='organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.person')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='team_memberships', to=settings.AUTH_USER_MODEL, verbose_name='professionnel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("referent", "Référent ou référente"),
+                            ("dedicated_counselor", "Conseiller ou conseillère dédié(e)"),
+                            ("social_worker", "Travailleur ou travailleuse sociale"),
+                            ("member", "Autre membre"),
+                        ],
+                        max_length=30,
+                        verbose_name="rôle",
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(auto_now_add=True, verbose_name="arrivée")),
+                ("join_reason", models.TextField(blank=True, verbose_name="motif de l'arrivée")),
+                ("left_at", models.DateTimeField(blank=True, null=True, verbose_name="départ")),
+                ("leave_reason", models.TextField(blank=True, verbose_name="motif du départ")),
+                (
+                    "accompaniment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="team",
+                        to="support.accompaniment",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="team_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="professionnel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "membre de l'équipe",
-                'verbose_name_plural': "membres de l'équipe",
-                'ordering': ['joined_at', 'id'],
+                "verbose_name": "membre de l'équipe",
+                "verbose_name_plural": "membres de l'équipe",
+                "ordering": ["joined_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TimelineEvent',
+            name="TimelineEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('person', 'Dossier'), ('consent', 'Consentement'), ('accompaniment', 'Accompagnement'), ('team', 'Équipe'), ('note', "Note d'entretien"), ('appointment', 'Rendez-vous')], max_length=20, verbose_name='type')),
-                ('at', models.DateTimeField(verbose_name='date')),
-                ('visibility', models.CharField(choices=[('author', 'Moi seulement'), ('organisation', 'Mon organisation'), ('team', "L'équipe de l'accompagnement"), ('team_and_person', "L'équipe et la personne")], max_length=20)),
-                ('target_type', models.CharField(blank=True, max_length=60)),
-                ('target_id', models.BigIntegerField(blank=True, null=True)),
-                ('summary', models.CharField(max_length=300, verbose_name='résumé')),
-                ('accompaniment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='support.accompaniment')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='par')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("person", "Dossier"),
+                            ("consent", "Consentement"),
+                            ("accompaniment", "Accompagnement"),
+                            ("team", "Équipe"),
+                            ("note", "Note d'entretien"),
+                            ("appointment", "Rendez-vous"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="date")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("author", "Moi seulement"),
+                            ("organisation", "Mon organisation"),
+                            ("team", "L'équipe de l'accompagnement"),
+                            ("team_and_person", "L'équipe et la personne"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("target_type", models.CharField(blank=True, max_length=60)),
+                ("target_id", models.BigIntegerField(blank=True, null=True)),
+                ("summary", models.CharField(max_length=300, verbose_name="résumé")),
+                (
+                    "accompaniment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="support.accompaniment",
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="par",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'événement',
-                'verbose_name_plural': 'chronologie',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "événement",
+                "verbose_name_plural": "chronologie",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Transition',
+            name="Transition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(blank=True, choices=[('proposed', 'Proposé'), ('active', 'En cours'), ('suspended', 'Suspendu'), ('ended', 'Terminé')], max_length=20, verbose_name='de')),
-                ('to_state', models.CharField(choices=[('proposed', 'Proposé'), ('active', 'En cours'), ('suspended', 'Suspendu'), ('ended', 'Terminé')], max_length=20, verbose_name='vers')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='le')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('accompaniment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='support.accompaniment')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposé"),
+                            ("active", "En cours"),
+                            ("suspended", "Suspendu"),
+                            ("ended", "Terminé"),
+                        ],
+                        max_length=20,
+                        verbose_name="de",
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposé"),
+                            ("active", "En cours"),
+                            ("suspended", "Suspendu"),
+                            ("ended", "Terminé"),
+                        ],
+                        max_length=20,
+                        verbose_name="vers",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="le")),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                (
+                    "accompaniment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transitions",
+                        to="support.accompaniment",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "changement d'état",
-                'verbose_name_plural': "changements d'état",
-                'ordering': ['at', 'id'],
+                "verbose_name": "changement d'état",
+                "verbose_name_plural": "changements d'état",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='accompaniment',
-            index=models.Index(fields=['person', 'state'], name='accompaniment_person_state'),
+            model_name="accompaniment",
+            index=models.Index(fields=["person", "state"], name="accompaniment_person_state"),
         ),
         migrations.AddConstraint(
-            model_name='accompaniment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'ended'), _negated=True), models.Q(('ended_on__isnull', False), models.Q(('exit_reason', ''), _negated=True)), _connector='OR'), name='accompaniment_ended_has_exit'),
+            model_name="accompaniment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "ended"), _negated=True),
+                    models.Q(
+                        ("ended_on__isnull", False), models.Q(("exit_reason", ""), _negated=True)
+                    ),
+                    _connector="OR",
+                ),
+                name="accompaniment_ended_has_exit",
+            ),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['person', '-at'], name='appointment_person_at'),
+            model_name="appointment",
+            index=models.Index(fields=["person", "-at"], name="appointment_person_at"),
         ),
         migrations.AddIndex(
-            model_name='note',
-            index=models.Index(fields=['person', '-date'], name='note_person_date'),
+            model_name="note",
+            index=models.Index(fields=["person", "-date"], name="note_person_date"),
         ),
         migrations.AddIndex(
-            model_name='teammember',
-            index=models.Index(condition=models.Q(('left_at__isnull', True)), fields=['user', 'person'], name='team_current_user_person'),
+            model_name="teammember",
+            index=models.Index(
+                condition=models.Q(("left_at__isnull", True)),
+                fields=["user", "person"],
+                name="team_current_user_person",
+            ),
         ),
         migrations.AddIndex(
-            model_name='teammember',
-            index=models.Index(condition=models.Q(('left_at__isnull', True)), fields=['organisation', 'person'], name='team_current_org_person'),
+            model_name="teammember",
+            index=models.Index(
+                condition=models.Q(("left_at__isnull", True)),
+                fields=["organisation", "person"],
+                name="team_current_org_person",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teammember',
-            constraint=models.UniqueConstraint(condition=models.Q(('left_at__isnull', True)), fields=('accompaniment', 'user'), name='team_member_once'),
+            model_name="teammember",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("left_at__isnull", True)),
+                fields=("accompaniment", "user"),
+                name="team_member_once",
+            ),
         ),
         migrations.AddIndex(
-            model_name='timelineevent',
-            index=models.Index(fields=['person', '-at', '-id'], name='timeline_person_at'),
+            model_name="timelineevent",
+            index=models.Index(fields=["person", "-at", "-id"], name="timeline_person_at"),
         ),
     ]

@@ -1,0 +1,255 @@
+"""Who sees Nadia's file, and what of it: the rules of shared professional secrecy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from binome.access.models import AuditEvent, AuditKind
+from binome.people import actions as people_actions
+from binome.people.models import Consent, ConsentScope, Person
+from binome.support import actions
+from binome.support.access import file_access
+from binome.support.models import Note, TimelineEvent, Visibility
+
+MARC_SECRET = "dette de loyer de 1 800"
+INES_TEAM_NOTE = "Diagnostic partagé avec Marc"
+NIR_SHOWN = "2880483137123"
+
+# persona → (status of the file page, sees Marc's organisation-only note)
+FILE_MATRIX = {
+    "ines": (200, False),
+    "marc": (200, True),
+    "claire": (200, False),  # administrator of Marc's organisation: the basics only
+    "karim": (404, False),
+    "paul": (404, False),  # steering: never a named file, though a member of Marc's organisation
+    "lea": (404, False),
+    "sophie": (404, False),
+    "charlie": (404, False),
+    "nadia": (404, False),  # her own space comes later; the professionals' page is not hers
+}
+
+
+@pytest.mark.parametrize("persona", sorted(FILE_MATRIX))
+def test_who_sees_nadias_file(persona: str, client_for: Any, nadia_file: Person) -> None:
+    status, sees_secret = FILE_MATRIX[persona]
+    response = client_for(persona).get(reverse("people:detail", args=[nadia_file.pk]))
+    assert response.status_code == status
+    body = response.content.decode() if status == 200 else ""
+    assert (MARC_SECRET in body) is sees_secret
+    if persona == "claire":
+        assert "Nadia BELKACEM" in body and "Accompagnement global" in body
+        assert INES_TEAM_NOTE not in body and "3456789B" not in body
+
+
+@pytest.mark.parametrize("persona", sorted(FILE_MATRIX))
+def test_who_reads_marcs_private_note(
+    persona: str, client_for: Any, marc_private_note: Note
+) -> None:
+    response = client_for(persona).get(reverse("support:note_detail", args=[marc_private_note.pk]))
+    expected = {"marc": 200, "ines": 404, "claire": 403}.get(persona, 404)
+    assert response.status_code == expected
+    if expected == 200:
+        assert MARC_SECRET in response.content.decode()
+
+
+def test_the_timeline_hides_marcs_private_note_from_ines(
+    personas: dict[str, Any], nadia_file: Person, marc_private_note: Note
+) -> None:
+    for persona, sees in (("ines", False), ("marc", True)):
+        access = file_access(personas[persona], nadia_file)
+        assert access is not None
+        events = TimelineEvent.objects.filter(person=nadia_file).visible_to(access)
+        assert events.filter(target_id=marc_private_note.pk, kind="note").exists() is sees
+
+
+def test_nir_only_for_the_social_worker_and_referent(client_for: Any, nadia_file: Person) -> None:
+    url = reverse("people:detail", args=[nadia_file.pk])
+    assert NIR_SHOWN in client_for("marc").get(url).content.decode()  # social worker
+    ines_page = client_for("ines").get(url).content.decode()  # dedicated counselor
+    assert NIR_SHOWN not in ines_page
+    assert "Renseigné (visible du référent et du travailleur social)" in ines_page
+
+
+def test_the_nir_is_never_in_clear_in_the_database(nadia_file: Person) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM people_person WHERE id = %s", [nadia_file.pk])
+        row = " ".join(str(value) for value in cursor.fetchone())
+    assert NIR_SHOWN not in row
+    assert nadia_file.nir.startswith(NIR_SHOWN)
+
+
+def test_withdrawing_the_share_consent_closes_the_shared_items_at_once(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person
+) -> None:
+    """Marc (another organisation than the holder's) sees Inès's team notes only while the
+    share consent is active; Inès, of the holding organisation, keeps seeing Marc's."""
+    url = reverse("people:detail", args=[nadia_file.pk])
+    marc, ines = client_for("marc"), client_for("ines")
+    actions.write_note(
+        person=nadia_file,
+        author=personas["marc"],
+        organisation=personas["marc"].memberships.get().organisation,
+        date=nadia_file.created_at.date(),
+        medium="phone",
+        text="Note commune de Marc",
+        visibility=Visibility.TEAM,
+    )
+    assert INES_TEAM_NOTE in marc.get(url).content.decode()
+    consent = Consent.objects.get(person=nadia_file, scope=ConsentScope.SHARE_FILE)
+    response = ines.post(reverse("people:consent_withdraw", args=[nadia_file.pk, consent.pk]))
+    assert response.status_code == 302
+    page = marc.get(url).content.decode()
+    assert INES_TEAM_NOTE not in page
+    assert "Note commune de Marc" in page  # his own organisation's items stay
+    assert "Note commune de Marc" in ines.get(url).content.decode()
+    # A stale page withdrawing it again: a clear message, nothing changes.
+    again = ines.post(
+        reverse("people:consent_withdraw", args=[nadia_file.pk, consent.pk]), follow=True
+    )
+    assert "Ce consentement a déjà été retiré" in again.content.decode()
+    assert Consent.objects.get(pk=consent.pk).withdrawn_by == personas["ines"]
+    # Given again: shared again.
+    people_actions.record_consent(
+        person=nadia_file,
+        scope=ConsentScope.SHARE_FILE,
+        method="oral",
+        given_on=consent.given_on,
+        by=personas["ines"],
+        organisation=consent.person.organisation,
+    )
+    assert INES_TEAM_NOTE in marc.get(url).content.decode()
+
+
+def test_a_health_note_defaults_to_the_authors_organisation(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person
+) -> None:
+    response = client_for("marc").post(
+        reverse("support:note_add", args=[nadia_file.pk]),
+        {
+            "date": "2026-01-05",
+            "medium": "in_person",
+            "text": "Suivi psychologique",
+            "is_health": "on",
+        },
+    )
+    assert response.status_code == 302
+    note = Note.objects.get(text="Suivi psychologique")
+    assert note.visibility == Visibility.ORGANISATION
+    page = client_for("ines").get(reverse("people:detail", args=[nadia_file.pk])).content
+    assert "Suivi psychologique" not in page.decode()
+
+
+def test_leaving_the_team_closes_the_file_and_keeps_history(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person
+) -> None:
+    accompaniment = nadia_file.accompaniments.get()
+    marc = client_for("marc")
+    response = marc.post(reverse("support:team_leave", args=[accompaniment.pk]))
+    assert response.status_code == 302
+    assert marc.get(reverse("people:detail", args=[nadia_file.pk])).status_code == 404
+    member = accompaniment.team.get(user=personas["marc"])
+    assert member.left_at is not None and member.join_reason
+
+
+def test_karim_finds_nadia_and_joins_with_a_reason(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person
+) -> None:
+    karim = client_for("karim")
+    join_url = reverse("support:join", args=[nadia_file.pk])
+    page = karim.get(join_url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Nadia BELKACEM" in body and "1988" in body
+    assert "3456789B" not in body and "06 12 34 56 78" not in body
+    accompaniment = nadia_file.accompaniments.get()
+    refused = karim.post(join_url, {"accompaniment": accompaniment.pk, "role": "member"})
+    assert "Indiquez pourquoi vous rejoignez ce dossier." in refused.content.decode()
+    joined = karim.post(
+        join_url,
+        {"accompaniment": accompaniment.pk, "role": "member", "reason": "Critères AVIP"},
+    )
+    assert joined.status_code == 302
+    assert karim.get(reverse("people:detail", args=[nadia_file.pk])).status_code == 200
+    event = AuditEvent.objects.get(kind=AuditKind.TEAM_JOINED, actor=personas["karim"])
+    assert event.details["reason"] == "Critères AVIP" and event.person_id == nadia_file.pk
+
+
+@pytest.mark.parametrize("persona", ["paul", "lea", "charlie", "sophie", "nadia"])
+def test_others_cannot_even_find_nadia(persona: str, client_for: Any, nadia_file: Person) -> None:
+    assert client_for(persona).get(reverse("support:join", args=[nadia_file.pk])).status_code == 404
+
+
+def _person_routes(nadia: Person, note: Note) -> list[str]:
+    accompaniment = nadia.accompaniments.get()
+    return [
+        reverse("people:detail", args=[nadia.pk]),
+        reverse("people:household_add", args=[nadia.pk]),
+        reverse("people:consent_add", args=[nadia.pk]),
+        reverse("support:note_add", args=[nadia.pk]),
+        reverse("support:note_detail", args=[note.pk]),
+        reverse("support:appointment_add", args=[nadia.pk]),
+        reverse("support:accompaniment_open", args=[nadia.pk]),
+        reverse("support:accompaniment_transition", args=[accompaniment.pk]),
+        reverse("support:accompaniment_extend", args=[accompaniment.pk]),
+        reverse("support:accompaniment_exit", args=[accompaniment.pk]),
+    ]
+
+
+def test_every_read_of_the_file_is_logged(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person, marc_private_note: Note
+) -> None:
+    marc = client_for("marc")
+    for path in _person_routes(nadia_file, marc_private_note):
+        before = AuditEvent.objects.reads_of_person(nadia_file.pk).count()
+        assert marc.get(path).status_code == 200, path
+        reads = AuditEvent.objects.reads_of_person(nadia_file.pk)
+        assert reads.count() == before + 1, path
+        assert reads.first().actor == personas["marc"]  # type: ignore[union-attr]
+    # The join page (minimal identity) of someone not on the team is a read too.
+    client_for("karim").get(reverse("support:join", args=[nadia_file.pk]))
+    assert (
+        AuditEvent.objects.reads_of_person(nadia_file.pk).filter(actor=personas["karim"]).exists()
+    )
+
+
+def test_file_page_query_count_does_not_grow_with_the_timeline(
+    personas: dict[str, Any],
+    client_for: Any,
+    nadia_file: Person,
+    django_assert_max_num_queries: Any,
+) -> None:
+    ines = client_for("ines")
+    url = reverse("people:detail", args=[nadia_file.pk])
+    ines.get(url)
+    for i in range(40):
+        actions.write_note(
+            person=nadia_file,
+            author=personas["ines"],
+            organisation=nadia_file.organisation,
+            date=nadia_file.created_at.date(),
+            medium="phone",
+            text=f"Appel {i}",
+            visibility=Visibility.TEAM,
+        )
+    with django_assert_max_num_queries(22):
+        assert ines.get(url).status_code == 200
+    with django_assert_max_num_queries(22):
+        assert ines.get(url + "?evenements=note&page=2").status_code == 200
+
+
+def test_worklist_lists_my_persons_with_alerts(
+    client_for: Any, nadia_file: Person, django_assert_max_num_queries: Any
+) -> None:
+    marc = client_for("marc")
+    marc.get(reverse("support:worklist"))
+    with django_assert_max_num_queries(12):
+        response = marc.get(reverse("support:worklist") + "?tri=fin")
+    body = response.content.decode()
+    assert "Nadia BELKACEM" in body
+    assert "Pas encore de diagnostic" in body
+    assert "Nadia" not in client_for("karim").get(reverse("support:worklist")).content.decode()
