@@ -91,7 +91,9 @@ def _summary(diagnostic: Diagnostic, answers: Sequence[ThemeAnswer], by: User) -
         parts.append(f" avec {diagnostic.co_author.get_full_name()}")
     counts = []
     if blocking:
-        counts.append(f"{blocking} frein{'s' if blocking > 1 else ''} bloquant{'s' * (blocking > 1)}")
+        counts.append(
+            f"{blocking} frein{'s' if blocking > 1 else ''} bloquant{'s' * (blocking > 1)}"
+        )
     if to_lift:
         counts.append(f"{to_lift} frein{'s' if to_lift > 1 else ''} à lever")
     parts.append(" : " + (", ".join(counts) if counts else "aucun frein"))
@@ -230,8 +232,10 @@ def comment_theme(
         raise ValidationError({"text": "Le commentaire est vide."})
     if len(text) > COMMENT_MAX_LENGTH:
         raise ValidationError(
-            {"text": f"Le commentaire compte {len(text)} caractères, le maximum est "
-             f"{COMMENT_MAX_LENGTH}."}
+            {
+                "text": f"Le commentaire compte {len(text)} caractères, le maximum est "
+                f"{COMMENT_MAX_LENGTH}."
+            }
         )
     if visibility and visibility not in Visibility.values:
         raise ValidationError({"visibility": "Visibilité inconnue."})
@@ -371,8 +375,7 @@ def remove_department_situation(
         actor=by,
         department_id=situation.department_id,
         target=situation,
-        what=f"Situation retirée du thème « {situation.get_theme_display()} » : "
-        f"{situation.label}",
+        what=f"Situation retirée du thème « {situation.get_theme_display()} » : {situation.label}",
         request=request,
     )
     situation.delete()

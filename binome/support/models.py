@@ -518,9 +518,7 @@ class Diagnostic(models.Model):
         choices=referential.orientation_choices,
         blank=True,
     )
-    recommendation_reason = models.TextField(
-        "pourquoi", max_length=COMMENT_MAX_LENGTH, blank=True
-    )
+    recommendation_reason = models.TextField("pourquoi", max_length=COMMENT_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DiagnosticQuerySet.as_manager()
@@ -593,6 +591,9 @@ class DiagnosticComment(models.Model):
         verbose_name = "commentaire du diagnostic"
         verbose_name_plural = "commentaires du diagnostic"
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Commentaire du {self.created_at:%d/%m/%Y}"
 
 
 # --- The plan: objectives → actions ----------------------------------------------------

@@ -17,7 +17,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -76,8 +77,10 @@ def _clean_label(label: str) -> str:
         raise ValidationError({"label": "Indiquez le libellé."})
     if len(label) > LABEL_MAX_LENGTH:
         raise ValidationError(
-            {"label": f"Le libellé compte {len(label)} caractères, le maximum est "
-             f"{LABEL_MAX_LENGTH}."}
+            {
+                "label": f"Le libellé compte {len(label)} caractères, le maximum est "
+                f"{LABEL_MAX_LENGTH}."
+            }
         )
     return label
 
@@ -149,9 +152,7 @@ def _log(
 
 def _lock_accompaniment(accompaniment: Accompaniment) -> Accompaniment:
     return (
-        Accompaniment.objects.select_for_update()
-        .select_related("person")
-        .get(pk=accompaniment.pk)
+        Accompaniment.objects.select_for_update().select_related("person").get(pk=accompaniment.pk)
     )
 
 
@@ -429,7 +430,7 @@ def add_suggested_service(
     objective_label: str = "",
     request: HttpRequest | None = None,
 ) -> Action:
-    """"Ajouter au plan": the service becomes an action of the theme's objective (created
+    """ "Ajouter au plan": the service becomes an action of the theme's objective (created
     from ``objective_label`` when the theme has none yet), carried by its adder."""
     if service.status != PublicationStatus.PUBLISHED:
         raise ValidationError("Ce service n'est plus publié dans l'annuaire.")
@@ -488,7 +489,10 @@ class FilePlan:
     @property
     def overdue_count(self) -> int:
         return sum(
-            1 for t in self.themes for o in t.objectives for a in o.actions.all()
+            1
+            for t in self.themes
+            for o in t.objectives
+            for a in o.actions.all()
             if a.is_overdue(self.today)
         )
 
@@ -505,9 +509,7 @@ def plan_accompaniment(
     return accompaniments[0] if accompaniments else None
 
 
-def file_plan(
-    person: Person, access: FileAccess, accompaniments: list[Accompaniment]
-) -> FilePlan:
+def file_plan(person: Person, access: FileAccess, accompaniments: list[Accompaniment]) -> FilePlan:
     """The diagnostic's barriers and the plan, as the file page shows them: four queries
     whatever the size of the plan (the diagnostic, its answers, objectives, actions)."""
     diagnostic = latest_diagnostic(person, access)
@@ -597,6 +599,26 @@ def suggest_services(
     return Suggestions(theme=theme, services=result.services, radius_km=radius, commune_known=True)
 
 
-def overdue_filter(today: date) -> dict[str, Any]:
-    """Lookups of an open action past its due date (for ``Action.objects.filter``)."""
-    return {"status__in": OPEN_ACTION_STATUSES, "due_on__lt": today}
+# --- The worklist's alerts ------------------------------------------------------------
+
+
+def with_plan_alerts(rows: QuerySet[TeamMember], today: date) -> QuerySet[TeamMember]:
+    """Worklist rows (current team memberships) annotated, in the same query, with
+    ``has_diagnostic`` (the person has one) and ``overdue_actions`` (open actions of the
+    row's accompaniment past their due date)."""
+    overdue = (
+        Action.objects.filter(
+            person=OuterRef("person"),
+            objective__accompaniment=OuterRef("accompaniment"),
+            status__in=OPEN_ACTION_STATUSES,
+            due_on__lt=today,
+        )
+        .order_by()
+        .values("person")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return rows.annotate(
+        has_diagnostic=Exists(Diagnostic.objects.filter(person=OuterRef("person"))),
+        overdue_actions=Coalesce(Subquery(overdue), 0),
+    )

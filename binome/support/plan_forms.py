@@ -61,7 +61,7 @@ class DiagnosticForm(BinomeForm):
     availability = forms.ChoiceField(
         label="Disponibilité",
         required=False,
-        choices=[("", "Non renseignée")] + list(Availability.choices),
+        choices=[("", "Non renseignée"), *Availability.choices],
     )
     mobility_radius_km = forms.IntegerField(
         label="Rayon de mobilité (km)",
@@ -95,10 +95,11 @@ class DiagnosticForm(BinomeForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["co_author"].choices = [("", "Personne d'autre")] + co_authors  # type: ignore[attr-defined]
+        self.fields["co_author"].choices = [("", "Personne d'autre"), *co_authors]  # type: ignore[attr-defined]
         self.fields["recommended_kind"].choices = [  # type: ignore[attr-defined]
-            ("", "À décider")
-        ] + referential.orientation_choices()
+            ("", "À décider"),
+            *referential.orientation_choices(),
+        ]
         situations = referential.situations_by_theme(department_id)
         previous_answers = (
             {a.theme: a for a in previous.answers.all()} if previous is not None else {}
@@ -272,12 +273,13 @@ class ActionForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = referential.action_status_choices()  # type: ignore[attr-defined]
         self.fields["carrier"].choices = [  # type: ignore[attr-defined]
-            (PERSON_CARRIES, "La personne")
-        ] + [(str(pk), name) for pk, name in team]
+            (PERSON_CARRIES, "La personne"),
+            *((str(pk), name) for pk, name in team),
+        ]
         if creating:
             del self.fields["version"]
 
-    def carrier(self) -> tuple[int | None, bool]:
+    def carrier_value(self) -> tuple[int | None, bool]:
         """(user id carrying the action, or None; carried by the person)."""
         value = self.cleaned_data["carrier"]
         if value == PERSON_CARRIES:

@@ -251,5 +251,7 @@ def test_worklist_lists_my_persons_with_alerts(
         response = marc.get(reverse("support:worklist") + "?tri=fin")
     body = response.content.decode()
     assert "Nadia BELKACEM" in body
-    assert "Pas encore de diagnostic" in body
+    # The demo's shared diagnostic is made, and one action of its plan is overdue.
+    assert "Pas encore de diagnostic" not in body
+    assert "1 action en retard" in body
     assert "Nadia" not in client_for("karim").get(reverse("support:worklist")).content.decode()
