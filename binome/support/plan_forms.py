@@ -27,7 +27,19 @@ VISIBILITY_CHOICES = list(Visibility.choices)
 
 
 class InlineRadioSelect(forms.RadioSelect):
+    """DSFR radio buttons side by side."""
+
     inline = True
+    option_template_name = "support/widgets/radio_option.html"
+
+
+class Checkboxes(forms.CheckboxSelectMultiple):
+    """DSFR checkboxes (the field names the DSFR fieldset snippet, see ``DiagnosticForm``)."""
+
+    option_template_name = "support/widgets/checkbox_option.html"
+
+
+CHECKBOXES_SNIPPET = "dsfr/form_field_snippets/checkboxselectmultiple_snippet.html"
 
 
 def _textarea(rows: int) -> forms.Textarea:
@@ -95,8 +107,8 @@ class DiagnosticForm(BinomeForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["co_author"].choices = [("", "Personne d'autre"), *co_authors]  # type: ignore[attr-defined]
-        self.fields["recommended_kind"].choices = [  # type: ignore[attr-defined]
+        self.fields["co_author"].choices = [("", "Personne d'autre"), *co_authors]
+        self.fields["recommended_kind"].choices = [
             ("", "À décider"),
             *referential.orientation_choices(),
         ]
@@ -112,7 +124,8 @@ class DiagnosticForm(BinomeForm):
                 label="Situations",
                 required=False,
                 choices=[(label, label) for label in situations[code]],
-                widget=forms.CheckboxSelectMultiple,
+                widget=Checkboxes,
+                template_name=CHECKBOXES_SNIPPET,  # type: ignore[call-arg]
                 initial=list(before.situations) if before else [],
                 error_messages={
                     "invalid_choice": f"{theme.label} : « %(value)s » n'est pas une situation "
@@ -203,13 +216,13 @@ class ObjectiveForm(BinomeForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = referential.theme_choices()  # type: ignore[attr-defined]
+        self.fields["theme"].choices = referential.theme_choices()
         grouped: list[Any] = [("", "Choisir un objectif")]
         grouped += [
             (t.label, [(f"{t.code}|{label}", label) for label in t.objectives])
             for t in referential.themes()
         ]
-        self.fields["referential_label"].choices = grouped  # type: ignore[attr-defined]
+        self.fields["referential_label"].choices = grouped
         self.fields["referential_label"].error_messages["invalid_choice"] = (
             "Choisissez un objectif dans la liste du référentiel."
         )
@@ -252,7 +265,7 @@ class ObjectiveEditForm(VersionedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = referential.objective_status_choices()  # type: ignore[attr-defined]
+        self.fields["status"].choices = referential.objective_status_choices()
 
 
 class ActionForm(VersionedForm):
@@ -271,8 +284,8 @@ class ActionForm(VersionedForm):
         self, *args: Any, team: list[tuple[int, str]], creating: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = referential.action_status_choices()  # type: ignore[attr-defined]
-        self.fields["carrier"].choices = [  # type: ignore[attr-defined]
+        self.fields["status"].choices = referential.action_status_choices()
+        self.fields["carrier"].choices = [
             (PERSON_CARRIES, "La personne"),
             *((str(pk), name) for pk, name in team),
         ]
@@ -297,4 +310,4 @@ class DepartmentSituationForm(BinomeForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = referential.theme_choices()  # type: ignore[attr-defined]
+        self.fields["theme"].choices = referential.theme_choices()

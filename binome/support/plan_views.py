@@ -564,7 +564,8 @@ def suggestions(request: AuthenticatedRequest, pk: int, theme: str) -> HttpRespo
         "new_objectives": [label for label in found.theme.objectives if label not in used],
         "in_plan": in_plan,
     }
-    template = "support/_suggestions.html" if _is_htmx(request) else "support/suggestions.html"
+    context["standalone"] = not _is_htmx(request)
+    template = "support/suggestions.html" if context["standalone"] else "support/_suggestions.html"
     return render(request, template, context)
 
 
@@ -577,15 +578,13 @@ def plan_add_service(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     accompaniment = _editable_plan(request, person, access)
     theme = request.POST.get("theme", "")
     target = request.POST.get("objective", "")
+    service_id = request.POST.get("service", "")
     service = (
-        Service.objects.filter(
-            pk=request.POST.get("service")
-            if (request.POST.get("service") or "").isdigit()
-            else None,
-            status=PublicationStatus.PUBLISHED,
-        )
+        Service.objects.filter(pk=int(service_id), status=PublicationStatus.PUBLISHED)
         .select_related("structure")
         .first()
+        if service_id.isdigit()
+        else None
     )
     message, level = "", "success"
     objective = None

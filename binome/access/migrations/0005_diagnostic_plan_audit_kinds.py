@@ -4,15 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0004_person_file_audit_kinds'),
+        ("access", "0004_person_file_audit_kinds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('login', 'Connexion'), ('login_failed', 'Échec de connexion'), ('lockout', 'Compte verrouillé après des échecs répétés'), ('logout', 'Déconnexion'), ('otp_failed', 'Code de double authentification refusé'), ('otp_enabled', 'Double authentification activée'), ('otp_disabled', 'Double authentification désactivée'), ('password_reset_requested', 'Réinitialisation demandée'), ('password_changed', 'Mot de passe modifié'), ('proconnect_linked', 'Compte ProConnect associé'), ('proconnect_refused', 'Connexion ProConnect refusée'), ('organisation_created', 'Organisation créée'), ('organisation_updated', 'Organisation modifiée'), ('member_invited', 'Membre invité'), ('member_deactivated', 'Membre désactivé'), ('member_reactivated', 'Membre réactivé'), ('role_changed', 'Rôle modifié'), ('territory_role_granted', 'Rôle territorial attribué'), ('territory_role_revoked', 'Rôle territorial retiré'), ('export', 'Export'), ('read', 'Consultation'), ('person_created', 'Dossier de personne créé'), ('person_found', "Recherche d'une personne existante"), ('household_changed', 'Foyer modifié'), ('consent_recorded', 'Consentement enregistré'), ('consent_withdrawn', 'Consentement retiré'), ('accompaniment_opened', 'Accompagnement ouvert'), ('accompaniment_changed', "Accompagnement : changement d'état"), ('accompaniment_extended', 'Accompagnement prolongé'), ('accompaniment_ended', "Sortie d'accompagnement"), ('team_joined', "Arrivée dans l'équipe d'un dossier"), ('team_left', "Départ de l'équipe d'un dossier"), ('note_written', "Note d'entretien écrite"), ('appointment_changed', 'Rendez-vous enregistré'), ('diagnostic_recorded', 'Diagnostic partagé enregistré'), ('diagnostic_commented', 'Commentaire du diagnostic'), ('plan_changed', "Plan d'action modifié"), ('department_situation_changed', 'Situations du diagnostic modifiées')], max_length=40, verbose_name='événement'),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("login", "Connexion"),
+                    ("login_failed", "Échec de connexion"),
+                    ("lockout", "Compte verrouillé après des échecs répétés"),
+                    ("logout", "Déconnexion"),
+                    ("otp_failed", "Code de double authentification refusé"),
+                    ("otp_enabled", "Double authentification activée"),
+                    ("otp_disabled", "Double authentification désactivée"),
+                    ("password_reset_requested", "Réinitialisation demandée"),
+                    ("password_changed", "Mot de passe modifié"),
+                    ("proconnect_linked", "Compte ProConnect associé"),
+                    ("proconnect_refused", "Connexion ProConnect refusée"),
+                    ("organisation_created", "Organisation créée"),
+                    ("organisation_updated", "Organisation modifiée"),
+                    ("member_invited", "Membre invité"),
+                    ("member_deactivated", "Membre désactivé"),
+                    ("member_reactivated", "Membre réactivé"),
+                    ("role_changed", "Rôle modifié"),
+                    ("territory_role_granted", "Rôle territorial attribué"),
+                    ("territory_role_revoked", "Rôle territorial retiré"),
+                    ("export", "Export"),
+                    ("read", "Consultation"),
+                    ("person_created", "Dossier de personne créé"),
+                    ("person_found", "Recherche d'une personne existante"),
+                    ("household_changed", "Foyer modifié"),
+                    ("consent_recorded", "Consentement enregistré"),
+                    ("consent_withdrawn", "Consentement retiré"),
+                    ("accompaniment_opened", "Accompagnement ouvert"),
+                    ("accompaniment_changed", "Accompagnement : changement d'état"),
+                    ("accompaniment_extended", "Accompagnement prolongé"),
+                    ("accompaniment_ended", "Sortie d'accompagnement"),
+                    ("team_joined", "Arrivée dans l'équipe d'un dossier"),
+                    ("team_left", "Départ de l'équipe d'un dossier"),
+                    ("note_written", "Note d'entretien écrite"),
+                    ("appointment_changed", "Rendez-vous enregistré"),
+                    ("diagnostic_recorded", "Diagnostic partagé enregistré"),
+                    ("diagnostic_commented", "Commentaire du diagnostic"),
+                    ("plan_changed", "Plan d'action modifié"),
+                    ("department_situation_changed", "Situations du diagnostic modifiées"),
+                ],
+                max_length=40,
+                verbose_name="événement",
+            ),
         ),
     ]
