@@ -85,9 +85,27 @@ REFERENCE_TIME = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 # Volumes per scale. A later step adds its own key ("persons": 2_000_000 …) and reads it
 # with ``ctx.scale.volume("persons")``. "tiny" is for the tests (hidden in the command).
 SCALES: dict[str, dict[str, int]] = {
-    "national": {"professionals": 50_000, "structures": 100_000, "services": 150_000},
-    "departement": {"professionals": 2_000, "structures": 1_600, "services": 2_400},
-    "tiny": {"professionals": 40, "structures": 30, "services": 45},
+    "national": {
+        "professionals": 50_000,
+        "structures": 100_000,
+        "services": 150_000,
+        "persons": 1_000_000,
+        "accompaniments": 1_200_000,
+    },
+    "departement": {
+        "professionals": 2_000,
+        "structures": 1_600,
+        "services": 2_400,
+        "persons": 50_000,
+        "accompaniments": 60_000,
+    },
+    "tiny": {
+        "professionals": 40,
+        "structures": 30,
+        "services": 45,
+        "persons": 60,
+        "accompaniments": 72,
+    },
 }
 PUBLIC_SCALES = ("departement", "national")
 LOCAL_SCALES = ("departement", "tiny")  # one département

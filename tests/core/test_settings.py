@@ -31,6 +31,20 @@ def test_a_wrong_setting_stops_the_start_with_its_name(env, message):
     assert message in result.stderr
 
 
+PERSON_KEYS = {
+    "PERSON_MATCHING_KEY": "m" * 40,
+    "PERSON_ENCRYPTION_KEY": "ZmRlZmF1bHQta2V5LWZvci10ZXN0cy1vbmx5LTMyYnk=",
+}
+
+
 def test_production_settings_load_when_complete():
-    result = load_settings(DEBUG="false", SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.test")
+    result = load_settings(
+        DEBUG="false", SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.test", **PERSON_KEYS
+    )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_needs_the_person_identifier_keys():
+    result = load_settings(DEBUG="false", SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.test")
+    assert result.returncode != 0
+    assert "PERSON_MATCHING_KEY et PERSON_ENCRYPTION_KEY doivent être définis" in result.stderr

@@ -236,9 +236,9 @@ def test_file_page_query_count_does_not_grow_with_the_timeline(
             text=f"Appel {i}",
             visibility=Visibility.TEAM,
         )
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(18):
         assert ines.get(url).status_code == 200
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(18):
         assert ines.get(url + "?evenements=note&page=2").status_code == 200
 
 
@@ -247,7 +247,7 @@ def test_worklist_lists_my_persons_with_alerts(
 ) -> None:
     marc = client_for("marc")
     marc.get(reverse("support:worklist"))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = marc.get(reverse("support:worklist") + "?tri=fin")
     body = response.content.decode()
     assert "Nadia BELKACEM" in body
