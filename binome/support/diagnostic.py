@@ -14,6 +14,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -280,16 +281,31 @@ def comment_theme(
 
 
 def latest_diagnostic(person: Person, access: FileAccess) -> Diagnostic | None:
-    """The user's view of the person's latest diagnostic, with its answers (two queries)."""
-    diagnostic = (
+    """The user's view of the person's latest diagnostic, its answers in ``answer_list``.
+
+    One query: the answers of the latest visible diagnostic, each joined to it (a second
+    one only when that diagnostic has no answer, or when there is none).
+    """
+    latest = (
         Diagnostic.objects.filter(person=person)
         .visible_to(access)
-        .select_related("recorded_by", "organisation", "co_author")
         .order_by("-made_on", "-id")
-        .first()
+        .values("id")[:1]
     )
+    related = ("recorded_by", "organisation", "co_author")
+    answers = list(
+        DiagnosticTheme.objects.filter(diagnostic_id=Subquery(latest))
+        .select_related(*(f"diagnostic__{name}" for name in related), "diagnostic")
+        .order_by("id")
+    )
+    if answers:
+        diagnostic = answers[0].diagnostic
+        for answer in answers:
+            answer.diagnostic = diagnostic
+    else:
+        diagnostic = Diagnostic.objects.filter(pk__in=latest).select_related(*related).first()
     if diagnostic is not None:
-        diagnostic.answer_list = list(diagnostic.answers.order_by("id"))  # type: ignore[attr-defined]
+        diagnostic.answer_list = answers  # type: ignore[attr-defined]
     return diagnostic
 
 
