@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from binome.people.models import Person
 from binome.support.models import Action, Diagnostic
 from tests.browser.accessibility import assert_accessible
-from tests.browser.test_foundation_journeys import field, heading, log_in
+from tests.browser.test_foundation_journeys import current_code, field, heading, log_in
 from tests.directory.test_search import TOULON, make_service
 
 pytestmark = pytest.mark.browser
@@ -134,4 +134,30 @@ def test_ines_makes_the_diagnostic_and_builds_the_plan_with_a_suggested_service(
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("status")).to_contain_text("La sortie est enregistrée.")
     expect(page.locator("#plan")).to_contain_text("lecture seule")
+    assert_accessible(page)
+
+
+def test_claire_adds_a_situation_of_the_var_to_the_diagnostic(
+    page: Page, live_personas: dict[str, Any]
+) -> None:
+    claire = live_personas["claire"]
+    log_in(page, claire)
+    expect(heading(page)).to_have_text("Double authentification")
+    assert_accessible(page)
+    field(page, "Code à 6 chiffres").fill(current_code(claire))
+    page.get_by_role("button", name="Valider").click()
+    expect(heading(page)).to_have_text("Bonjour Claire")
+    assert_accessible(page)
+    page.get_by_role("link", name="Situations du diagnostic").click()
+    expect(heading(page)).to_contain_text("Situations du diagnostic")
+    assert_accessible(page)
+    field(page, "Thème").select_option(label="Mobilité")
+    field(page, "Situation").fill("Zone sans transport à la demande")
+    page.get_by_role("button", name="Ajouter").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "La situation « Zone sans transport à la demande » est ajoutée au thème « Mobilité »."
+    )
+    assert_accessible(page)
+    page.get_by_role("button", name="Ajouter").click()  # empty: refused in French
+    expect(page.get_by_text("Indiquez la situation.").first).to_be_visible()
     assert_accessible(page)
