@@ -54,6 +54,10 @@ class AuditKind(models.TextChoices):
     TEAM_LEFT = "team_left", "Départ de l'équipe d'un dossier"
     NOTE_WRITTEN = "note_written", "Note d'entretien écrite"
     APPOINTMENT_CHANGED = "appointment_changed", "Rendez-vous enregistré"
+    DIAGNOSTIC_RECORDED = "diagnostic_recorded", "Diagnostic partagé enregistré"
+    DIAGNOSTIC_COMMENTED = "diagnostic_commented", "Commentaire du diagnostic"
+    PLAN_CHANGED = "plan_changed", "Plan d'action modifié"
+    SITUATION_CHANGED = "department_situation_changed", "Situations du diagnostic modifiées"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

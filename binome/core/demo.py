@@ -333,7 +333,10 @@ def load_demo() -> dict[str, User]:
         )
     from binome.support.demo import load_demo_file
 
-    load_demo_file(users, organisations)
+    nadia_file = load_demo_file(users, organisations)
+    from binome.support.demo_plan import load_demo_plan
+
+    load_demo_plan(nadia_file, users, organisations)
     return users
 
 

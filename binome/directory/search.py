@@ -62,10 +62,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @cache
-def diagnostic_resources() -> dict[str, tuple[str, ...]]:
-    """Diagnostic theme code → the thématique catégories of its ``resources:`` (read once)."""
+def diagnostic_referential() -> dict[str, Any]:
+    """The shared diagnostic's referential as written in ``data/diagnostic.yaml``, read once
+    per process: the only place that reads the file (``binome.support.referential`` gives
+    the diagnostic and the plan their typed view of it)."""
     data = yaml.safe_load(DIAGNOSTIC_FILE.read_text(encoding="utf-8"))
-    return {theme["code"]: tuple(theme.get("resources") or ()) for theme in data.get("themes", [])}
+    return data if isinstance(data, dict) else {}
+
+
+@cache
+def diagnostic_resources() -> dict[str, tuple[str, ...]]:
+    """Diagnostic theme code → the thématique catégories of its ``resources:``."""
+    themes = diagnostic_referential().get("themes", [])
+    return {theme["code"]: tuple(theme.get("resources") or ()) for theme in themes}
 
 
 def wanted_thematiques(

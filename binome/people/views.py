@@ -25,6 +25,7 @@ from binome.support.models import (
     TeamMember,
     TimelineEvent,
 )
+from binome.support.plan import file_plan
 from binome.support.views import acting_organisation, form_page
 
 TIMELINE_PAGE_SIZE = 20
@@ -147,6 +148,9 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 "my_accompaniments": access.accompaniment_ids,
             }
         )
+    if access.is_team:
+        # The diagnostic's barriers and the plan: a constant number of queries.
+        context["plan"] = file_plan(person, access, accompaniments)
     return render(request, "people/detail.html", context)
 
 

@@ -8,13 +8,15 @@ file page, the timeline, later the API and the exports — filters the same way.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
 from binome.people.models import Person
+from binome.support import referential
 
 if TYPE_CHECKING:
     from binome.support.access import FileAccess
@@ -353,6 +355,8 @@ class EventKind(models.TextChoices):
     TEAM = "team", "Équipe"
     NOTE = "note", "Note d'entretien"
     APPOINTMENT = "appointment", "Rendez-vous"
+    DIAGNOSTIC = "diagnostic", "Diagnostic partagé"
+    PLAN = "plan", "Plan d'action"
 
 
 class TimelineQuerySet(models.QuerySet["TimelineEvent"]):
@@ -395,3 +399,328 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+# --- The shared diagnostic -----------------------------------------------------------
+# Its themes, situations, objectives and statuses come from the referential
+# (``binome.support.referential``); the codes are stored, the labels read from it.
+
+
+class BarrierLevel(models.TextChoices):
+    NONE = "none", "Pas de frein"
+    TO_LIFT = "to_lift", "Frein à lever"
+    BLOCKING = "blocking", "Frein bloquant"
+
+
+BARRIER_LEVELS = (BarrierLevel.TO_LIFT, BarrierLevel.BLOCKING)
+MAX_MOBILITY_RADIUS_KM = 200
+COMMENT_MAX_LENGTH = 4000
+
+
+class Availability(models.TextChoices):
+    IMMEDIATE = "immediate", "Immédiate"
+    WITHIN_MONTH = "within_month", "Dans le mois"
+    WITHIN_QUARTER = "within_quarter", "Dans les trois mois"
+    PART_TIME = "part_time", "À temps partiel seulement"
+    NOT_NOW = "not_now", "Pas disponible pour l'instant"
+
+
+class DepartmentSituation(models.Model):
+    """A situation a département adds to a theme of the referential (its own wording)."""
+
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="département",
+    )
+    theme = models.CharField("thème", max_length=40, choices=referential.theme_choices)
+    label = models.CharField("situation", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "situation ajoutée par le département"
+        verbose_name_plural = "situations ajoutées par le département"
+        ordering = ["theme", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "theme", "label"], name="department_situation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class DiagnosticQuerySet(models.QuerySet["Diagnostic"]):
+    def visible_to(self, access: FileAccess) -> DiagnosticQuerySet:
+        """The diagnostics this user sees (shared with the team: the rule of the notes)."""
+        return self.filter(access.item_filter(author_field="recorded_by"))
+
+
+class Diagnostic(models.Model):
+    """One shared diagnostic, made with the person. A re-evaluation is a new row: the
+    previous ones stay, and the barriers lifted over time are read from them."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="diagnostics")
+    accompaniment = models.ForeignKey(
+        Accompaniment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="diagnostics",
+        verbose_name="accompagnement",
+    )
+    made_on = models.DateField("fait le")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    co_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="fait avec",
+    )
+    co_author_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    visibility = models.CharField(
+        "visible par",
+        max_length=20,
+        choices=Visibility.choices,
+        default=Visibility.TEAM_AND_PERSON,
+    )
+    # The professional part.
+    project = models.TextField("projet professionnel", max_length=COMMENT_MAX_LENGTH, blank=True)
+    qualification = models.CharField("qualification", max_length=200, blank=True)
+    availability = models.CharField(
+        "disponibilité", max_length=20, choices=Availability.choices, blank=True
+    )
+    mobility_radius_km = models.PositiveSmallIntegerField(
+        "rayon de mobilité (km)", null=True, blank=True
+    )
+    # The conclusion.
+    recommended_kind = models.CharField(
+        "accompagnement préconisé",
+        max_length=20,
+        choices=referential.orientation_choices,
+        blank=True,
+    )
+    recommendation_reason = models.TextField("pourquoi", max_length=COMMENT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DiagnosticQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "diagnostic partagé"
+        verbose_name_plural = "diagnostics partagés"
+        ordering = ["-made_on", "-id"]
+        indexes = [models.Index(fields=["person", "-made_on", "-id"], name="diagnostic_person")]
+
+    def __str__(self) -> str:
+        return f"Diagnostic du {self.made_on:%d/%m/%Y}"
+
+
+class DiagnosticTheme(models.Model):
+    """The answer of a diagnostic for one theme: situations and level of the barrier.
+
+    Shared with everyone who sees the diagnostic; the comments carry their own visibility.
+    """
+
+    diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="answers")
+    theme = models.CharField("thème", max_length=40, choices=referential.theme_choices)
+    situations = ArrayField(
+        models.CharField(max_length=200), default=list, blank=True, verbose_name="situations"
+    )
+    level = models.CharField(
+        "niveau", max_length=20, choices=BarrierLevel.choices, default=BarrierLevel.NONE
+    )
+
+    class Meta:
+        verbose_name = "thème du diagnostic"
+        verbose_name_plural = "thèmes du diagnostic"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["diagnostic", "theme"], name="diagnostic_theme_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_theme_display()} : {self.get_level_display().lower()}"
+
+    @property
+    def is_barrier(self) -> bool:
+        return self.level in BARRIER_LEVELS
+
+
+class DiagnosticCommentQuerySet(models.QuerySet["DiagnosticComment"]):
+    def visible_to(self, access: FileAccess) -> DiagnosticCommentQuerySet:
+        """The comments this user reads: the rule of the notes."""
+        return self.filter(access.item_filter(author_field="author"))
+
+
+class DiagnosticComment(models.Model):
+    """A professional's comment on a theme of a diagnostic, with its visibility."""
+
+    answer = models.ForeignKey(DiagnosticTheme, on_delete=models.CASCADE, related_name="comments")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="auteur"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    visibility = models.CharField("visible par", max_length=20, choices=Visibility.choices)
+    text = models.TextField("commentaire", max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DiagnosticCommentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "commentaire du diagnostic"
+        verbose_name_plural = "commentaires du diagnostic"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Commentaire du {self.created_at:%d/%m/%Y}"
+
+
+# --- The plan: objectives → actions ----------------------------------------------------
+
+OPEN_ACTION_STATUSES = ("planned", "in_progress", "standby")
+DONE_ACTION_STATUS = "done"
+OBJECTIVE_OPEN_STATUS = "in_progress"
+
+
+class PlanItemQuerySet(models.QuerySet[Any]):
+    def visible_to(self, access: FileAccess) -> PlanItemQuerySet:
+        """The plan items this user sees: the rule of the notes (shared with the team)."""
+        return self.filter(access.item_filter(author_field="created_by"))
+
+
+class PlanItem(models.Model):
+    """What objectives and actions share: who wrote them, for whom, and a version that
+    refuses the save of a form opened before someone else's change."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    visibility = models.CharField(
+        "visible par",
+        max_length=20,
+        choices=Visibility.choices,
+        default=Visibility.TEAM_AND_PERSON,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="modifié par",
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    objects = PlanItemQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Objective(PlanItem):
+    """An objective of an accompaniment's plan, for a theme (referential or free text)."""
+
+    accompaniment = models.ForeignKey(
+        Accompaniment, on_delete=models.CASCADE, related_name="objectives"
+    )
+    theme = models.CharField("thème", max_length=40, choices=referential.theme_choices)
+    label = models.CharField("objectif", max_length=300)
+    status = models.CharField(
+        "statut",
+        max_length=20,
+        choices=referential.objective_status_choices,
+        default=OBJECTIVE_OPEN_STATUS,
+    )
+
+    class Meta:
+        verbose_name = "objectif"
+        verbose_name_plural = "objectifs"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["accompaniment", "theme"], name="objective_acc_theme")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Action(PlanItem):
+    """An action towards an objective: status, due date, who carries it, maybe a service."""
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="actions")
+    label = models.CharField("action", max_length=300)
+    status = models.CharField(
+        "statut", max_length=20, choices=referential.action_status_choices, default="planned"
+    )
+    due_on = models.DateField("échéance", null=True, blank=True)
+    carried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="portée par",
+    )
+    carried_by_person = models.BooleanField("portée par la personne", default=False)
+    service = models.ForeignKey(
+        "directory.Service",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="service de l'annuaire",
+    )
+    done_on = models.DateField("réalisée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "action"
+        verbose_name_plural = "actions"
+        ordering = ["due_on", "created_at", "id"]
+        indexes = [
+            # The worklist's "overdue actions" alert: open actions by person and due date.
+            models.Index(
+                fields=["person", "due_on"],
+                condition=Q(status__in=OPEN_ACTION_STATUSES),
+                name="action_open_due",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(carried_by__isnull=False) & Q(carried_by_person=True)),
+                name="action_carried_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ACTION_STATUSES
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due_on is not None and self.due_on < today

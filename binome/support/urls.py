@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.support import views
+from binome.support import plan_urls, views
 
 app_name = "support"
 urlpatterns = [
@@ -28,3 +28,6 @@ urlpatterns = [
     path("notes/<int:pk>/", views.note_detail, name="note_detail"),
     path("rendez-vous/<int:pk>/statut/", views.appointment_status, name="appointment_status"),
 ]
+
+# The shared diagnostic and the plan.
+urlpatterns += plan_urls.urlpatterns

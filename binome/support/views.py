@@ -36,6 +36,7 @@ from binome.support.models import (
     Note,
     TeamMember,
 )
+from binome.support.plan import with_plan_alerts
 
 WORKLIST_PAGE_SIZE = 25
 WORKLIST_SORTS = {
@@ -94,11 +95,12 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
     sort = request.GET.get("tri", "nom")
     if sort not in WORKLIST_SORTS:
         sort = "nom"
-    rows = (
+    rows = with_plan_alerts(
         TeamMember.objects.current()
         .filter(user=request.user, accompaniment__state__in=OPEN_STATES)
         .select_related("person", "person__commune", "accompaniment", "organisation")
-        .order_by(*WORKLIST_SORTS[sort])
+        .order_by(*WORKLIST_SORTS[sort]),
+        today,
     )
     page = Paginator(rows, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
     items = []
@@ -109,8 +111,11 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
             alerts.append("Aucun contact depuis 30 jours")
         if accompaniment.planned_end_on and accompaniment.planned_end_on - today <= END_ALERTS[0]:
             alerts.append(f"Fin prévue le {accompaniment.planned_end_on:%d/%m/%Y}")
-        if not has_diagnostic(person):
+        if not row.has_diagnostic:  # type: ignore[attr-defined]
             alerts.append("Pas encore de diagnostic")
+        if row.overdue_actions:  # type: ignore[attr-defined]
+            count = row.overdue_actions  # type: ignore[attr-defined]
+            alerts.append(f"{count} action{'s' if count > 1 else ''} en retard")
         items.append({"row": row, "alerts": alerts})
     return render(
         request,
@@ -123,11 +128,6 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
             "sort_options": [("nom", "nom"), ("fin", "fin prévue"), ("contact", "dernier contact")],
         },
     )
-
-
-def has_diagnostic(person: Person) -> bool:
-    """Hook for the shared diagnostic (a later increment): none exists yet."""
-    return False
 
 
 @login_required

@@ -449,6 +449,103 @@ def test_every_url_has_an_entry() -> None:
     assert not stale, f"Lignes de la matrice sans URL : {stale}"
 
 
+# --- The shared diagnostic and the plan (Nadia's demo diagnostic and plan) ----------
+
+
+def nadia_diagnostic(ctx: dict[str, Any]) -> int:
+    from binome.support.models import Diagnostic
+
+    return Diagnostic.objects.filter(person__user=ctx["personas"]["nadia"]).latest("id").pk
+
+
+def nadia_objective(ctx: dict[str, Any]) -> int:
+    from binome.support.models import Objective
+
+    return Objective.objects.filter(person__user=ctx["personas"]["nadia"]).earliest("id").pk
+
+
+def nadia_action(ctx: dict[str, Any]) -> int:
+    from binome.support.models import Action
+
+    return Action.objects.filter(person__user=ctx["personas"]["nadia"]).earliest("id").pk
+
+
+def var_situation(ctx: dict[str, Any]) -> int:
+    from binome.support.models import DepartmentSituation
+
+    situation, _ = DepartmentSituation.objects.get_or_create(
+        department_id="83", theme="mobilite", label="Zone sans transport à la demande"
+    )
+    return situation.pk
+
+
+def plan_team() -> dict[str, int]:
+    """Nadia's team (Inès, Marc); Claire sees the file's basics only (403); others 404."""
+    return {
+        **dict.fromkeys(PERSONAS, 404),
+        "anonymous": 302,
+        "ines": 200,
+        "marc": 200,
+        "claire": 403,
+    }
+
+
+MATRIX.update(
+    {
+        "support:diagnostic_create": (url("support:diagnostic_create", nadia_file), plan_team()),
+        "support:diagnostic_history": (
+            url("support:diagnostic_history", nadia_file),
+            plan_team(),
+        ),
+        "support:diagnostic_detail": (
+            url("support:diagnostic_detail", nadia_diagnostic),
+            plan_team(),
+        ),
+        "support:objective_add": (url("support:objective_add", nadia_file), plan_team()),
+        "support:plan_suggestions": (
+            url("support:plan_suggestions", nadia_file, "mobilite"),
+            plan_team(),
+        ),
+        "support:plan_add_service": (
+            url("support:plan_add_service", nadia_file),
+            everyone(405, anonymous=302),
+        ),
+        "support:objective_edit": (url("support:objective_edit", nadia_objective), plan_team()),
+        "support:action_add": (url("support:action_add", nadia_objective), plan_team()),
+        "support:action_edit": (url("support:action_edit", nadia_action), plan_team()),
+        "support:action_status": (
+            url("support:action_status", nadia_action),
+            everyone(405, anonymous=302),
+        ),
+        "support:department_situations": (
+            url("support:department_situations", "83"),
+            var_admin_only(["claire"]),
+        ),
+        "support:department_situation_remove": (
+            url("support:department_situation_remove", "83", var_situation),
+            everyone(405, anonymous=302),
+        ),
+    }
+)
+POST_MATRIX.update(
+    {
+        # Bad input (no service, no status): the team is sent back to the file with a message.
+        "support:plan_add_service": (
+            url("support:plan_add_service", nadia_file),
+            {**plan_team(), "ines": 302, "marc": 302},
+        ),
+        "support:action_status": (
+            url("support:action_status", nadia_action),
+            {**plan_team(), "ines": 302, "marc": 302},
+        ),
+        "support:department_situation_remove": (
+            url("support:department_situation_remove", "83", var_situation),
+            {**var_admin_only(["claire"]), "claire": 302},
+        ),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":
