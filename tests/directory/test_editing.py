@@ -325,7 +325,9 @@ def test_publishing_names_what_is_missing_and_saves_a_draft(
     assert service.eligibility_zone == ["france"]
     assert service.edited_locally_at is not None
     kinds = list(
-        AuditEvent.objects.filter(target_id=str(service.pk)).values_list("kind", flat=True)
+        AuditEvent.objects.filter(
+            target_type="directory.service", target_id=str(service.pk)
+        ).values_list("kind", flat=True)
     )
     assert sorted(kinds) == sorted(
         [AuditKind.SERVICE_CREATED, AuditKind.SERVICE_UPDATED, AuditKind.SERVICE_PUBLISHED]
