@@ -231,3 +231,47 @@ def withdraw_consent(
         request=request,
     )
     return consent
+
+
+@transaction.atomic
+def withdraw_own_consent(
+    *,
+    consent: Consent,
+    person: Person,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """The person withdraws one of their consents from their space: effective at once.
+
+    The timeline event is filed under the organisation that holds the file (a person has
+    no organisation); the audit line names the person as the actor.
+    """
+    consent = Consent.objects.select_for_update().get(pk=consent.pk, person=person)
+    if consent.withdrawn_at is not None:
+        raise ValidationError(
+            "Ce consentement a déjà été retiré le "
+            f"{timezone.localtime(consent.withdrawn_at):%d/%m/%Y à %H:%M} : rien n'a changé."
+        )
+    assert person.user is not None
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = person.user
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    summary = f"Consentement retiré par la personne : {consent.get_scope_display().lower()}"
+    add_event(
+        person=person,
+        kind=EventKind.CONSENT,
+        actor=person.user,
+        organisation=person.organisation,
+        visibility=Visibility.TEAM_AND_PERSON,
+        target=consent,
+        summary=summary,
+    )
+    record(
+        AuditKind.CONSENT_WITHDRAWN,
+        actor=person.user,
+        department_id=person.department_id,
+        target=consent,
+        person_id=person.pk,
+        what=summary,
+        request=request,
+    )
+    return consent

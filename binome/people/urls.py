@@ -18,4 +18,7 @@ urlpatterns = [
         views.consent_document,
         name="consent_document",
     ),
+    path(
+        "<int:pk>/contrat-engagement.pdf", views.engagement_pdf, name="engagement_pdf"
+    ),
 ]

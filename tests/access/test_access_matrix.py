@@ -124,7 +124,8 @@ def finders() -> dict[str, int]:
 
 
 MATRIX: dict[str, Row] = {
-    "core:home": (url("core:home"), everyone(200)),
+    # A person (Nadia) lands on her own space.
+    "core:home": (url("core:home"), {**everyone(200), "nadia": 302}),
     "core:accessibility": (url("core:accessibility"), everyone(200)),
     "core:legal": (url("core:legal"), everyone(200)),
     "core:privacy": (url("core:privacy"), everyone(200)),
@@ -387,6 +388,31 @@ POST_MATRIX.update(
     }
 )
 
+
+# --- The person's own space, the engagement PDF, the magic link ------------------------
+
+
+def nadia_only() -> dict[str, int]:
+    """Nadia's own space: Nadia 200; every professional 404 (it is not theirs)."""
+    return {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "nadia": 200}
+
+
+MATRIX.update(
+    {
+        "space:home": (url("space:home"), nadia_only()),
+        "space:consent_withdraw": (url("space:consent_withdraw", nadia_consent), nadia_only()),
+        "space:engagement_pdf": (url("space:engagement_pdf"), nadia_only()),
+        "people:engagement_pdf": (url("people:engagement_pdf", nadia_file), nadia_team()),
+    }
+)
+POST_MATRIX.update(
+    {
+        "space:consent_withdraw": (
+            url("space:consent_withdraw", nadia_consent),
+            {**nadia_only(), "nadia": 302},
+        ),
+    }
+)
 
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
