@@ -298,6 +298,7 @@ def latest_diagnostic(person: Person, access: FileAccess) -> Diagnostic | None:
         .select_related(*(f"diagnostic__{name}" for name in related), "diagnostic")
         .order_by("id")
     )
+    diagnostic: Diagnostic | None
     if answers:
         diagnostic = answers[0].diagnostic
         for answer in answers:
