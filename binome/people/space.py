@@ -114,4 +114,3 @@ def reads_of_file(person: Person) -> QuerySet[AuditEvent]:
     if person.user_id is not None:
         reads = reads.exclude(actor_id=person.user_id)
     return reads.select_related("actor").order_by("-created_at", "-id")
-

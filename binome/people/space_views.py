@@ -91,9 +91,7 @@ def consent_withdraw(request: AuthenticatedRequest, consent_pk: int) -> HttpResp
 @require_GET
 def engagement_pdf(request: AuthenticatedRequest) -> HttpResponse:
     person = _own_person_or_404(request)
-    record_read(
-        request=request, obj=person, person_id=person.pk, what="PDF : contrat d'engagement"
-    )
+    record_read(request=request, obj=person, person_id=person.pk, what="PDF : contrat d'engagement")
     return pdf_response(person)
 
 

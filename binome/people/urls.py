@@ -18,7 +18,5 @@ urlpatterns = [
         views.consent_document,
         name="consent_document",
     ),
-    path(
-        "<int:pk>/contrat-engagement.pdf", views.engagement_pdf, name="engagement_pdf"
-    ),
+    path("<int:pk>/contrat-engagement.pdf", views.engagement_pdf, name="engagement_pdf"),
 ]

@@ -403,6 +403,11 @@ MATRIX.update(
         "space:consent_withdraw": (url("space:consent_withdraw", nadia_consent), nadia_only()),
         "space:engagement_pdf": (url("space:engagement_pdf"), nadia_only()),
         "people:engagement_pdf": (url("people:engagement_pdf", nadia_file), nadia_team()),
+        "accounts:magic_link_request": (url("accounts:magic_link_request"), everyone(200)),
+        "accounts:magic_link_login": (
+            url("accounts:magic_link_login", "forged"),
+            everyone(400),
+        ),
     }
 )
 POST_MATRIX.update(
@@ -413,6 +418,7 @@ POST_MATRIX.update(
         ),
     }
 )
+
 
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()

@@ -49,9 +49,7 @@ def test_space_shows_plan_team_shared_notes_not_internal_items(
     assert "Identifiant France Travail" not in page
 
 
-def test_space_hides_items_not_shared_with_the_person(
-    client_for: Any, nadia_file: Person
-) -> None:
+def test_space_hides_items_not_shared_with_the_person(client_for: Any, nadia_file: Person) -> None:
     objective = Objective.objects.filter(person=nadia_file).first()
     assert objective is not None
     Objective.objects.filter(pk=objective.pk).update(visibility=Visibility.ORGANISATION)
