@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.people import views
+from binome.people import duplicates_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -19,4 +19,14 @@ urlpatterns = [
         name="consent_document",
     ),
     path("<int:pk>/contrat-engagement.pdf", views.engagement_pdf, name="engagement_pdf"),
+]
+
+# Territory administrators: duplicates of the département and their merge.
+urlpatterns += [
+    path("doublons/<str:code>/", duplicates_views.duplicates, name="duplicates"),
+    path(
+        "doublons/<str:code>/fusionner/<int:first>/<int:second>/",
+        duplicates_views.merge,
+        name="merge",
+    ),
 ]

@@ -392,6 +392,22 @@ POST_MATRIX.update(
 # --- The person's own space, the engagement PDF, the magic link ------------------------
 
 
+def nadia_duplicate(ctx: dict[str, Any]) -> int:
+    """A second file of Nadia (a duplicate), opened by Inès."""
+    from binome.people.models import Person
+
+    nadia = Person.objects.get(user=ctx["personas"]["nadia"])
+    duplicate, _ = Person.objects.get_or_create(
+        department_id="83",
+        first_name="Nadia",
+        last_name="Belkacem",
+        birth_date=nadia.birth_date,
+        user=None,
+        defaults={"organisation": nadia.organisation},
+    )
+    return duplicate.pk
+
+
 def nadia_only() -> dict[str, int]:
     """Nadia's own space: Nadia 200; every professional 404 (it is not theirs)."""
     return {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "nadia": 200}
@@ -403,6 +419,11 @@ MATRIX.update(
         "space:consent_withdraw": (url("space:consent_withdraw", nadia_consent), nadia_only()),
         "space:engagement_pdf": (url("space:engagement_pdf"), nadia_only()),
         "people:engagement_pdf": (url("people:engagement_pdf", nadia_file), nadia_team()),
+        "people:duplicates": (url("people:duplicates", "83"), var_admin_only(["claire"])),
+        "people:merge": (
+            url("people:merge", "83", nadia_file, nadia_duplicate),
+            var_admin_only(["claire"]),
+        ),
         "accounts:magic_link_request": (url("accounts:magic_link_request"), everyone(200)),
         "accounts:magic_link_login": (
             url("accounts:magic_link_login", "forged"),
@@ -415,6 +436,11 @@ POST_MATRIX.update(
         "space:consent_withdraw": (
             url("space:consent_withdraw", nadia_consent),
             {**nadia_only(), "nadia": 302},
+        ),
+        # No kept file chosen: the form says so (400) to Claire.
+        "people:merge": (
+            url("people:merge", "83", nadia_file, nadia_duplicate),
+            {**var_admin_only(["claire"]), "claire": 400},
         ),
     }
 )
