@@ -50,6 +50,20 @@ from binome.support.views import acting_organisation
 from binome.territories.models import Department
 
 
+def add_errors(form: Any, exc: ValidationError) -> None:
+    """An action's refusal on the form: on the field it names when the form has it
+    (``carried_by`` is the form's ``carrier``), else above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        name = FIELD_ALIASES.get(name, name)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+FIELD_ALIASES = {"carried_by": "carrier"}
+
+
 def _is_htmx(request: AuthenticatedRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -154,7 +168,7 @@ def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "Le diagnostic partagé est enregistré.")
             return redirect(_file_url(person.pk, "diagnostic"))
@@ -216,7 +230,7 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, "Le commentaire est enregistré.")
                 return redirect(
@@ -289,7 +303,7 @@ def objective_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"L'objectif « {objective.label} » est ajouté au plan.")
             return redirect(_file_url(person.pk, f"theme-{objective.theme}"))
@@ -354,7 +368,7 @@ def objective_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             stale = exc
             form = _rebind_on_stale(ObjectiveEditForm, request, exc.current.version)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "L'objectif est modifié.")
             return redirect(_file_url(person.pk, f"theme-{objective.theme}"))
@@ -401,7 +415,7 @@ def action_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "L'action est ajoutée au plan.")
             return redirect(_file_url(person.pk, f"theme-{objective.theme}"))
@@ -474,7 +488,7 @@ def action_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             stale = exc
             form = _rebind_on_stale(ActionForm, request, exc.current.version, team=team)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "L'action est modifiée.")
             return redirect(_file_url(person.pk, f"theme-{action.objective.theme}"))
@@ -660,7 +674,7 @@ def department_situations(request: AuthenticatedRequest, code: str) -> HttpRespo
                 request=request,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_errors(form, exc)
         else:
             messages.success(
                 request,

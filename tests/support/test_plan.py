@@ -496,3 +496,21 @@ def test_every_plan_page_records_the_read(client_for: Any, nadia_file: Person) -
         before = reads.count()
         assert ines.get(url).status_code == 200
         assert reads.count() == before + 1, url
+
+
+def test_an_actions_refusal_lands_on_the_forms_field() -> None:
+    from binome.support.plan_forms import ActionForm
+    from binome.support.plan_views import add_errors
+
+    form = ActionForm(
+        {"label": "Appeler", "status": "planned", "carrier": "person"}, team=[], creating=True
+    )
+    assert form.is_valid()
+    add_errors(
+        form,
+        ValidationError(
+            {"carried_by": "Marc ne fait plus partie de l'équipe.", "elsewhere": "Autre refus."}
+        ),
+    )
+    assert form.errors["carrier"] == ["Marc ne fait plus partie de l'équipe."]
+    assert form.non_field_errors() == ["Autre refus."]
