@@ -292,9 +292,9 @@ MERGE_FILLS = (
 )
 
 
-def _person_foreign_keys() -> list[tuple[type[Any], str]]:
+def _person_foreign_keys() -> list[tuple[Any, str]]:
     """Every (model, field) that points to a person, except the merge link itself."""
-    links = []
+    links: list[tuple[Any, str]] = []
     for relation in Person._meta.get_fields(include_hidden=True):
         if (
             relation.auto_created

@@ -35,8 +35,8 @@ def own_person(user: Any) -> Person | None:
     """The file of the logged-in person (their own account), or None for anyone else."""
     if not user.is_authenticated:
         return None
-    cached = getattr(user, "_binome_own_person", False)
-    if cached is not False:
+    if hasattr(user, "_binome_own_person"):
+        cached: Person | None = user._binome_own_person
         return cached
     person = (
         Person.objects.select_related("organisation", "department")
