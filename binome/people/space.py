@@ -1,7 +1,7 @@
 """The person's own space: what a person sees of their file, and who read it.
 
 A person sees their accompaniments and team, and the items written with the visibility
-"the team and the person" (plan objectives and actions, notes, timeline events); never an
+"the team and the person" (plan objectives and actions, notes); never an
 item kept to an author or an organisation, a diagnostic comment, or the NIR.
 
 The read log ("Qui a consulté mon dossier") lists the reads of the file by others:

@@ -214,7 +214,8 @@ MATRIX: dict[str, Row] = {
         url("people:consent_document", nadia_file, nadia_consent),
         {**nadia_team(), "ines": 404, "marc": 404},
     ),
-    "support:worklist": (url("support:worklist"), everyone(200, anonymous=302)),
+    # A person's account (Nadia): the professionals' worklist is not hers.
+    "support:worklist": (url("support:worklist"), {**everyone(200, anonymous=302), "nadia": 404}),
     # Already on the team: redirected to the file.
     "support:join": (url("support:join", nadia_file), {**finders(), "ines": 302, "marc": 302}),
     "support:accompaniment_open": (url("support:accompaniment_open", nadia_file), finders()),

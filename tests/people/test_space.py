@@ -14,6 +14,7 @@ from binome.people.models import Consent, ConsentScope, Person
 from binome.support.models import Note, Objective, TimelineEvent, Visibility
 
 SPACE = reverse("space:home")
+QUERIES_PINNED = 21  # 3 of them: the session refresh
 
 
 def test_nadia_lands_on_her_space_after_login(personas: dict[str, Any], client: Any) -> None:
@@ -195,3 +196,19 @@ def test_engagement_pdf_refused_outside_the_team(client_for: Any, nadia_file: Pe
     assert not AuditEvent.objects.filter(
         kind=AuditKind.READ, what="PDF : contrat d'engagement"
     ).exists()
+
+
+def test_space_query_count_does_not_grow_with_the_read_log(
+    client_for: Any, nadia_file: Person, django_assert_max_num_queries: Any
+) -> None:
+    ines = client_for("ines")
+    for _ in range(30):
+        ines.get(reverse("people:detail", args=[nadia_file.pk]))
+    nadia = client_for("nadia")
+    with django_assert_max_num_queries(QUERIES_PINNED):
+        response = nadia.get(SPACE)
+    assert len(response.context["reads"]) == 20
+
+
+def test_worklist_is_not_for_persons(client_for: Any) -> None:
+    assert client_for("nadia").get(reverse("support:worklist")).status_code == 404
