@@ -24,6 +24,7 @@ run: install
 
 test: install
 	@scripts/ensure-chromium
+	@scripts/ensure-pango
 	@$(BIN)/binome test
 
 quality: install

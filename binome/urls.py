@@ -18,3 +18,6 @@ urlpatterns = [
 handler404 = "binome.core.views.error_404"
 handler403 = "binome.core.views.error_403"
 handler500 = "binome.core.views.error_500"
+
+# The accompanied person's own space.
+urlpatterns += [path("mon-espace/", include("binome.people.space_urls"))]

@@ -58,6 +58,9 @@ class AuditKind(models.TextChoices):
     DIAGNOSTIC_COMMENTED = "diagnostic_commented", "Commentaire du diagnostic"
     PLAN_CHANGED = "plan_changed", "Plan d'action modifié"
     SITUATION_CHANGED = "department_situation_changed", "Situations du diagnostic modifiées"
+    MAGIC_LINK_REQUESTED = "magic_link_requested", "Lien de connexion demandé"
+    MAGIC_LINK_REFUSED = "magic_link_refused", "Lien de connexion refusé"
+    PERSONS_MERGED = "persons_merged", "Doublons de personnes fusionnés"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from binome.access.audit import record
-from binome.access.models import AuditKind
+from binome.access.audit import client_ip, record
+from binome.access.models import AuditEvent, AuditKind
 from binome.accounts.models import User
+from binome.accounts.tokens import MAGIC_LINK_MAX_AGE, make_magic_link_token
 
 
 @transaction.atomic
@@ -40,3 +47,53 @@ def link_proconnect_identity(user: User, *, sub: str, request: HttpRequest) -> N
         what=f"Compte associé à l'identité ProConnect de {user.email}",
         details={"sub": sub},
     )
+
+
+# A person may ask for this many links per e-mail address (and per IP address) in the
+# validity window of a link; further requests get the same answer and no e-mail.
+MAGIC_LINKS_PER_WINDOW = 3
+
+
+def send_magic_link(*, email: str, request: HttpRequest) -> bool:
+    """E-mail a 15-minute login link to the person whose account has this address.
+
+    Returns whether an e-mail left (the page says the same thing either way, so that
+    nobody learns from it whether an address has an account). Throttled on the audit
+    log: at most ``MAGIC_LINKS_PER_WINDOW`` requests per address and per IP address in
+    15 minutes. Professionals log in with their password and second factor: no link.
+    """
+    email = email.strip().lower()
+    since = timezone.now() - timedelta(seconds=MAGIC_LINK_MAX_AGE)
+    recent = AuditEvent.objects.filter(kind=AuditKind.MAGIC_LINK_REQUESTED, created_at__gte=since)
+    ip = client_ip(request)
+    throttled = recent.filter(actor_label=email).count() >= MAGIC_LINKS_PER_WINDOW or (
+        ip is not None and recent.filter(ip_address=ip).count() >= MAGIC_LINKS_PER_WINDOW * 3
+    )
+    user = (
+        User.objects.filter(email__iexact=email, is_active=True, person__isnull=False).first()
+        if not throttled
+        else None
+    )
+    record(
+        AuditKind.MAGIC_LINK_REQUESTED,
+        actor_label=email,
+        request=request,
+        what="Limite atteinte : aucun e-mail envoyé"
+        if throttled
+        else ("Lien envoyé" if user else "Aucun compte de personne : aucun e-mail envoyé"),
+    )
+    if user is None:
+        return False
+    link = settings.BASE_URL + reverse(
+        "accounts:magic_link_login", args=[make_magic_link_token(user)]
+    )
+    send_mail(
+        subject="Binôme : votre lien de connexion",
+        message=render_to_string(
+            "accounts/email/magic_link.txt",
+            {"user": user, "link": link, "minutes": MAGIC_LINK_MAX_AGE // 60},
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return True

@@ -68,3 +68,11 @@ class NewPasswordForm(BinomeForm, SetPasswordForm):
             "12 caractères au moins, pas uniquement des chiffres, ni trop proche de votre nom."
         )
         self.fields["new_password2"].label = "Confirmation du mot de passe"
+
+
+class MagicLinkRequestForm(BinomeForm):
+    email = forms.EmailField(
+        label="Adresse e-mail",
+        help_text="L'adresse que vous avez donnée à votre conseillère ou conseiller.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

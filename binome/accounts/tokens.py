@@ -38,3 +38,31 @@ def read_invitation_token(token: str) -> User | None:
     if user is None or _state(user) != data.get("s"):
         return None
     return user
+
+
+# --- Magic links: a person logs in to their space from a link sent by e-mail ------------
+
+_MAGIC_SALT = "binome.accounts.magic_link"
+MAGIC_LINK_MAX_AGE = 15 * 60  # seconds
+
+
+def make_magic_link_token(user: User) -> str:
+    return signing.dumps({"u": user.pk, "s": _state(user)}, salt=_MAGIC_SALT)
+
+
+def read_magic_link_token(token: str) -> User | None:
+    """The user, or None if the link is forged, older than 15 minutes or already used.
+
+    Single use: logging in changes ``last_login``, which is part of the signed state.
+    """
+    try:
+        data: dict[str, Any] = signing.loads(token, salt=_MAGIC_SALT, max_age=MAGIC_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    user_id = data.get("u")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True, person__isnull=False).first()
+    if user is None or _state(user) != data.get("s"):
+        return None
+    return user

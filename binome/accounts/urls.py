@@ -25,6 +25,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("connexion/invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("connexion/lien/", views.magic_link_request, name="magic_link_request"),
+    path("connexion/lien/<str:token>/", views.magic_link_login, name="magic_link_login"),
     path("connexion/proconnect/", proconnect.login, name="proconnect_login"),
     path("connexion/proconnect/retour/", proconnect.callback, name="proconnect_callback"),
     path("connexion/proconnect/deconnexion/", proconnect.logout, name="proconnect_logout"),

@@ -20,8 +20,14 @@ from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.access.predicates import requires_second_factor
 from binome.accounts import actions
-from binome.accounts.forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
-from binome.accounts.tokens import read_invitation_token
+from binome.accounts.forms import (
+    LoginForm,
+    MagicLinkRequestForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    TokenForm,
+)
+from binome.accounts.tokens import read_invitation_token, read_magic_link_token
 from binome.core.forms import BinomeForm
 from binome.core.http import safe_next
 from binome.core.typing import AuthenticatedRequest
@@ -264,4 +270,58 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "accounts/invitation_accept.html",
         {"form": form, "title": "Activer votre compte", "invited": user},
+    )
+
+
+MAGIC_LINK_SENT = (
+    "Si cette adresse correspond à l'espace d'une personne accompagnée, un lien de connexion "
+    "vient d'y être envoyé. Il est valable 15 minutes et ne sert qu'une fois."
+)
+
+
+@require_http_methods(["GET", "POST"])
+def magic_link_request(request: HttpRequest) -> HttpResponse:
+    """A person asks for a login link by e-mail; the answer never says if the address exists."""
+    form = MagicLinkRequestForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        actions.send_magic_link(email=form.cleaned_data["email"], request=request)
+        sent = True
+    return render(
+        request,
+        "accounts/magic_link_request.html",
+        {
+            "form": form,
+            "title": "Recevoir un lien de connexion",
+            "sent": sent,
+            "sent_message": MAGIC_LINK_SENT,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def magic_link_login(request: HttpRequest, token: str) -> HttpResponse:
+    """Open the link: a button logs in (a GET alone does not, so that mail scanners that
+    follow links do not use it up)."""
+    user = read_magic_link_token(token)
+    if user is None:
+        record(
+            AuditKind.MAGIC_LINK_REFUSED,
+            request=request,
+            what="Lien falsifié, expiré ou déjà utilisé",
+        )
+        return render(
+            request,
+            "accounts/magic_link_invalid.html",
+            {"title": "Lien de connexion invalide"},
+            status=400,
+        )
+    if request.method == "POST":
+        request.login_method = "lien envoyé par e-mail"  # type: ignore[attr-defined]
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("space:home")
+    return render(
+        request,
+        "accounts/magic_link_login.html",
+        {"title": "Se connecter à mon espace", "invited": user},
     )

@@ -231,3 +231,151 @@ def withdraw_consent(
         request=request,
     )
     return consent
+
+
+@transaction.atomic
+def withdraw_own_consent(
+    *,
+    consent: Consent,
+    person: Person,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """The person withdraws one of their consents from their space: effective at once.
+
+    The timeline event is filed under the organisation that holds the file (a person has
+    no organisation); the audit line names the person as the actor.
+    """
+    consent = Consent.objects.select_for_update().get(pk=consent.pk, person=person)
+    if consent.withdrawn_at is not None:
+        raise ValidationError(
+            "Ce consentement a déjà été retiré le "
+            f"{timezone.localtime(consent.withdrawn_at):%d/%m/%Y à %H:%M} : rien n'a changé."
+        )
+    assert person.user is not None
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = person.user
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    summary = f"Consentement retiré par la personne : {consent.get_scope_display().lower()}"
+    add_event(
+        person=person,
+        kind=EventKind.CONSENT,
+        actor=person.user,
+        organisation=person.organisation,
+        visibility=Visibility.TEAM_AND_PERSON,
+        target=consent,
+        summary=summary,
+    )
+    record(
+        AuditKind.CONSENT_WITHDRAWN,
+        actor=person.user,
+        department_id=person.department_id,
+        target=consent,
+        person_id=person.pk,
+        what=summary,
+        request=request,
+    )
+    return consent
+
+
+# Identity fields a merge copies from the merged file when the kept one leaves them blank.
+MERGE_FILLS = (
+    "birth_name",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "commune",
+    "france_travail_id",
+    "caf_number",
+    "nir_hash",
+    "nir_encrypted",
+)
+
+
+def _person_foreign_keys() -> list[tuple[Any, str]]:
+    """Every (model, field) that points to a person, except the merge link itself."""
+    links: list[tuple[Any, str]] = []
+    for relation in Person._meta.get_fields(include_hidden=True):
+        if (
+            relation.auto_created
+            and not relation.concrete
+            and (relation.one_to_many or relation.one_to_one)
+            and relation.field.name != "merged_into"  # type: ignore[union-attr]
+        ):
+            links.append((relation.related_model, relation.field.name))  # type: ignore[union-attr]
+    return links
+
+
+@transaction.atomic
+def merge_persons(
+    *, kept: Person, merged: Person, by: User, request: HttpRequest | None = None
+) -> Person:
+    """Merge the duplicate ``merged`` into ``kept``, keeping all history.
+
+    Every row that points to the merged file (accompaniments and their team, consents,
+    household, notes, appointments, timeline, diagnostics, plan, and the rows of other
+    apps) is re-pointed to the kept one, one UPDATE per table. The audit log is
+    append-only: its rows keep the merged id, and the reads of a file list those of the
+    files merged into it (``Person.merged_into``). The merged file stays, marked merged:
+    its pages answer 404.
+    """
+    kept, merged = (
+        Person.objects.select_for_update().get(pk=kept.pk),
+        Person.objects.select_for_update().get(pk=merged.pk),
+    )
+    if kept.pk == merged.pk:
+        raise ValidationError("Choisissez deux dossiers différents.")
+    if kept.merged_into_id is not None or merged.merged_into_id is not None:
+        raise ValidationError("L'un de ces dossiers a déjà été fusionné : rechargez la page.")
+    if kept.department_id != merged.department_id:
+        raise ValidationError("Seuls deux dossiers du même département peuvent être fusionnés.")
+    moved: dict[str, int] = {}
+    for model, field_name in _person_foreign_keys():
+        count = model._default_manager.filter(**{field_name: merged}).update(**{field_name: kept})
+        if count:
+            moved[model._meta.label_lower] = count
+    # Files merged earlier into the merged one now point to the kept one (one level).
+    Person.objects.filter(merged_into=merged).update(merged_into=kept)
+    filled = [name for name in MERGE_FILLS if not getattr(kept, name) and getattr(merged, name)]
+    for name in filled:
+        setattr(kept, name, getattr(merged, name))
+    if merged.last_contact_on and (
+        kept.last_contact_on is None or merged.last_contact_on > kept.last_contact_on
+    ):
+        kept.last_contact_on = merged.last_contact_on
+        filled.append("last_contact_on")
+    account = merged.user
+    merged.merged_into = kept
+    merged.user = None
+    merged.save(update_fields=["merged_into", "user"])
+    if kept.user_id is None and account is not None:
+        kept.user = account
+        filled.append("user")
+    if filled:
+        kept.save(update_fields=filled)
+    summary = (
+        f"Doublon fusionné : le dossier n° {merged.pk} ({merged.full_name}, né(e) le "
+        f"{merged.birth_date:%d/%m/%Y}) est réuni dans celui-ci"
+    )
+    add_event(
+        person=kept,
+        kind=EventKind.PERSON,
+        actor=by,
+        organisation=kept.organisation,
+        visibility=Visibility.TEAM,
+        target=kept,
+        summary=summary,
+    )
+    details = {"kept": kept.pk, "merged": merged.pk, "moved": moved, "filled": filled}
+    for person in (kept, merged):
+        record(
+            AuditKind.PERSONS_MERGED,
+            actor=by,
+            department_id=kept.department_id,
+            target=person,
+            person_id=person.pk,
+            what=summary,
+            request=request,
+            details=details,
+        )
+    return kept

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.people import views
+from binome.people import duplicates_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -17,5 +17,16 @@ urlpatterns = [
         "<int:pk>/consentements/<int:consent_pk>/document/",
         views.consent_document,
         name="consent_document",
+    ),
+    path("<int:pk>/contrat-engagement.pdf", views.engagement_pdf, name="engagement_pdf"),
+]
+
+# Territory administrators: duplicates of the département and their merge.
+urlpatterns += [
+    path("doublons/<str:code>/", duplicates_views.duplicates, name="duplicates"),
+    path(
+        "doublons/<str:code>/fusionner/<int:first>/<int:second>/",
+        duplicates_views.merge,
+        name="merge",
     ),
 ]

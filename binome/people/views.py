@@ -243,3 +243,13 @@ def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
         request=request, obj=consent, person_id=person.pk, what="Document de consentement signé"
     )
     return FileResponse(consent.document.open("rb"), as_attachment=True)
+
+
+@login_required
+@require_GET
+def engagement_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The plan's engagement document (PDF), for the team to print and sign with the person."""
+    from binome.people.space_views import pdf_response
+
+    person, _ = file_rules.get_file_for_user(request, pk, what="PDF : contrat d'engagement")
+    return pdf_response(person)

@@ -14,6 +14,7 @@ from binome.access.audit import record_read
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.people.models import Person
+from binome.people.space import is_accompanied_person
 from binome.support import access as file_rules
 from binome.support import actions
 from binome.support.access import FileAccess
@@ -91,6 +92,8 @@ def _accompaniment_for(
 @require_GET
 def worklist(request: AuthenticatedRequest) -> HttpResponse:
     """ "Mes personnes": the persons whose team the user is on, with alerts."""
+    if not request.current_membership and is_accompanied_person(request.user):
+        raise Http404  # a person's account: their space is /mon-espace/
     today = timezone.localdate()
     sort = request.GET.get("tri", "nom")
     if sort not in WORKLIST_SORTS:

@@ -189,7 +189,8 @@ def finders() -> dict[str, int]:
 
 
 MATRIX: dict[str, Row] = {
-    "core:home": (url("core:home"), everyone(200)),
+    # A person (Nadia) lands on her own space.
+    "core:home": (url("core:home"), {**everyone(200), "nadia": 302}),
     "core:accessibility": (url("core:accessibility"), everyone(200)),
     "core:legal": (url("core:legal"), everyone(200)),
     "core:privacy": (url("core:privacy"), everyone(200)),
@@ -340,7 +341,8 @@ MATRIX: dict[str, Row] = {
         url("people:consent_document", nadia_file, nadia_consent),
         {**nadia_team(), "ines": 404, "marc": 404},
     ),
-    "support:worklist": (url("support:worklist"), everyone(200, anonymous=302)),
+    # A person's account (Nadia): the professionals' worklist is not hers.
+    "support:worklist": (url("support:worklist"), {**everyone(200, anonymous=302), "nadia": 404}),
     # Already on the team: redirected to the file.
     "support:join": (url("support:join", nadia_file), {**finders(), "ines": 302, "marc": 302}),
     "support:accompaniment_open": (url("support:accompaniment_open", nadia_file), finders()),
@@ -541,6 +543,63 @@ POST_MATRIX.update(
         "support:department_situation_remove": (
             url("support:department_situation_remove", "83", var_situation),
             {**var_admin_only(["claire"]), "claire": 302},
+        ),
+    }
+)
+
+
+# --- The person's own space, the engagement PDF, the magic link ------------------------
+
+
+def nadia_duplicate(ctx: dict[str, Any]) -> int:
+    """A second file of Nadia (a duplicate), opened by Inès."""
+    from binome.people.models import Person
+
+    nadia = Person.objects.get(user=ctx["personas"]["nadia"])
+    duplicate, _ = Person.objects.get_or_create(
+        department_id="83",
+        first_name="Nadia",
+        last_name="Belkacem",
+        birth_date=nadia.birth_date,
+        user=None,
+        defaults={"organisation": nadia.organisation},
+    )
+    return duplicate.pk
+
+
+def nadia_only() -> dict[str, int]:
+    """Nadia's own space: Nadia 200; every professional 404 (it is not theirs)."""
+    return {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "nadia": 200}
+
+
+MATRIX.update(
+    {
+        "space:home": (url("space:home"), nadia_only()),
+        "space:consent_withdraw": (url("space:consent_withdraw", nadia_consent), nadia_only()),
+        "space:engagement_pdf": (url("space:engagement_pdf"), nadia_only()),
+        "people:engagement_pdf": (url("people:engagement_pdf", nadia_file), nadia_team()),
+        "people:duplicates": (url("people:duplicates", "83"), var_admin_only(["claire"])),
+        "people:merge": (
+            url("people:merge", "83", nadia_file, nadia_duplicate),
+            var_admin_only(["claire"]),
+        ),
+        "accounts:magic_link_request": (url("accounts:magic_link_request"), everyone(200)),
+        "accounts:magic_link_login": (
+            url("accounts:magic_link_login", "forged"),
+            everyone(400),
+        ),
+    }
+)
+POST_MATRIX.update(
+    {
+        "space:consent_withdraw": (
+            url("space:consent_withdraw", nadia_consent),
+            {**nadia_only(), "nadia": 302},
+        ),
+        # No kept file chosen: the form says so (400) to Claire.
+        "people:merge": (
+            url("people:merge", "83", nadia_file, nadia_duplicate),
+            {**var_admin_only(["claire"]), "claire": 400},
         ),
     }
 )

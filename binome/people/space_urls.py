@@ -1,0 +1,14 @@
+from django.urls import path
+
+from binome.people import space_views as views
+
+app_name = "space"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "consentements/<int:consent_pk>/retirer/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("contrat-engagement.pdf", views.engagement_pdf, name="engagement_pdf"),
+]
