@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml uv.lock
 	@rm -f $(VENV)/.synced-* && touch $@
 
 run: install
+	@scripts/ensure-pango || echo "Binôme démarre sans Pango : le PDF du contrat d'engagement ne pourra pas être produit."
 	@$(BIN)/binome run
 
 test: install
