@@ -25,7 +25,7 @@ from binome.people.models import (
     HouseholdMember,
     Person,
 )
-from binome.support.actions import add_event, open_accompaniment
+from binome.support.actions import add_event, open_accompaniment, trace
 from binome.support.models import EventKind, Visibility
 
 PERSON_FIELDS = (
@@ -117,21 +117,14 @@ def add_household_member(
         person=person, relation=relation, first_name=first_name, birth_date=birth_date
     )
     summary = f"Foyer : {member.get_relation_display().lower()} ajouté(e) ({first_name})"
-    add_event(
+    trace(
+        EventKind.PERSON,
+        AuditKind.HOUSEHOLD_CHANGED,
         person=person,
-        kind=EventKind.PERSON,
-        actor=by,
+        by=by,
         organisation=organisation,
         target=member,
         summary=summary,
-    )
-    record(
-        AuditKind.HOUSEHOLD_CHANGED,
-        actor=by,
-        organisation=organisation,
-        target=member,
-        person_id=person.pk,
-        what=summary,
         request=request,
     )
     return member
@@ -172,22 +165,15 @@ def record_consent(
     summary = f"Consentement recueilli : {consent.get_scope_display().lower()}"
     if consent.organisation is not None:
         summary += f" ({consent.organisation.name})"
-    add_event(
+    trace(
+        EventKind.CONSENT,
+        AuditKind.CONSENT_RECORDED,
         person=person,
-        kind=EventKind.CONSENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         visibility=Visibility.TEAM_AND_PERSON,
         target=consent,
         summary=summary,
-    )
-    record(
-        AuditKind.CONSENT_RECORDED,
-        actor=by,
-        organisation=organisation,
-        target=consent,
-        person_id=person.pk,
-        what=summary,
         request=request,
     )
     return consent
@@ -212,22 +198,15 @@ def withdraw_consent(
     consent.withdrawn_by = by
     consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
     summary = f"Consentement retiré : {consent.get_scope_display().lower()}"
-    add_event(
+    trace(
+        EventKind.CONSENT,
+        AuditKind.CONSENT_WITHDRAWN,
         person=consent.person,
-        kind=EventKind.CONSENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         visibility=Visibility.TEAM_AND_PERSON,
         target=consent,
         summary=summary,
-    )
-    record(
-        AuditKind.CONSENT_WITHDRAWN,
-        actor=by,
-        organisation=organisation,
-        target=consent,
-        person_id=consent.person_id,
-        what=summary,
         request=request,
     )
     return consent

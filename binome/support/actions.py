@@ -77,28 +77,44 @@ def add_event(
     )
 
 
-def _audit(
-    kind: AuditKind,
+def trace(
+    event_kind: str,
+    audit_kind: AuditKind,
     *,
+    person: Person,
     by: User,
     organisation: Organisation,
-    person: Person,
     target: Model,
-    what: str,
-    request: HttpRequest | None,
+    summary: str,
+    accompaniment: Accompaniment | None = None,
+    visibility: str = Visibility.TEAM,
+    request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
+) -> TimelineEvent:
+    """The trace of an action on a person's file: its timeline line and its audit row, with
+    the same summary (call it inside the action's transaction)."""
+    event = add_event(
+        person=person,
+        kind=event_kind,
+        actor=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        visibility=visibility,
+        target=target,
+        summary=summary,
+    )
     record(
-        kind,
+        audit_kind,
         actor=by,
         organisation=organisation,
         department_id=person.department_id,
         target=target,
         person_id=person.pk,
-        what=what,
+        what=summary,
         request=request,
         details=details,
     )
+    return event
 
 
 def _check_can_join(user: User, organisation: Organisation, person: Person) -> None:
@@ -152,22 +168,15 @@ def open_accompaniment(
         join_reason=join_reason,
     )
     summary = f"{accompaniment.get_kind_display()} proposé par {by.get_full_name()}"
-    add_event(
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_OPENED,
         person=person,
-        kind=EventKind.ACCOMPANIMENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=accompaniment,
         target=accompaniment,
         summary=summary,
-    )
-    _audit(
-        AuditKind.ACCOMPANIMENT_OPENED,
-        by=by,
-        organisation=organisation,
-        person=person,
-        target=accompaniment,
-        what=summary,
         request=request,
     )
     return accompaniment
@@ -230,22 +239,15 @@ def change_state(
         f"{accompaniment.get_kind_display()} : {labels[from_state].lower()} → "
         f"{labels[to_state].lower()} ({by.get_full_name()})"
     )
-    add_event(
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_CHANGED,
         person=accompaniment.person,
-        kind=EventKind.ACCOMPANIMENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=accompaniment,
         target=accompaniment,
         summary=summary,
-    )
-    _audit(
-        AuditKind.ACCOMPANIMENT_CHANGED,
-        by=by,
-        organisation=organisation,
-        person=accompaniment.person,
-        target=accompaniment,
-        what=summary,
         request=request,
         details={"from": from_state, "to": to_state},
     )
@@ -285,22 +287,15 @@ def extend_accompaniment(
         by=by,
     )
     summary = f"{accompaniment.get_kind_display()} prolongé jusqu'au {new_end_on:%d/%m/%Y}"
-    add_event(
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_EXTENDED,
         person=accompaniment.person,
-        kind=EventKind.ACCOMPANIMENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=accompaniment,
         target=accompaniment,
         summary=summary,
-    )
-    _audit(
-        AuditKind.ACCOMPANIMENT_EXTENDED,
-        by=by,
-        organisation=organisation,
-        person=accompaniment.person,
-        target=accompaniment,
-        what=summary,
         request=request,
     )
     return accompaniment
@@ -348,22 +343,15 @@ def end_accompaniment(
         f"Sortie de l'{accompaniment.get_kind_display().lower()} le {ended_on:%d/%m/%Y} : "
         f"{accompaniment.get_exit_reason_display()}"
     )
-    add_event(
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_ENDED,
         person=accompaniment.person,
-        kind=EventKind.ACCOMPANIMENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=accompaniment,
         target=accompaniment,
         summary=summary,
-    )
-    _audit(
-        AuditKind.ACCOMPANIMENT_ENDED,
-        by=by,
-        organisation=organisation,
-        person=accompaniment.person,
-        target=accompaniment,
-        what=summary,
         request=request,
         details={"reason": reason},
     )
@@ -403,22 +391,15 @@ def join_team(
         f"{user.get_full_name()} ({organisation.name}) rejoint l'équipe : "
         f"{member.get_role_display().lower()}"
     )
-    add_event(
+    trace(
+        EventKind.TEAM,
+        AuditKind.TEAM_JOINED,
         person=person,
-        kind=EventKind.TEAM,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=accompaniment,
         target=member,
         summary=summary,
-    )
-    _audit(
-        AuditKind.TEAM_JOINED,
-        by=by,
-        organisation=organisation,
-        person=person,
-        target=member,
-        what=summary,
         request=request,
         details={"reason": reason[:500]},
     )
@@ -439,22 +420,15 @@ def leave_team(
     member.leave_reason = reason
     member.save(update_fields=["left_at", "leave_reason"])
     summary = f"{member.user.get_full_name()} quitte l'équipe"
-    add_event(
+    trace(
+        EventKind.TEAM,
+        AuditKind.TEAM_LEFT,
         person=member.person,
-        kind=EventKind.TEAM,
-        actor=by,
+        by=by,
         organisation=member.organisation,
         accompaniment=member.accompaniment,
         target=member,
         summary=summary,
-    )
-    _audit(
-        AuditKind.TEAM_LEFT,
-        by=by,
-        organisation=member.organisation,
-        person=member.person,
-        target=member,
-        what=summary,
         request=request,
     )
     return member
@@ -499,23 +473,16 @@ def write_note(
         f"Note d'entretien ({note.get_medium_display().lower()}) de {author.get_full_name()}, "
         f"{organisation.name}"
     )
-    add_event(
+    trace(
+        EventKind.NOTE,
+        AuditKind.NOTE_WRITTEN,
         person=person,
-        kind=EventKind.NOTE,
-        actor=author,
+        by=author,
         organisation=organisation,
         accompaniment=accompaniment,
         visibility=visibility,
         target=note,
         summary=summary,
-    )
-    _audit(
-        AuditKind.NOTE_WRITTEN,
-        by=author,
-        organisation=organisation,
-        person=person,
-        target=note,
-        what=summary,
         request=request,
         details={"visibility": visibility},
     )
@@ -549,22 +516,15 @@ def record_appointment(
         _touch_contact(person, timezone.localdate(at))
     summary = f"Rendez-vous du {timezone.localtime(at):%d/%m/%Y à %H:%M} avec {with_whom}"
     summary += f" ({appointment.get_status_display().lower()})"
-    add_event(
+    trace(
+        EventKind.APPOINTMENT,
+        AuditKind.APPOINTMENT_CHANGED,
         person=person,
-        kind=EventKind.APPOINTMENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=accompaniment,
         target=appointment,
         summary=summary,
-    )
-    _audit(
-        AuditKind.APPOINTMENT_CHANGED,
-        by=by,
-        organisation=organisation,
-        person=person,
-        target=appointment,
-        what=summary,
         request=request,
     )
     return appointment
@@ -592,22 +552,15 @@ def set_appointment_status(
         f"Rendez-vous du {timezone.localtime(appointment.at):%d/%m/%Y} : "
         f"{appointment.get_status_display().lower()}"
     )
-    add_event(
+    trace(
+        EventKind.APPOINTMENT,
+        AuditKind.APPOINTMENT_CHANGED,
         person=appointment.person,
-        kind=EventKind.APPOINTMENT,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=appointment.accompaniment,
         target=appointment,
         summary=summary,
-    )
-    _audit(
-        AuditKind.APPOINTMENT_CHANGED,
-        by=by,
-        organisation=organisation,
-        person=appointment.person,
-        target=appointment,
-        what=summary,
         request=request,
     )
     return appointment

@@ -25,7 +25,7 @@ from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.support import referential
 from binome.support.access import FileAccess
-from binome.support.actions import add_event
+from binome.support.actions import add_event, trace
 from binome.support.models import (
     BARRIER_LEVELS,
     COMMENT_MAX_LENGTH,
@@ -253,24 +253,16 @@ def comment_theme(
         f"Commentaire de {by.get_full_name()} sur le thème « {answer.get_theme_display()} » "
         f"du diagnostic du {diagnostic.made_on:%d/%m/%Y}"
     )
-    add_event(
+    trace(
+        EventKind.DIAGNOSTIC,
+        AuditKind.DIAGNOSTIC_COMMENTED,
         person=diagnostic.person,
-        kind=EventKind.DIAGNOSTIC,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=diagnostic.accompaniment,
         visibility=comment.visibility,
         target=comment,
         summary=summary,
-    )
-    record(
-        AuditKind.DIAGNOSTIC_COMMENTED,
-        actor=by,
-        organisation=organisation,
-        department_id=diagnostic.person.department_id,
-        target=comment,
-        person_id=diagnostic.person_id,
-        what=summary,
         request=request,
         details={"visibility": comment.visibility},
     )

@@ -22,7 +22,6 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
-from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
 from binome.directory.models import PublicationStatus, Service
@@ -31,7 +30,7 @@ from binome.organisations.models import Organisation
 from binome.people.models import HouseholdRelation, Person
 from binome.support import referential
 from binome.support.access import FileAccess
-from binome.support.actions import add_event
+from binome.support.actions import trace
 from binome.support.diagnostic import latest_diagnostic
 from binome.support.models import (
     BARRIER_LEVELS,
@@ -127,24 +126,16 @@ def _log(
     request: HttpRequest | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    add_event(
+    trace(
+        EventKind.PLAN,
+        AuditKind.PLAN_CHANGED,
         person=accompaniment.person,
-        kind=EventKind.PLAN,
-        actor=by,
+        by=by,
         organisation=organisation,
         accompaniment=accompaniment,
         visibility=item.visibility,
         target=item,
         summary=summary,
-    )
-    record(
-        AuditKind.PLAN_CHANGED,
-        actor=by,
-        organisation=organisation,
-        department_id=accompaniment.person.department_id,
-        target=item,
-        person_id=accompaniment.person_id,
-        what=summary,
         request=request,
         details=details,
     )
