@@ -280,10 +280,14 @@ def cmd_manage(args: argparse.Namespace) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> None:
+    # One pytest-xdist worker per CPU (each has its own test database on the shared cluster)
+    # unless the command line chooses: `binome test -n 0 tests/x` runs in one process.
+    chosen = any(arg.startswith(("-n", "--numprocesses")) or arg == "no:xdist" for arg in args.rest)
+    workers = [] if chosen else ["-n", os.environ.get("BINOME_TEST_WORKERS", "auto")]
     with _database():
         env = {**os.environ, "BINOME_TESTING": "1"}
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", *args.rest], cwd=ROOT, env=env, check=False
+            [sys.executable, "-m", "pytest", *workers, *args.rest], cwd=ROOT, env=env, check=False
         )
     sys.exit(result.returncode)
 
