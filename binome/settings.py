@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "binome.api",
     "binome.people",
     "binome.support",
+    "binome.notifications",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "binome.core.context_processors.site",
+                "binome.notifications.context_processors.notifications",
             ],
             "string_if_invalid": "",
         },
