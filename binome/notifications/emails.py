@@ -58,9 +58,12 @@ def notification_message(notification: Notification) -> EmailMultiAlternatives:
     return _message(notification.title, "notification", context, user.email)
 
 
-def digest_message(user: Any, notifications: Sequence[Notification]) -> EmailMultiAlternatives:
-    """The daily digest: the user's notifications not e-mailed yet, newest first."""
-    count = len(notifications)
+def digest_message(
+    user: Any, notifications: Sequence[Notification], *, total: int | None = None
+) -> EmailMultiAlternatives:
+    """The daily digest: the user's notifications not e-mailed yet, newest first
+    (``total`` when there are more than the ones listed)."""
+    count = total if total is not None else len(notifications)
     subject = (
         f"Binôme : {count} nouvelle{'s' if count > 1 else ''} "
         f"notification{'s' if count > 1 else ''}"
@@ -69,6 +72,7 @@ def digest_message(user: Any, notifications: Sequence[Notification]) -> EmailMul
         **_context(user),
         "items": [(n, open_link(n)) for n in notifications],
         "count": count,
+        "more": count - len(notifications),
     }
     return _message(subject, "digest", context, user.email)
 

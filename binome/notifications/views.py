@@ -8,11 +8,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.core.typing import AuthenticatedRequest
 from binome.notifications import actions
-from binome.notifications.models import Notification
+from binome.notifications.forms import PreferencesForm
+from binome.notifications.models import EmailFrequency, Notification, NotificationPreference
 
 PAGE_SIZE = 20
 
@@ -67,3 +68,33 @@ def notification_mark_all_read(request: AuthenticatedRequest) -> HttpResponse:
     else:
         messages.info(request, "Aucune notification non lue.")
     return redirect("notifications:list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
+    """E-mails at once, a daily digest, or none; the account page shows the same form."""
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            preference = actions.set_email_frequency(
+                user=request.user, frequency=form.cleaned_data["email_frequency"]
+            )
+            messages.success(
+                request,
+                f"Préférence enregistrée : {preference.get_email_frequency_display().lower()}.",
+            )
+            return redirect("accounts:security")
+    else:
+        current = NotificationPreference.objects.filter(user=request.user).first()
+        form = PreferencesForm(
+            initial={
+                "email_frequency": current.email_frequency if current else EmailFrequency.IMMEDIATE
+            }
+        )
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"title": "Mes e-mails de notification", "form": form},
+        status=400 if form.is_bound else 200,
+    )

@@ -640,6 +640,10 @@ MATRIX.update(
             url("notifications:mark_all_read"),
             everyone(405, anonymous=302),
         ),
+        "notifications:preferences": (
+            url("notifications:preferences"),
+            everyone(200, anonymous=302),
+        ),
     }
 )
 POST_MATRIX.update(
@@ -649,6 +653,11 @@ POST_MATRIX.update(
             only_ines(302),
         ),
         "notifications:mark_all_read": (url("notifications:mark_all_read"), everyone(302)),
+        # Bad input (no choice): the form again, with its message.
+        "notifications:preferences": (
+            url("notifications:preferences"),
+            everyone(400, anonymous=302),
+        ),
     }
 )
 
