@@ -61,6 +61,7 @@ class AuditKind(models.TextChoices):
     MAGIC_LINK_REQUESTED = "magic_link_requested", "Lien de connexion demandé"
     MAGIC_LINK_REFUSED = "magic_link_refused", "Lien de connexion refusé"
     PERSONS_MERGED = "persons_merged", "Doublons de personnes fusionnés"
+    ACCOMPANIMENT_FOLLOWUP = "accompaniment_followup", "Situation à 6 mois enregistrée"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

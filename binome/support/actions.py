@@ -29,6 +29,7 @@ from binome.support.models import (
     AppointmentStatus,
     EventKind,
     Extension,
+    FollowupOutcome,
     Kind,
     Note,
     State,
@@ -354,6 +355,58 @@ def end_accompaniment(
         summary=summary,
         request=request,
         details={"reason": reason},
+    )
+    return accompaniment
+
+
+@transaction.atomic
+def record_followup(
+    *,
+    accompaniment: Accompaniment,
+    outcome: str,
+    situation: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> Accompaniment:
+    """The person's situation six months after the exit (FSE+), asked of the team."""
+    accompaniment = _lock(accompaniment)
+    today = timezone.localdate()
+    if accompaniment.state != State.ENDED or accompaniment.followup_due_on is None:
+        raise ValidationError("La situation à 6 mois se renseigne après la sortie.")
+    if accompaniment.followup_recorded_on is not None:
+        raise ValidationError(
+            "La situation à 6 mois est déjà enregistrée "
+            f"(le {accompaniment.followup_recorded_on:%d/%m/%Y})."
+        )
+    if today < accompaniment.followup_due_on:
+        raise ValidationError(
+            "La situation à 6 mois se renseigne à partir du "
+            f"{accompaniment.followup_due_on:%d/%m/%Y}."
+        )
+    if outcome not in FollowupOutcome.values:
+        raise ValidationError("Choisissez la situation de la personne dans la liste.")
+    situation = situation.strip()
+    if outcome == FollowupOutcome.OTHER and not situation:
+        raise ValidationError("Précisez la situation quand vous choisissez « Autre ».")
+    accompaniment.followup_outcome = outcome
+    accompaniment.followup_situation = situation
+    accompaniment.followup_recorded_on = today
+    accompaniment.save(
+        update_fields=["followup_outcome", "followup_situation", "followup_recorded_on"]
+    )
+    summary = f"Situation 6 mois après la sortie : {accompaniment.get_followup_outcome_display()}"
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_FOLLOWUP,
+        person=accompaniment.person,
+        by=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        target=accompaniment,
+        summary=summary,
+        request=request,
+        details={"outcome": outcome},
     )
     return accompaniment
 

@@ -10,6 +10,7 @@ from binome.support.models import (
     NOTE_MAX_LENGTH,
     AppointmentStatus,
     ExitReason,
+    FollowupOutcome,
     Kind,
     Medium,
     State,
@@ -96,6 +97,39 @@ class ExitForm(BinomeForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Décrivez la situation de la personne à la sortie."},
     )
+
+
+class RadioButtons(forms.RadioSelect):
+    """DSFR radio buttons, one per line."""
+
+    option_template_name = "support/widgets/radio_option.html"
+
+
+class FollowupForm(BinomeForm):
+    """The situation six months after the exit (the same words as the exit reasons)."""
+
+    outcome = forms.ChoiceField(
+        label="Situation de la personne 6 mois après la sortie",
+        choices=FollowupOutcome.choices,
+        widget=RadioButtons,
+        error_messages={
+            "required": "Choisissez la situation de la personne.",
+            "invalid_choice": "Cette situation n'existe pas : choisissez-en une dans la liste.",
+        },
+    )
+    situation = forms.CharField(
+        label="Précisions",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Obligatoires si vous choisissez « Autre ».",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("outcome") == FollowupOutcome.OTHER and not data.get("situation", "").strip():
+            self.add_error("situation", "Précisez la situation quand vous choisissez « Autre ».")
+        return data
 
 
 class JoinForm(BinomeForm):

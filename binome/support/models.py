@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from binome.people.models import Person
 from binome.support import referential
@@ -76,6 +77,21 @@ class ExitReason(models.TextChoices):
     OTHER = "autre", "Autre"
 
 
+class FollowupOutcome(models.TextChoices):
+    """The person's situation six months after the exit (FSE+ asks for it at entry, at exit
+    and six months after). The first four are the exit reasons of the same name."""
+
+    DURABLE_JOB = ExitReason.DURABLE_JOB.value, ExitReason.DURABLE_JOB.label
+    TRANSITION_JOB = ExitReason.TRANSITION_JOB.value, ExitReason.TRANSITION_JOB.label
+    TRAINING = ExitReason.TRAINING.value, ExitReason.TRAINING.label
+    BUSINESS = ExitReason.BUSINESS.value, ExitReason.BUSINESS.label
+    JOB_SEEKING = "recherche_emploi", "En recherche d'emploi"
+    SOCIAL = "accompagnement_social", "En accompagnement social"
+    INACTIVE = "inactivite", "Sans activité ni recherche (santé, famille…)"
+    NO_NEWS = "sans_nouvelles", "Sans nouvelles de la personne"
+    OTHER = "autre", "Autre"
+
+
 class AccompanimentQuerySet(models.QuerySet["Accompaniment"]):
     def open(self) -> AccompanimentQuerySet:
         return self.filter(state__in=OPEN_STATES)
@@ -102,6 +118,15 @@ class Accompaniment(models.Model):
     exit_situation = models.TextField("situation à la sortie", blank=True)
     followup_due_on = models.DateField("situation à 6 mois attendue le", null=True, blank=True)
     followup_situation = models.TextField("situation à 6 mois", blank=True)
+    followup_outcome = models.CharField(
+        "situation à 6 mois",
+        max_length=30,
+        choices=FollowupOutcome.choices,
+        blank=True,
+        default="",
+        db_default="",  # bulk loads (COPY) that do not name it
+    )
+    followup_recorded_on = models.DateField("situation à 6 mois enregistrée le", null=True)
     created_at = models.DateTimeField("ouvert le", auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -117,7 +142,20 @@ class Accompaniment(models.Model):
         verbose_name = "accompagnement"
         verbose_name_plural = "accompagnements"
         ordering = ["-started_on", "-id"]
-        indexes = [models.Index(fields=["person", "state"], name="accompaniment_person_state")]
+        indexes = [
+            models.Index(fields=["person", "state"], name="accompaniment_person_state"),
+            # The daily deadline alerts (binome.support.tasks): a range scan each.
+            models.Index(
+                fields=["planned_end_on"],
+                condition=Q(kind="global", state="active"),
+                name="accompaniment_global_end",
+            ),
+            models.Index(
+                fields=["followup_due_on"],
+                condition=Q(state="ended", followup_recorded_on__isnull=True),
+                name="accompaniment_followup_due",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="ended") | (Q(ended_on__isnull=False) & ~Q(exit_reason="")),
@@ -134,6 +172,19 @@ class Accompaniment(models.Model):
 
     def allowed_transitions(self) -> frozenset[str]:
         return TRANSITIONS[self.state]
+
+    def followup_expected(self, today: date) -> bool:
+        """Ended, six months passed, and the situation at 6 months not recorded yet."""
+        return (
+            self.state == State.ENDED
+            and self.followup_due_on is not None
+            and self.followup_due_on <= today
+            and self.followup_recorded_on is None
+        )
+
+    @property
+    def followup_pending(self) -> bool:
+        return self.followup_expected(timezone.localdate())
 
     def end_approaching(self, today: date) -> bool:
         return (

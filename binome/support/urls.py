@@ -25,6 +25,11 @@ urlpatterns = [
     ),
     path("accompagnements/<int:pk>/sortie/", views.accompaniment_exit, name="accompaniment_exit"),
     path("accompagnements/<int:pk>/quitter/", views.team_leave, name="team_leave"),
+    path(
+        "accompagnements/<int:pk>/situation-6-mois/",
+        views.accompaniment_followup,
+        name="accompaniment_followup",
+    ),
     path("notes/<int:pk>/", views.note_detail, name="note_detail"),
     path("rendez-vous/<int:pk>/statut/", views.appointment_status, name="appointment_status"),
 ]

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +23,7 @@ from binome.support.forms import (
     AppointmentForm,
     ExitForm,
     ExtendForm,
+    FollowupForm,
     JoinForm,
     NoteForm,
     OpenAccompanimentForm,
@@ -35,6 +37,7 @@ from binome.support.models import (
     Appointment,
     AppointmentStatus,
     Note,
+    State,
     TeamMember,
 )
 from binome.support.plan import with_plan_alerts
@@ -100,7 +103,15 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
         sort = "nom"
     rows = with_plan_alerts(
         TeamMember.objects.current()
-        .filter(user=request.user, accompaniment__state__in=OPEN_STATES)
+        .filter(user=request.user)
+        .filter(
+            Q(accompaniment__state__in=OPEN_STATES)
+            | Q(  # ended, the situation at 6 months is expected
+                accompaniment__state=State.ENDED,
+                accompaniment__followup_due_on__lte=today,
+                accompaniment__followup_recorded_on__isnull=True,
+            )
+        )
         .select_related("person", "person__commune", "accompaniment", "organisation")
         .order_by(*WORKLIST_SORTS[sort]),
         today,
@@ -109,6 +120,9 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
     items = []
     for row in page.object_list:
         person, accompaniment = row.person, row.accompaniment
+        if accompaniment.followup_expected(today):
+            items.append({"row": row, "alerts": ["Situation à 6 mois à renseigner"]})
+            continue
         alerts = []
         if person.last_contact_on is None or today - person.last_contact_on > NO_CONTACT_ALERT:
             alerts.append("Aucun contact depuis 30 jours")
@@ -311,6 +325,45 @@ def accompaniment_exit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, "La sortie est enregistrée.")
             return redirect("people:detail", accompaniment.person_id)
     return form_page(request, accompaniment.person, form, title="Enregistrer la sortie")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accompaniment_followup(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The situation 6 months after the exit, recorded by the team of the ended accompaniment."""
+    accompaniment, access = _accompaniment_for(
+        request, pk, what="Accompagnement : situation à 6 mois"
+    )
+    if accompaniment.state != State.ENDED or accompaniment.followup_recorded_on is not None:
+        messages.info(request, "Il n'y a pas de situation à 6 mois à renseigner.")
+        return redirect("people:detail", accompaniment.person_id)
+    form = FollowupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.record_followup(
+                accompaniment=accompaniment,
+                outcome=form.cleaned_data["outcome"],
+                situation=form.cleaned_data["situation"],
+                by=request.user,
+                organisation=acting_organisation(request, access),
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "La situation à 6 mois est enregistrée.")
+            return redirect("people:detail", accompaniment.person_id)
+    return form_page(
+        request,
+        accompaniment.person,
+        form,
+        title="Situation 6 mois après la sortie",
+        intro=(
+            f"Sortie le {accompaniment.ended_on:%d/%m/%Y} : "
+            f"{accompaniment.get_exit_reason_display()}. Le Fonds social européen demande la "
+            "situation de la personne six mois après sa sortie."
+        ),
+    )
 
 
 @login_required

@@ -662,6 +662,18 @@ POST_MATRIX.update(
 )
 
 
+# --- The situation 6 months after the exit (Nadia's accompaniment is still open: the team
+# is sent back to the file) ----------------------------------------------------------------
+MATRIX.update(
+    {
+        "support:accompaniment_followup": (
+            url("support:accompaniment_followup", nadia_accompaniment),
+            {**nadia_team(), "ines": 302, "marc": 302},
+        ),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":
