@@ -67,6 +67,7 @@ def end_approaching_notices(today: date) -> list[Notice]:
             .values_list(
                 "accompaniment_id", "person_id", "accompaniment__planned_end_on", "user_id"
             )
+            .order_by()
         )
         for (accompaniment_id, person_id, end), users in _teams(rows).items():
             notices.append(
@@ -97,6 +98,7 @@ def followup_notices(today: date) -> list[Notice]:
             accompaniment__followup_due_on__lte=today,
         )
         .values_list("accompaniment_id", "person_id", "accompaniment__followup_due_on", "user_id")
+        .order_by()
     )
     return [
         Notice(
