@@ -171,6 +171,10 @@ _BASE = (
 )
 _TS_QUERY = "%(tsquery)s::tsquery"
 MAX_CORRECTIONS = 3  # known words that stand for a typed word unknown to the vocabulary
+# A word of at least this many letters also finds the longer words it begins ("budget"
+# finds "budgétaire", stem budgetair). Shorter ones would find too much: "perm" (permis)
+# would find "permanence", "numer" (numérique) "numéro".
+PREFIX_FROM = 6
 
 # Each typed word, as the full-text configuration reduces it (accents, case, stem; stop
 # words dropped: "permi de conduir" → perm, conduir), with what it stands for: itself
@@ -195,8 +199,10 @@ _CORRECTIONS = f"""
 
 
 def _tsquery_lexeme(lexeme: str) -> str:
-    """A lexeme quoted for the tsquery syntax (quotes doubled, backslashes escaped)."""
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    """A lexeme quoted for the tsquery syntax (quotes doubled, backslashes escaped), as a
+    prefix from PREFIX_FROM letters."""
+    quoted = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    return f"{quoted}:*" if len(lexeme) >= PREFIX_FROM else quoted
 
 
 def corrected_query(words: str) -> str | None:
@@ -206,8 +212,8 @@ def corrected_query(words: str) -> str | None:
 
     Every typed word must match (AND); a word stands for itself or, unknown to the
     vocabulary, for its closest known words (OR): "permi de conduir" gives
-    ``('perm') & ('conduir')``, "formaton" gives ``('format' | 'forman')``. An unknown word
-    with no close known word stays as it is, and finds nothing ("xylophone").
+    ``('perm') & ('conduir':*)``, "formaton" gives ``('format':* | 'forman':*)``. An
+    unknown word with no close known word stays as it is, and finds nothing ("xylophone").
     """
     if not words:
         return None

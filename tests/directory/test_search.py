@@ -369,3 +369,15 @@ def test_the_words_read_the_full_text_index_only() -> None:
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "service_search_vector" in plan
     assert "%" not in plan  # no trigram operator over the services
+
+
+def test_a_long_word_finds_the_words_it_begins_a_short_one_does_not() -> None:
+    make_service(
+        "Conseil budgétaire",
+        thematiques=["difficultes-financieres--ameliorer-sa-gestion-budgetaire"],
+    )
+    make_service("Permanence logement", thematiques=["logement-hebergement--changer-de-logement"])
+    make_service("Aide au permis de conduire", thematiques=["mobilite--preparer-un-permis"])
+
+    assert names(search_services(text="budget")) == ["Conseil budgétaire"]
+    assert names(search_services(text="permis")) == ["Aide au permis de conduire"]
