@@ -11,7 +11,7 @@ What is searched (every filter is optional; filters of different kinds are combi
 - **place**: a commune and a radius; a service matches when its coordinates are within
   the radius of the commune's centre, or when it is offered remotely (``a-distance``),
   whatever the distance; its eligibility zone must be empty (no restriction) or contain
-  the commune's INSEE code, its département's code or ``france``;
+  the commune's INSEE code, its département's code, its EPCI's SIREN or ``france``;
 - **words**: French full text, accent-insensitive and stemmed (``french_unaccent``,
   migration 0002) on name, structure name, thématique labels and description; every
   word must match. Typos are corrected first against the vocabulary of the directory
@@ -265,7 +265,14 @@ def _ranking_sql(
             longitude=commune.longitude,
             radius_m=radius_m,
             remote=[REMOTE],
-            zone=[commune.insee_code, commune.department_id, "france"],
+            # The commune's own codes, known before the query (its EPCI is a column of the
+            # commune): one array overlap per service, no join.
+            zone=[
+                commune.insee_code,
+                commune.department_id,
+                *([commune.epci_id] if commune.epci_id else []),
+                "france",
+            ],
         )
         remote = "s.reception_modes @> %(remote)s::varchar[]"
         # The box is a cube around the sphere's cap: the exact distance is checked after.

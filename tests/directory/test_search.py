@@ -381,3 +381,32 @@ def test_a_long_word_finds_the_words_it_begins_a_short_one_does_not() -> None:
 
     assert names(search_services(text="budget")) == ["Conseil budgétaire"]
     assert names(search_services(text="permis")) == ["Aide au permis de conduire"]
+
+
+TPM = "248300543"  # Métropole Toulon-Provence-Méditerranée
+
+
+def test_a_service_eligible_for_an_epci_is_found_from_its_member_communes() -> None:
+    make_service("Pour la métropole de Toulon", at=TOULON, eligibility_zone=[TPM])
+    make_service("Pour une autre intercommunalité", at=TOULON, eligibility_zone=["200000172"])
+    make_service(
+        "En ligne pour la métropole",
+        at=LYON,
+        eligibility_zone=[TPM],
+        reception_modes=["a-distance"],
+    )
+
+    from_la_seyne = search_services(commune=commune(LA_SEYNE), radius_km=20)
+    from_quimper = search_services(commune=commune(QUIMPER), radius_km=100)
+
+    assert names(from_la_seyne) == ["Pour la métropole de Toulon", "En ligne pour la métropole"]
+    assert names(from_quimper) == []
+
+
+def test_the_communes_know_their_epci() -> None:
+    seyne = commune(LA_SEYNE)
+    assert seyne.epci_id == TPM
+    assert seyne.epci is not None and seyne.epci.name == "Métropole Toulon-Provence-Méditerranée"
+    assert commune(QUIMPER).epci_id == "200068120"  # CA Quimper Bretagne Occidentale
+    assert Commune.objects.get(insee_code="29155").epci_id is None  # Ouessant, an island
+    assert Commune.objects.filter(epci__isnull=False).count() == 34_871
