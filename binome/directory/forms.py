@@ -170,7 +170,8 @@ def clean_eligibility_zone(value: str) -> list[str]:
         else:
             raise forms.ValidationError(
                 f"« {code[:20]} » n'est ni un code INSEE de commune (5 caractères, ex. 83137), "
-                "ni un numéro de département (ex. 83), ni le SIREN d'un EPCI (9 chiffres, ex. 248300543), "
+                "ni un numéro de département (ex. 83), "
+                "ni le SIREN d'un EPCI (9 chiffres, ex. 248300543), "
                 "ni « france ».",
                 code="invalid_zone",
             )

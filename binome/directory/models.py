@@ -466,6 +466,10 @@ class ImportRun(models.Model):
     errors = models.JSONField("erreurs", default=list, blank=True)
     created_at = models.DateTimeField("demandé le", auto_now_add=True)
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    # The worker's last sign of life on this run (its start, then each progress report):
+    # a run "en cours" silent for long, whose job no worker runs, was interrupted
+    # (``imports.fail_stale_imports``).
+    progress_at = models.DateTimeField("dernier avancement le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
 
     objects = ImportRunQuerySet.as_manager()
