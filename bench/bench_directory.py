@@ -40,36 +40,15 @@ WORDS = [
 ]  # fmt: skip
 
 
-def main() -> None:
-    import django
-
-    django.setup()
-    from bench_foundation import ensure_dataset, percentile  # type: ignore[import-not-found]
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
-
-    from binome.accounts.models import User
-    from binome.core.generate import scale_config
+def make_plans() -> list[dict[str, Any]]:
+    """The searches: the same ones in every run on the same data set."""
     from binome.directory import referentials as ref
-    from binome.directory.models import Service
-    from binome.directory.search import search_services
     from binome.territories.models import Commune
-
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["*"]
-    config = scale_config(
-        os.environ.get("BENCH_SCALE", "national"), seed=int(os.environ.get("BENCH_SEED", "42"))
-    )
-    print("Jeu de données :", ensure_dataset(config))
-    print(f"  {Service.objects.count():,} services".replace(",", "\u202f"))
 
     rng = random.Random(7)
     communes = list(
         Commune.objects.filter(population__gt=0)
-        .order_by("-population")
+        .order_by("-population", "insee_code")  # communes of equal population: fixed order
         .values_list("insee_code", flat=True)[:2000]
     )
     categories = [code for code, _l in ref.CATEGORIES]
@@ -86,6 +65,34 @@ def main() -> None:
         if i % 3 == 0:
             plan["text"] = rng.choice(WORDS)
         plans.append(plan)
+    return plans
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from bench_foundation import ensure_dataset, percentile  # type: ignore[import-not-found]
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from binome.accounts.models import User
+    from binome.core.generate import scale_config
+    from binome.directory.models import Service
+    from binome.directory.search import search_services
+
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["*"]
+    config = scale_config(
+        os.environ.get("BENCH_SCALE", "national"), seed=int(os.environ.get("BENCH_SEED", "42"))
+    )
+    print("Jeu de données :", ensure_dataset(config))
+    print(f"  {Service.objects.count():,} services".replace(",", "\u202f"))
+
+    plans = make_plans()
 
     def run(plan: dict[str, Any]) -> Any:
         return search_services(**plan)
