@@ -395,7 +395,12 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
             continue
         digest = content_hash(row.kind, row.data)
         source, source_id = row.data.get("source"), row.data.get("id")
-        if stored and stored.get((row.kind, source, source_id)) == digest:
+        if (
+            stored
+            and isinstance(source, str)
+            and isinstance(source_id, str)
+            and stored.get((row.kind, source, source_id)) == digest
+        ):
             # The very row the last import stored (checked then, not edited since): the
             # directory already holds it. Only its place in this import is checked.
             key = (row.kind, source, source_id)
