@@ -44,6 +44,10 @@ by the trigger row by row. When an import adds more services than the table hold
 first national load), the search indexes of the services are dropped before the writing
 and built again after it, in the same transaction (building an index once is much cheaper
 than maintaining it row by row); that locks the services' table until the commit.
+
+A re-run is cheap: each row's fingerprint (``content_hash``) is stored with the row it was
+imported into; a row whose fingerprint did not change since is neither checked again nor
+written. An updated service whose words did not change keeps its full-text vector.
 """
 
 from __future__ import annotations
