@@ -80,8 +80,10 @@ def load_epci(connection: Any) -> int:
         rows = list(csv.DictReader(handle))
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE tmp_epci (siren text, name text, kind text) ON COMMIT DROP;"
-            "CREATE TEMP TABLE tmp_epci_member (insee_code text, siren text) ON COMMIT DROP;"
+            "CREATE TEMP TABLE tmp_epci (siren text PRIMARY KEY, name text, kind text)"
+            " ON COMMIT DROP;"
+            "CREATE TEMP TABLE tmp_epci_member (insee_code text PRIMARY KEY, siren text)"
+            " ON COMMIT DROP;"
         )
         with cursor.copy("COPY tmp_epci FROM STDIN") as copy:
             for row in rows:
@@ -90,6 +92,9 @@ def load_epci(connection: Any) -> int:
             for row in rows:
                 for code in row["communes"].split(";"):
                     copy.write_row((code, row["siren"]))
+        # Statistics for the temporary tables: without them, and with the communes just
+        # reloaded, the planner may pick a nested loop over 35,000 x 35,000 rows.
+        cursor.execute("ANALYZE tmp_epci; ANALYZE tmp_epci_member")
         cursor.execute(
             "INSERT INTO territories_epci (siren, name, kind) SELECT siren, name, kind"
             " FROM tmp_epci ON CONFLICT (siren) DO UPDATE SET"
@@ -98,10 +103,12 @@ def load_epci(connection: Any) -> int:
             " IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind)"
         )
         cursor.execute(
-            "UPDATE territories_commune c SET epci_id = m.siren"
-            " FROM (SELECT c2.insee_code, m2.siren FROM territories_commune c2"
-            "       LEFT JOIN tmp_epci_member m2 ON m2.insee_code = c2.insee_code) AS m"
+            "UPDATE territories_commune c SET epci_id = m.siren FROM tmp_epci_member m"
             " WHERE m.insee_code = c.insee_code AND c.epci_id IS DISTINCT FROM m.siren"
+        )
+        cursor.execute(
+            "UPDATE territories_commune c SET epci_id = NULL WHERE c.epci_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM tmp_epci_member m WHERE m.insee_code = c.insee_code)"
         )
         cursor.execute(
             "DELETE FROM territories_epci e WHERE NOT EXISTS"
