@@ -8,6 +8,8 @@ BENCH_SEED=42                      its seed
 BENCH_QUERIES=300                  varied searches (catégorie + commune + 30 km, ± words)
 BENCH_RESULTS=FILE                 write each search's total and ranked ids to FILE (JSON),
                                    to compare the results of two versions of the code
+BENCH_COMPARE=FILE                 compare each search's total and ranked ids with FILE
+                                   (written by BENCH_RESULTS): how many differ, and how
 
 Each line gives the wall-clock time and, when the PostgreSQL backend is a local process,
 the CPU time of the request: this process's plus the backend's (``/proc/<pid>/schedstat``,
@@ -38,36 +40,15 @@ WORDS = [
 ]  # fmt: skip
 
 
-def main() -> None:
-    import django
-
-    django.setup()
-    from bench_foundation import ensure_dataset, percentile  # type: ignore[import-not-found]
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
-
-    from binome.accounts.models import User
-    from binome.core.generate import scale_config
+def make_plans() -> list[dict[str, Any]]:
+    """The searches: the same ones in every run on the same data set."""
     from binome.directory import referentials as ref
-    from binome.directory.models import Service
-    from binome.directory.search import search_services
     from binome.territories.models import Commune
-
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["*"]
-    config = scale_config(
-        os.environ.get("BENCH_SCALE", "national"), seed=int(os.environ.get("BENCH_SEED", "42"))
-    )
-    print("Jeu de données :", ensure_dataset(config))
-    print(f"  {Service.objects.count():,} services".replace(",", "\u202f"))
 
     rng = random.Random(7)
     communes = list(
         Commune.objects.filter(population__gt=0)
-        .order_by("-population")
+        .order_by("-population", "insee_code")  # communes of equal population: fixed order
         .values_list("insee_code", flat=True)[:2000]
     )
     categories = [code for code, _l in ref.CATEGORIES]
@@ -84,6 +65,34 @@ def main() -> None:
         if i % 3 == 0:
             plan["text"] = rng.choice(WORDS)
         plans.append(plan)
+    return plans
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from bench_foundation import ensure_dataset, percentile  # type: ignore[import-not-found]
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from binome.accounts.models import User
+    from binome.core.generate import scale_config
+    from binome.directory.models import Service
+    from binome.directory.search import search_services
+
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["*"]
+    config = scale_config(
+        os.environ.get("BENCH_SCALE", "national"), seed=int(os.environ.get("BENCH_SEED", "42"))
+    )
+    print("Jeu de données :", ensure_dataset(config))
+    print(f"  {Service.objects.count():,} services".replace(",", "\u202f"))
+
+    plans = make_plans()
 
     def run(plan: dict[str, Any]) -> Any:
         return search_services(**plan)
@@ -126,6 +135,11 @@ def main() -> None:
         sqls.append([(q["sql"], None) for q in captured.captured_queries])
     if os.environ.get("BENCH_RESULTS"):
         Path(os.environ["BENCH_RESULTS"]).write_text(json.dumps(results), encoding="utf-8")
+    compared = ""
+    if os.environ.get("BENCH_COMPARE"):
+        compared = compare(
+            plans, results, json.loads(Path(os.environ["BENCH_COMPARE"]).read_text("utf-8"))
+        )
     # The same SQL replayed on the raw psycopg connection (the text Django sent, params
     # already inlined by the capture: the database's share of the function's time).
     raw = connection.connection
@@ -166,6 +180,8 @@ def main() -> None:
             f"p95 {ratio95:.2f}x (objectif ≤ 2x)"
         )
     print(f"  SQL par recherche : {min(len(q) for q in sqls)} à {max(len(q) for q in sqls)}")
+    if compared:
+        print(compared)
 
     user = User.objects.filter(email__endswith=f"@{config.domain}").order_by("id").first()
     if user is None:
@@ -204,6 +220,32 @@ def main() -> None:
             client.get(url)
     print(line("page /annuaire/ sans recherche (coût fixe)", empty_ms, empty_cpu))
     print("  objectifs : search_services p95 ≤ 30 ms, page p95 ≤ 120 ms")
+
+
+def compare(plans: list[dict[str, Any]], results: list[Any], earlier: list[Any]) -> str:
+    """How many searches give another total or another first page than ``earlier``, with
+    and without words, and for the words, which ones (total before → after)."""
+    lines = [f"Comparaison avec {os.environ['BENCH_COMPARE']} :"]
+    changed: dict[str, list[str]] = {}
+    counts = {"sans mots": [0, 0, 0], "avec mots": [0, 0, 0]}
+    for plan, (total, ids), (total_before, ids_before) in zip(plans, results, earlier, strict=True):
+        kind = "avec mots" if "text" in plan else "sans mots"
+        counts[kind][0] += 1
+        if total != total_before:
+            counts[kind][1] += 1
+        if ids != ids_before:
+            counts[kind][2] += 1
+        if total != total_before or ids != ids_before:
+            key = plan.get("text", "")
+            changed.setdefault(key, []).append(f"{total_before}→{total}")
+    for kind, (n, totals, pages) in counts.items():
+        lines.append(
+            f"  {kind} : {n} recherches, {totals} avec un autre total, "
+            f"{pages} avec une autre première page"
+        )
+    for text, changes in sorted(changed.items()):
+        lines.append(f"    « {text} » ({len(changes)}) : {', '.join(changes[:8])}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from binome.directory.models import ReportReason, Service, Structure
 from binome.directory.search import DEFAULT_RADIUS_KM, RADII_KM
 from binome.organisations.forms import CommuneField
 from binome.organisations.models import validate_siret
-from binome.territories.models import Commune, Department
+from binome.territories.models import Commune, Department, Epci
 
 
 def _thematique_choices() -> list[tuple[str, Any]]:
@@ -157,6 +157,7 @@ def clean_eligibility_zone(value: str) -> list[str]:
             "code", flat=True
         )
     )
+    epcis = set(Epci.objects.filter(siren__in=codes).values_list("siren", flat=True))
     zone: list[str] = []
     for code in codes:
         upper = code.upper()
@@ -164,12 +165,13 @@ def clean_eligibility_zone(value: str) -> list[str]:
             zone.append("france")
         elif upper in departments or upper in communes:
             zone.append(upper)
-        elif code.isdigit() and len(code) == 9:
+        elif code in epcis:
             zone.append(code)
         else:
             raise forms.ValidationError(
                 f"« {code[:20]} » n'est ni un code INSEE de commune (5 caractères, ex. 83137), "
-                "ni un numéro de département (ex. 83), ni un EPCI (SIREN, 9 chiffres), "
+                "ni un numéro de département (ex. 83), "
+                "ni le SIREN d'un EPCI (9 chiffres, ex. 248300543), "
                 "ni « france ».",
                 code="invalid_zone",
             )

@@ -17,7 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from binome.access import predicates
 from binome.core.forms import BinomeForm
 from binome.core.typing import AuthenticatedRequest
-from binome.directory.imports import MAX_FILE_BYTES, start_import
+from binome.directory.imports import (
+    MAX_FILE_BYTES,
+    fail_stale_imports,
+    start_import,
+    unfinished_import,
+)
 from binome.directory.models import ImportRun
 from binome.territories.models import Department
 
@@ -85,10 +90,15 @@ def _department_for_admin(request: AuthenticatedRequest, code: str) -> Departmen
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """Upload files for an import, and the territory's past imports."""
+    """Upload files for an import, and the territory's past imports.
+
+    One import at a time per territory: while one waits or runs, the page links to it
+    instead of offering the form (an import left "En cours" by a dead worker is failed
+    first, see ``imports.fail_stale_imports``)."""
     department = _department_for_admin(request, code)
+    unfinished = unfinished_import(code)
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
-    if form.is_bound and form.is_valid():
+    if unfinished is None and form.is_bound and form.is_valid():
         run = start_import(department=department, files=form.files_to_import(), by=request.user)
         return redirect("directory:import_detail", code, run.pk)
     runs = (
@@ -103,6 +113,7 @@ def import_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "title": f"Imports de l'annuaire — {department}",
             "department": department,
             "form": form,
+            "unfinished": unfinished,
             "runs": runs,
             "max_size": MAX_FILE_BYTES,
         },
@@ -111,6 +122,7 @@ def import_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
 
 def _run_for_admin(request: AuthenticatedRequest, code: str, pk: int) -> ImportRun:
     _department_for_admin(request, code)
+    fail_stale_imports(department_id=code)
     return get_object_or_404(
         ImportRun.objects.select_related("department", "created_by"), pk=pk, department_id=code
     )

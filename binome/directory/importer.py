@@ -44,12 +44,17 @@ by the trigger row by row. When an import adds more services than the table hold
 first national load), the search indexes of the services are dropped before the writing
 and built again after it, in the same transaction (building an index once is much cheaper
 than maintaining it row by row); that locks the services' table until the commit.
+
+A re-run is cheap: each row's fingerprint (``content_hash``) is stored with the row it was
+imported into; a row whose fingerprint did not change since is neither checked again nor
+written. An updated service whose words did not change keeps its full-text vector.
 """
 
 from __future__ import annotations
 
 import csv
 import gc
+import hashlib
 import io
 import json
 import os
@@ -314,15 +319,64 @@ def read_rows(source: FileInput) -> tuple[str, list[_Row]]:
 class _Checked:
     records: dict[Kind, list[dict[str, Any]]]
     origin: dict[tuple[Kind, str, str], tuple[str, int]]
+    # Rows identical to what the last import of them stored: neither checked nor written.
+    unchanged: dict[Kind, int] = field(
+        default_factory=lambda: {Kind.STRUCTURES: 0, Kind.SERVICES: 0}
+    )
 
 
 PROGRESS_EVERY = 5000  # rows checked between two progress reports
+
+# Bumped when the reading, the checks or the mapping to our columns change: the rows
+# stored by an earlier version are then checked and compared again at the next import.
+CONTENT_HASH_VERSION = "1"
+
+
+def content_hash(kind: Kind, data: dict[str, Any]) -> str:
+    """The fingerprint of a row as read from its file (before any check), stored with the
+    row it was imported into (``content_hash``).
+
+    ``repr`` of the parsed row: deterministic for what JSON and CSV give (str, numbers,
+    None, lists, dicts in the file's key order), and cheaper than ``json.dumps``. The same
+    row with its keys in another order gets another fingerprint: it is then checked and
+    compared as before, which is slower but still right.
+    """
+    text = f"{CONTENT_HASH_VERSION}|{kind}|{data!r}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _stored_hashes(rows: list[_Row]) -> dict[tuple[Kind, str, str], str]:
+    """(kind, source, source id) → the fingerprint stored by the last import of that row,
+    for the sources of ``rows``. Rows edited in Binôme are left out: they always take the
+    full path (and are reported as kept)."""
+    sources: dict[Kind, set[str]] = {Kind.STRUCTURES: set(), Kind.SERVICES: set()}
+    for row in rows:
+        if isinstance(row.data, dict) and isinstance(row.data.get("source"), str):
+            sources[row.kind].add(row.data["source"])
+    stored: dict[tuple[Kind, str, str], str] = {}
+    with connection.cursor() as cursor:
+        for kind, kind_sources in sources.items():
+            if not kind_sources:
+                continue
+            cursor.execute(
+                f"SELECT source, source_id, content_hash FROM {_TABLE[kind]} "  # noqa: S608
+                "WHERE source = ANY(%s) AND content_hash <> '' AND edited_locally_at IS NULL",
+                [sorted(kind_sources)],
+            )
+            stored.update(
+                ((kind, source, source_id), digest)
+                for source, source_id, digest in cursor.fetchall()
+            )
+    return stored
 
 
 def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_progress) -> _Checked:
     communes: dict[str, str] = dict(Commune.objects.values_list("insee_code", "department_id"))
     checked = _Checked({Kind.STRUCTURES: [], Kind.SERVICES: []}, {})
     rejected_lines: set[tuple[str, int]] = set()
+    stored = _stored_hashes(rows)
+    # Structures left as they are (their rows are the same as at their last import).
+    unchanged_structures: set[tuple[str, str]] = set()
 
     rejected_structures: dict[tuple[str, str], tuple[str, int]] = {}
 
@@ -343,11 +397,35 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
             what = row.data if isinstance(row.data, str) else type(row.data).__name__
             reject(row, [di.FieldError("ligne", f"ligne illisible ({what})")])
             continue
+        digest = content_hash(row.kind, row.data)
+        source, source_id = row.data.get("source"), row.data.get("id")
+        if (
+            stored
+            and isinstance(source, str)
+            and isinstance(source_id, str)
+            and stored.get((row.kind, source, source_id)) == digest
+        ):
+            # The very row the last import stored (checked then, not edited since): the
+            # directory already holds it. Only its place in this import is checked.
+            key = (row.kind, source, source_id)
+            if key in checked.origin:
+                first_file, first_line = checked.origin[key]
+                duplicate = (
+                    f"identifiant « {source_id} » en double (déjà en {first_file}:{first_line})"
+                )
+                reject(row, [di.FieldError("id", duplicate)])
+                continue
+            checked.origin[key] = (row.file, row.line)
+            checked.unchanged[row.kind] += 1
+            if row.kind == Kind.STRUCTURES:
+                unchanged_structures.add((source, source_id))
+            continue
         clean, errors = di.check_row(row.kind, row.data)
         if clean is None:
             reject(row, errors)
             continue
         record = di.to_record(row.kind, clean)
+        record["content_hash"] = digest
         code = record["commune_id"]
         if code is not None:
             code = _ARRONDISSEMENTS.get(code, code)
@@ -379,6 +457,7 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
     # A service needs its structure, from the files or already in the directory.
     wanted = {(r["source"], r["structure_source_id"]) for _row, r in pending_services}
     known = {(r["source"], r["source_id"]) for r in checked.records[Kind.STRUCTURES]}
+    known |= unchanged_structures
     sources = sorted({source for source, _id in wanted - known})
     if sources:
         known |= set(
@@ -420,7 +499,7 @@ def _columns(kind: Kind) -> list[tuple[str, str, str]]:
     stored one needs no cast.
     """
     model = di.DJANGO_MODELS[kind]
-    names = [ours for _theirs, ours in di.FIELDS[kind]] + ["department_id"]
+    names = [ours for _theirs, ours in di.FIELDS[kind]] + ["department_id", "content_hash"]
     columns: list[tuple[str, str, str]] = []
     for name in names:
         if name == "structure_source_id":
@@ -499,10 +578,14 @@ def _upsert(kind: Kind) -> tuple[int, int]:
             f"JOIN {_TABLE[Kind.STRUCTURES]} st "
             "ON st.source = s.source AND st.source_id = s.structure_source_id"
         )
-    compared = [name for name in columns if name not in {"source", "source_id"}]
+    # What a row says; its fingerprint is not compared (the same data from another file,
+    # an export, is unchanged) but written, by the UPDATE or by ``fingerprint`` below.
+    compared = [name for name in columns if name not in {"source", "source_id", "content_hash"}]
     search = kind == Kind.SERVICES and TUNING.search_columns_in_statement
     # column → the expression written (evaluated for the written rows only).
     written = {name: f"src.{name}" for name in columns}
+    # The UPDATE's assignments, where they differ from the INSERT's values.
+    updated_values: dict[str, str] = {}
     if search:
         # The same SQL functions as the row trigger (migration 0003): one definition.
         select.append("st.name AS structure_name")
@@ -511,9 +594,23 @@ def _upsert(kind: Kind) -> tuple[int, int]:
             "directory_search_vector(src.name, src.structure_name, src.thematiques, "
             "src.description)"
         )
+        # The French full text is most of the cost of writing a service (parsing and
+        # stemming its description): an updated service whose words did not change keeps
+        # its vector. (A renamed structure re-touches its services through its own
+        # trigger, when the structures are written, before this statement.)
+        same_text = (
+            "(t.name, t.description, t.thematiques, t.structure_id) IS NOT DISTINCT FROM "
+            "(src.name, src.description, src.thematiques, src.structure_id)"
+        )
+        updated_values["search_name"] = (
+            f"CASE WHEN {same_text} THEN t.search_name ELSE {written['search_name']} END"
+        )
+        updated_values["search_vector"] = (
+            f"CASE WHEN {same_text} THEN t.search_vector ELSE {written['search_vector']} END"
+        )
     staged = f"(SELECT {', '.join(select)}, s.present FROM _import_{kind} s {join}) AS src"  # noqa: S608
     assignments = ", ".join(
-        f"{name} = {value}"
+        f"{name} = {updated_values.get(name, value)}"
         for name, value in written.items()
         if name not in {"source", "source_id"}
     )
@@ -539,6 +636,12 @@ def _upsert(kind: Kind) -> tuple[int, int]:
         WHERE NOT src.present
         ON CONFLICT (source, source_id) DO NOTHING
     """  # noqa: S608 - table and column names come from our models, values are parameters
+    fingerprint = f"""
+        UPDATE {table} AS t SET content_hash = s.content_hash
+        FROM _import_{kind} s
+        WHERE s.present AND t.source = s.source AND t.source_id = s.source_id
+          AND t.edited_locally_at IS NULL AND t.content_hash <> s.content_hash
+    """  # noqa: S608 - table names come from our models
     with connection.cursor() as cursor:
         if search:
             # Transaction-local, and switched off again right after: the trigger steps
@@ -554,6 +657,9 @@ def _upsert(kind: Kind) -> tuple[int, int]:
                 cursor.execute(
                     "SELECT set_config('binome.search_columns_by_statement', 'off', true)"
                 )
+        # Rows with the same data as stored, from a file written otherwise (an export…):
+        # their new fingerprint lets the next run of this file skip them.
+        cursor.execute(fingerprint)
     return created, updated
 
 
@@ -600,8 +706,9 @@ def _rebuild(definitions: list[str]) -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> None:
+def _write(kind: Kind, records: list[dict[str, Any]], unchanged: int, report: ImportReport) -> None:
     counts = report.structures if kind == Kind.STRUCTURES else report.services
+    counts.unchanged = unchanged
     if not records:
         return
     _stage(kind, records)
@@ -618,7 +725,7 @@ def _write(kind: Kind, records: list[dict[str, Any]], report: ImportReport) -> N
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {_TABLE[kind]}")
     counts.kept = len(kept)
-    counts.unchanged = len(records) - counts.created - counts.updated - counts.kept
+    counts.unchanged += len(records) - counts.created - counts.updated - counts.kept
     report.kept.extend(f"{kind} {source_id}" for source_id in kept)
 
 
@@ -726,7 +833,7 @@ def _check_and_write(
         for kind in (Kind.STRUCTURES, Kind.SERVICES):
             step = time.perf_counter()
             progress(f"écriture des {kind}", 0, len(checked.records[kind]))
-            _write(kind, checked.records[kind], report)
+            _write(kind, checked.records[kind], checked.unchanged[kind], report)
             report.timings[f"écriture {kind}"] = time.perf_counter() - step
         _audit(report, by=by, department_id=department_id)
         progress("validation", 0, 0)

@@ -5,16 +5,24 @@ one transaction; the worker calls ``run_import``, which runs ``import_directory`
 transaction: an interrupted or failed import leaves the directory as it was) and writes the
 progress as it goes — through a connection of its own, since the import's transaction is
 invisible to the page until it commits — then the report.
+
+A worker killed in the middle of an import (a deployment, the machine restarted) leaves
+its run "En cours": ``fail_stale_imports`` marks such a run failed, with a French message,
+once it has been silent for ``STALE_AFTER`` and no live worker runs its job. It is called
+by the pages of the imports (so that a territory never waits on a dead run, even when no
+worker is left to run periodic jobs) and every few minutes by the worker.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from binome.directory.importer import ImportReport, import_directory
 from binome.directory.models import ImportFile, ImportRun, ImportStatus
@@ -24,6 +32,18 @@ logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # per file: a département's structures or services
 MAX_REJECTIONS_KEPT = 5000  # rejected rows kept in the report (all are counted)
+# A running import reports its progress at least at each stage; its longest stage (the
+# writing of 150,000 services) takes a few minutes. Silent longer, and with no live
+# worker on its job, it was interrupted.
+STALE_AFTER = timedelta(minutes=15)
+# A procrastinate worker updates its heartbeat every 10 s; it is taken for dead after
+# 30 s without (procrastinate's own ``stalled_worker_timeout``). A margin for busy machines.
+WORKER_SILENT_AFTER = timedelta(minutes=2)
+RUN_IMPORT_TASK = "binome.directory.run_import"
+STALE_MESSAGE = (
+    "Import interrompu : le traitement s'est arrêté avant la fin (serveur de tâches arrêté "
+    "ou redémarré). L'annuaire n'a pas été modifié ; vous pouvez relancer l'import."
+)
 
 # Where each stage starts on the progress bar (percent).
 _STAGES = {
@@ -70,6 +90,7 @@ class _ProgressWriter:
         with self.side.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {ImportRun._meta.db_table} SET stage = %s, percent = %s, "  # noqa: S608
+                "progress_at = now(), "
                 "rows_total = CASE WHEN %s THEN %s ELSE rows_total END, "
                 "rows_checked = coalesce(%s, rows_checked) WHERE id = %s",
                 [stage, percent, stage == "contrôle des lignes", total, checked, self.run_id],
@@ -111,9 +132,9 @@ def run_import(*, run_id: int) -> ImportRun:
     if run.status != ImportStatus.QUEUED:
         return run
     run.status = ImportStatus.RUNNING
-    run.started_at = timezone.now()
+    run.started_at = run.progress_at = timezone.now()
     run.stage = "lecture des fichiers"
-    run.save(update_fields=["status", "started_at", "stage"])
+    run.save(update_fields=["status", "started_at", "progress_at", "stage"])
     files = [(f.name, bytes(f.content)) for f in run.files.all()]
     writer = _ProgressWriter(run)
     try:
@@ -139,3 +160,87 @@ def run_import(*, run_id: int) -> ImportRun:
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+def _runs_with_a_live_job(run_ids: list[int], now: Any) -> set[int]:
+    """The runs whose job is waiting for a worker, or run by a worker still alive."""
+    alive: set[int] = set()
+    jobs = ProcrastinateJob.objects.filter(
+        task_name=RUN_IMPORT_TASK, args__run_id__in=run_ids
+    ).values_list("args", "status", "worker__last_heartbeat")
+    for args, status, heartbeat in jobs:
+        waiting = status == "todo"
+        running = status == "doing" and heartbeat is not None
+        if waiting or (running and heartbeat >= now - WORKER_SILENT_AFTER):
+            alive.add(args["run_id"])
+    return alive
+
+
+def fail_stale_imports(*, department_id: str | None = None) -> list[int]:
+    """Mark failed the runs left "En cours" by a worker that died (see the module's
+    docstring): silent for ``STALE_AFTER`` and without a live job. Their import's
+    transaction died with the worker: the directory is as it was. Returns their ids."""
+    now = timezone.now()
+    silent = ImportRun.objects.filter(
+        status=ImportStatus.RUNNING, progress_at__lt=now - STALE_AFTER
+    )
+    if department_id is not None:
+        silent = silent.for_department(department_id)
+    candidates = list(silent.values_list("pk", flat=True))
+    if not candidates:
+        return []
+    stale = sorted(set(candidates) - _runs_with_a_live_job(candidates, now))
+    failed: list[int] = []
+    for run_id in stale:
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update().get(pk=run_id)
+            if run.status != ImportStatus.RUNNING:  # finished meanwhile
+                continue
+            run.status = ImportStatus.FAILED
+            run.errors = [*run.errors, STALE_MESSAGE]
+            run.finished_at = now
+            run.save(update_fields=["status", "errors", "finished_at"])
+            _audit_interrupted(run)
+        failed.append(run_id)
+        logger.warning("Import de l'annuaire %s interrompu : marqué en échec.", run_id)
+    return failed
+
+
+def _audit_interrupted(run: ImportRun) -> None:
+    from binome.access.audit import record
+    from binome.access.models import AuditKind
+
+    silent_since = timezone.localtime(run.progress_at) if run.progress_at else None
+    record(
+        AuditKind.DIRECTORY_IMPORT,
+        actor_label="système",
+        department_id=run.department_id,
+        target=run,
+        what=(
+            f"Import du {timezone.localtime(run.created_at):%d/%m/%Y %H:%M} interrompu "
+            f"(sans nouvelles depuis {silent_since:%d/%m/%Y %H:%M}) : marqué en échec"
+            if silent_since
+            else "Import interrompu : marqué en échec"
+        ),
+        details={"import": run.pk, "étape": run.stage},
+    )
+
+
+def unfinished_import(department_id: str) -> ImportRun | None:
+    """The territory's import waiting or running, if any (stale ones failed first).
+
+    One query when nothing is stale: the unfinished runs are read, and the procrastinate
+    jobs looked at only when one of them has been silent for long."""
+    unfinished = list(
+        ImportRun.objects.for_department(department_id)
+        .filter(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING])
+        .order_by("created_at")
+    )
+    silent_since = timezone.now() - STALE_AFTER
+    if any(
+        run.status == ImportStatus.RUNNING and run.progress_at and run.progress_at < silent_since
+        for run in unfinished
+    ):
+        failed = set(fail_stale_imports(department_id=department_id))
+        unfinished = [run for run in unfinished if run.pk not in failed]
+    return unfinished[0] if unfinished else None

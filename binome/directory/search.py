@@ -11,13 +11,17 @@ What is searched (every filter is optional; filters of different kinds are combi
 - **place**: a commune and a radius; a service matches when its coordinates are within
   the radius of the commune's centre, or when it is offered remotely (``a-distance``),
   whatever the distance; its eligibility zone must be empty (no restriction) or contain
-  the commune's INSEE code, its département's code or ``france``;
+  the commune's INSEE code, its département's code, its EPCI's SIREN or ``france``;
 - **words**: French full text, accent-insensitive and stemmed (``french_unaccent``,
-  migration 0002) on name, structure name, thématique labels and description, or a
-  trigram word similarity on the accent-free name, for typos ("permi de conduir").
+  migration 0002) on name, structure name, thématique labels and description; every
+  word must match. Typos are corrected first against the vocabulary of the directory
+  (``SearchWord``, migration 0006): a word unknown to it ("formaton", "alimantaire")
+  stands for its closest known words by trigram similarity ("format"), so the services
+  themselves are only searched through their full-text index (``corrected_query``).
 
 Only published services. Two queries: the ranked ids of the page with the total, then
-the page's services with their structure and commune.
+the page's services with their structure and commune; one more, on the small vocabulary
+table, when words are typed.
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.utils import timezone
 
-from binome.core.text import normalize
 from binome.directory import referentials as ref
 from binome.directory.models import PublicationStatus, Service
 from binome.territories.models import Commune
@@ -53,7 +56,6 @@ ALL_PUBLICS = "tous-publics"
 
 # Weights of the ranking (see ``search_services``).
 WEIGHT_TEXT = 2.0
-WEIGHT_TRIGRAM = 0.5
 WEIGHT_COMPLETENESS = 0.2
 STALE_PENALTY = 0.6
 REMOTE_PROXIMITY = 0.3
@@ -144,8 +146,8 @@ class SearchResult:
 #   - ``point <@ earth_box(centre, r)``: GiST "service_earth_point", OR-ed with
 #     ``reception_modes @> {a-distance}`` (GIN "service_reception_modes": remote services
 #     are kept whatever the distance); PostgreSQL ANDs and ORs the bitmaps of these indexes;
-#   - words: ``search_vector @@ query`` (GIN "service_search_vector") OR
-#     ``search_name %> key`` (GIN trigram "service_name_trgm").
+#   - words: ``search_vector @@ query`` (GIN "service_search_vector"), the query being
+#     the typed words once corrected (``corrected_query``).
 # ``OFFSET 0`` keeps PostgreSQL from folding that SELECT into the outer ones: the distance
 # and the relevance are computed once per candidate, then filtered and ranked by name.
 _POINT = "directory_earth_point(s.latitude, s.longitude)"
@@ -167,7 +169,62 @@ _BASE = (
     f" - {STALE_PENALTY}::float8 * CASE WHEN s.updated_on + s.update_frequency_days < %(today)s"
     " THEN 1.0 ELSE 0.0 END"
 )
-_TS_QUERY = "websearch_to_tsquery('french_unaccent'::regconfig, %(words)s)"
+_TS_QUERY = "%(tsquery)s::tsquery"
+MAX_CORRECTIONS = 3  # known words that stand for a typed word unknown to the vocabulary
+# A word of at least this many letters also finds the longer words it begins ("budget"
+# finds "budgétaire", stem budgetair). Shorter ones would find too much: "perm" (permis)
+# would find "permanence", "numer" (numérique) "numéro".
+PREFIX_FROM = 6
+
+# Each typed word, as the full-text configuration reduces it (accents, case, stem; stop
+# words dropped: "permi de conduir" → perm, conduir), with what it stands for: itself
+# when the vocabulary of the directory has it, else its closest words in the vocabulary
+# (``%``: pg_trgm similarity at least ``pg_trgm.similarity_threshold``, 0.3 by default),
+# at most MAX_CORRECTIONS, the closest first. The CASE runs the trigram lookup only for
+# unknown words: most searches are spelt right and cost one primary-key probe per word.
+_CORRECTIONS = f"""
+    SELECT typed.lexeme,
+           CASE WHEN EXISTS (
+                    SELECT 1 FROM directory_search_word AS known WHERE known.word = typed.lexeme
+                ) THEN ARRAY[typed.lexeme]
+                ELSE ARRAY(
+                    SELECT near.word FROM directory_search_word AS near
+                    WHERE near.word %% typed.lexeme
+                    ORDER BY similarity(near.word, typed.lexeme) DESC, near.word
+                    LIMIT {MAX_CORRECTIONS}
+                ) END
+    FROM unnest(to_tsvector('french_unaccent'::regconfig, %(words)s)) AS typed
+    ORDER BY typed.lexeme
+"""  # noqa: S608 (a constant; the words are a parameter)
+
+
+def _tsquery_lexeme(lexeme: str) -> str:
+    """A lexeme quoted for the tsquery syntax (quotes doubled, backslashes escaped), as a
+    prefix from PREFIX_FROM letters."""
+    quoted = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    return f"{quoted}:*" if len(lexeme) >= PREFIX_FROM else quoted
+
+
+def corrected_query(words: str) -> str | None:
+    """The tsquery (as text) of what a user typed, typos corrected, or None when it holds
+    no searchable word (only stop words, punctuation or emoji: the words then filter
+    nothing).
+
+    Every typed word must match (AND); a word stands for itself or, unknown to the
+    vocabulary, for its closest known words (OR): "permi de conduir" gives
+    ``('perm') & ('conduir':*)``, "formaton" gives ``('format':* | 'forman':*)``. An
+    unknown word with no close known word stays as it is, and finds nothing ("xylophone").
+    """
+    if not words:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_CORRECTIONS, {"words": words})
+        rows = cursor.fetchall()
+    terms = []
+    for lexeme, alternatives in rows:
+        choices = alternatives or [lexeme]
+        terms.append("(" + " | ".join(_tsquery_lexeme(word) for word in choices) + ")")
+    return " & ".join(terms) or None
 
 
 def _ranking_sql(
@@ -179,7 +236,7 @@ def _ranking_sql(
     reception_modes: Sequence[str],
     commune: Commune | None,
     radius_m: float,
-    words: str,
+    tsquery: str | None,
     today: date,
 ) -> tuple[str, dict[str, Any]]:
     """The SELECT of the matching services (id, score, distance_km, total), unordered."""
@@ -208,7 +265,14 @@ def _ranking_sql(
             longitude=commune.longitude,
             radius_m=radius_m,
             remote=[REMOTE],
-            zone=[commune.insee_code, commune.department_id, "france"],
+            # The commune's own codes, known before the query (its EPCI is a column of the
+            # commune): one array overlap per service, no join.
+            zone=[
+                commune.insee_code,
+                commune.department_id,
+                *([commune.epci_id] if commune.epci_id else []),
+                "france",
+            ],
         )
         remote = "s.reception_modes @> %(remote)s::varchar[]"
         # The box is a cube around the sphere's cap: the exact distance is checked after.
@@ -223,17 +287,10 @@ def _ranking_sql(
         kept = "(distance_m <= %(radius_m)s OR reception_modes @> %(remote)s::varchar[])"
 
     relevance = "0.0"
-    if words:
-        params["words"] = words
-        matches = [f"s.search_vector @@ {_TS_QUERY}"]
+    if tsquery:
+        params["tsquery"] = tsquery
+        where.append(f"s.search_vector @@ {_TS_QUERY}")
         relevance = f"ts_rank(s.search_vector, {_TS_QUERY}, 32)"
-        key = normalize(words)
-        if len(key) >= 3:
-            # pg_trgm.word_similarity_threshold is set on each connection (settings).
-            params["key"] = key
-            matches.append("s.search_name %%> %(key)s")
-            relevance += f" + {WEIGHT_TRIGRAM}::float8 * word_similarity(%(key)s, s.search_name)"
-        where.append(f"({' OR '.join(matches)})")
 
     sql = f"""
         SELECT id, score, distance_m / 1000.0 AS distance_km, count(*) OVER () AS total
@@ -278,9 +335,9 @@ def search_services(
               + 0.2 x completeness
               - 0.6 x stale
 
-    - *relevance*: ``ts_rank`` of the words in the weighted vector (name A, structure
-      name and thématique labels B, description C), normalised to [0, 1[, plus 0.5 x the
-      trigram word similarity of the words to the name (the typo tolerance);
+    - *relevance*: ``ts_rank`` of the words (typos corrected) in the weighted vector
+      (name A, structure name and thématique labels B, description C), normalised to
+      [0, 1[;
     - *proximity*: 1 at the commune's centre down to 0 at the radius; 0.3 for a remote
       service beyond the radius (or without coordinates);
     - *completeness*: 0.5 for a phone or an e-mail, 0.5 for mobilisation details or a
@@ -304,7 +361,7 @@ def search_services(
         reception_modes=reception_modes,
         commune=commune,
         radius_m=radius_km * 1000.0,
-        words=words,
+        tsquery=corrected_query(words),
         today=today,
     )
     offset = (page - 1) * per_page

@@ -88,6 +88,18 @@ def freshness_reminders(timestamp: int) -> None:
     send_freshness_reminders()
 
 
+@app.periodic(cron="*/5 * * * *")
+@app.task(queue="maintenance", queueing_lock="directory_stale_imports")
+def stale_imports(timestamp: int) -> None:
+    """Every five minutes: fail the imports left "En cours" by a worker that died."""
+    from binome.directory.imports import fail_stale_imports
+
+    try:
+        fail_stale_imports()
+    finally:
+        connections.close_all()
+
+
 @app.task(queue="directory", name="binome.directory.run_import")
 def run_directory_import(run_id: int) -> None:
     """Run an import uploaded from the territory page (``binome.directory.imports``)."""

@@ -22,6 +22,24 @@ class Department(models.Model):
         return f"{self.name} ({self.code})"
 
 
+class Epci(models.Model):
+    """An EPCI à fiscalité propre (métropole, communauté urbaine, d'agglomération or de
+    communes): a group of communes, named by its SIREN in data·inclusion's eligibility
+    zones. Bundled referential: ``data/epci.SOURCE.md``."""
+
+    siren = models.CharField("SIREN", max_length=9, primary_key=True)
+    name = models.CharField("nom", max_length=200)
+    kind = models.CharField("type", max_length=10)  # METRO, MET69, CU, CA, CC
+
+    class Meta:
+        verbose_name = "EPCI"
+        verbose_name_plural = "EPCI"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CommuneQuerySet(models.QuerySet["Commune"]):
     def search(self, text: str, *, limit: int = 10) -> list[Commune]:
         """Communes whose name or postal code matches what a user typed.
@@ -79,6 +97,16 @@ class Commune(models.Model):
     latitude = models.FloatField("latitude")
     longitude = models.FloatField("longitude")
     population = models.PositiveIntegerField("population", default=0)
+    # Its EPCI à fiscalité propre: every commune has one but four islands. The search
+    # reads ``epci_id`` from the commune it already has: no join per service.
+    epci = models.ForeignKey(
+        Epci,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communes",
+        verbose_name="EPCI",
+    )
     # Lower-case, accent-free name ("saint etienne du gres"): prefix search (btree
     # text_pattern_ops) and typo-tolerant search (GIN trigram).
     search_name = models.CharField(max_length=100, editable=False)

@@ -1,7 +1,8 @@
-"""Load the bundled referential of départements and communes (INSEE COG, Licence Ouverte).
+"""Load the bundled referential of départements, communes (INSEE COG) and EPCI (DGCL),
+all under the Licence Ouverte.
 
-Source and licence: ``data/communes.SOURCE.md``. Loaded with COPY into a temporary
-table, then upserted: a re-run changes only what changed.
+Sources and licences: ``data/communes.SOURCE.md``, ``data/epci.SOURCE.md``. Loaded with
+COPY into temporary tables, then upserted: a re-run changes only what changed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from binome.core.text import normalize
 DATA = Path(__file__).parent / "data"
 
 
-def load_referential(connection: Any) -> tuple[int, int]:
+def load_referential(connection: Any) -> tuple[int, int, int]:
+    """Upsert départements, communes and EPCI; returns the counts read of each."""
+    departments, communes = load_communes(connection)
+    return departments, communes, load_epci(connection)
+
+
+def load_communes(connection: Any) -> tuple[int, int]:
     """Upsert départements and communes; returns (départements, communes) counts read."""
     with (DATA / "departements.csv").open(encoding="utf-8") as handle:
         departments: list[tuple[str, ...]] = [
@@ -64,3 +71,47 @@ def load_referential(connection: Any) -> tuple[int, int]:
             " population = EXCLUDED.population, search_name = EXCLUDED.search_name"
         )
     return len(departments), len(communes)
+
+
+def load_epci(connection: Any) -> int:
+    """Upsert the EPCI and set each commune's EPCI (after the communes); returns the
+    number of EPCI read. A commune no longer in any EPCI loses it."""
+    with (DATA / "epci.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE tmp_epci (siren text PRIMARY KEY, name text, kind text)"
+            " ON COMMIT DROP;"
+            "CREATE TEMP TABLE tmp_epci_member (insee_code text PRIMARY KEY, siren text)"
+            " ON COMMIT DROP;"
+        )
+        with cursor.copy("COPY tmp_epci FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((row["siren"], row["nom"], row["type"]))
+        with cursor.copy("COPY tmp_epci_member FROM STDIN") as copy:
+            for row in rows:
+                for code in row["communes"].split(";"):
+                    copy.write_row((code, row["siren"]))
+        # Statistics for the temporary tables: without them, and with the communes just
+        # reloaded, the planner may pick a nested loop over 35,000 x 35,000 rows.
+        cursor.execute("ANALYZE tmp_epci; ANALYZE tmp_epci_member")
+        cursor.execute(
+            "INSERT INTO territories_epci (siren, name, kind) SELECT siren, name, kind"
+            " FROM tmp_epci ON CONFLICT (siren) DO UPDATE SET"
+            " name = EXCLUDED.name, kind = EXCLUDED.kind"
+            " WHERE (territories_epci.name, territories_epci.kind)"
+            " IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind)"
+        )
+        cursor.execute(
+            "UPDATE territories_commune c SET epci_id = m.siren FROM tmp_epci_member m"
+            " WHERE m.insee_code = c.insee_code AND c.epci_id IS DISTINCT FROM m.siren"
+        )
+        cursor.execute(
+            "UPDATE territories_commune c SET epci_id = NULL WHERE c.epci_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM tmp_epci_member m WHERE m.insee_code = c.insee_code)"
+        )
+        cursor.execute(
+            "DELETE FROM territories_epci e WHERE NOT EXISTS"
+            " (SELECT 1 FROM tmp_epci t WHERE t.siren = e.siren)"
+        )
+    return len(rows)

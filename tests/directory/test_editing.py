@@ -364,6 +364,7 @@ def test_a_published_service_cannot_lose_its_contact(client_for: Any, demo: dict
         ({"opening_hours": "du lundi au vendredi"}, "opening_hours", "pas lisibles"),
         ({"opening_hours": "Mo-Fr 25:00-26:00"}, "opening_hours", "pas lisibles"),
         ({"eligibility_zone": "83137, Toulon"}, "eligibility_zone", "« toulon » n'est ni"),
+        ({"eligibility_zone": "123456789"}, "eligibility_zone", "« 123456789 » n'est ni"),
         ({"publics": ["tous-publics", "femmes"]}, "publics", "« Tous publics » ne se combine"),
         ({"commune": "83999"}, "commune", "Commune inconnue"),
         ({"mobilisation_link": "inscription"}, "mobilisation_link", "adresse complète du lien"),
@@ -554,3 +555,15 @@ def test_a_bad_report_is_refused_and_writes_nothing(
     assert message in text(response)
     assert not ServiceReport.objects.exists()
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_an_eligibility_zone_may_name_an_epci_by_its_siren() -> None:
+    from binome.directory.forms import clean_eligibility_zone
+
+    assert clean_eligibility_zone("248300543; 83137, 83, France") == [
+        "248300543",
+        "83137",
+        "83",
+        "france",
+    ]

@@ -41,7 +41,8 @@ def reasons(report: ImportReport) -> list[tuple[int, str, str]]:
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:
-    ignored = {"id", "structure_id", "imported_at", "created_at", "updated_at"}
+    # Where and when a row came from, not its data (the fingerprint is of the file read).
+    ignored = {"id", "structure_id", "imported_at", "created_at", "updated_at", "content_hash"}
     return {
         "structures": [
             {k: v for k, v in row.items() if k not in ignored}
@@ -370,3 +371,64 @@ def test_csv_rejections_give_the_line_number_in_the_file(tmp_path: Path) -> None
         (5, "code_insee", "code INSEE inconnu « 99999 »"),
     ]
     assert list(Service.objects.values_list("source_id", flat=True)) == ["dora--garde-urgence"]
+
+
+def test_a_rerun_skips_the_rows_it_stored_without_checking_them_again(tmp_path: Path) -> None:
+    import_directory([STRUCTURES, SERVICES])
+    stored = dict(Service.objects.values_list("source_id", "content_hash"))
+    assert all(len(digest) == 32 for digest in stored.values())
+    # The stored fingerprint is what decides: a row whose fingerprint matches is not read
+    # again, so a row that the checks would now refuse, stored under the same fingerprint,
+    # proves the skip (an import never stores such a row itself).
+    rows = json.loads(SERVICES.read_text())
+    rows[0]["frais"] = "cher"
+    changed = write_json(tmp_path, "services.json", rows)
+    Service.objects.filter(source_id=rows[0]["id"]).update(
+        content_hash=importer.content_hash(importer.Kind.SERVICES, rows[0])
+    )
+
+    report = import_directory([STRUCTURES, changed])
+
+    assert report.rejected == []
+    assert (report.structures.unchanged, report.services.unchanged) == (3, 4)
+    assert (report.services.created, report.services.updated) == (0, 0)
+
+
+def test_a_rerun_still_refuses_a_duplicate_of_an_unchanged_row(tmp_path: Path) -> None:
+    path = write_json(tmp_path, "s.json", [service_row()])
+    import_directory([STRUCTURES, path])
+
+    twice = write_json(tmp_path, "twice.json", [service_row(), service_row()])
+    report = import_directory([twice])
+
+    assert reasons(report) == [
+        (2, "id", f"identifiant « dora--places-avip » en double (déjà en {twice}:1)")
+    ]
+    assert report.services.unchanged == 1
+
+
+def test_a_locally_edited_row_is_kept_even_from_the_same_file() -> None:
+    import_directory([STRUCTURES, SERVICES])
+    Service.objects.filter(source_id="dora--places-avip").update(
+        name="Places AVIP (3 places libres)", edited_locally_at=timezone.now()
+    )
+
+    report = import_directory([STRUCTURES, SERVICES])
+
+    assert report.kept == ["services dora--places-avip"]
+    assert (report.services.kept, report.services.unchanged) == (1, 3)
+    assert Service.objects.get(source_id="dora--places-avip").name.endswith("libres)")
+
+
+def test_an_update_that_keeps_the_words_keeps_the_search_vector(tmp_path: Path) -> None:
+    import_directory([STRUCTURES, SERVICES])
+    rows = json.loads(SERVICES.read_text())
+    rows[0]["telephone"] = "0494000001"
+    rows[1]["description"] += " Sur rendez-vous au garage solidaire."
+
+    report = import_directory([write_json(tmp_path, "services.json", rows)])
+
+    assert report.services.updated == 2
+    with_words = Service.objects.filter(search_vector="garage").values_list("source_id", flat=True)
+    assert list(with_words) == [rows[1]["id"]]
+    assert Service.objects.filter(source_id=rows[0]["id"], search_vector="permis").exists()

@@ -74,3 +74,16 @@ def test_a_load_that_outgrows_the_table_rebuilds_the_indexes(
         search_vector=SearchQuery("permis", config="french_unaccent")
     ).values_list("source_id", flat=True)
     assert list(found) == ["dora--aide-permis-b"]
+
+
+def test_the_search_columns_functions_are_inlined() -> None:
+    """Migration 0009: no SQL function call per row for the search columns."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (VERBOSE) SELECT directory_search_name(s.name),"
+            " directory_search_vector(s.name, s.name, s.thematiques, s.description)"
+            " FROM directory_service s"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "directory_search_vector" not in plan and "directory_search_name" not in plan
+    assert "to_tsvector" in plan and "unaccent" in plan

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -163,3 +166,106 @@ def test_the_list_of_past_imports_costs_the_same_queries_for_many_runs(
         response = client.get(url)
 
     assert response.content.decode().count("services-") == 12
+
+
+def _picked_by_a_worker(run: ImportRun, *, silent_for: timedelta, worker_alive: bool) -> None:
+    """What ``run_import`` leaves when its worker is killed in the middle: the run "En
+    cours" since its last progress, its job "doing" for a worker whose heartbeat stopped
+    (procrastinate's own SQL functions, as a worker calls them)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT procrastinate_register_worker_v1()")
+        (worker_id,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT id FROM procrastinate_fetch_job_v2(%s, %s)", [["directory"], worker_id]
+        )
+        assert cursor.fetchone() is not None
+        if not worker_alive:
+            cursor.execute(
+                "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '10 minutes'"
+                " WHERE id = %s",
+                [worker_id],
+            )
+    since = timezone.now() - silent_for
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportStatus.RUNNING,
+        started_at=since,
+        progress_at=since,
+        stage="écriture des services",
+    )
+
+
+def test_an_import_left_running_by_a_killed_worker_is_failed_and_a_new_one_allowed(
+    client_for: Any, personas: Any
+) -> None:
+    department = Department.objects.get(code="83")
+    run = start_import(
+        department=department, files=[("structures.json", STRUCTURES.read_bytes())], by=None
+    )
+    _picked_by_a_worker(run, silent_for=timedelta(minutes=20), worker_alive=False)
+    client = client_for("claire")
+    url = reverse("directory:import_list", args=["83"])
+
+    page = client.get(url).content.decode()
+
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED and run.finished_at is not None
+    assert run.errors == [imports.STALE_MESSAGE]
+    assert "Lancer l'import" in page and "Un import est" not in page
+    report = client.get(reverse("directory:import_detail", args=["83", run.pk])).content.decode()
+    assert "Import interrompu" in report and "every 1s" not in report
+    event = AuditEvent.objects.get(kind=AuditKind.DIRECTORY_IMPORT, target_id=str(run.pk))
+    assert event.actor is None and "interrompu" in event.what
+    response = client.post(url, {"structures": upload(STRUCTURES)})
+    assert response.status_code == 302
+    assert ImportRun.objects.filter(status=ImportStatus.QUEUED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("silent_for", "worker_alive"),
+    [
+        (timedelta(minutes=20), True),  # a long stage, its worker alive
+        (timedelta(minutes=2), False),  # the worker just died, or the stage just began
+    ],
+)
+def test_a_running_import_is_left_alone(
+    client_for: Any, silent_for: timedelta, worker_alive: bool
+) -> None:
+    run = start_import(
+        department=Department.objects.get(code="83"),
+        files=[("structures.json", STRUCTURES.read_bytes())],
+        by=None,
+    )
+    _picked_by_a_worker(run, silent_for=silent_for, worker_alive=worker_alive)
+    client = client_for("claire")
+
+    assert imports.fail_stale_imports() == []
+    page = client.get(reverse("directory:import_list", args=["83"])).content.decode()
+
+    run.refresh_from_db()
+    assert run.status == ImportStatus.RUNNING
+    assert "Un import est en cours" in page and "Lancer l'import" not in page
+    response = client.post(
+        reverse("directory:import_list", args=["83"]), {"structures": upload(STRUCTURES)}
+    )
+    assert response.status_code == 200
+    assert ImportRun.objects.count() == 1
+
+
+def test_the_periodic_job_fails_stale_imports_of_every_territory() -> None:
+    run = start_import(
+        department=Department.objects.get(code="29"),
+        files=[("structures.json", STRUCTURES.read_bytes())],
+        by=None,
+    )
+    _picked_by_a_worker(run, silent_for=timedelta(hours=1), worker_alive=False)
+
+    # What the periodic job ``tasks.stale_imports`` runs (the task itself closes the
+    # thread's connections, which would close the test's transaction).
+    assert imports.fail_stale_imports() == [run.pk]
+
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    assert any(
+        task.task.name == "binome.directory.tasks.stale_imports"
+        for task in app.periodic_registry.periodic_tasks.values()
+    )

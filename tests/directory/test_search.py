@@ -10,8 +10,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from binome.directory.models import PublicationStatus, Service, Structure
-from binome.directory.search import _ranking_sql, search_services, wanted_thematiques
+from binome.directory.models import PublicationStatus, SearchWord, Service, Structure
+from binome.directory.search import (
+    _ranking_sql,
+    corrected_query,
+    search_services,
+    wanted_thematiques,
+)
 from binome.territories.models import Commune
 
 pytestmark = pytest.mark.django_db
@@ -292,9 +297,116 @@ def test_the_place_index_serves_the_search() -> None:
             reception_modes=(),
             commune=commune(TOULON),
             radius_m=30_000.0,
-            words="",
+            tsquery=None,
             today=timezone.localdate(),
         )
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "service_earth_point" in plan
+
+
+def test_the_vocabulary_follows_every_writer_of_the_services() -> None:
+    service = make_service("Épicerie solidaire", description="Colis alimentaires.")
+    assert {"epicer", "solidair", "colis", "alimentair"} <= set(
+        SearchWord.objects.values_list("word", flat=True)
+    )
+    Service.objects.filter(pk=service.pk).update(description="Bons d'achat mensuels.")
+    assert SearchWord.objects.filter(word__in=["bon", "achat", "mensuel"]).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("formaton", "Formation aux métiers du numérique"),
+        ("alimantaire", "Épicerie solidaire"),
+        ("epicerie solidare", "Épicerie solidaire"),
+        ("numerique formaton", "Formation aux métiers du numérique"),
+    ],
+)
+def test_an_unknown_word_stands_for_its_closest_known_words(typed: str, expected: str) -> None:
+    make_service(
+        "Formation aux métiers du numérique",
+        thematiques=["numerique--maitriser-les-fondamentaux-du-numerique"],
+    )
+    make_service("Épicerie solidaire", description="Colis alimentaires.")
+
+    assert names(search_services(text=typed)) == [expected]
+
+
+def test_a_known_word_is_not_corrected_and_every_word_must_match() -> None:
+    make_service("Crèche AVIP", description="Accueil des enfants.")
+    make_service("Crèche du port", description="Accueil des enfants.")
+
+    assert corrected_query("crèches du port") == "('crech') & ('port')"
+    assert names(search_services(text="crèches du port")) == ["Crèche du port"]
+
+
+def test_words_without_any_searchable_word_filter_nothing() -> None:
+    make_service("Crèche AVIP")
+    assert corrected_query("de la 👶🏽 !!") is None
+    assert names(search_services(text="de la 👶🏽 !!")) == ["Crèche AVIP"]
+
+
+def test_the_words_read_the_full_text_index_only() -> None:
+    for i in range(30):
+        make_service(f"Crèche {i}", description="Accueil des enfants de parents en insertion.")
+    make_service("Aide au permis de conduire", thematiques=["mobilite--preparer-un-permis"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = _ranking_sql(
+            codes=(),
+            publics=(),
+            fees=(),
+            types=(),
+            reception_modes=(),
+            commune=None,
+            radius_m=30_000.0,
+            tsquery=corrected_query("permi de conduir"),
+            today=timezone.localdate(),
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "service_search_vector" in plan
+    assert "%" not in plan  # no trigram operator over the services
+
+
+def test_a_long_word_finds_the_words_it_begins_a_short_one_does_not() -> None:
+    make_service(
+        "Conseil budgétaire",
+        thematiques=["difficultes-financieres--ameliorer-sa-gestion-budgetaire"],
+    )
+    make_service("Permanence logement", thematiques=["logement-hebergement--changer-de-logement"])
+    make_service("Aide au permis de conduire", thematiques=["mobilite--preparer-un-permis"])
+
+    assert names(search_services(text="budget")) == ["Conseil budgétaire"]
+    assert names(search_services(text="permis")) == ["Aide au permis de conduire"]
+
+
+TPM = "248300543"  # Métropole Toulon-Provence-Méditerranée
+
+
+def test_a_service_eligible_for_an_epci_is_found_from_its_member_communes() -> None:
+    make_service("Pour la métropole de Toulon", at=TOULON, eligibility_zone=[TPM])
+    make_service("Pour une autre intercommunalité", at=TOULON, eligibility_zone=["200000172"])
+    make_service(
+        "En ligne pour la métropole",
+        at=LYON,
+        eligibility_zone=[TPM],
+        reception_modes=["a-distance"],
+    )
+
+    from_la_seyne = search_services(commune=commune(LA_SEYNE), radius_km=20)
+    from_quimper = search_services(commune=commune(QUIMPER), radius_km=100)
+
+    assert names(from_la_seyne) == ["Pour la métropole de Toulon", "En ligne pour la métropole"]
+    assert names(from_quimper) == []
+
+
+def test_the_communes_know_their_epci() -> None:
+    seyne = commune(LA_SEYNE)
+    assert seyne.epci_id == TPM
+    assert seyne.epci is not None and seyne.epci.name == "Métropole Toulon-Provence-Méditerranée"
+    assert commune(QUIMPER).epci_id == "200068120"  # CA Quimper Bretagne Occidentale
+    assert Commune.objects.get(insee_code="29155").epci_id is None  # Ouessant, an island
+    assert Commune.objects.filter(epci__isnull=False).count() == 34_871

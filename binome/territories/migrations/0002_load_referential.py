@@ -2,9 +2,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from binome.territories.referential import load_referential
+    from binome.territories.referential import load_communes
 
-    load_referential(schema_editor.connection)
+    load_communes(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
