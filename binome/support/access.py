@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q
+from django.db.models import Exists, Model, OuterRef, Q
 from django.http import Http404, HttpRequest
 
 from binome.access.audit import record_read
@@ -36,7 +36,7 @@ from binome.organisations.models import Membership, OrganisationKind, TerritoryR
 
 if TYPE_CHECKING:
     from binome.people.models import Person, PersonQuerySet
-    from binome.support.models import Accompaniment
+    from binome.support.models import Accompaniment, TeamMember
 
 Level = Literal["team", "basics"]
 SHARED_VISIBILITIES = ("team", "team_and_person")
@@ -58,6 +58,9 @@ class FileAccess:
     team_roles: set[str] = field(default_factory=set)
     accompaniment_ids: set[int] = field(default_factory=set)
     shared: bool = False  # an active share_file consent
+    # The current team members of all the person's accompaniments (user and organisation
+    # loaded): the access is computed from them, and the file page lists them.
+    team: list[TeamMember] = field(default_factory=list)
 
     @property
     def is_team(self) -> bool:
@@ -141,37 +144,42 @@ def findable_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
 
 
 def file_access(user: Any, person: Person) -> FileAccess | None:
-    """The user's access to the person's file, or None (then: 404)."""
+    """The user's access to the person's file, or None (then: 404).
+
+    One query (the person's current team, all accompaniments), and a second one for the
+    ``share_file`` consent unless the person was loaded with ``share_consent`` annotated
+    (as :func:`get_file_for_user` does).
+    """
     from binome.people.models import Consent, ConsentScope
     from binome.support.models import TeamMember
 
     if not user.is_authenticated or is_steering(user, person.department_id):
         return None
-    rows = list(
-        TeamMember.objects.current()
-        .filter(user=user, person=person)
-        .values_list("organisation_id", "role", "accompaniment_id")
+    team = list(
+        TeamMember.objects.current().filter(person=person).select_related("user", "organisation")
     )
-    if rows:
+    mine = [member for member in team if member.user_id == user.pk]
+    if mine:
+        shared = getattr(person, "share_consent", None)
+        if shared is None:
+            shared = (
+                Consent.objects.active()
+                .filter(person=person, scope=ConsentScope.SHARE_FILE)
+                .exists()
+            )
         return FileAccess(
             user=user,
             person=person,
             level="team",
-            team_organisations={org for org, _, _ in rows},
-            team_roles={role for _, role, _ in rows},
-            accompaniment_ids={acc for _, _, acc in rows},
-            shared=Consent.objects.active()
-            .filter(person=person, scope=ConsentScope.SHARE_FILE)
-            .exists(),
+            team_organisations={member.organisation_id for member in mine},
+            team_roles={member.role for member in mine},
+            accompaniment_ids={member.accompaniment_id for member in mine},
+            shared=bool(shared),
+            team=team,
         )
     admin_of = roles_of(user).admin_of
-    if (
-        admin_of
-        and TeamMember.objects.current()
-        .filter(person=person, organisation_id__in=sorted(admin_of))
-        .exists()
-    ):
-        return FileAccess(user=user, person=person, level="basics")
+    if admin_of and any(member.organisation_id in admin_of for member in team):
+        return FileAccess(user=user, person=person, level="basics", team=team)
     return None
 
 
@@ -208,10 +216,17 @@ def get_file_for_user(
 
     A GET is a read: it is written to the audit log with ``what`` (the page or item).
     """
-    from binome.people.models import Person
+    from binome.people.models import Consent, ConsentScope, Person
 
     person = (
         Person.objects.select_related("commune", "department", "organisation")
+        .annotate(
+            share_consent=Exists(
+                Consent.objects.active().filter(
+                    person=OuterRef("pk"), scope=ConsentScope.SHARE_FILE
+                )
+            )
+        )
         .filter(pk=person_id, merged_into__isnull=True)
         .first()
     )

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -275,8 +277,8 @@ def comment_theme(
 def latest_diagnostic(person: Person, access: FileAccess) -> Diagnostic | None:
     """The user's view of the person's latest diagnostic, its answers in ``answer_list``.
 
-    One query: the answers of the latest visible diagnostic, each joined to it (a second
-    one only when that diagnostic has no answer, or when there is none).
+    One query: the latest visible diagnostic (its authors joined), its answers gathered
+    in an array of JSON objects by a sub-select.
     """
     latest = (
         Diagnostic.objects.filter(person=person)
@@ -284,21 +286,22 @@ def latest_diagnostic(person: Person, access: FileAccess) -> Diagnostic | None:
         .order_by("-made_on", "-id")
         .values("id")[:1]
     )
-    related = ("recorded_by", "organisation", "co_author")
-    answers = list(
-        DiagnosticTheme.objects.filter(diagnostic_id=Subquery(latest))
-        .select_related(*(f"diagnostic__{name}" for name in related), "diagnostic")
+    answers = ArraySubquery(
+        DiagnosticTheme.objects.filter(diagnostic=OuterRef("pk"))
         .order_by("id")
+        .values(json=JSONObject(id="id", theme="theme", situations="situations", level="level"))
     )
-    diagnostic: Diagnostic | None
-    if answers:
-        diagnostic = answers[0].diagnostic
-        for answer in answers:
-            answer.diagnostic = diagnostic
-    else:
-        diagnostic = Diagnostic.objects.filter(pk__in=latest).select_related(*related).first()
+    diagnostic = (
+        Diagnostic.objects.filter(pk=Subquery(latest))
+        .select_related("recorded_by", "organisation", "co_author")
+        .annotate(answer_rows=answers)
+        .first()
+    )
     if diagnostic is not None:
-        diagnostic.answer_list = answers  # type: ignore[attr-defined]
+        diagnostic.answer_list = [  # type: ignore[attr-defined]
+            DiagnosticTheme(diagnostic=diagnostic, **row)
+            for row in diagnostic.answer_rows  # type: ignore[attr-defined]
+        ]
     return diagnostic
 
 

@@ -236,10 +236,10 @@ def test_file_page_query_count_does_not_grow_with_the_timeline(
             text=f"Appel {i}",
             visibility=Visibility.TEAM,
         )
-    # 18, and 3 for the diagnostic and the plan (see tests/support/test_plan.py).
-    with django_assert_max_num_queries(21):
+    # 14, and 3 for the diagnostic and the plan (see tests/support/test_plan.py).
+    with django_assert_max_num_queries(17):
         assert ines.get(url).status_code == 200
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(17):
         assert ines.get(url + "?evenements=note&page=2").status_code == 200
 
 
