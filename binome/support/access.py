@@ -45,6 +45,9 @@ NOT_ACCOMPANYING = (OrganisationKind.CHILDCARE,)
 # Roles on the team that need the NIR: the referent (RSA, CAF/MSA files) and the social
 # worker (social rights). The dedicated counselor works with the France Travail id.
 NIR_ROLES = frozenset({"referent", "social_worker"})
+# Roles on the team that see and record the health situations of the diagnostic (the social
+# side of the support); the others see the level of the health barrier only.
+HEALTH_ROLES = frozenset({"referent", "social_worker"})
 
 
 @dataclass
@@ -191,6 +194,19 @@ def can_view_file(access: FileAccess | None) -> bool:
 def can_view_nir(access: FileAccess | None) -> bool:
     """The NIR in clear: the team's referent and social worker (see ``NIR_ROLES``)."""
     return access is not None and access.is_team and bool(access.team_roles & NIR_ROLES)
+
+
+def can_view_health_details(access: FileAccess | None) -> bool:
+    """The situations of the diagnostic's sensitive (health) themes: the team's social
+    worker and referent (``HEALTH_ROLES``).
+
+    Everyone else who sees the diagnostic — a France Travail dedicated counselor, another
+    member — sees the level of the health barrier (to plan around it), not what it is
+    made of, and does not record it: at a re-evaluation the situations are carried over
+    unseen. Comments on the health theme carry their own visibility (by default the
+    author's organisation), like notes flagged as health.
+    """
+    return access is not None and access.is_team and bool(access.team_roles & HEALTH_ROLES)
 
 
 def can_view_childcare(access: FileAccess | None) -> bool:

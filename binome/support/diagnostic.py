@@ -12,11 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import JSONObject
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -277,31 +274,21 @@ def comment_theme(
 def latest_diagnostic(person: Person, access: FileAccess) -> Diagnostic | None:
     """The user's view of the person's latest diagnostic, its answers in ``answer_list``.
 
-    One query: the latest visible diagnostic (its authors joined), its answers gathered
-    in an array of JSON objects by a sub-select.
+    One query when the person has no diagnostic the user sees, two otherwise (the
+    diagnostic, its answers): plain statements, cheaper to build than one that nests them.
     """
-    latest = (
+    diagnostic = (
         Diagnostic.objects.filter(person=person)
         .visible_to(access)
-        .order_by("-made_on", "-id")
-        .values("id")[:1]
-    )
-    answers = ArraySubquery(
-        DiagnosticTheme.objects.filter(diagnostic=OuterRef("pk"))
-        .order_by("id")
-        .values(json=JSONObject(id="id", theme="theme", situations="situations", level="level"))
-    )
-    diagnostic = (
-        Diagnostic.objects.filter(pk=Subquery(latest))
         .select_related("recorded_by", "organisation", "co_author")
-        .annotate(answer_rows=answers)
+        .order_by("-made_on", "-id")
         .first()
     )
     if diagnostic is not None:
-        diagnostic.answer_list = [  # type: ignore[attr-defined]
-            DiagnosticTheme(diagnostic=diagnostic, **row)
-            for row in diagnostic.answer_rows  # type: ignore[attr-defined]
-        ]
+        answers = list(DiagnosticTheme.objects.filter(diagnostic=diagnostic).order_by("id"))
+        for answer in answers:
+            answer.diagnostic = diagnostic
+        diagnostic.answer_list = answers  # type: ignore[attr-defined]
     return diagnostic
 
 
