@@ -89,6 +89,7 @@ def person_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The shared file: what the user's role needs, nothing more; the read is logged."""
@@ -155,6 +156,7 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Dossier : ajout au foyer")
@@ -173,6 +175,7 @@ def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(
@@ -225,6 +228,7 @@ def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponseBase:
     person, _ = file_rules.get_file_for_user(request, pk, what="", record=False)
@@ -238,6 +242,7 @@ def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def engagement_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The plan's engagement document (PDF), for the team to print and sign with the person."""

@@ -23,12 +23,16 @@ writes the read to the audit log (``binome.access.audit.record_read``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Model, OuterRef, Q
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from binome.access.audit import record_read
 from binome.access.predicates import roles_of
@@ -219,6 +223,35 @@ def can_act_on_accompaniment(access: FileAccess | None, accompaniment: Accompani
     return access is not None and accompaniment.pk in access.accompaniment_ids
 
 
+class FileMerged(Http404):
+    """The file was merged into another one that the user sees (``follow_merged_file``
+    turns it into a redirect; a view without it answers 404, as for any unknown file)."""
+
+    def __init__(self, kept_id: int) -> None:
+        super().__init__("Ce dossier a été fusionné dans un autre.")
+        self.kept_id = kept_id
+
+
+def follow_merged_file(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A page of a file (``pk`` in its URL) that was merged into another: redirect a user
+    who sees the surviving file to the same page of it; others keep their 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except FileMerged as moved:
+            match = request.resolver_match
+            if match is None:  # pragma: no cover - always set for a routed view
+                raise
+            url = reverse(match.view_name, args=args, kwargs={**kwargs, "pk": moved.kept_id})
+            if request.GET:
+                url += "?" + request.GET.urlencode()
+            return redirect(url)
+
+    return wrapper
+
+
 def get_file_for_user(
     request: HttpRequest,
     person_id: int,
@@ -247,6 +280,7 @@ def get_file_for_user(
         .first()
     )
     if person is None:
+        _raise_if_merged(request, person_id, level)
         raise Http404
     access = file_access(request.user, person)
     if access is None:
@@ -256,3 +290,22 @@ def get_file_for_user(
     if record and request.method == "GET":
         record_read(request=request, obj=item or person, person_id=person.pk, what=what)
     return person, access
+
+
+def _raise_if_merged(request: HttpRequest, person_id: int, level: Level) -> None:
+    """On a GET of a merged file, ``FileMerged`` when the user sees the surviving one."""
+    from binome.people.models import Person
+
+    if request.method != "GET":
+        return
+    kept_id = (
+        Person.objects.filter(pk=person_id, merged_into__isnull=False)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    kept = Person.objects.filter(pk=kept_id, merged_into__isnull=True).first() if kept_id else None
+    if kept is None:
+        return
+    access = file_access(request.user, kept)
+    if access is not None and (level == "basics" or access.is_team):
+        raise FileMerged(kept.pk)

@@ -136,6 +136,7 @@ def plan_page(
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A new diagnostic (or a re-evaluation, pre-filled from the latest one)."""
@@ -270,6 +271,7 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def diagnostic_history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The diagnostics over time, and per theme the level at each: the barriers lifted."""
@@ -301,6 +303,7 @@ def diagnostic_history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def objective_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Plan : nouvel objectif")

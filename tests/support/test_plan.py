@@ -31,7 +31,7 @@ from tests.directory.test_search import DRAGUIGNAN, TOULON, make_service
 MOBILITY = ["mobilite--preparer-un-permis"]
 # The file page of Nadia's demo file (identity, accompaniments, consents, notes,
 # appointments, timeline, diagnostic and plan), whatever the size of the plan.
-FILE_PAGE_QUERIES = 17
+FILE_PAGE_QUERIES = 18
 
 
 @pytest.fixture
