@@ -28,7 +28,7 @@ def window_page(queryset: QuerySet[Any], number: object, per_page: int) -> Page:
     paginator = Paginator(queryset, per_page)
     if not rows and wanted > 1:
         return paginator.get_page(wanted)  # past the end: the last page (two queries)
-    paginator.count = getattr(rows[0], TOTAL) if rows else 0  # type: ignore[misc]
+    paginator.count = getattr(rows[0], TOTAL) if rows else 0
     page = paginator.page(wanted)
     page.object_list = rows
     return page
