@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
+from binome.access.predicates import active_memberships
 from binome.organisations.models import Membership
 
 SESSION_KEY = "current_organisation_id"
@@ -15,11 +16,7 @@ def current_membership(request: HttpRequest) -> Membership | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    memberships = list(
-        Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
-        .select_related("organisation", "organisation__department")
-        .order_by("organisation__name")
-    )
+    memberships = active_memberships(user)  # shared with roles_of: one query
     if not memberships:
         return None
     wanted = request.session.get(SESSION_KEY)

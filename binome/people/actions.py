@@ -296,7 +296,7 @@ def merge_persons(
     apps) is re-pointed to the kept one, one UPDATE per table. The audit log is
     append-only: its rows keep the merged id, and the reads of a file list those of the
     files merged into it (``Person.merged_into``). The merged file stays, marked merged:
-    its pages answer 404.
+    its pages redirect to the kept file's for who sees it, and answer 404 to the others.
     """
     kept, merged = (
         Person.objects.select_for_update().get(pk=kept.pk),

@@ -24,6 +24,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 
+def fernet() -> Fernet:
+    """The Fernet of ``PERSON_ENCRYPTION_KEY`` (to encrypt many values with one instance)."""
+    return _fernet()
+
+
 def _fernet() -> Fernet:
     try:
         return Fernet(settings.PERSON_ENCRYPTION_KEY)

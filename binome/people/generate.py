@@ -4,8 +4,10 @@ Persons are spread over the départements by population, and inside a départeme
 its communes by population. Each is given, for the next step (``binome.support``), the
 professionals of their binôme: a France Travail counselor and a social worker of the
 département (département, CCAS, CAF, MSA or association), never a steering officer. The
-file is held by the counselor's organisation. No NIR is generated (hashing a million
-would only measure HMAC); France Travail ids and CAF numbers are.
+file is held by the counselor's organisation. France Travail ids and CAF numbers are
+generated, and a NIR for ``NIR_SHARE`` of the persons (valid: sex, year and month of birth,
+the commune of residence standing for the place of birth, an order number, the key),
+stored as the application stores it: its keyed hash and its Fernet encryption.
 
 Generated persons are those held by a generated organisation: the reset deletes them
 (and, by cascade, everything of their files).
@@ -31,11 +33,20 @@ from binome.core.generate import (
 )
 from binome.core.text import normalize
 from binome.organisations.models import OrganisationKind, TerritoryRoleKind
+from binome.people import crypto
 from binome.people.models import Person
 
 K = OrganisationKind
 SOCIAL_KINDS = {K.DEPARTMENT, K.CCAS, K.CAF, K.MSA, K.ASSOCIATION}
 REFERENCE_DATE: date = REFERENCE_TIME.date()
+NIR_SHARE = 0.4  # persons whose NIR is known (RSA files from the CAF/MSA carry it)
+
+
+def generated_nir(*, female: bool, birth_date: date, insee_code: str, order: int) -> str:
+    """A valid NIR (13 digits and the 2-digit key): Corsica's 2A/2B count as 19/18."""
+    body = f"{2 if female else 1}{birth_date:%y%m}{insee_code}{order:03d}"
+    number = int(body.replace("2A", "19").replace("2B", "18"))
+    return f"{body}{97 - number % 97:02d}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ def generate_persons(ctx: Context) -> dict[str, int]:
     persons: list[GeneratedPerson] = []
     rows: list[tuple[object, ...]] = []
     next_id = iter(ids)
+    fernet = crypto.fernet()  # one instance: its key is parsed once
     for department, share in zip(departments, shares, strict=True):
         dep_counselors, dep_social = counselors[department.code], social[department.code]
         for _ in range(share):
@@ -88,6 +100,17 @@ def generate_persons(ctx: Context) -> dict[str, int]:
             contact = (
                 REFERENCE_DATE - timedelta(days=rng.randint(0, 90)) if rng.random() < 0.9 else None
             )
+            birth_date = REFERENCE_DATE - timedelta(days=rng.randint(18 * 365, 64 * 365))
+            nir_hash = nir_encrypted = ""
+            if rng.random() < NIR_SHARE:
+                nir = generated_nir(
+                    female=female,
+                    birth_date=birth_date,
+                    insee_code=commune.insee_code,
+                    order=rng.randint(1, 999),
+                )
+                nir_hash = crypto.identifier_hash(nir)
+                nir_encrypted = fernet.encrypt(nir.encode()).decode()
             rows.append(
                 (
                     pk,
@@ -96,7 +119,7 @@ def generate_persons(ctx: Context) -> dict[str, int]:
                     first,
                     last,
                     birth_name,
-                    REFERENCE_DATE - timedelta(days=rng.randint(18 * 365, 64 * 365)),
+                    birth_date,
                     "F" if female else "M",
                     f"06{rng.randint(0, 99_999_999):08d}" if rng.random() < 0.8 else "",
                     "",
@@ -104,8 +127,8 @@ def generate_persons(ctx: Context) -> dict[str, int]:
                     commune.insee_code,
                     f"{rng.randint(0, 9_999_999):07d}{chr(65 + rng.randint(0, 25))}",
                     f"{rng.randint(0, 9_999_999):07d}" if rng.random() < 0.7 else "",
-                    "",
-                    "",
+                    nir_hash,
+                    nir_encrypted,
                     normalize(f"{first} {last} {birth_name}"),
                     contact,
                     ctx.past_datetime(max_days=700, min_days=1),

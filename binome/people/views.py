@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models.functions import Left
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access.audit import record_read
+from binome.core.pagination import window_page
 from binome.core.typing import AuthenticatedRequest
 from binome.people import actions
 from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonForm
@@ -22,7 +20,6 @@ from binome.support.models import (
     Appointment,
     EventKind,
     Note,
-    TeamMember,
     TimelineEvent,
 )
 from binome.support.plan import file_plan
@@ -30,6 +27,7 @@ from binome.support.views import acting_organisation, form_page
 
 TIMELINE_PAGE_SIZE = 20
 ITEMS_SHOWN = 20
+NOTE_EXCERPT = 300  # characters of each note on the file page
 
 
 @login_required
@@ -91,19 +89,19 @@ def person_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The shared file: what the user's role needs, nothing more; the read is logged."""
     person, access = file_rules.get_file_for_user(
         request, pk, what="Dossier : page de la personne", level="basics"
     )
-    accompaniments = list(
-        Accompaniment.objects.filter(person=person)
-        .prefetch_related(
-            _current_team(),
-        )
-        .order_by("-started_on", "-id")
-    )
+    accompaniments = list(Accompaniment.objects.filter(person=person))  # newest first
+    # The current team of each accompaniment: already loaded to compute the access.
+    for accompaniment in accompaniments:
+        accompaniment.current_team = [  # type: ignore[attr-defined]
+            member for member in access.team if member.accompaniment_id == accompaniment.pk
+        ]
     context = {
         "title": person.full_name,
         "person": person,
@@ -116,33 +114,36 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         events = (
             TimelineEvent.objects.filter(person=person)
             .visible_to(access)
-            .select_related("actor", "organisation")
+            .select_related("organisation")
+            .only("at", "summary", "organisation__name")
             .order_by("-at", "-id")
         )
         if kind in EventKind.values:
             events = events.filter(kind=kind)
+        can_view_nir = file_rules.can_view_nir(access)
         context.update(
             {
-                "can_view_nir": file_rules.can_view_nir(access),
-                "nir": person.nir if file_rules.can_view_nir(access) else "",
+                "can_view_nir": can_view_nir,
+                "nir": person.nir if can_view_nir else "",
                 "household": list(person.household.all()),
                 "consents": list(
                     Consent.objects.filter(person=person).select_related(
-                        "organisation", "recorded_by", "withdrawn_by"
+                        "organisation", "recorded_by"
                     )
                 ),
+                # The notes' beginning only (the page shows 300 characters of each).
                 "notes": list(
                     Note.objects.filter(person=person)
                     .visible_to(access)
                     .select_related("author", "organisation")
+                    .defer("text")
+                    .annotate(excerpt=Left("text", NOTE_EXCERPT + 1))
                     .order_by("-date", "-id")[:ITEMS_SHOWN]
                 ),
                 "appointments": list(
-                    Appointment.objects.filter(person=person)
-                    .select_related("organisation")
-                    .order_by("-at", "-id")[:ITEMS_SHOWN]
+                    Appointment.objects.filter(person=person).order_by("-at", "-id")[:ITEMS_SHOWN]
                 ),
-                "events": Paginator(events, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page")),
+                "events": window_page(events, request.GET.get("page"), TIMELINE_PAGE_SIZE),
                 "event_kind": kind,
                 "event_kinds": EventKind.choices,
                 "my_accompaniments": access.accompaniment_ids,
@@ -154,15 +155,8 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "people/detail.html", context)
 
 
-def _current_team() -> Prefetch[Any]:
-    return Prefetch(
-        "team",
-        queryset=TeamMember.objects.current().select_related("user", "organisation"),
-        to_attr="current_team",
-    )
-
-
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Dossier : ajout au foyer")
@@ -181,6 +175,7 @@ def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(
@@ -233,6 +228,7 @@ def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponseBase:
     person, _ = file_rules.get_file_for_user(request, pk, what="", record=False)
@@ -246,6 +242,7 @@ def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def engagement_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The plan's engagement document (PDF), for the team to print and sign with the person."""

@@ -23,12 +23,16 @@ writes the read to the audit log (``binome.access.audit.record_read``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q
-from django.http import Http404, HttpRequest
+from django.db.models import Exists, Model, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from binome.access.audit import record_read
 from binome.access.predicates import roles_of
@@ -36,7 +40,7 @@ from binome.organisations.models import Membership, OrganisationKind, TerritoryR
 
 if TYPE_CHECKING:
     from binome.people.models import Person, PersonQuerySet
-    from binome.support.models import Accompaniment
+    from binome.support.models import Accompaniment, TeamMember
 
 Level = Literal["team", "basics"]
 SHARED_VISIBILITIES = ("team", "team_and_person")
@@ -45,6 +49,9 @@ NOT_ACCOMPANYING = (OrganisationKind.CHILDCARE,)
 # Roles on the team that need the NIR: the referent (RSA, CAF/MSA files) and the social
 # worker (social rights). The dedicated counselor works with the France Travail id.
 NIR_ROLES = frozenset({"referent", "social_worker"})
+# Roles on the team that see and record the health situations of the diagnostic (the social
+# side of the support); the others see the level of the health barrier only.
+HEALTH_ROLES = frozenset({"referent", "social_worker"})
 
 
 @dataclass
@@ -58,6 +65,9 @@ class FileAccess:
     team_roles: set[str] = field(default_factory=set)
     accompaniment_ids: set[int] = field(default_factory=set)
     shared: bool = False  # an active share_file consent
+    # The current team members of all the person's accompaniments (user and organisation
+    # loaded): the access is computed from them, and the file page lists them.
+    team: list[TeamMember] = field(default_factory=list)
 
     @property
     def is_team(self) -> bool:
@@ -141,37 +151,42 @@ def findable_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
 
 
 def file_access(user: Any, person: Person) -> FileAccess | None:
-    """The user's access to the person's file, or None (then: 404)."""
+    """The user's access to the person's file, or None (then: 404).
+
+    One query (the person's current team, all accompaniments), and a second one for the
+    ``share_file`` consent unless the person was loaded with ``share_consent`` annotated
+    (as :func:`get_file_for_user` does).
+    """
     from binome.people.models import Consent, ConsentScope
     from binome.support.models import TeamMember
 
     if not user.is_authenticated or is_steering(user, person.department_id):
         return None
-    rows = list(
-        TeamMember.objects.current()
-        .filter(user=user, person=person)
-        .values_list("organisation_id", "role", "accompaniment_id")
+    team = list(
+        TeamMember.objects.current().filter(person=person).select_related("user", "organisation")
     )
-    if rows:
+    mine = [member for member in team if member.user_id == user.pk]
+    if mine:
+        shared = getattr(person, "share_consent", None)
+        if shared is None:
+            shared = (
+                Consent.objects.active()
+                .filter(person=person, scope=ConsentScope.SHARE_FILE)
+                .exists()
+            )
         return FileAccess(
             user=user,
             person=person,
             level="team",
-            team_organisations={org for org, _, _ in rows},
-            team_roles={role for _, role, _ in rows},
-            accompaniment_ids={acc for _, _, acc in rows},
-            shared=Consent.objects.active()
-            .filter(person=person, scope=ConsentScope.SHARE_FILE)
-            .exists(),
+            team_organisations={member.organisation_id for member in mine},
+            team_roles={member.role for member in mine},
+            accompaniment_ids={member.accompaniment_id for member in mine},
+            shared=bool(shared),
+            team=team,
         )
     admin_of = roles_of(user).admin_of
-    if (
-        admin_of
-        and TeamMember.objects.current()
-        .filter(person=person, organisation_id__in=sorted(admin_of))
-        .exists()
-    ):
-        return FileAccess(user=user, person=person, level="basics")
+    if admin_of and any(member.organisation_id in admin_of for member in team):
+        return FileAccess(user=user, person=person, level="basics", team=team)
     return None
 
 
@@ -185,6 +200,19 @@ def can_view_nir(access: FileAccess | None) -> bool:
     return access is not None and access.is_team and bool(access.team_roles & NIR_ROLES)
 
 
+def can_view_health_details(access: FileAccess | None) -> bool:
+    """The situations of the diagnostic's sensitive (health) themes: the team's social
+    worker and referent (``HEALTH_ROLES``).
+
+    Everyone else who sees the diagnostic — a France Travail dedicated counselor, another
+    member — sees the level of the health barrier (to plan around it), not what it is
+    made of, and does not record it: at a re-evaluation the situations are carried over
+    unseen. Comments on the health theme carry their own visibility (by default the
+    author's organisation), like notes flagged as health.
+    """
+    return access is not None and access.is_team and bool(access.team_roles & HEALTH_ROLES)
+
+
 def can_view_childcare(access: FileAccess | None) -> bool:
     """The household's children: team members (childcare is part of the support)."""
     return can_view_file(access)
@@ -193,6 +221,35 @@ def can_view_childcare(access: FileAccess | None) -> bool:
 def can_act_on_accompaniment(access: FileAccess | None, accompaniment: Accompaniment) -> bool:
     """Change state, extend, end, add a member: the current team of that accompaniment."""
     return access is not None and accompaniment.pk in access.accompaniment_ids
+
+
+class FileMerged(Http404):
+    """The file was merged into another one that the user sees (``follow_merged_file``
+    turns it into a redirect; a view without it answers 404, as for any unknown file)."""
+
+    def __init__(self, kept_id: int) -> None:
+        super().__init__("Ce dossier a été fusionné dans un autre.")
+        self.kept_id = kept_id
+
+
+def follow_merged_file(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A page of a file (``pk`` in its URL) that was merged into another: redirect a user
+    who sees the surviving file to the same page of it; others keep their 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except FileMerged as moved:
+            match = request.resolver_match
+            if match is None:  # pragma: no cover - always set for a routed view
+                raise
+            url = reverse(match.view_name, args=args, kwargs={**kwargs, "pk": moved.kept_id})
+            if request.GET:
+                url += "?" + request.GET.urlencode()
+            return redirect(url)
+
+    return wrapper
 
 
 def get_file_for_user(
@@ -208,14 +265,22 @@ def get_file_for_user(
 
     A GET is a read: it is written to the audit log with ``what`` (the page or item).
     """
-    from binome.people.models import Person
+    from binome.people.models import Consent, ConsentScope, Person
 
     person = (
         Person.objects.select_related("commune", "department", "organisation")
+        .annotate(
+            share_consent=Exists(
+                Consent.objects.active().filter(
+                    person=OuterRef("pk"), scope=ConsentScope.SHARE_FILE
+                )
+            )
+        )
         .filter(pk=person_id, merged_into__isnull=True)
         .first()
     )
     if person is None:
+        _raise_if_merged(request, person_id, level)
         raise Http404
     access = file_access(request.user, person)
     if access is None:
@@ -225,3 +290,22 @@ def get_file_for_user(
     if record and request.method == "GET":
         record_read(request=request, obj=item or person, person_id=person.pk, what=what)
     return person, access
+
+
+def _raise_if_merged(request: HttpRequest, person_id: int, level: Level) -> None:
+    """On a GET of a merged file, ``FileMerged`` when the user sees the surviving one."""
+    from binome.people.models import Person
+
+    if request.method != "GET":
+        return
+    kept_id = (
+        Person.objects.filter(pk=person_id, merged_into__isnull=False)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    kept = Person.objects.filter(pk=kept_id, merged_into__isnull=True).first() if kept_id else None
+    if kept is None:
+        return
+    access = file_access(request.user, kept)
+    if access is not None and (level == "basics" or access.is_team):
+        raise FileMerged(kept.pk)

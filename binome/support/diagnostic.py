@@ -14,7 +14,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -275,29 +274,20 @@ def comment_theme(
 def latest_diagnostic(person: Person, access: FileAccess) -> Diagnostic | None:
     """The user's view of the person's latest diagnostic, its answers in ``answer_list``.
 
-    One query: the answers of the latest visible diagnostic, each joined to it (a second
-    one only when that diagnostic has no answer, or when there is none).
+    One query when the person has no diagnostic the user sees, two otherwise (the
+    diagnostic, its answers): plain statements, cheaper to build than one that nests them.
     """
-    latest = (
+    diagnostic = (
         Diagnostic.objects.filter(person=person)
         .visible_to(access)
+        .select_related("recorded_by", "organisation", "co_author")
         .order_by("-made_on", "-id")
-        .values("id")[:1]
+        .first()
     )
-    related = ("recorded_by", "organisation", "co_author")
-    answers = list(
-        DiagnosticTheme.objects.filter(diagnostic_id=Subquery(latest))
-        .select_related(*(f"diagnostic__{name}" for name in related), "diagnostic")
-        .order_by("id")
-    )
-    diagnostic: Diagnostic | None
-    if answers:
-        diagnostic = answers[0].diagnostic
+    if diagnostic is not None:
+        answers = list(DiagnosticTheme.objects.filter(diagnostic=diagnostic).order_by("id"))
         for answer in answers:
             answer.diagnostic = diagnostic
-    else:
-        diagnostic = Diagnostic.objects.filter(pk__in=latest).select_related(*related).first()
-    if diagnostic is not None:
         diagnostic.answer_list = answers  # type: ignore[attr-defined]
     return diagnostic
 

@@ -5,8 +5,9 @@ social led by the social worker, 15 % professional led by the counselor; most ac
 some proposed, suspended or ended), and the remaining volume goes to earlier, ended
 accompaniments of some persons. Each accompaniment gets its team, zero to three notes
 (a fifth of them visible to the author's organisation only), the timeline events of
-its opening and of its notes; half the persons have an appointment. Rows are loaded by
-COPY; transitions are not generated (the pages measured do not read them).
+its opening and of its notes; half the persons have an appointment; the transitions of its
+state machine lead it to its state (proposed when opened, then active, suspended or ended,
+by its lead professional). Rows are loaded by COPY.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from binome.support.models import (
     TeamMember,
     TeamRole,
     TimelineEvent,
+    Transition,
     add_months,
 )
 
@@ -41,6 +43,7 @@ NOTE_TEXTS = (
     "Orientation vers une formation qualifiante, dossier de financement déposé.",
 )
 EXIT_REASONS = ExitReason.values
+SUSPENSION = "Suspension le temps d'une hospitalisation ou d'une formation."
 MEDIUMS = Medium.values
 
 
@@ -69,7 +72,7 @@ def _at(day: date, rng_hour: int) -> datetime:
 
 @step(
     "accompagnements",
-    models=(Accompaniment, TeamMember, Note, Appointment, TimelineEvent),
+    models=(Accompaniment, Transition, TeamMember, Note, Appointment, TimelineEvent),
     reset=_delete_generated_files,
 )
 def generate_accompaniments(ctx: Context) -> dict[str, int]:
@@ -89,6 +92,7 @@ def generate_accompaniments(ctx: Context) -> dict[str, int]:
     team: list[tuple[object, ...]] = []
     notes: list[tuple[object, ...]] = []
     appointments: list[tuple[object, ...]] = []
+    transitions: list[tuple[object, ...]] = []  # (accompaniment, from, to, by, at, reason)
     # Timeline events: (person, accompaniment, kind, at, actor, organisation, visibility,
     # target_type, target_id, summary); ids come from the sequence (no reservation needed).
     events: list[tuple[object, ...]] = []
@@ -148,6 +152,27 @@ def generate_accompaniments(ctx: Context) -> dict[str, int]:
                 (acc_id, person.id, user.id, user.organisation.id, role, opened_at, "", left, "")
             )
         lead = members[0][0]
+        transitions.append((acc_id, "", State.PROPOSED, lead.id, opened_at, ""))
+        if state != State.PROPOSED:
+            # Proposed accompaniments that ended were mostly never started.
+            if state != State.ENDED or is_earlier or rng.random() < 0.8:
+                transitions.append(
+                    (acc_id, State.PROPOSED, State.ACTIVE, lead.id, _at(started, 10), "")
+                )
+                before = State.ACTIVE
+            else:
+                before = State.PROPOSED
+            if state == State.SUSPENDED:
+                day = started + timedelta(
+                    days=rng.randint(0, max(0, (REFERENCE_DATE - started).days))
+                )
+                transitions.append(
+                    (acc_id, State.ACTIVE, State.SUSPENDED, lead.id, _at(day, 15), SUSPENSION)
+                )
+            elif state == State.ENDED and ended_on is not None:
+                transitions.append(
+                    (acc_id, before, State.ENDED, lead.id, _at(ended_on, 16), exit_reason or "")
+                )
         events.append(
             (
                 person.id,
@@ -233,6 +258,11 @@ def generate_accompaniments(ctx: Context) -> dict[str, int]:
                 "created_at",
             ],
             accompaniments,
+        ),
+        "changements d'état": ctx.copy(
+            Transition,
+            ["accompaniment", "from_state", "to_state", "by", "at", "reason"],
+            transitions,
         ),
         "membres d'équipe": ctx.copy(
             TeamMember,

@@ -104,9 +104,13 @@ class DiagnosticForm(BinomeForm):
         department_id: str,
         co_authors: list[tuple[int, str]],
         previous: Diagnostic | None = None,
+        health_details_hidden: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The user may not see the health situations (``can_view_health_details``): they are
+        # not shown, and those of the previous diagnostic are carried over (nothing lost).
+        self.carried_situations: dict[str, list[str]] = {}
         self.fields["co_author"].choices = [("", "Personne d'autre"), *co_authors]
         self.fields["recommended_kind"].choices = [
             ("", "À décider"),
@@ -120,6 +124,9 @@ class DiagnosticForm(BinomeForm):
         for theme in referential.themes():
             code = theme.code
             before = previous_answers.get(code)
+            hidden = theme.sensitive and health_details_hidden
+            if hidden:
+                self.carried_situations[code] = list(before.situations) if before else []
             self.fields[f"{code}-situations"] = forms.MultipleChoiceField(
                 label="Situations",
                 required=False,
@@ -154,10 +161,17 @@ class DiagnosticForm(BinomeForm):
                 if theme.sensitive
                 else "",
             )
+            if hidden:
+                del self.fields[f"{code}-situations"]
             self.themes.append(
                 {
                     "theme": theme,
-                    "fields": [self[f"{code}-{name}"] for name in ("situations", "level")],
+                    "situations_hidden": hidden,
+                    "fields": [
+                        self[f"{code}-{name}"]
+                        for name in ("situations", "level")
+                        if f"{code}-{name}" in self.fields
+                    ],
                     "comment": [self[f"{code}-{name}"] for name in ("comment", "visibility")],
                 }
             )
@@ -178,7 +192,9 @@ class DiagnosticForm(BinomeForm):
             ThemeAnswer(
                 theme=t.code,
                 level=data[f"{t.code}-level"],
-                situations=list(data.get(f"{t.code}-situations") or []),
+                situations=self.carried_situations[t.code]
+                if t.code in self.carried_situations
+                else list(data.get(f"{t.code}-situations") or []),
                 comment=data.get(f"{t.code}-comment", ""),
                 visibility=data.get(f"{t.code}-visibility", ""),
             )

@@ -62,6 +62,10 @@ def add_errors(form: Any, exc: ValidationError) -> None:
 
 
 FIELD_ALIASES = {"carried_by": "carrier"}
+HEALTH_HIDDEN_MESSAGE = (
+    "Les situations de santé sont réservées au travailleur social et au référent de "
+    "l'équipe ; le niveau du frein reste visible pour construire le plan."
+)
 
 
 def _is_htmx(request: AuthenticatedRequest) -> bool:
@@ -132,6 +136,7 @@ def plan_page(
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A new diagnostic (or a re-evaluation, pre-filled from the latest one)."""
@@ -145,6 +150,7 @@ def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         department_id=person.department_id,
         co_authors=co_authors,
         previous=previous,
+        health_details_hidden=not file_rules.can_view_health_details(access),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -180,6 +186,7 @@ def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "person": person,
             "form": form,
             "previous": previous,
+            "health_hidden_message": HEALTH_HIDDEN_MESSAGE,
         },
     )
 
@@ -212,6 +219,7 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         record_read(request=request, obj=diagnostic, person_id=person.pk, what=str(diagnostic))
     answers = list(diagnostic.answers.all())
+    health_details = file_rules.can_view_health_details(access)
     posted_to = request.POST.get("answer") if request.method == "POST" else None
     rows = []
     for answer in answers:
@@ -237,7 +245,15 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     reverse("support:diagnostic_detail", args=[diagnostic.pk])
                     + f"#theme-{answer.theme}"
                 )
-        rows.append({"answer": answer, "theme": referential.theme(answer.theme), "form": form})
+        theme = referential.theme(answer.theme)
+        rows.append(
+            {
+                "answer": answer,
+                "theme": theme,
+                "form": form,
+                "situations_hidden": theme.sensitive and not health_details,
+            }
+        )
     if request.method == "POST" and posted_to not in {str(a.pk) for a in answers}:
         messages.error(request, "Ce thème n'appartient pas à ce diagnostic.")
         return redirect("support:diagnostic_detail", diagnostic.pk)
@@ -249,11 +265,13 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "person": person,
             "diagnostic": diagnostic,
             "rows": rows,
+            "health_hidden_message": HEALTH_HIDDEN_MESSAGE,
         },
     )
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_GET
 def diagnostic_history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The diagnostics over time, and per theme the level at each: the barriers lifted."""
@@ -285,6 +303,7 @@ def diagnostic_history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def objective_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Plan : nouvel objectif")

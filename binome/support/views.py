@@ -157,7 +157,16 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     membership = request.current_membership
     if not membership or membership.organisation.department_id != person.department_id:
         raise Http404
-    if TeamMember.objects.current().filter(user=request.user, person=person).exists():
+    # A team member of one accompaniment may join another one (a new binôme).
+    mine = set(
+        TeamMember.objects.current()
+        .filter(user=request.user, person=person)
+        .values_list("accompaniment_id", flat=True)
+    )
+    accompaniments = [
+        a for a in Accompaniment.objects.filter(person=person).open() if a.pk not in mine
+    ]
+    if mine and not accompaniments:
         return redirect("people:detail", person.pk)
     if request.method == "GET":
         record_read(
@@ -166,8 +175,11 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             person_id=person.pk,
             what="Identité minimale : pour rejoindre l'équipe",
         )
-    accompaniments = list(Accompaniment.objects.filter(person=person).open())
-    form = JoinForm(request.POST or None, accompaniments=accompaniments)
+    form = JoinForm(
+        request.POST or None,
+        accompaniments=accompaniments,
+        initial={"accompaniment": request.GET.get("accompagnement")},
+    )
     if request.method == "POST" and form.is_valid():
         accompaniment = next(
             a for a in accompaniments if a.pk == form.cleaned_data["accompaniment"]
@@ -195,6 +207,7 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "person": person,
             "form": form,
             "accompaniments": accompaniments,
+            "already_on_team": bool(mine),
         },
     )
 
@@ -385,6 +398,7 @@ def team_leave(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def note_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Dossier : nouvelle note")
@@ -430,6 +444,7 @@ def note_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@file_rules.follow_merged_file
 @require_http_methods(["GET", "POST"])
 def appointment_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Dossier : nouveau rendez-vous")

@@ -97,12 +97,11 @@ def test_merge_repoints_every_row_and_keeps_history(
     assert AuditEvent.objects.filter(
         kind=AuditKind.PERSONS_MERGED, person_id=nadia_file.pk, actor=personas["claire"]
     ).exists()
-    # The merged file's page is gone (404), even for its team.
-    assert client_for("karim").get(karim_file).status_code == 404
-    # Karim, now on Nadia's team, reaches her kept file.
-    assert (
-        client_for("karim").get(reverse("people:detail", args=[nadia_file.pk])).status_code == 200
-    )
+    # The merged file's address leads Karim, now on Nadia's team, to her kept file.
+    kept_file = reverse("people:detail", args=[nadia_file.pk])
+    followed = client_for("karim").get(karim_file)
+    assert (followed.status_code, followed["Location"]) == (302, kept_file)
+    assert client_for("karim").get(kept_file).status_code == 200
     # Nadia sees Karim's read of the merged file, and the note he shared with her.
     space = client_for("nadia").get(reverse("space:home"))
     reads = list(space.context["reads"])
@@ -134,3 +133,39 @@ def test_merge_without_choice_or_with_a_stranger_says_why(
     assert "Choisissez le dossier à conserver" in response.content.decode()
     duplicate.refresh_from_db()
     assert duplicate.merged_into_id is None
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("ines", 302),
+        ("marc", 302),
+        ("karim", 302),
+        ("claire", 302),
+        ("charlie", 404),
+        ("paul", 404),
+    ],
+)
+def test_the_merged_files_addresses_redirect_who_sees_the_kept_file(
+    client_for: Any,
+    personas: dict[str, Any],
+    nadia_file: Person,
+    duplicate: Person,
+    persona: str,
+    status: int,
+) -> None:
+    """Bookmarks and links to the merged file lead to the kept one; outsiders keep a 404."""
+    actions.merge_persons(kept=nadia_file, merged=duplicate, by=personas["claire"])
+    client = client_for(persona)
+    for name, query, expected in (
+        ("people:detail", "?evenements=note", status),
+        ("support:diagnostic_history", "", 404 if persona == "claire" else status),
+        ("people:engagement_pdf", "", 404 if persona == "claire" else status),
+    ):
+        response = client.get(reverse(name, args=[duplicate.pk]) + query)
+        assert response.status_code == expected, (name, persona)
+        if expected == 302:
+            assert response["Location"] == reverse(name, args=[nadia_file.pk]) + query
+    # A form posted from a page opened before the merge is not silently applied elsewhere.
+    post = client.post(reverse("support:note_add", args=[duplicate.pk]), {"text": "x"})
+    assert post.status_code == 404

@@ -210,3 +210,38 @@ def test_a_non_member_of_the_team_cannot_change_the_accompaniment(
     assert client_for("claire").get(url).status_code == 403  # sees the basics only
     assert client_for("karim").get(url).status_code == 404
     assert client_for("charlie").get(url).status_code == 404
+
+
+def test_marc_joins_the_new_global_accompaniment_ines_opened(
+    client_for: Any, personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
+) -> None:
+    """On the team of one accompaniment, Marc joins another one of Nadia (a new binôme):
+    only the accompaniments he is not on are offered; his arrival is recorded."""
+    from binome.support.models import Accompaniment, Kind, TeamRole
+
+    earlier = nadia_file.accompaniments.get()
+    new = actions.open_accompaniment(
+        person=nadia_file,
+        kind=Kind.GLOBAL,
+        started_on=timezone.localdate(),
+        by=personas["ines"],
+        organisation=orgs["ft_toulon"],
+        role=TeamRole.DEDICATED_COUNSELOR,
+    )
+    marc = client_for("marc")
+    join_url = reverse("support:join", args=[nadia_file.pk])
+    file_page = marc.get(reverse("people:detail", args=[nadia_file.pk])).content.decode()
+    assert f"{join_url}?accompagnement={new.pk}" in file_page
+    page = marc.get(f"{join_url}?accompagnement={new.pk}")
+    assert page.status_code == 200
+    assert [pk for pk, _ in page.context["form"].fields["accompaniment"].choices] == [new.pk]
+    response = marc.post(
+        join_url,
+        {"accompaniment": new.pk, "role": TeamRole.SOCIAL_WORKER, "reason": "Binôme global."},
+    )
+    assert response.status_code == 302
+    assert new.team.current().filter(user=personas["marc"]).exists()
+    assert earlier.team.current().filter(user=personas["marc"]).exists()
+    # Nothing left to join: the join page leads back to the file.
+    assert marc.get(join_url).status_code == 302
+    assert Accompaniment.objects.filter(person=nadia_file).count() == 2

@@ -379,3 +379,61 @@ def test_every_diagnostic_page_records_the_read(client_for: Any, nadia_file: Per
         assert ines.get(url).status_code == 200
         after = AuditEvent.objects.reads_of_person(nadia_file.pk).filter(what=what).count()
         assert after == before + 1, url
+
+
+HEALTH_SITUATION = "Couverture sociale / mutuelle à mettre à jour"
+
+
+def test_health_situations_are_for_the_social_worker_and_the_referent(
+    client_for: Any, personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
+) -> None:
+    """Inès (dedicated counselor) sees the level of Nadia's health barrier, not its situations;
+    her re-evaluation neither shows nor loses them; Marc (social worker) sees them."""
+    from binome.support.access import can_view_health_details, file_access
+
+    assert can_view_health_details(file_access(personas["marc"], nadia_file))
+    assert not can_view_health_details(file_access(personas["ines"], nadia_file))
+    assert not can_view_health_details(file_access(personas["claire"], nadia_file))  # basics
+    assert not can_view_health_details(None)
+    marcs = diagnostics.record_diagnostic(
+        person=nadia_file,
+        by=personas["marc"],
+        organisation=orgs["dep83"],
+        made_on=timezone.localdate(),
+        answers=[ThemeAnswer(theme="sante", level="to_lift", situations=[HEALTH_SITUATION])],
+    )
+    url = reverse("support:diagnostic_detail", args=[marcs.pk])
+    assert HEALTH_SITUATION in client_for("marc").get(url).content.decode()
+    ines = client_for("ines")
+    ines_page = ines.get(url).content.decode()
+    assert HEALTH_SITUATION not in ines_page
+    assert "Frein à lever" in ines_page
+    assert "situations de santé sont réservées au travailleur social" in ines_page
+    # Inès re-evaluates: no health situations in her form, Marc's are carried over.
+    form_url = reverse("support:diagnostic_create", args=[nadia_file.pk])
+    form_page = ines.get(form_url)
+    assert "sante-situations" not in form_page.context["form"].fields
+    assert HEALTH_SITUATION not in form_page.content.decode()
+    response = ines.post(
+        form_url,
+        form_data(**{"sante-level": "to_lift", "sante-situations": ["Addiction"]}),
+    )
+    assert response.status_code == 302
+    newest = Diagnostic.objects.filter(person=nadia_file).latest("id")
+    assert newest.recorded_by == personas["ines"]
+    assert newest.answers.get(theme="sante").situations == [HEALTH_SITUATION]
+    # Marc still sees them on Inès's re-evaluation.
+    marc_page = client_for("marc").get(reverse("support:diagnostic_detail", args=[newest.pk]))
+    assert HEALTH_SITUATION in marc_page.content.decode()
+
+
+def test_health_comment_in_the_form_defaults_to_the_authors_organisation(
+    client_for: Any, nadia_file: Person
+) -> None:
+    form = (
+        client_for("marc")
+        .get(reverse("support:diagnostic_create", args=[nadia_file.pk]))
+        .context["form"]
+    )
+    assert form.fields["sante-visibility"].initial == Visibility.ORGANISATION
+    assert form.fields["logement-visibility"].initial == Visibility.TEAM

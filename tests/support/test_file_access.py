@@ -100,12 +100,17 @@ def test_withdrawing_the_share_consent_closes_the_shared_items_at_once(
         visibility=Visibility.TEAM,
     )
     assert INES_TEAM_NOTE in marc.get(url).content.decode()
+    ines_note = reverse(
+        "support:note_detail", args=[Note.objects.get(text__startswith=INES_TEAM_NOTE).pk]
+    )
+    assert marc.get(ines_note).status_code == 200  # the link Marc's open page holds
     consent = Consent.objects.get(person=nadia_file, scope=ConsentScope.SHARE_FILE)
     response = ines.post(reverse("people:consent_withdraw", args=[nadia_file.pk, consent.pk]))
     assert response.status_code == 302
     page = marc.get(url).content.decode()
     assert INES_TEAM_NOTE not in page
     assert "Note commune de Marc" in page  # his own organisation's items stay
+    assert marc.get(ines_note).status_code == 404  # the stale page's link no longer opens
     assert "Note commune de Marc" in ines.get(url).content.decode()
     # A stale page withdrawing it again: a clear message, nothing changes.
     again = ines.post(
@@ -236,11 +241,11 @@ def test_file_page_query_count_does_not_grow_with_the_timeline(
             text=f"Appel {i}",
             visibility=Visibility.TEAM,
         )
-    # 18, 3 for the diagnostic and the plan (see tests/support/test_plan.py), 1 for the
+    # 14, 4 for the diagnostic and the plan (see tests/support/test_plan.py), 1 for the
     # header's unread notifications.
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(19):
         assert ines.get(url).status_code == 200
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(19):
         assert ines.get(url + "?evenements=note&page=2").status_code == 200
 
 

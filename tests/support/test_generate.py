@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from io import StringIO
 
 import pytest
@@ -45,3 +46,42 @@ def test_tiny_scale_generates_persons_files_and_their_teams() -> None:
         assert event.visibility == note.visibility and event.person_id == note.person_id
     assert "personnes" in run("--reset")
     assert Person.objects.count() == SCALES["tiny"]["persons"]
+
+
+def test_generated_files_carry_nirs_and_the_transitions_of_their_state() -> None:
+    from stdnum.fr import nir as stdnum_nir
+
+    from binome.people.generate import NIR_SHARE
+    from binome.support.models import TRANSITIONS, State, Transition
+
+    run()
+    generated = Person.objects.filter(organisation__email__endswith=GENERATED_DOMAIN)
+    with_nir = [p for p in generated if p.has_nir]
+    # About NIR_SHARE of them (60 persons: a wide margin), each valid, hashed as the app does.
+    assert 0.15 * len(generated) < len(with_nir) < (NIR_SHARE + 0.3) * len(generated)
+    for person in with_nir:
+        stdnum_nir.validate(person.nir)
+        assert person.nir[0] == ("2" if person.sex == "F" else "1")
+        assert person.nir[1:5] == f"{person.birth_date:%y%m}"
+        assert (
+            Person.objects.matching(
+                department_id=person.department_id,
+                first_name="x",
+                last_name="y",
+                birth_name="",
+                birth_date=person.birth_date,
+                nir=person.nir,
+            )
+            .filter(pk=person.pk)
+            .exists()
+        )
+    # Every accompaniment's transitions follow the state machine to its current state.
+    for accompaniment in Accompaniment.objects.filter(person__in=generated).prefetch_related(
+        "transitions"
+    ):
+        steps = [(t.from_state, t.to_state) for t in accompaniment.transitions.all()]
+        assert steps[0] == ("", State.PROPOSED), accompaniment.pk
+        for (_, reached), (start, end) in itertools.pairwise(steps):
+            assert start == reached and end in TRANSITIONS[start], steps
+        assert steps[-1][1] == accompaniment.state, steps
+    assert Transition.objects.filter(to_state=State.ACTIVE).exists()

@@ -32,7 +32,7 @@ MOBILITY = ["mobilite--preparer-un-permis"]
 # The file page of Nadia's demo file (identity, accompaniments, consents, notes,
 # appointments, timeline, diagnostic and plan), whatever the size of the plan; 1 of them:
 # the header's unread notifications.
-FILE_PAGE_QUERIES = 22
+FILE_PAGE_QUERIES = 19
 
 
 @pytest.fixture
