@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "binome.people",
     "binome.support",
     "binome.referrals",
+    "binome.notifications",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "binome.core.context_processors.site",
+                "binome.notifications.context_processors.notifications",
             ],
             "string_if_invalid": "",
         },

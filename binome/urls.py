@@ -21,3 +21,6 @@ handler500 = "binome.core.views.error_500"
 
 # The accompanied person's own space.
 urlpatterns += [path("mon-espace/", include("binome.people.space_urls"))]
+
+# The notification centre.
+urlpatterns += [path("notifications/", include("binome.notifications.urls"))]

@@ -605,6 +605,54 @@ POST_MATRIX.update(
 )
 
 
+# --- The notification centre: everyone's own notifications, another's is a 404 ----------
+
+
+def ines_notification(ctx: dict[str, Any]) -> int:
+    from binome.notifications.models import Notification, NotificationKind
+
+    notification, _ = Notification.objects.get_or_create(
+        recipient=ctx["personas"]["ines"],
+        dedup_key="matrix",
+        defaults={
+            "kind": NotificationKind.DIRECTORY,
+            "title": "Annuaire mis à jour",
+            "body": "Un service de l'annuaire a changé.",
+            "url": "/annuaire/",
+        },
+    )
+    return notification.pk
+
+
+def only_ines(status: int) -> dict[str, int]:
+    return {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "ines": status}
+
+
+MATRIX.update(
+    {
+        "notifications:list": (url("notifications:list"), everyone(200, anonymous=302)),
+        "notifications:open": (url("notifications:open", ines_notification), only_ines(302)),
+        "notifications:mark_read": (
+            url("notifications:mark_read", ines_notification),
+            everyone(405, anonymous=302),
+        ),
+        "notifications:mark_all_read": (
+            url("notifications:mark_all_read"),
+            everyone(405, anonymous=302),
+        ),
+    }
+)
+POST_MATRIX.update(
+    {
+        "notifications:mark_read": (
+            url("notifications:mark_read", ines_notification),
+            only_ines(302),
+        ),
+        "notifications:mark_all_read": (url("notifications:mark_all_read"), everyone(302)),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":
