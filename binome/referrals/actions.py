@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
 from binome.directory.models import Service, Structure
@@ -31,6 +32,7 @@ from binome.organisations.models import (
     OrganisationKind,
     Partnership,
 )
+from binome.people import actions as people_actions
 from binome.people.forms import check_document
 from binome.people.models import Consent, ConsentScope, Person
 from binome.referrals import notices
@@ -43,6 +45,7 @@ from binome.referrals.models import (
     Referral,
     ReferralEvent,
     ReferralKind,
+    ReferralSettings,
     SharedItem,
     SharedItemType,
     Status,
@@ -208,11 +211,14 @@ def send_referral(
     attachments: Sequence[UploadedFile] = (),
     accompaniment: Accompaniment | None = None,
     requested_kind: str = "",
+    consent_method: str = "",
     idempotency_key: uuid.UUID | None = None,
     request: HttpRequest | None = None,
 ) -> Referral:
     """Send a referral. The same form posted twice (same ``idempotency_key``) returns the
-    referral created the first time."""
+    referral created the first time. ``consent_method``: the person consents now (orally
+    or in writing): the consent naming the recipient is recorded first, in the same
+    transaction."""
     if idempotency_key is not None:
         existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -273,6 +279,22 @@ def send_referral(
                 f"({to_organisation.department_id}) qui n'est pas déclarée partenaire de votre "
                 "territoire : l'administrateur du territoire peut la déclarer partenaire."
             )
+    if (
+        kind != ReferralKind.REORIENTATION
+        and consent_method
+        and not has_referral_consent(person, organisation=to_organisation, structure=structure)
+    ):
+        people_actions.record_consent(
+            person=person,
+            scope=ConsentScope.REFER,
+            method=consent_method,
+            given_on=timezone.localdate(),
+            by=by,
+            organisation=organisation,
+            recipient=to_organisation if structure is None else None,
+            structure=structure,
+            request=request,
+        )
     if kind != ReferralKind.REORIENTATION and not has_referral_consent(
         person, organisation=to_organisation, structure=structure
     ):
@@ -921,6 +943,76 @@ def assign(
             notices.assigned(referral, actor=by)
         changed += 1
     return changed
+
+
+@transaction.atomic
+def set_delays(
+    *,
+    department_id: str,
+    reminder_days: int,
+    expiry_days: int,
+    by: User,
+    request: HttpRequest | None = None,
+) -> ReferralSettings:
+    """The territory's delays; they apply to the referrals sent from now on."""
+    if not (1 <= reminder_days <= 90 and 1 <= expiry_days <= 180):
+        raise ValidationError("Relance entre 1 et 90 jours, expiration entre 1 et 180 jours.")
+    found, _ = ReferralSettings.objects.update_or_create(
+        department_id=department_id,
+        defaults={"reminder_days": reminder_days, "expiry_days": expiry_days},
+    )
+    record(
+        AuditKind.REFERRAL_SETTINGS_CHANGED,
+        actor=by,
+        department_id=department_id,
+        target=found,
+        what=f"Délais des orientations : relance après {reminder_days} jours, expiration "
+        f"{expiry_days} jours plus tard",
+        request=request,
+    )
+    return found
+
+
+@transaction.atomic
+def declare_partner(
+    *,
+    department_id: str,
+    organisation: Organisation,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Partnership:
+    """Declare an organisation of another département a partner of the territory."""
+    if organisation.department_id == department_id:
+        raise ValidationError(f"« {organisation.name} » fait déjà partie du territoire.")
+    partnership, created = Partnership.objects.get_or_create(
+        department_id=department_id, organisation=organisation, defaults={"declared_by": by}
+    )
+    if created:
+        record(
+            AuditKind.REFERRAL_SETTINGS_CHANGED,
+            actor=by,
+            department_id=department_id,
+            target=partnership,
+            what=f"Partenaire déclaré : {organisation.name} ({organisation.department_id})",
+            request=request,
+        )
+    return partnership
+
+
+@transaction.atomic
+def remove_partner(
+    *, partnership: Partnership, by: User, request: HttpRequest | None = None
+) -> None:
+    """The referrals already sent stay; new ones to that organisation are refused."""
+    record(
+        AuditKind.REFERRAL_SETTINGS_CHANGED,
+        actor=by,
+        department_id=partnership.department_id,
+        target=partnership,
+        what=f"Partenaire retiré : {partnership.organisation.name}",
+        request=request,
+    )
+    partnership.delete()
 
 
 @transaction.atomic

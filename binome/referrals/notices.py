@@ -8,27 +8,14 @@ account are not users: their e-mails (with a signed link) are sent by ``links``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
 from binome.accounts.models import User
+from binome.notifications.actions import notify
+from binome.notifications.models import Notification, NotificationKind
 from binome.organisations.models import Membership, TerritoryRole, TerritoryRoleKind
 from binome.referrals.models import Referral, ReferralKind
-
-if TYPE_CHECKING:
-    from binome.notifications.models import Notification
-
-
-class NotificationKind:
-    """The kinds of ``binome.notifications.models.NotificationKind`` used here."""
-
-    REFERRAL_RECEIVED = "referral_received"
-    REFERRAL_ANSWERED = "referral_answered"
-    REFERRAL_REMINDER = "referral_reminder"
-    REFERRAL_EXPIRED = "referral_expired"
-    REFERRAL_OUTCOME = "referral_outcome"
-    REFERRAL_ASSIGNED = "referral_assigned"
 
 
 def _url(referral: Referral) -> str:
@@ -71,10 +58,6 @@ def _send(
     actor: User | None,
     dedup: str = "",
 ) -> list[Notification]:
-    try:
-        from binome.notifications.actions import notify
-    except ModuleNotFoundError:  # until the notifications app is merged
-        return []
     return notify(
         recipients=recipients,
         kind=kind,
