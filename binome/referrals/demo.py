@@ -1,4 +1,5 @@
-"""Referrals of the demo territory. Idempotent: what exists is left as is.
+"""Referrals of the demo territory, loaded by ``binome demo`` (not by the test suite's
+personas). Idempotent: what exists is left as is.
 
 - Nadia, oriented by Inès to the CCAS de Toulon for her rent debt, unanswered and overdue;
 - Erwan, a new person oriented by Sophie (CCAS de Quimper) to the dedicated counselor of
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from binome.accounts.models import User
+from binome.core.demo import ORGANISATIONS
 from binome.directory.models import Service
 from binome.organisations.models import Organisation
 from binome.people import actions as people_actions
@@ -36,8 +38,16 @@ def _age(referral: Referral, days: int) -> None:
         ReferralEvent.objects.filter(pk=event.pk).update(at=event.at - delta)
 
 
+def load_demo_referrals(users: dict[str, User]) -> None:
+    """The demo's referrals (after ``load_demo`` and ``load_demo_directory``)."""
+    organisations = {key: Organisation.objects.get(name=name) for key, name, *_ in ORGANISATIONS}
+    nadia = Person.objects.get(user=users["nadia"])
+    _load_referrals(users, organisations, nadia)
+    load_demo_service_referrals()
+
+
 @transaction.atomic
-def load_demo_referrals(
+def _load_referrals(
     users: dict[str, User], organisations: dict[str, Organisation], nadia: Person
 ) -> None:
     if not Referral.objects.filter(person=nadia, kind=ReferralKind.SOCIAL).exists():

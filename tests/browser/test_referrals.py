@@ -70,7 +70,7 @@ def test_sophie_orients_someone_new_and_the_counselor_plans_the_diagnostic(
     expect(heading(page)).to_have_text("Bonjour Gwenaël")
     assert_accessible(page)
     inbox_link = page.get_by_role("link", name=re.compile(r"^\s*Orientations"))
-    expect(inbox_link).to_contain_text("orientations en attente de réponse")
+    expect(inbox_link).to_contain_text("1 orientation en attente de réponse")
     inbox_link.click()
     expect(heading(page)).to_have_text("Orientations reçues")
     assert_accessible(page)

@@ -10,6 +10,7 @@ from binome.directory.models import Service
 from binome.organisations.models import Organisation
 from binome.people import actions as people_actions
 from binome.people.models import Consent, ConsentMethod, ConsentScope, Person
+from binome.referrals.demo import load_demo_referrals
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -24,6 +25,28 @@ def nadia_file(personas: dict[str, Any]) -> Person:
 def directory(personas: dict[str, Any]) -> dict[str, Service]:
     load_demo_directory()
     return {s.source_id: s for s in Service.objects.filter(source="demo")}
+
+
+@pytest.fixture
+def personas(db: None) -> dict[str, Any]:
+    """The demo's personas; the départements and communes loaded again first when a
+    transactional test (they run last) emptied them."""
+    from django.db import connection, transaction
+
+    from binome.core.demo import load_demo
+    from binome.territories.models import Department
+    from binome.territories.referential import load_referential
+
+    if not Department.objects.exists():
+        with transaction.atomic():
+            load_referential(connection)
+    return load_demo()
+
+
+@pytest.fixture(autouse=True)
+def demo_referrals(personas: dict[str, Any], directory: dict[str, Service]) -> None:
+    """The demo's referrals (``binome demo`` loads them; the personas alone do not)."""
+    load_demo_referrals(personas)
 
 
 @pytest.fixture

@@ -510,3 +510,13 @@ def test_assignment_to_a_member_of_the_receiving_organisation(
     notification = Notification.objects.get(recipient=other, kind="referral_assigned")
     assert "Nadia" not in notification.title + notification.body
     assert notification.url == f"/orientations/{referral.pk}/"
+
+
+def test_the_demo_referrals_load_once(personas: dict[str, Any]) -> None:
+    from binome.referrals.demo import load_demo_referrals
+
+    before = list(Referral.objects.values_list("pk", "status"))
+    load_demo_referrals(personas)
+    assert list(Referral.objects.values_list("pk", "status")) == before
+    statuses = sorted(Referral.objects.values_list("kind", "status"))
+    assert statuses == [("global", "sent"), ("service", "started"), ("social", "sent")]

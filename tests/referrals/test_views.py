@@ -154,7 +154,9 @@ def test_a_decline_without_reason_is_refused_then_the_sender_is_told(
     assert response.status_code == 302
     referral.refresh_from_db()
     assert (referral.status, referral.decline_reason) == (Status.DECLINED, "already_supported")
-    notification = Notification.objects.get(recipient=personas["ines"], kind="referral_answered")
+    notification = Notification.objects.get(
+        recipient=personas["ines"], kind="referral_answered", url=f"/orientations/{referral.pk}/"
+    )
     assert notification.title == "Orientation refusée par CCAS de Toulon"
     assert [m.to for m in mail.outbox] == [[personas["ines"].email]]
     assert "Nadia" not in mail.outbox[0].subject + mail.outbox[0].body
