@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "binome.api",
     "binome.people",
     "binome.support",
+    "binome.referrals",
     "binome.notifications",
 ]
 
@@ -315,3 +316,4 @@ if not PERSON_MATCHING_KEY or not PERSON_ENCRYPTION_KEY:
     PERSON_MATCHING_KEY = PERSON_MATCHING_KEY or derived_key(SECRET_KEY, "matching")
     PERSON_ENCRYPTION_KEY = PERSON_ENCRYPTION_KEY or derived_key(SECRET_KEY, "encryption")
 CONSENT_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
+REFERRAL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024

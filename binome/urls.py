@@ -24,3 +24,6 @@ urlpatterns += [path("mon-espace/", include("binome.people.space_urls"))]
 
 # The notification centre.
 urlpatterns += [path("notifications/", include("binome.notifications.urls"))]
+
+# Orientations between organisations and to the services of the directory.
+urlpatterns += [path("orientations/", include("binome.referrals.urls"))]

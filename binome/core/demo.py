@@ -259,6 +259,14 @@ PERSONAS: list[Persona] = [
         "conseiller France Travail Évry (Essonne) : n'a accès à rien dans le Var",
         (("ft_evry", Role.PROFESSIONAL, "Conseiller"),),
     ),
+    Persona(
+        "gwenael",
+        "Gwenaël",
+        "Le Bihan",
+        "gwenael.lebihan@francetravail.test",
+        "conseiller dédié France Travail Quimper : reçoit les orientations du CCAS de Quimper",
+        (("ft_quimper", Role.PROFESSIONAL, "Conseiller dédié"),),
+    ),
 ]
 
 # The six accompagnateurs d'insertion of the Alpes-de-Haute-Provence.

@@ -194,3 +194,42 @@ class TerritoryRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} ({self.department_id})"
+
+
+class Partnership(models.Model):
+    """An organisation of another département declared a partner of a territory: the
+    territory's professionals may refer persons to it."""
+
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="partnerships",
+        verbose_name="territoire",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="partnerships",
+        verbose_name="organisation partenaire",
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="déclaré par",
+    )
+    created_at = models.DateTimeField("déclaré le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "partenariat"
+        verbose_name_plural = "partenariats"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "organisation"], name="partnership_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} — partenaire du territoire {self.department_id}"

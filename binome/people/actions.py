@@ -17,6 +17,7 @@ from django.utils import timezone
 from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
+from binome.directory.models import Structure
 from binome.organisations.models import Organisation
 from binome.people.models import (
     Consent,
@@ -140,12 +141,17 @@ def record_consent(
     by: User,
     organisation: Organisation,
     recipient: Organisation | None = None,
+    structure: Structure | None = None,
     document: UploadedFile | None = None,
     request: HttpRequest | None = None,
 ) -> Consent:
-    if scope == ConsentScope.REFER and recipient is None:
+    if scope == ConsentScope.REFER and recipient is None and structure is None:
         raise ValidationError(
             "Nommez l'organisation vers laquelle la personne accepte d'être orientée."
+        )
+    if recipient is not None and structure is not None:
+        raise ValidationError(
+            "Un consentement nomme une organisation ou une structure, pas les deux."
         )
     if method == ConsentMethod.SIGNED_DOCUMENT and document is None:
         raise ValidationError("Joignez le document signé (PDF ou image).")
@@ -158,6 +164,7 @@ def record_consent(
         given_on=given_on,
         recorded_by=by,
         organisation=recipient if scope == ConsentScope.REFER else None,
+        structure=structure if scope == ConsentScope.REFER else None,
     )
     if document is not None:
         consent.document.save(document.name or "document", document, save=False)
@@ -165,6 +172,8 @@ def record_consent(
     summary = f"Consentement recueilli : {consent.get_scope_display().lower()}"
     if consent.organisation is not None:
         summary += f" ({consent.organisation.name})"
+    elif consent.structure is not None:
+        summary += f" ({consent.structure.name})"
     trace(
         EventKind.CONSENT,
         AuditKind.CONSENT_RECORDED,

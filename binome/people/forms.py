@@ -5,10 +5,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from binome.core.forms import BinomeForm
+from binome.directory.models import PublicationStatus, Structure
 from binome.organisations.forms import CommuneField
 from binome.organisations.models import Organisation
 from binome.people.models import (
@@ -125,13 +127,36 @@ def document_type(upload: UploadedFile) -> str | None:
     return None
 
 
+def check_document(upload: UploadedFile, *, limit: int, label: str = "Le document") -> str:
+    """The type of an uploaded PDF or image (read from its content), or a French
+    ``ValidationError`` when it is too large or not what it says."""
+    if (upload.size or 0) > limit:
+        raise forms.ValidationError(
+            f"{label} pèse {filesizeformat(upload.size or 0)} : {filesizeformat(limit)} au plus."
+        )
+    kind = document_type(upload)
+    if kind is None:
+        raise forms.ValidationError(
+            f"{label} n'est ni un PDF ni une image PNG ou JPEG (son contenu a été vérifié, "
+            "pas seulement son nom)."
+        )
+    return kind
+
+
 class ConsentForm(BinomeForm):
     scope = forms.ChoiceField(label="Objet du consentement", choices=ConsentScope.choices)
     recipient = forms.ModelChoiceField(
         label="Organisation destinataire",
         queryset=Organisation.objects.none(),
         required=False,
-        help_text="Obligatoire pour une orientation vers une organisation nommée.",
+        help_text="Pour une orientation : l'organisation nommée (ou la structure ci-dessous).",
+    )
+    # A structure of the directory without an account, chosen from the referral's page.
+    structure = forms.ModelChoiceField(
+        label="Structure de l'annuaire destinataire",
+        queryset=Structure.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
     )
     method = forms.ChoiceField(label="Recueilli", choices=ConsentMethod.choices)
     given_on = forms.DateField(
@@ -150,30 +175,43 @@ class ConsentForm(BinomeForm):
 
     def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].queryset = Organisation.objects.filter(
-            department_id=department_id, is_active=True
-        ).order_by("name")
+        # The territory's organisations and its declared partners of other départements.
+        self.fields["recipient"].queryset = (
+            Organisation.objects.filter(
+                Q(department_id=department_id) | Q(partnerships__department_id=department_id),
+                is_active=True,
+            )
+            .distinct()
+            .order_by("name")
+        )
         self.fields["given_on"].initial = timezone.localdate()
+        self.fields["structure"].queryset = Structure.objects.filter(
+            status=PublicationStatus.PUBLISHED
+        )
 
     def clean_document(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("document")
         if not upload:
             return None
-        limit = settings.CONSENT_DOCUMENT_MAX_BYTES
-        if (upload.size or 0) > limit:
-            raise forms.ValidationError(
-                f"Le document pèse {filesizeformat(upload.size)} : {filesizeformat(limit)} au plus."
-            )
-        if document_type(upload) is None:
-            raise forms.ValidationError(
-                "Ce fichier n'est ni un PDF ni une image PNG ou JPEG (son contenu a été vérifié, "
-                "pas seulement son nom)."
-            )
+        check_document(upload, limit=settings.CONSENT_DOCUMENT_MAX_BYTES)
         return upload
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("scope") == ConsentScope.REFER and not data.get("recipient"):
+        if (
+            data.get("scope") == ConsentScope.REFER
+            and data.get("recipient")
+            and data.get("structure")
+        ):
+            self.add_error(
+                "recipient",
+                "Un consentement nomme une organisation ou une structure, pas les deux.",
+            )
+        if (
+            data.get("scope") == ConsentScope.REFER
+            and not data.get("recipient")
+            and not data.get("structure")
+        ):
             self.add_error(
                 "recipient", "Choisissez l'organisation vers laquelle la personne sera orientée."
             )

@@ -255,7 +255,7 @@ class HouseholdMember(models.Model):
 
 class ConsentScope(models.TextChoices):
     SHARE_FILE = "share_file", "Partage du dossier entre les partenaires de l'accompagnement"
-    REFER = "refer_to_organisation", "Orientation vers une organisation nommée"
+    REFER = "refer_to_organisation", "Orientation vers une organisation ou une structure nommée"
     CHILDCARE_CAF = "childcare_caf", "Transmission des données de garde d'enfants à la CAF"
 
 
@@ -293,6 +293,15 @@ class Consent(models.Model):
         related_name="+",
         verbose_name="organisation destinataire",
     )
+    # A referral to a structure of the directory that has no account in Binôme.
+    structure = models.ForeignKey(
+        "directory.Structure",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="structure destinataire",
+    )
     method = models.CharField("recueilli", max_length=20, choices=ConsentMethod.choices)
     document = models.FileField(
         "document signé", upload_to=consent_document_path, blank=True, max_length=200
@@ -324,8 +333,10 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["person", "scope"], name="consent_person_scope")]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(scope="refer_to_organisation") | Q(organisation__isnull=False),
-                name="consent_refer_names_organisation",
+                condition=~Q(scope="refer_to_organisation")
+                | Q(organisation__isnull=False)
+                | Q(structure__isnull=False),
+                name="consent_refer_names_recipient",
             )
         ]
 

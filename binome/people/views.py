@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from binome.access.audit import record_read
 from binome.core.pagination import window_page
 from binome.core.typing import AuthenticatedRequest
+from binome.directory.models import Structure
 from binome.people import actions
 from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonForm
 from binome.people.models import Consent, Person
@@ -128,7 +129,7 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 "household": list(person.household.all()),
                 "consents": list(
                     Consent.objects.filter(person=person).select_related(
-                        "organisation", "recorded_by"
+                        "organisation", "structure", "recorded_by"
                     )
                 ),
                 # The notes' beginning only (the page shows 300 characters of each).
@@ -182,7 +183,10 @@ def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         request, pk, what="Dossier : recueil d'un consentement"
     )
     form = ConsentForm(
-        request.POST or None, request.FILES or None, department_id=person.department_id
+        request.POST or None,
+        request.FILES or None,
+        department_id=person.department_id,
+        initial=_consent_initial(request),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -193,6 +197,7 @@ def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 method=data["method"],
                 given_on=data["given_on"],
                 recipient=data.get("recipient"),
+                structure=data.get("structure"),
                 document=data.get("document"),
                 by=request.user,
                 organisation=acting_organisation(request, access),
@@ -203,7 +208,31 @@ def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Le consentement est enregistré.")
             return redirect("people:detail", person.pk)
-    return form_page(request, person, form, title="Enregistrer un consentement", multipart=True)
+    structure = form.initial.get("structure") or form.data.get("structure")
+    intro = ""
+    if structure and str(structure).isdigit():
+        named = Structure.objects.filter(pk=int(structure)).values_list("name", flat=True).first()
+        if named:
+            intro = f"Consentement à l'orientation vers la structure « {named} » de l'annuaire."
+    return form_page(
+        request,
+        person,
+        form,
+        title="Enregistrer un consentement",
+        multipart=True,
+        intro=intro,
+    )
+
+
+def _consent_initial(request: AuthenticatedRequest) -> dict[str, Any]:
+    """The referral page links here with the recipient it needs a consent for."""
+    initial: dict[str, Any] = {}
+    for name in ("organisation", "structure"):
+        value = request.GET.get(name, "")
+        if value.isdigit():
+            initial["scope"] = "refer_to_organisation"
+            initial["recipient" if name == "organisation" else name] = int(value)
+    return initial
 
 
 @login_required

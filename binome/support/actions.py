@@ -83,7 +83,7 @@ def trace(
     audit_kind: AuditKind,
     *,
     person: Person,
-    by: User,
+    by: User | None,
     organisation: Organisation,
     target: Model,
     summary: str,
@@ -91,9 +91,13 @@ def trace(
     visibility: str = Visibility.TEAM,
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
+    actor_label: str = "",
 ) -> TimelineEvent:
     """The trace of an action on a person's file: its timeline line and its audit row, with
-    the same summary (call it inside the action's transaction)."""
+    the same summary (call it inside the action's transaction).
+
+    ``by`` is None when nobody logged in acted (an answer through a signed link, a periodic
+    job): ``actor_label`` then says who or what did it in the audit line."""
     event = add_event(
         person=person,
         kind=event_kind,
@@ -107,6 +111,7 @@ def trace(
     record(
         audit_kind,
         actor=by,
+        actor_label=actor_label,
         organisation=organisation,
         department_id=person.department_id,
         target=target,

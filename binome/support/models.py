@@ -408,6 +408,7 @@ class EventKind(models.TextChoices):
     APPOINTMENT = "appointment", "Rendez-vous"
     DIAGNOSTIC = "diagnostic", "Diagnostic partagé"
     PLAN = "plan", "Plan d'action"
+    REFERRAL = "referral", "Orientation"
 
 
 class TimelineQuerySet(models.QuerySet["TimelineEvent"]):

@@ -674,6 +674,157 @@ MATRIX.update(
 )
 
 
+# --- Referrals (orientations) ----------------------------------------------------------
+
+
+def var_social_referral(ctx: dict[str, Any]) -> int:
+    """Nadia oriented by Inès (France Travail Toulon) to the Département du Var's social
+    service: Marc and Claire (its members) receive it; Paul, steering, never sees it."""
+    from binome.people.models import Person
+    from binome.referrals.models import Referral
+
+    nadia = Person.objects.get(user=ctx["personas"]["nadia"])
+    referral, _ = Referral.objects.get_or_create(
+        person=nadia,
+        kind="social",
+        to_organisation=ctx["orgs"]["dep83"],
+        defaults={
+            "department_id": "83",
+            "sender": ctx["personas"]["ines"],
+            "sender_organisation": ctx["orgs"]["ft_toulon"],
+            "reason": "Dette de loyer.",
+            "due_on": "2030-01-01",
+            "expires_on": "2030-02-01",
+        },
+    )
+    return referral.pk
+
+
+def var_reorientation(ctx: dict[str, Any]) -> int:
+    """Inès asks the Var's orientation manager (Claire) to reorient Nadia."""
+    from binome.referrals.models import Referral
+    from binome.support.models import Accompaniment
+
+    accompaniment = Accompaniment.objects.get(person__user=ctx["personas"]["nadia"])
+    referral, _ = Referral.objects.get_or_create(
+        person=accompaniment.person,
+        kind="reorientation",
+        defaults={
+            "department_id": "83",
+            "sender": ctx["personas"]["ines"],
+            "sender_organisation": ctx["orgs"]["ft_toulon"],
+            "accompaniment": accompaniment,
+            "requested_kind": "social",
+            "reason": "Difficultés sociales bloquantes.",
+            "due_on": "2030-01-01",
+            "expires_on": "2030-02-01",
+        },
+    )
+    return referral.pk
+
+
+def var_partnership(ctx: dict[str, Any]) -> int:
+    from binome.organisations.models import Partnership
+
+    partnership, _ = Partnership.objects.get_or_create(
+        department_id="83", organisation=ctx["orgs"]["ft_quimper"]
+    )
+    return partnership.pk
+
+
+def members_not_steering(status: int) -> dict[str, int]:
+    """Any professional's own organisation; steering (Paul) and a person (Nadia): 404."""
+    return {**everyone(status, anonymous=302), "paul": 404, "nadia": 404}
+
+
+def referral_sides(sender: int, receiver: int) -> dict[str, int]:
+    """The social referral: Inès sends it, Marc and Claire receive it; the others 404."""
+    return {
+        **dict.fromkeys(PERSONAS, 404),
+        "anonymous": 302,
+        "ines": sender,
+        "marc": receiver,
+        "claire": receiver,
+    }
+
+
+def reorientation_sides(sender: int, manager: int) -> dict[str, int]:
+    """The reorientation request: Inès's organisation sent it; Claire, orientation manager
+    of the Var, decides it; the others 404."""
+    return {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "ines": sender, "claire": manager}
+
+
+MATRIX.update(
+    {
+        "referrals:inbox": (url("referrals:inbox"), members_not_steering(200)),
+        "referrals:sent": (url("referrals:sent"), members_not_steering(200)),
+        "referrals:assign": (url("referrals:assign"), everyone(405, anonymous=302)),
+        "referrals:inbox_badge": (url("referrals:inbox_badge"), everyone(200, anonymous=302)),
+        "referrals:create_person": (
+            url("referrals:create_person"),
+            {**everyone(200, anonymous=302), "lea": 404, "paul": 404, "nadia": 404},
+        ),
+        "referrals:create": (url("referrals:create", nadia_file), nadia_team()),
+        "referrals:detail": (
+            url("referrals:detail", var_social_referral),
+            referral_sides(200, 200),
+        ),
+        "referrals:accept": (
+            url("referrals:accept", var_social_referral),
+            referral_sides(403, 200),
+        ),
+        "referrals:decline": (
+            url("referrals:decline", var_social_referral),
+            referral_sides(403, 200),
+        ),
+        "referrals:withdraw": (
+            url("referrals:withdraw", var_social_referral),
+            everyone(405, anonymous=302),
+        ),
+        # A referral to social support has no outcome to report (services only).
+        "referrals:outcome": (
+            url("referrals:outcome", var_social_referral),
+            referral_sides(403, 403),
+        ),
+        "referrals:reorient": (
+            url("referrals:reorient", var_reorientation),
+            reorientation_sides(403, 200),
+        ),
+        # No attachment in the demo: 404 even for the sides of the referral.
+        "referrals:attachment": (
+            url("referrals:attachment", var_social_referral, 999_999),
+            referral_sides(404, 404),
+        ),
+        "referrals:reorientations": (
+            url("referrals:reorientations", "83"),
+            {**var_admin_only(["claire"]), "paul": 404},
+        ),
+        "referrals:settings": (
+            url("referrals:settings", "83"),
+            {**var_admin_only(["claire"]), "paul": 404},
+        ),
+        "referrals:partner_remove": (
+            url("referrals:partner_remove", "83", var_partnership),
+            everyone(405, anonymous=302),
+        ),
+    }
+)
+POST_MATRIX.update(
+    {
+        # Nothing ticked: a message, back to the inbox.
+        "referrals:assign": (url("referrals:assign"), members_not_steering(302)),
+        "referrals:withdraw": (
+            url("referrals:withdraw", var_social_referral),
+            referral_sides(302, 403),
+        ),
+        "referrals:partner_remove": (
+            url("referrals:partner_remove", "83", var_partnership),
+            {**var_admin_only(["claire"]), "claire": 302, "paul": 404},
+        ),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":

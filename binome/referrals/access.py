@@ -1,0 +1,113 @@
+"""Who sees and answers a referral.
+
+- The **sending organisation**'s members see the referrals it sent and may withdraw them
+  before an answer.
+- The **receiving organisation**'s members see the referrals addressed to it (with the
+  person's identity and contact, and exactly the items of the file the sender shared) and
+  answer them.
+- A **reorientation request** is seen and decided by the territory's orientation managers.
+- Everyone else gets a 404, steering roles included (a referral names a person).
+Every read of a referral's page is written to the audit log (the person sees it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from binome.access.audit import record_read
+from binome.access.predicates import roles_of
+from binome.organisations.models import TerritoryRoleKind
+from binome.referrals.models import Referral, ReferralKind
+from binome.support.access import FileAccess, is_steering
+
+
+@dataclass(frozen=True)
+class ReferralAccess:
+    """The user's sides of one referral, computed once per request."""
+
+    sender: bool
+    receiver: bool
+    manager: bool
+
+    @property
+    def any(self) -> bool:
+        return self.sender or self.receiver or self.manager
+
+
+def is_orientation_manager(user: Any, department_id: str) -> bool:
+    """The user decides the reorientation requests of the département."""
+    return roles_of(user).has_territory_role(department_id, TerritoryRoleKind.ORIENTATION_MANAGER)
+
+
+def referral_access(user: Any, referral: Referral) -> ReferralAccess:
+    if not user.is_authenticated or is_steering(user, referral.department_id):
+        return ReferralAccess(False, False, False)
+    member_of = roles_of(user).member_of
+    return ReferralAccess(
+        sender=referral.sender_organisation_id in member_of,
+        receiver=referral.to_organisation_id is not None
+        and referral.to_organisation_id in member_of,
+        manager=referral.kind == ReferralKind.REORIENTATION
+        and is_orientation_manager(user, referral.department_id),
+    )
+
+
+def can_send_referral(access: FileAccess | None) -> bool:
+    """A current team member of the person's file orients the person."""
+    return access is not None and access.is_team
+
+
+def can_answer_referral(access: ReferralAccess, referral: Referral) -> bool:
+    """The receiving organisation's members answer (the orientation managers for a
+    reorientation request), while an answer is awaited."""
+    return (access.receiver or access.manager) and referral.is_awaiting
+
+
+def can_report_outcome(access: ReferralAccess, referral: Referral) -> bool:
+    """The receiving side tells what became of an accepted referral to a service."""
+    return access.receiver and bool(
+        referral.allowed_transitions() & {"started", "completed", "abandoned", "no_show"}
+    )
+
+
+def can_withdraw_referral(access: ReferralAccess, referral: Referral) -> bool:
+    """The sending organisation withdraws its referral before an answer."""
+    return access.sender and referral.is_awaiting
+
+
+def can_assign_referrals(user: Any, organisation_id: int) -> bool:
+    """Members of the receiving organisation share its inbox between them."""
+    return organisation_id in roles_of(user).member_of
+
+
+def get_referral_for_user(
+    request: HttpRequest, pk: int, *, what: str = "", record: bool = True
+) -> tuple[Referral, ReferralAccess]:
+    """The referral and the user's sides of it, or 404 outside their reach. A GET is a read
+    of the person's data: written to the audit log with ``what``."""
+    referral = get_object_or_404(
+        Referral.objects.select_related(
+            "person",
+            "person__commune",
+            "sender",
+            "sender_organisation",
+            "to_organisation",
+            "structure",
+            "service",
+            "assigned_to",
+            "accompaniment",
+            "appointment",
+        ),
+        pk=pk,
+        person__merged_into__isnull=True,
+    )
+    access = referral_access(request.user, referral)
+    if not access.any:
+        raise Http404
+    if record and what and request.method == "GET":
+        record_read(request=request, obj=referral, person_id=referral.person_id, what=what)
+    return referral, access

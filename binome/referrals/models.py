@@ -1,0 +1,499 @@
+"""Referrals (orientations): between institutions, to the binôme, to any service of the
+directory, and reorientation requests — each one a tracked object with an answer, a due
+date and an outcome.
+
+The life cycle is an explicit state machine (:data:`TRANSITIONS`); every change is a
+:class:`ReferralEvent` row (from, to, who — possibly nobody when the answer came through a
+signed link or a periodic job —, how, when). The figures (delays, rates) are computed from
+those rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from binome.support import referential
+from binome.support.models import Kind as AccompanimentKind
+
+if TYPE_CHECKING:
+    from binome.accounts.models import User
+
+DEFAULT_REMINDER_DAYS = 10
+DEFAULT_EXPIRY_DAYS = 30
+
+
+class ReferralKind(models.TextChoices):
+    GLOBAL = "global", "Vers l'accompagnement global (binôme)"
+    SOCIAL = "social", "Vers l'accompagnement social"
+    SERVICE = "service", "Vers un service de l'annuaire"
+    REORIENTATION = "reorientation", "Demande de réorientation"
+
+
+class Status(models.TextChoices):
+    SENT = "sent", "Envoyée"
+    SEEN = "seen", "Vue"
+    ACCEPTED = "accepted", "Acceptée"
+    DECLINED = "declined", "Refusée"
+    WITHDRAWN = "withdrawn", "Retirée"
+    EXPIRED = "expired", "Expirée"
+    STARTED = "started", "Commencée"
+    COMPLETED = "completed", "Terminée"
+    ABANDONED = "abandoned", "Abandonnée"
+    NO_SHOW = "no_show", "Personne non venue"
+
+
+# The state machine, in one place: from → the states it may go to. The outcome states
+# (started → completed | abandoned, no-show) follow only a referral to a service
+# (``FOLLOWED_KINDS``): see :meth:`Referral.allowed_transitions`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.SENT: frozenset(
+        {Status.SEEN, Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN, Status.EXPIRED}
+    ),
+    Status.SEEN: frozenset({Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN, Status.EXPIRED}),
+    Status.ACCEPTED: frozenset({Status.STARTED, Status.NO_SHOW}),
+    Status.STARTED: frozenset({Status.COMPLETED, Status.ABANDONED}),
+    Status.DECLINED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+    Status.EXPIRED: frozenset(),
+    Status.COMPLETED: frozenset(),
+    Status.ABANDONED: frozenset(),
+    Status.NO_SHOW: frozenset(),
+}
+AWAITING = (Status.SENT, Status.SEEN)  # waiting for an answer: reminded, then expired
+OPEN = (Status.SENT, Status.SEEN, Status.ACCEPTED, Status.STARTED)
+OUTCOME_STATES = (Status.STARTED, Status.COMPLETED, Status.ABANDONED, Status.NO_SHOW)
+FOLLOWED_KINDS = (ReferralKind.SERVICE,)
+
+
+class DeclineReason(models.TextChoices):
+    UNREACHABLE = "unreachable", "Personne injoignable"
+    NOT_ELIGIBLE = "not_eligible", "Personne non éligible"
+    NO_PLACE = "no_place", "Pas de place disponible"
+    ALREADY_SUPPORTED = "already_supported", "Personne déjà accompagnée"
+    DUPLICATE = "duplicate", "Orientation en double"
+    MAINTAINED = "maintained", "Accompagnement maintenu (réorientation non retenue)"
+    OTHER = "other", "Autre motif"
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", "Normale"
+    URGENT = "urgent", "Urgente"
+
+
+class Via(models.TextChoices):
+    APP = "app", "Binôme"
+    LINK = "link", "Lien sécurisé"
+    JOB = "job", "Traitement automatique"
+
+
+class EventAction(models.TextChoices):
+    """What a :class:`ReferralEvent` records: a change of state, or a step without one."""
+
+    SENT = "sent", "Envoi"
+    SEEN = "seen", "Lecture"
+    ACCEPTED = "accepted", "Acceptation"
+    DECLINED = "declined", "Refus"
+    WITHDRAWN = "withdrawn", "Retrait"
+    EXPIRED = "expired", "Expiration"
+    STARTED = "started", "Début"
+    COMPLETED = "completed", "Fin"
+    ABANDONED = "abandoned", "Abandon"
+    NO_SHOW = "no_show", "Absence"
+    REMINDED = "reminded", "Relance"
+    ASSIGNED = "assigned", "Attribution"
+    LINK_SENT = "link_sent", "Lien envoyé"
+
+
+class ReferralSettings(models.Model):
+    """A territory's delays: reminder without an answer, then expiry."""
+
+    department = models.OneToOneField(
+        "territories.Department",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="referral_settings",
+        verbose_name="département",
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        "relance sans réponse après (jours)", default=DEFAULT_REMINDER_DAYS
+    )
+    expiry_days = models.PositiveSmallIntegerField(
+        "expiration après la relance (jours)", default=DEFAULT_EXPIRY_DAYS
+    )
+
+    class Meta:
+        verbose_name = "délais des orientations"
+        verbose_name_plural = "délais des orientations"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reminder_days__gte=1) & Q(expiry_days__gte=1),
+                name="referral_settings_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Délais des orientations ({self.department_id})"
+
+    @classmethod
+    def delays_for(cls, department_id: str) -> tuple[int, int]:
+        """(reminder days, expiry days) of the département, the defaults when unset."""
+        found = cls.objects.filter(department_id=department_id).first()
+        if found is None:
+            return DEFAULT_REMINDER_DAYS, DEFAULT_EXPIRY_DAYS
+        return found.reminder_days, found.expiry_days
+
+
+class ReferralQuerySet(models.QuerySet["Referral"]):
+    def awaiting(self) -> ReferralQuerySet:
+        return self.filter(status__in=AWAITING)
+
+    def open(self) -> ReferralQuerySet:
+        return self.filter(status__in=OPEN)
+
+    def received_by(self, organisation_id: int) -> ReferralQuerySet:
+        return self.filter(to_organisation_id=organisation_id)
+
+    def due_for_reminder(self, today: date) -> ReferralQuerySet:
+        """Unanswered past their due date, not reminded yet, not expired."""
+        return self.awaiting().filter(
+            due_on__lte=today, reminded_at__isnull=True, expires_on__gt=today
+        )
+
+    def due_for_expiry(self, today: date) -> ReferralQuerySet:
+        return self.awaiting().filter(expires_on__lte=today)
+
+    def inbox_order(self, today: date) -> ReferralQuerySet:
+        """Overdue first (oldest due date first), then the others by due date."""
+        return self.annotate(
+            is_overdue=models.Case(
+                models.When(Q(status__in=AWAITING, due_on__lt=today), then=models.Value(0)),
+                default=models.Value(1),
+            )
+        ).order_by("is_overdue", "due_on", "id")
+
+
+class Referral(models.Model):
+    """One orientation of a person, from a professional to an organisation, a structure of
+    the directory (maybe without an account: then its contact e-mail), or the territory's
+    orientation managers (reorientation)."""
+
+    kind = models.CharField("type d'orientation", max_length=20, choices=ReferralKind.choices)
+    status = models.CharField("état", max_length=20, choices=Status.choices, default=Status.SENT)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="referrals", verbose_name="personne"
+    )
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="département",
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="orientée par",
+    )
+    sender_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="referrals_sent",
+        verbose_name="organisation d'origine",
+    )
+    # The target: an organisation with members (its inbox), or a structure of the directory
+    # (its service when chosen) — with an owner organisation, or without an account (then
+    # ``contact_email`` receives a signed link). A reorientation request has neither: the
+    # territory's orientation managers answer it.
+    to_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_received",
+        verbose_name="organisation destinataire",
+    )
+    structure = models.ForeignKey(
+        "directory.Structure",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="structure destinataire",
+    )
+    service = models.ForeignKey(
+        "directory.Service",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="service",
+    )
+    contact_email = models.EmailField("adresse de la structure", blank=True)
+    # The content.
+    reason = models.TextField("motif de l'orientation", max_length=4000)
+    barriers = ArrayField(
+        models.CharField(max_length=40, choices=referential.theme_choices),
+        default=list,
+        blank=True,
+        verbose_name="freins concernés",
+    )
+    urgency = models.CharField(
+        "urgence", max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    # A reorientation: the accompaniment to change and the kind asked for; the manager's
+    # decision opens the new accompaniment with the chosen team.
+    accompaniment = models.ForeignKey(
+        "support.Accompaniment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="accompagnement concerné",
+    )
+    requested_kind = models.CharField(
+        "accompagnement demandé",
+        max_length=20,
+        choices=AccompanimentKind.choices,
+        blank=True,
+    )
+    new_accompaniment = models.ForeignKey(
+        "support.Accompaniment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="nouvel accompagnement",
+    )
+    # The receiving side.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="attribuée à",
+    )
+    decline_reason = models.CharField(
+        "motif du refus", max_length=30, choices=DeclineReason.choices, blank=True
+    )
+    answer_message = models.TextField("message de la réponse", max_length=4000, blank=True)
+    appointment_at = models.DateTimeField("rendez-vous le", null=True, blank=True)
+    first_step = models.CharField("première étape", max_length=300, blank=True)
+    appointment = models.ForeignKey(
+        "support.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="rendez-vous de diagnostic",
+    )
+    outcome_message = models.TextField("précisions sur la suite", max_length=4000, blank=True)
+    # Dates (the events have them all; these make the inbox and the job one index scan).
+    sent_at = models.DateTimeField("envoyée le", default=timezone.now)
+    due_on = models.DateField("réponse attendue le")
+    expires_on = models.DateField("expire le")
+    seen_at = models.DateTimeField("vue le", null=True, blank=True)
+    reminded_at = models.DateTimeField("relancée le", null=True, blank=True)
+    answered_at = models.DateTimeField("répondue le", null=True, blank=True)
+    started_at = models.DateTimeField("commencée le", null=True, blank=True)
+    closed_at = models.DateTimeField("close le", null=True, blank=True)
+    # The same form posted twice creates one referral.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "orientation"
+        verbose_name_plural = "orientations"
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["to_organisation", "status", "due_on"], name="referral_inbox"),
+            models.Index(fields=["person", "-sent_at"], name="referral_person"),
+            models.Index(fields=["sender_organisation", "-sent_at"], name="referral_sent"),
+            models.Index(
+                fields=["due_on"],
+                condition=Q(status__in=AWAITING, reminded_at__isnull=True),
+                name="referral_to_remind",
+            ),
+            models.Index(
+                fields=["expires_on"],
+                condition=Q(status__in=AWAITING),
+                name="referral_to_expire",
+            ),
+            models.Index(
+                fields=["department", "kind", "status"],
+                condition=Q(kind="reorientation"),
+                name="referral_reorientations",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="reorientation", to_organisation__isnull=True, structure__isnull=True)
+                    | (
+                        ~Q(kind="reorientation")
+                        & (Q(to_organisation__isnull=False) | Q(structure__isnull=False))
+                    )
+                ),
+                name="referral_has_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="referral_declined_has_reason",
+            ),
+            # One open referral of a kind per person and target: a second one is refused
+            # with a message (a double submission of the same form is recognised by its key).
+            models.UniqueConstraint(
+                fields=["person", "kind", "to_organisation", "structure"],
+                condition=Q(status__in=OPEN),
+                nulls_distinct=False,
+                name="referral_open_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.target_label}"
+
+    @property
+    def target_label(self) -> str:
+        if self.kind == ReferralKind.REORIENTATION:
+            return "Responsable des orientations du territoire"
+        if self.service_id is not None and self.service is not None:
+            structure = self.structure.name if self.structure is not None else ""
+            return f"{self.service.name} ({structure})" if structure else self.service.name
+        if self.to_organisation_id is not None and self.to_organisation is not None:
+            return self.to_organisation.name
+        return self.structure.name if self.structure is not None else ""
+
+    @property
+    def has_account(self) -> bool:
+        """The target answers in Binôme (an organisation with members, or the managers)."""
+        return self.to_organisation_id is not None or self.kind == ReferralKind.REORIENTATION
+
+    @property
+    def is_awaiting(self) -> bool:
+        return self.status in AWAITING
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def allowed_transitions(self) -> frozenset[str]:
+        allowed = TRANSITIONS[self.status]
+        if self.kind not in FOLLOWED_KINDS:
+            allowed = allowed - set(OUTCOME_STATES)
+        return allowed
+
+    def can_go_to(self, status: str) -> bool:
+        return status in self.allowed_transitions()
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.is_awaiting and self.due_on < (today or timezone.localdate())
+
+
+def answer_dates(sent_on: date, department_id: str) -> tuple[date, date]:
+    """(due date, expiry date) of a referral sent that day in that département."""
+    reminder_days, expiry_days = ReferralSettings.delays_for(department_id)
+    due_on = sent_on + timedelta(days=reminder_days)
+    return due_on, due_on + timedelta(days=expiry_days)
+
+
+class ReferralEvent(models.Model):
+    """One step of a referral: a change of state (from → to) or a reminder, an assignment…
+    ``actor`` is empty when the answer came through a signed link (``via="link"``) or from
+    the periodic job (``via="job"``)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("étape", max_length=20, choices=EventAction.choices)
+    from_status = models.CharField("de", max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField("vers", max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="par",
+    )
+    actor_label = models.CharField("par (au moment des faits)", max_length=300, blank=True)
+    via = models.CharField("par le biais de", max_length=10, choices=Via.choices, default=Via.APP)
+    at = models.DateTimeField("le", default=timezone.now)
+    message = models.TextField("message", blank=True)
+    details = models.JSONField("données", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "étape d'une orientation"
+        verbose_name_plural = "étapes des orientations"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["referral", "at"], name="referral_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.from_status or '—'} → {self.to_status})"
+
+
+class SharedItemType(models.TextChoices):
+    DIAGNOSTIC = "diagnostic", "Diagnostic partagé"
+    NOTE = "note", "Note d'entretien"
+    OBJECTIVE = "objective", "Objectif du plan"
+
+
+class SharedItem(models.Model):
+    """An item of the file the sender chose to share with the receiver: the receiver sees
+    exactly these, even without being on the person's team."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="shared_items")
+    item_type = models.CharField("type", max_length=20, choices=SharedItemType.choices)
+    item_id = models.BigIntegerField("identifiant")
+
+    class Meta:
+        verbose_name = "élément partagé"
+        verbose_name_plural = "éléments partagés"
+        ordering = ["item_type", "item_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "item_type", "item_id"], name="shared_item_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_type_display()} n° {self.item_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"referrals/{instance.referral_id}/{uuid.uuid4().hex}.{instance.file_type}"
+
+
+class Attachment(models.Model):
+    """A document joined to a referral (PDF or image, type checked by its content)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField("fichier", upload_to=attachment_path, max_length=200)
+    name = models.CharField("nom", max_length=200)
+    file_type = models.CharField("type", max_length=10)
+    size = models.PositiveIntegerField("taille (octets)")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "pièce jointe"
+        verbose_name_plural = "pièces jointes"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def actor_label(user: User | None, via: str) -> str:
+    if user is not None:
+        return user.get_full_name() or user.email
+    return dict(Via.choices)[via]

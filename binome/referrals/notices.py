@@ -1,0 +1,173 @@
+"""Who is told of each step of a referral, in-app and by e-mail (``notify``).
+
+Titles and bodies name the kind of event and the organisations, never the person nor any
+detail of the file: those stay behind login, on the referral's page. Structures without an
+account are not users: they receive their e-mails (with a signed link) through Django's mail
+API directly, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.urls import reverse
+
+from binome.accounts.models import User
+from binome.notifications.actions import notify
+from binome.notifications.models import Notification, NotificationKind
+from binome.organisations.models import Membership, TerritoryRole, TerritoryRoleKind
+from binome.referrals.models import Referral, ReferralKind
+
+
+def _url(referral: Referral) -> str:
+    return reverse("referrals:detail", args=[referral.pk])
+
+
+def receivers(referral: Referral) -> list[User]:
+    """Who answers: the member it is assigned to, else the receiving organisation's active
+    members, or the territory's orientation managers for a reorientation request."""
+    if referral.assigned_to_id is not None and referral.assigned_to is not None:
+        return [referral.assigned_to]
+    if referral.kind == ReferralKind.REORIENTATION:
+        return list(
+            User.objects.filter(
+                pk__in=TerritoryRole.objects.filter(
+                    department_id=referral.department_id,
+                    role=TerritoryRoleKind.ORIENTATION_MANAGER,
+                ).values("user_id"),
+                is_active=True,
+            )
+        )
+    if referral.to_organisation_id is None:
+        return []
+    return list(
+        User.objects.filter(
+            pk__in=Membership.objects.active()
+            .filter(organisation_id=referral.to_organisation_id)
+            .values("user_id")
+        )
+    )
+
+
+def _send(
+    recipients: Iterable[User],
+    kind: str,
+    title: str,
+    body: str,
+    referral: Referral,
+    *,
+    actor: User | None,
+    dedup: str = "",
+) -> list[Notification]:
+    return notify(
+        recipients=recipients,
+        kind=kind,
+        title=title,
+        body=body,
+        url=_url(referral),
+        dedup_key=f"referral-{referral.pk}-{dedup}" if dedup else None,
+        actor=actor,
+    )
+
+
+def received(referral: Referral, *, actor: User | None) -> None:
+    sender = referral.sender_organisation.name
+    if referral.kind == ReferralKind.REORIENTATION:
+        title = "Nouvelle demande de réorientation"
+        body = f"{sender} demande la réorientation d'une personne accompagnée."
+    else:
+        title = "Nouvelle orientation reçue"
+        body = f"{sender} vous oriente une personne ({referral.get_kind_display().lower()})."
+    body += f" Réponse attendue avant le {referral.due_on:%d/%m/%Y}."
+    _send(
+        receivers(referral),
+        NotificationKind.REFERRAL_RECEIVED,
+        title,
+        body,
+        referral,
+        actor=actor,
+        dedup="received",
+    )
+
+
+def answered(referral: Referral, *, actor: User | None) -> None:
+    """The sender learns the answer (accepted or declined)."""
+    verb = "acceptée" if referral.status == "accepted" else "refusée"
+    _send(
+        [referral.sender],
+        NotificationKind.REFERRAL_ANSWERED,
+        f"Orientation {verb} par {referral.target_label}",
+        f"Votre orientation du {referral.sent_at:%d/%m/%Y} a été {verb}.",
+        referral,
+        actor=actor,
+        dedup=f"answered-{referral.status}",
+    )
+
+
+def reminded(referral: Referral) -> None:
+    _send(
+        receivers(referral),
+        NotificationKind.REFERRAL_REMINDER,
+        "Orientation en attente de réponse",
+        f"Une orientation de {referral.sender_organisation.name} attend votre réponse depuis "
+        f"le {referral.sent_at:%d/%m/%Y}. Elle expirera le {referral.expires_on:%d/%m/%Y}.",
+        referral,
+        actor=None,
+        dedup="reminder",
+    )
+
+
+def expired(referral: Referral) -> None:
+    recipients = [referral.sender, *receivers(referral)]
+    _send(
+        recipients,
+        NotificationKind.REFERRAL_EXPIRED,
+        "Orientation expirée sans réponse",
+        f"L'orientation du {referral.sent_at:%d/%m/%Y} vers {referral.target_label} a expiré "
+        "sans réponse.",
+        referral,
+        actor=None,
+        dedup="expired",
+    )
+
+
+def outcome(referral: Referral, *, actor: User | None) -> None:
+    """The sender learns what became of it (started, completed, abandoned, no-show)."""
+    _send(
+        [referral.sender],
+        NotificationKind.REFERRAL_OUTCOME,
+        f"Orientation vers {referral.target_label} : {referral.get_status_display().lower()}",
+        f"{referral.target_label} indique la suite de votre orientation du "
+        f"{referral.sent_at:%d/%m/%Y} : {referral.get_status_display().lower()}.",
+        referral,
+        actor=actor,
+        dedup=f"outcome-{referral.status}",
+    )
+
+
+def withdrawn(referral: Referral, *, actor: User | None) -> None:
+    _send(
+        receivers(referral),
+        NotificationKind.REFERRAL_OUTCOME,
+        "Orientation retirée",
+        f"{referral.sender_organisation.name} a retiré son orientation du "
+        f"{referral.sent_at:%d/%m/%Y} : aucune réponse n'est plus attendue.",
+        referral,
+        actor=actor,
+        dedup="withdrawn",
+    )
+
+
+def assigned(referral: Referral, *, actor: User | None) -> None:
+    if referral.assigned_to is None:
+        return
+    _send(
+        [referral.assigned_to],
+        NotificationKind.REFERRAL_ASSIGNED,
+        "Une orientation vous est attribuée",
+        f"Une orientation de {referral.sender_organisation.name} vous est attribuée ; réponse "
+        f"attendue avant le {referral.due_on:%d/%m/%Y}.",
+        referral,
+        actor=actor,
+        dedup=f"assigned-{referral.assigned_to_id}",
+    )
