@@ -804,6 +804,29 @@ POST_MATRIX.update(
 )
 
 
+# --- Signed links of referrals (structures without an account) -----------------------
+# The link's page is public: a forged token is a clear 400 page for everyone.
+MATRIX.update(
+    {
+        "referral_links:open": (url("referral_links:open", "faux:jeton:0"), everyone(400)),
+        "referral_links:resend": (
+            url("referral_links:resend", var_social_referral),
+            everyone(405, anonymous=302),
+        ),
+    }
+)
+# Only the sending organisation re-sends (here the target has an account: a message, back
+# to the referral's page); the receiving organisation 403; everyone else 404.
+POST_MATRIX.update(
+    {
+        "referral_links:resend": (
+            url("referral_links:resend", var_social_referral),
+            referral_sides(302, 403),
+        ),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":
@@ -829,3 +852,4 @@ def test_post_as_every_persona(
     path = build({"personas": personas, "orgs": orgs})
     data = {"role": "admin"}
     assert _client(persona, personas).post(path, data).status_code == expected[persona], path
+
