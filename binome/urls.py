@@ -30,3 +30,4 @@ urlpatterns += [path("orientations/", include("binome.referrals.urls"))]
 
 # Signed links of the referrals to structures without an account; referral figures.
 urlpatterns += [path("orientations/", include("binome.referrals.urls_links"))]
+urlpatterns += [path("orientations/chiffres/", include("binome.referrals.urls_figures"))]

@@ -815,6 +815,15 @@ MATRIX.update(
         ),
     }
 )
+# The territory's figures: its administrators and steering officers.
+MATRIX.update(
+    {
+        "referral_figures:territory": (
+            url("referral_figures:territory", "83"),
+            var_admin_only(["claire", "paul"]),
+        ),
+    }
+)
 # Only the sending organisation re-sends (here the target has an account: a message, back
 # to the referral's page); the receiving organisation 403; everyone else 404.
 POST_MATRIX.update(
