@@ -345,6 +345,9 @@ def load_demo() -> dict[str, User]:
     from binome.support.demo_plan import load_demo_plan
 
     load_demo_plan(nadia_file, users, organisations)
+    from binome.referrals.demo import load_demo_referrals
+
+    load_demo_referrals(users, organisations, nadia_file)
     return users
 
 

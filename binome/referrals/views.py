@@ -71,6 +71,11 @@ INBOX_STATES: dict[str, tuple[str, tuple[str, ...]]] = {
 LIST_RELATED = ("person", "person__commune", "sender", "sender_organisation", "assigned_to")
 
 
+def _posted(request: AuthenticatedRequest) -> Any:
+    """The posted data (even empty: a form posted blank is bound, and refused), or None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _membership_or_404(request: AuthenticatedRequest) -> Organisation:
     """The current organisation; a steering role of its département sees no named list."""
     membership = request.current_membership
@@ -104,8 +109,8 @@ def create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if request.GET.get(name):
             initial[name] = request.GET[name]
     form = ReferralForm(
-        request.POST or None,
-        request.FILES or None,
+        _posted(request),
+        request.FILES if request.method == "POST" else None,
         person=person,
         access=access,
         organisation=organisation,
@@ -163,7 +168,7 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
     ):
         raise Http404
     organisation = membership.organisation
-    form = PersonForm(request.POST or None)
+    form = PersonForm(_posted(request))
     candidates: list[Person] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -290,7 +295,7 @@ def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("referrals:reorient", referral.pk)
     if not rules.can_answer_referral(access, referral):
         raise PermissionDenied
-    form = AcceptForm(request.POST or None)
+    form = AcceptForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -326,7 +331,7 @@ def decline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("referrals:reorient", referral.pk)
     if not rules.can_answer_referral(access, referral):
         raise PermissionDenied
-    form = DeclineForm(request.POST or None)
+    form = DeclineForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             actions.decline(
@@ -378,7 +383,7 @@ def outcome(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     referral, access = rules.get_referral_for_user(request, pk, what="Orientation : suite")
     if not rules.can_report_outcome(access, referral):
         raise PermissionDenied
-    form = OutcomeForm(request.POST or None, referral=referral)
+    form = OutcomeForm(_posted(request), referral=referral)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -418,7 +423,7 @@ def reorient(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         raise Http404
     if not (access.manager and referral.is_awaiting):
         raise PermissionDenied
-    form = ReorientForm(request.POST or None, department_id=referral.department_id)
+    form = ReorientForm(_posted(request), department_id=referral.department_id)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         organisation = (

@@ -85,7 +85,7 @@ def test_a_referral_without_consent_is_refused_with_a_clear_message(
         send_to_garage(personas, orgs, nadia_file, garage)
     assert "n'a pas donné (ou a retiré) son consentement" in refused.value.messages[0]
     assert "Garage solidaire Var Mobilité" in refused.value.messages[0]
-    assert not Referral.objects.exists()
+    assert not Referral.objects.filter(service=garage).exists()
     # A consent to another recipient does not count; a withdrawn one neither.
     consent = consent_to(
         nadia_file, personas["ines"], orgs["ft_toulon"], recipient=orgs["ccas_toulon"]
@@ -100,7 +100,7 @@ def test_a_referral_without_consent_is_refused_with_a_clear_message(
     withdraw_consent(consent=consent, by=personas["ines"], organisation=orgs["ft_toulon"])
     with pytest.raises(ValidationError):
         send_to_garage(personas, orgs, nadia_file, garage)
-    assert not Referral.objects.exists()
+    assert not Referral.objects.filter(service=garage).exists()
 
 
 def test_sending_records_the_step_the_timeline_and_the_audit(
@@ -119,7 +119,9 @@ def test_sending_records_the_step_the_timeline_and_the_audit(
         Status.SENT,
         Via.APP,
     )
-    line = TimelineEvent.objects.get(person=nadia_file, kind=EventKind.REFERRAL)
+    line = TimelineEvent.objects.get(
+        person=nadia_file, kind=EventKind.REFERRAL, target_id=referral.pk
+    )
     assert "Orientation envoyée vers Location de véhicules" in line.summary
     assert AuditEvent.objects.filter(kind="referral_sent", person_id=nadia_file.pk).exists()
 
@@ -132,7 +134,7 @@ def test_a_double_submission_creates_one_referral(
     first = send_to_garage(personas, orgs, nadia_file, garage, idempotency_key=key)
     second = send_to_garage(personas, orgs, nadia_file, garage, idempotency_key=key)
     assert first.pk == second.pk
-    assert Referral.objects.count() == 1
+    assert Referral.objects.filter(service=garage).count() == 1
     # Another form for the same open referral is refused with a message.
     with pytest.raises(ValidationError) as refused:
         send_to_garage(personas, orgs, nadia_file, garage, idempotency_key=uuid.uuid4())
@@ -192,7 +194,7 @@ def test_attachments_are_checked_by_their_content(
     with pytest.raises(ValidationError) as refused:
         send_to_garage(personas, orgs, nadia_file, garage, attachments=[fake])
     assert "« fiche.pdf » n'est ni un PDF ni une image" in refused.value.messages[0]
-    assert not Referral.objects.exists()
+    assert not Referral.objects.filter(service=garage).exists()
     settings.REFERRAL_ATTACHMENT_MAX_BYTES = 100
     big = SimpleUploadedFile("gros.pdf", PDF + b"0" * 200, "application/pdf")
     with pytest.raises(ValidationError) as refused:
@@ -261,7 +263,9 @@ def test_the_structure_answers_through_its_link_then_reports_start_and_completio
     ]
     assert referral.answered_at is not None and referral.started_at is not None
     summaries = list(
-        TimelineEvent.objects.filter(person=nadia_file, kind=EventKind.REFERRAL)
+        TimelineEvent.objects.filter(
+            person=nadia_file, kind=EventKind.REFERRAL, target_id=referral.pk
+        )
         .order_by("at", "id")
         .values_list("summary", flat=True)
     )
@@ -374,6 +378,7 @@ def test_the_job_reminds_then_expires_once_even_run_twice(
     garage_referral: Referral, nadia_file: Person
 ) -> None:
     referral = garage_referral
+    Referral.objects.exclude(pk=referral.pk).delete()  # the demo's referrals
     today = timezone.localdate()
     assert actions.run_deadlines(today + timedelta(days=9)) == (0, 0)
     assert actions.run_deadlines(today + timedelta(days=10)) == (1, 0)
@@ -387,12 +392,15 @@ def test_the_job_reminds_then_expires_once_even_run_twice(
     assert referral.status == Status.EXPIRED
     steps = list(referral.events.values_list("action", "via", "actor"))
     assert steps[1:] == [("reminded", "job", None), ("expired", "job", None)]
-    summaries = TimelineEvent.objects.filter(person=nadia_file, kind=EventKind.REFERRAL)
+    summaries = TimelineEvent.objects.filter(
+        person=nadia_file, kind=EventKind.REFERRAL, target_id=referral.pk
+    )
     assert summaries.filter(summary__contains="relancée").count() == 1
     assert summaries.filter(summary__contains="expirée sans réponse").count() == 1
 
 
 def test_an_answered_referral_is_neither_reminded_nor_expired(garage_referral: Referral) -> None:
+    Referral.objects.exclude(pk=garage_referral.pk).delete()  # the demo's referrals
     actions.accept(referral=garage_referral, by=None, via=Via.LINK, first_step="Appel")
     assert actions.run_deadlines(timezone.localdate() + timedelta(days=60)) == (0, 0)
 
@@ -474,19 +482,31 @@ def test_maintaining_an_accompaniment_is_a_decline_with_its_reason(
 def test_assignment_to_a_member_of_the_receiving_organisation(
     personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
 ) -> None:
-    consent_to(nadia_file, personas["ines"], orgs["ft_toulon"], recipient=orgs["ccas_toulon"])
-    referral = actions.send_referral(
-        person=nadia_file,
-        kind=ReferralKind.SOCIAL,
-        by=personas["ines"],
-        organisation=orgs["ft_toulon"],
-        to_organisation=orgs["ccas_toulon"],
-        reason="Dette de loyer.",
+    from binome.accounts.models import User
+    from binome.notifications.models import Notification
+    from binome.organisations.models import Membership
+
+    ccas = orgs["ccas_toulon"]
+    referral = Referral.objects.get(person=nadia_file, to_organisation=ccas)  # the demo's
+    agent = User.objects.create_user(
+        email="agent@ccas-toulon.test", password="x", first_name="Lina", last_name="Roche"
     )
-    with pytest.raises(ValidationError):
-        actions.assign(
-            referrals=[referral],
-            to_user=personas["marc"],
-            organisation=orgs["ccas_toulon"],
-            by=personas["marc"],
-        )
+    Membership.objects.create(user=agent, organisation=ccas)
+    with pytest.raises(ValidationError) as refused:
+        actions.assign(referrals=[referral], to_user=personas["marc"], organisation=ccas, by=agent)
+    assert "n'est pas membre de CCAS de Toulon" in refused.value.messages[0]
+    assert actions.assign(referrals=[referral], to_user=agent, organisation=ccas, by=agent) == 1
+    assert actions.assign(referrals=[referral], to_user=agent, organisation=ccas, by=agent) == 0
+    referral.refresh_from_db()
+    assert referral.assigned_to == agent
+    assert referral.events.filter(action=EventAction.ASSIGNED).count() == 1
+    # The assignee is not told of their own assignment; another member is.
+    assert not Notification.objects.filter(recipient=agent, kind="referral_assigned").exists()
+    other = User.objects.create_user(
+        email="autre@ccas-toulon.test", password="x", first_name="Yves", last_name="Paoli"
+    )
+    Membership.objects.create(user=other, organisation=ccas)
+    actions.assign(referrals=[referral], to_user=other, organisation=ccas, by=agent)
+    notification = Notification.objects.get(recipient=other, kind="referral_assigned")
+    assert "Nadia" not in notification.title + notification.body
+    assert notification.url == f"/orientations/{referral.pk}/"

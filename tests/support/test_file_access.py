@@ -237,10 +237,10 @@ def test_file_page_query_count_does_not_grow_with_the_timeline(
             visibility=Visibility.TEAM,
         )
     # 18, 3 for the diagnostic and the plan (see tests/support/test_plan.py), 1 for the
-    # header's unread notifications.
-    with django_assert_max_num_queries(22):
+    # header's unread notifications, 1 for the referrals section.
+    with django_assert_max_num_queries(23):
         assert ines.get(url).status_code == 200
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(23):
         assert ines.get(url + "?evenements=note&page=2").status_code == 200
 
 

@@ -31,8 +31,8 @@ from tests.directory.test_search import DRAGUIGNAN, TOULON, make_service
 MOBILITY = ["mobilite--preparer-un-permis"]
 # The file page of Nadia's demo file (identity, accompaniments, consents, notes,
 # appointments, timeline, diagnostic and plan), whatever the size of the plan; 1 of them:
-# the header's unread notifications.
-FILE_PAGE_QUERIES = 22
+# the header's unread notifications, 1 the referrals section.
+FILE_PAGE_QUERIES = 23
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from binome.accounts.models import User
 from binome.core.demo import load_demo, load_demo_directory
+from binome.referrals.demo import load_demo_service_referrals
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             return
         users = load_demo()
         services = load_demo_directory()
+        load_demo_service_referrals()
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "
