@@ -39,7 +39,7 @@ from django.utils import timezone
 from binome.access.audit import client_ip, record
 from binome.access.models import AuditEvent, AuditKind
 from binome.accounts.models import User
-from binome.referrals.models import Referral, ReferralLink, Status
+from binome.referrals.models import EventAction, Referral, ReferralLink, Status, Via
 
 logger = logging.getLogger(__name__)
 
@@ -259,29 +259,38 @@ def send_link(
     _check_sendable(locked)
     first = not ReferralLink.objects.filter(referral=locked).exists()
     link = _new_link(locked, by=by)
-    _event(
-        locked,
-        action="link_sent",
-        from_status=locked.status,
-        by=by,
-        via="app" if by is not None else "job",
-        details={"email": link.email, "first": first},
-    )
-    summary = (
-        f"Lien sécurisé envoyé à {locked.target_label} ({link.email})"
-        if first
-        else f"Nouveau lien sécurisé envoyé à {locked.target_label} ({link.email}) : "
-        "le précédent ne fonctionne plus"
-    )
-    _trace(
-        locked,
-        by=by,
-        via="app",
-        summary=summary,
-        audit_kind=AuditKind.REFERRAL_LINK_SENT,
-        request=request,
-        details={"link": link.pk},
-    )
+    if first:
+        # Part of the sending: its « sent » step and timeline line already say it.
+        record(
+            AuditKind.REFERRAL_LINK_SENT,
+            actor=by,
+            organisation=locked.sender_organisation,
+            department_id=locked.department_id,
+            target=locked,
+            person_id=locked.person_id,
+            what=f"Lien sécurisé envoyé à {locked.target_label} ({link.email})",
+            request=request,
+            details={"link": link.pk},
+        )
+    else:
+        _event(
+            locked,
+            action=EventAction.LINK_SENT,
+            from_status=locked.status,
+            by=by,
+            via=Via.APP,
+            details={"email": link.email},
+        )
+        _trace(
+            locked,
+            by=by,
+            via=Via.APP,
+            summary=f"Nouveau lien sécurisé envoyé à {locked.target_label} ({link.email}) : "
+            "le précédent ne fonctionne plus",
+            audit_kind=AuditKind.REFERRAL_LINK_SENT,
+            request=request,
+            details={"link": link.pk},
+        )
     subject = (
         f"Orientation de {locked.sender_organisation.name} : une personne vous est orientée"
         if first

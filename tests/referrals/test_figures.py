@@ -64,6 +64,7 @@ def scenario(personas: dict[str, Any], orgs: dict[str, Any]) -> datetime:
     """Seven referrals received by the Département du Var (sent by France Travail Toulon),
     one received by France Travail Toulon, one sent before the period."""
     ctx = {"personas": personas, "orgs": orgs}
+    Referral.objects.all().delete()  # the demo's referrals: the figures are these only
     nadia = Person.objects.get(user=personas["nadia"])
     now = timezone.now()
     d = lambda days: now - timedelta(days=days)  # noqa: E731

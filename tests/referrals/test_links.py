@@ -84,7 +84,8 @@ def test_sending_to_a_structure_without_account_emails_its_link(
     assert _url(token) in str(html)
     link = ReferralLink.objects.get(referral=referral)
     assert link.email == message.to[0] and link.revoked_at is None
-    assert referral.events.filter(action=EventAction.LINK_SENT).count() == 1
+    # The first link is part of the sending (no step of its own); a re-send is one.
+    assert not referral.events.filter(action=EventAction.LINK_SENT).exists()
     assert AuditEvent.objects.filter(
         kind=AuditKind.REFERRAL_LINK_SENT, person_id=nadia_file.pk
     ).exists()
@@ -246,6 +247,7 @@ def test_resending_revokes_the_earlier_link(
     assert "remplacé par un plus récent" in revoked.content.decode()
     assert client.get(_url(second)).status_code == 200
     assert ReferralLink.objects.filter(referral=referral, revoked_at__isnull=True).count() == 1
+    assert referral.events.filter(action=EventAction.LINK_SENT).count() == 1
     assert AuditEvent.objects.filter(
         kind=AuditKind.REFERRAL_LINK_SENT, actor=personas["ines"]
     ).count() == 2
@@ -275,12 +277,15 @@ def test_the_reminder_reaches_the_structure_once(
     referral, _token = sent
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.run_deadlines(referral.due_on) == (1, 0)
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject.startswith("Relance")
-    token = LINK.search(mail.outbox[0].body)
+        reminded, _expired = actions.run_deadlines(referral.due_on)
+    assert reminded >= 1  # the demo's referrals may be due too
+    to_garage = [m for m in mail.outbox if m.to == [referral.contact_email]]
+    assert len(to_garage) == 1
+    assert to_garage[0].subject.startswith("Relance")
+    token = LINK.search(to_garage[0].body)
     assert token is not None
     assert Client().get(_url(token.group(1))).status_code == 200
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert actions.run_deadlines(referral.due_on) == (0, 0)
-    assert len(mail.outbox) == 1
+    assert mail.outbox == []
