@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,22 +24,29 @@ from django.views.decorators.http import require_http_methods, require_POST
 from binome.core.typing import AuthenticatedRequest
 from binome.referrals import access as rules
 from binome.referrals import actions, links
-from binome.referrals.forms import AcceptForm, DeclineForm, OutcomeForm
+from binome.referrals.forms import DATETIME_WIDGET, AcceptForm, DeclineForm, OutcomeForm
 from binome.referrals.models import Referral, ReferralLink, Status, Via
 
 
 class LinkAcceptForm(AcceptForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["appointment_at"].label = "Date et heure du premier rendez-vous"
-        self.fields["appointment_at"].help_text = "Au format jj/mm/aaaa hh:mm."
-        self.fields["place"].label = "Lieu du premier rendez-vous"
+    """The acceptance through the link: the first appointment (or a first step)."""
+
+    appointment_at = forms.DateTimeField(
+        label="Date et heure du premier rendez-vous",
+        required=False,
+        widget=DATETIME_WIDGET,
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+        error_messages={"invalid": "Date invalide : utilisez le format jj/mm/aaaa hh:mm."},
+    )
+    place = forms.CharField(label="Lieu du premier rendez-vous", max_length=200, required=False)
 
 
 def _public(response: HttpResponse) -> HttpResponse:
-    """The link is a secret: never indexed, never sent to another site as a referrer."""
+    """The link is a secret: never indexed, never sent to another site as a referrer
+    (« same-origin »: with « no-referrer » browsers send « Origin: null » with the form,
+    which the CSRF check refuses)."""
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

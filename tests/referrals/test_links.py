@@ -106,7 +106,7 @@ def test_the_structure_answers_then_reports_the_start_and_the_completion(
     assert f"{nadia_file.first_name} {nadia_file.last_name[0]}." in html
     assert nadia_file.last_name not in html
     assert page["X-Robots-Tag"] == "noindex, nofollow"
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     referral.refresh_from_db()
     assert referral.status == Status.SEEN
     opened = AuditEvent.objects.filter(kind=AuditKind.REFERRAL_LINK_OPENED, person_id=nadia_file.pk)
