@@ -145,7 +145,9 @@ def main() -> None:
                 cursor.execute(sql)
                 cursor.fetchall()
 
-    baseline = Result("requête principale en SQL brut (référence)", timed(run_raw, 1), [len(main_sql)])
+    baseline = Result(
+        "requête principale en SQL brut (référence)", timed(run_raw, 1), [len(main_sql)]
+    )
     print(row(baseline))
     print()
     pages = [
@@ -165,9 +167,7 @@ def main() -> None:
             f"x{result.p50 / baseline.p50:.1f} le SQL brut en p50, "
             f"x{result.p50 / home.p50:.1f} l'accueil"
         )
-    figures = measure(
-        client, "page de l'organisation (chiffres)", [f"/organisations/{hub.pk}/"]
-    )
+    figures = measure(client, "page de l'organisation (chiffres)", [f"/organisations/{hub.pk}/"])
     print(row(figures))
 
     # --- The daily job -----------------------------------------------------------------
@@ -192,12 +192,18 @@ def main() -> None:
     for attempt in (1, 2):
         mail.outbox = []
         notifications = Notification.objects.count()
-        cpu, db_cpu, started = time.process_time(), backend_cpu_seconds(backend), time.perf_counter()
+        cpu, db_cpu, started = (
+            time.process_time(),
+            backend_cpu_seconds(backend),
+            time.perf_counter(),
+        )
         reminded, expired = run_deadlines(day)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu
         db_after = backend_cpu_seconds(backend)
-        db_text = f"{db_after - db_cpu:.1f} s" if db_cpu is not None and db_after is not None else "?"
+        db_text = (
+            f"{db_after - db_cpu:.1f} s" if db_cpu is not None and db_after is not None else "?"
+        )
         created = Notification.objects.count() - notifications
         verdict = "atteint" if wall <= GOAL_JOB_SECONDS else "MANQUÉ"
         print(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import connection
 from django.utils import timezone
@@ -139,7 +139,7 @@ def _sql(scope: str, *, by_receiver: bool = False) -> str:
 
 def _params(
     key: int | str, since: date | None, until: date | None, now: datetime | None
-) -> tuple[date, date, dict[str, object]]:
+) -> tuple[date, date, dict[str, Any]]:
     now = now or timezone.now()
     until = until or timezone.localdate(now) + timedelta(days=1)
     since = since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
@@ -160,7 +160,7 @@ def _params(
 def _figures(row: tuple[object, ...] | None, since: date, until: date) -> Figures:
     values = list(row[1:]) if row is not None else [0, 0, None, 0, 0, 0, None, 0, 0, 0, 0, 0]
     answer_median, start_median = values[2], values[6]
-    counts = [int(v) if isinstance(v, int) else 0 for v in values]  # type: ignore[arg-type]
+    counts = [int(v) if isinstance(v, int) else 0 for v in values]
     return Figures(
         since=since,
         until=until - timedelta(days=1),

@@ -35,7 +35,11 @@ def territory(request: AuthenticatedRequest, code: str) -> HttpResponse:
     by_receiver = figures_by_receiver(code)
     organisations = Organisation.objects.in_bulk(list(by_receiver))
     rows = sorted(
-        ((organisations[pk], figures) for pk, figures in by_receiver.items() if pk in organisations),
+        (
+            (organisations[pk], figures)
+            for pk, figures in by_receiver.items()
+            if pk in organisations
+        ),
         key=lambda row: (-row[1].sent, row[0].name),
     )
     return render(

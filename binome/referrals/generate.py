@@ -131,6 +131,21 @@ class _Dates:
         return self.day(self.sent_on, min(delay, 25), min(delay, 25))
 
 
+class _Steps:
+    """The steps of one referral, in order: each never before the previous one."""
+
+    def __init__(self, steps: list[tuple[str, str, str, datetime, dict[str, Any]]], at: datetime):
+        self.steps = steps
+        self.current = "sent"
+        self.last = at
+
+    def go(self, action: str, to: str, at: datetime, **details: Any) -> datetime:
+        at = max(at, self.last)
+        self.steps.append((action, self.current, to, at, details))
+        self.current, self.last = to, at
+        return at
+
+
 @step(
     "orientations",
     models=(Referral, ReferralEvent, ReferralLink),
@@ -188,9 +203,10 @@ def generate_referrals(ctx: Context) -> dict[str, int]:
         else:
             draw = rng.random()
             agencies = by_kind[(department_id, OrganisationKind.FRANCE_TRAVAIL)]
-            social = by_kind[(department_id, OrganisationKind.CCAS)] + by_kind[
-                (department_id, OrganisationKind.DEPARTMENT)
-            ]
+            social = (
+                by_kind[(department_id, OrganisationKind.CCAS)]
+                + by_kind[(department_id, OrganisationKind.DEPARTMENT)]
+            )
             if draw < 0.3 and agencies:
                 plan = _Plan("global", rng.choice(agencies).id, None)
             elif draw < 0.55 and social:
@@ -206,7 +222,12 @@ def generate_referrals(ctx: Context) -> dict[str, int]:
         status = rng.choices(statuses, weights=weights)[0]
         if not followed and status in ("started", "completed", "abandoned", "no_show"):
             status = "accepted"
-        key = (person.id, plan.kind, plan.to_organisation, plan.structure[0] if plan.structure else None)
+        key = (
+            person.id,
+            plan.kind,
+            plan.to_organisation,
+            plan.structure[0] if plan.structure else None,
+        )
         if status in OPEN:
             if key in open_keys:  # one open referral per person and target
                 status = "declined"
@@ -229,15 +250,8 @@ def generate_referrals(ctx: Context) -> dict[str, int]:
             "first_step": "",
             "decline_reason": "",
         }
-        current, last = "sent", sent_at
-
-        def go(action: str, to: str, at: datetime, **details: Any) -> datetime:
-            """Record a step, never before the previous one."""
-            nonlocal current, last
-            at = max(at, last)
-            steps.append((action, current, to, at, details))
-            current, last = to, at
-            return at
+        track = _Steps(steps, sent_at)
+        go = track.go
 
         if plan.structure is not None:
             steps.append(("link_sent", "sent", "sent", sent_at, {"email": plan.structure[1]}))
@@ -248,7 +262,7 @@ def generate_referrals(ctx: Context) -> dict[str, int]:
                 row["seen_at"] = go("seen", "seen", _at(seen_on, 9, rng))
         # The reminder, sent by the job on the due day, when still unanswered then.
         if awaiting and due_on < REFERENCE_DATE and status != "withdrawn":
-            row["reminded_at"] = go("reminded", current, _at(due_on, 6, rng))
+            row["reminded_at"] = go("reminded", track.current, _at(due_on, 6, rng))
         if status == "expired":
             row["closed_at"] = go("expired", "expired", _at(expires_on, 6, rng))
         elif status == "withdrawn":
@@ -267,7 +281,9 @@ def generate_referrals(ctx: Context) -> dict[str, int]:
             answered_on = dates.answer_day()
             row["answered_at"] = go("accepted", "accepted", _at(answered_on, 11, rng))
             if rng.random() < 0.7:
-                row["appointment_at"] = _at(answered_on + timedelta(days=rng.randint(2, 15)), 10, rng)
+                row["appointment_at"] = _at(
+                    answered_on + timedelta(days=rng.randint(2, 15)), 10, rng
+                )
             else:
                 row["first_step"] = "Appel de la personne dans la semaine."
             if status in ("started", "completed", "abandoned"):
@@ -284,7 +300,9 @@ def generate_referrals(ctx: Context) -> dict[str, int]:
         if row["seen_at"] is None and row["answered_at"] is not None:
             row["seen_at"] = row["answered_at"]
         via = "link" if plan.structure is not None else "app"
-        receiver_label = "Structure (lien sécurisé)" if via == "link" else "Membre de l'organisation"
+        receiver_label = (
+            "Structure (lien sécurisé)" if via == "link" else "Membre de l'organisation"
+        )
         for action, from_status, to_status, at, details in steps:
             by_sender = action in ("sent", "withdrawn", "link_sent")
             by_job = action in ("reminded", "expired")
@@ -315,7 +333,7 @@ def generate_referrals(ctx: Context) -> dict[str, int]:
             (
                 pk,
                 plan.kind,
-                current,
+                track.current,
                 person.id,
                 department_id,
                 sender.id,

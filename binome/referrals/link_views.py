@@ -155,7 +155,7 @@ def _apply(request: HttpRequest, referral: Referral, step: str) -> tuple[bool, d
     return True, forms
 
 
-DONE_MESSAGES = {
+DONE_MESSAGES: dict[str, str] = {
     Status.ACCEPTED: "Merci : votre acceptation est transmise à l'orienteur.",
     Status.DECLINED: "Merci : votre réponse est transmise à l'orienteur.",
     Status.STARTED: "Merci : le début de l'accompagnement est transmis à l'orienteur.",
@@ -228,8 +228,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             referral,
             title=f"Orientation de {links.person_label(referral)}",
             step=step,
-            valid_until=timezone.localdate(link.sent_at)
-            + timedelta(days=links.max_age() // 86400),
+            valid_until=timezone.localdate(link.sent_at) + timedelta(days=links.max_age() // 86400),
             **forms,
         ),
         status=status,

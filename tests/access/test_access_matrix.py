@@ -861,4 +861,3 @@ def test_post_as_every_persona(
     path = build({"personas": personas, "orgs": orgs})
     data = {"role": "admin"}
     assert _client(persona, personas).post(path, data).status_code == expected[persona], path
-

@@ -61,9 +61,7 @@ def test_a_structure_without_account_answers_through_its_link(
     expect(page.get_by_text(nadia.last_name)).to_have_count(0)
     assert_accessible(page)
     when = timezone.localtime() + timedelta(days=4)
-    page.get_by_label("Date et heure du premier rendez-vous").fill(
-        when.strftime("%Y-%m-%dT10:00")
-    )
+    page.get_by_label("Date et heure du premier rendez-vous").fill(when.strftime("%Y-%m-%dT10:00"))
     page.get_by_role("button", name="Accepter l'orientation").click()
     expect(page.get_by_role("heading", name="La personne a-t-elle commencé ?")).to_be_visible()
     assert_accessible(page)

@@ -54,7 +54,10 @@ def _referral(
     ReferralEvent.objects.create(referral=referral, action="sent", to_status="sent", at=sent)
     for action, day in steps:
         ReferralEvent.objects.create(
-            referral=referral, action=action, to_status=LEADS_TO[action], at=sent + timedelta(days=day)
+            referral=referral,
+            action=action,
+            to_status=LEADS_TO[action],
+            at=sent + timedelta(days=day),
         )
     return referral
 
@@ -69,14 +72,23 @@ def scenario(personas: dict[str, Any], orgs: dict[str, Any]) -> datetime:
     now = timezone.now()
     d = lambda days: now - timedelta(days=days)  # noqa: E731
     # R1 answered in 2 days, started at 5, completed.
-    _referral(ctx, person=nadia, kind="service", sent=d(60),
-              steps=[("accepted", 2), ("started", 5), ("completed", 30)])  # fmt: skip
+    _referral(
+        ctx,
+        person=nadia,
+        kind="service",
+        sent=d(60),
+        steps=[("accepted", 2), ("started", 5), ("completed", 30)],
+    )
     # R2 declined after 12 days.
     _referral(ctx, person=nadia, kind="service", sent=d(50), steps=[("declined", 12)])
     # R3 accepted in 4 days, the person never came.
-    _referral(ctx, person=nadia, kind="service", sent=d(40), steps=[("accepted", 4), ("no_show", 20)])
+    _referral(
+        ctx, person=nadia, kind="service", sent=d(40), steps=[("accepted", 4), ("no_show", 20)]
+    )
     # R4 accepted in 1 day, started at 15 (still open).
-    _referral(ctx, person=nadia, kind="service", sent=d(30), steps=[("accepted", 1), ("started", 15)])
+    _referral(
+        ctx, person=nadia, kind="service", sent=d(30), steps=[("accepted", 1), ("started", 15)]
+    )
     # R5 withdrawn by its sender after 3 days: left out of the share of answers.
     _referral(ctx, person=nadia, kind="social", sent=d(20), steps=[("withdrawn", 3)])
     # R6 sent 3 days ago, unanswered: its fate at 10 days is not known yet.
@@ -91,10 +103,23 @@ def scenario(personas: dict[str, Any], orgs: dict[str, Any]) -> datetime:
     # R7 seen, unanswered after 15 days: counts as not answered within 10 days.
     _referral(ctx, person=nadia, kind="global", sent=d(15), steps=[("seen", 1)])
     # R8 before the period (a year): left out.
-    _referral(ctx, person=other, kind="service", sent=d(400), steps=[("accepted", 1), ("started", 2), ("completed", 9)])  # fmt: skip
+    _referral(
+        ctx,
+        person=other,
+        kind="service",
+        sent=d(400),
+        steps=[("accepted", 1), ("started", 2), ("completed", 9)],
+    )
     # R9 received by France Travail Toulon, sent by the Département: accepted in 6 days.
-    _referral(ctx, person=other, kind="global", sent=d(11), steps=[("accepted", 6)],
-              to="ft_toulon", sender=("marc", "dep83"))  # fmt: skip
+    _referral(
+        ctx,
+        person=other,
+        kind="global",
+        sent=d(11),
+        steps=[("accepted", 6)],
+        to="ft_toulon",
+        sender=("marc", "dep83"),
+    )
     return now
 
 
@@ -120,9 +145,7 @@ def test_figures_of_a_receiving_organisation_by_hand(
     assert figures_for("sender", orgs["ft_toulon"].pk, now=scenario) == figures
 
 
-def test_figures_of_the_territory_and_by_receiver(
-    scenario: datetime, orgs: dict[str, Any]
-) -> None:
+def test_figures_of_the_territory_and_by_receiver(scenario: datetime, orgs: dict[str, Any]) -> None:
     figures = figures_for("department", "83", now=scenario)
     assert figures.sent == 8
     # Answers after 1, 2, 4, 6 and 12 days.

@@ -53,7 +53,9 @@ def test_tiny_scale_generates_referrals_with_their_steps() -> None:
         assert state == referral.status
         if referral.structure_id is not None:
             assert referral.to_organisation_id is None and referral.contact_email
-            assert ReferralLink.objects.filter(referral=referral, revoked_at__isnull=True).count() == 1
+            assert (
+                ReferralLink.objects.filter(referral=referral, revoked_at__isnull=True).count() == 1
+            )
     # One open referral per person and target (the database would refuse a second one).
     duplicates = (
         generated.filter(status__in=OPEN)

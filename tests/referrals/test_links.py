@@ -35,7 +35,9 @@ from tests.referrals.conftest import consent_to
 LINK = re.compile(r"/orientations/lien/([^/\s\"]+)/")
 
 
-def _send(personas: dict[str, Any], orgs: dict[str, Any], person: Person, garage: Service) -> Referral:
+def _send(
+    personas: dict[str, Any], orgs: dict[str, Any], person: Person, garage: Service
+) -> Referral:
     consent_to(person, personas["ines"], orgs["ft_toulon"], structure=garage.structure)
     return actions.send_referral(
         person=person,
@@ -151,9 +153,12 @@ def test_the_structure_answers_then_reports_the_start_and_the_completion(
     assert any("acceptée" in s and "lien sécurisé" in s for s in summaries)
     assert any("commencée" in s for s in summaries)
     assert any("terminée" in s for s in summaries)
-    assert Notification.objects.filter(
-        recipient=personas["ines"], kind=NotificationKind.REFERRAL_OUTCOME
-    ).count() == 2
+    assert (
+        Notification.objects.filter(
+            recipient=personas["ines"], kind=NotificationKind.REFERRAL_OUTCOME
+        ).count()
+        == 2
+    )
     # Closed: the link shows the state and offers nothing more.
     closed = client.get(_url(token))
     assert closed.status_code == 200
@@ -172,7 +177,9 @@ def test_a_reused_step_changes_nothing(sent: tuple[Referral, str]) -> None:
     assert referral.first_step == "Appel lundi"
     assert referral.events.filter(action=EventAction.ACCEPTED).count() == 1
     # Declining after the acceptance through the same old form: refused too.
-    late = client.post(_url(token), {"step": "answer", "decision": "decline", "decline-reason": "no_place"})
+    late = client.post(
+        _url(token), {"step": "answer", "decision": "decline", "decline-reason": "no_place"}
+    )
     assert late.status_code == 409
     referral.refresh_from_db()
     assert referral.status == Status.ACCEPTED
@@ -181,14 +188,21 @@ def test_a_reused_step_changes_nothing(sent: tuple[Referral, str]) -> None:
 def test_a_decline_needs_a_reason_and_says_which_field(sent: tuple[Referral, str]) -> None:
     referral, token = sent
     client = Client()
-    page = client.post(_url(token), {"step": "answer", "decision": "decline", "decline-reason": "other"})
+    page = client.post(
+        _url(token), {"step": "answer", "decision": "decline", "decline-reason": "other"}
+    )
     assert page.status_code == 400
     assert "Précisez le motif du refus" in page.content.decode()
     referral.refresh_from_db()
     assert referral.status == Status.SENT  # nothing recorded
     done = client.post(
         _url(token),
-        {"step": "answer", "decision": "decline", "decline-reason": "no_place", "decline-message": "Complet"},
+        {
+            "step": "answer",
+            "decision": "decline",
+            "decline-reason": "no_place",
+            "decline-message": "Complet",
+        },
     )
     assert done.status_code == 302
     referral.refresh_from_db()
@@ -213,7 +227,9 @@ def test_forged_tampered_and_expired_links_change_nothing(sent: tuple[Referral, 
             return signing.b62_encode(int(time.time()) - 31 * 86400)
 
     old = Earlier(salt=links.SALT).sign_object({"r": referral.pk, "n": link.nonce})
-    expired = client.post(_url(old), {"step": "answer", "decision": "decline", "decline-reason": "no_place"})
+    expired = client.post(
+        _url(old), {"step": "answer", "decision": "decline", "decline-reason": "no_place"}
+    )
     assert expired.status_code == 410
     assert "a expiré" in expired.content.decode()
     referral.refresh_from_db()
@@ -248,9 +264,10 @@ def test_resending_revokes_the_earlier_link(
     assert client.get(_url(second)).status_code == 200
     assert ReferralLink.objects.filter(referral=referral, revoked_at__isnull=True).count() == 1
     assert referral.events.filter(action=EventAction.LINK_SENT).count() == 1
-    assert AuditEvent.objects.filter(
-        kind=AuditKind.REFERRAL_LINK_SENT, actor=personas["ines"]
-    ).count() == 2
+    assert (
+        AuditEvent.objects.filter(kind=AuditKind.REFERRAL_LINK_SENT, actor=personas["ines"]).count()
+        == 2
+    )
     # Marc is not a side of this referral: 404; a closed referral gets no new link.
     marc = Client()
     login_as(marc, personas["marc"])

@@ -7,31 +7,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0001_initial'),
+        ("referrals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReferralLink',
+            name="ReferralLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(editable=False, max_length=43, unique=True, verbose_name='jeton')),
-                ('email', models.EmailField(max_length=254, verbose_name='envoyé à')),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='envoyé le')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='remplacé le')),
-                ('opened_at', models.DateTimeField(blank=True, null=True, verbose_name='dernière ouverture')),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='referrals.referral')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='envoyé par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "nonce",
+                    models.CharField(
+                        editable=False, max_length=43, unique=True, verbose_name="jeton"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, verbose_name="envoyé à")),
+                (
+                    "sent_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="envoyé le"
+                    ),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="remplacé le"),
+                ),
+                (
+                    "opened_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="dernière ouverture"),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="referrals.referral",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="envoyé par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "lien sécurisé d'une orientation",
-                'verbose_name_plural': 'liens sécurisés des orientations',
-                'ordering': ['-sent_at', '-id'],
-                'indexes': [models.Index(fields=['referral', '-sent_at'], name='referral_link_sent')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('referral',), name='referral_link_one_current')],
+                "verbose_name": "lien sécurisé d'une orientation",
+                "verbose_name_plural": "liens sécurisés des orientations",
+                "ordering": ["-sent_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["referral", "-sent_at"], name="referral_link_sent")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("revoked_at__isnull", True)),
+                        fields=("referral",),
+                        name="referral_link_one_current",
+                    )
+                ],
             },
         ),
     ]
