@@ -66,7 +66,6 @@ class AuditKind(models.TextChoices):
     REFERRAL_ASSIGNED = "referral_assigned", "Orientation attribuée"
     REFERRAL_SETTINGS_CHANGED = "referral_settings_changed", "Délais des orientations modifiés"
     REFERRAL_LINK_SENT = "referral_link_sent", "Orientation : lien sécurisé envoyé"
-    REFERRAL_LINK_OPENED = "referral_link_opened", "Orientation : lien sécurisé ouvert"
     REFERRAL_LINK_REFUSED = "referral_link_refused", "Orientation : lien sécurisé refusé"
 
 

@@ -159,18 +159,18 @@ def structure_label(referral: Referral) -> str:
 
 
 def record_opening(request: HttpRequest, link: ReferralLink, what: str) -> None:
-    """A read of the person's data by someone outside Binôme: logged like any read (the
-    person's « who saw my file » lists it)."""
+    """A read of the person's data by someone outside Binôme: logged as a read, like any
+    other (the person's « who saw my file » lists it, under the structure's name)."""
     referral = link.referral
     record(
-        AuditKind.REFERRAL_LINK_OPENED,
+        AuditKind.READ,
         actor_label=structure_label(referral),
         department_id=referral.department_id,
         target=referral,
         person_id=referral.person_id,
         what=what,
         request=request,
-        details={"link": link.pk},
+        details={"link": link.pk, "via": "link"},
     )
     ReferralLink.objects.filter(pk=link.pk).update(opened_at=timezone.now())
 

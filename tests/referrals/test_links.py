@@ -111,9 +111,12 @@ def test_the_structure_answers_then_reports_the_start_and_the_completion(
     assert page["Referrer-Policy"] == "same-origin"
     referral.refresh_from_db()
     assert referral.status == Status.SEEN
-    opened = AuditEvent.objects.filter(kind=AuditKind.REFERRAL_LINK_OPENED, person_id=nadia_file.pk)
+    # A read of Nadia's data, listed in her space under the structure's name.
+    opened = AuditEvent.objects.filter(
+        kind=AuditKind.READ, person_id=nadia_file.pk, details__via="link"
+    )
     assert opened.count() == 1
-    assert "Garage" in opened.get().actor_label
+    assert opened.get().actor is None and "Garage" in opened.get().actor_label
 
     when = (timezone.localtime() + timedelta(days=3)).replace(second=0, microsecond=0)
     answer = client.post(
@@ -236,7 +239,7 @@ def test_forged_tampered_and_expired_links_change_nothing(sent: tuple[Referral, 
     assert referral.status == Status.SENT  # never opened, never answered
     refusals = AuditEvent.objects.filter(kind=AuditKind.REFERRAL_LINK_REFUSED)
     assert refusals.count() == 4
-    assert not AuditEvent.objects.filter(kind=AuditKind.REFERRAL_LINK_OPENED).exists()
+    assert not AuditEvent.objects.filter(kind=AuditKind.READ, details__via="link").exists()
 
 
 def test_resending_revokes_the_earlier_link(
