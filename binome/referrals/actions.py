@@ -104,10 +104,6 @@ def is_partner(organisation: Organisation, department_id: str) -> bool:
     )
 
 
-def _summary_target(referral: Referral) -> str:
-    return referral.target_label
-
-
 def _trace(
     referral: Referral,
     *,

@@ -2,7 +2,8 @@
 
 Titles and bodies name the kind of event and the organisations, never the person nor any
 detail of the file: those stay behind login, on the referral's page. Structures without an
-account are not users: their e-mails (with a signed link) are sent by ``links``.
+account are not users: they receive their e-mails (with a signed link) through Django's mail
+API directly, not here.
 """
 
 from __future__ import annotations
