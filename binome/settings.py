@@ -317,3 +317,11 @@ if not PERSON_MATCHING_KEY or not PERSON_ENCRYPTION_KEY:
     PERSON_ENCRYPTION_KEY = PERSON_ENCRYPTION_KEY or derived_key(SECRET_KEY, "encryption")
 CONSENT_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 REFERRAL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+
+# --- Signed links of the referrals to structures without an account -------------------
+# Days a link stays valid from its sending (the sender can send a new one at any time);
+# refused openings from one address within 10 minutes before it is told to wait.
+REFERRAL_LINK_DAYS = envint("BINOME_REFERRAL_LINK_DAYS", 30)
+if REFERRAL_LINK_DAYS < 1:
+    raise ImproperlyConfigured("BINOME_REFERRAL_LINK_DAYS doit être un nombre entier positif.")
+REFERRAL_LINK_MAX_REFUSALS = 20

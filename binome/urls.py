@@ -27,3 +27,7 @@ urlpatterns += [path("notifications/", include("binome.notifications.urls"))]
 
 # Orientations between organisations and to the services of the directory.
 urlpatterns += [path("orientations/", include("binome.referrals.urls"))]
+
+# Signed links of the referrals to structures without an account; referral figures.
+urlpatterns += [path("orientations/", include("binome.referrals.urls_links"))]
+urlpatterns += [path("orientations/chiffres/", include("binome.referrals.urls_figures"))]

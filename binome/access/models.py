@@ -66,6 +66,8 @@ class AuditKind(models.TextChoices):
     REFERRAL_CHANGED = "referral_changed", "Orientation : changement d'état"
     REFERRAL_ASSIGNED = "referral_assigned", "Orientation attribuée"
     REFERRAL_SETTINGS_CHANGED = "referral_settings_changed", "Délais des orientations modifiés"
+    REFERRAL_LINK_SENT = "referral_link_sent", "Orientation : lien sécurisé envoyé"
+    REFERRAL_LINK_REFUSED = "referral_link_refused", "Orientation : lien sécurisé refusé"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

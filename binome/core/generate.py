@@ -91,6 +91,7 @@ SCALES: dict[str, dict[str, int]] = {
         "services": 150_000,
         "persons": 1_000_000,
         "accompaniments": 1_200_000,
+        "referrals": 300_000,
     },
     "departement": {
         "professionals": 2_000,
@@ -98,6 +99,7 @@ SCALES: dict[str, dict[str, int]] = {
         "services": 2_400,
         "persons": 50_000,
         "accompaniments": 60_000,
+        "referrals": 130_000,
     },
     "tiny": {
         "professionals": 40,
@@ -105,6 +107,7 @@ SCALES: dict[str, dict[str, int]] = {
         "services": 45,
         "persons": 60,
         "accompaniments": 72,
+        "referrals": 90,
     },
 }
 PUBLIC_SCALES = ("departement", "national")

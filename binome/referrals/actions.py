@@ -35,7 +35,7 @@ from binome.organisations.models import (
 from binome.people import actions as people_actions
 from binome.people.forms import check_document
 from binome.people.models import Consent, ConsentScope, Person
-from binome.referrals import notices
+from binome.referrals import links, notices
 from binome.referrals.models import (
     AWAITING,
     OPEN,
@@ -378,6 +378,8 @@ def send_referral(
     )
     if referral.has_account:
         notices.received(referral, actor=by)
+    else:  # a structure without an account: its signed link, by e-mail
+        links.send_link(referral=referral, by=by, request=request)
     return referral
 
 
@@ -854,6 +856,8 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
     )
     if locked.has_account:
         notices.reminded(locked)
+    else:
+        links.send_reminder(locked)
     return True
 
 

@@ -497,3 +497,48 @@ def actor_label(user: User | None, via: str) -> str:
     if user is not None:
         return user.get_full_name() or user.email
     return dict(Via.choices)[via]
+
+
+class ReferralLinkQuerySet(models.QuerySet["ReferralLink"]):
+    def current(self) -> ReferralLinkQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ReferralLink(models.Model):
+    """A signed link e-mailed to a structure without an account: it opens that referral
+    only. The signed token carries the referral's id and this row's ``nonce``: sending a
+    new link revokes the earlier ones (their nonce is kept, so a revoked link is told
+    apart from a forged one)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="links")
+    nonce = models.CharField("jeton", max_length=43, unique=True, editable=False)
+    email = models.EmailField("envoyé à")
+    sent_at = models.DateTimeField("envoyé le", default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="envoyé par",
+    )
+    revoked_at = models.DateTimeField("remplacé le", null=True, blank=True)
+    opened_at = models.DateTimeField("dernière ouverture", null=True, blank=True)
+
+    objects = ReferralLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "lien sécurisé d'une orientation"
+        verbose_name_plural = "liens sécurisés des orientations"
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["referral", "-sent_at"], name="referral_link_sent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=Q(revoked_at__isnull=True),
+                name="referral_link_one_current",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Lien de l'orientation n° {self.referral_id} ({self.email})"

@@ -825,6 +825,38 @@ POST_MATRIX.update(
 )
 
 
+# --- Signed links of referrals (structures without an account) -----------------------
+# The link's page is public: a forged token is a clear 400 page for everyone.
+MATRIX.update(
+    {
+        "referral_links:open": (url("referral_links:open", "faux:jeton:0"), everyone(400)),
+        "referral_links:resend": (
+            url("referral_links:resend", var_social_referral),
+            everyone(405, anonymous=302),
+        ),
+    }
+)
+# The territory's figures: its administrators and steering officers.
+MATRIX.update(
+    {
+        "referral_figures:territory": (
+            url("referral_figures:territory", "83"),
+            var_admin_only(["claire", "paul"]),
+        ),
+    }
+)
+# Only the sending organisation re-sends (here the target has an account: a message, back
+# to the referral's page); the receiving organisation 403; everyone else 404.
+POST_MATRIX.update(
+    {
+        "referral_links:resend": (
+            url("referral_links:resend", var_social_referral),
+            referral_sides(302, 403),
+        ),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":

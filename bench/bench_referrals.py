@@ -1,0 +1,224 @@
+"""Referrals at scale: the inbox of the organisation that receives the most, its page with
+the figures, and the daily reminder/expiry job over the open referrals.
+
+Run with ``.venv/bin/binome bench referrals`` (see bench/README.md). Environment: as
+bench_foundation.py, but ``BENCH_SCALE`` defaults to ``departement`` (the Var: 50,000
+persons, 130,000 referrals, a third of them received by one organisation, ~80 % open).
+
+- Inbox: p50/p95 server-side (Django test client in process, DEBUG off) and queries per
+  page, against a baseline measured in the same run: the raw SQL of the inbox's main
+  query (the page of 50 referrals) sent straight to PostgreSQL. Goal p95 ≤ 80 ms.
+- Job: ``run_deadlines`` for the next day that has work (the generated data leave the
+  reference day's reminders and expiries to do; each later run takes the following day),
+  run twice: the second run must remind, expire and send nothing. Goal ≤ 30 s. Wall
+  time, the CPU time of this process and of its PostgreSQL backend.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_foundation import (
+    HEADER,
+    MAX_SECONDS,
+    REQUESTS,
+    WARMUP,
+    Result,
+    ensure_dataset,
+    measure,
+    number,
+    row,
+    timed,
+)
+
+GOAL_INBOX_P95_MS = 80.0
+GOAL_JOB_SECONDS = 30.0
+
+
+def backend_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a PostgreSQL backend (same machine), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core import mail
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count, Min
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from binome.accounts.models import User
+    from binome.core.generate import REFERENCE_TIME, scale_config
+    from binome.notifications.models import Notification
+    from binome.organisations.middleware import SESSION_KEY
+    from binome.organisations.models import Membership, Organisation, Role
+    from binome.referrals.actions import run_deadlines
+    from binome.referrals.models import AWAITING, OPEN, Referral, ReferralEvent
+
+    call_command("migrate", interactive=False, verbosity=0)
+    config = scale_config(
+        os.environ.get("BENCH_SCALE", "departement"), seed=int(os.environ.get("BENCH_SEED", "42"))
+    )
+    generation = ensure_dataset(config)
+    hub_row = (
+        Referral.objects.filter(to_organisation__isnull=False)
+        .values("to_organisation")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    if hub_row is None:
+        raise SystemExit(f"Aucune orientation générée pour « {config.tag} ».")
+    hub = Organisation.objects.get(pk=hub_row["to_organisation"])
+    admins = Membership.objects.filter(role=Role.ADMIN).values("user_id")
+    user = (
+        User.objects.filter(memberships__organisation=hub, memberships__is_active=True)
+        .exclude(pk__in=admins)
+        .exclude(territory_roles__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    if user is None:
+        raise SystemExit(f"Aucun membre simple de {hub.name}.")
+
+    settings.DEBUG = False
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    mail.outbox = []
+    if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client(raise_request_exception=True)
+    client.force_login(user)
+    session = client.session
+    session[SESSION_KEY] = hub.pk
+    session.save()
+
+    received = Referral.objects.filter(to_organisation=hub)
+    print(
+        f"Jeu de données « {config.tag} » : {number(Referral.objects.count())} orientations "
+        f"({number(Referral.objects.filter(status__in=OPEN).count())} ouvertes), "
+        f"{number(ReferralEvent.objects.count())} étapes"
+    )
+    print(f"Génération : {generation}")
+    print(
+        f"Organisation : {hub.name} — {number(received.count())} orientations reçues, "
+        f"{number(received.filter(status__in=AWAITING).count())} à traiter"
+    )
+    print(f"Connecté : {user.email}")
+    print(
+        f"Mesure : Client Django en processus, DEBUG=False, jusqu'à {REQUESTS} requêtes par "
+        f"ligne (n) après {WARMUP} d'échauffement, {MAX_SECONDS:.0f} s au plus ; "
+        "SQL = requêtes par page. Machine partagée et chargée : chiffres indicatifs."
+    )
+    print()
+    print(HEADER)
+    home = measure(client, "accueil / (référence)", ["/"])
+    print(row(home))
+    # The inbox's main query, as Django sends it, replayed as raw SQL: the database's share.
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/orientations/")
+    main_sql = [
+        q["sql"]
+        for q in captured.captured_queries
+        if '"referrals_referral"' in q["sql"] and "LIMIT 50" in q["sql"]
+    ]
+    connection.ensure_connection()
+    raw = connection.connection
+
+    def run_raw(_i: int) -> None:
+        with raw.cursor() as cursor:
+            for sql in main_sql:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    baseline = Result(
+        "requête principale en SQL brut (référence)", timed(run_raw, 1), [len(main_sql)]
+    )
+    print(row(baseline))
+    print()
+    pages = [
+        ("boîte de réception, à traiter", ["/orientations/"]),
+        ("boîte, acceptées en cours, page 10", ["/orientations/?etat=en_cours&page=10"]),
+        ("boîte, toutes, page 200", ["/orientations/?etat=toutes&page=200"]),
+        ("boîte, attribuées à moi", ["/orientations/?etat=toutes&attribution=moi"]),
+    ]
+    failed = False
+    for label, urls in pages:
+        result = measure(client, label, urls)
+        print(row(result))
+        verdict = "atteint" if result.p95 <= GOAL_INBOX_P95_MS else "MANQUÉ"
+        failed |= result.p95 > GOAL_INBOX_P95_MS
+        print(
+            f"    objectif p95 ≤ {GOAL_INBOX_P95_MS:.0f} ms : {verdict} ; "
+            f"x{result.p50 / baseline.p50:.1f} le SQL brut en p50, "
+            f"x{result.p50 / home.p50:.1f} l'accueil"
+        )
+    figures = measure(client, "page de l'organisation (chiffres)", [f"/organisations/{hub.pk}/"])
+    print(row(figures))
+
+    # --- The daily job -----------------------------------------------------------------
+    awaiting = Referral.objects.filter(status__in=AWAITING)
+    next_due = [
+        awaiting.filter(reminded_at__isnull=True).aggregate(d=Min("due_on"))["d"],
+        awaiting.aggregate(d=Min("expires_on"))["d"],
+    ]
+    reference_day = REFERENCE_TIME.date()
+    day = max(reference_day, min(d for d in next_due if d is not None))
+    to_remind = Referral.objects.due_for_reminder(day).count()
+    to_expire = Referral.objects.due_for_expiry(day).count()
+    print()
+    print(
+        f"Tâche quotidienne (relances et expirations) pour le {day:%d/%m/%Y} : "
+        f"{number(Referral.objects.filter(status__in=OPEN).count())} orientations ouvertes, "
+        f"{number(to_remind)} à relancer, {number(to_expire)} à faire expirer"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    for attempt in (1, 2):
+        mail.outbox = []
+        notifications = Notification.objects.count()
+        cpu, db_cpu, started = (
+            time.process_time(),
+            backend_cpu_seconds(backend),
+            time.perf_counter(),
+        )
+        reminded, expired = run_deadlines(day)
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        db_after = backend_cpu_seconds(backend)
+        db_text = (
+            f"{db_after - db_cpu:.1f} s" if db_cpu is not None and db_after is not None else "?"
+        )
+        created = Notification.objects.count() - notifications
+        verdict = "atteint" if wall <= GOAL_JOB_SECONDS else "MANQUÉ"
+        print(
+            f"  passage {attempt} : {wall:6.1f} s (CPU Python {cpu:.1f} s, PostgreSQL {db_text}) — "
+            f"{number(reminded)} relancées, {number(expired)} expirées, "
+            f"{number(created)} notifications, {number(len(mail.outbox))} e-mails ; "
+            f"objectif ≤ {GOAL_JOB_SECONDS:.0f} s : {verdict}"
+        )
+        if attempt == 2 and (reminded or expired or created or mail.outbox):
+            print("  Le second passage a encore agi : il doit ne rien faire.")
+            failed = True
+        failed |= wall > GOAL_JOB_SECONDS
+    if failed:
+        print("\nAu moins un objectif n'est pas atteint.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Figures of the referrals, computed from the recorded steps (:class:`ReferralEvent`).
+
+For the referrals **sent** in a period (by their « sent » step) and a scope — received by
+an organisation, sent by an organisation, or of a département:
+
+- **delay to the answer** (first « accepted » or « declined » step): median in days over
+  the answered referrals, and the share answered within 10 days. That share counts the
+  referrals whose fate at 10 days is known: answered within 10 days, or sent 10 days ago
+  or more; a referral withdrawn by its sender before any answer is left out (nobody was
+  asked to answer it any more).
+- **delay to the start** (« started » step, services only): median in days over the
+  started referrals, and the share started within 10 days among the accepted referrals to
+  a service whose fate at 10 days is known (same rule).
+- **acceptance rate**: accepted / (accepted + declined), over the answered referrals.
+- **no-show rate**: no-show / (started + no-show), over the accepted referrals to a
+  service whose outcome is known.
+
+One SQL statement (``percentile_cont``, ``FILTER``) per scope; no named data: steering
+roles may see these figures, never the referrals behind them. The steering dashboards
+reuse :func:`figures_for`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from django.db import connection
+from django.utils import timezone
+
+from binome.referrals.models import Referral, ReferralEvent
+
+WITHIN_DAYS = 10
+DEFAULT_PERIOD_DAYS = 365
+
+Scope = Literal["receiver", "sender", "department"]
+_SCOPE_SQL: dict[str, str] = {
+    "receiver": "r.to_organisation_id = %(key)s",
+    "sender": "r.sender_organisation_id = %(key)s",
+    "department": "r.department_id = %(key)s",
+}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    since: date
+    until: date
+    sent: int
+    answered: int
+    answer_median_days: float | None
+    answered_within: int
+    answer_base: int
+    started: int
+    start_median_days: float | None
+    started_within: int
+    start_base: int
+    accepted: int
+    declined: int
+    no_show: int
+
+    @property
+    def answered_within_share(self) -> float | None:
+        return _ratio(self.answered_within, self.answer_base)
+
+    @property
+    def started_within_share(self) -> float | None:
+        return _ratio(self.started_within, self.start_base)
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return _ratio(self.accepted, self.accepted + self.declined)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return _ratio(self.no_show, self.started + self.no_show)
+
+    @property
+    def within_days(self) -> int:
+        return WITHIN_DAYS
+
+
+def _sql(scope: str, *, by_receiver: bool = False) -> str:
+    referral = Referral._meta.db_table
+    event = ReferralEvent._meta.db_table
+    group = "to_organisation_id" if by_receiver else "NULL::bigint"
+    return f"""
+        WITH steps AS (
+            SELECT
+                r.id,
+                r.to_organisation_id,
+                r.kind = 'service' AS followed,
+                min(e.at) FILTER (WHERE e.action = 'sent') AS sent_at,
+                min(e.at) FILTER (WHERE e.action IN ('accepted', 'declined')) AS answered_at,
+                bool_or(e.action = 'accepted') AS accepted,
+                bool_or(e.action = 'declined') AS declined,
+                bool_or(e.action = 'withdrawn') AS withdrawn,
+                min(e.at) FILTER (WHERE e.action = 'started') AS started_at,
+                bool_or(e.action = 'no_show') AS no_show
+            FROM {referral} r
+            JOIN {event} e ON e.referral_id = r.id
+            WHERE {_SCOPE_SQL[scope]}
+              AND r.sent_at >= %(since)s AND r.sent_at < %(until)s
+            GROUP BY r.id
+        )
+        SELECT
+            {group},
+            count(*),
+            count(answered_at),
+            percentile_cont(0.5) WITHIN GROUP (
+                ORDER BY extract(epoch FROM answered_at - sent_at)
+            ) / 86400,
+            count(*) FILTER (WHERE answered_at <= sent_at + %(within)s),
+            count(*) FILTER (
+                WHERE NOT withdrawn
+                  AND (answered_at <= sent_at + %(within)s OR sent_at <= %(now)s - %(within)s)
+            ),
+            count(started_at),
+            percentile_cont(0.5) WITHIN GROUP (
+                ORDER BY extract(epoch FROM started_at - sent_at)
+            ) / 86400,
+            count(*) FILTER (WHERE started_at <= sent_at + %(within)s),
+            count(*) FILTER (
+                WHERE followed AND accepted
+                  AND (started_at <= sent_at + %(within)s OR sent_at <= %(now)s - %(within)s)
+            ),
+            count(*) FILTER (WHERE accepted),
+            count(*) FILTER (WHERE declined),
+            count(*) FILTER (WHERE no_show)
+        FROM steps
+        WHERE sent_at IS NOT NULL
+        GROUP BY 1
+    """  # noqa: S608 - table names from the models, the scope from a fixed mapping
+
+
+def _params(
+    key: int | str, since: date | None, until: date | None, now: datetime | None
+) -> tuple[date, date, dict[str, Any]]:
+    now = now or timezone.now()
+    until = until or timezone.localdate(now) + timedelta(days=1)
+    since = since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
+    tz = timezone.get_current_timezone()
+    return (
+        since,
+        until,
+        {
+            "key": key,
+            "since": datetime.combine(since, datetime.min.time(), tzinfo=tz),
+            "until": datetime.combine(until, datetime.min.time(), tzinfo=tz),
+            "within": timedelta(days=WITHIN_DAYS),
+            "now": now,
+        },
+    )
+
+
+def _figures(row: tuple[object, ...] | None, since: date, until: date) -> Figures:
+    values = list(row[1:]) if row is not None else [0, 0, None, 0, 0, 0, None, 0, 0, 0, 0, 0]
+    answer_median, start_median = values[2], values[6]
+    counts = [int(v) if isinstance(v, int) else 0 for v in values]
+    return Figures(
+        since=since,
+        until=until - timedelta(days=1),
+        sent=counts[0],
+        answered=counts[1],
+        answer_median_days=float(answer_median) if answer_median is not None else None,  # type: ignore[arg-type]
+        answered_within=counts[3],
+        answer_base=counts[4],
+        started=counts[5],
+        start_median_days=float(start_median) if start_median is not None else None,  # type: ignore[arg-type]
+        started_within=counts[7],
+        start_base=counts[8],
+        accepted=counts[9],
+        declined=counts[10],
+        no_show=counts[11],
+    )
+
+
+def figures_for(
+    scope: Scope,
+    key: int | str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    now: datetime | None = None,
+) -> Figures:
+    """The figures of the referrals sent from ``since`` (included) to ``until`` (excluded;
+    default: tomorrow, so today counts; a year before by default), for the ``scope``
+    (``receiver`` / ``sender``: an organisation's id, ``department``: its code)."""
+    since, until, params = _params(key, since, until, now)
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(scope), params)
+        row = cursor.fetchone()
+    return _figures(row, since, until)
+
+
+def figures_by_receiver(
+    department_id: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    now: datetime | None = None,
+) -> dict[int, Figures]:
+    """The département's referrals, by receiving organisation (those with an account)."""
+    since, until, params = _params(department_id, since, until, now)
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("department", by_receiver=True), params)
+        rows = cursor.fetchall()
+    return {row[0]: _figures(row, since, until) for row in rows if row[0] is not None}

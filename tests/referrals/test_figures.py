@@ -1,0 +1,196 @@
+"""Referral figures from recorded step dates: medians, shares within 10 days, acceptance
+and no-show rates — checked against values computed by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from binome.people.models import Person
+from binome.referrals.figures import figures_by_receiver, figures_for
+from binome.referrals.models import Referral, ReferralEvent, Status
+
+# action → the status it leads to
+LEADS_TO = {
+    "seen": "seen",
+    "accepted": "accepted",
+    "declined": "declined",
+    "withdrawn": "withdrawn",
+    "started": "started",
+    "completed": "completed",
+    "no_show": "no_show",
+}
+
+
+def _referral(
+    ctx: dict[str, Any],
+    *,
+    person: Person,
+    kind: str,
+    sent: datetime,
+    steps: list[tuple[str, int]],
+    to: str = "dep83",
+    sender: tuple[str, str] = ("ines", "ft_toulon"),
+) -> Referral:
+    status = LEADS_TO[steps[-1][0]] if steps else Status.SENT
+    referral = Referral.objects.create(
+        kind=kind,
+        status=status,
+        person=person,
+        department_id="83",
+        sender=ctx["personas"][sender[0]],
+        sender_organisation=ctx["orgs"][sender[1]],
+        to_organisation=ctx["orgs"][to],
+        reason="Motif.",
+        decline_reason="no_place" if status == "declined" else "",
+        sent_at=sent,
+        due_on=(sent + timedelta(days=10)).date(),
+        expires_on=(sent + timedelta(days=40)).date(),
+    )
+    ReferralEvent.objects.create(referral=referral, action="sent", to_status="sent", at=sent)
+    for action, day in steps:
+        ReferralEvent.objects.create(
+            referral=referral,
+            action=action,
+            to_status=LEADS_TO[action],
+            at=sent + timedelta(days=day),
+        )
+    return referral
+
+
+@pytest.fixture
+def scenario(personas: dict[str, Any], orgs: dict[str, Any]) -> datetime:
+    """Seven referrals received by the Département du Var (sent by France Travail Toulon),
+    one received by France Travail Toulon, one sent before the period."""
+    ctx = {"personas": personas, "orgs": orgs}
+    Referral.objects.all().delete()  # the demo's referrals: the figures are these only
+    nadia = Person.objects.get(user=personas["nadia"])
+    now = timezone.now()
+    d = lambda days: now - timedelta(days=days)  # noqa: E731
+    # R1 answered in 2 days, started at 5, completed.
+    _referral(
+        ctx,
+        person=nadia,
+        kind="service",
+        sent=d(60),
+        steps=[("accepted", 2), ("started", 5), ("completed", 30)],
+    )
+    # R2 declined after 12 days.
+    _referral(ctx, person=nadia, kind="service", sent=d(50), steps=[("declined", 12)])
+    # R3 accepted in 4 days, the person never came.
+    _referral(
+        ctx, person=nadia, kind="service", sent=d(40), steps=[("accepted", 4), ("no_show", 20)]
+    )
+    # R4 accepted in 1 day, started at 15 (still open).
+    _referral(
+        ctx, person=nadia, kind="service", sent=d(30), steps=[("accepted", 1), ("started", 15)]
+    )
+    # R5 withdrawn by its sender after 3 days: left out of the share of answers.
+    _referral(ctx, person=nadia, kind="social", sent=d(20), steps=[("withdrawn", 3)])
+    # R6 sent 3 days ago, unanswered: its fate at 10 days is not known yet.
+    other = Person.objects.create(
+        department_id="83",
+        organisation=orgs["ft_toulon"],
+        first_name="Autre",
+        last_name="Personne",
+        birth_date="1990-01-01",
+    )
+    _referral(ctx, person=other, kind="social", sent=d(3), steps=[])
+    # R7 seen, unanswered after 15 days: counts as not answered within 10 days.
+    _referral(ctx, person=nadia, kind="global", sent=d(15), steps=[("seen", 1)])
+    # R8 before the period (a year): left out.
+    _referral(
+        ctx,
+        person=other,
+        kind="service",
+        sent=d(400),
+        steps=[("accepted", 1), ("started", 2), ("completed", 9)],
+    )
+    # R9 received by France Travail Toulon, sent by the Département: accepted in 6 days.
+    _referral(
+        ctx,
+        person=other,
+        kind="global",
+        sent=d(11),
+        steps=[("accepted", 6)],
+        to="ft_toulon",
+        sender=("marc", "dep83"),
+    )
+    return now
+
+
+def test_figures_of_a_receiving_organisation_by_hand(
+    scenario: datetime, orgs: dict[str, Any]
+) -> None:
+    figures = figures_for("receiver", orgs["dep83"].pk, now=scenario)
+    assert figures.sent == 7
+    # Answers after 1, 2, 4 and 12 days: median (2 + 4) / 2.
+    assert figures.answered == 4
+    assert figures.answer_median_days == pytest.approx(3.0)
+    # Within 10 days: R1, R3, R4 out of R1, R2, R3, R4, R7 (R5 withdrawn, R6 too recent).
+    assert (figures.answered_within, figures.answer_base) == (3, 5)
+    assert figures.answered_within_share == pytest.approx(0.6)
+    # Starts after 5 and 15 days: median 10; within 10 days: R1 out of R1, R3, R4.
+    assert figures.started == 2
+    assert figures.start_median_days == pytest.approx(10.0)
+    assert (figures.started_within, figures.start_base) == (1, 3)
+    # Accepted 3, declined 1; no-show 1 out of 2 starts + 1 no-show.
+    assert figures.acceptance_rate == pytest.approx(0.75)
+    assert figures.no_show_rate == pytest.approx(1 / 3)
+    # France Travail Toulon sent exactly these seven.
+    assert figures_for("sender", orgs["ft_toulon"].pk, now=scenario) == figures
+
+
+def test_figures_of_the_territory_and_by_receiver(scenario: datetime, orgs: dict[str, Any]) -> None:
+    figures = figures_for("department", "83", now=scenario)
+    assert figures.sent == 8
+    # Answers after 1, 2, 4, 6 and 12 days.
+    assert figures.answer_median_days == pytest.approx(4.0)
+    assert (figures.answered_within, figures.answer_base) == (4, 6)
+    assert figures.acceptance_rate == pytest.approx(0.8)
+    by_receiver = figures_by_receiver("83", now=scenario)
+    assert set(by_receiver) == {orgs["dep83"].pk, orgs["ft_toulon"].pk}
+    assert by_receiver[orgs["ft_toulon"].pk].answer_median_days == pytest.approx(6.0)
+    assert by_receiver[orgs["dep83"].pk] == figures_for("receiver", orgs["dep83"].pk, now=scenario)
+
+
+def test_no_referral_gives_no_rate(orgs: dict[str, Any]) -> None:
+    figures = figures_for("receiver", orgs["creche_toulon"].pk)
+    assert figures.sent == 0
+    assert figures.answer_median_days is None
+    assert figures.acceptance_rate is None and figures.no_show_rate is None
+
+
+def test_the_organisation_page_shows_its_figures(
+    scenario: datetime, orgs: dict[str, Any], client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for("marc")
+    path = reverse("organisations:detail", args=[orgs["dep83"].pk])
+    client.get(path)
+    with django_assert_max_num_queries(14):
+        page = client.get(path)
+    html = page.content.decode()
+    assert "Orientations reçues par Département du Var" in html  # its full name follows
+    assert "3 jours" in html  # median delay to the answer
+    assert "60\u00a0%" in html  # answered within 10 days
+    assert "75\u00a0%" in html  # acceptance rate
+    assert "Orientations envoyées par Département du Var" in html  # R9
+
+
+def test_the_territory_page_is_for_admins_and_steering(
+    scenario: datetime, orgs: dict[str, Any], client_for: Any
+) -> None:
+    path = reverse("referral_figures:territory", args=["83"])
+    for persona in ("claire", "paul"):
+        page = client_for(persona).get(path)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "80\u00a0%" in html  # the territory's acceptance rate
+        assert "Département du Var" in html and "France Travail Toulon" in html
+        assert "Nadia" not in html
+    assert client_for("ines").get(path).status_code == 403
+    assert client_for("charlie").get(path).status_code == 404
