@@ -216,12 +216,13 @@ def test_any_text_a_user_types_is_searched_without_error(
     ]
 
 
-def test_the_services_search_makes_four_queries(
+def test_the_services_search_makes_five_queries(
     services: dict[str, Any], api: Any, django_assert_max_num_queries: Any
 ) -> None:
     api.get(SERVICES)  # the first request of a minute also notes the token's use
-    # The token and the rate counter (1), the commune (1), the ranked page and its services (2).
-    with django_assert_max_num_queries(4):
+    # The token and the rate counter (1), the commune (1), the words corrected against the
+    # vocabulary (1), the ranked page and its services (2).
+    with django_assert_max_num_queries(5):
         response = api.get(
             SERVICES, {"q": "crèche", "commune": TOULON, "rayon": "30", "taille": "100"}
         )
