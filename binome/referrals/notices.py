@@ -15,7 +15,7 @@ from django.urls import reverse
 from binome.accounts.models import User
 from binome.notifications.actions import notify
 from binome.notifications.models import Notification, NotificationKind
-from binome.organisations.models import Membership, TerritoryRole, TerritoryRoleKind
+from binome.organisations.models import Membership, Role, TerritoryRole, TerritoryRoleKind
 from binome.referrals.models import Referral, ReferralKind
 
 
@@ -47,6 +47,28 @@ def receivers(referral: Referral) -> list[User]:
             .values("user_id")
         )
     )
+
+
+def dispatchers(referral: Referral) -> list[User]:
+    """Who is reminded of an unanswered referral: the member it is assigned to, else the
+    receiving organisation's administrators (they dispatch the inbox; all its members when it
+    has none), or the territory's orientation managers. A reminder to every member of a
+    large organisation would be noise that teaches people to ignore reminders."""
+    if (
+        referral.assigned_to_id is not None
+        or referral.kind == ReferralKind.REORIENTATION
+        or referral.to_organisation_id is None
+    ):
+        return receivers(referral)
+    admins = list(
+        User.objects.filter(
+            pk__in=Membership.objects.active()
+            .filter(organisation_id=referral.to_organisation_id, role=Role.ADMIN)
+            .values("user_id"),
+            is_active=True,
+        )
+    )
+    return admins or receivers(referral)
 
 
 def _send(
@@ -106,7 +128,7 @@ def answered(referral: Referral, *, actor: User | None) -> None:
 
 def reminded(referral: Referral) -> None:
     _send(
-        receivers(referral),
+        dispatchers(referral),
         NotificationKind.REFERRAL_REMINDER,
         "Orientation en attente de réponse",
         f"Une orientation de {referral.sender_organisation.name} attend votre réponse depuis "
@@ -118,7 +140,7 @@ def reminded(referral: Referral) -> None:
 
 
 def expired(referral: Referral) -> None:
-    recipients = [referral.sender, *receivers(referral)]
+    recipients = [referral.sender, *dispatchers(referral)]
     _send(
         recipients,
         NotificationKind.REFERRAL_EXPIRED,

@@ -523,7 +523,13 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     received = Referral.objects.received_by(organisation.pk)
     qs, filters = _filtered(request, received)
-    page = Paginator(qs.inbox_order(today).select_related(*LIST_RELATED), INBOX_PAGE_SIZE).get_page(
+    if filters["etat"] == "a_traiter":
+        # Only awaiting referrals: the overdue ones are those of the oldest due dates, so the
+        # plain order follows the partial index referral_inbox_awaiting (no sort of them all).
+        ordered = qs.order_by("due_on", "id")
+    else:
+        ordered = qs.inbox_order(today)
+    page = Paginator(ordered.select_related(*LIST_RELATED), INBOX_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(

@@ -520,3 +520,36 @@ def test_the_demo_referrals_load_once(personas: dict[str, Any]) -> None:
     assert list(Referral.objects.values_list("pk", "status")) == before
     statuses = sorted(Referral.objects.values_list("kind", "status"))
     assert statuses == [("global", "sent"), ("service", "started"), ("social", "sent")]
+
+
+def test_a_reminder_reaches_the_organisations_administrators_not_every_member(
+    orgs: dict[str, Any], nadia_file: Person
+) -> None:
+    from binome.accounts.models import User
+    from binome.notifications.models import Notification
+    from binome.organisations.models import Membership, Role
+
+    ccas = orgs["ccas_toulon"]
+    referral = Referral.objects.get(person=nadia_file, to_organisation=ccas)  # the demo's
+    Referral.objects.exclude(pk=referral.pk).delete()
+    Membership.objects.filter(organisation=ccas).delete()
+    members = [
+        User.objects.create_user(
+            email=f"agent{i}@ccas-toulon.test", password="x", first_name="Agent", last_name=str(i)
+        )
+        for i in range(3)
+    ]
+    Membership.objects.create(user=members[0], organisation=ccas, role=Role.ADMIN)
+    for member in members[1:]:
+        Membership.objects.create(user=member, organisation=ccas)
+    assert actions.run_deadlines(referral.due_on) == (1, 0)
+    reminded = Notification.objects.filter(kind="referral_reminder")
+    assert list(reminded.values_list("recipient", flat=True)) == [members[0].pk]
+    # Once assigned, the assignee is the one reminded of the expiry (with the sender).
+    Referral.objects.filter(pk=referral.pk).update(assigned_to=members[2])
+    assert actions.run_deadlines(referral.expires_on) == (0, 1)
+    expired = Notification.objects.filter(kind="referral_expired")
+    assert set(expired.values_list("recipient", flat=True)) == {
+        members[2].pk,
+        referral.sender_id,
+    }

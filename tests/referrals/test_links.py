@@ -158,7 +158,9 @@ def test_the_structure_answers_then_reports_the_start_and_the_completion(
     assert any("terminée" in s for s in summaries)
     assert (
         Notification.objects.filter(
-            recipient=personas["ines"], kind=NotificationKind.REFERRAL_OUTCOME
+            recipient=personas["ines"],
+            kind=NotificationKind.REFERRAL_OUTCOME,
+            url=f"/orientations/{referral.pk}/",
         ).count()
         == 2
     )
@@ -268,7 +270,9 @@ def test_resending_revokes_the_earlier_link(
     assert ReferralLink.objects.filter(referral=referral, revoked_at__isnull=True).count() == 1
     assert referral.events.filter(action=EventAction.LINK_SENT).count() == 1
     assert (
-        AuditEvent.objects.filter(kind=AuditKind.REFERRAL_LINK_SENT, actor=personas["ines"]).count()
+        AuditEvent.objects.filter(
+            kind=AuditKind.REFERRAL_LINK_SENT, actor=personas["ines"], target_id=str(referral.pk)
+        ).count()
         == 2
     )
     # Marc is not a side of this referral: 404; a closed referral gets no new link.
