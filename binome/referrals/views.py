@@ -20,6 +20,7 @@ from binome.organisations.models import Organisation, Partnership
 from binome.people import actions as people_actions
 from binome.people.forms import PersonForm
 from binome.people.models import Person
+from binome.people.views import matching_candidates
 from binome.referrals import access as rules
 from binome.referrals import actions
 from binome.referrals.forms import (
@@ -172,27 +173,8 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
     candidates: list[Person] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        candidates = list(
-            Person.objects.matching(
-                department_id=organisation.department_id,
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                birth_name=data.get("birth_name", ""),
-                birth_date=data["birth_date"],
-                nir=data.get("nir", ""),
-                france_travail_id=data.get("france_travail_id", ""),
-                caf_number=data.get("caf_number", ""),
-            ).select_related("commune")[:10]
-        )
-        if candidates and not data.get("confirm_new"):
-            for candidate in candidates:
-                record_read(
-                    request=request,
-                    obj=candidate,
-                    person_id=candidate.pk,
-                    what="Identité minimale : doublon possible avant une orientation",
-                )
-        else:
+        candidates = matching_candidates(request, organisation, data, why="avant une orientation")
+        if not candidates or data.get("confirm_new"):
             person = people_actions.create_person(
                 data=data,
                 by=request.user,
