@@ -27,7 +27,7 @@ from binome.people.models import (
     Person,
 )
 from binome.support.actions import add_event, open_accompaniment, trace
-from binome.support.models import EventKind, Visibility
+from binome.support.models import Accompaniment, EventKind, Visibility
 
 PERSON_FIELDS = (
     "first_name",
@@ -294,6 +294,27 @@ def _person_foreign_keys() -> list[tuple[Any, str]]:
     return links
 
 
+def _check_no_second_open_accompaniment(kept: Person, merged: Person) -> None:
+    """A person has one open accompaniment of each kind: two files that each have one of
+    the same kind cannot be merged until the team of the duplicate ends it."""
+    both = (
+        Accompaniment.objects.open()
+        .filter(person__in=(kept, merged))
+        .values_list("kind", flat=True)
+        .order_by("kind")
+    )
+    kinds = list(both)
+    doubled = sorted({kind for kind in kinds if kinds.count(kind) > 1})
+    if doubled:
+        labels = dict(Accompaniment._meta.get_field("kind").flatchoices)
+        names = ", ".join(str(labels[kind]).lower() for kind in doubled)
+        raise ValidationError(
+            f"Les deux dossiers ont chacun un {names} en cours : terminez celui du doublon "
+            "(sortie « Autre », situation « doublon ») avant de fusionner, pour ne garder "
+            "qu'une équipe."
+        )
+
+
 @transaction.atomic
 def merge_persons(
     *, kept: Person, merged: Person, by: User, request: HttpRequest | None = None
@@ -317,6 +338,7 @@ def merge_persons(
         raise ValidationError("L'un de ces dossiers a déjà été fusionné : rechargez la page.")
     if kept.department_id != merged.department_id:
         raise ValidationError("Seuls deux dossiers du même département peuvent être fusionnés.")
+    _check_no_second_open_accompaniment(kept, merged)
     moved: dict[str, int] = {}
     for model, field_name in _person_foreign_keys():
         count = model._default_manager.filter(**{field_name: merged}).update(**{field_name: kept})

@@ -150,6 +150,15 @@ def open_accompaniment(
     A global accompaniment lasts 12 months from its start.
     """
     _check_can_join(by, organisation, person)
+    # The person's row lock serialises two openings at the same moment.
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    current = Accompaniment.objects.open().filter(person=person, kind=kind).first()
+    if current is not None:
+        raise ValidationError(
+            f"{person.full_name} a déjà un {current.get_kind_display().lower()} ouvert (état : "
+            f"{current.get_state_display().lower()}, depuis le {current.started_on:%d/%m/%Y}) : "
+            "rejoignez son équipe plutôt que d'en ouvrir un second."
+        )
     if kind == Kind.GLOBAL:
         planned_end_on = add_months(started_on, GLOBAL_DURATION_MONTHS)
     elif planned_end_on is not None and planned_end_on <= started_on:

@@ -160,7 +160,18 @@ class Accompaniment(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="ended") | (Q(ended_on__isnull=False) & ~Q(exit_reason="")),
                 name="accompaniment_ended_has_exit",
-            )
+            ),
+            # One open accompaniment of each kind per person: a second binôme for the same
+            # person would split the file in two teams. ``open_accompaniment`` checks it
+            # first (with a French message); this partial unique index is the guarantee.
+            models.UniqueConstraint(
+                fields=["person", "kind"],
+                condition=Q(state__in=["proposed", "active", "suspended"]),
+                name="accompaniment_one_open_per_kind",
+                violation_error_message=(
+                    "Cette personne a déjà un accompagnement de ce type en cours."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

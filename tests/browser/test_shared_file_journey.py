@@ -61,6 +61,10 @@ def test_the_shared_file_from_the_diagnostic_to_the_exit(
         publics=["demandeurs-emploi"],
         mobilisation_details="Réparations à prix solidaire sur orientation du conseiller.",
     )
+    # Until now Nadia has been in a social accompaniment (Axe 3) with Marc and Inès; the
+    # re-evaluation concludes a global one. (The demo's is global: a person has one open
+    # accompaniment of each kind.)
+    Accompaniment.objects.open().filter(person=nadia, kind=Kind.GLOBAL).update(kind=Kind.SOCIAL)
     before = set(Accompaniment.objects.filter(person=nadia).values_list("pk", flat=True))
 
     # 1. Inès and Marc make the diagnostic with Nadia (the demo has an earlier one).

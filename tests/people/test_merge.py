@@ -169,3 +169,38 @@ def test_the_merged_files_addresses_redirect_who_sees_the_kept_file(
     # A form posted from a page opened before the merge is not silently applied elsewhere.
     post = client.post(reverse("support:note_add", args=[duplicate.pk]), {"text": "x"})
     assert post.status_code == 404
+
+
+def test_two_files_each_with_an_open_global_accompaniment_are_not_merged(
+    client_for: Any, personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
+) -> None:
+    """A merge would give Nadia two binômes: refused with the way out, nothing moved; once
+    the duplicate's accompaniment is ended, the merge goes through."""
+    second = actions.create_person(
+        data={"first_name": "Nadia", "last_name": "Belkacem", "birth_date": date(1988, 4, 12)},
+        by=personas["karim"],
+        organisation=orgs["caf83"],
+        kind="global",
+        role="social_worker",
+    )
+    url = reverse("people:merge", args=["83", nadia_file.pk, second.pk])
+    claire = client_for("claire")
+    response = claire.post(url, {"kept": nadia_file.pk})
+    assert response.status_code == 400
+    assert "ont chacun un accompagnement global en cours" in response.content.decode()
+    second.refresh_from_db()
+    assert second.merged_into_id is None
+    assert second.accompaniments.get().person_id == second.pk
+
+    support_actions.end_accompaniment(
+        accompaniment=second.accompaniments.get(),
+        ended_on=timezone.localdate(),
+        reason="autre",
+        situation="Doublon du dossier de Nadia",
+        by=personas["karim"],
+        organisation=orgs["caf83"],
+    )
+    assert claire.post(url, {"kept": nadia_file.pk}).status_code == 302
+    second.refresh_from_db()
+    assert second.merged_into_id == nadia_file.pk
+    assert Accompaniment.objects.open().filter(person=nadia_file, kind="global").count() == 1

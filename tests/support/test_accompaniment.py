@@ -212,17 +212,17 @@ def test_a_non_member_of_the_team_cannot_change_the_accompaniment(
     assert client_for("charlie").get(url).status_code == 404
 
 
-def test_marc_joins_the_new_global_accompaniment_ines_opened(
+def test_marc_joins_the_new_accompaniment_ines_opened(
     client_for: Any, personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
 ) -> None:
-    """On the team of one accompaniment, Marc joins another one of Nadia (a new binôme):
-    only the accompaniments he is not on are offered; his arrival is recorded."""
+    """On the team of one accompaniment, Marc joins another one of Nadia (a professional
+    one): only the accompaniments he is not on are offered; his arrival is recorded."""
     from binome.support.models import Accompaniment, Kind, TeamRole
 
     earlier = nadia_file.accompaniments.get()
     new = actions.open_accompaniment(
         person=nadia_file,
-        kind=Kind.GLOBAL,
+        kind=Kind.PROFESSIONAL,
         started_on=timezone.localdate(),
         by=personas["ines"],
         organisation=orgs["ft_toulon"],
@@ -245,3 +245,53 @@ def test_marc_joins_the_new_global_accompaniment_ines_opened(
     # Nothing left to join: the join page leads back to the file.
     assert marc.get(join_url).status_code == 302
     assert Accompaniment.objects.filter(person=nadia_file).count() == 2
+
+
+def test_a_second_open_accompaniment_of_the_same_kind_is_refused(
+    client_for: Any, personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
+) -> None:
+    """Nadia has a global accompaniment in progress: opening another one (form or action)
+    says so and how to join it; the database refuses it too; once ended, a new one opens."""
+    from django.db import IntegrityError, transaction
+
+    from binome.support.models import Kind
+
+    current = nadia_file.accompaniments.get()
+    assert (current.kind, current.state) == (Kind.GLOBAL, State.ACTIVE)
+    url = reverse("support:accompaniment_open", args=[nadia_file.pk])
+    response = client_for("ines").post(
+        url,
+        {
+            "kind": Kind.GLOBAL,
+            "started_on": timezone.localdate().isoformat(),
+            "role": TeamRole.DEDICATED_COUNSELOR,
+            "reason": "",
+        },
+    )
+    assert response.status_code == 200
+    assert (
+        f"a déjà un accompagnement global ouvert (état : en cours, depuis le "
+        f"{current.started_on:%d/%m/%Y}) : rejoignez son équipe" in response.content.decode()
+    )
+    assert nadia_file.accompaniments.count() == 1
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        Accompaniment.objects.create(
+            person=nadia_file, kind=Kind.GLOBAL, state=State.PROPOSED, started_on=date(2026, 1, 5)
+        )
+    actions.end_accompaniment(
+        accompaniment=current,
+        ended_on=timezone.localdate(),
+        reason=ExitReason.TRAINING,
+        situation="Formation qualifiante",
+        by=personas["ines"],
+        organisation=orgs["ft_toulon"],
+    )
+    reopened = actions.open_accompaniment(
+        person=nadia_file,
+        kind=Kind.GLOBAL,
+        started_on=timezone.localdate(),
+        by=personas["ines"],
+        organisation=orgs["ft_toulon"],
+        role=TeamRole.DEDICATED_COUNSELOR,
+    )
+    assert reopened.state == State.PROPOSED

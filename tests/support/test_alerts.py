@@ -177,9 +177,14 @@ def test_the_job_costs_the_same_queries_for_one_or_many_accompaniments(
     with django_assert_max_num_queries(8):
         assert run(today, django_capture_on_commit_callbacks).end_approaching == 2
     organisation = team_organisation(accompaniment, personas["ines"])
-    for offset in range(5):
+    for offset in range(5):  # five other persons (one open global accompaniment each)
+        person = Person.objects.get(pk=accompaniment.person_id)
+        person.pk = None
+        person.user = None
+        person.first_name = f"Personne {offset}"
+        person.save()
         extra = Accompaniment.objects.create(
-            person=accompaniment.person,
+            person=person,
             kind=Kind.GLOBAL,
             state=State.ACTIVE,
             started_on=today - timedelta(days=300),
@@ -188,7 +193,7 @@ def test_the_job_costs_the_same_queries_for_one_or_many_accompaniments(
         for user in (personas["ines"], personas["marc"]):
             TeamMember.objects.create(
                 accompaniment=extra,
-                person=accompaniment.person,
+                person=person,
                 user=user,
                 organisation=organisation,
                 role=TeamRole.MEMBER,
