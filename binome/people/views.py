@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access.audit import record_read
 from binome.core.pagination import window_page
+from binome.core.queries import USER_NAME, select_related_only
 from binome.core.typing import AuthenticatedRequest
 from binome.directory.models import Structure
 from binome.organisations.models import Organisation
@@ -143,15 +144,20 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 "nir": person.nir if can_view_nir else "",
                 "household": list(person.household.all()),
                 "consents": list(
-                    Consent.objects.filter(person=person).select_related(
-                        "organisation", "structure", "recorded_by"
+                    select_related_only(
+                        Consent.objects.filter(person=person),
+                        organisation=["name"],
+                        structure=["name"],
+                        recorded_by=USER_NAME,
                     )
                 ),
                 # The notes' beginning only (the page shows 300 characters of each).
                 "notes": list(
-                    Note.objects.filter(person=person)
-                    .visible_to(access)
-                    .select_related("author", "organisation")
+                    select_related_only(
+                        Note.objects.filter(person=person).visible_to(access),
+                        author=USER_NAME,
+                        organisation=["name"],
+                    )
                     .defer("text")
                     .annotate(excerpt=Left("text", NOTE_EXCERPT + 1))
                     .order_by("-date", "-id")[:ITEMS_SHOWN]

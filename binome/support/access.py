@@ -36,6 +36,7 @@ from django.urls import reverse
 
 from binome.access.audit import record_read
 from binome.access.predicates import roles_of
+from binome.core.queries import USER_NAME, select_related_only
 from binome.organisations.models import Membership, OrganisationKind, TerritoryRoleKind
 
 if TYPE_CHECKING:
@@ -163,7 +164,11 @@ def file_access(user: Any, person: Person) -> FileAccess | None:
     if not user.is_authenticated or is_steering(user, person.department_id):
         return None
     team = list(
-        TeamMember.objects.current().filter(person=person).select_related("user", "organisation")
+        select_related_only(
+            TeamMember.objects.current().filter(person=person),
+            user=USER_NAME,
+            organisation=["name"],
+        )
     )
     mine = [member for member in team if member.user_id == user.pk]
     if mine:

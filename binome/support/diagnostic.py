@@ -20,6 +20,7 @@ from django.utils import timezone
 from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
+from binome.core.queries import USER_NAME, select_related_only
 from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.support import referential
@@ -278,9 +279,12 @@ def latest_diagnostic(person: Person, access: FileAccess) -> Diagnostic | None:
     diagnostic, its answers): plain statements, cheaper to build than one that nests them.
     """
     diagnostic = (
-        Diagnostic.objects.filter(person=person)
-        .visible_to(access)
-        .select_related("recorded_by", "organisation", "co_author")
+        select_related_only(
+            Diagnostic.objects.filter(person=person).visible_to(access),
+            recorded_by=USER_NAME,
+            organisation=["name"],
+            co_author=USER_NAME,
+        )
         .order_by("-made_on", "-id")
         .first()
     )

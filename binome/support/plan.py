@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from binome.access.models import AuditKind
 from binome.accounts.models import User
+from binome.core.queries import USER_NAME, select_related_only
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.search import DEFAULT_RADIUS_KM, search_services
 from binome.organisations.models import Organisation
@@ -514,9 +515,11 @@ def file_plan(person: Person, access: FileAccess, accompaniments: list[Accompani
             .prefetch_related(
                 Prefetch(
                     "actions",
-                    queryset=Action.objects.visible_to(access)
-                    .select_related("carried_by", "service", "service__structure")
-                    .order_by("due_on", "created_at", "id"),
+                    queryset=select_related_only(
+                        Action.objects.visible_to(access),
+                        carried_by=USER_NAME,
+                        service=["name"],
+                    ).order_by("due_on", "created_at", "id"),
                 )
             )
             .order_by("created_at", "id")
