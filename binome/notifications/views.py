@@ -37,6 +37,15 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def unread_badge(request: AuthenticatedRequest) -> HttpResponse:
+    """The header's count of unread notifications, loaded by htmx after the page: no page
+    pays a query for it."""
+    count = Notification.objects.for_user(request.user).unread().count()
+    return render(request, "notifications/_unread_badge.html", {"count": count})
+
+
+@login_required
+@require_GET
 def notification_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Follow a notification's link (from the list or an e-mail): it is marked read."""
     notification = _own_notification(request, pk)

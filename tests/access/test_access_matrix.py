@@ -631,6 +631,10 @@ def only_ines(status: int) -> dict[str, int]:
 MATRIX.update(
     {
         "notifications:list": (url("notifications:list"), everyone(200, anonymous=302)),
+        "notifications:unread_badge": (
+            url("notifications:unread_badge"),
+            everyone(200, anonymous=302),
+        ),
         "notifications:open": (url("notifications:open", ines_notification), only_ines(302)),
         "notifications:mark_read": (
             url("notifications:mark_read", ines_notification),

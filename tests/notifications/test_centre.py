@@ -101,9 +101,11 @@ def test_mark_one_and_all_as_read(personas: dict[str, Any], client_for: Any) -> 
     assert Notification.objects.get(pk=marc_s.pk).read_at is None
 
 
-def test_the_header_shows_the_unread_count_in_one_query(
+def test_the_header_loads_the_unread_count_after_the_page(
     personas: dict[str, Any], client_for: Any
 ) -> None:
+    """The page costs no query for the count; the header fetches it (htmx), one query,
+    the user's own unread notifications only."""
     ines = personas["ines"]
     make(ines, 1)
     make(ines, 2)
@@ -112,14 +114,20 @@ def test_the_header_shows_the_unread_count_in_one_query(
     client.get(reverse("directory:search"))
     with CaptureQueriesContext(connection) as queries:
         body = client.get(reverse("directory:search")).content.decode()
+    assert not [q for q in queries if '"notifications_notification"' in q["sql"]]
+    badge_url = reverse("notifications:unread_badge")
+    assert f'hx-get="{badge_url}"' in body
+    assert 'href="/notifications/"' in body
+    with CaptureQueriesContext(connection) as queries:
+        badge = client.get(badge_url).content.decode()
     counts = [q["sql"] for q in queries if '"notifications_notification"' in q["sql"]]
     assert len(counts) == 1 and "COUNT(" in counts[0]
-    assert '2<span class="fr-sr-only"> non lues</span>' in body
+    assert 'binome-unread-count' in badge
+    assert '2<span class="fr-sr-only"> non lues</span>' in badge
     make(personas["marc"], 1)  # another's does not count
     Notification.objects.filter(recipient=ines).update(read_at=timezone.now())
-    body = client.get(reverse("directory:search")).content.decode()
-    assert "non lue" not in body
-    assert 'href="/notifications/"' in body
+    badge = client.get(badge_url).content.decode()
+    assert "non lue" not in badge and "binome-unread-count" not in badge
 
 
 def test_choose_the_daily_digest_on_the_account_page(

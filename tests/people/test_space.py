@@ -14,7 +14,7 @@ from binome.people.models import Consent, ConsentScope, Person
 from binome.support.models import Note, Objective, TimelineEvent, Visibility
 
 SPACE = reverse("space:home")
-QUERIES_PINNED = 22  # 3 of them: the session refresh; 1: the header's unread notifications
+QUERIES_PINNED = 21  # 3 of them: the session refresh
 
 
 def test_nadia_lands_on_her_space_after_login(personas: dict[str, Any], client: Any) -> None:

@@ -31,8 +31,8 @@ from tests.directory.test_search import DRAGUIGNAN, TOULON, make_service
 MOBILITY = ["mobilite--preparer-un-permis"]
 # The file page of Nadia's demo file (identity, accompaniments, consents, notes,
 # appointments, timeline, diagnostic and plan), whatever the size of the plan; 1 of them:
-# the header's unread notifications, 1 the referrals section.
-FILE_PAGE_QUERIES = 20
+# the referrals section (the header's counts come after the page).
+FILE_PAGE_QUERIES = 19
 
 
 @pytest.fixture
@@ -400,7 +400,7 @@ def test_the_worklist_says_when_there_is_no_diagnostic_yet(
     )
     ines = client_for("ines")
     ines.get(reverse("support:worklist"))
-    with django_assert_max_num_queries(13):  # 1 of them: the header's unread notifications
+    with django_assert_max_num_queries(12):
         body = ines.get(reverse("support:worklist")).content.decode()
     assert "Samir AÏT-ALI" in body
     assert body.count("Pas encore de diagnostic") == 1
