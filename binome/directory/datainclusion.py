@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -245,12 +245,10 @@ def normalized_email(value: str) -> str:
     return validate_email(value)[1]
 
 
-def check_row(kind: Kind, row: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
-    """Validate one row against the schema and our rules: (clean row, []) or (None, errors).
-
-    The clean row keeps the schema's names, with JSON values (dates as ``AAAA-MM-JJ``).
-    The commune's existence is checked by the importer (it needs the database).
-    """
+def _validated(
+    kind: Kind, row: Mapping[str, Any]
+) -> tuple[BaseModel | None, Any, list[FieldError]]:
+    """The row validated by the schema's model, its normalized e-mail, or the errors."""
     errors: list[FieldError] = []
     email = row.get("courriel")
     if isinstance(email, str):
@@ -262,12 +260,65 @@ def check_row(kind: Kind, row: Mapping[str, Any]) -> tuple[dict[str, Any] | None
     try:
         validated = SCHEMA_MODELS[kind].model_validate(row)
     except ValidationError as exc:
-        return None, [*french_errors(exc), *errors]
+        return None, email, [*french_errors(exc), *errors]
     if errors:
+        return None, email, errors
+    return validated, email, []
+
+
+def _json_value(value: Any) -> Any:
+    """A validated field's value as ``model_dump(mode="json")`` writes it."""
+    kind = type(value)
+    if value is None or kind is str or kind is float or kind is int:
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | list | tuple):
+        return [_json_value(item) for item in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)  # URLs
+
+
+def check_row(kind: Kind, row: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """Validate one row against the schema and our rules: (clean row, []) or (None, errors).
+
+    The clean row keeps the schema's names, with JSON values (dates as ``AAAA-MM-JJ``).
+    The commune's existence is checked by the importer (it needs the database).
+    """
+    validated, email, errors = _validated(kind, row)
+    if validated is None:
         return None, errors
     clean = validated.model_dump(mode="json")
     if isinstance(email, str):
         clean["courriel"] = email
+    return _our_rules(kind, clean)
+
+
+def check_record(
+    kind: Kind, row: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """``check_row`` then ``to_record``: (our column values, []) or (None, errors).
+
+    The importer's path: the fields we store are read from the validated model as
+    ``model_dump`` would write them, without dumping the others (cheaper, same values).
+    """
+    validated, email, errors = _validated(kind, row)
+    if validated is None:
+        return None, errors
+    values = validated.__dict__
+    clean = {theirs: _json_value(values[theirs]) for theirs, _ours in FIELDS[kind]}
+    if isinstance(email, str):
+        clean["courriel"] = email
+    checked, errors = _our_rules(kind, clean)
+    if checked is None:
+        return None, errors
+    return to_record(kind, checked), []
+
+
+def _our_rules(kind: Kind, clean: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """The rules the schema leaves out, on a clean row (schema names, JSON values)."""
+    errors: list[FieldError] = []
     for name in _SET_FIELDS:
         if clean.get(name) is not None:
             clean[name] = sorted(clean[name])
