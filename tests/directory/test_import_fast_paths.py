@@ -27,11 +27,11 @@ def search_columns() -> dict[str, tuple[str, str]]:
     }
 
 
-def service_indexes() -> set[str]:
+def service_indexes(model: type[Service | Structure] = Service) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = %s",
-            [Service._meta.db_table],
+            [model._meta.db_table],
         )
         return {name for (name,) in cursor.fetchall()}
 
@@ -62,6 +62,7 @@ def test_a_load_that_outgrows_the_table_rebuilds_the_indexes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = service_indexes()
+    structures_before = service_indexes(Structure)
     declared = {index.name for index in Service._meta.indexes}
     assert declared <= before
     monkeypatch.setattr(importer, "TUNING", importer.Tuning(rebuild_indexes_min_rows=1))
@@ -69,7 +70,10 @@ def test_a_load_that_outgrows_the_table_rebuilds_the_indexes(
     report = import_directory([STRUCTURES, SERVICES, SERVICES_CSV])
 
     assert "index reconstruits" in report.timings
+    # The search indexes and the foreign keys' ones, on both tables, are all back.
     assert service_indexes() == before
+    assert service_indexes(Structure) == structures_before
+    assert any(name.startswith("directory_structure_commune_id") for name in structures_before)
     assert Structure.objects.count() == 3
     found = Service.objects.filter(
         search_vector=SearchQuery("permis", config="french_unaccent")
