@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -214,6 +214,15 @@ def _max_lengths(kind: Kind) -> dict[str, int]:
 
 
 _MAX_LENGTHS = {kind: _max_lengths(kind) for kind in Kind}
+# (schema field, our field, max_length), for the checks of a record.
+_RECORD_MAX_LENGTHS = {
+    kind: [
+        (theirs, ours, _MAX_LENGTHS[kind][theirs])
+        for theirs, ours in FIELDS[kind]
+        if theirs in _MAX_LENGTHS[kind]
+    ]
+    for kind in Kind
+}
 
 
 def in_france(latitude: float, longitude: float) -> bool:
@@ -245,12 +254,10 @@ def normalized_email(value: str) -> str:
     return validate_email(value)[1]
 
 
-def check_row(kind: Kind, row: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
-    """Validate one row against the schema and our rules: (clean row, []) or (None, errors).
-
-    The clean row keeps the schema's names, with JSON values (dates as ``AAAA-MM-JJ``).
-    The commune's existence is checked by the importer (it needs the database).
-    """
+def _validated(
+    kind: Kind, row: Mapping[str, Any]
+) -> tuple[BaseModel | None, Any, list[FieldError]]:
+    """The row validated by the schema's model, its normalized e-mail, or the errors."""
     errors: list[FieldError] = []
     email = row.get("courriel")
     if isinstance(email, str):
@@ -262,12 +269,107 @@ def check_row(kind: Kind, row: Mapping[str, Any]) -> tuple[dict[str, Any] | None
     try:
         validated = SCHEMA_MODELS[kind].model_validate(row)
     except ValidationError as exc:
-        return None, [*french_errors(exc), *errors]
+        return None, email, [*french_errors(exc), *errors]
     if errors:
+        return None, email, errors
+    return validated, email, []
+
+
+def check_row(kind: Kind, row: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """Validate one row against the schema and our rules: (clean row, []) or (None, errors).
+
+    The clean row keeps the schema's names, with JSON values (dates as ``AAAA-MM-JJ``).
+    The commune's existence is checked by the importer (it needs the database).
+    """
+    validated, email, errors = _validated(kind, row)
+    if validated is None:
         return None, errors
     clean = validated.model_dump(mode="json")
     if isinstance(email, str):
         clean["courriel"] = email
+    return _our_rules(kind, clean)
+
+
+def check_record(
+    kind: Kind, row: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """``check_row`` then ``to_record``, in one pass: (our column values, []) or (None,
+    errors). The importer's path, for hundreds of thousands of rows.
+
+    The fields we store are read from the validated model, the values converted as
+    ``model_dump(mode="json")`` then ``to_record`` would convert them (enums to their
+    codes, sets to sorted lists, URLs to text, absent values to ``""``, ``[]`` or None),
+    without dumping the others; then our rules, on the record.
+    """
+    validated, email, errors = _validated(kind, row)
+    if validated is None:
+        return None, errors
+    values = validated.__dict__
+    record: dict[str, Any] = {}
+    for theirs, ours in FIELDS[kind]:
+        value = values[theirs]
+        if value is None:
+            record[ours] = [] if theirs in LIST_FIELDS else _ABSENT.get(theirs, "")
+        elif type(value) is str or type(value) is float:
+            record[ours] = value
+        else:
+            record[ours] = _record_value(value)
+    if isinstance(email, str):
+        record["email"] = email
+    errors = _record_rules(kind, record)
+    return (None, errors) if errors else (record, [])
+
+
+# Absent values stored as None rather than "" (lists: []).
+_ABSENT: dict[str, None] = dict.fromkeys([*NUMBER_FIELDS, "nombre_semaines", "code_insee"])
+
+
+def _record_value(value: Any) -> Any:
+    """A validated value other than text or a decimal, as our column holds it."""
+    # ``_value_``: what ``.value`` returns, without the enum property's cost (a set of
+    # codes per row and field adds up over 150,000 services).
+    if isinstance(value, Enum):
+        return value._value_
+    if isinstance(value, set | frozenset):  # declared as sets: stored sorted
+        return sorted([item._value_ if isinstance(item, Enum) else item for item in value])
+    if isinstance(value, list):
+        return [item._value_ if isinstance(item, Enum) else item for item in value]
+    if isinstance(value, date | int):
+        return value
+    return str(value)  # URLs
+
+
+def _record_rules(kind: Kind, record: dict[str, Any]) -> list[FieldError]:
+    """``_our_rules`` on a record (our names); the errors name the schema's fields."""
+    errors: list[FieldError] = []
+    siret = record.get("siret")
+    if siret and not stdnum_siret.is_valid(siret):
+        errors.append(FieldError("siret", f"numéro SIRET invalide « {siret} » (clé de contrôle)"))
+    latitude, longitude = record["latitude"], record["longitude"]
+    if (latitude is None) != (longitude is None):
+        missing = "longitude" if longitude is None else "latitude"
+        errors.append(FieldError(missing, "latitude et longitude vont ensemble : l'une manque"))
+    elif latitude is not None and longitude is not None and not in_france(latitude, longitude):
+        errors.append(FieldError("latitude", _outside_france(latitude, longitude)))
+    for theirs, ours, max_length in _RECORD_MAX_LENGTHS[kind]:
+        value = record[ours]
+        if len(value) > max_length:
+            errors.append(
+                FieldError(theirs, f"trop long : {max_length} caractères au plus ({len(value)})")
+            )
+    return errors
+
+
+def _outside_france(latitude: float, longitude: float) -> str:
+    return (
+        f"coordonnées hors de France ({latitude}, {longitude}) : attendues en "
+        "métropole, en Corse ou dans un département d'outre-mer (WGS84)"
+    )
+
+
+def _our_rules(kind: Kind, clean: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """The rules the schema leaves out, on a clean row (schema names, JSON values)."""
+    errors: list[FieldError] = []
     for name in _SET_FIELDS:
         if clean.get(name) is not None:
             clean[name] = sorted(clean[name])
@@ -279,13 +381,7 @@ def check_row(kind: Kind, row: Mapping[str, Any]) -> tuple[dict[str, Any] | None
         missing = "longitude" if longitude is None else "latitude"
         errors.append(FieldError(missing, "latitude et longitude vont ensemble : l'une manque"))
     elif latitude is not None and longitude is not None and not in_france(latitude, longitude):
-        errors.append(
-            FieldError(
-                "latitude",
-                f"coordonnées hors de France ({latitude}, {longitude}) : attendues en "
-                "métropole, en Corse ou dans un département d'outre-mer (WGS84)",
-            )
-        )
+        errors.append(FieldError("latitude", _outside_france(latitude, longitude)))
     for name, max_length in _MAX_LENGTHS[kind].items():
         value = clean.get(name)
         if isinstance(value, str) and len(value) > max_length:

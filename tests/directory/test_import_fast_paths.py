@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from django.db.models import F
 from binome.directory import importer
 from binome.directory.importer import import_directory
 from binome.directory.models import Service, Structure
-from tests.directory.test_import import SERVICES, SERVICES_CSV, STRUCTURES
+from tests.directory.test_import import SERVICES, SERVICES_CSV, STRUCTURES, write_json
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +27,11 @@ def search_columns() -> dict[str, tuple[str, str]]:
     }
 
 
-def service_indexes() -> set[str]:
+def service_indexes(model: type[Service | Structure] = Service) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = %s",
-            [Service._meta.db_table],
+            [model._meta.db_table],
         )
         return {name for (name,) in cursor.fetchall()}
 
@@ -61,6 +62,7 @@ def test_a_load_that_outgrows_the_table_rebuilds_the_indexes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = service_indexes()
+    structures_before = service_indexes(Structure)
     declared = {index.name for index in Service._meta.indexes}
     assert declared <= before
     monkeypatch.setattr(importer, "TUNING", importer.Tuning(rebuild_indexes_min_rows=1))
@@ -68,7 +70,10 @@ def test_a_load_that_outgrows_the_table_rebuilds_the_indexes(
     report = import_directory([STRUCTURES, SERVICES, SERVICES_CSV])
 
     assert "index reconstruits" in report.timings
+    # The search indexes and the foreign keys' ones, on both tables, are all back.
     assert service_indexes() == before
+    assert service_indexes(Structure) == structures_before
+    assert any(name.startswith("directory_structure_commune_id") for name in structures_before)
     assert Structure.objects.count() == 3
     found = Service.objects.filter(
         search_vector=SearchQuery("permis", config="french_unaccent")
@@ -87,3 +92,36 @@ def test_the_search_columns_functions_are_inlined() -> None:
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "directory_search_vector" not in plan and "directory_search_name" not in plan
     assert "to_tsvector" in plan and "unaccent" in plan
+
+
+def test_lists_are_staged_as_array_literals_postgresql_reads_back() -> None:
+    values = ["a", 'b "c"', "d\\e", "f,g", "{h}", " i ", "NULL", ""]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], '{}'::text[] = %s::text[]",
+            [importer._array_literal(values), importer._array_literal([])],
+        )
+        assert cursor.fetchone() == (values, True)
+
+
+def test_every_search_vector_written_by_the_import_is_the_function_s(tmp_path: Path) -> None:
+    """The parts of ``directory_search_vector`` computed beforehand (staging, labels) give
+    the very vector it gives, for new services and for updated ones."""
+    import_directory([STRUCTURES, SERVICES, SERVICES_CSV])
+    rows = json.loads(SERVICES.read_text())
+    for row in rows:
+        row["description"] = row["description"] + " Nouvelle permanence le mardi."
+    import_directory([write_json(tmp_path, "services.json", rows)])
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE s.search_vector IS DISTINCT FROM "
+            "directory_search_vector(s.name, st.name, s.thematiques, s.description)) "
+            "FROM directory_service s JOIN directory_structure st ON st.id = s.structure_id"
+        )
+        total, differing = cursor.fetchone()
+    assert total == Service.objects.count() > 2
+    assert differing == 0
+    assert Service.objects.filter(
+        search_vector=SearchQuery("permanence", config="french_unaccent")
+    ).count() == len(rows)
