@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest
 
@@ -17,6 +19,44 @@ def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+
+
+def audit_row(
+    kind: AuditKind | str,
+    *,
+    actor: Any = None,
+    actor_label: str = "",
+    organisation: Organisation | None = None,
+    department_id: str | None = None,
+    target: models.Model | None = None,
+    person_id: int | None = None,
+    what: str = "",
+    request: HttpRequest | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """One line of the audit log, not saved yet: :func:`record` appends it at once,
+    :func:`record_many` with others."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if organisation is None and request is not None:
+        membership = getattr(request, "current_membership", None)
+        organisation = membership.organisation if membership else None
+    if department_id is None and organisation is not None:
+        department_id = organisation.department_id
+    return AuditEvent(
+        kind=kind,
+        actor=actor,
+        actor_label=actor_label or (f"{actor} <{actor.email}>" if actor is not None else ""),
+        organisation=organisation,
+        organisation_label=organisation.name if organisation is not None else "",
+        department_id=department_id,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        person_id=person_id,
+        what=what[:300],
+        ip_address=client_ip(request),
+        details=details or {},
+    )
 
 
 def record(
@@ -33,27 +73,29 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one line to the audit log."""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    if organisation is None and request is not None:
-        membership = getattr(request, "current_membership", None)
-        organisation = membership.organisation if membership else None
-    if department_id is None and organisation is not None:
-        department_id = organisation.department_id
-    return AuditEvent.objects.create(
-        kind=kind,
+    row = audit_row(
+        kind,
         actor=actor,
-        actor_label=actor_label or (f"{actor} <{actor.email}>" if actor is not None else ""),
+        actor_label=actor_label,
         organisation=organisation,
-        organisation_label=organisation.name if organisation is not None else "",
         department_id=department_id,
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
+        target=target,
         person_id=person_id,
-        what=what[:300],
-        ip_address=client_ip(request),
-        details=details or {},
+        what=what,
+        request=request,
+        details=details,
     )
+    row.save(force_insert=True)
+    return row
+
+
+def record_many(rows: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Append many lines (built with :func:`audit_row`) in one INSERT: the periodic jobs'
+    form of :func:`record`. Only new lines: a row already in the log is refused."""
+    rows = list(rows)
+    if any(row.pk is not None or not row._state.adding for row in rows):
+        raise PermissionDenied("Le journal d'audit ne se modifie pas.")
+    return AuditEvent.objects.bulk_create(rows)
 
 
 def record_read(

@@ -77,19 +77,27 @@ def digest_message(
     return _message(subject, "digest", context, user.email)
 
 
-def send_each[K](messages: Sequence[tuple[K, EmailMultiAlternatives]]) -> list[K]:
+def send_each[K](
+    messages: Sequence[tuple[K, EmailMultiAlternatives]],
+    *,
+    what: str = "E-mail de notification",
+) -> list[K]:
     """Send the messages over one connection; returns the keys of those that left.
 
-    A message the backend refuses is logged and skipped: the others still leave.
+    A message the backend refuses is logged and skipped: the others still leave. When the
+    connection itself cannot be opened, nothing leaves (logged): the caller may retry.
     """
     if not messages:
         return []
     sent: list[K] = []
-    mailer = mailers.default
-    for key, message in messages:
-        try:
-            if mailer.send_messages([message]):
-                sent.append(key)
-        except Exception:
-            logger.exception("E-mail de notification non envoyé (%s).", key)
+    try:
+        with mailers.default as mailer:
+            for key, message in messages:
+                try:
+                    if mailer.send_messages([message]):
+                        sent.append(key)
+                except Exception:
+                    logger.exception("%s non envoyé (%s).", what, key)
+    except Exception:
+        logger.exception("%s : connexion au serveur d'e-mails impossible.", what)
     return sent

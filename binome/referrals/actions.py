@@ -36,6 +36,8 @@ from binome.people import actions as people_actions
 from binome.people.forms import check_document
 from binome.people.models import Consent, ConsentScope, Person
 from binome.referrals import links, notices
+from binome.referrals.deadlines import expiry_summary, reminder_summary
+from binome.referrals.deadlines import run_deadlines as run_deadlines
 from binome.referrals.models import (
     AWAITING,
     OPEN,
@@ -833,7 +835,11 @@ def no_show(
 @transaction.atomic
 def remind(*, referral: Referral, today: date | None = None) -> bool:
     """Remind the receiving side of an unanswered referral past its due date. Once:
-    returns False (and changes nothing) when already reminded, answered or expired."""
+    returns False (and changes nothing) when already reminded, answered or expired.
+
+    One referral, locked and re-checked. The daily job does the same for many at once
+    (:func:`binome.referrals.deadlines.remind_many`); a test keeps both writing the same
+    rows."""
     now = timezone.now()
     today = today or timezone.localdate(now)
     locked = _lock(referral)
@@ -851,8 +857,7 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
         locked,
         by=None,
         via=Via.JOB,
-        summary=f"Orientation vers {locked.target_label} relancée : pas de réponse depuis le "
-        f"{timezone.localtime(locked.sent_at):%d/%m/%Y}",
+        summary=reminder_summary(locked),
     )
     if locked.has_account:
         notices.reminded(locked)
@@ -864,7 +869,8 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
 @transaction.atomic
 def expire(*, referral: Referral, today: date | None = None) -> bool:
     """Close an unanswered referral past its expiry date. Returns False when it was
-    answered, withdrawn or expired meanwhile."""
+    answered, withdrawn or expired meanwhile. One referral; the daily job expires many at
+    once (:func:`binome.referrals.deadlines.expire_many`), with the same rows."""
     now = timezone.now()
     today = today or timezone.localdate(now)
     locked = _lock(referral)
@@ -882,7 +888,7 @@ def expire(*, referral: Referral, today: date | None = None) -> bool:
         locked,
         by=None,
         via=Via.JOB,
-        summary=f"Orientation vers {locked.target_label} expirée sans réponse",
+        summary=expiry_summary(locked),
     )
     notices.expired(locked)
     return True
@@ -1098,24 +1104,3 @@ def reorient(
     )
     notices.answered(locked, actor=by)
     return locked
-
-
-def run_deadlines(today: date | None = None, *, batch: int = 500) -> tuple[int, int]:
-    """The periodic job: remind, then expire, what is due. Each referral in its own short
-    transaction, locked and re-checked: running it twice (or two workers at once) reminds
-    and expires each referral once. Returns (reminded, expired)."""
-    today = today or timezone.localdate()
-    reminded = expired = 0
-    for ids, action in (
-        (Referral.objects.due_for_expiry(today), expire),
-        (Referral.objects.due_for_reminder(today), remind),
-    ):
-        pks = list(ids.order_by("pk").values_list("pk", flat=True))
-        for start_at in range(0, len(pks), batch):
-            for referral in Referral.objects.filter(pk__in=pks[start_at : start_at + batch]):
-                if action(referral=referral, today=today):
-                    if action is expire:
-                        expired += 1
-                    else:
-                        reminded += 1
-    return reminded, expired

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -39,6 +40,7 @@ from django.utils import timezone
 from binome.access.audit import client_ip, record
 from binome.access.models import AuditEvent, AuditKind
 from binome.accounts.models import User
+from binome.notifications.emails import send_each
 from binome.referrals.models import EventAction, Referral, ReferralLink, Status, Via
 
 logger = logging.getLogger(__name__)
@@ -303,18 +305,37 @@ def send_link(
 def send_reminder(referral: Referral) -> bool:
     """The reminder of an unanswered referral, for a structure without an account: the
     current link, signed anew (call it inside the reminder's transaction)."""
-    link = ReferralLink.objects.current().filter(referral=referral).first()
-    if link is None or not referral.contact_email:
-        return False
-    _send_on_commit(
-        _message(
-            referral,
-            link,
-            template="reminder",
-            subject=f"Relance : orientation de {referral.sender_organisation.name} sans réponse",
-        )
+    return send_reminders([referral]) == 1
+
+
+def send_reminders(referrals: Sequence[Referral]) -> int:
+    """:func:`send_reminder` for many referrals: their current links read in one query, the
+    e-mails rendered and sent over one connection once the transaction commits. Returns the
+    number of e-mails to send (a referral without a current link or address gets none)."""
+    by_id = {r.pk: r for r in referrals if r.contact_email}
+    if not by_id:
+        return 0
+    links = list(
+        ReferralLink.objects.current().filter(referral_id__in=by_id.keys()).order_by("referral_id")
     )
-    return True
+    if not links:
+        return 0
+
+    def send() -> None:
+        messages = []
+        for link in links:
+            referral = by_id[link.referral_id]
+            subject = f"Relance : orientation de {referral.sender_organisation.name} sans réponse"
+            try:
+                message = _message(referral, link, template="reminder", subject=subject)
+            except Exception:  # one bad address never stops the others
+                logger.exception("Orientation : e-mail de relance non préparé (%s).", link.pk)
+                continue
+            messages.append((link.pk, message))
+        send_each(messages, what="Orientation : e-mail de relance du lien sécurisé")
+
+    transaction.on_commit(send)
+    return len(links)
 
 
 def expected_step(referral: Referral) -> str:

@@ -8,12 +8,13 @@ API directly, not here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 
 from django.urls import reverse
 
 from binome.accounts.models import User
-from binome.notifications.actions import notify
+from binome.notifications.actions import Notice, notify, notify_many
 from binome.notifications.models import Notification, NotificationKind
 from binome.organisations.models import Membership, Role, TerritoryRole, TerritoryRoleKind
 from binome.referrals.models import Referral, ReferralKind
@@ -126,31 +127,94 @@ def answered(referral: Referral, *, actor: User | None) -> None:
     )
 
 
-def reminded(referral: Referral) -> None:
-    _send(
-        dispatchers(referral),
-        NotificationKind.REFERRAL_REMINDER,
-        "Orientation en attente de réponse",
-        f"Une orientation de {referral.sender_organisation.name} attend votre réponse depuis "
-        f"le {referral.sent_at:%d/%m/%Y}. Elle expirera le {referral.expires_on:%d/%m/%Y}.",
-        referral,
-        actor=None,
-        dedup="reminder",
+def reminder_notice(referral: Referral, recipient_ids: Collection[int]) -> Notice:
+    """The reminder of an unanswered referral, to its dispatchers."""
+    return Notice(
+        recipient_ids=recipient_ids,
+        kind=NotificationKind.REFERRAL_REMINDER,
+        title="Orientation en attente de réponse",
+        body=f"Une orientation de {referral.sender_organisation.name} attend votre réponse "
+        f"depuis le {referral.sent_at:%d/%m/%Y}. Elle expirera le "
+        f"{referral.expires_on:%d/%m/%Y}.",
+        url=_url(referral),
+        dedup_key=f"referral-{referral.pk}-reminder",
     )
+
+
+def expiry_notice(referral: Referral, dispatcher_ids: Collection[int]) -> Notice:
+    """The expiry of an unanswered referral, to its sender and its dispatchers."""
+    return Notice(
+        recipient_ids=[referral.sender_id, *dispatcher_ids],
+        kind=NotificationKind.REFERRAL_EXPIRED,
+        title="Orientation expirée sans réponse",
+        body=f"L'orientation du {referral.sent_at:%d/%m/%Y} vers {referral.target_label} a "
+        "expiré sans réponse.",
+        url=_url(referral),
+        dedup_key=f"referral-{referral.pk}-expired",
+    )
+
+
+def reminded(referral: Referral) -> None:
+    notify_many([reminder_notice(referral, [user.pk for user in dispatchers(referral)])])
 
 
 def expired(referral: Referral) -> None:
-    recipients = [referral.sender, *dispatchers(referral)]
-    _send(
-        recipients,
-        NotificationKind.REFERRAL_EXPIRED,
-        "Orientation expirée sans réponse",
-        f"L'orientation du {referral.sent_at:%d/%m/%Y} vers {referral.target_label} a expiré "
-        "sans réponse.",
-        referral,
-        actor=None,
-        dedup="expired",
-    )
+    notify_many([expiry_notice(referral, [user.pk for user in dispatchers(referral)])])
+
+
+def dispatchers_of(referrals: Iterable[Referral]) -> dict[int, list[int]]:
+    """:func:`dispatchers` of many referrals (their ids, by referral id), in two queries at
+    most whatever their number: the active members of the receiving organisations, and the
+    orientation managers of the territories of the reorientation requests."""
+    referrals = list(referrals)
+    organisation_ids = {
+        r.to_organisation_id
+        for r in referrals
+        if r.assigned_to_id is None
+        and r.kind != ReferralKind.REORIENTATION
+        and r.to_organisation_id is not None
+    }
+    department_ids = {
+        r.department_id
+        for r in referrals
+        if r.assigned_to_id is None and r.kind == ReferralKind.REORIENTATION
+    }
+    members: dict[int, list[int]] = defaultdict(list)
+    admins: dict[int, list[int]] = defaultdict(list)
+    if organisation_ids:
+        for organisation_id, user_id, role in (
+            Membership.objects.active()
+            .filter(organisation_id__in=organisation_ids)
+            .order_by("organisation_id", "user_id")
+            .values_list("organisation_id", "user_id", "role")
+        ):
+            members[organisation_id].append(user_id)
+            if role == Role.ADMIN:
+                admins[organisation_id].append(user_id)
+    managers: dict[str, list[int]] = defaultdict(list)
+    if department_ids:
+        for department_id, user_id in (
+            TerritoryRole.objects.filter(
+                department_id__in=department_ids,
+                role=TerritoryRoleKind.ORIENTATION_MANAGER,
+                user__is_active=True,
+            )
+            .order_by("department_id", "user_id")
+            .values_list("department_id", "user_id")
+        ):
+            managers[department_id].append(user_id)
+    found: dict[int, list[int]] = {}
+    for r in referrals:
+        if r.assigned_to_id is not None:
+            found[r.pk] = [r.assigned_to_id]
+        elif r.kind == ReferralKind.REORIENTATION:
+            found[r.pk] = list(dict.fromkeys(managers[r.department_id]))
+        elif r.to_organisation_id is not None:
+            organisation_id = r.to_organisation_id
+            found[r.pk] = list(dict.fromkeys(admins[organisation_id] or members[organisation_id]))
+        else:
+            found[r.pk] = []
+    return found
 
 
 def outcome(referral: Referral, *, actor: User | None) -> None:
