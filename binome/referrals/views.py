@@ -19,8 +19,8 @@ from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation, Partnership
 from binome.people import actions as people_actions
 from binome.people.forms import PersonForm
+from binome.people.matching import matching_candidates
 from binome.people.models import Person
-from binome.people.views import matching_candidates
 from binome.referrals import access as rules
 from binome.referrals import actions
 from binome.referrals.forms import (
@@ -34,6 +34,14 @@ from binome.referrals.forms import (
     SettingsForm,
     WithdrawForm,
 )
+from binome.referrals.inbox import (
+    INVALID_CURSOR,
+    ROW_FIELDS,
+    ROW_RELATED,
+    inbox_rows,
+    keyset_page,
+)
+from binome.referrals.inbox import segments as inbox_segments
 from binome.referrals.models import (
     AWAITING,
     DEFAULT_EXPIRY_DAYS,
@@ -45,6 +53,7 @@ from binome.referrals.models import (
     ReferralSettings,
     Status,
     Urgency,
+    received_counts,
 )
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
@@ -488,7 +497,7 @@ def _filtered(request: AuthenticatedRequest, qs: Any) -> tuple[Any, dict[str, st
 
 
 def _tabs(qs: Any) -> list[tuple[str, str, int]]:
-    """The inbox's tabs with their counts (one query)."""
+    """The tabs with their counts (one query; the inbox reads its counters instead)."""
     aggregates = {
         key: Count("pk", filter=Q(status__in=states)) for key, (_, states) in INBOX_STATES.items()
     }
@@ -496,24 +505,36 @@ def _tabs(qs: Any) -> list[tuple[str, str, int]]:
     return [(key, label, counts[key]) for key, (label, _) in INBOX_STATES.items()]
 
 
+def _counted_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [
+        (key, label, sum(counts.get(state, 0) for state in states))
+        for key, (label, states) in INBOX_STATES.items()
+    ]
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedRequest) -> HttpResponse:
     """The referrals received by the current organisation: overdue first, then by due
-    date; filters; bulk assignment to a member."""
+    date; filters; bulk assignment to a member. Its cost does not grow with the number of
+    referrals: the tab counts come from the organisation's counters, the page is read from
+    an index after the previous page's key (:mod:`binome.referrals.inbox`)."""
     organisation = _membership_or_404(request)
     today = timezone.localdate()
     received = Referral.objects.received_by(organisation.pk)
     qs, filters = _filtered(request, received)
-    if filters["etat"] == "a_traiter":
-        # Only awaiting referrals: the overdue ones are those of the oldest due dates, so the
-        # plain order follows the partial index referral_inbox_awaiting (no sort of them all).
-        ordered = qs.order_by("due_on", "id")
+    counts = received_counts(organisation.pk)
+    tabs = _counted_tabs(counts)
+    if filters["type"] or filters["urgence"] or filters["attribution"]:
+        total = qs.count()
+    elif filters["etat"] == "toutes":
+        total = sum(counts.values())
     else:
-        ordered = qs.inbox_order(today)
-    page = Paginator(ordered.select_related(*LIST_RELATED), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
+        total = next(count for key, _, count in tabs if key == filters["etat"])
+    parts = inbox_segments(
+        qs.select_related(*ROW_RELATED).only(*ROW_FIELDS), filters["etat"], today
     )
+    page, refused = keyset_page(parts, request.GET)
     return render(
         request,
         "referrals/inbox.html",
@@ -521,12 +542,14 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             "title": "Orientations reçues",
             "organisation": organisation,
             "page": page,
+            "rows": inbox_rows(page.rows, today),
+            "total": total,
+            "cursor_refused": INVALID_CURSOR if refused else "",
             "filters": filters,
-            "tabs": _tabs(received),
+            "tabs": tabs,
             "kinds": ReferralKind.choices,
             "urgencies": Urgency.choices,
             "assign_form": AssignForm(organisation=organisation),
-            "today": today,
         },
     )
 
