@@ -127,11 +127,11 @@ def keyset_page(parts: list[QuerySet[Referral]], params: Any) -> tuple[KeysetPag
         if before is not None:
             end = None if before == END else Cursor.decode(before, len(parts))
             found = _backward(parts, end, PAGE_SIZE + 1)
-            if len(found) > PAGE_SIZE or end is None:
+            if found:  # the list's start may give a short page: no row is shown twice
                 more_before = len(found) > PAGE_SIZE
                 found = found[-PAGE_SIZE:]
                 return _page(found, more_before=more_before, more_after=end is not None), False
-            # Fewer rows than a page before this key: the list's start, read forwards.
+            # Nothing before this key any more: the first page.
         elif after is not None:
             start = Cursor.decode(after, len(parts))
             found = _forward(parts, start, PAGE_SIZE + 1)
