@@ -20,6 +20,9 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from binome.accounts.models import User
+from binome.organisations.models import Organisation
+from binome.people.models import Person
 from binome.referrals.models import AWAITING, Referral, ReferralKind, Status
 
 PAGE_SIZE = 50
@@ -163,7 +166,7 @@ def _page(found: list[Any], *, more_before: bool, more_after: bool) -> KeysetPag
 class InboxRow:
     """What the inbox shows of one referral, computed once (the template only reads)."""
 
-    pk: int
+    pk: str  # as written in the page (no number formatting)
     url: str
     person: str
     commune: str
@@ -181,10 +184,31 @@ class InboxRow:
 
 
 def inbox_rows(referrals: list[Referral], today: date) -> list[InboxRow]:
+    """The rows of a page; the persons, users and organisations they name are read by id
+    (three single-table statements planned in a fraction of a millisecond, where one
+    statement joining the seven tables took ~10 ms to plan)."""
+    persons = {
+        p.pk: p
+        for p in Person.objects.filter(pk__in={r.person_id for r in referrals})
+        .select_related("commune")
+        .only("first_name", "last_name", "commune__name")
+    }
+    users = {
+        u.pk: u
+        for u in User.objects.filter(
+            pk__in={r.sender_id for r in referrals}
+            | {r.assigned_to_id for r in referrals if r.assigned_to_id}
+        ).only("first_name", "last_name")
+    }
+    organisations = dict(
+        Organisation.objects.filter(
+            pk__in={r.sender_organisation_id for r in referrals}
+        ).values_list("pk", "name")
+    )
     prefix = reverse("referrals:detail", args=[0]).removesuffix("0/")
     rows = []
     for referral in referrals:
-        person = referral.person
+        person = persons[referral.person_id]
         awaiting = referral.status in AWAITING
         status_class = (
             "fr-badge--success"
@@ -195,14 +219,15 @@ def inbox_rows(referrals: list[Referral], today: date) -> list[InboxRow]:
             if referral.status == Status.WITHDRAWN
             else "fr-badge--info"
         )
+        assigned = users.get(referral.assigned_to_id) if referral.assigned_to_id else None
         rows.append(
             InboxRow(
-                pk=referral.pk,
+                pk=str(referral.pk),
                 url=f"{prefix}{referral.pk}/",
-                person=f"{person.first_name} {person.last_name.upper()}",
+                person=person.full_name,
                 commune=person.commune.name if person.commune_id else "",
-                sender_organisation=referral.sender_organisation.name,
-                sender=referral.sender.get_full_name(),
+                sender_organisation=organisations.get(referral.sender_organisation_id, ""),
+                sender=users[referral.sender_id].get_full_name(),
                 sent_on=f"{timezone.localtime(referral.sent_at):%d/%m/%Y}",
                 kind=KIND_LABELS.get(referral.kind, referral.kind),
                 due_on=f"{referral.due_on:%d/%m/%Y}",
@@ -211,14 +236,13 @@ def inbox_rows(referrals: list[Referral], today: date) -> list[InboxRow]:
                 status=STATUS_LABELS.get(referral.status, referral.status),
                 status_class=status_class,
                 urgent=referral.urgency == "urgent",
-                assigned_to=referral.assigned_to.get_full_name() if referral.assigned_to else "",
+                assigned_to=assigned.get_full_name() if assigned else "",
             )
         )
     return rows
 
 
-# The columns the rows need (the person's encrypted identifiers and the referral's texts
-# are not read).
+# The columns the rows need (not the referral's texts).
 ROW_FIELDS = (
     "id",
     "kind",
@@ -226,13 +250,8 @@ ROW_FIELDS = (
     "urgency",
     "due_on",
     "sent_at",
-    "person__first_name",
-    "person__last_name",
-    "person__commune__name",
-    "sender__first_name",
-    "sender__last_name",
-    "sender_organisation__name",
-    "assigned_to__first_name",
-    "assigned_to__last_name",
+    "person_id",
+    "sender_id",
+    "sender_organisation_id",
+    "assigned_to_id",
 )
-ROW_RELATED = ("person", "person__commune", "sender", "sender_organisation", "assigned_to")

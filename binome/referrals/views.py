@@ -33,11 +33,11 @@ from binome.referrals.forms import (
     ReorientForm,
     SettingsForm,
     WithdrawForm,
+    assign_choices,
 )
 from binome.referrals.inbox import (
     INVALID_CURSOR,
     ROW_FIELDS,
-    ROW_RELATED,
     inbox_rows,
     keyset_page,
 )
@@ -531,9 +531,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         total = sum(counts.values())
     else:
         total = next(count for key, _, count in tabs if key == filters["etat"])
-    parts = inbox_segments(
-        qs.select_related(*ROW_RELATED).only(*ROW_FIELDS), filters["etat"], today
-    )
+    parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today)
     page, refused = keyset_page(parts, request.GET)
     return render(
         request,
@@ -549,7 +547,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             "tabs": tabs,
             "kinds": ReferralKind.choices,
             "urgencies": Urgency.choices,
-            "assign_form": AssignForm(organisation=organisation),
+            "members": assign_choices(organisation),
         },
     )
 

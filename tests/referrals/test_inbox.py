@@ -215,9 +215,11 @@ def test_a_cursor_past_the_end_gives_the_last_page(
 @pytest.mark.parametrize(
     ("query", "most"),
     [
-        ("", 10),  # session, user, device, memberships, roles; counts, rows, members; header
-        ("?etat=toutes&apres=0.2000-01-01.1", 11),  # two segments: up to two row reads
-        ("?etat=toutes&attribution=moi", 12),  # a filter: the list's total is counted
+        # Session, user, device, memberships, roles; the tab counts, the page's rows, their
+        # persons, users and organisations, the members to assign to; the header.
+        ("", 12),
+        ("?etat=toutes&apres=0.2000-01-01.1", 13),  # two segments: up to two row reads
+        ("?etat=toutes&attribution=moi", 14),  # a filter: the list's total is counted
     ],
 )
 def test_the_inbox_reads_a_constant_number_of_queries(
