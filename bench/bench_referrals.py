@@ -8,9 +8,8 @@ persons, 130,000 referrals, a third of them received by one organisation, ~80 % 
 - Inbox: p50/p95 server-side (Django test client in process, DEBUG off) and queries per
   page, against a baseline measured in the same run: the SQL statements of the inbox's
   first page sent straight to PostgreSQL (and its main query alone: the page of 50
-  referrals). Goal p95 ≤ 80 ms. The
-  deep pages (10, 200) are reached by following the « Page suivante » links (keyset
-  pagination), then measured at their address.
+  referrals). Goal p95 ≤ 80 ms. The deep pages (10, 200) are reached by following the
+  « Page suivante » links (keyset pagination), then measured at their address.
 - Job: ``run_deadlines`` for the next day that has work (the generated data leave the
   reference day's reminders and expiries to do; each later run takes the following day),
   run twice: the second run must remind, expire and send nothing. Goal ≤ 30 s. Wall
