@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access.audit import record_read
 from binome.access.predicates import is_territory_admin, works_in_department
+from binome.core.pagination import window_page
+from binome.core.text import normalize
 from binome.core.typing import AuthenticatedRequest
+from binome.directory.models import PublicationStatus, Service
 from binome.organisations.models import Organisation, Partnership
 from binome.people import actions as people_actions
 from binome.people.forms import PersonForm
@@ -57,7 +61,7 @@ from binome.referrals.models import (
 )
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
-from binome.support.models import Accompaniment
+from binome.support.models import OPEN_STATES, Accompaniment, TeamMember
 from binome.support.views import acting_organisation
 from binome.territories.models import Department
 
@@ -196,8 +200,16 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(
                 request, f"Le dossier de {person.full_name} est créé : orientez maintenant."
             )
-            kind = ReferralKind.SOCIAL if data["kind"] == "social" else ReferralKind.GLOBAL
-            return redirect(reverse("referrals:create", args=[person.pk]) + f"?kind={kind}")
+            service = request.GET.get("service", "")
+            query = (
+                # From a service of the directory (« Orienter une personne vers ce service »).
+                {"kind": ReferralKind.SERVICE, "service": service}
+                if service.isdigit()
+                else {
+                    "kind": ReferralKind.SOCIAL if data["kind"] == "social" else ReferralKind.GLOBAL
+                }
+            )
+            return redirect(reverse("referrals:create", args=[person.pk]) + "?" + urlencode(query))
     return render(
         request,
         "people/create.html",
@@ -206,6 +218,52 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "candidates": candidates,
             "organisation": organisation,
+        },
+    )
+
+
+PERSONS_PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def create_for_service(request: AuthenticatedRequest, service_pk: int) -> HttpResponse:
+    """Orient a person to a service of the directory (from its page): the user picks the
+    person among those whose team they are on — or orients someone new —, then the
+    referral form opens with the service chosen. The referral's own rules apply there."""
+    if not rules.can_orient_persons(request.user, request.current_membership):
+        raise Http404
+    service = get_object_or_404(
+        Service.objects.select_related("structure"),
+        pk=service_pk,
+        status=PublicationStatus.PUBLISHED,
+    )
+    query = request.GET.get("q", "").strip()[:100]
+    persons = Person.objects.filter(
+        pk__in=TeamMember.objects.current()
+        .filter(user=request.user, accompaniment__state__in=OPEN_STATES)
+        .values("person_id"),
+        merged_into__isnull=True,
+    )
+    words = normalize(query).split()
+    for word in words:
+        persons = persons.filter(search_name__contains=word)
+    page = window_page(
+        persons.select_related("commune")
+        .only("first_name", "last_name", "birth_date", "commune__name")
+        .order_by("last_name", "first_name", "id"),
+        request.GET.get("page"),
+        PERSONS_PAGE_SIZE,
+    )
+    return render(
+        request,
+        "referrals/create_for_service.html",
+        {
+            "title": f"Orienter une personne vers « {service.name} »",
+            "service": service,
+            "page": page,
+            "query": query,
+            "form_query": urlencode({"kind": ReferralKind.SERVICE, "service": service.pk}),
         },
     )
 
