@@ -64,7 +64,7 @@ def can_send_referral(access: FileAccess | None) -> bool:
 def can_orient_persons(user: Any, membership: Any) -> bool:
     """A professional who accompanies persons (in their current organisation's
     département) orients them, to a service of the directory among others."""
-    return membership is not None and can_create_person(user, membership.organisation.department_id)
+    return bool(membership) and can_create_person(user, membership.organisation.department_id)
 
 
 def can_answer_referral(access: ReferralAccess, referral: Referral) -> bool:
