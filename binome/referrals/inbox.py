@@ -225,7 +225,7 @@ def inbox_rows(referrals: list[Referral], today: date) -> list[InboxRow]:
                 pk=str(referral.pk),
                 url=f"{prefix}{referral.pk}/",
                 person=person.full_name,
-                commune=person.commune.name if person.commune_id else "",
+                commune=person.commune.name if person.commune is not None else "",
                 sender_organisation=organisations.get(referral.sender_organisation_id, ""),
                 sender=users[referral.sender_id].get_full_name(),
                 sent_on=f"{timezone.localtime(referral.sent_at):%d/%m/%Y}",
