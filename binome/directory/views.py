@@ -16,6 +16,7 @@ from binome.directory.forms import ReportForm, ServiceSearchForm
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe
 from binome.directory.search import SearchResult, search_services
+from binome.referrals.access import can_orient_persons
 
 SEARCH_FIELDS = ("q", "commune", "rayon", "categorie", "thematique", "public", "frais", "type")
 
@@ -126,6 +127,7 @@ def _service_page(
             "report_form": report_form,
             "can_report": predicates.can_report_service(request.user),
             "can_edit": predicates.can_edit_directory_entry(request.user, service),
+            "can_orient": can_orient_persons(request.user, request.current_membership),
         },
         status=status,
     )

@@ -15,9 +15,9 @@ from binome.core.pagination import window_page
 from binome.core.queries import USER_NAME, select_related_only
 from binome.core.typing import AuthenticatedRequest
 from binome.directory.models import Structure
-from binome.organisations.models import Organisation
 from binome.people import actions
 from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonForm
+from binome.people.matching import matching_candidates
 from binome.people.models import Consent, Person
 from binome.support import access as file_rules
 from binome.support.models import (
@@ -33,35 +33,6 @@ from binome.support.views import acting_organisation, form_page
 TIMELINE_PAGE_SIZE = 20
 ITEMS_SHOWN = 20
 NOTE_EXCERPT = 300  # characters of each note on the file page
-
-
-def matching_candidates(
-    request: AuthenticatedRequest, organisation: Organisation, data: dict[str, Any], *, why: str
-) -> list[Person]:
-    """The existing files a new person may be (same identifier, or same birth date and
-    similar names) in the organisation's département. Unless the user already confirmed a
-    new file, the minimal identity of each is about to be shown: each is a logged read."""
-    candidates = list(
-        Person.objects.matching(
-            department_id=organisation.department_id,
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            birth_name=data.get("birth_name", ""),
-            birth_date=data["birth_date"],
-            nir=data.get("nir", ""),
-            france_travail_id=data.get("france_travail_id", ""),
-            caf_number=data.get("caf_number", ""),
-        ).select_related("commune")[:10]
-    )
-    if not data.get("confirm_new"):
-        for candidate in candidates:
-            record_read(
-                request=request,
-                obj=candidate,
-                person_id=candidate.pk,
-                what=f"Identité minimale : doublon possible {why}",
-            )
-    return candidates
 
 
 @login_required

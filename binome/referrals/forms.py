@@ -394,6 +394,16 @@ class AssignForm(BinomeForm):
         self.fields["to_user"].label_from_instance = lambda u: u.get_full_name()
 
 
+def assign_choices(organisation: Organisation) -> list[tuple[str, str]]:
+    """The members an inbox's referrals may be assigned to, as (id, name): the choices of
+    :class:`AssignForm`, read in one plain query for the inbox's own select."""
+    members = AssignForm(organisation=organisation).fields["to_user"].queryset
+    return [
+        (str(pk), f"{first} {last}".strip())
+        for pk, first, last in members.values_list("pk", "first_name", "last_name")
+    ]
+
+
 class SettingsForm(BinomeForm, forms.ModelForm):
     class Meta:
         model = ReferralSettings

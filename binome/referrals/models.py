@@ -323,6 +323,11 @@ class Referral(models.Model):
                 condition=Q(status__in=AWAITING),
                 name="referral_inbox_awaiting",
             ),
+            # The inbox's other tabs and « Toutes », page after page (keyset pagination on
+            # ``(due_on, id)``, see binome/referrals/inbox.py): an ordered scan of the
+            # organisation's referrals from the page's key, whatever the depth, instead of a
+            # sort of all of them and an OFFSET.
+            models.Index(fields=["to_organisation", "due_on", "id"], name="referral_inbox_order"),
             models.Index(fields=["person", "-sent_at"], name="referral_person"),
             models.Index(fields=["sender_organisation", "-sent_at"], name="referral_sent"),
             models.Index(
@@ -404,6 +409,60 @@ class Referral(models.Model):
 
     def is_overdue(self, today: date | None = None) -> bool:
         return self.is_awaiting and self.due_on < (today or timezone.localdate())
+
+
+class ReceivedCount(models.Model):
+    """How many referrals an organisation received, per state: the inbox's tab counts read
+    from a few rows, whatever the number of referrals.
+
+    Kept exact by PostgreSQL statement-level triggers on the referrals table (migration
+    ``0004_inbox_counts``): every write path — the actions, a set-based job's ``UPDATE``,
+    the generator's ``COPY``, a ``DELETE`` — moves the counts in the same transaction. The
+    application never writes these rows; ``check_received_counts`` compares them with a
+    count of the referrals."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField("état", max_length=20, choices=Status.choices)
+    count = models.BigIntegerField("nombre", default=0)
+
+    class Meta:
+        verbose_name = "nombre d'orientations reçues"
+        verbose_name_plural = "nombres d'orientations reçues"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "status"], name="received_count_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} — {self.status} : {self.count}"
+
+
+def received_counts(organisation_id: int) -> dict[str, int]:
+    """The organisation's received referrals per state (one read of at most ten rows)."""
+    return dict(
+        ReceivedCount.objects.filter(organisation_id=organisation_id).values_list("status", "count")
+    )
+
+
+def check_received_counts(organisation_id: int | None = None) -> dict[tuple[int, str], int]:
+    """The (organisation, state) pairs whose stored count differs from the referrals
+    counted now, with the difference (empty: the counts are exact)."""
+    referrals = Referral.objects.filter(to_organisation__isnull=False)
+    counts = ReceivedCount.objects.exclude(count=0)
+    if organisation_id is not None:
+        referrals = referrals.filter(to_organisation_id=organisation_id)
+        counts = counts.filter(organisation_id=organisation_id)
+    actual = {
+        (row["to_organisation_id"], row["status"]): row["n"]
+        for row in referrals.values("to_organisation_id", "status").annotate(n=models.Count("id"))
+    }
+    stored = {(c.organisation_id, c.status): c.count for c in counts}
+    return {
+        key: stored.get(key, 0) - actual.get(key, 0)
+        for key in actual.keys() | stored.keys()
+        if stored.get(key, 0) != actual.get(key, 0)
+    }
 
 
 def answer_dates(sent_on: date, department_id: str) -> tuple[date, date]:

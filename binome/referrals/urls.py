@@ -10,6 +10,11 @@ urlpatterns = [
     path("compteur/", views.inbox_badge, name="inbox_badge"),
     path("nouvelle-personne/", views.create_person, name="create_person"),
     path("personnes/<int:pk>/orienter/", views.create, name="create"),
+    path(
+        "services/<int:service_pk>/orienter/",
+        views.create_for_service,
+        name="create_for_service",
+    ),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/accepter/", views.accept, name="accept"),
     path("<int:pk>/refuser/", views.decline, name="decline"),

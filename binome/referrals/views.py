@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,12 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access.audit import record_read
 from binome.access.predicates import is_territory_admin, works_in_department
+from binome.core.pagination import window_page
+from binome.core.text import normalize
 from binome.core.typing import AuthenticatedRequest
+from binome.directory.models import PublicationStatus, Service
 from binome.organisations.models import Organisation, Partnership
 from binome.people import actions as people_actions
 from binome.people.forms import PersonForm
+from binome.people.matching import matching_candidates
 from binome.people.models import Person
-from binome.people.views import matching_candidates
 from binome.referrals import access as rules
 from binome.referrals import actions
 from binome.referrals.forms import (
@@ -33,7 +37,15 @@ from binome.referrals.forms import (
     ReorientForm,
     SettingsForm,
     WithdrawForm,
+    assign_choices,
 )
+from binome.referrals.inbox import (
+    INVALID_CURSOR,
+    ROW_FIELDS,
+    inbox_rows,
+    keyset_page,
+)
+from binome.referrals.inbox import segments as inbox_segments
 from binome.referrals.models import (
     AWAITING,
     DEFAULT_EXPIRY_DAYS,
@@ -45,10 +57,11 @@ from binome.referrals.models import (
     ReferralSettings,
     Status,
     Urgency,
+    received_counts,
 )
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
-from binome.support.models import Accompaniment
+from binome.support.models import OPEN_STATES, Accompaniment, TeamMember
 from binome.support.views import acting_organisation
 from binome.territories.models import Department
 
@@ -187,8 +200,16 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(
                 request, f"Le dossier de {person.full_name} est créé : orientez maintenant."
             )
-            kind = ReferralKind.SOCIAL if data["kind"] == "social" else ReferralKind.GLOBAL
-            return redirect(reverse("referrals:create", args=[person.pk]) + f"?kind={kind}")
+            service = request.GET.get("service", "")
+            query = (
+                # From a service of the directory (« Orienter une personne vers ce service »).
+                {"kind": ReferralKind.SERVICE, "service": service}
+                if service.isdigit()
+                else {
+                    "kind": ReferralKind.SOCIAL if data["kind"] == "social" else ReferralKind.GLOBAL
+                }
+            )
+            return redirect(reverse("referrals:create", args=[person.pk]) + "?" + urlencode(query))
     return render(
         request,
         "people/create.html",
@@ -197,6 +218,52 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "candidates": candidates,
             "organisation": organisation,
+        },
+    )
+
+
+PERSONS_PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def create_for_service(request: AuthenticatedRequest, service_pk: int) -> HttpResponse:
+    """Orient a person to a service of the directory (from its page): the user picks the
+    person among those whose team they are on — or orients someone new —, then the
+    referral form opens with the service chosen. The referral's own rules apply there."""
+    if not rules.can_orient_persons(request.user, request.current_membership):
+        raise Http404
+    service = get_object_or_404(
+        Service.objects.select_related("structure"),
+        pk=service_pk,
+        status=PublicationStatus.PUBLISHED,
+    )
+    query = request.GET.get("q", "").strip()[:100]
+    persons = Person.objects.filter(
+        pk__in=TeamMember.objects.current()
+        .filter(user=request.user, accompaniment__state__in=OPEN_STATES)
+        .values("person_id"),
+        merged_into__isnull=True,
+    )
+    words = normalize(query).split()
+    for word in words:
+        persons = persons.filter(search_name__contains=word)
+    page = window_page(
+        persons.select_related("commune")
+        .only("first_name", "last_name", "birth_date", "commune__name")
+        .order_by("last_name", "first_name", "id"),
+        request.GET.get("page"),
+        PERSONS_PAGE_SIZE,
+    )
+    return render(
+        request,
+        "referrals/create_for_service.html",
+        {
+            "title": f"Orienter une personne vers « {service.name} »",
+            "service": service,
+            "page": page,
+            "query": query,
+            "form_query": urlencode({"kind": ReferralKind.SERVICE, "service": service.pk}),
         },
     )
 
@@ -488,7 +555,7 @@ def _filtered(request: AuthenticatedRequest, qs: Any) -> tuple[Any, dict[str, st
 
 
 def _tabs(qs: Any) -> list[tuple[str, str, int]]:
-    """The inbox's tabs with their counts (one query)."""
+    """The tabs with their counts (one query; the inbox reads its counters instead)."""
     aggregates = {
         key: Count("pk", filter=Q(status__in=states)) for key, (_, states) in INBOX_STATES.items()
     }
@@ -496,24 +563,34 @@ def _tabs(qs: Any) -> list[tuple[str, str, int]]:
     return [(key, label, counts[key]) for key, (label, _) in INBOX_STATES.items()]
 
 
+def _counted_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [
+        (key, label, sum(counts.get(state, 0) for state in states))
+        for key, (label, states) in INBOX_STATES.items()
+    ]
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedRequest) -> HttpResponse:
     """The referrals received by the current organisation: overdue first, then by due
-    date; filters; bulk assignment to a member."""
+    date; filters; bulk assignment to a member. Its cost does not grow with the number of
+    referrals: the tab counts come from the organisation's counters, the page is read from
+    an index after the previous page's key (:mod:`binome.referrals.inbox`)."""
     organisation = _membership_or_404(request)
     today = timezone.localdate()
     received = Referral.objects.received_by(organisation.pk)
     qs, filters = _filtered(request, received)
-    if filters["etat"] == "a_traiter":
-        # Only awaiting referrals: the overdue ones are those of the oldest due dates, so the
-        # plain order follows the partial index referral_inbox_awaiting (no sort of them all).
-        ordered = qs.order_by("due_on", "id")
+    counts = received_counts(organisation.pk)
+    tabs = _counted_tabs(counts)
+    if filters["type"] or filters["urgence"] or filters["attribution"]:
+        total = qs.count()
+    elif filters["etat"] == "toutes":
+        total = sum(counts.values())
     else:
-        ordered = qs.inbox_order(today)
-    page = Paginator(ordered.select_related(*LIST_RELATED), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+        total = next(count for key, _, count in tabs if key == filters["etat"])
+    parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today)
+    page, refused = keyset_page(parts, request.GET)
     return render(
         request,
         "referrals/inbox.html",
@@ -521,12 +598,14 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             "title": "Orientations reçues",
             "organisation": organisation,
             "page": page,
+            "rows": inbox_rows(page.rows, today),
+            "total": total,
+            "cursor_refused": INVALID_CURSOR if refused else "",
             "filters": filters,
-            "tabs": _tabs(received),
+            "tabs": tabs,
             "kinds": ReferralKind.choices,
             "urgencies": Urgency.choices,
-            "assign_form": AssignForm(organisation=organisation),
-            "today": today,
+            "members": assign_choices(organisation),
         },
     )
 

@@ -769,6 +769,11 @@ MATRIX.update(
             {**everyone(200, anonymous=302), "lea": 404, "paul": 404, "nadia": 404},
         ),
         "referrals:create": (url("referrals:create", nadia_file), nadia_team()),
+        # From a service's page: whoever may orient persons picks one of theirs.
+        "referrals:create_for_service": (
+            url("referrals:create_for_service", lea_service),
+            {**everyone(200, anonymous=302), "lea": 404, "paul": 404, "nadia": 404},
+        ),
         "referrals:detail": (
             url("referrals:detail", var_social_referral),
             referral_sides(200, 200),

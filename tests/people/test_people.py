@@ -222,3 +222,20 @@ def test_a_too_large_document_is_refused(
     )
     body = response.content.decode()
     assert "Le document pèse" in body and "octets au plus" in body
+
+
+def test_each_candidate_shown_is_a_logged_read_and_a_confirmed_file_logs_none(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person
+) -> None:
+    data = identity(first_name="Nadia", last_name="Belkacem", birth_date="1988-04-12")
+    reads = AuditEvent.objects.filter(
+        kind=AuditKind.READ,
+        person_id=nadia_file.pk,
+        actor=personas["karim"],
+        what="Identité minimale : doublon possible à la création d'un dossier",
+    )
+    karim = client_for("karim")
+    karim.post(NEW_URL, data)
+    assert reads.count() == 1
+    karim.post(NEW_URL, {**data, "confirm_new": "on"})
+    assert reads.count() == 1  # confirmed: the candidates are not shown again

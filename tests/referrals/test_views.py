@@ -4,6 +4,7 @@ the territory's settings — with bad input and what the receiving side may see.
 from __future__ import annotations
 
 import html
+import re
 import threading
 from datetime import timedelta
 from typing import Any
@@ -261,10 +262,11 @@ def test_the_inbox_puts_overdue_first_filters_and_assigns_in_bulk(
             expires_on=today + timedelta(days=40),
         )
     client = client_for("gwenael")
-    # Session, user, roles, membership (7 with the session's touch); the tabs' counts, the
-    # page's count, its rows, the members to assign to; the header's notifications: 14,
-    # whatever the number of referrals shown.
-    with django_assert_max_num_queries(14):
+    # The session's first touch (3 more on this first request: 12 afterwards, pinned in
+    # test_inbox.py); session, user, device, memberships, roles; the tabs' counts (from the
+    # counters), the page's rows, their persons, users and organisations, the members to
+    # assign to; the header's notifications: 15, whatever the number of referrals.
+    with django_assert_max_num_queries(15):
         body = page(client.get(reverse("referrals:inbox")))
     # Overdue first (the oldest due date first), then the others by due date.
     assert body.index("Personne00") < body.index("Personne04") < body.index("Personne05")
@@ -367,4 +369,53 @@ def test_two_members_accepting_at_the_same_moment_get_one_outcome(
             kind=EventKind.REFERRAL, target_id=referral.pk, summary__startswith="Orientation"
         ).count()
         == 2
+    )
+
+
+def test_orienting_from_a_service_page_picks_one_of_the_users_persons(
+    client_for: Any, nadia_file: Person, garage: Service, orgs: dict[str, Any]
+) -> None:
+    service_url = reverse("directory:service_detail", args=[garage.pk])
+    choose_url = reverse("referrals:create_for_service", args=[garage.pk])
+    ines = client_for("ines")
+    assert choose_url in page(ines.get(service_url))  # the button
+    assert choose_url not in page(client_for("paul").get(service_url))  # steering: none
+    body = page(ines.get(choose_url))
+    form_url = reverse("referrals:create", args=[nadia_file.pk]) + (
+        f"?kind=service&service={garage.pk}"
+    )
+    assert "Nadia BELKACEM" in body and form_url in body
+    assert "Nadia BELKACEM" in page(ines.get(choose_url, {"q": "belkacém"}))
+    assert "Nadia BELKACEM" not in page(ines.get(choose_url, {"q": "Dupont"}))
+    # The referral form opens on that service, kind « service ».
+    form_page = ines.get(form_url).content.decode()
+    inputs = re.findall(r"<(?:input|option)[^>]*>", form_page)
+    assert [i for i in inputs if f'value="{garage.pk}"' in i and "selected" in i]
+    assert [i for i in inputs if 'name="kind"' in i and 'value="service"' in i and "checked" in i]
+    # Someone else's persons are not offered: Sophie (Quimper) does not see Nadia.
+    assert "Nadia BELKACEM" not in page(client_for("sophie").get(choose_url))
+    # A service that is not published, and a steering role: 404.
+    garage.status = "draft"
+    garage.save(update_fields=["status"])
+    assert ines.get(choose_url).status_code == 404
+    assert client_for("paul").get(choose_url).status_code == 404
+
+
+def test_orienting_someone_new_to_a_service_opens_the_form_on_it(
+    client_for: Any, garage: Service
+) -> None:
+    url = reverse("referrals:create_person") + f"?service={garage.pk}"
+    created = client_for("ines").post(
+        url,
+        {
+            "first_name": "Maël",
+            "last_name": "Guivarch",
+            "birth_date": "1994-03-08",
+            "kind": "global",
+            "role": "dedicated_counselor",
+        },
+    )
+    person = Person.objects.get(first_name="Maël")
+    assert created["Location"] == (
+        reverse("referrals:create", args=[person.pk]) + f"?kind=service&service={garage.pk}"
     )

@@ -1,0 +1,257 @@
+"""The inbox's pages: keyset pagination on ``(due_on, id)`` and light rows.
+
+A tab's list is one or two *segments*, each read in ``(due_on, id)`` order straight from
+an index of the organisation's referrals (``referral_inbox_awaiting``,
+``referral_inbox_order``): « À traiter » is one segment (overdue first is the oldest due
+date first); « Toutes » is the overdue awaiting referrals, then all the others. A page is
+the 50 rows after (or before) the *cursor* of the previous page's last (or next page's
+first) row — ``segment.due_on.id`` in the URL, so a page has a shareable address — not an
+``OFFSET``: page 200 costs what page 1 costs. ``id`` breaks the ties between equal due
+dates, so that no row is shown twice or skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from binome.accounts.models import User
+from binome.organisations.models import Organisation
+from binome.people.models import Person
+from binome.referrals.models import AWAITING, Referral, ReferralKind, Status
+
+PAGE_SIZE = 50
+# The cursor's query parameters: the page after this key, the page before it; « fin »
+# before: the last page.
+AFTER, BEFORE, END = "apres", "avant", "fin"
+INVALID_CURSOR = (
+    "Le lien de cette page n'est pas valide (il a peut-être été modifié) : voici la première "
+    "page de la liste."
+)
+
+SUCCESS = {Status.ACCEPTED, Status.STARTED, Status.COMPLETED}
+FAILURE = {Status.DECLINED, Status.EXPIRED, Status.NO_SHOW, Status.ABANDONED}
+KIND_LABELS = dict(ReferralKind.choices)
+STATUS_LABELS = dict(Status.choices)
+
+
+class BadCursor(ValueError):
+    """A cursor that is not one this module wrote."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    segment: int
+    due_on: date
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.segment}.{self.due_on.isoformat()}.{self.id}"
+
+    @classmethod
+    def decode(cls, text: str, segments: int) -> Cursor:
+        try:
+            segment, day, pk = text.split(".")
+            cursor = cls(int(segment), date.fromisoformat(day), int(pk))
+        except ValueError as exc:  # wrong shape, a date or a number that is none
+            raise BadCursor(text) from exc
+        if not 0 <= cursor.segment < segments or not 0 < cursor.id < 2**63:
+            raise BadCursor(text)
+        return cursor
+
+
+def segments(qs: QuerySet[Referral], tab: str, today: date) -> list[QuerySet[Referral]]:
+    """The tab's list as segments, each in ``(due_on, id)`` order: their concatenation is
+    the inbox's order (overdue first, then by due date)."""
+    if tab == "toutes":
+        overdue = Q(status__in=AWAITING, due_on__lt=today)
+        return [qs.filter(overdue), qs.exclude(overdue)]
+    return [qs]
+
+
+@dataclass
+class KeysetPage:
+    """One page of rows and the cursors of the links around it (None: no such page)."""
+
+    rows: list[Any]
+    previous: str | None  # ``avant=`` of « Page précédente » (« Première page »: no cursor)
+    next: str | None  # ``apres=`` of « Page suivante » (« Dernière page »: ``avant=fin``)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.previous or self.next)
+
+
+def _key(referral: Referral, segment: int) -> Cursor:
+    return Cursor(segment, referral.due_on, referral.pk)
+
+
+def _forward(parts: list[QuerySet[Referral]], start: Cursor | None, limit: int) -> list[Any]:
+    """Up to ``limit`` (row, segment) after ``start`` (from the beginning when None)."""
+    found: list[Any] = []
+    for index, part in enumerate(parts):
+        if start is not None and index < start.segment:
+            continue
+        if start is not None and index == start.segment:
+            part = part.filter(Q(due_on__gt=start.due_on) | Q(due_on=start.due_on, id__gt=start.id))
+        found += [(r, index) for r in part.order_by("due_on", "id")[: limit - len(found)]]
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _backward(parts: list[QuerySet[Referral]], end: Cursor | None, limit: int) -> list[Any]:
+    """Up to ``limit`` (row, segment) before ``end`` (from the very end when None), in the
+    list's order."""
+    found: list[Any] = []
+    for index in reversed(range(len(parts))):
+        part = parts[index]
+        if end is not None and index > end.segment:
+            continue
+        if end is not None and index == end.segment:
+            part = part.filter(Q(due_on__lt=end.due_on) | Q(due_on=end.due_on, id__lt=end.id))
+        found += [(r, index) for r in part.order_by("-due_on", "-id")[: limit - len(found)]]
+        if len(found) >= limit:
+            break
+    found.reverse()
+    return found
+
+
+def keyset_page(parts: list[QuerySet[Referral]], params: Any) -> tuple[KeysetPage, bool]:
+    """The page the query parameters ask for, and whether a cursor was refused (then the
+    first page is given)."""
+    after, before = params.get(AFTER), params.get(BEFORE)
+    try:
+        if before is not None:
+            end = None if before == END else Cursor.decode(before, len(parts))
+            found = _backward(parts, end, PAGE_SIZE + 1)
+            if found:  # the list's start may give a short page: no row is shown twice
+                more_before = len(found) > PAGE_SIZE
+                found = found[-PAGE_SIZE:]
+                return _page(found, more_before=more_before, more_after=end is not None), False
+            # Nothing before this key any more: the first page.
+        elif after is not None:
+            start = Cursor.decode(after, len(parts))
+            found = _forward(parts, start, PAGE_SIZE + 1)
+            if found:
+                return _page(
+                    found[:PAGE_SIZE], more_before=True, more_after=len(found) > PAGE_SIZE
+                ), False
+            # Nothing after this key any more: the last page.
+            found = _backward(parts, None, PAGE_SIZE + 1)
+            more_before = len(found) > PAGE_SIZE
+            return _page(found[-PAGE_SIZE:], more_before=more_before, more_after=False), False
+    except BadCursor:
+        found = _forward(parts, None, PAGE_SIZE + 1)
+        return _page(found[:PAGE_SIZE], more_before=False, more_after=len(found) > PAGE_SIZE), True
+    found = _forward(parts, None, PAGE_SIZE + 1)
+    return _page(found[:PAGE_SIZE], more_before=False, more_after=len(found) > PAGE_SIZE), False
+
+
+def _page(found: list[Any], *, more_before: bool, more_after: bool) -> KeysetPage:
+    rows = [row for row, _ in found]
+    return KeysetPage(
+        rows=rows,
+        previous=_key(*found[0]).encode() if more_before and found else None,
+        next=_key(*found[-1]).encode() if more_after and found else None,
+    )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """What the inbox shows of one referral, computed once (the template only reads)."""
+
+    pk: str  # as written in the page (no number formatting)
+    url: str
+    person: str
+    commune: str
+    sender_organisation: str
+    sender: str
+    sent_on: str
+    kind: str
+    due_on: str
+    overdue: bool
+    awaiting: bool
+    status: str
+    status_class: str
+    urgent: bool
+    assigned_to: str
+
+
+def inbox_rows(referrals: list[Referral], today: date) -> list[InboxRow]:
+    """The rows of a page; the persons, users and organisations they name are read by id
+    (three single-table statements planned in a fraction of a millisecond, where one
+    statement joining the seven tables took ~10 ms to plan)."""
+    persons = {
+        p.pk: p
+        for p in Person.objects.filter(pk__in={r.person_id for r in referrals})
+        .select_related("commune")
+        .only("first_name", "last_name", "commune__name")
+    }
+    users = {
+        u.pk: u
+        for u in User.objects.filter(
+            pk__in={r.sender_id for r in referrals}
+            | {r.assigned_to_id for r in referrals if r.assigned_to_id}
+        ).only("first_name", "last_name")
+    }
+    organisations = dict(
+        Organisation.objects.filter(
+            pk__in={r.sender_organisation_id for r in referrals}
+        ).values_list("pk", "name")
+    )
+    prefix = reverse("referrals:detail", args=[0]).removesuffix("0/")
+    rows = []
+    for referral in referrals:
+        person = persons[referral.person_id]
+        awaiting = referral.status in AWAITING
+        status_class = (
+            "fr-badge--success"
+            if referral.status in SUCCESS
+            else "fr-badge--error"
+            if referral.status in FAILURE
+            else ""
+            if referral.status == Status.WITHDRAWN
+            else "fr-badge--info"
+        )
+        assigned = users.get(referral.assigned_to_id) if referral.assigned_to_id else None
+        rows.append(
+            InboxRow(
+                pk=str(referral.pk),
+                url=f"{prefix}{referral.pk}/",
+                person=person.full_name,
+                commune=person.commune.name if person.commune is not None else "",
+                sender_organisation=organisations.get(referral.sender_organisation_id, ""),
+                sender=users[referral.sender_id].get_full_name(),
+                sent_on=f"{timezone.localtime(referral.sent_at):%d/%m/%Y}",
+                kind=KIND_LABELS.get(referral.kind, referral.kind),
+                due_on=f"{referral.due_on:%d/%m/%Y}",
+                overdue=awaiting and referral.due_on < today,
+                awaiting=awaiting,
+                status=STATUS_LABELS.get(referral.status, referral.status),
+                status_class=status_class,
+                urgent=referral.urgency == "urgent",
+                assigned_to=assigned.get_full_name() if assigned else "",
+            )
+        )
+    return rows
+
+
+# The columns the rows need (not the referral's texts).
+ROW_FIELDS = (
+    "id",
+    "kind",
+    "status",
+    "urgency",
+    "due_on",
+    "sent_at",
+    "person_id",
+    "sender_id",
+    "sender_organisation_id",
+    "assigned_to_id",
+)
