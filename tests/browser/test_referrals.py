@@ -109,7 +109,9 @@ def test_sophie_orients_someone_new_and_the_counselor_plans_the_diagnostic(
     expect(heading(page)).to_have_text("Bonjour Sophie")
     assert_accessible(page)
     # The header's unread count arrives after the page (htmx).
-    expect(page.get_by_role("link", name=re.compile(r"^Notifications \d+ non lues?$"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile(r"^Notifications \d+ non lues?$"))
+    ).to_be_visible()
     page.get_by_role("link", name=re.compile("Notifications")).click()
     expect(
         page.get_by_role("link", name="Orientation acceptée par France Travail Quimper")

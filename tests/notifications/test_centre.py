@@ -122,7 +122,7 @@ def test_the_header_loads_the_unread_count_after_the_page(
         badge = client.get(badge_url).content.decode()
     counts = [q["sql"] for q in queries if '"notifications_notification"' in q["sql"]]
     assert len(counts) == 1 and "COUNT(" in counts[0]
-    assert 'binome-unread-count' in badge
+    assert "binome-unread-count" in badge
     assert '2<span class="fr-sr-only"> non lues</span>' in badge
     make(personas["marc"], 1)  # another's does not count
     Notification.objects.filter(recipient=ines).update(read_at=timezone.now())
