@@ -40,7 +40,8 @@ from binome.referrals.models import (
     Via,
     actor_label,
 )
-from binome.support.models import EventKind, TimelineEvent, Visibility
+from binome.support.actions import timeline_row
+from binome.support.models import EventKind, TimelineEvent
 
 BATCH = 2000
 JOB_LABEL = actor_label(None, Via.JOB)
@@ -134,19 +135,16 @@ def _write_steps(
         for r in referrals
     )
     lines = [(r, summary(r)) for r in referrals]
-    target_type = Referral._meta.label_lower
+    # The lines ``_trace`` writes one by one (filed under the sender's organisation).
     TimelineEvent.objects.bulk_create(
-        TimelineEvent(
-            person_id=r.person_id,
-            accompaniment=None,
+        timeline_row(
+            person=r.person,
             kind=EventKind.REFERRAL,
-            at=now,
             actor=None,
-            organisation_id=r.sender_organisation_id,
-            visibility=Visibility.TEAM,
-            target_type=target_type,
-            target_id=r.pk,
-            summary=text[:300],
+            organisation=r.sender_organisation,
+            summary=text,
+            target=r,
+            at=now,
         )
         for r, text in lines
     )

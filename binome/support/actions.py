@@ -64,7 +64,36 @@ def add_event(
     at: datetime | None = None,
 ) -> TimelineEvent:
     """Append one line to the person's timeline."""
-    return TimelineEvent.objects.create(
+    event = timeline_row(
+        person=person,
+        kind=kind,
+        actor=actor,
+        organisation=organisation,
+        summary=summary,
+        visibility=visibility,
+        accompaniment=accompaniment,
+        target=target,
+        at=at,
+    )
+    event.save()
+    return event
+
+
+def timeline_row(
+    *,
+    person: Person,
+    kind: str,
+    actor: User | None,
+    organisation: Organisation,
+    summary: str,
+    visibility: str = Visibility.TEAM,
+    accompaniment: Accompaniment | None = None,
+    target: Model | None = None,
+    at: datetime | None = None,
+) -> TimelineEvent:
+    """One line of the person's timeline, not saved yet: :func:`add_event` appends it at
+    once, a job appends many with ``TimelineEvent.objects.bulk_create``."""
+    return TimelineEvent(
         person=person,
         accompaniment=accompaniment,
         kind=kind,
