@@ -19,9 +19,9 @@ What is searched (every filter is optional; filters of different kinds are combi
   stands for its closest known words by trigram similarity ("format"), so the services
   themselves are only searched through their full-text index (``corrected_query``).
 
-Only published services. Two queries: the ranked ids of the page with the total, then
-the page's services with their structure and commune; one more, on the small vocabulary
-table, when words are typed.
+Only published services. One query: the page's services ranked, with their structure,
+their commune and the total; one more, on the small vocabulary table, when words are
+typed.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from django.db import connection
 from django.utils import timezone
 
 from binome.directory import referentials as ref
-from binome.directory.models import PublicationStatus, Service
+from binome.directory.models import PublicationStatus, Service, Structure
 from binome.territories.models import Commune
 
 DIAGNOSTIC_FILE = Path(__file__).parent / "data" / "diagnostic.yaml"
@@ -310,6 +310,60 @@ def _ranking_sql(
     return sql, params
 
 
+# The page's services are read by the ranking query itself, joined after the LIMIT (one
+# round trip, and no ORM query to compile for them): every column of the service but its
+# search columns; of its structure and its commune, the columns the results show (the
+# search page, the API, the plan's suggestions). Reading another column of those two later
+# costs one query per service: the search page's pinned query count would catch it.
+_SERVICE_FIELDS = tuple(
+    field
+    for field in Service._meta.concrete_fields
+    if field.name not in {"search_vector", "search_name", "content_hash"}
+)
+_RELATED_FIELDS = tuple(
+    (model, alias, tuple(f for f in model._meta.concrete_fields if f.name in names))
+    for model, alias, names in (
+        (Structure, "st", {"id", "source", "source_id", "name"}),
+        (Commune, "c", {"insee_code", "name", "department", "postal_codes"}),
+    )
+)
+
+
+def _page_sql(ranked_page: str) -> str:
+    """The SELECT of the page's rows: score, distance, total, then the columns of the
+    service, its structure and its commune, in the order ``_page_service`` reads them."""
+    columns = [f"svc.{field.column}" for field in _SERVICE_FIELDS]
+    for _model, alias, fields in _RELATED_FIELDS:
+        columns.extend(f"{alias}.{field.column}" for field in fields)
+    return f"""
+        SELECT page.score, page.distance_km, page.total, {", ".join(columns)}
+        FROM ({ranked_page}) AS page
+        JOIN directory_service AS svc ON svc.id = page.id
+        JOIN directory_structure AS st ON st.id = svc.structure_id
+        LEFT JOIN territories_commune AS c ON c.insee_code = svc.commune_id
+        ORDER BY page.score DESC, page.id
+    """  # noqa: S608 (table and column names come from our models)
+
+
+def _page_service(row: Sequence[Any]) -> Service:
+    """A row of ``_page_sql`` as a Service, its structure and commune attached, annotated
+    with its ``score`` and ``distance_km``."""
+    db = connection.alias
+    start = 3 + len(_SERVICE_FIELDS)
+    service = Service.from_db(db, [f.attname for f in _SERVICE_FIELDS], row[3:start])
+    related: list[Any] = []
+    for model, _alias, fields in _RELATED_FIELDS:
+        values = row[start : start + len(fields)]
+        start += len(fields)
+        attnames = [field.attname for field in fields]
+        # The primary key comes first (model order): None for a service without commune.
+        related.append(model.from_db(db, attnames, values) if values[0] is not None else None)
+    service.structure, service.commune = related
+    service.score = row[0]  # type: ignore[attr-defined]
+    service.distance_km = row[1]  # type: ignore[attr-defined]
+    return service
+
+
 def search_services(
     *,
     thematiques: Sequence[str] = (),
@@ -367,25 +421,16 @@ def search_services(
     offset = (page - 1) * per_page
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{sql} ORDER BY score DESC, id LIMIT %(limit)s OFFSET %(offset)s",
+            _page_sql(f"{sql} ORDER BY score DESC, id LIMIT %(limit)s OFFSET %(offset)s"),
             {**params, "limit": per_page, "offset": offset},
         )
-        ranked = cursor.fetchall()
-        if not ranked and page > 1:  # past the last page: the total still says how many
+        rows = cursor.fetchall()
+        if not rows and page > 1:  # past the last page: the total still says how many
             cursor.execute(f"SELECT count(*) FROM ({sql}) AS page", params)  # noqa: S608
             total = cursor.fetchone()[0]  # a count always has its row
         else:
-            total = ranked[0][3] if ranked else 0
-    services = []
-    if ranked:
-        by_id = Service.objects.select_related("structure", "commune").in_bulk(
-            [row[0] for row in ranked]
-        )
-        for pk, row_score, distance_km, _total in ranked:
-            service = by_id[pk]
-            service.score = row_score  # type: ignore[attr-defined]
-            service.distance_km = distance_km  # type: ignore[attr-defined]
-            services.append(service)
+            total = rows[0][2] if rows else 0
+    services = [_page_service(row) for row in rows]
     return SearchResult(
         services=services,
         total=total,

@@ -235,8 +235,12 @@ def test_pages_and_total(django_assert_max_num_queries: Any) -> None:
         make_service(f"Crèche {i:02d}")
 
     toulon = commune(TOULON)
-    with django_assert_max_num_queries(2):
+    # One query: the page's services ranked, with their structure, commune and the total.
+    with django_assert_max_num_queries(1):
         first = search_services(commune=toulon, per_page=10)
+        shown = {(service.structure.name, service.commune.name) for service in first.services}
+    assert shown == {("Association du territoire", "Toulon")}
+
     second = search_services(commune=commune(TOULON), per_page=10, page=2)
     third = search_services(commune=commune(TOULON), per_page=10, page=3)
     beyond = search_services(commune=commune(TOULON), per_page=10, page=9)
