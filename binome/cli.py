@@ -294,6 +294,8 @@ def cmd_test(args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     with _database():
+        # A new cluster (e.g. BINOME_VAR_DIR=/tmp/binome-bench) has no tables yet.
+        _manage("migrate", "--noinput", "-v", "0")
         scripts = sorted((ROOT / "bench").glob("bench_*.py"))
         chosen = [s for s in scripts if not args.rest or any(r in s.name for r in args.rest)]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "binome.settings"}

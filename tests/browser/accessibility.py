@@ -1,6 +1,8 @@
 """The axe-core check, to run on every page a browser test visits.
 
-``assert_accessible(page)`` fails on any violation, whatever its impact. The ``page``
+``assert_accessible(page)`` fails on any violation, whatever its impact, and on content
+of the page that spills over its footer (text drawn over other text is unreadable: axe-core
+does not see it). The ``page``
 fixture (conftest.py) keeps a ``Visits`` log of the documents the page loaded, and fails
 a test that passed without checking one of them.
 """
@@ -61,6 +63,33 @@ def format_violations(url: str, violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# The elements of the main content, in the flow of the page, whose box goes below the top of
+# the footer (e.g. a DSFR card stretched to its grid column's height pushing what follows it
+# out of the column). Not looked into: positioned layers (menus, modals), what is not shown
+# (hidden, or in a closed <details>), and what a scrolling box clips (an autocomplete list).
+_OVERFLOWING_FOOTER = """() => {
+  const main = document.getElementById("contenu");
+  const footer = document.getElementById("pied-de-page");
+  if (!main || !footer) return [];
+  const limit = footer.getBoundingClientRect().top + 1;
+  const found = [];
+  const visit = (node) => {
+    if (!node.checkVisibility({visibilityProperty: true})) return;
+    const style = getComputedStyle(node);
+    if (style.position === "fixed" || style.position === "absolute") return;
+    const box = node.getBoundingClientRect();
+    if (box.width && box.height && box.bottom > limit) {
+      const text = (node.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 60);
+      found.push(`<${node.tagName.toLowerCase()} class="${node.className}"> « ${text} »`);
+    }
+    if (style.overflowX !== "visible" || style.overflowY !== "visible") return;
+    for (const child of node.children) visit(child);
+  };
+  for (const child of main.children) visit(child);
+  return found.slice(0, 5);
+}"""
+
+
 def assert_accessible(page: Page) -> None:
     """Fail unless axe-core finds no violation at all on the page, as it is now.
 
@@ -74,3 +103,10 @@ def assert_accessible(page: Page) -> None:
         visits.mark_current_checked()
     if response["violations"]:
         pytest.fail(format_violations(page.url, response["violations"]), pytrace=False)
+    overflowing = page.evaluate(_OVERFLOWING_FOOTER)
+    if overflowing:
+        pytest.fail(
+            f"Du contenu de {page.url} déborde sur le pied de page :\n"
+            + "\n".join(f"    · {element}" for element in overflowing),
+            pytrace=False,
+        )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils import timezone
 
 from binome.directory.models import PublicationStatus
@@ -63,6 +64,14 @@ def test_a_stale_service_has_the_badge(client_for: Any, services: dict[str, Any]
     html = client_for("ines").get(SEARCH, {"q": "permi de conduir"}).content.decode()
     assert "Aide au permis de conduire" in html
     assert "À vérifier" in html
+    stale_on = date_format(services["permis"].updated_on, "j F Y")
+    assert f"Informations à vérifier : mises à jour le {stale_on}" in html
+
+
+def test_each_result_says_when_it_was_updated(client_for: Any, services: dict[str, Any]) -> None:
+    html = client_for("ines").get(SEARCH, {"categorie": "famille"}).content.decode()
+    assert f"Mis à jour le {date_format(timezone.localdate(), 'j F Y')}" in html
+    assert "À vérifier" not in html
 
 
 def test_no_result_says_so_in_french(client_for: Any, services: dict[str, Any]) -> None:
