@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from binome.directory.models import PublicationStatus
 from tests.directory.test_search import DRAGUIGNAN, LA_SEYNE, TOULON, make_service
