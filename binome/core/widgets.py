@@ -49,3 +49,17 @@ class ReferentialSelect(forms.Select):
                 self._rendered.clear()
             self._rendered[key] = html
         return html
+
+
+class UploadInput(forms.FileInput):
+    """A file input drawn as the DSFR's upload component (``fr-upload`` in an
+    ``fr-upload-group``; django-dsfr leaves file inputs unstyled). ``accept`` names the
+    extensions offered by the browser's file chooser; the form still checks each file."""
+
+    group_class = "fr-upload-group"
+
+    def __init__(self, *, accept: str = "", attrs: dict[str, Any] | None = None) -> None:
+        attrs = {"class": "fr-upload", **(attrs or {})}
+        if accept:
+            attrs["accept"] = accept
+        super().__init__(attrs)

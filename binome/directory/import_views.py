@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from binome.access import predicates
 from binome.core.forms import BinomeForm
 from binome.core.typing import AuthenticatedRequest
+from binome.core.widgets import UploadInput
 from binome.directory.imports import (
     MAX_FILE_BYTES,
     fail_stale_imports,
@@ -33,11 +34,13 @@ class ImportForm(BinomeForm, forms.Form):
     structures = forms.FileField(
         label="Fichier des structures",
         required=False,
+        widget=UploadInput(accept=".json,.csv"),
         help_text="data·inclusion v1, JSON ou CSV (UTF-8).",
     )
     services = forms.FileField(
         label="Fichier des services",
         required=False,
+        widget=UploadInput(accept=".json,.csv"),
         help_text="data·inclusion v1, JSON ou CSV (UTF-8). Leurs structures doivent être dans "
         "le fichier des structures ou déjà dans l'annuaire.",
     )

@@ -10,6 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from binome.core.forms import BinomeForm
+from binome.core.widgets import UploadInput
 from binome.directory.models import PublicationStatus, Structure
 from binome.organisations.forms import CommuneField
 from binome.organisations.models import Organisation
@@ -170,6 +171,7 @@ class ConsentForm(BinomeForm):
     document = forms.FileField(
         label="Document signé",
         required=False,
+        widget=UploadInput(accept=".pdf,.png,.jpg,.jpeg"),
         help_text="PDF, PNG ou JPEG, 5 Mo au plus.",
     )
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from binome.accounts.models import User
 from binome.core.forms import BinomeForm
+from binome.core.widgets import UploadInput
 from binome.directory.models import PublicationStatus, Service
 from binome.organisations.models import Membership, Organisation, OrganisationKind
 from binome.people.forms import DATE_WIDGET, check_document
@@ -33,7 +34,7 @@ from binome.support.referential import theme_choices, theme_label
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class MultipleFileInput(forms.ClearableFileInput):
+class MultipleFileInput(UploadInput):
     allow_multiple_selected = True
 
 
@@ -41,7 +42,7 @@ class MultipleFileField(forms.FileField):
     """Several files in one input; each is checked (size, type by its content)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("widget", MultipleFileInput(accept=".pdf,.png,.jpg,.jpeg"))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:

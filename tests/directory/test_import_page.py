@@ -118,6 +118,18 @@ def test_bad_uploads_are_refused_with_a_message(
     assert not ImportRun.objects.exists()
 
 
+def test_the_file_fields_are_the_dsfr_upload_component_offering_json_and_csv(
+    client_for: Any,
+) -> None:
+    html = client_for("claire").get(reverse("directory:import_list", args=["83"])).content.decode()
+    for name in ("structures", "services"):
+        assert (
+            f'<input type="file" name="{name}" class="fr-upload" accept=".json,.csv" '
+            f'aria-describedby="id_{name}_helptext" id="id_{name}">' in html
+        )
+    assert html.count('class="fr-upload-group"') == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_queued_import() -> None:
     """The job goes through procrastinate: queued in the database, run by a worker."""
