@@ -268,6 +268,23 @@ class ServiceForm(BinomeForm, forms.ModelForm):
             "(83137), numéros des départements (83) ou « france », séparés par des virgules."
         ),
     )
+    weekly_hours = forms.FloatField(
+        label="Heures par semaine",
+        required=False,
+        min_value=0.5,
+        max_value=168,
+        localize=True,
+        help_text="Pour une formation ou un atelier suivi chaque semaine, par exemple 7,5.",
+        error_messages={"invalid": "Indiquez un nombre d'heures, par exemple 7,5."},
+    )
+    number_of_weeks = forms.IntegerField(
+        label="Nombre de semaines",
+        required=False,
+        min_value=1,
+        max_value=520,
+        help_text="Durée du parcours, s'il en a une.",
+        error_messages={"invalid": "Indiquez un nombre entier de semaines."},
+    )
     update_frequency_days = forms.TypedChoiceField(
         label="Fréquence de mise à jour",
         choices=UPDATE_FREQUENCIES,
@@ -297,6 +314,8 @@ class ServiceForm(BinomeForm, forms.ModelForm):
             "email",
             "contact_name",
             "opening_hours",
+            "weekly_hours",
+            "number_of_weeks",
             "mobilisation_modes",
             "mobilisable_by",
             "mobilisation_link",

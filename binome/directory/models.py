@@ -14,6 +14,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
 from binome.directory import referentials as ref
@@ -289,6 +290,19 @@ class Service(Provenance, Place):
     @property
     def is_remote(self) -> bool:
         return "a-distance" in self.reception_modes
+
+    @property
+    def duration(self) -> str:
+        """What the service asks of the person's time, in French: « 7,5 h par semaine,
+        pendant 12 semaines » (empty when the source says nothing of it)."""
+        parts = []
+        if self.weekly_hours:
+            parts.append(f"{floatformat(self.weekly_hours, -1)} h par semaine")
+        if self.number_of_weeks:
+            weeks = self.number_of_weeks
+            weeks_label = f"{weeks} semaine{'s' if weeks > 1 else ''}"
+            parts.append(f"pendant {weeks_label}" if parts else weeks_label)
+        return ", ".join(parts)
 
     def needs_checking(self, today: date | None = None) -> bool:
         """Past its update frequency: shown as "à vérifier" and ranked lower."""

@@ -369,6 +369,10 @@ def test_a_published_service_cannot_lose_its_contact(client_for: Any, demo: dict
         ({"commune": "83999"}, "commune", "Commune inconnue"),
         ({"mobilisation_link": "inscription"}, "mobilisation_link", "adresse complète du lien"),
         ({"update_frequency_days": "7"}, "update_frequency_days", "Sélectionnez un choix valide"),
+        ({"weekly_hours": "beaucoup"}, "weekly_hours", "Indiquez un nombre d'heures"),
+        ({"weekly_hours": "200"}, "weekly_hours", "inférieure ou égale à 168"),
+        ({"number_of_weeks": "2,5"}, "number_of_weeks", "nombre entier de semaines"),
+        ({"number_of_weeks": "0"}, "number_of_weeks", "supérieure ou égale à 1"),
     ],
 )
 def test_bad_service_input_is_refused_with_a_precise_message(
@@ -401,6 +405,24 @@ def test_an_edit_keeps_precise_coordinates_unless_the_commune_changes(
     assert service.commune_id == "83126"
     assert service.latitude == service.commune.latitude
     assert service.postal_code in service.commune.postal_codes
+
+
+def test_the_time_a_service_takes_is_entered_in_french_and_shown_to_counselors(
+    client_for: Any, demo: dict[str, Any]
+) -> None:
+    client_for("lea").post(
+        reverse("directory:service_create", args=[demo["structure"].pk]),
+        service_data(weekly_hours="7,5", number_of_weeks="12"),
+    )
+    service = Service.objects.get(name="Halte-garderie pour les entretiens d'embauche")
+    assert (service.weekly_hours, service.number_of_weeks) == (7.5, 12)
+
+    page = text(client_for("ines").get(reverse("directory:service_detail", args=[service.pk])))
+    assert "Durée : 7,5 h par semaine, pendant 12 semaines." in page
+
+    Service.objects.filter(pk=service.pk).update(weekly_hours=None, number_of_weeks=1)
+    page = text(client_for("ines").get(reverse("directory:service_detail", args=[service.pk])))
+    assert "Durée : 1 semaine." in page
 
 
 def test_the_form_groups_thematiques_by_category(client_for: Any, demo: dict[str, Any]) -> None:
