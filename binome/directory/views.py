@@ -37,8 +37,17 @@ def _label(service: Service) -> None:
 @require_GET
 def service_search(request: AuthenticatedRequest) -> HttpResponse:
     """The directory's search: a GET form, so that a search has a shareable URL."""
-    searched = any(request.GET.get(name) for name in (*SEARCH_FIELDS, "accueil"))
+    searched = any(
+        request.GET.get(name) for name in (*SEARCH_FIELDS, "accueil", "commune_recherche")
+    )
     form = ServiceSearchForm(request.GET if searched else None)
+    if not searched:
+        # A first visit searches around the user's organisation: its commune is proposed.
+        membership = getattr(request, "current_membership", None)
+        commune = membership.organisation.commune if membership else None
+        if commune is not None:
+            form.initial["commune"] = commune.insee_code
+            form.instance.commune = commune
     result: SearchResult | None = None
     if searched and form.is_valid():
         try:

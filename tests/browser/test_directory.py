@@ -49,6 +49,13 @@ def test_ines_finds_the_avip_creches_around_toulon_then_the_driving_licence_help
     page.get_by_role("link", name="Annuaire").click()
     expect(heading(page)).to_have_text("Annuaire des solutions du territoire")
     assert_accessible(page)
+    # Her agency's commune is proposed; a commune typed in full without choosing it in the
+    # list is understood too.
+    expect(page.locator("#commune-recherche")).to_have_value("Toulon (83000)")
+    page.locator("#commune-recherche").fill("Draguignan")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.locator("#commune-recherche")).to_have_value("Draguignan (83300)")
+    assert_accessible(page)
     field(page, "Besoin (catégorie)").select_option(label="Famille")
     choose_commune(page, "Toulon", "Toulon — 83000")
     field(page, "Distance").select_option(label="20 km")
@@ -102,7 +109,9 @@ def test_an_organisation_publishes_a_service_that_counselors_then_find(
     expect(heading(page)).to_have_text("Nouveau service")
     assert_accessible(page)
 
-    field(page, "Nom").fill("Halte-garderie pour les entretiens d'embauche")
+    page.get_by_role("textbox", name="Nom", exact=True).fill(
+        "Halte-garderie pour les entretiens d'embauche"
+    )
     field(page, "Description").fill(
         "Accueil de deux heures pour permettre à un parent de se rendre à un entretien."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +43,37 @@ def test_the_search_page_without_criteria_shows_the_form(client_for: Any) -> Non
     assert response.status_code == 200
     assert "Rechercher" in response.content.decode()
     assert response.context["result"] is None
+
+
+def test_a_first_visit_proposes_the_commune_of_the_user_s_organisation(
+    client_for: Any, personas: dict[str, Any]
+) -> None:
+    html = client_for("ines").get(SEARCH).content.decode()
+    assert 'value="Toulon (83000)"' in html  # France Travail Toulon
+    assert '<input type="hidden" name="commune" value="83137"' in html
+
+
+def test_a_commune_typed_in_full_without_choosing_it_is_searched_around(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    response = client_for("ines").get(
+        SEARCH,
+        {"commune_recherche": "toulon", "commune": "", "categorie": "famille", "rayon": "20"},
+    )
+    assert [s.name for s in response.context["result"].services] == ["Crèche AVIP Les Petits Pas"]
+    assert 'value="Toulon (83000)"' in response.content.decode()
+
+
+def test_a_commune_typed_but_not_found_is_explained_and_kept(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    response = client_for("ines").get(
+        SEARCH, {"commune_recherche": "Touln", "commune": "", "categorie": "famille"}
+    )
+    page = html.unescape(response.content.decode())
+    assert response.context["result"] is None  # no silent search of the whole country
+    assert "Aucune commune ne s'appelle « Touln »" in page
+    assert 'value="Touln"' in page
 
 
 def test_ines_searches_childcare_around_toulon_within_20_km(

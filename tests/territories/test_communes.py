@@ -1,5 +1,7 @@
 import pytest
+from django.core.exceptions import ValidationError
 
+from binome.organisations.forms import CommuneField, resolve_typed_commune
 from binome.territories.models import Commune, Department
 
 
@@ -66,3 +68,51 @@ def test_the_referential_reloads_with_the_epci_of_every_commune() -> None:
     assert Commune.objects.get(insee_code="83126").epci_id == "248300543"
     assert Commune.objects.filter(epci__isnull=True).count() == 4
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Toulon", "83137"),
+        ("  toulon ", "83137"),
+        ("Toulon (83000)", "83137"),  # the picker's own label, its code emptied by typing
+        ("83000", "83137"),
+        ("marcq en baroeul", "59378"),
+        ("Saint-Denis (93200)", "93066"),
+    ],
+)
+def test_a_commune_typed_in_full_is_understood(typed, expected):
+    assert resolve_typed_commune(typed).insee_code == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("Touln", "Aucune commune ne s'appelle « Touln »"),
+        ("Saint-Denis", "« Saint-Denis » désigne plusieurs communes"),
+        ("29000 29200", "Aucune commune ne s'appelle"),
+        ("'; DROP TABLE x; --", "Aucune commune ne s'appelle"),
+    ],
+)
+def test_a_commune_typed_but_not_found_or_ambiguous_is_explained(typed, message):
+    with pytest.raises(ValidationError) as raised:
+        resolve_typed_commune(typed)
+    assert message in raised.value.messages[0]
+    assert "choisissez" in raised.value.messages[0]
+
+
+@pytest.mark.django_db
+def test_the_picker_reads_the_typed_text_only_when_no_commune_was_chosen():
+    field = CommuneField(required=False)
+    widget = field.widget
+    chosen = widget.value_from_datadict(
+        {"commune": "29232", "commune_recherche": "Toulon"}, {}, "commune"
+    )
+    assert field.clean(chosen).name == "Quimper"
+    typed = widget.value_from_datadict(
+        {"commune": "", "commune_recherche": "Toulon"}, {}, "commune"
+    )
+    assert field.clean(typed).name == "Toulon"
+    assert field.clean(widget.value_from_datadict({}, {}, "commune")) is None

@@ -1,4 +1,11 @@
 // Commune autocomplete: choosing a proposed commune fills the hidden INSEE code field.
+// Typing again empties it: the server then reads the typed text (a commune named in full
+// is accepted, anything else gets a message) instead of the commune chosen before.
+document.addEventListener("input", function (event) {
+  const input = event.target.closest("[data-commune-picker] input[type=text]");
+  if (!input) return;
+  input.closest("[data-commune-picker]").querySelector("input[type=hidden]").value = "";
+});
 document.addEventListener("click", function (event) {
   const button = event.target.closest("[data-commune-picker] button[data-insee]");
   if (!button) return;
