@@ -396,6 +396,19 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
             rejected_structures.setdefault(key, (row.file, row.line))
         report.rejected.extend(Rejection(row.file, row.line, e.field, e.reason) for e in errors)
 
+    def other_errors(row: _Row) -> list[di.FieldError]:
+        """Of a row rejected by the schema or our rules, what its commune would be refused
+        for too (its structure is checked with the others' below): the report names every
+        fault of a row at once, so that the producer mends it in one go."""
+        data = row.data
+        assert isinstance(data, dict)
+        code = data.get("code_insee")
+        if isinstance(code, str) and _ARRONDISSEMENTS.get(code, code) not in communes:
+            return [di.FieldError("code_insee", f"code INSEE inconnu « {code} »")]
+        return []
+
+    # Services rejected before their structure was looked for: (row, (source, structure id)).
+    rejected_services: list[tuple[_Row, tuple[str, str]]] = []
     pending_services: list[tuple[_Row, dict[str, Any]]] = []
     total = len(rows)
     progress("contrôle des lignes", 0, total)
@@ -434,7 +447,10 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
                 continue
             record, errors = di.check_record(row.kind, row.data)
             if record is None:
-                reject(row, errors)
+                reject(row, [*errors, *other_errors(row)])
+                structure_id = row.data.get("structure_id")
+                if row.kind == Kind.SERVICES and isinstance(source, str) and structure_id:
+                    rejected_services.append((row, (source, str(structure_id))))
                 continue
             record["content_hash"] = digest
             code = record["commune_id"]
@@ -469,6 +485,7 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
 
     # A service needs its structure, from the files or already in the directory.
     wanted = {(r["source"], r["structure_source_id"]) for _row, r in pending_services}
+    wanted |= {key for _row, key in rejected_services}
     known = {(r["source"], r["source_id"]) for r in checked.records[Kind.STRUCTURES]}
     known |= unchanged_structures
     sources = sorted({source for source, _id in wanted - known})
@@ -476,6 +493,19 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
         known |= set(
             Structure.objects.filter(source__in=sources).values_list("source", "source_id")
         )
+
+    def missing_structure(source: str, structure_id: str) -> di.FieldError:
+        if (source, structure_id) in rejected_structures:
+            where = ":".join(map(str, rejected_structures[(source, structure_id)]))
+            return di.FieldError(
+                "structure_id", f"structure « {structure_id} » rejetée (voir {where})"
+            )
+        return di.FieldError(
+            "structure_id",
+            f"structure « {structure_id} » (source « {source} ») absente des fichiers et de "
+            "l'annuaire",
+        )
+
     orphans: list[tuple[str, str]] = []
     for row, record in pending_services:
         structure_key = (record["source"], record["structure_source_id"])
@@ -483,21 +513,10 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
             checked.records[Kind.SERVICES].append(record)
             continue
         orphans.append((record["source"], record["source_id"]))
-        if structure_key in rejected_structures:
-            where = ":".join(map(str, rejected_structures[structure_key]))
-            reason = f"structure « {record['structure_source_id']} » rejetée (voir {where})"
-            reject(row, [di.FieldError("structure_id", reason)])
-        else:
-            reject(
-                row,
-                [
-                    di.FieldError(
-                        "structure_id",
-                        f"structure « {record['structure_source_id']} » (source "
-                        f"« {record['source']} ») absente des fichiers et de l'annuaire",
-                    )
-                ],
-            )
+        reject(row, [missing_structure(*structure_key)])
+    for row, structure_key in rejected_services:
+        if structure_key not in known:
+            reject(row, [missing_structure(*structure_key)])
     if orphans:
         # Staged as they were checked: taken out again.
         with connection.cursor() as cursor:

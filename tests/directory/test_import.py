@@ -184,6 +184,36 @@ def test_bad_rows_are_rejected_and_the_others_applied(
     assert list(Service.objects.values_list("source_id", flat=True)) == ["dora--bonne-ligne"]
 
 
+def test_every_fault_of_a_rejected_row_is_reported_at_once(tmp_path: Path) -> None:
+    bad = service_row(
+        latitude=40.4168,
+        longitude=-3.7038,
+        code_insee="83999",
+        structure_id="dora--inconnue",
+        frais="cher",
+    )
+    path = write_json(tmp_path, "services.json", [service_row(id="dora--bonne-ligne"), bad])
+
+    report = import_directory([STRUCTURES, path])
+
+    assert report.rejected_rows == 1
+    assert [(line, field) for line, field, _reason in reasons(report)] == [
+        (2, "frais"),
+        (2, "code_insee"),
+        (2, "structure_id"),
+    ]
+    # Once the schema is satisfied, our own rules are reported with the commune.
+    report = import_directory(
+        [STRUCTURES, write_json(tmp_path, "s.json", [{**bad, "frais": None}])]
+    )
+    assert [field for _line, field, _reason in reasons(report)] == [
+        "latitude",
+        "code_insee",
+        "structure_id",
+    ]
+    assert list(Service.objects.values_list("source_id", flat=True)) == ["dora--bonne-ligne"]
+
+
 def test_a_description_of_20000_characters_is_rejected_by_the_schema(tmp_path: Path) -> None:
     path = write_json(tmp_path, "s.json", [service_row(description="x" * 20_000)])
 
