@@ -91,13 +91,16 @@ def validated(form_class: type[forms.Form], query: QueryDict) -> Any:
         for name in query
         if name not in form.fields
     ]
-    details += [
+    repeated = [
         Detail(name, "une seule valeur est acceptée pour ce paramètre")
         for name, values in query.lists()
         if name in form.fields and len(values) > 1
     ]
-    if not details and not form.is_valid():
-        details = [
+    details += repeated
+    # The known parameters are checked too, beside the unknown ones (one answer names every
+    # mistake), unless one is repeated: which of its values to check is then unknown.
+    if not repeated and not form.is_valid():
+        details += [
             Detail(name, " ".join(str(m) for m in messages))
             for name, messages in form.errors.items()
         ]

@@ -190,6 +190,14 @@ def test_a_repeated_parameter_is_refused(api: Any) -> None:
     ]
 
 
+def test_an_unknown_and_a_bad_parameter_are_named_in_one_answer(api: Any) -> None:
+    response = api.get(SERVICES, {"rayon": "7", "ville": "Toulon"})
+    assert response.status_code == 400
+    error = response.json()["erreur"]
+    assert error["message"] == "Paramètre invalide : ville, rayon."
+    assert [d["parametre"] for d in error["details"]] == ["ville", "rayon"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
