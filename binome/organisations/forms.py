@@ -32,7 +32,8 @@ class CommunePickerInput(forms.HiddenInput):
         code = data.get(name, "")
         if code:
             return code
-        typed = " ".join(str(data.get(self.search_name, "")).split())
+        # No commune name is longer than 100 characters: beyond, it is not one.
+        typed = " ".join(str(data.get(self.search_name, "")).split())[:101]
         return TypedCommune(typed) if typed else ""
 
     def format_value(self, value: Any) -> str | None:

@@ -116,3 +116,6 @@ def test_the_picker_reads_the_typed_text_only_when_no_commune_was_chosen():
     )
     assert field.clean(typed).name == "Toulon"
     assert field.clean(widget.value_from_datadict({}, {}, "commune")) is None
+    with pytest.raises(ValidationError) as raised:
+        field.clean(widget.value_from_datadict({"commune_recherche": "x" * 5000}, {}, "commune"))
+    assert len(raised.value.messages[0]) < 250
