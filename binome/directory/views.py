@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,7 +16,7 @@ from binome.directory import referentials as ref
 from binome.directory.forms import ReportForm, ServiceSearchForm
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe
-from binome.directory.search import SearchResult, search_services
+from binome.directory.search import MAX_TEXT, SearchResult, search_services
 from binome.referrals.access import can_orient_persons
 
 SEARCH_FIELDS = ("q", "commune", "rayon", "categorie", "thematique", "public", "frais", "type")
@@ -123,6 +124,14 @@ def _service_page(
     request: AuthenticatedRequest, service: Service, report_form: ReportForm, status: int = 200
 ) -> HttpResponse:
     _label(service)
+    # Back to the search the counselor came from (its criteria carried by the result's
+    # link), re-encoded from the search's own parameters only.
+    came_from = QueryDict(request.GET.get("recherche", ""))
+    kept = QueryDict(mutable=True)
+    for name in (*SEARCH_FIELDS, "accueil", "commune_recherche", "page"):
+        if came_from.get(name):
+            kept[name] = came_from[name][:MAX_TEXT]
+    back_url = reverse("directory:search") + (f"?{kept.urlencode()}" if kept else "")
     now = timezone.localtime().replace(tzinfo=None)
     hours = describe(service.opening_hours or service.structure.opening_hours, now)
     return render(
@@ -131,6 +140,7 @@ def _service_page(
         {
             "title": service.name,
             "service": service,
+            "back_url": back_url,
             "hours": hours,
             "stale": service.needs_checking(),
             "report_form": report_form,

@@ -87,6 +87,12 @@ def test_ines_finds_the_avip_creches_around_toulon_then_the_driving_licence_help
     expect(page.get_by_text("Téléphone : 04 94 22 18 90")).to_be_visible()
     assert_accessible(page)
 
+    # Back to her search as she left it.
+    page.get_by_role("link", name="Retour à l'annuaire").click()
+    expect(field(page, "Mots-clés")).to_have_value("permi")
+    assert result_titles(page)[0] == "Aide au permis de conduire — auto-école sociale"
+    assert_accessible(page)
+
 
 def test_an_organisation_publishes_a_service_that_counselors_then_find(
     page: Page, live_directory: dict[str, Any]

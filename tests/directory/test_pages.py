@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -168,6 +169,37 @@ def test_the_service_page_says_how_to_mobilise_it(
     assert "04 94 00 00 00" in text
     assert "Aujourd&#x27;hui" in text or "Aujourd'hui" in text
     assert "7 h 30\u2009\u2013\u200918 h 30" in text
+
+
+def test_from_a_result_the_service_page_leads_back_to_the_same_search(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    client = client_for("ines")
+    search = {"categorie": "famille", "commune": TOULON, "rayon": "20"}
+    page = html.unescape(client.get(SEARCH, search).content.decode())
+    link = re.search(r'href="(/annuaire/services/\d+/\?recherche=[^"]+)"', page)
+    assert link is not None
+
+    service_page = html.unescape(client.get(link[1]).content.decode())
+    back = re.search(r'href="([^"]*)">Retour à l\'annuaire', service_page)
+    assert back is not None
+    assert back[1] == f"{SEARCH}?commune={TOULON}&rayon=20&categorie=famille"
+
+
+def test_the_way_back_keeps_only_the_search_s_own_parameters(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    creche = services["creche"]
+    came_from = "next=https://exemple.test/&q=crèche&javascript:alert(1)=x&page=2"
+    response = client_for("ines").get(
+        reverse("directory:service_detail", args=[creche.pk]), {"recherche": came_from}
+    )
+    page = html.unescape(response.content.decode())
+    back = re.search(r'href="([^"]*)">Retour à l\'annuaire', page)
+    assert back is not None
+    assert back[1] == f"{SEARCH}?q=cr%C3%A8che&page=2"
+    plain = client_for("ines").get(reverse("directory:service_detail", args=[creche.pk]))
+    assert f'href="{SEARCH}">Retour' in plain.content.decode()
 
 
 def test_the_service_page_of_a_draft_or_unknown_service_is_a_404(
