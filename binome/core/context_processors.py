@@ -34,8 +34,19 @@ def site(request: HttpRequest) -> dict[str, Any]:
         # Evaluating the lazy current membership loads all the user's memberships once.
         return list(getattr(request, "_memberships", [])) if membership else []
 
+    def accompanies_here() -> bool:
+        # "Mes personnes" and "Orientations" are for the organisations' professionals; a
+        # steering officer of the current organisation's département sees no named file
+        # there (its pages answer 404), so the menu does not offer them.
+        from binome.support.access import is_steering
+
+        if not membership:
+            return False
+        return not is_steering(request.user, membership.organisation.department_id)
+
     return {
         "my_memberships": my_memberships,
+        "accompanies_here": accompanies_here,
         "SITE_CONFIG": SITE_CONFIG,
         # Still lazy: a page that does not show it (an htmx fragment) costs no query.
         "current_membership": membership,

@@ -596,6 +596,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         "referrals/inbox.html",
         {
             "title": "Orientations reçues",
+            "can_create_person": file_rules.can_create_person_here(request),
             "organisation": organisation,
             "page": page,
             "rows": inbox_rows(page.rows, today),
@@ -653,6 +654,7 @@ def sent(request: AuthenticatedRequest) -> HttpResponse:
         "referrals/sent.html",
         {
             "title": "Orientations envoyées",
+            "can_create_person": file_rules.can_create_person_here(request),
             "organisation": organisation,
             "page": page,
             "filters": filters,

@@ -130,6 +130,15 @@ def can_create_person(user: Any, department_id: str) -> bool:
     return department_id in finder_departments(user)
 
 
+def can_create_person_here(request: Any) -> bool:
+    """The user may open a new file in the département of the organisation they work for
+    now (the buttons « Nouvelle personne » and « Orienter une nouvelle personne »)."""
+    membership = getattr(request, "current_membership", None)
+    if not membership:
+        return False
+    return can_create_person(request.user, membership.organisation.department_id)
+
+
 def visible_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
     """Persons whose file (or its basics) the user sees."""
     from binome.support.models import TeamMember

@@ -139,6 +139,7 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
         "support/worklist.html",
         {
             "title": "Mes personnes",
+            "can_create_person": file_rules.can_create_person_here(request),
             "page": page,
             "items": items,
             "sort": sort,

@@ -419,3 +419,43 @@ def test_orienting_someone_new_to_a_service_opens_the_form_on_it(
     assert created["Location"] == (
         reverse("referrals:create", args=[person.pk]) + f"?kind=service&service={garage.pk}"
     )
+
+
+def test_the_menus_offer_only_what_the_user_may_open(client_for: Any) -> None:
+    """A link that answers 404 is never shown: steering officers get no « Mes personnes »
+    nor « Orientations », a crèche no « Nouvelle personne » (it opens no file)."""
+    worklist, inbox = reverse("support:worklist"), reverse("referrals:inbox")
+    new_person, orient_new = reverse("people:create"), reverse("referrals:create_person")
+
+    ines = client_for("ines")
+    home = page(ines.get("/"))
+    assert f'href="{worklist}"' in home and f'href="{inbox}"' in home
+    assert f'href="{new_person}"' in page(ines.get(worklist))
+    assert f'href="{orient_new}"' in page(ines.get(inbox))
+    assert ines.get(new_person).status_code == 200
+
+    paul = client_for("paul")
+    home = page(paul.get("/"))
+    assert f'href="{worklist}"' not in home and f'href="{inbox}"' not in home
+    assert paul.get(inbox).status_code == 404
+
+    lea = client_for("lea")
+    assert f'href="{new_person}"' not in page(lea.get(worklist))
+    assert f'href="{orient_new}"' not in page(lea.get(inbox))
+    assert lea.get(new_person).status_code == 404
+    assert lea.get(orient_new).status_code == 404
+
+
+def test_the_file_links_a_referral_only_for_its_sending_and_receiving_sides(
+    client_for: Any, nadia_file: Person
+) -> None:
+    referral = Referral.objects.filter(person=nadia_file, kind=ReferralKind.SERVICE).first()
+    assert referral is not None
+    detail = reverse("referrals:detail", args=[referral.pk])
+    file_page = reverse("people:detail", args=[nadia_file.pk])
+
+    assert f'href="{detail}"' in page(client_for("ines").get(file_page))  # she sent it
+    marc_page = page(client_for("marc").get(file_page))  # on the team, of another organisation
+    assert f'href="{detail}"' not in marc_page
+    assert referral.target_label in marc_page
+    assert client_for("marc").get(detail).status_code == 404
