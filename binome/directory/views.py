@@ -18,6 +18,7 @@ from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe
 from binome.directory.search import MAX_TEXT, SearchResult, search_services
 from binome.referrals.access import can_orient_persons
+from binome.territories.zones import describe_zone
 
 SEARCH_FIELDS = ("q", "commune", "rayon", "categorie", "thematique", "public", "frais", "type")
 
@@ -141,6 +142,7 @@ def _service_page(
             "title": service.name,
             "service": service,
             "back_url": back_url,
+            "zone": describe_zone(service.eligibility_zone),
             "hours": hours,
             "stale": service.needs_checking(),
             "report_form": report_form,

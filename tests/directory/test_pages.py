@@ -202,6 +202,23 @@ def test_the_way_back_keeps_only_the_search_s_own_parameters(
     assert f'href="{SEARCH}">Retour' in plain.content.decode()
 
 
+def test_the_service_page_names_the_places_of_its_eligibility_zone(
+    client_for: Any, personas: dict[str, Any]
+) -> None:
+    service = make_service(
+        "Accueil de jour", eligibility_zone=["83137", "29", "248300543", "france", "00000"]
+    )
+    page = html.unescape(
+        client_for("ines")
+        .get(reverse("directory:service_detail", args=[service.pk]))
+        .content.decode()
+    )
+    assert (
+        "Pour les habitants de : Toulon (83), Finistère (29), "
+        "Métropole Toulon-Provence-Méditerranée, toute la France, 00000" in page
+    )
+
+
 def test_the_service_page_of_a_draft_or_unknown_service_is_a_404(
     client_for: Any, services: dict[str, Any]
 ) -> None:
