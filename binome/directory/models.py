@@ -501,6 +501,16 @@ class ImportRun(models.Model):
     def is_finished(self) -> bool:
         return self.status in {ImportStatus.DONE, ImportStatus.FAILED}
 
+    @property
+    def applied_rows(self) -> int:
+        """Rows of the files now in the directory: created, updated, unchanged or kept."""
+        return sum(
+            int(count)
+            for kind in ("structures", "services")
+            for key, count in (self.counts.get(kind) or {}).items()
+            if key in {"created", "updated", "unchanged", "kept"}
+        )
+
 
 class ImportFile(models.Model):
     """A file uploaded for an import, kept with it."""

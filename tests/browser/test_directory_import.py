@@ -62,7 +62,7 @@ def test_claire_uploads_files_follows_the_progress_and_reads_the_report(
     worker = threading.Thread(target=run_worker_until_idle)
     worker.start()
     worker.join(timeout=60)
-    expect(page.get_by_role("heading", name="Import terminé")).to_be_visible()
+    expect(page.get_by_role("heading", name="Import terminé en partie")).to_be_visible()
     expect(progress).to_have_count(0)
     rejected = page.get_by_role("table", name="Lignes rejetées")
     row = rejected.get_by_role("row").nth(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -75,10 +76,61 @@ def test_the_job_writes_the_report_and_the_page_shows_it(client_for: Any, person
         .content.decode()
     )
     assert "every 1s" not in page
-    assert "Import terminé" in page
+    assert "Import terminé en partie" in page
+    assert "3 lignes appliquées ; 1 ligne rejetée" in page
     assert "<td>services.json</td>" in page and "champ obligatoire absent" in page
     listing = client_for("claire").get(reverse("directory:import_list", args=["83"]))
     assert "structures.json" in listing.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("services", "title", "text"),
+    [
+        ([], "Import terminé", "Les 3 lignes des fichiers ont été appliquées."),
+        (
+            [service_row(id="a", nom=None), service_row(id="b", structure_id="x")],
+            "Import terminé en partie",
+            "3 lignes appliquées ; 2 lignes rejetées",
+        ),
+    ],
+)
+def test_the_report_says_how_much_was_applied(
+    services: list[Any], title: str, text: str, client_for: Any, personas: Any
+) -> None:
+    files = [("structures.json", STRUCTURES.read_bytes())]
+    if services:
+        files.append(("services.json", json.dumps(services).encode()))
+    run = start_import(
+        department=Department.objects.get(code="83"), files=files, by=personas["claire"]
+    )
+    run = run_import(run_id=run.pk)
+    page = html.unescape(
+        client_for("claire")
+        .get(reverse("directory:import_progress", args=["83", run.pk]))
+        .content.decode()
+    )
+    assert f'<h3 class="fr-alert__title">{title}</h3>' in page
+    assert text in page
+
+
+def test_a_report_with_every_row_rejected_says_nothing_was_applied(
+    client_for: Any, personas: Any
+) -> None:
+    run = start_import(
+        department=Department.objects.get(code="83"),
+        files=[("services.json", json.dumps([service_row(nom=None)]).encode())],
+        by=personas["claire"],
+    )
+    run = run_import(run_id=run.pk)
+    assert run.applied_rows == 0
+    page = html.unescape(
+        client_for("claire")
+        .get(reverse("directory:import_progress", args=["83", run.pk]))
+        .content.decode()
+    )
+    assert "Aucune ligne appliquée" in page
+    assert "La ligne des fichiers a été rejetée" in page
+    assert "fr-alert--success" not in page
 
 
 def test_an_unreadable_file_fails_the_import_and_changes_nothing(personas: Any) -> None:
