@@ -36,9 +36,6 @@ class CommunePickerInput(forms.HiddenInput):
         typed = " ".join(str(data.get(self.search_name, "")).split())[:101]
         return TypedCommune(typed) if typed else ""
 
-    def format_value(self, value: Any) -> str | None:
-        return None if isinstance(value, TypedCommune) else super().format_value(value)
-
 
 _LABEL = re.compile(r"^(?P<name>.+?)\s*\((?P<postal_code>\d{5})\)$")
 

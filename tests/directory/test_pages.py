@@ -51,7 +51,7 @@ def test_a_first_visit_proposes_the_commune_of_the_user_s_organisation(
 ) -> None:
     html = client_for("ines").get(SEARCH).content.decode()
     assert 'value="Toulon (83000)"' in html  # France Travail Toulon
-    assert '<input type="hidden" name="commune" value="83137"' in html
+    assert re.search(r'name="commune"\s+value="83137"', html)
 
 
 def test_a_commune_typed_in_full_without_choosing_it_is_searched_around(
@@ -63,6 +63,7 @@ def test_a_commune_typed_in_full_without_choosing_it_is_searched_around(
     )
     assert [s.name for s in response.context["result"].services] == ["Crèche AVIP Les Petits Pas"]
     assert 'value="Toulon (83000)"' in response.content.decode()
+    assert re.search(rf'name="commune"\s+value="{TOULON}"', response.content.decode())
 
 
 def test_a_commune_typed_but_not_found_is_explained_and_kept(
@@ -75,6 +76,7 @@ def test_a_commune_typed_but_not_found_is_explained_and_kept(
     assert response.context["result"] is None  # no silent search of the whole country
     assert "Aucune commune ne s'appelle « Touln »" in page
     assert 'value="Touln"' in page
+    assert re.search(r'name="commune"\s+value=""', page)
 
 
 def test_ines_searches_childcare_around_toulon_within_20_km(

@@ -24,3 +24,17 @@ def picker_text(field: BoundField) -> str:
             return str(field.data)
     commune = getattr(getattr(form, "instance", None), "commune", None)
     return str(commune) if commune else ""
+
+
+@register.filter
+def picker_code(field: BoundField) -> str:
+    """The INSEE code of the picker's hidden field: the commune chosen, or the one a typed
+    text was understood as (so that the next submission need not read the text again)."""
+    if field.form.is_bound:
+        cleaned = getattr(field.form, "cleaned_data", {}).get(field.name)
+        if isinstance(cleaned, Commune):
+            return cleaned.insee_code
+        if isinstance(field.data, TypedCommune):
+            return ""
+    value = field.value()
+    return "" if value is None else str(value)
