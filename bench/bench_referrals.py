@@ -169,6 +169,7 @@ def main() -> None:
     from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
     from binome.accounts.models import User
     from binome.core.generate import scale_config
@@ -308,8 +309,14 @@ def main() -> None:
                 f"(CPU : x{percentile(result.cpu, 50) / percentile(baseline.cpu, 50):.1f}), "
                 f"x{result.p50 / home.p50:.1f} l'accueil"
             )
+        # The organisation's page, then its figures, which the page loads after it (htmx),
+        # here as their page of their own (without htmx: the same two statements).
+        print(row(measure(client, clock, "page de l'organisation", [f"/organisations/{hub.pk}/"])))
         figures = measure(
-            client, clock, "page de l'organisation (chiffres)", [f"/organisations/{hub.pk}/"]
+            client,
+            clock,
+            "ses chiffres (chargés après la page)",
+            [reverse("referral_figures:organisation", args=[hub.pk])],
         )
         print(row(figures))
 

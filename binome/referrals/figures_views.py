@@ -1,5 +1,5 @@
-"""The territory's referral figures: for its administrators and its steering officers
-(figures only, never a named referral)."""
+"""The referral figures (figures only, never a named referral): a territory's, for its
+administrators and its steering officers; an organisation's, for whoever sees its page."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from binome.access.predicates import is_territory_admin, works_in_department
+from binome.access.scoping import get_organisation_for_user
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.referrals.figures import figures_by_receiver, figures_for
@@ -51,4 +52,25 @@ def territory(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "figures": figures_for("department", code),
             "rows": rows,
         },
+    )
+
+
+@login_required
+@require_GET
+def organisation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """An organisation's figures, loaded by its page after the page itself (htmx): they
+    aggregate a year of steps, a cost the rest of the page need not wait for. Asked for
+    without htmx (no JavaScript), they come as a page of their own."""
+    found = get_organisation_for_user(request.user, pk)
+    context = {
+        "organisation": found,
+        "received": figures_for("receiver", found.pk),
+        "sent": figures_for("sender", found.pk),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "referrals/figures/_organisation.html", context)
+    return render(
+        request,
+        "referrals/figures/organisation.html",
+        {**context, "title": f"Orientations : délais et taux — {found.name}"},
     )

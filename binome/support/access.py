@@ -35,9 +35,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from binome.access.audit import record_read
-from binome.access.predicates import roles_of
+from binome.access.predicates import active_memberships, roles_of
 from binome.core.queries import USER_NAME, select_related_only
-from binome.organisations.models import Membership, OrganisationKind, TerritoryRoleKind
+from binome.organisations.models import OrganisationKind, TerritoryRoleKind
 
 if TYPE_CHECKING:
     from binome.people.models import Person, PersonQuerySet
@@ -110,11 +110,12 @@ def finder_departments(user: Any) -> set[str]:
         return cached
     departments: set[str] = set()
     if user.is_authenticated:
-        departments = set(
-            Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
-            .exclude(organisation__kind__in=NOT_ACCOMPANYING)
-            .values_list("organisation__department_id", flat=True)
-        )
+        # From the memberships the request already loaded (one query shared with the roles).
+        departments = {
+            membership.organisation.department_id
+            for membership in active_memberships(user)
+            if membership.organisation.kind not in NOT_ACCOMPANYING
+        }
         departments -= set(steering_departments(user))
     user._binome_finder_departments = departments
     return departments

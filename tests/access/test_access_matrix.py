@@ -852,6 +852,11 @@ MATRIX.update(
             url("referral_figures:territory", "83"),
             var_admin_only(["claire", "paul"]),
         ),
+        # An organisation's: whoever sees its page (loaded by the page after it).
+        "referral_figures:organisation": (
+            url("referral_figures:organisation", dep83),
+            var_members(),
+        ),
     }
 )
 # Only the sending organisation re-sends (here the target has an account: a message, back

@@ -165,20 +165,33 @@ def test_no_referral_gives_no_rate(orgs: dict[str, Any]) -> None:
     assert figures.acceptance_rate is None and figures.no_show_rate is None
 
 
-def test_the_organisation_page_shows_its_figures(
+def test_the_organisation_page_loads_its_figures_after_it(
     scenario: datetime, orgs: dict[str, Any], client_for: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = client_for("marc")
-    path = reverse("organisations:detail", args=[orgs["dep83"].pk])
+    dep83 = orgs["dep83"].pk
+    path = reverse("organisations:detail", args=[dep83])
+    figures = reverse("referral_figures:organisation", args=[dep83])
     client.get(path)
-    with django_assert_max_num_queries(14):
-        page = client.get(path)
-    html = page.content.decode()
-    assert "Orientations reçues par Département du Var" in html  # its full name follows
-    assert "3 jours" in html  # median delay to the answer
-    assert "60\u00a0%" in html  # answered within 10 days
-    assert "75\u00a0%" in html  # acceptance rate
-    assert "Orientations envoyées par Département du Var" in html  # R9
+    with django_assert_max_num_queries(12):
+        page = client.get(path).content.decode()
+    assert f'hx-get="{figures}"' in page
+    assert "Orientations reçues par" not in page  # not computed with the page
+
+    with django_assert_max_num_queries(8):  # the request's own, the organisation, 2 figures
+        fragment = client.get(figures, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment
+    assert "Orientations reçues par Département du Var" in fragment  # its full name follows
+    assert "3 jours" in fragment  # median delay to the answer
+    assert "60\u00a0%" in fragment  # answered within 10 days
+    assert "75\u00a0%" in fragment  # acceptance rate
+    assert "Orientations envoyées par Département du Var" in fragment  # R9
+
+    # Without JavaScript, the link opens them as a page of their own.
+    standalone = client.get(figures).content.decode()
+    assert "<h1>Orientations : délais et taux — Département du Var" in standalone
+    assert "75\u00a0%" in standalone
+    assert client_for("charlie").get(figures).status_code == 404
 
 
 def test_the_territory_page_is_for_admins_and_steering(

@@ -1,12 +1,8 @@
-"""The referrals' figures on an organisation's page, and their formatting."""
+"""The formatting of the referrals' figures."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
-
-from binome.referrals.figures import figures_for
 
 register = template.Library()
 
@@ -26,14 +22,3 @@ def percent(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{round(value * 100)}\u00a0%"
-
-
-@register.inclusion_tag("referrals/figures/_organisation.html")
-def organisation_referral_figures(organisation: Any) -> dict[str, Any]:
-    """The organisation's referrals received and sent in the last twelve months (two
-    queries, whatever their number)."""
-    return {
-        "organisation": organisation,
-        "received": figures_for("receiver", organisation.pk),
-        "sent": figures_for("sender", organisation.pk),
-    }
