@@ -35,14 +35,10 @@ def site(request: HttpRequest) -> dict[str, Any]:
         return list(getattr(request, "_memberships", [])) if membership else []
 
     def accompanies_here() -> bool:
-        # "Mes personnes" and "Orientations" are for the organisations' professionals; a
-        # steering officer of the current organisation's département sees no named file
-        # there (its pages answer 404), so the menu does not offer them.
-        from binome.support.access import is_steering
+        # "Mes personnes" and "Orientations": offered by the rule of their pages.
+        from binome.support.access import works_with_named_persons
 
-        if not membership:
-            return False
-        return not is_steering(request.user, membership.organisation.department_id)
+        return works_with_named_persons(request.user, membership)
 
     return {
         "my_memberships": my_memberships,

@@ -17,10 +17,12 @@ from binome.directory.forms import ReportForm, ServiceSearchForm
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe
 from binome.directory.search import MAX_TEXT, SearchResult, search_services
-from binome.referrals.access import can_orient_persons
+from binome.support import access as file_rules
 from binome.territories.zones import describe_zone
 
 SEARCH_FIELDS = ("q", "commune", "rayon", "categorie", "thematique", "public", "frais", "type")
+# What a search's URL may carry besides its page: the form's fields and the picker's text.
+SEARCH_PARAMETERS = (*SEARCH_FIELDS, "accueil", "commune_recherche")
 
 
 def _label(service: Service) -> None:
@@ -39,9 +41,7 @@ def _label(service: Service) -> None:
 @require_GET
 def service_search(request: AuthenticatedRequest) -> HttpResponse:
     """The directory's search: a GET form, so that a search has a shareable URL."""
-    searched = any(
-        request.GET.get(name) for name in (*SEARCH_FIELDS, "accueil", "commune_recherche")
-    )
+    searched = any(request.GET.get(name) for name in SEARCH_PARAMETERS)
     form = ServiceSearchForm(request.GET if searched else None)
     if not searched:
         # A first visit searches around the user's organisation: its commune is proposed.
@@ -129,7 +129,7 @@ def _service_page(
     # link), re-encoded from the search's own parameters only.
     came_from = QueryDict(request.GET.get("recherche", ""))
     kept = QueryDict(mutable=True)
-    for name in (*SEARCH_FIELDS, "accueil", "commune_recherche", "page"):
+    for name in (*SEARCH_PARAMETERS, "page"):
         if came_from.get(name):
             kept[name] = came_from[name][:MAX_TEXT]
     back_url = reverse("directory:search") + (f"?{kept.urlencode()}" if kept else "")
@@ -148,7 +148,9 @@ def _service_page(
             "report_form": report_form,
             "can_report": predicates.can_report_service(request.user),
             "can_edit": predicates.can_edit_directory_entry(request.user, service),
-            "can_orient": can_orient_persons(request.user, request.current_membership),
+            "can_orient": file_rules.can_create_person_here(
+                request.user, request.current_membership
+            ),
         },
         status=status,
     )

@@ -40,9 +40,7 @@ NOTE_EXCERPT = 300  # characters of each note on the file page
 def person_create(request: AuthenticatedRequest) -> HttpResponse:
     """A new file; existing persons that may be the same are proposed first."""
     membership = request.current_membership
-    if not membership or not file_rules.can_create_person(
-        request.user, membership.organisation.department_id
-    ):
+    if membership is None or not file_rules.can_create_person_here(request.user, membership):
         raise Http404
     organisation = membership.organisation
     form = PersonForm(request.POST or None)

@@ -22,7 +22,7 @@ from binome.access.audit import record_read
 from binome.access.predicates import roles_of
 from binome.organisations.models import TerritoryRoleKind
 from binome.referrals.models import Referral, ReferralKind
-from binome.support.access import FileAccess, can_create_person, is_steering
+from binome.support.access import FileAccess, is_steering
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,6 @@ def referral_access(user: Any, referral: Referral) -> ReferralAccess:
 def can_send_referral(access: FileAccess | None) -> bool:
     """A current team member of the person's file orients the person."""
     return access is not None and access.is_team
-
-
-def can_orient_persons(user: Any, membership: Any) -> bool:
-    """A professional who accompanies persons (in their current organisation's
-    département) orients them, to a service of the directory among others."""
-    return bool(membership) and can_create_person(user, membership.organisation.department_id)
 
 
 def can_answer_referral(access: ReferralAccess, referral: Referral) -> bool:

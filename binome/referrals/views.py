@@ -93,9 +93,7 @@ def _posted(request: AuthenticatedRequest) -> Any:
 def _membership_or_404(request: AuthenticatedRequest) -> Organisation:
     """The current organisation; a steering role of its département sees no named list."""
     membership = request.current_membership
-    if not membership or file_rules.is_steering(
-        request.user, membership.organisation.department_id
-    ):
+    if membership is None or not file_rules.works_with_named_persons(request.user, membership):
         raise Http404
     return membership.organisation
 
@@ -177,9 +175,7 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
     """Orient someone new: their file is created first (existing files that may be the
     same person are proposed), then the referral form opens."""
     membership = request.current_membership
-    if not membership or not file_rules.can_create_person(
-        request.user, membership.organisation.department_id
-    ):
+    if membership is None or not file_rules.can_create_person_here(request.user, membership):
         raise Http404
     organisation = membership.organisation
     form = PersonForm(_posted(request))
@@ -231,7 +227,7 @@ def create_for_service(request: AuthenticatedRequest, service_pk: int) -> HttpRe
     """Orient a person to a service of the directory (from its page): the user picks the
     person among those whose team they are on — or orients someone new —, then the
     referral form opens with the service chosen. The referral's own rules apply there."""
-    if not rules.can_orient_persons(request.user, request.current_membership):
+    if not file_rules.can_create_person_here(request.user, request.current_membership):
         raise Http404
     service = get_object_or_404(
         Service.objects.select_related("structure"),
@@ -596,7 +592,9 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         "referrals/inbox.html",
         {
             "title": "Orientations reçues",
-            "can_create_person": file_rules.can_create_person_here(request),
+            "can_create_person": file_rules.can_create_person_here(
+                request.user, request.current_membership
+            ),
             "organisation": organisation,
             "page": page,
             "rows": inbox_rows(page.rows, today),
@@ -654,7 +652,9 @@ def sent(request: AuthenticatedRequest) -> HttpResponse:
         "referrals/sent.html",
         {
             "title": "Orientations envoyées",
-            "can_create_person": file_rules.can_create_person_here(request),
+            "can_create_person": file_rules.can_create_person_here(
+                request.user, request.current_membership
+            ),
             "organisation": organisation,
             "page": page,
             "filters": filters,
@@ -710,9 +710,7 @@ def inbox_badge(request: AuthenticatedRequest) -> HttpResponse:
     so that no page pays for it)."""
     membership = request.current_membership
     count = 0
-    if membership and not file_rules.is_steering(
-        request.user, membership.organisation.department_id
-    ):
+    if membership and file_rules.works_with_named_persons(request.user, membership):
         count = Referral.objects.received_by(membership.organisation_id).awaiting().count()
     return render(request, "referrals/_inbox_badge.html", {"count": count})
 

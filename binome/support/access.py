@@ -131,13 +131,16 @@ def can_create_person(user: Any, department_id: str) -> bool:
     return department_id in finder_departments(user)
 
 
-def can_create_person_here(request: Any) -> bool:
-    """The user may open a new file in the département of the organisation they work for
-    now (the buttons « Nouvelle personne » and « Orienter une nouvelle personne »)."""
-    membership = getattr(request, "current_membership", None)
-    if not membership:
-        return False
-    return can_create_person(request.user, membership.organisation.department_id)
+def can_create_person_here(user: Any, membership: Any) -> bool:
+    """The user may open a new file, and so orient a person, in the département of the
+    organisation they work for now (``membership``: the request's current one)."""
+    return bool(membership) and can_create_person(user, membership.organisation.department_id)
+
+
+def works_with_named_persons(user: Any, membership: Any) -> bool:
+    """The current organisation's lists of persons and referrals are the user's: not for a
+    steering officer of its département, who sees figures only."""
+    return bool(membership) and not is_steering(user, membership.organisation.department_id)
 
 
 def visible_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:

@@ -139,7 +139,9 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
         "support/worklist.html",
         {
             "title": "Mes personnes",
-            "can_create_person": file_rules.can_create_person_here(request),
+            "can_create_person": file_rules.can_create_person_here(
+                request.user, request.current_membership
+            ),
             "page": page,
             "items": items,
             "sort": sort,
