@@ -271,7 +271,7 @@ class ServiceForm(BinomeForm, forms.ModelForm):
     weekly_hours = forms.FloatField(
         label="Heures par semaine",
         required=False,
-        min_value=0.5,
+        min_value=0,  # as the data·inclusion schema: an imported service stays editable
         max_value=168,
         localize=True,
         help_text="Pour une formation ou un atelier suivi chaque semaine, par exemple 7,5.",

@@ -425,6 +425,19 @@ def test_the_time_a_service_takes_is_entered_in_french_and_shown_to_counselors(
     assert "Durée : 1 semaine." in page
 
 
+def test_an_imported_service_with_zero_weekly_hours_stays_editable(
+    client_for: Any, demo: dict[str, Any]
+) -> None:
+    service = demo["service"]
+    Service.objects.filter(pk=service.pk).update(weekly_hours=0)  # the schema allows it
+    url = reverse("directory:service_edit", args=[service.pk])
+    client_for("lea").post(
+        url, service_data(name="Places AVIP", weekly_hours="0", action="enregistrer")
+    )
+    service.refresh_from_db()
+    assert (service.name, service.weekly_hours) == ("Places AVIP", 0)
+
+
 def test_the_form_groups_thematiques_by_category(client_for: Any, demo: dict[str, Any]) -> None:
     response = client_for("lea").get(reverse("directory:service_edit", args=[demo["service"].pk]))
     html = text(response)

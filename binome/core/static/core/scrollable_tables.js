@@ -33,7 +33,14 @@
   window.addEventListener("load", mark);
   window.addEventListener("resize", mark);
   document.addEventListener("htmx:afterSettle", mark);
+  // Many changes in one frame: one pass.
+  let pending = false;
   new MutationObserver(function () {
-    window.requestAnimationFrame(mark);
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () {
+      pending = false;
+      mark();
+    });
   }).observe(document.documentElement, { childList: true, subtree: true });
 })();
