@@ -14,8 +14,12 @@
 - **Steering** roles never see a named file of their département (404), whatever
   their memberships.
 - Everyone else gets a 404. The **professionals of the département** (not the crèches,
-  not steering) may *find* a person — minimal identity: name, birth year, commune — to
-  join the team with a reason (``findable_persons``, ``can_find_person``).
+  not steering) who found a person through the identity search (NIR, or names and birth
+  date: ``binome.people.matching``) see their minimal identity — name, birth year, commune —
+  and may *ask* to join a team with a reason; the team grants it
+  (``can_decide_join_request``). A typed id alone is a 404.
+- The roles that unlock the NIR and health details are bounded by the function the
+  member's organisation declared (``effective_team_role``), never chosen on a form.
 
 Every read of a file or of an item goes through :func:`get_file_for_user`, which
 writes the read to the audit log (``binome.access.audit.record_read``).

@@ -146,6 +146,9 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
             "can_create_person": file_rules.can_create_person_here(
                 request.user, request.current_membership
             ),
+            "works_with_persons": file_rules.works_with_named_persons(
+                request.user, request.current_membership
+            ),
             "page": page,
             "items": items,
             "sort": sort,
@@ -303,7 +306,7 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def join_requests(request: AuthenticatedRequest) -> HttpResponse:
     """Requests to join a team: those the user's teams are asked to answer, the invitations
     the user received, and the user's own requests."""
-    if not request.current_membership:
+    if not file_rules.works_with_named_persons(request.user, request.current_membership):
         raise Http404
     my_accompaniments = TeamMember.objects.current().filter(user=request.user).values(
         "accompaniment_id"
