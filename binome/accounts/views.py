@@ -234,12 +234,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     extra_context = {"title": "Mot de passe oublié"}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        record(
-            AuditKind.PASSWORD_RESET_REQUESTED,
-            actor_label=form.cleaned_data["email"],
-            request=self.request,
-        )
-        return super().form_valid(form)
+        # The same answer whether the address has an account or the limit is reached.
+        if actions.admit_password_reset(email=form.cleaned_data["email"], request=self.request):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
