@@ -44,11 +44,13 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 TESTING = "pytest" in sys.modules or os.environ.get("BINOME_TESTING") == "1"
 DEBUG = envbool("DEBUG", "true")
+# Known to all: `binome serve` (binome.core.production) refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "insecure-local-key-only-for-development-and-tests"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY doit être défini quand DEBUG=false.")
-    SECRET_KEY = "insecure-local-key-only-for-development-and-tests"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
@@ -196,8 +198,12 @@ CSRF_COOKIE_SECURE = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Production answers only over HTTPS: either Binôme redirects plain HTTP itself, or
+# (SECURE_COOKIES) the HTTPS proxy in front of it says the scheme in X-Forwarded-Proto.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
 if SECURE:
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The client's address (binome.access.audit.client_ip) for the audit log, the lockouts and
