@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "binome.api.middleware.JsonErrorsMiddleware",
+    "binome.core.middleware.OwnErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "binome.urls"
