@@ -165,7 +165,26 @@ def cmd_run(args: argparse.Namespace) -> None:
         print("binome: arrêté proprement.")
 
 
+def _refuse_unsafe_production() -> None:
+    """Stop before anything starts when the settings are not fit for production."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _django_setup()
+    except ImproperlyConfigured as exc:
+        _fail(f"réglage incorrect : {exc}")
+    from binome.core.production import production_problems
+
+    problems = production_problems()
+    if problems:
+        _fail(
+            "refus de démarrer en production, ces réglages (variables d'environnement, voir "
+            "README) ne conviennent pas :\n" + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
+    _refuse_unsafe_production()
     _manage("check", "--deploy", "--fail-level", "ERROR")
     _manage("collectstatic", "--noinput", "-v", "0")
     os.execvp(

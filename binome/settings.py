@@ -44,11 +44,13 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 TESTING = "pytest" in sys.modules or os.environ.get("BINOME_TESTING") == "1"
 DEBUG = envbool("DEBUG", "true")
+# Known to all: `binome serve` (binome.core.production) refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "insecure-local-key-only-for-development-and-tests"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY doit être défini quand DEBUG=false.")
-    SECRET_KEY = "insecure-local-key-only-for-development-and-tests"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "binome.api.middleware.JsonErrorsMiddleware",
+    "binome.core.middleware.OwnErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "binome.urls"
@@ -196,22 +199,37 @@ CSRF_COOKIE_SECURE = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Production answers only over HTTPS: either Binôme redirects plain HTTP itself, or
+# (SECURE_COOKIES) the HTTPS proxy in front of it says the scheme in X-Forwarded-Proto.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
 if SECURE:
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Login throttling (django-axes): five failures lock the e-mail for 15 minutes,
-# 30 failures from one address lock that address.
+# The client's address (binome.access.audit.client_ip) for the audit log, the lockouts and
+# the rate limits: the number of reverse proxies of ours in front of Binôme, each adding
+# the address it received the request from to X-Forwarded-For. 0: the header is ignored.
+PROXY_COUNT = envint("PROXY_COUNT", 0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT doit être un nombre entier positif ou nul.")
+
+# Login throttling: five failures lock the e-mail for 15 minutes (django-axes, on the
+# e-mail in lower case), 30 failures from one address lock that address for any account
+# (counted on the audit log: binome.accounts.lockout).
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = 0.25  # hours
-# Locked per account, not per address: a whole France Travail agency shares one public IP.
+# Axes locks per account; the address has its own, higher limit: a whole France Travail
+# agency shares one public IP.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "binome.accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "binome.access.audit.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "binome.accounts.views.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", 0) or None
 
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 

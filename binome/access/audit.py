@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest
@@ -15,10 +17,36 @@ if TYPE_CHECKING:
     from binome.organisations.models import Organisation
 
 
+def _ip_or_none(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address, for the audit log, the login lockouts and the rate limits.
+
+    ``PROXY_COUNT`` reverse proxies of ours stand before Binôme, each appending to
+    X-Forwarded-For the address it received the request from: the client is the entry
+    the outermost one added, the ``PROXY_COUNT``-th from the right. The entries further
+    left come from the client and are never read; without proxies the header is ignored.
+    """
     if request is None:
         return None
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+    proxies = settings.PROXY_COUNT
+    if proxies:
+        forwarded = [
+            entry.strip()
+            for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if entry.strip()
+        ]
+        if forwarded:
+            # Fewer entries than proxies: all of them were written by our proxies.
+            address = _ip_or_none(forwarded[-min(proxies, len(forwarded))])
+            if address is not None:
+                return address
+    return _ip_or_none(request.META.get("REMOTE_ADDR") or "")
 
 
 def audit_row(

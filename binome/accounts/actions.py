@@ -52,6 +52,22 @@ def link_proconnect_identity(user: User, *, sub: str, request: HttpRequest) -> N
 # A person may ask for this many links per e-mail address (and per IP address) in the
 # validity window of a link; further requests get the same answer and no e-mail.
 MAGIC_LINKS_PER_WINDOW = 3
+# The same for password reset links, per e-mail address (and 3 times as many per IP
+# address) in 15 minutes.
+PASSWORD_RESETS_PER_WINDOW = 3
+PASSWORD_RESET_WINDOW = timedelta(minutes=15)
+
+
+def _over_limit(
+    kind: AuditKind, *, email: str, request: HttpRequest, per_address: int, window: timedelta
+) -> bool:
+    """Whether the requests of this kind recorded in the audit log within the window
+    reached the limit for this e-mail address (or three times it for the client address)."""
+    recent = AuditEvent.objects.filter(kind=kind, created_at__gte=timezone.now() - window)
+    if recent.filter(actor_label=email)[:per_address].count() >= per_address:
+        return True
+    ip, per_ip = client_ip(request), per_address * 3
+    return ip is not None and recent.filter(ip_address=ip)[:per_ip].count() >= per_ip
 
 
 def send_magic_link(*, email: str, request: HttpRequest) -> bool:
@@ -63,11 +79,12 @@ def send_magic_link(*, email: str, request: HttpRequest) -> bool:
     15 minutes. Professionals log in with their password and second factor: no link.
     """
     email = email.strip().lower()
-    since = timezone.now() - timedelta(seconds=MAGIC_LINK_MAX_AGE)
-    recent = AuditEvent.objects.filter(kind=AuditKind.MAGIC_LINK_REQUESTED, created_at__gte=since)
-    ip = client_ip(request)
-    throttled = recent.filter(actor_label=email).count() >= MAGIC_LINKS_PER_WINDOW or (
-        ip is not None and recent.filter(ip_address=ip).count() >= MAGIC_LINKS_PER_WINDOW * 3
+    throttled = _over_limit(
+        AuditKind.MAGIC_LINK_REQUESTED,
+        email=email,
+        request=request,
+        per_address=MAGIC_LINKS_PER_WINDOW,
+        window=timedelta(seconds=MAGIC_LINK_MAX_AGE),
     )
     user = (
         User.objects.filter(email__iexact=email, is_active=True, person__isnull=False).first()
@@ -97,3 +114,27 @@ def send_magic_link(*, email: str, request: HttpRequest) -> bool:
         recipient_list=[user.email],
     )
     return True
+
+
+def admit_password_reset(*, email: str, request: HttpRequest) -> bool:
+    """Record a request for a password reset link; whether the link may be sent.
+
+    Throttled on the audit log like the login links: at most
+    ``PASSWORD_RESETS_PER_WINDOW`` requests per address (three times as many per client
+    address) in 15 minutes. Beyond, the page answers the same and no e-mail leaves.
+    """
+    email = email.strip().lower()
+    throttled = _over_limit(
+        AuditKind.PASSWORD_RESET_REQUESTED,
+        email=email,
+        request=request,
+        per_address=PASSWORD_RESETS_PER_WINDOW,
+        window=PASSWORD_RESET_WINDOW,
+    )
+    record(
+        AuditKind.PASSWORD_RESET_REQUESTED,
+        actor_label=email,
+        request=request,
+        what="Limite atteinte : aucun e-mail envoyé" if throttled else "Demande reçue",
+    )
+    return not throttled

@@ -13,12 +13,18 @@ from django.urls import reverse
 from binome.access.predicates import requires_second_factor
 
 _ACTIVITY_KEY = "_last_activity"
+LOGIN_KEY = "_logged_in_at"
 # Refresh the idle timestamp at most every five minutes: no session write on each request.
 _REFRESH_EVERY = 300
 
 
 class IdleSessionTimeoutMiddleware:
-    """Log out a session left idle for SESSION_IDLE_TIMEOUT seconds."""
+    """Log out a session left idle for SESSION_IDLE_TIMEOUT seconds, and any session
+    SESSION_COOKIE_AGE seconds after its login, however busy.
+
+    The lifetime is counted from the login time kept in the session: the session's own
+    expiry moves forward at each save (the idle timestamp's included), so it cannot say.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -27,12 +33,22 @@ class IdleSessionTimeoutMiddleware:
         session = request.session
         now = int(time.time())
         last = session.get(_ACTIVITY_KEY)
-        if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
+        logged_in_at = session.get(LOGIN_KEY)
+        if (last is not None and now - last > settings.SESSION_IDLE_TIMEOUT) or (
+            logged_in_at is not None and now - logged_in_at >= settings.SESSION_COOKIE_AGE
+        ):
             session.flush()
             request.session_expired = True  # type: ignore[attr-defined]
-        elif session.get("_auth_user_id") and (last is None or now - last > _REFRESH_EVERY):
-            session[_ACTIVITY_KEY] = now
-        return self.get_response(request)
+        elif session.get("_auth_user_id"):
+            if logged_in_at is None:
+                session[LOGIN_KEY] = now
+            if last is None or now - last > _REFRESH_EVERY:
+                session[_ACTIVITY_KEY] = now
+        response = self.get_response(request)
+        if session.get("_auth_user_id") and LOGIN_KEY not in session:
+            # Logged in by this request: the session's working day starts now.
+            session[LOGIN_KEY] = now
+        return response
 
 
 _OTP_FREE_PATHS = (

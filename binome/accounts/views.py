@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.access.predicates import requires_second_factor
-from binome.accounts import actions
+from binome.accounts import actions, lockout
 from binome.accounts.forms import (
     LoginForm,
     MagicLinkRequestForm,
@@ -41,11 +41,19 @@ def lockout_response(
     request: HttpRequest, response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
     """Shown instead of the login form once django-axes has locked the e-mail."""
-    form = LoginForm(request)
+    return _locked_page(request, locked="account")
+
+
+def _locked_page(request: HttpRequest, *, locked: str) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "title": "Connexion", "locked": True, "next": _next_url(request)},
+        {
+            "form": LoginForm(request),
+            "title": "Connexion",
+            "locked": locked,
+            "next": _next_url(request),
+        },
         status=429,
     )
 
@@ -54,6 +62,14 @@ def lockout_response(
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_next_url(request))
+    if request.method == "POST" and lockout.address_locked(request):
+        record(
+            AuditKind.LOCKOUT,
+            actor_label=lockout.normalised_email(request.POST.get("username", ""))[:254],
+            request=request,
+            what="Connexion bloquée : trop d'échecs depuis cette adresse IP",
+        )
+        return _locked_page(request, locked="address")
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
@@ -218,12 +234,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     extra_context = {"title": "Mot de passe oublié"}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        record(
-            AuditKind.PASSWORD_RESET_REQUESTED,
-            actor_label=form.cleaned_data["email"],
-            request=self.request,
-        )
-        return super().form_valid(form)
+        # The same answer whether the address has an account or the limit is reached.
+        if actions.admit_password_reset(email=form.cleaned_data["email"], request=self.request):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
