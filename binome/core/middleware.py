@@ -1,0 +1,103 @@
+"""Response headers that protect what a page shows once it has left the server.
+
+- ``PrivateResponsesMiddleware``: no browser or proxy keeps a copy of a response that may
+  carry a person's data. Binôme runs on shared agency PCs: the next user of the session's
+  browser must not find a person's file in its cache or in its back/forward history.
+- ``PermissionsPolicyMiddleware``: no page may use the browser's powerful features
+  (camera, microphone, geolocation, payment…); none of Binôme's pages needs one.
+
+The Content-Security-Policy is Django's own (``django.middleware.csp``, ``SECURE_CSP`` in
+the settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+# The URL namespaces whose pages are reached without login yet show a person's data: the
+# signed link of a referral shows the structure the person's first name and the referral.
+ANONYMOUS_PRIVATE_NAMESPACES = frozenset({"referral_links"})
+
+
+def is_private(request: HttpRequest) -> bool:
+    """Whether the response to ``request`` may carry a person's data."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return True
+    match = request.resolver_match
+    return match is not None and bool(ANONYMOUS_PRIVATE_NAMESPACES & set(match.namespaces))
+
+
+class PrivateResponsesMiddleware:
+    """``Cache-Control: no-store`` on every response to a logged-in user and on the signed
+    links' pages.
+
+    One rule for all those responses rather than a decorator per view: a person's data is on
+    the file's pages, on their htmx fragments, in PDFs, exports, attachments, the person's own
+    space, the inbox and the worklists, and a view added tomorrow is covered without anyone
+    remembering to. Pages of a logged-in user that show no person's data (the directory) lose
+    nothing that matters: they are built for each request anyway. Static files never reach
+    this middleware (WhiteNoise, above it, answers them with their own long-lived caching),
+    and anonymous pages (login, public directory pages) keep Django's default headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if is_private(request):
+            # Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private; Expires.
+            add_never_cache_headers(response)
+            response.headers["Pragma"] = "no-cache"  # HTTP/1.0 proxies
+        return response
+
+
+# Every feature a page could ask the browser for, refused to the page and to any frame:
+# none of Binôme's pages films, records, locates (the commune is typed, never detected),
+# pays, or talks to devices.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "web-share",
+        "xr-spatial-tracking",
+    )
+)
+
+
+class PermissionsPolicyMiddleware:
+    """The ``Permissions-Policy`` header, unless a view set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
