@@ -16,6 +16,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from binome.core.views import error_500
 from binome.people.models import Person
 
 TEMPLATE_ROOT = Path(settings.BASE_DIR) / "binome"
@@ -205,3 +206,11 @@ def test_no_template_has_inline_script_or_style() -> None:
             if pattern.search(text):
                 faults.append(f"{where} : {what}")
     assert not faults, "\n".join(faults)
+
+
+def test_the_server_error_page_takes_its_layout_from_the_style_sheet(rf: Any) -> None:
+    response = error_500(rf.get("/"))
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert f'href="{settings.STATIC_URL}core/binome.css"' in body
+    assert '<main class="binome-error-page">' in body
