@@ -207,7 +207,7 @@ X_FRAME_OPTIONS = "DENY"
 # templates (tests/core/test_headers.py keeps it so), no plugin, no framing.
 # form-action also covers the redirects that follow a form: the logout form of an agent
 # logged in with ProConnect goes on to ProConnect's session end.
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
