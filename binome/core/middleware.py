@@ -58,14 +58,20 @@ class PrivateResponsesMiddleware:
 
 # Every feature a page could ask the browser for, refused to the page and to any frame:
 # none of Binôme's pages films, records, locates (the commune is typed, never detected),
-# pays, or talks to devices.
+# pays, reads the clipboard, or talks to devices. Only features Chromium knows are named
+# (it warns about the others); web-share is known where the agents work (Windows, Android).
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (
         "accelerometer",
         "autoplay",
-        "bluetooth",
+        "browsing-topics",
         "camera",
+        "captured-surface-control",
+        "clipboard-read",
+        "clipboard-write",
+        "compute-pressure",
+        "digital-credentials-get",
         "display-capture",
         "encrypted-media",
         "fullscreen",
@@ -73,19 +79,24 @@ PERMISSIONS_POLICY = ", ".join(
         "geolocation",
         "gyroscope",
         "hid",
+        "identity-credentials-get",
         "idle-detection",
+        "interest-cohort",
         "local-fonts",
         "magnetometer",
         "microphone",
         "midi",
+        "otp-credentials",
         "payment",
         "picture-in-picture",
         "publickey-credentials-create",
         "publickey-credentials-get",
         "screen-wake-lock",
         "serial",
+        "speaker-selection",
         "usb",
         "web-share",
+        "window-management",
         "xr-spatial-tracking",
     )
 )
