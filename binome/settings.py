@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -87,6 +89,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their own headers.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "binome.core.middleware.PermissionsPolicyMiddleware",
+    "binome.core.middleware.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "binome.accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -202,6 +208,21 @@ X_FRAME_OPTIONS = "DENY"
 # Production answers only over HTTPS: either Binôme redirects plain HTTP itself, or
 # (SECURE_COOKIES) the HTTPS proxy in front of it says the scheme in X-Forwarded-Proto.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+# Content-Security-Policy (django.middleware.csp): scripts, styles, images, fonts and
+# requests from Binôme's own origin only — no inline script or style attribute in the
+# templates (tests/core/test_headers.py keeps it so), no plugin, no framing.
+# form-action also covers the redirects that follow a form: the logout form of an agent
+# logged in with ProConnect goes on to ProConnect's session end.
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 if SECURE:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -242,6 +263,9 @@ PROCONNECT_CLIENT_ID = env("PROCONNECT_CLIENT_ID")
 PROCONNECT_CLIENT_SECRET = env("PROCONNECT_CLIENT_SECRET")
 PROCONNECT_SCOPES = env("PROCONNECT_SCOPES", "openid email given_name usual_name siret uid")
 PROCONNECT_ENABLED = bool(PROCONNECT_ISSUER and PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET)
+if PROCONNECT_ENABLED:
+    _issuer = urlsplit(PROCONNECT_ISSUER)
+    SECURE_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 
 # --- E-mail ---------------------------------------------------------------------------
 # Django 6.1 mailers: SMTP when EMAIL_HOST is set, else the console (development).

@@ -1,4 +1,15 @@
-"""Binôme's own error pages, in the demo too."""
+"""Response headers that protect what a page shows once it has left the server.
+
+- ``PrivateResponsesMiddleware``: no browser or proxy keeps a copy of a response that may
+  carry a person's data. Binôme runs on shared agency PCs: the next user of the session's
+  browser must not find a person's file in its cache or in its back/forward history.
+- ``PermissionsPolicyMiddleware``: no page may use the browser's powerful features
+  (camera, microphone, geolocation, payment…); none of Binôme's pages needs one.
+- ``OwnErrorPagesMiddleware``: Binôme's own error pages, in the demo too.
+
+The Content-Security-Policy is Django's own (``django.middleware.csp``, ``SECURE_CSP`` in
+the settings).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +21,109 @@ from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOpera
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers
 
 from binome.core.views import error_404, error_500
 
 logger = logging.getLogger("django.request")
 # Answered by Django with a 400 or 403 whatever DEBUG says (the 403 with Binôme's page).
 _CLIENT_ERRORS = (PermissionDenied, SuspiciousOperation, BadRequest, MultiPartParserError)
+
+# The URL namespaces whose pages are reached without login yet show a person's data: the
+# signed link of a referral shows the structure the person's first name and the referral.
+ANONYMOUS_PRIVATE_NAMESPACES = frozenset({"referral_links"})
+
+
+def is_private(request: HttpRequest) -> bool:
+    """Whether the response to ``request`` may carry a person's data."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return True
+    match = request.resolver_match
+    return match is not None and bool(ANONYMOUS_PRIVATE_NAMESPACES & set(match.namespaces))
+
+
+class PrivateResponsesMiddleware:
+    """``Cache-Control: no-store`` on every response to a logged-in user and on the signed
+    links' pages.
+
+    One rule for all those responses rather than a decorator per view: a person's data is on
+    the file's pages, on their htmx fragments, in PDFs, exports, attachments, the person's own
+    space, the inbox and the worklists, and a view added tomorrow is covered without anyone
+    remembering to. Pages of a logged-in user that show no person's data (the directory) lose
+    nothing that matters: they are built for each request anyway. Static files never reach
+    this middleware (WhiteNoise, above it, answers them with their own long-lived caching),
+    and anonymous pages (login, public directory pages) keep Django's default headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if is_private(request):
+            # Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private; Expires.
+            add_never_cache_headers(response)
+            response.headers["Pragma"] = "no-cache"  # HTTP/1.0 proxies
+        return response
+
+
+# Every feature a page could ask the browser for, refused to the page and to any frame:
+# none of Binôme's pages films, records, locates (the commune is typed, never detected),
+# pays, reads the clipboard, or talks to devices. Only features Chromium knows are named
+# (it warns about the others); web-share is known where the agents work (Windows, Android).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "captured-surface-control",
+        "clipboard-read",
+        "clipboard-write",
+        "compute-pressure",
+        "digital-credentials-get",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "identity-credentials-get",
+        "idle-detection",
+        "interest-cohort",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "otp-credentials",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "speaker-selection",
+        "usb",
+        "web-share",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+)
+
+
+class PermissionsPolicyMiddleware:
+    """The ``Permissions-Policy`` header, unless a view set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
 
 
 class OwnErrorPagesMiddleware:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Error, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
 from tests.browser.accessibility import Visits
 
@@ -100,12 +100,33 @@ def browser() -> Iterator[Browser]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Every page reports what the Content-Security-Policy blocked, in the console, where
+# ``_collect_csp_violation`` reads it beside Chromium's own « Refused to … » messages.
+_CSP_MARK = "binome-csp-violation"
+_REPORT_CSP_VIOLATIONS = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  console.error("{_CSP_MARK} " + JSON.stringify({{
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI,
+    source: event.sourceFile + ":" + event.lineNumber,
+    sample: event.sample,
+  }}));
+}});
+"""
+
+
+def _collect_csp_violation(message: ConsoleMessage, tab: Page, violations: list[str]) -> None:
+    text = message.text
+    if text.startswith(_CSP_MARK) or "Content Security Policy" in text:
+        violations.append(f"{tab.url} : {text.removeprefix(_CSP_MARK).strip()}")
+
+
 @pytest.fixture
 def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser tab (no cookies) on the live server, in French, desktop size.
 
-    After a passing test, fails if a page had a JavaScript error or was not checked
-    with ``assert_accessible``.
+    After a passing test, fails if a page had a JavaScript error, had content blocked by
+    the Content-Security-Policy, or was not checked with ``assert_accessible``.
     """
     context = browser.new_context(
         base_url=live_server.url,
@@ -115,17 +136,25 @@ def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> 
     )
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
     tab = context.new_page()
     visits = Visits(tab)
     visits.attach(tab)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(f"{tab.url} : {error}"))
+    violations: list[str] = []
+    tab.on("console", lambda message: _collect_csp_violation(message, tab, violations))
     yield tab
     context.close()
     if not request.node.stash.get(_call_passed, False):
         return
     if errors:
         pytest.fail("Erreur JavaScript :\n" + "\n".join(errors), pytrace=False)
+    if violations:
+        pytest.fail(
+            "Contenu refusé par la Content-Security-Policy :\n" + "\n".join(violations),
+            pytrace=False,
+        )
     unchecked = [url for url in visits.unchecked() if url != "about:blank"]
     if unchecked:
         pytest.fail(
