@@ -6,10 +6,9 @@ The roles of a user are loaded once per request (``roles_of``) and cached on the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from binome.organisations.models import Organisation
+from binome.organisations.models import Membership, Organisation, Role, TerritoryRole
 
 
 @dataclass
@@ -32,13 +31,7 @@ def active_memberships(user: Any) -> list[Any]:
         return cached
     memberships: list[Any] = []
     if user.is_authenticated:
-        from binome.organisations.models import Membership
-
-        memberships = list(
-            Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
-            .select_related("organisation", "organisation__department")
-            .order_by("organisation__name")
-        )
+        memberships = list(Membership.objects.working(user))
     user._binome_memberships = memberships
     return memberships
 
@@ -50,8 +43,6 @@ def roles_of(user: Any) -> Roles:
         return cached
     roles = Roles()
     if user.is_authenticated:
-        from binome.organisations.models import Role, TerritoryRole
-
         for membership in active_memberships(user):
             roles.member_of.add(membership.organisation_id)
             roles.departments.add(membership.organisation.department_id)
