@@ -22,14 +22,14 @@ class Roles:
         return role in self.territory.get(department_id, set())
 
 
-def active_memberships(user: Any) -> list[Any]:
+def active_memberships(user: Any) -> list[Membership]:
     """The user's active memberships of active organisations, by organisation name, their
     organisation and its département loaded (one query, cached on the user object: the
     roles and the header's organisation switcher read the same list)."""
-    cached = getattr(user, "_binome_memberships", None)
+    cached: list[Membership] | None = getattr(user, "_binome_memberships", None)
     if cached is not None:
         return cached
-    memberships: list[Any] = []
+    memberships: list[Membership] = []
     if user.is_authenticated:
         memberships = list(Membership.objects.working(user))
     user._binome_memberships = memberships
@@ -38,7 +38,7 @@ def active_memberships(user: Any) -> list[Any]:
 
 def roles_of(user: Any) -> Roles:
     """The user's active memberships and territory roles (cached on the user object)."""
-    cached = getattr(user, "_binome_roles", None)
+    cached: Roles | None = getattr(user, "_binome_roles", None)
     if cached is not None:
         return cached
     roles = Roles()
