@@ -32,6 +32,7 @@ quality: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint binome --lint
+	$(BIN)/lint-imports
 	$(BIN)/mypy binome
 	$(BIN)/binome manage makemigrations --check --dry-run
 

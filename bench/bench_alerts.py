@@ -44,8 +44,9 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext, override_settings
 
-    from binome.core.generate import REFERENCE_TIME, existing_datasets
+    from binome.core.generation import REFERENCE_TIME
     from binome.notifications.actions import send_immediate_emails
+    from binome.site.generate import existing_datasets
     from binome.support import tasks
     from binome.support.models import Accompaniment, Kind, State
 

@@ -145,7 +145,7 @@ def main() -> None:
     from django.conf import settings
 
     from binome.api import actions
-    from binome.core.generate import scale_config
+    from binome.core.generation import scale_config
     from binome.directory.models import Service, Structure
     from binome.organisations.models import Membership, Role
 

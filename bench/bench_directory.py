@@ -82,7 +82,7 @@ def main() -> None:
     from django.urls import reverse
 
     from binome.accounts.models import User
-    from binome.core.generate import scale_config
+    from binome.core.generation import scale_config
     from binome.directory.models import Service
     from binome.directory.search import search_services
 

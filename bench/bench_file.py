@@ -111,7 +111,7 @@ def main() -> None:
     from django.test import Client
 
     from binome.accounts.models import User
-    from binome.core.generate import scale_config
+    from binome.core.generation import scale_config
     from binome.organisations.models import Membership, Role
     from binome.people.models import Person
     from binome.support.models import Accompaniment, Note, TeamMember, TimelineEvent

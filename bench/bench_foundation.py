@@ -28,7 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binome.settings")
 if TYPE_CHECKING:
     from django.test import Client
 
-    from binome.core.generate import ScaleConfig
+    from binome.core.generation import ScaleConfig
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "30"))
@@ -148,7 +148,7 @@ def row(result: Result, label: str = "") -> str:
 
 def ensure_dataset(config: ScaleConfig) -> str:
     """Generate the data set if it is missing (or BENCH_REGENERATE=1); say how long it took."""
-    from binome.core.generate import existing_datasets, generate
+    from binome.site.generate import existing_datasets, generate
 
     regenerate = os.environ.get("BENCH_REGENERATE") == "1"
     existing = existing_datasets()
@@ -250,7 +250,7 @@ def main() -> None:
     from django.test import Client
 
     from binome.accounts.models import User
-    from binome.core.generate import scale_config
+    from binome.core.generation import scale_config
     from binome.organisations.models import Membership, Organisation, Role, TerritoryRole
 
     call_command("migrate", interactive=False, verbosity=0)

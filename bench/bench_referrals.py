@@ -78,7 +78,7 @@ def next_day() -> date:
     """The next day that has reminders or expiries to do (from the data set's reference day)."""
     from django.db.models import Min
 
-    from binome.core.generate import REFERENCE_TIME
+    from binome.core.generation import REFERENCE_TIME
     from binome.referrals.models import AWAITING, Referral
 
     awaiting = Referral.objects.filter(status__in=AWAITING)
@@ -172,7 +172,7 @@ def main() -> None:
     from django.urls import reverse
 
     from binome.accounts.models import User
-    from binome.core.generate import scale_config
+    from binome.core.generation import scale_config
     from binome.organisations.middleware import SESSION_KEY
     from binome.organisations.models import Membership, Organisation, Role
     from binome.referrals.inbox import PAGE_SIZE

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "binome.support",
     "binome.referrals",
     "binome.notifications",
+    "binome.site",
 ]
 
 MIDDLEWARE = [
@@ -122,7 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "binome.core.context_processors.site",
+                "binome.site.context_processors.site",
                 "binome.notifications.context_processors.notifications",
             ],
             "string_if_invalid": "",
@@ -187,8 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "site:home"
+LOGOUT_REDIRECT_URL = "site:home"
 PASSWORD_RESET_TIMEOUT = 2 * 3600  # a reset link is valid two hours
 INVITATION_TIMEOUT_DAYS = 7
 

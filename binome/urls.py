@@ -3,6 +3,7 @@ from django.urls import include, path
 from binome.api.endpoints import api
 
 urlpatterns = [
+    path("", include("binome.site.urls")),
     path("", include("binome.core.urls")),
     path("", include("binome.accounts.urls")),
     path("organisations/", include("binome.organisations.urls")),

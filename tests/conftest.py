@@ -66,7 +66,7 @@ def _strict_templates(settings: Any) -> None:
 @pytest.fixture
 def personas(db: None) -> dict[str, Any]:
     """Inès, Marc, Sophie, Karim, Léa, Paul, Claire, Nadia and Charlie, in the demo territory."""
-    from binome.core.demo import load_demo
+    from binome.site.demo import load_demo
 
     return load_demo()
 
@@ -74,8 +74,8 @@ def personas(db: None) -> dict[str, Any]:
 @pytest.fixture
 def orgs(personas: dict[str, Any]) -> dict[str, Any]:
     """The demo organisations by key (ft_toulon, dep83, ccas_quimper…)."""
-    from binome.core.demo import ORGANISATIONS
     from binome.organisations.models import Organisation
+    from binome.site.demo import ORGANISATIONS
 
     by_name = {o.name: o for o in Organisation.objects.all()}
     return {key: by_name[name] for key, name, *_ in ORGANISATIONS}

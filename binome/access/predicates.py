@@ -6,10 +6,9 @@ The roles of a user are loaded once per request (``roles_of``) and cached on the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from binome.organisations.models import Organisation
+from binome.organisations.models import Membership, Organisation, Role, TerritoryRole
 
 
 @dataclass
@@ -23,35 +22,27 @@ class Roles:
         return role in self.territory.get(department_id, set())
 
 
-def active_memberships(user: Any) -> list[Any]:
+def active_memberships(user: Any) -> list[Membership]:
     """The user's active memberships of active organisations, by organisation name, their
     organisation and its département loaded (one query, cached on the user object: the
     roles and the header's organisation switcher read the same list)."""
-    cached = getattr(user, "_binome_memberships", None)
+    cached: list[Membership] | None = getattr(user, "_binome_memberships", None)
     if cached is not None:
         return cached
-    memberships: list[Any] = []
+    memberships: list[Membership] = []
     if user.is_authenticated:
-        from binome.organisations.models import Membership
-
-        memberships = list(
-            Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
-            .select_related("organisation", "organisation__department")
-            .order_by("organisation__name")
-        )
+        memberships = list(Membership.objects.working(user))
     user._binome_memberships = memberships
     return memberships
 
 
 def roles_of(user: Any) -> Roles:
     """The user's active memberships and territory roles (cached on the user object)."""
-    cached = getattr(user, "_binome_roles", None)
+    cached: Roles | None = getattr(user, "_binome_roles", None)
     if cached is not None:
         return cached
     roles = Roles()
     if user.is_authenticated:
-        from binome.organisations.models import Role, TerritoryRole
-
         for membership in active_memberships(user):
             roles.member_of.add(membership.organisation_id)
             roles.departments.add(membership.organisation.department_id)

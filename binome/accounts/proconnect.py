@@ -409,7 +409,7 @@ def logout(request: HttpRequest) -> HttpResponse:
         except (ProConnectError, requests.RequestException, ValueError, KeyError, RuntimeError):
             logger.warning("ProConnect logout failed", exc_info=True)
     messages.success(request, "Vous êtes déconnecté.")
-    return redirect("core:home")
+    return redirect("site:home")
 
 
 @require_GET
@@ -419,6 +419,6 @@ def logout_callback(request: HttpRequest) -> HttpResponse:
     try:
         get_client().validate_logout_response(request)
     except OAuthError:
-        return redirect("core:home")
+        return redirect("site:home")
     messages.success(request, "Vous êtes déconnecté de Binôme et de ProConnect.")
-    return redirect("core:home")
+    return redirect("site:home")

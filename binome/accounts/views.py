@@ -279,7 +279,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         record(AuditKind.PASSWORD_CHANGED, actor=user, request=request, what="Activation du compte")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Votre compte est activé. Bienvenue dans Binôme.")
-        return HttpResponseRedirect(reverse("core:home"))
+        return HttpResponseRedirect(reverse("site:home"))
     return render(
         request,
         "accounts/invitation_accept.html",

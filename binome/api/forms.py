@@ -12,7 +12,7 @@ from binome.api.errors import ApiError, Detail
 from binome.core.forms import BinomeForm
 from binome.directory.forms import ServiceSearchForm
 from binome.directory.search import MAX_PER_PAGE
-from binome.organisations.forms import CommuneField
+from binome.territories.forms import CommuneField
 from binome.territories.models import Department
 
 MAX_PAGE = 10_000

@@ -13,4 +13,4 @@ def safe_next(request: HttpRequest, target: str | None) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("core:home")
+    return reverse("site:home")

@@ -14,8 +14,8 @@ from binome.core.widgets import ReferentialSelect
 from binome.directory import referentials as ref
 from binome.directory.models import ReportReason, Service, Structure
 from binome.directory.search import DEFAULT_RADIUS_KM, RADII_KM
-from binome.organisations.forms import CommuneField
 from binome.organisations.models import validate_siret
+from binome.territories.forms import CommuneField
 from binome.territories.models import Commune, Department, Epci
 
 

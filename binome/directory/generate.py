@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db.models import Field, Model
 
-from binome.core.generate import (
+from binome.core.generation import (
     REFERENCE_TIME,
     Context,
     DepartmentPlan,

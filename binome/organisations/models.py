@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -41,17 +42,10 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def active(self) -> OrganisationQuerySet:
         return self.filter(is_active=True)
 
-    def visible_to(self, user: User) -> OrganisationQuerySet:
-        """Organisations of the départements where the user works (member or territory role)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        from binome.access.predicates import roles_of
-
-        # The user's départements are loaded once per request (roles_of); filtering on the
-        # list keeps the cost proportional to the territory, not to the country.
-        return self.filter(department_id__in=sorted(roles_of(user).departments))
+    def in_departments(self, department_ids: Iterable[str]) -> OrganisationQuerySet:
+        """Organisations of these départements (``binome.access.scoping`` gives a user's)."""
+        # Sorted: the same départements make the same SQL.
+        return self.filter(department_id__in=sorted(department_ids))
 
 
 class Organisation(models.Model):
@@ -144,6 +138,15 @@ def function_choices(kind: str) -> list[tuple[str, str]]:
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True, user__is_active=True)
+
+    def working(self, user: User) -> MembershipQuerySet:
+        """The user's active memberships of active organisations, by organisation name, with
+        their organisation and its département (what the roles and the header read)."""
+        return (
+            self.filter(user=user, is_active=True, organisation__is_active=True)
+            .select_related("organisation", "organisation__department")
+            .order_by("organisation__name")
+        )
 
 
 class Membership(models.Model):

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access import predicates
-from binome.access.scoping import get_organisation_for_user
+from binome.access.scoping import get_organisation_for_user, visible_organisations
 from binome.accounts.models import User
 from binome.core.http import safe_next
 from binome.core.text import normalize
@@ -26,7 +26,6 @@ from binome.organisations.forms import (
 from binome.organisations.middleware import SESSION_KEY
 from binome.organisations.models import (
     Membership,
-    Organisation,
     OrganisationKind,
     TerritoryRole,
     function_choices,
@@ -37,11 +36,7 @@ from binome.territories.models import Department
 @login_required
 @require_GET
 def organisation_list(request: AuthenticatedRequest) -> HttpResponse:
-    qs = (
-        Organisation.objects.visible_to(request.user)
-        .active()
-        .select_related("commune", "department")
-    )
+    qs = visible_organisations(request.user).active().select_related("commune", "department")
     query = request.GET.get("q", "").strip()[:100]
     kind = request.GET.get("type", "")
     if query:

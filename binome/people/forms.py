@@ -12,7 +12,6 @@ from django.utils import timezone
 from binome.core.forms import BinomeForm
 from binome.core.widgets import UploadInput
 from binome.directory.models import PublicationStatus, Structure
-from binome.organisations.forms import CommuneField
 from binome.organisations.models import Organisation
 from binome.people.models import (
     ConsentMethod,
@@ -24,6 +23,7 @@ from binome.people.models import (
     validate_nir,
 )
 from binome.support.models import Kind, TeamRole
+from binome.territories.forms import CommuneField
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from binome.core.generate import (
+from binome.core.generation import (
     FEMALE_FIRST_NAMES,
     LAST_NAMES,
     MALE_FIRST_NAMES,

@@ -41,11 +41,11 @@ from binome.referrals.deadlines import run_deadlines as run_deadlines
 from binome.referrals.models import (
     AWAITING,
     OPEN,
+    OUTCOME_STATES,
     Attachment,
     DeclineReason,
     EventAction,
     Referral,
-    ReferralEvent,
     ReferralKind,
     ReferralSettings,
     SharedItem,
@@ -53,9 +53,9 @@ from binome.referrals.models import (
     Status,
     Urgency,
     Via,
-    actor_label,
     answer_dates,
 )
+from binome.referrals.records import lock, record_event, trace
 from binome.support import actions as support_actions
 from binome.support.models import (
     Accompaniment,
@@ -103,57 +103,6 @@ def is_partner(organisation: Organisation, department_id: str) -> bool:
         or Partnership.objects.filter(
             department_id=department_id, organisation=organisation
         ).exists()
-    )
-
-
-def _trace(
-    referral: Referral,
-    *,
-    by: User | None,
-    via: str,
-    summary: str,
-    audit_kind: AuditKind = AuditKind.REFERRAL_CHANGED,
-    request: HttpRequest | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """The timeline line (filed under the sender's organisation, so the person's team sees
-    every step of the referral whoever answered) and its audit row."""
-    support_actions.trace(
-        EventKind.REFERRAL,
-        audit_kind,
-        person=referral.person,
-        by=by,
-        actor_label="" if by is not None else actor_label(None, via),
-        organisation=referral.sender_organisation,
-        target=referral,
-        summary=summary,
-        request=request,
-        details=details,
-    )
-
-
-def _event(
-    referral: Referral,
-    *,
-    action: str,
-    from_status: str,
-    by: User | None,
-    via: str,
-    message: str = "",
-    at: datetime | None = None,
-    details: dict[str, Any] | None = None,
-) -> ReferralEvent:
-    return ReferralEvent.objects.create(
-        referral=referral,
-        action=action,
-        from_status=from_status,
-        to_status=referral.status,
-        actor=by,
-        actor_label=actor_label(by, via),
-        via=via,
-        at=at or timezone.now(),
-        message=message,
-        details=details or {},
     )
 
 
@@ -358,7 +307,7 @@ def send_referral(
         )
         attachment.file.save(upload.name or "document", upload, save=False)
         attachment.save()
-    _event(referral, action=EventAction.SENT, from_status="", by=by, via=Via.APP, at=now)
+    record_event(referral, action=EventAction.SENT, from_status="", by=by, via=Via.APP, at=now)
     if kind == ReferralKind.REORIENTATION:
         summary = (
             f"Demande de réorientation vers l'{Kind(requested_kind).label.lower()} "
@@ -369,7 +318,7 @@ def send_referral(
             f"Orientation envoyée vers {referral.target_label} par {by.get_full_name()} "
             f"({organisation.name})"
         )
-    _trace(
+    trace(
         referral,
         by=by,
         via=Via.APP,
@@ -383,24 +332,6 @@ def send_referral(
     else:  # a structure without an account: its signed link, by e-mail
         links.send_link(referral=referral, by=by, request=request)
     return referral
-
-
-def _lock(referral: Referral) -> Referral:
-    """Re-read the referral under a row lock: two answers at the same moment are
-    serialised, and the second sees the first's outcome."""
-    return (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related(
-            "person",
-            "sender",
-            "sender_organisation",
-            "to_organisation",
-            "structure",
-            "service",
-            "assigned_to",
-        )
-        .get(pk=referral.pk)
-    )
 
 
 def _refusal(referral: Referral, to_status: str) -> ValidationError:
@@ -433,7 +364,7 @@ def _transition(
 ) -> tuple[Referral, str]:
     """Lock, check the state machine, apply; returns the locked referral and its former
     status. The caller writes the trace and the notifications."""
-    locked = _lock(referral)
+    locked = lock(referral)
     if not locked.can_go_to(to_status):
         raise _refusal(locked, to_status)
     from_status = locked.status
@@ -443,7 +374,7 @@ def _transition(
         setattr(locked, name, value)
         update.append(name)
     locked.save(update_fields=update)
-    _event(
+    record_event(
         locked,
         action=action,
         from_status=from_status,
@@ -470,7 +401,7 @@ def mark_seen(
     """The receiving side opened the referral for the first time."""
     if referral.status != Status.SENT:
         return referral
-    locked = _lock(referral)
+    locked = lock(referral)
     if locked.status != Status.SENT:
         return locked
     now = timezone.now()
@@ -482,7 +413,7 @@ def mark_seen(
         via=via,
         fields={"seen_at": now},
     )
-    _trace(
+    trace(
         locked,
         by=by,
         via=via,
@@ -599,7 +530,7 @@ def accept(
         if appointment_at is not None
         else f"première étape : {first_step.strip()}"
     )
-    _trace(
+    trace(
         locked,
         by=by,
         via=via,
@@ -649,7 +580,7 @@ def decline(
         if locked.kind == ReferralKind.REORIENTATION
         else "Orientation refusée"
     )
-    _trace(
+    trace(
         locked,
         by=by,
         via=via,
@@ -676,7 +607,7 @@ def withdraw(
         message=message,
         fields={"closed_at": now},
     )
-    _trace(
+    trace(
         locked,
         by=by,
         via=Via.APP,
@@ -685,42 +616,6 @@ def withdraw(
     )
     if locked.has_account:
         notices.withdrawn(locked, actor=by)
-    return locked
-
-
-def _outcome(
-    referral: Referral,
-    *,
-    to_status: str,
-    action: str,
-    by: User | None,
-    via: str,
-    message: str,
-    on: date | None,
-    fields: dict[str, Any],
-    request: HttpRequest | None,
-) -> Referral:
-    locked, _ = _transition(
-        referral,
-        to_status=to_status,
-        action=action,
-        by=by,
-        via=via,
-        message=message,
-        fields={**fields, "outcome_message": message},
-        details={"on": on.isoformat()} if on else None,
-    )
-    label = locked.get_status_display().lower()
-    when = f" le {on:%d/%m/%Y}" if on else ""
-    _trace(
-        locked,
-        by=by,
-        via=via,
-        summary=f"Orientation vers {locked.target_label} : {label}{when} "
-        f"(indiqué par {_who(by, via, locked)})",
-        request=request,
-    )
-    notices.outcome(locked, actor=by)
     return locked
 
 
@@ -736,7 +631,56 @@ def _check_outcome_date(on: date | None, referral: Referral) -> None:
         )
 
 
+# The outcomes of a referral to a service: the step each records and the date it sets.
+# From which states each may come is the state machine's (``TRANSITIONS``).
+OUTCOMES: dict[str, tuple[str, str]] = {
+    Status.STARTED: (EventAction.STARTED, "started_at"),
+    Status.COMPLETED: (EventAction.COMPLETED, "closed_at"),
+    Status.ABANDONED: (EventAction.ABANDONED, "closed_at"),
+    Status.NO_SHOW: (EventAction.NO_SHOW, "closed_at"),
+}
+assert set(OUTCOMES) == set(OUTCOME_STATES)
+
+
 @transaction.atomic
+def record_outcome(
+    *,
+    referral: Referral,
+    outcome: str,
+    by: User | None,
+    via: str = Via.APP,
+    on: date | None = None,
+    message: str = "",
+    request: HttpRequest | None = None,
+) -> Referral:
+    """The outcome of a referral to a service, ``on`` the day it happened (not in the
+    future, not before the sending): its step, its timeline line, the sender notified."""
+    action, date_field = OUTCOMES[outcome]
+    _check_outcome_date(on, referral)
+    locked, _ = _transition(
+        referral,
+        to_status=outcome,
+        action=action,
+        by=by,
+        via=via,
+        message=message,
+        fields={date_field: timezone.now(), "outcome_message": message},
+        details={"on": on.isoformat()} if on else None,
+    )
+    label = locked.get_status_display().lower()
+    when = f" le {on:%d/%m/%Y}" if on else ""
+    trace(
+        locked,
+        by=by,
+        via=via,
+        summary=f"Orientation vers {locked.target_label} : {label}{when} "
+        f"(indiqué par {_who(by, via, locked)})",
+        request=request,
+    )
+    notices.outcome(locked, actor=by)
+    return locked
+
+
 def start(
     *,
     referral: Referral,
@@ -747,21 +691,17 @@ def start(
     request: HttpRequest | None = None,
 ) -> Referral:
     """The person started with the service."""
-    _check_outcome_date(on, referral)
-    return _outcome(
-        referral,
-        to_status=Status.STARTED,
-        action=EventAction.STARTED,
+    return record_outcome(
+        referral=referral,
+        outcome=Status.STARTED,
         by=by,
         via=via,
-        message=message,
         on=on,
-        fields={"started_at": timezone.now()},
+        message=message,
         request=request,
     )
 
 
-@transaction.atomic
 def complete(
     *,
     referral: Referral,
@@ -771,21 +711,18 @@ def complete(
     message: str = "",
     request: HttpRequest | None = None,
 ) -> Referral:
-    _check_outcome_date(on, referral)
-    return _outcome(
-        referral,
-        to_status=Status.COMPLETED,
-        action=EventAction.COMPLETED,
+    """The person went through the service to its end."""
+    return record_outcome(
+        referral=referral,
+        outcome=Status.COMPLETED,
         by=by,
         via=via,
-        message=message,
         on=on,
-        fields={"closed_at": timezone.now()},
+        message=message,
         request=request,
     )
 
 
-@transaction.atomic
 def abandon(
     *,
     referral: Referral,
@@ -795,21 +732,18 @@ def abandon(
     message: str = "",
     request: HttpRequest | None = None,
 ) -> Referral:
-    _check_outcome_date(on, referral)
-    return _outcome(
-        referral,
-        to_status=Status.ABANDONED,
-        action=EventAction.ABANDONED,
+    """The person left the service before its end."""
+    return record_outcome(
+        referral=referral,
+        outcome=Status.ABANDONED,
         by=by,
         via=via,
-        message=message,
         on=on,
-        fields={"closed_at": timezone.now()},
+        message=message,
         request=request,
     )
 
 
-@transaction.atomic
 def no_show(
     *,
     referral: Referral,
@@ -819,15 +753,12 @@ def no_show(
     request: HttpRequest | None = None,
 ) -> Referral:
     """The person never came."""
-    return _outcome(
-        referral,
-        to_status=Status.NO_SHOW,
-        action=EventAction.NO_SHOW,
+    return record_outcome(
+        referral=referral,
+        outcome=Status.NO_SHOW,
         by=by,
         via=via,
         message=message,
-        on=None,
-        fields={"closed_at": timezone.now()},
         request=request,
     )
 
@@ -842,7 +773,7 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
     rows."""
     now = timezone.now()
     today = today or timezone.localdate(now)
-    locked = _lock(referral)
+    locked = lock(referral)
     if (
         locked.status not in AWAITING
         or locked.reminded_at is not None
@@ -852,8 +783,10 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
         return False
     locked.reminded_at = now
     locked.save(update_fields=["reminded_at"])
-    _event(locked, action=EventAction.REMINDED, from_status=locked.status, by=None, via=Via.JOB)
-    _trace(
+    record_event(
+        locked, action=EventAction.REMINDED, from_status=locked.status, by=None, via=Via.JOB
+    )
+    trace(
         locked,
         by=None,
         via=Via.JOB,
@@ -873,7 +806,7 @@ def expire(*, referral: Referral, today: date | None = None) -> bool:
     once (:func:`binome.referrals.deadlines.expire_many`), with the same rows."""
     now = timezone.now()
     today = today or timezone.localdate(now)
-    locked = _lock(referral)
+    locked = lock(referral)
     if locked.status not in AWAITING or locked.expires_on > today:
         return False
     locked, _ = _transition(
@@ -884,7 +817,7 @@ def expire(*, referral: Referral, today: date | None = None) -> bool:
         via=Via.JOB,
         fields={"closed_at": now},
     )
-    _trace(
+    trace(
         locked,
         by=None,
         via=Via.JOB,
@@ -923,7 +856,7 @@ def assign(
             continue
         referral.assigned_to = to_user
         referral.save(update_fields=["assigned_to"])
-        _event(
+        record_event(
             referral,
             action=EventAction.ASSIGNED,
             from_status=referral.status,
@@ -1092,7 +1025,7 @@ def reorient(
         person.organisation = new_organisation
     locked.new_accompaniment = new
     locked.save(update_fields=["new_accompaniment"])
-    _trace(
+    trace(
         locked,
         by=by,
         via=Via.APP,

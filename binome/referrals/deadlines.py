@@ -135,7 +135,7 @@ def _write_steps(
         for r in referrals
     )
     lines = [(r, summary(r)) for r in referrals]
-    # The lines ``_trace`` writes one by one (filed under the sender's organisation).
+    # The lines ``records.trace`` writes one by one (filed under the sender's organisation).
     TimelineEvent.objects.bulk_create(
         timeline_row(
             person=r.person,

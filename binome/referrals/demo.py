@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from binome.accounts.models import User
-from binome.core.demo import ORGANISATIONS
 from binome.directory.models import Service
 from binome.organisations.models import Organisation
 from binome.people import actions as people_actions
@@ -38,9 +37,9 @@ def _age(referral: Referral, days: int) -> None:
         ReferralEvent.objects.filter(pk=event.pk).update(at=event.at - delta)
 
 
-def load_demo_referrals(users: dict[str, User]) -> None:
-    """The demo's referrals (after ``load_demo`` and ``load_demo_directory``)."""
-    organisations = {key: Organisation.objects.get(name=name) for key, name, *_ in ORGANISATIONS}
+def load_demo_referrals(users: dict[str, User], organisations: dict[str, Organisation]) -> None:
+    """The demo's referrals (after ``load_demo`` and ``load_demo_directory``), between the
+    demo organisations given by key (``binome.site.demo.demo_organisations``)."""
     nadia = Person.objects.get(user=users["nadia"])
     _load_referrals(users, organisations, nadia)
     load_demo_service_referrals()

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from binome.core.generate import (
+from binome.core.generation import (
     REFERENCE_TIME,
     Context,
     GeneratedMembership,

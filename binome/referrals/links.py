@@ -42,6 +42,7 @@ from binome.access.models import AuditEvent, AuditKind
 from binome.accounts.models import User
 from binome.notifications.emails import send_each
 from binome.referrals.models import EventAction, Referral, ReferralLink, Status, Via
+from binome.referrals.records import lock, record_event, trace
 
 logger = logging.getLogger(__name__)
 
@@ -255,9 +256,7 @@ def send_link(
     """Create the referral's link (revoking any earlier one) and e-mail it to the
     structure once the transaction commits. Used when the referral is sent, and by
     « Renvoyer le lien »."""
-    from binome.referrals.actions import _event, _lock, _trace
-
-    locked = _lock(referral)
+    locked = lock(referral)
     _check_sendable(locked)
     first = not ReferralLink.objects.filter(referral=locked).exists()
     link = _new_link(locked, by=by)
@@ -275,7 +274,7 @@ def send_link(
             details={"link": link.pk},
         )
     else:
-        _event(
+        record_event(
             locked,
             action=EventAction.LINK_SENT,
             from_status=locked.status,
@@ -283,7 +282,7 @@ def send_link(
             via=Via.APP,
             details={"email": link.email},
         )
-        _trace(
+        trace(
             locked,
             by=by,
             via=Via.APP,

@@ -242,7 +242,7 @@ def binome_is_complete(accompaniment: Accompaniment) -> bool:
     )
 
 
-def _lock(accompaniment: Accompaniment) -> Accompaniment:
+def lock_accompaniment(accompaniment: Accompaniment) -> Accompaniment:
     """Re-read the accompaniment under a row lock: two concurrent changes are serialised."""
     return (
         Accompaniment.objects.select_for_update().select_related("person").get(pk=accompaniment.pk)
@@ -260,7 +260,7 @@ def change_state(
     request: HttpRequest | None = None,
 ) -> Accompaniment:
     """Activate, suspend or resume (ending goes through ``end_accompaniment``)."""
-    accompaniment = _lock(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     labels = dict(State.choices)
     if to_state == State.ENDED:
         raise ValidationError("Pour terminer l'accompagnement, renseignez la sortie.")
@@ -315,7 +315,7 @@ def extend_accompaniment(
     organisation: Organisation,
     request: HttpRequest | None = None,
 ) -> Accompaniment:
-    accompaniment = _lock(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     if not accompaniment.is_open:
         raise ValidationError("Un accompagnement terminé ne se prolonge pas.")
     if not justification.strip():
@@ -364,7 +364,7 @@ def end_accompaniment(
     request: HttpRequest | None = None,
 ) -> Accompaniment:
     """The exit: date, reason, situation; the situation is asked again 6 months later."""
-    accompaniment = _lock(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     if State.ENDED not in accompaniment.allowed_transitions():
         raise ValidationError("Cet accompagnement est déjà terminé.")
     if ended_on < accompaniment.started_on:
@@ -420,7 +420,7 @@ def record_followup(
     request: HttpRequest | None = None,
 ) -> Accompaniment:
     """The person's situation six months after the exit (FSE+), asked of the team."""
-    accompaniment = _lock(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     today = timezone.localdate()
     if accompaniment.state != State.ENDED or accompaniment.followup_due_on is None:
         raise ValidationError("La situation à 6 mois se renseigne après la sortie.")
@@ -473,7 +473,7 @@ def join_team(
     request: HttpRequest | None = None,
 ) -> TeamMember:
     """A professional joins an existing file: the reason is required and logged."""
-    accompaniment = _lock(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     person = accompaniment.person
     membership = _check_can_join(user, organisation, person)
     # The role follows from what the organisation declared the member does.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from binome.core.generate import REFERENCE_TIME, Context, sql_delete, step
+from binome.core.generation import REFERENCE_TIME, Context, sql_delete, step
 from binome.people.generate import GeneratedPerson
 from binome.support.models import (
     FOLLOWUP_AFTER_MONTHS,

@@ -31,7 +31,7 @@ from binome.organisations.models import Organisation
 from binome.people.models import HouseholdRelation, Person
 from binome.support import referential
 from binome.support.access import FileAccess
-from binome.support.actions import trace
+from binome.support.actions import lock_accompaniment, trace
 from binome.support.diagnostic import latest_diagnostic
 from binome.support.models import (
     BARRIER_LEVELS,
@@ -142,12 +142,6 @@ def _log(
     )
 
 
-def _lock_accompaniment(accompaniment: Accompaniment) -> Accompaniment:
-    return (
-        Accompaniment.objects.select_for_update().select_related("person").get(pk=accompaniment.pk)
-    )
-
-
 # --- Objectives --------------------------------------------------------------------
 
 
@@ -162,7 +156,7 @@ def add_objective(
     request: HttpRequest | None = None,
 ) -> Objective:
     """An objective for a theme: one of the referential's for the theme, or free text."""
-    accompaniment = _lock_accompaniment(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     _check_open(accompaniment)
     if theme not in referential.referential().themes:
         raise ValidationError({"theme": "Choisissez un thème du référentiel."})
@@ -255,7 +249,7 @@ def add_action(
     request: HttpRequest | None = None,
 ) -> Action:
     """An action towards an objective; its due date is not before the accompaniment began."""
-    accompaniment = _lock_accompaniment(objective.accompaniment)
+    accompaniment = lock_accompaniment(objective.accompaniment)
     _check_open(accompaniment)
     label = _clean_label(label)
     _check_status(status, referential.referential().action_statuses, "d'action")

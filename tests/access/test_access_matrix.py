@@ -90,16 +90,16 @@ def lea_org(ctx: dict[str, Any]) -> int:
 
 
 def lea_structure(ctx: dict[str, Any]) -> int:
-    from binome.core.demo import load_demo_directory
     from binome.directory.models import Structure
+    from binome.site.demo import load_demo_directory
 
     load_demo_directory()
     return Structure.objects.get(source="demo", source_id="petits-pas").pk
 
 
 def lea_service(ctx: dict[str, Any]) -> int:
-    from binome.core.demo import load_demo_directory
     from binome.directory.models import Service
+    from binome.site.demo import load_demo_directory
 
     load_demo_directory()
     return Service.objects.get(source="demo", source_id="petits-pas-avip").pk
@@ -208,7 +208,7 @@ def karim_join_request(ctx: dict[str, Any]) -> int:
 
 MATRIX: dict[str, Row] = {
     # A person (Nadia) lands on her own space.
-    "core:home": (url("core:home"), {**everyone(200), "nadia": 302}),
+    "site:home": (url("site:home"), {**everyone(200), "nadia": 302}),
     "core:accessibility": (url("core:accessibility"), everyone(200)),
     "core:legal": (url("core:legal"), everyone(200)),
     "core:privacy": (url("core:privacy"), everyone(200)),

@@ -16,8 +16,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 
-from binome.core.demo import load_demo_directory
 from binome.referrals.demo import load_demo_referrals
+from binome.site.demo import demo_organisations, load_demo_directory
 from tests.conftest import login_as
 
 # Links followed: this site's pages, not the ones that end the session or produce a
@@ -72,7 +72,7 @@ def _crawl(client: Client) -> tuple[int, list[str]]:
 )
 def test_every_link_a_persona_is_shown_opens(persona: str, personas: dict[str, Any]) -> None:
     load_demo_directory()
-    load_demo_referrals(personas)
+    load_demo_referrals(personas, demo_organisations())
     client = login_as(Client(), personas[persona])
 
     opened, problems = _crawl(client)

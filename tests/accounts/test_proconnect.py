@@ -310,7 +310,7 @@ def test_unsafe_next_is_ignored(provider: FakeProConnect, personas: dict[str, An
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("site:home")
 
 
 def test_administrator_still_gives_the_totp_code(

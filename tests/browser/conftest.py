@@ -167,7 +167,7 @@ def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> 
 @pytest.fixture
 def live_personas(transactional_db: None) -> dict[str, Any]:
     """The personas of the demo territory, committed, so that the live server sees them."""
-    from binome.core.demo import load_demo
+    from binome.site.demo import load_demo
 
     ensure_referential()
     return load_demo()
@@ -176,8 +176,8 @@ def live_personas(transactional_db: None) -> dict[str, Any]:
 @pytest.fixture
 def live_orgs(live_personas: dict[str, Any]) -> dict[str, Any]:
     """The demo organisations by key (ft_toulon, dep83…), committed."""
-    from binome.core.demo import ORGANISATIONS
     from binome.organisations.models import Organisation
+    from binome.site.demo import ORGANISATIONS
 
     by_name = {o.name: o for o in Organisation.objects.all()}
     return {key: by_name[name] for key, name, *_ in ORGANISATIONS}

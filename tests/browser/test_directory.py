@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from binome.core.demo import load_demo_directory
+from binome.site.demo import load_demo_directory
 from tests.browser.accessibility import assert_accessible
 from tests.browser.test_foundation_journeys import current_code, field, heading, log_in
 

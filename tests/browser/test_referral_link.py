@@ -13,10 +13,10 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from binome.core.demo import load_demo_directory
 from binome.directory.models import Service
 from binome.people.models import Person
 from binome.referrals.models import Referral, Status
+from binome.site.demo import load_demo_directory
 from tests.browser.accessibility import assert_accessible
 from tests.browser.test_foundation_journeys import heading, log_in
 from tests.browser.test_person_file import log_out

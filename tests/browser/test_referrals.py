@@ -14,10 +14,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from binome.core.demo import load_demo_directory
 from binome.people.models import Person
 from binome.referrals.actions import run_deadlines
 from binome.referrals.models import Referral, Status
+from binome.site.demo import load_demo_directory
 from binome.support.models import Appointment
 from tests.browser.accessibility import assert_accessible
 from tests.browser.test_foundation_journeys import field, heading, log_in

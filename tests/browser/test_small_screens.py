@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from binome.core.demo import load_demo_directory
 from binome.referrals.demo import load_demo_referrals
+from binome.site.demo import demo_organisations, load_demo_directory
 from tests.browser.accessibility import assert_accessible
 from tests.browser.test_foundation_journeys import heading, log_in
 
@@ -22,7 +22,7 @@ def test_ines_s_tables_scroll_and_take_the_keyboard_on_a_phone(
     page: Page, live_personas: dict[str, Any]
 ) -> None:
     load_demo_directory()
-    load_demo_referrals(live_personas)
+    load_demo_referrals(live_personas, demo_organisations())
     page.set_viewport_size(PHONE)
     log_in(page, live_personas["ines"])
     expect(heading(page)).to_contain_text("Bonjour")

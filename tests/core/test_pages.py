@@ -3,20 +3,6 @@ from django.urls import reverse
 
 
 @pytest.mark.django_db
-def test_landing_page_invites_to_log_in(client):
-    response = client.get("/")
-    assert response.status_code == 200
-    assert "Se connecter" in response.content.decode()
-
-
-def test_home_greets_the_professional_with_her_organisation(client_for):
-    response = client_for("ines").get("/")
-    body = response.content.decode()
-    assert "Bonjour Inès" in body
-    assert "France Travail" in body
-
-
-@pytest.mark.django_db
 @pytest.mark.parametrize("name", ["core:accessibility", "core:legal", "core:privacy"])
 def test_legal_pages_are_public(client, name):
     response = client.get(reverse(name))

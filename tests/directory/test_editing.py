@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.accounts.models import User
-from binome.core.demo import load_demo_directory
 from binome.directory.importer import import_directory
 from binome.directory.models import (
     PublicationStatus,
@@ -27,6 +26,7 @@ from binome.directory.models import (
 )
 from binome.directory.search import search_services
 from binome.organisations.models import Membership, Role
+from binome.site.demo import load_demo_directory
 from tests.directory.test_import import SERVICES, STRUCTURES, write_json
 
 TOULON = "83137"

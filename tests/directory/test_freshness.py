@@ -11,10 +11,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from binome.core.demo import load_demo_directory
 from binome.directory.models import FreshnessReminder, PublicationStatus, Service
 from binome.directory.tasks import send_freshness_reminders
 from binome.organisations.models import Membership, Role
+from binome.site.demo import load_demo_directory
 
 OLD = 400  # days: past the default frequency (183)
 

@@ -5,12 +5,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from binome.core.demo import load_demo_directory
 from binome.directory.models import Service
 from binome.organisations.models import Organisation
 from binome.people import actions as people_actions
 from binome.people.models import Consent, ConsentMethod, ConsentScope, Person
 from binome.referrals.demo import load_demo_referrals
+from binome.site.demo import demo_organisations, load_demo_directory
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -33,7 +33,7 @@ def personas(db: None) -> dict[str, Any]:
     transactional test (they run last) emptied them."""
     from django.db import connection, transaction
 
-    from binome.core.demo import load_demo
+    from binome.site.demo import load_demo
     from binome.territories.models import Department
     from binome.territories.referential import load_referential
 
@@ -46,7 +46,7 @@ def personas(db: None) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def demo_referrals(personas: dict[str, Any], directory: dict[str, Service]) -> None:
     """The demo's referrals (``binome demo`` loads them; the personas alone do not)."""
-    load_demo_referrals(personas)
+    load_demo_referrals(personas, demo_organisations())
 
 
 @pytest.fixture

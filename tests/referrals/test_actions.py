@@ -514,9 +514,10 @@ def test_assignment_to_a_member_of_the_receiving_organisation(
 
 def test_the_demo_referrals_load_once(personas: dict[str, Any]) -> None:
     from binome.referrals.demo import load_demo_referrals
+    from binome.site.demo import demo_organisations
 
     before = list(Referral.objects.values_list("pk", "status"))
-    load_demo_referrals(personas)
+    load_demo_referrals(personas, demo_organisations())
     assert list(Referral.objects.values_list("pk", "status")) == before
     statuses = sorted(Referral.objects.values_list("kind", "status"))
     assert statuses == [("global", "sent"), ("service", "started"), ("social", "sent")]

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count, Q
 
-from binome.core.generate import GENERATED_DOMAIN, SCALES
+from binome.core.generation import GENERATED_DOMAIN, SCALES
 from binome.referrals.models import OPEN, TRANSITIONS, Referral, ReferralEvent, ReferralLink
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from binome.core.generate import GENERATED_DOMAIN, SCALES
+from binome.core.generation import GENERATED_DOMAIN, SCALES
 from binome.organisations.models import OrganisationKind, TerritoryRole
 from binome.people.models import Person
 from binome.support.models import Accompaniment, Kind, Note, TeamMember, TeamRole, TimelineEvent

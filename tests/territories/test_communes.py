@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from binome.organisations.forms import CommuneField, resolve_typed_commune
+from binome.territories.forms import CommuneField, resolve_typed_commune
 from binome.territories.models import Commune, Department
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.forms import BoundField
 
-from binome.organisations.forms import TypedCommune
+from binome.territories.forms import TypedCommune
 from binome.territories.models import Commune
 
 register = template.Library()

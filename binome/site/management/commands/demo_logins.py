@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from binome.core.demo import PERSONAS, totp_key
+from binome.site.demo import PERSONAS, totp_key
 
 
 class Command(BaseCommand):

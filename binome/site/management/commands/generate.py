@@ -5,17 +5,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from binome.core.generate import (
+from binome.core.generation import (
     DEFAULT_DEPARTMENT,
     DEFAULT_SEED,
     GENERATED_DOMAIN,
     GENERATED_PASSWORD,
     SCALES,
     GenerationError,
-    generate,
     number,
     scale_config,
 )
+from binome.site.generate import generate
 
 
 class Command(BaseCommand):

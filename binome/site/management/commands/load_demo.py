@@ -3,8 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from binome.accounts.models import User
-from binome.core.demo import load_demo, load_demo_directory
 from binome.referrals.demo import load_demo_referrals
+from binome.site.demo import demo_organisations, load_demo, load_demo_directory
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             return
         users = load_demo()
         services = load_demo_directory()
-        load_demo_referrals(users)
+        load_demo_referrals(users, demo_organisations())
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "

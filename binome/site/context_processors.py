@@ -1,3 +1,6 @@
+"""What every page's template reads: the DSFR site configuration, the user's memberships
+and the menu's rules."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -5,6 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+
+from binome.support.access import works_with_named_persons
 
 # django-dsfr reads SITE_CONFIG in its templates; we give it from settings rather than
 # from its database model, so that rendering a page costs no query.
@@ -36,8 +41,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
 
     def accompanies_here() -> bool:
         # "Mes personnes" and "Orientations": offered by the rule of their pages.
-        from binome.support.access import works_with_named_persons
-
         return works_with_named_persons(request.user, membership)
 
     return {

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management import call_command
 
-from binome.core.demo import DEMO_SERVICES, load_demo_directory
 from binome.directory.models import PublicationStatus, Service, Structure
 from binome.directory.search import search_services
+from binome.site.demo import DEMO_SERVICES, load_demo_directory
 from binome.territories.models import Commune
 
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from stdnum.fr import siret as stdnum_siret
 
 from binome.accounts.models import User
-from binome.core.generate import GENERATED_DOMAIN, GENERATED_PASSWORD
+from binome.core.generation import GENERATED_DOMAIN, GENERATED_PASSWORD
 from binome.organisations.models import (
     Membership,
     Organisation,

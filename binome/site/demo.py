@@ -14,6 +14,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from binome.accounts.models import User
+from binome.directory.models import PublicationStatus, Service, Structure
 from binome.organisations.models import (
     MemberFunction,
     Membership,
@@ -23,6 +24,8 @@ from binome.organisations.models import (
     TerritoryRole,
     TerritoryRoleKind,
 )
+from binome.support.demo import load_demo_file
+from binome.support.demo_plan import load_demo_plan
 from binome.territories.models import Commune, Department
 
 K = OrganisationKind
@@ -362,13 +365,17 @@ def load_demo() -> dict[str, User]:
                 "function": MemberFunction.SOCIAL_WORKER,
             },
         )
-    from binome.support.demo import load_demo_file
-
     nadia_file = load_demo_file(users, organisations)
-    from binome.support.demo_plan import load_demo_plan
-
     load_demo_plan(nadia_file, users, organisations)
     return users
+
+
+def demo_organisations() -> dict[str, Organisation]:
+    """The demo organisations by key (ft_toulon, dep83, ccas_quimper…), once loaded."""
+    by_name = {
+        o.name: o for o in Organisation.objects.filter(name__in=[o[1] for o in ORGANISATIONS])
+    }
+    return {key: by_name[name] for key, name, *_ in ORGANISATIONS}
 
 
 # --- The demo directory -------------------------------------------------------------------
@@ -777,8 +784,6 @@ def load_demo_directory() -> int:
     from datetime import timedelta
 
     from django.utils import timezone
-
-    from binome.directory.models import PublicationStatus, Service, Structure
 
     today = timezone.localdate()
     insee = {s[2] for s in DEMO_STRUCTURES.values()}
