@@ -173,7 +173,7 @@ def _refuse_unsafe_production() -> None:
         _django_setup()
     except ImproperlyConfigured as exc:
         _fail(f"réglage incorrect : {exc}")
-    from binome.core.production import production_problems
+    from binome.site.production import production_problems
 
     problems = production_problems()
     if problems:

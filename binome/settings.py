@@ -46,7 +46,7 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 TESTING = "pytest" in sys.modules or os.environ.get("BINOME_TESTING") == "1"
 DEBUG = envbool("DEBUG", "true")
-# Known to all: `binome serve` (binome.core.production) refuses to start with it.
+# Known to all: `binome serve` (binome.site.production) refuses to start with it.
 DEVELOPMENT_SECRET_KEY = "insecure-local-key-only-for-development-and-tests"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:

@@ -118,7 +118,7 @@ def test_static_files_keep_their_own_caching(client_for: Any) -> None:
 
 
 def test_the_content_security_policy_is_strict(client_for: Any) -> None:
-    directives = csp_directives(client_for("ines").get(reverse("core:home")))
+    directives = csp_directives(client_for("ines").get(reverse("site:home")))
     assert directives == {
         "default-src": ["'self'"],
         "script-src": ["'self'"],

@@ -92,7 +92,7 @@ def serve(**env: str) -> subprocess.CompletedProcess[str]:
 def production_problems(**env: str) -> list[str]:
     script = (
         "import django, json; django.setup(); "
-        "from binome.core.production import production_problems; "
+        "from binome.site.production import production_problems; "
         "print(json.dumps(production_problems()))"
     )
     result = run([sys.executable, "-c", script], **env)
