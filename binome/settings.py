@@ -322,6 +322,9 @@ REFERRAL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 # Days a link stays valid from its sending (the sender can send a new one at any time);
 # refused openings from one address within 10 minutes before it is told to wait.
 REFERRAL_LINK_DAYS = envint("BINOME_REFERRAL_LINK_DAYS", 30)
+# Identity searches (NIR, or names and birth date, before creating a file or an
+# orientation) a professional may make per hour; each one is a line of the audit log.
+IDENTITY_SEARCHES_PER_HOUR = envint("BINOME_IDENTITY_SEARCHES_PER_HOUR", 30)
 if REFERRAL_LINK_DAYS < 1:
     raise ImproperlyConfigured("BINOME_REFERRAL_LINK_DAYS doit être un nombre entier positif.")
 REFERRAL_LINK_MAX_REFUSALS = 20

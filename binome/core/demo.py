@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from binome.accounts.models import User
 from binome.organisations.models import (
+    MemberFunction,
     Membership,
     Organisation,
     OrganisationKind,
@@ -269,6 +270,19 @@ PERSONAS: list[Persona] = [
     ),
 ]
 
+# The functions the demo organisations' administrators declared, by the personas' job titles.
+DECLARED_FUNCTIONS: dict[str, str] = {
+    "Conseillère dédiée": MemberFunction.DEDICATED_COUNSELOR,
+    "Conseiller dédié": MemberFunction.DEDICATED_COUNSELOR,
+    "Conseiller": MemberFunction.FT_COUNSELOR,
+    "Travailleur social": MemberFunction.SOCIAL_WORKER,
+    "Travailleuse sociale": MemberFunction.SOCIAL_WORKER,
+    "Chargé d'accueil et d'instruction": MemberFunction.CAF_AGENT,
+    "Directrice": MemberFunction.CHILDCARE,
+    "Chargé de pilotage": MemberFunction.OTHER,
+    "Administratrice du territoire": MemberFunction.OTHER,
+}
+
 # The six accompagnateurs d'insertion of the Alpes-de-Haute-Provence.
 ACCOMPAGNATEURS_04 = [
     ("Julie", "Arnaud"),
@@ -316,11 +330,16 @@ def load_demo() -> dict[str, User]:
             )
         users[persona.key] = user
         for org_key, role, job in persona.memberships:
-            Membership.objects.get_or_create(
+            membership, _ = Membership.objects.get_or_create(
                 user=user,
                 organisation=organisations[org_key],
                 defaults={"role": role, "job_title": job},
             )
+            # What each persona does, as their organisation's administrator declared it.
+            function = DECLARED_FUNCTIONS.get(job, "")
+            if membership.function != function:
+                membership.function = function
+                membership.save(update_fields=["function"])
         for dep, role in persona.territory_roles:
             TerritoryRole.objects.get_or_create(user=user, department=departments[dep], role=role)
         if persona.totp:
@@ -337,7 +356,11 @@ def load_demo() -> dict[str, User]:
         Membership.objects.get_or_create(
             user=user,
             organisation=organisations["dep04"],
-            defaults={"role": Role.PROFESSIONAL, "job_title": "Accompagnateur d'insertion"},
+            defaults={
+                "role": Role.PROFESSIONAL,
+                "job_title": "Accompagnateur d'insertion",
+                "function": MemberFunction.SOCIAL_WORKER,
+            },
         )
     from binome.support.demo import load_demo_file
 

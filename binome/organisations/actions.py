@@ -21,6 +21,7 @@ from binome.access.models import AuditKind
 from binome.accounts.models import User
 from binome.accounts.tokens import make_invitation_token
 from binome.organisations.models import (
+    FUNCTIONS_BY_KIND,
     Membership,
     Organisation,
     Role,
@@ -96,6 +97,7 @@ def invite_member(
     last_name: str,
     role: str,
     job_title: str = "",
+    function: str = "",
     by: User,
     request: HttpRequest | None = None,
 ) -> Membership:
@@ -112,14 +114,22 @@ def invite_member(
         raise ValidationError(f"{user.email} est déjà membre de {organisation.name}.")
     if membership is None:
         membership = Membership.objects.create(
-            user=user, organisation=organisation, role=role, job_title=job_title, invited_by=by
+            user=user,
+            organisation=organisation,
+            role=role,
+            job_title=job_title,
+            function=function,
+            invited_by=by,
         )
     else:
         membership.is_active = True
         membership.role = role
+        membership.function = function
         membership.deactivated_at = None
         membership.invited_by = by
-        membership.save(update_fields=["is_active", "role", "deactivated_at", "invited_by"])
+        membership.save(
+            update_fields=["is_active", "role", "function", "deactivated_at", "invited_by"]
+        )
     record(
         AuditKind.MEMBER_INVITED,
         actor=by,
@@ -185,6 +195,32 @@ def _last_admin(membership: Membership) -> bool:
         .filter(organisation=membership.organisation, role=Role.ADMIN, is_active=True)
         .exclude(pk=membership.pk)
         .exists()
+    )
+
+
+@transaction.atomic
+def change_member_function(
+    *, membership: Membership, function: str, by: User, request: HttpRequest | None = None
+) -> None:
+    """Declare what the member does: it bounds what they see of the files they work on
+    (``binome.support.access``), from their next request."""
+    if function and function not in FUNCTIONS_BY_KIND.get(membership.organisation.kind, ()):
+        raise ValidationError("Cette fonction n'existe pas dans ce type d'organisation.")
+    if membership.function == function:
+        return
+    previous = membership.get_function_display() or "non déclarée"
+    membership.function = function
+    membership.save(update_fields=["function"])
+    record(
+        AuditKind.ROLE_CHANGED,
+        actor=by,
+        organisation=membership.organisation,
+        target=membership,
+        what=(
+            f"{membership.user.email} : fonction {previous} → "
+            f"{membership.get_function_display() or 'non déclarée'}"
+        ),
+        request=request,
     )
 
 

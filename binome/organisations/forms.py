@@ -12,6 +12,7 @@ from binome.organisations.models import (
     OrganisationKind,
     Role,
     TerritoryRoleKind,
+    function_choices,
     validate_siret,
 )
 from binome.territories.models import Commune
@@ -150,8 +151,26 @@ class InviteMemberForm(BinomeForm):
     last_name = forms.CharField(
         label="Nom", max_length=150, error_messages={"required": "Indiquez le nom."}
     )
-    job_title = forms.CharField(label="Fonction", max_length=120, required=False)
+    job_title = forms.CharField(label="Intitulé du poste", max_length=120, required=False)
+    function = forms.ChoiceField(
+        label="Fonction déclarée",
+        required=False,
+        help_text="Elle détermine ce que le membre voit des dossiers partagés : le NIR et la "
+        "santé sont réservés aux travailleurs sociaux et aux référents.",
+    )
     role = forms.ChoiceField(label="Rôle", choices=Role.choices, initial=Role.PROFESSIONAL)
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["function"].choices = function_choices(kind)
+
+
+class MemberFunctionForm(BinomeForm):
+    function = forms.ChoiceField(label="Fonction déclarée", required=False)
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["function"].choices = function_choices(kind)
 
 
 class ChangeRoleForm(BinomeForm):

@@ -100,6 +100,50 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrateur de l'organisation"
 
 
+class MemberFunction(models.TextChoices):
+    """What a member does, declared by the organisation's administrator (never by the member):
+    what they may see in a shared file follows from it (``binome.support.access``)."""
+
+    FT_COUNSELOR = "conseiller_ft", "Conseiller ou conseillère France Travail"
+    DEDICATED_COUNSELOR = (
+        "conseiller_dedie",
+        "Conseiller ou conseillère dédié(e) (accompagnement global)",
+    )
+    SOCIAL_WORKER = "travailleur_social", "Travailleur ou travailleuse sociale"
+    CAF_AGENT = "agent_caf", "Agent CAF ou MSA (droits et prestations)"
+    CHILDCARE = "petite_enfance", "Professionnel(le) de la petite enfance"
+    ADMINISTRATIVE = "administratif", "Accueil ou gestion administrative"
+    OTHER = "autre", "Autre fonction"
+
+
+_EVERYWHERE = (MemberFunction.ADMINISTRATIVE, MemberFunction.OTHER)
+# The functions an administrator may declare, by kind of organisation: a CAF agent is a
+# social worker only if the CAF says so; nobody at a crèche is a France Travail counselor.
+FUNCTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
+    OrganisationKind.FRANCE_TRAVAIL: (
+        MemberFunction.FT_COUNSELOR,
+        MemberFunction.DEDICATED_COUNSELOR,
+        *_EVERYWHERE,
+    ),
+    OrganisationKind.DEPARTMENT: (MemberFunction.SOCIAL_WORKER, *_EVERYWHERE),
+    OrganisationKind.CAF: (MemberFunction.CAF_AGENT, MemberFunction.SOCIAL_WORKER, *_EVERYWHERE),
+    OrganisationKind.MSA: (MemberFunction.CAF_AGENT, MemberFunction.SOCIAL_WORKER, *_EVERYWHERE),
+    OrganisationKind.CCAS: (MemberFunction.SOCIAL_WORKER, *_EVERYWHERE),
+    OrganisationKind.MISSION_LOCALE: (MemberFunction.SOCIAL_WORKER, *_EVERYWHERE),
+    OrganisationKind.ASSOCIATION: (MemberFunction.SOCIAL_WORKER, *_EVERYWHERE),
+    OrganisationKind.CHILDCARE: (MemberFunction.CHILDCARE, *_EVERYWHERE),
+    OrganisationKind.OTHER: _EVERYWHERE,
+}
+
+
+def function_choices(kind: str) -> list[tuple[str, str]]:
+    """The functions an organisation of this kind may declare, for a form's select."""
+    allowed = FUNCTIONS_BY_KIND.get(kind, _EVERYWHERE)
+    return [("", "Non déclarée")] + [
+        (value, label) for value, label in MemberFunction.choices if value in allowed
+    ]
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True, user__is_active=True)
@@ -121,7 +165,17 @@ class Membership(models.Model):
         verbose_name="organisation",
     )
     role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.PROFESSIONAL)
-    job_title = models.CharField("fonction", max_length=120, blank=True)
+    job_title = models.CharField("intitulé du poste", max_length=120, blank=True)
+    function = models.CharField(
+        "fonction déclarée",
+        max_length=30,
+        choices=MemberFunction.choices,
+        blank=True,
+        default="",
+        db_default="",  # bulk loads (COPY) that do not name it
+        help_text="Déclarée par un administrateur de l'organisation : elle détermine ce que le "
+        "membre voit des dossiers partagés (NIR, santé).",
+    )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     invited_by = models.ForeignKey(

@@ -21,6 +21,11 @@ urlpatterns = [
         name="member_reactivate",
     ),
     path("<int:pk>/membres/<int:membership_pk>/role/", views.member_role, name="member_role"),
+    path(
+        "<int:pk>/membres/<int:membership_pk>/fonction/",
+        views.member_function,
+        name="member_function",
+    ),
     path("territoire/<str:code>/roles/", views.territory_roles, name="territory_roles"),
     path(
         "territoire/<str:code>/roles/<int:role_pk>/retirer/",

@@ -19,6 +19,7 @@ from binome.organisations import actions
 from binome.organisations.forms import (
     ChangeRoleForm,
     InviteMemberForm,
+    MemberFunctionForm,
     OrganisationForm,
     TerritoryRoleForm,
 )
@@ -28,6 +29,7 @@ from binome.organisations.models import (
     Organisation,
     OrganisationKind,
     TerritoryRole,
+    function_choices,
 )
 from binome.territories.models import Department
 
@@ -83,6 +85,7 @@ def organisation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "organisation": organisation,
             "members": members,
             "can_manage": can_manage,
+            "function_choices": function_choices(organisation.kind),
             "can_edit_directory": predicates.can_edit_directory_of(request.user, organisation),
             "can_manage_api": predicates.can_manage_api_tokens(request.user, organisation),
         },
@@ -143,7 +146,7 @@ def member_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     organisation = get_organisation_for_user(request.user, pk)
     if not predicates.can_manage_members(request.user, organisation):
         raise PermissionDenied
-    form = InviteMemberForm(request.POST or None)
+    form = InviteMemberForm(request.POST or None, kind=organisation.kind)
     if request.method == "POST" and form.is_valid():
         try:
             membership = actions.invite_member(
@@ -222,6 +225,27 @@ def member_role(request: AuthenticatedRequest, pk: int, membership_pk: int) -> H
             messages.error(request, exc.messages[0])
         else:
             messages.success(request, f"Rôle de {membership.user.get_full_name()} modifié.")
+    return redirect("organisations:detail", pk)
+
+
+@login_required
+@require_POST
+def member_function(request: AuthenticatedRequest, pk: int, membership_pk: int) -> HttpResponse:
+    """The administrator declares what the member does (it bounds their role in files)."""
+    membership = _managed_membership(request, pk, membership_pk)
+    form = MemberFunctionForm(request.POST, kind=membership.organisation.kind)
+    if not form.is_valid():
+        messages.error(request, "Choisissez une fonction dans la liste.")
+    else:
+        actions.change_member_function(
+            membership=membership,
+            function=form.cleaned_data["function"],
+            by=request.user,
+            request=request,
+        )
+        messages.success(
+            request, f"Fonction déclarée de {membership.user.get_full_name()} enregistrée."
+        )
     return redirect("organisations:detail", pk)
 
 

@@ -20,6 +20,7 @@ from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonForm
 from binome.people.matching import matching_candidates
 from binome.people.models import Consent, Person
 from binome.support import access as file_rules
+from binome.support.forms import team_role_choices
 from binome.support.models import (
     Accompaniment,
     Appointment,
@@ -44,13 +45,18 @@ def person_create(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     organisation = membership.organisation
     form = PersonForm(request.POST or None)
+    # The roles offered follow the function the organisation declared for the member.
+    form.fields["role"].choices = team_role_choices(membership.function)  # type: ignore[attr-defined]
     candidates: list[Person] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        candidates = matching_candidates(
-            request, organisation, data, why="à la création d'un dossier"
-        )
-        if not candidates or data.get("confirm_new"):
+        try:
+            candidates = matching_candidates(
+                request, organisation, data, why="à la création d'un dossier"
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        if not form.errors and (not candidates or data.get("confirm_new")):
             person = actions.create_person(
                 data=data,
                 by=request.user,

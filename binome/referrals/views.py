@@ -61,6 +61,7 @@ from binome.referrals.models import (
 )
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
+from binome.support.forms import team_role_choices
 from binome.support.models import OPEN_STATES, Accompaniment, TeamMember
 from binome.support.views import acting_organisation
 from binome.territories.models import Department
@@ -179,11 +180,18 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     organisation = membership.organisation
     form = PersonForm(_posted(request))
+    # The roles offered follow the function the organisation declared for the member.
+    form.fields["role"].choices = team_role_choices(membership.function)  # type: ignore[attr-defined]
     candidates: list[Person] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        candidates = matching_candidates(request, organisation, data, why="avant une orientation")
-        if not candidates or data.get("confirm_new"):
+        try:
+            candidates = matching_candidates(
+                request, organisation, data, why="avant une orientation"
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        if not form.errors and (not candidates or data.get("confirm_new")):
             person = people_actions.create_person(
                 data=data,
                 by=request.user,

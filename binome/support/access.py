@@ -14,8 +14,12 @@
 - **Steering** roles never see a named file of their département (404), whatever
   their memberships.
 - Everyone else gets a 404. The **professionals of the département** (not the crèches,
-  not steering) may *find* a person — minimal identity: name, birth year, commune — to
-  join the team with a reason (``findable_persons``, ``can_find_person``).
+  not steering) who found a person through the identity search (NIR, or names and birth
+  date: ``binome.people.matching``) see their minimal identity — name, birth year, commune —
+  and may *ask* to join a team with a reason; the team grants it
+  (``can_decide_join_request``). A typed id alone is a 404.
+- The roles that unlock the NIR and health details are bounded by the function the
+  member's organisation declared (``effective_team_role``), never chosen on a form.
 
 Every read of a file or of an item goes through :func:`get_file_for_user`, which
 writes the read to the audit log (``binome.access.audit.record_read``).
@@ -29,7 +33,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Model, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -37,11 +41,16 @@ from django.urls import reverse
 from binome.access.audit import record_read
 from binome.access.predicates import active_memberships, roles_of
 from binome.core.queries import USER_NAME, select_related_only
-from binome.organisations.models import OrganisationKind, TerritoryRoleKind
+from binome.organisations.models import (
+    MemberFunction,
+    Membership,
+    OrganisationKind,
+    TerritoryRoleKind,
+)
 
 if TYPE_CHECKING:
     from binome.people.models import Person, PersonQuerySet
-    from binome.support.models import Accompaniment, TeamMember
+    from binome.support.models import Accompaniment, JoinRequest, TeamMember
 
 Level = Literal["team", "basics"]
 SHARED_VISIBILITIES = ("team", "team_and_person")
@@ -53,6 +62,42 @@ NIR_ROLES = frozenset({"referent", "social_worker"})
 # Roles on the team that see and record the health situations of the diagnostic (the social
 # side of the support); the others see the level of the health barrier only.
 HEALTH_ROLES = frozenset({"referent", "social_worker"})
+# The team roles a member may hold, by the function their organisation's administrator
+# declared (``Membership.function``): a role is never taken on one's own word. A member
+# whose function does not allow the role recorded on the team acts as a plain member.
+ROLES_BY_FUNCTION: dict[str, frozenset[str]] = {
+    MemberFunction.SOCIAL_WORKER: frozenset({"referent", "social_worker", "member"}),
+    MemberFunction.DEDICATED_COUNSELOR: frozenset({"referent", "dedicated_counselor", "member"}),
+    MemberFunction.FT_COUNSELOR: frozenset({"referent", "member"}),
+}
+# The role a member gets on a team they join, from their declared function.
+DEFAULT_ROLE_OF_FUNCTION: dict[str, str] = {
+    MemberFunction.SOCIAL_WORKER: "social_worker",
+    MemberFunction.DEDICATED_COUNSELOR: "dedicated_counselor",
+}
+
+
+def allowed_team_roles(function: str | None) -> frozenset[str]:
+    """The team roles that the declared function allows (``member`` for any function)."""
+    return ROLES_BY_FUNCTION.get(function or "", frozenset({"member"}))
+
+
+def effective_team_role(role: str, function: str | None) -> str:
+    """The role recorded on the team, bounded by the member's declared function."""
+    return role if role in allowed_team_roles(function) else "member"
+
+
+def default_team_role(function: str | None) -> str:
+    return DEFAULT_ROLE_OF_FUNCTION.get(function or "", "member")
+
+
+def member_function_of(user_field: str = "user", organisation_field: str = "organisation") -> Any:
+    """A subquery: the declared function of the row's user in the row's organisation."""
+    return Subquery(
+        Membership.objects.filter(
+            user=OuterRef(user_field), organisation=OuterRef(organisation_field), is_active=True
+        ).values("function")[:1]
+    )
 
 
 @dataclass
@@ -143,6 +188,37 @@ def works_with_named_persons(user: Any, membership: Any) -> bool:
     return bool(membership) and not is_steering(user, membership.organisation.department_id)
 
 
+def is_on_a_team_of(user: Any, person: Person) -> bool:
+    """The user is a current team member of one of the person's accompaniments."""
+    from binome.support.models import TeamMember
+
+    return TeamMember.objects.current().filter(user=user, person=person).exists()
+
+
+def can_decide_join_request(user: Any, join_request: JoinRequest, *, now: Any = None) -> bool:
+    """An invitation: the invitee. A request: the accompaniment's referent, or any current
+    member of its team when it has no referent or once 48 hours have passed."""
+    from django.utils import timezone
+
+    from binome.support.models import TeamMember, TeamRole
+
+    if join_request.status != "pending" or not user.is_authenticated:
+        return False
+    if join_request.is_invitation:
+        return bool(join_request.user_id == user.pk)
+    team = list(
+        TeamMember.objects.current()
+        .filter(accompaniment_id=join_request.accompaniment_id)
+        .values_list("user_id", "role")
+    )
+    if user.pk not in {user_id for user_id, _ in team}:
+        return False
+    referents = {user_id for user_id, role in team if role == TeamRole.REFERENT}
+    if not referents or user.pk in referents:
+        return True
+    return bool((now or timezone.now()) >= join_request.open_to_whole_team_at)
+
+
 def visible_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
     """Persons whose file (or its basics) the user sees."""
     from binome.support.models import TeamMember
@@ -176,12 +252,12 @@ def file_access(user: Any, person: Person) -> FileAccess | None:
 
     if not user.is_authenticated or is_steering(user, person.department_id):
         return None
-    team = list(
+    team: list[TeamMember] = list(
         select_related_only(
             TeamMember.objects.current().filter(person=person),
             user=USER_NAME,
             organisation=["name"],
-        )
+        ).annotate(member_function=member_function_of())
     )
     mine = [member for member in team if member.user_id == user.pk]
     if mine:
@@ -197,7 +273,11 @@ def file_access(user: Any, person: Person) -> FileAccess | None:
             person=person,
             level="team",
             team_organisations={member.organisation_id for member in mine},
-            team_roles={member.role for member in mine},
+            # What the organisation declared the member does bounds the role on the team.
+            team_roles={
+                effective_team_role(member.role, getattr(member, "member_function", None))
+                for member in mine
+            },
             accompaniment_ids={member.accompaniment_id for member in mine},
             shared=bool(shared),
             team=team,

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from binome.core.forms import BinomeForm
+from binome.support.access import allowed_team_roles
 from binome.support.models import (
     NOTE_MAX_LENGTH,
     AppointmentStatus,
@@ -39,7 +40,11 @@ class OpenAccompanimentForm(BinomeForm):
         error_messages=DATE_ERRORS,
         help_text="Un accompagnement global dure 12 mois : sa fin est calculée.",
     )
-    role = forms.ChoiceField(label="Votre rôle dans l'équipe", choices=TeamRole.choices)
+    role = forms.ChoiceField(
+        label="Votre rôle dans l'équipe",
+        choices=TeamRole.choices,
+        help_text="Les rôles proposés suivent la fonction que votre organisation a déclarée.",
+    )
     reason = forms.CharField(
         label="Motif",
         required=False,
@@ -47,6 +52,10 @@ class OpenAccompanimentForm(BinomeForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Obligatoire si vous ne faites pas encore partie de l'équipe de la personne.",
     )
+
+    def __init__(self, *args: Any, function: str | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = team_role_choices(function)
 
 
 class TransitionForm(BinomeForm):
@@ -132,9 +141,14 @@ class FollowupForm(BinomeForm):
         return data
 
 
+def team_role_choices(function: str | None) -> list[tuple[str, str]]:
+    """The team roles a member may choose: those their declared function allows."""
+    allowed = allowed_team_roles(function)
+    return [(value, label) for value, label in TeamRole.choices if value in allowed]
+
+
 class JoinForm(BinomeForm):
     accompaniment = forms.TypedChoiceField(label="Accompagnement", coerce=int, choices=[])
-    role = forms.ChoiceField(label="Votre rôle dans l'équipe", choices=TeamRole.choices)
     reason = forms.CharField(
         label="Pourquoi rejoignez-vous ce dossier ?",
         max_length=2000,
@@ -153,6 +167,37 @@ class JoinForm(BinomeForm):
             )
             for a in accompaniments
         ]
+
+
+class JoinDecisionForm(BinomeForm):
+    decision = forms.ChoiceField(
+        label="Réponse", choices=[("accept", "Accepter"), ("decline", "Refuser")]
+    )
+    reason = forms.CharField(
+        label="Motif du refus",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire pour refuser une demande ; il est transmis au demandeur.",
+    )
+
+
+class InviteToTeamForm(BinomeForm):
+    email = forms.EmailField(
+        label="Adresse e-mail du professionnel",
+        help_text="Un membre d'une organisation du département, inscrit dans Binôme.",
+        error_messages={
+            "required": "Indiquez l'adresse e-mail du professionnel à inviter.",
+            "invalid": "Cette adresse e-mail n'est pas valide (exemple : prenom.nom@caf.fr).",
+        },
+    )
+    reason = forms.CharField(
+        label="Pourquoi l'invitez-vous ?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Ce motif est enregistré et visible de la personne accompagnée.",
+        error_messages={"required": "Indiquez pourquoi vous invitez ce professionnel."},
+    )
 
 
 class NoteForm(BinomeForm):

@@ -7,7 +7,7 @@ file page, the timeline, later the API and the exports — filters the same way.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -313,6 +313,99 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
+
+
+class JoinRequestStatus(models.TextChoices):
+    PENDING = "pending", "En attente"
+    ACCEPTED = "accepted", "Acceptée"
+    DECLINED = "declined", "Refusée"
+    WITHDRAWN = "withdrawn", "Retirée"
+
+
+# The referent answers a request to join first; after this delay any member of the team may.
+JOIN_REFERENT_FIRST = timedelta(hours=48)
+
+
+class JoinRequestQuerySet(models.QuerySet["JoinRequest"]):
+    def pending(self) -> JoinRequestQuerySet:
+        return self.filter(status=JoinRequestStatus.PENDING)
+
+
+class JoinRequest(models.Model):
+    """A professional asks to join an accompaniment's team (``invited_by`` empty), or a team
+    member invites one. Nobody joins a team on their own word: a request is granted by the
+    team (its referent first, any member after 48 hours), an invitation by the invitee."""
+
+    accompaniment = models.ForeignKey(
+        Accompaniment, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="join_requests",
+        verbose_name="professionnel",
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField("motif")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="invité par",
+    )
+    status = models.CharField(
+        "état",
+        max_length=20,
+        choices=JoinRequestStatus.choices,
+        default=JoinRequestStatus.PENDING,
+    )
+    created_at = models.DateTimeField("demandée le", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="décidée par",
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+    decline_reason = models.TextField("motif du refus", blank=True)
+
+    objects = JoinRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "demande pour rejoindre une équipe"
+        verbose_name_plural = "demandes pour rejoindre une équipe"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["accompaniment", "user"],
+                condition=Q(status="pending"),
+                name="join_request_pending_once",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["accompaniment"], condition=Q(status="pending"), name="join_pending_acc"
+            ),
+            models.Index(fields=["user", "-created_at"], name="join_request_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.accompaniment_id} ({self.get_status_display()})"
+
+    @property
+    def is_invitation(self) -> bool:
+        return self.invited_by_id is not None
+
+    @property
+    def open_to_whole_team_at(self) -> datetime:
+        return self.created_at + JOIN_REFERENT_FIRST
 
 
 class Visibility(models.TextChoices):

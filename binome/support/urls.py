@@ -6,6 +6,13 @@ app_name = "support"
 urlpatterns = [
     path("mes-personnes/", views.worklist, name="worklist"),
     path("personnes/<int:pk>/rejoindre/", views.join, name="join"),
+    path("equipes/demandes/", views.join_requests, name="join_requests"),
+    path(
+        "equipes/demandes/<int:pk>/reponse/",
+        views.join_request_decide,
+        name="join_request_decide",
+    ),
+    path("accompagnements/<int:pk>/inviter/", views.team_invite, name="team_invite"),
     path(
         "personnes/<int:pk>/accompagnements/ouvrir/",
         views.accompaniment_open,

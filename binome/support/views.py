@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access.audit import record_read
 from binome.core.typing import AuthenticatedRequest
-from binome.organisations.models import Organisation
+from binome.organisations.models import Membership, Organisation
+from binome.people.matching import matched_recently
 from binome.people.models import Person
 from binome.people.space import is_accompanied_person
 from binome.support import access as file_rules
@@ -24,6 +25,8 @@ from binome.support.forms import (
     ExitForm,
     ExtendForm,
     FollowupForm,
+    InviteToTeamForm,
+    JoinDecisionForm,
     JoinForm,
     NoteForm,
     OpenAccompanimentForm,
@@ -36,6 +39,7 @@ from binome.support.models import (
     Accompaniment,
     Appointment,
     AppointmentStatus,
+    JoinRequest,
     Note,
     State,
     TeamMember,
@@ -142,6 +146,9 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
             "can_create_person": file_rules.can_create_person_here(
                 request.user, request.current_membership
             ),
+            "works_with_persons": file_rules.works_with_named_persons(
+                request.user, request.current_membership
+            ),
             "page": page,
             "items": items,
             "sort": sort,
@@ -150,17 +157,30 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """A professional of the département found a person: join an accompaniment's team."""
+def _reached_to_join(request: AuthenticatedRequest, pk: int) -> tuple[Person, bool]:
+    """The person whose team the user wants to join, and whether they are on one of its
+    teams already. Reached only from one of its teams or from the identity search of the
+    last half hour (NIR, or names and birth date): a typed id alone is a 404."""
     person = get_object_or_404(
         Person.objects.findable_by(request.user).select_related("commune"), pk=pk
     )
     membership = request.current_membership
     if not membership or membership.organisation.department_id != person.department_id:
         raise Http404
-    # A team member of one accompaniment may join another one (a new binôme).
+    on_team = file_rules.is_on_a_team_of(request.user, person)
+    if not on_team and not matched_recently(request, person.pk):
+        raise Http404
+    return person, on_team
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Join an accompaniment's team: at once for a member of another of the person's teams,
+    else a request that the team grants (referent first, any member after 48 hours)."""
+    person, on_team = _reached_to_join(request, pk)
+    membership = request.current_membership
+    assert membership is not None
     mine = set(
         TeamMember.objects.current()
         .filter(user=request.user, person=person)
@@ -171,6 +191,10 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ]
     if mine and not accompaniments:
         return redirect("people:detail", person.pk)
+    pending = JoinRequest.objects.pending().filter(user=request.user, person=person)
+    if not on_team and pending.exists():
+        messages.info(request, "Votre demande pour rejoindre cette équipe attend sa réponse.")
+        return redirect("support:join_requests")
     if request.method == "GET":
         record_read(
             request=request,
@@ -188,20 +212,36 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             a for a in accompaniments if a.pk == form.cleaned_data["accompaniment"]
         )
         try:
-            actions.join_team(
-                accompaniment=accompaniment,
-                user=request.user,
-                organisation=membership.organisation,
-                role=form.cleaned_data["role"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-                request=request,
-            )
+            if on_team:
+                actions.join_team(
+                    accompaniment=accompaniment,
+                    user=request.user,
+                    organisation=membership.organisation,
+                    role=file_rules.default_team_role(membership.function),
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                    request=request,
+                )
+            else:
+                actions.request_to_join(
+                    accompaniment=accompaniment,
+                    user=request.user,
+                    organisation=membership.organisation,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Vous faites partie de l'équipe de {person.full_name}.")
-            return redirect("people:detail", person.pk)
+            if on_team:
+                messages.success(request, f"Vous faites partie de l'équipe de {person.full_name}.")
+                return redirect("people:detail", person.pk)
+            messages.success(
+                request,
+                "Votre demande est envoyée à l'équipe : le dossier vous sera ouvert quand elle "
+                "l'aura acceptée.",
+            )
+            return redirect("support:join_requests")
     return render(
         request,
         "support/join.html",
@@ -211,6 +251,7 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "form": form,
             "accompaniments": accompaniments,
             "already_on_team": bool(mine),
+            "someone_on_team": TeamMember.objects.current().filter(person=person).exists(),
         },
     )
 
@@ -218,21 +259,24 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(
-        Person.objects.findable_by(request.user).select_related("commune"), pk=pk
-    )
+    person, on_team = _reached_to_join(request, pk)
     membership = request.current_membership
-    if not membership or membership.organisation.department_id != person.department_id:
-        raise Http404
-    on_team = TeamMember.objects.current().filter(user=request.user, person=person).exists()
+    assert membership is not None
     if request.method == "GET":
         record_read(
             request=request, obj=person, person_id=person.pk, what="Ouverture d'un accompagnement"
         )
-    form = OpenAccompanimentForm(request.POST or None)
+    form = OpenAccompanimentForm(request.POST or None, function=membership.function)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if not on_team and not data["reason"].strip():
+        if not on_team and TeamMember.objects.current().filter(person=person).exists():
+            # Opening an accompaniment would open the file: its team decides who joins.
+            form.add_error(
+                None,
+                "Cette personne est déjà accompagnée : demandez à rejoindre l'équipe de son "
+                "accompagnement, qui vous ouvrira le dossier.",
+            )
+        elif not on_team and not data["reason"].strip():
             form.add_error(
                 "reason", "Indiquez pourquoi vous ouvrez un accompagnement pour cette personne."
             )
@@ -255,6 +299,156 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 messages.success(request, "L'accompagnement est ouvert (proposé).")
                 return redirect("people:detail", person.pk)
     return form_page(request, person, form, title="Ouvrir un accompagnement")
+
+
+@login_required
+@require_GET
+def join_requests(request: AuthenticatedRequest) -> HttpResponse:
+    """Requests to join a team: those the user's teams are asked to answer, the invitations
+    the user received, and the user's own requests."""
+    if not file_rules.works_with_named_persons(request.user, request.current_membership):
+        raise Http404
+    my_accompaniments = (
+        TeamMember.objects.current().filter(user=request.user).values("accompaniment_id")
+    )
+    related = ("person", "user", "organisation", "accompaniment", "invited_by", "decided_by")
+    to_answer = list(
+        JoinRequest.objects.pending()
+        .filter(accompaniment_id__in=my_accompaniments, invited_by__isnull=True)
+        .select_related(*related)
+        .order_by("created_at", "id")[:100]
+    )
+    invitations = list(
+        JoinRequest.objects.pending()
+        .filter(user=request.user, invited_by__isnull=False)
+        .select_related(*related)
+        .order_by("created_at", "id")[:100]
+    )
+    mine = list(
+        JoinRequest.objects.filter(user=request.user, invited_by__isnull=True)
+        .select_related(*related)
+        .order_by("-created_at", "-id")[:20]
+    )
+    now = timezone.now()
+    for join_request in to_answer:
+        join_request.can_answer = file_rules.can_decide_join_request(  # type: ignore[attr-defined]
+            request.user, join_request, now=now
+        )
+    # The invitee is not on the team yet: the name of the person is a read of her file.
+    for join_request in invitations:
+        record_read(
+            request=request,
+            obj=join_request.person,
+            person_id=join_request.person_id,
+            what="Identité minimale : invitation à rejoindre l'équipe",
+        )
+    return render(
+        request,
+        "support/join_requests.html",
+        {
+            "title": "Demandes pour rejoindre une équipe",
+            "to_answer": to_answer,
+            "invitations": invitations,
+            "mine": mine,
+            "decline_form": JoinDecisionForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def join_request_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Accept or refuse a request (the team), an invitation (the invitee), or withdraw one's
+    own request. A request the user has nothing to do with is a 404."""
+    join_request = get_object_or_404(
+        JoinRequest.objects.filter(
+            Q(user=request.user)
+            | Q(
+                accompaniment_id__in=TeamMember.objects.current()
+                .filter(user=request.user)
+                .values("accompaniment_id")
+            )
+        ),
+        pk=pk,
+    )
+    form = JoinDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choisissez d'accepter ou de refuser.")
+        return redirect("support:join_requests")
+    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+    try:
+        if decision == "accept":
+            actions.accept_join_request(join_request=join_request, by=request.user, request=request)
+        else:
+            actions.decline_join_request(
+                join_request=join_request, by=request.user, reason=reason, request=request
+            )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            "Le professionnel fait maintenant partie de l'équipe."
+            if decision == "accept"
+            else "Votre réponse est enregistrée.",
+        )
+    return redirect("support:join_requests")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A team member invites a professional of the département to join the team."""
+    accompaniment, _ = _accompaniment_for(request, pk, what="Invitation dans l'équipe")
+    person = accompaniment.person
+    form = InviteToTeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        membership = (
+            Membership.objects.active()
+            .filter(
+                user__email__iexact=email,
+                organisation__department_id=person.department_id,
+                organisation__is_active=True,
+            )
+            .exclude(organisation__kind__in=file_rules.NOT_ACCOMPANYING)
+            .select_related("user", "organisation")
+            .order_by("id")
+            .first()
+        )
+        if membership is None:
+            form.add_error(
+                "email",
+                "Aucun professionnel d'une organisation du département n'a cette adresse dans "
+                "Binôme.",
+            )
+        else:
+            try:
+                actions.invite_to_team(
+                    accompaniment=accompaniment,
+                    invitee=membership.user,
+                    organisation=membership.organisation,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{membership.user.get_full_name()} est invité(e) : le dossier lui sera "
+                    "ouvert quand l'invitation sera acceptée.",
+                )
+                return redirect("people:detail", person.pk)
+    return form_page(
+        request,
+        person,
+        form,
+        title="Inviter un professionnel dans l'équipe",
+        intro="La personne invitée accepte ou refuse l'invitation ; son arrivée et son motif "
+        "sont enregistrés, et la personne accompagnée les verra.",
+    )
 
 
 @login_required

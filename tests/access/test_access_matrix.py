@@ -182,10 +182,28 @@ def nadia_team(basics: int = 403) -> dict[str, int]:
 
 
 def finders() -> dict[str, int]:
-    """The Var's professionals who accompany persons may find Nadia (minimal identity)."""
+    """Nadia's join and open pages: her team only. The Var's other professionals reach them
+    only through the identity search (``tests/support/test_join_requests.py``): a typed id
+    is a 404."""
     statuses = dict.fromkeys(PERSONAS, 404)
-    statuses.update({"anonymous": 302, "ines": 200, "marc": 200, "karim": 200, "claire": 200})
+    statuses.update({"anonymous": 302, "ines": 200, "marc": 200})
     return statuses
+
+
+def karim_join_request(ctx: dict[str, Any]) -> int:
+    """Karim's pending request to join Nadia's team."""
+    from binome.people.models import Person
+    from binome.support.models import JoinRequest
+
+    accompaniment = Person.objects.get(user=ctx["personas"]["nadia"]).accompaniments.get()
+    request, _ = JoinRequest.objects.get_or_create(
+        accompaniment=accompaniment,
+        person=accompaniment.person,
+        user=ctx["personas"]["karim"],
+        organisation=ctx["orgs"]["caf83"],
+        defaults={"reason": "Critères AVIP"},
+    )
+    return request.pk
 
 
 MATRIX: dict[str, Row] = {
@@ -238,6 +256,10 @@ MATRIX: dict[str, Row] = {
     ),
     "organisations:member_role": (
         url("organisations:member_role", dep83, dep83_member),
+        everyone(405, anonymous=302),
+    ),
+    "organisations:member_function": (
+        url("organisations:member_function", dep83, dep83_member),
         everyone(405, anonymous=302),
     ),
     "organisations:territory_roles": (
@@ -365,6 +387,16 @@ MATRIX: dict[str, Row] = {
         everyone(405, anonymous=302),
     ),
     "support:note_detail": (url("support:note_detail", nadia_team_note), nadia_team()),
+    # Steering sees figures, not requests about named persons; a person's account has none.
+    "support:join_requests": (
+        url("support:join_requests"),
+        {**everyone(200, anonymous=302), "paul": 404, "nadia": 404},
+    ),
+    "support:join_request_decide": (
+        url("support:join_request_decide", karim_join_request),
+        everyone(405, anonymous=302),
+    ),
+    "support:team_invite": (url("support:team_invite", nadia_accompaniment), nadia_team()),
     "support:appointment_status": (
         url("support:appointment_status", nadia_appointment),
         everyone(405, anonymous=302),
@@ -379,6 +411,10 @@ POST_MATRIX: dict[str, Row] = {
     ),
     "organisations:member_role": (
         url("organisations:member_role", dep83, dep83_member),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    "organisations:member_function": (
+        url("organisations:member_function", dep83, dep83_member),
         {**var_admin_only(["claire"]), "claire": 302},
     ),
     "organisations:territory_role_revoke": (
@@ -427,6 +463,11 @@ POST_MATRIX: dict[str, Row] = {
     "support:appointment_status": (
         url("support:appointment_status", nadia_appointment),
         {**nadia_team(), "ines": 302, "marc": 302},
+    ),
+    # The request's sides answer (an empty answer is a message); anyone else: 404.
+    "support:join_request_decide": (
+        url("support:join_request_decide", karim_join_request),
+        {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "ines": 302, "marc": 302, "karim": 302},
     ),
 }
 
