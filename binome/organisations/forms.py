@@ -88,7 +88,7 @@ class InviteMemberForm(BinomeForm):
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["function"].choices = function_choices(kind)  # type: ignore[attr-defined]
+        self.fields["function"].choices = function_choices(kind)
 
 
 class MemberFunctionForm(BinomeForm):
@@ -96,7 +96,7 @@ class MemberFunctionForm(BinomeForm):
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["function"].choices = function_choices(kind)  # type: ignore[attr-defined]
+        self.fields["function"].choices = function_choices(kind)
 
 
 class ChangeRoleForm(BinomeForm):

@@ -99,7 +99,10 @@ class MemberFunction(models.TextChoices):
     what they may see in a shared file follows from it (``binome.support.access``)."""
 
     FT_COUNSELOR = "conseiller_ft", "Conseiller ou conseillère France Travail"
-    DEDICATED_COUNSELOR = "conseiller_dedie", "Conseiller ou conseillère dédié(e) (accompagnement global)"
+    DEDICATED_COUNSELOR = (
+        "conseiller_dedie",
+        "Conseiller ou conseillère dédié(e) (accompagnement global)",
+    )
     SOCIAL_WORKER = "travailleur_social", "Travailleur ou travailleuse sociale"
     CAF_AGENT = "agent_caf", "Agent CAF ou MSA (droits et prestations)"
     CHILDCARE = "petite_enfance", "Professionnel(le) de la petite enfance"
@@ -171,6 +174,8 @@ class Membership(models.Model):
         max_length=30,
         choices=MemberFunction.choices,
         blank=True,
+        default="",
+        db_default="",  # bulk loads (COPY) that do not name it
         help_text="Déclarée par un administrateur de l'organisation : elle détermine ce que le "
         "membre voit des dossiers partagés (NIR, santé).",
     )

@@ -20,6 +20,7 @@ from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonForm
 from binome.people.matching import matching_candidates
 from binome.people.models import Consent, Person
 from binome.support import access as file_rules
+from binome.support.forms import team_role_choices
 from binome.support.models import (
     Accompaniment,
     Appointment,
@@ -28,7 +29,6 @@ from binome.support.models import (
     TimelineEvent,
 )
 from binome.support.plan import file_plan
-from binome.support.forms import team_role_choices
 from binome.support.views import acting_organisation, form_page
 
 TIMELINE_PAGE_SIZE = 20

@@ -23,7 +23,6 @@ from binome.directory.models import PublicationStatus, Service
 from binome.organisations.models import Organisation, Partnership
 from binome.people import actions as people_actions
 from binome.people.forms import PersonForm
-from binome.support.forms import team_role_choices
 from binome.people.matching import matching_candidates
 from binome.people.models import Person
 from binome.referrals import access as rules
@@ -62,6 +61,7 @@ from binome.referrals.models import (
 )
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
+from binome.support.forms import team_role_choices
 from binome.support.models import OPEN_STATES, Accompaniment, TeamMember
 from binome.support.views import acting_organisation
 from binome.territories.models import Department

@@ -50,6 +50,7 @@ from binome.core.generation import (
     step,
 )
 from binome.organisations.models import (
+    MemberFunction,
     Membership,
     Organisation,
     OrganisationKind,
@@ -290,6 +291,27 @@ JOB_TITLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Assistant maternel", "Assistante maternelle"),
         ("Auxiliaire de puériculture", "Auxiliaire de puériculture"),
     ),
+}
+# The function each job title's organisation declares (what the member sees of files).
+F = MemberFunction
+FUNCTION_OF_TITLE: dict[str, str] = {
+    "Conseiller dédié accompagnement global": F.DEDICATED_COUNSELOR,
+    "Conseiller emploi": F.FT_COUNSELOR,
+    "Conseiller entreprise": F.FT_COUNSELOR,
+    "Travailleur social": F.SOCIAL_WORKER,
+    "Assistant de service social": F.SOCIAL_WORKER,
+    "Référent RSA": F.SOCIAL_WORKER,
+    "Conseiller en économie sociale et familiale": F.SOCIAL_WORKER,
+    "Chargé d'insertion": F.SOCIAL_WORKER,
+    "Technicien conseil": F.CAF_AGENT,
+    "Conseiller service à l'usager": F.CAF_AGENT,
+    "Conseiller protection sociale": F.CAF_AGENT,
+    "Agent d'accueil social": F.ADMINISTRATIVE,
+    "Conseiller en insertion professionnelle": F.SOCIAL_WORKER,
+    "Accompagnateur socioprofessionnel": F.SOCIAL_WORKER,
+    "Éducateur de jeunes enfants": F.CHILDCARE,
+    "Assistant maternel": F.CHILDCARE,
+    "Auxiliaire de puériculture": F.CHILDCARE,
 }
 MANAGER_TITLES: dict[str, tuple[str, str]] = {
     K.FRANCE_TRAVAIL: ("Responsable d'équipe", "Responsable d'équipe"),
@@ -617,6 +639,7 @@ def generate_memberships(ctx: Context) -> dict[str, int]:
                 organisation.id,
                 role,
                 titles[1] if user.female else titles[0],
+                FUNCTION_OF_TITLE.get(titles[0], F.OTHER),
                 is_active,
                 created,
                 deactivated,
@@ -631,6 +654,7 @@ def generate_memberships(ctx: Context) -> dict[str, int]:
             "organisation",
             "role",
             "job_title",
+            "function",
             "is_active",
             "created_at",
             "deactivated_at",

@@ -252,7 +252,7 @@ def file_access(user: Any, person: Person) -> FileAccess | None:
 
     if not user.is_authenticated or is_steering(user, person.department_id):
         return None
-    team = list(
+    team: list[TeamMember] = list(
         select_related_only(
             TeamMember.objects.current().filter(person=person),
             user=USER_NAME,
@@ -275,7 +275,7 @@ def file_access(user: Any, person: Person) -> FileAccess | None:
             team_organisations={member.organisation_id for member in mine},
             # What the organisation declared the member does bounds the role on the team.
             team_roles={
-                effective_team_role(member.role, member.member_function)  # type: ignore[attr-defined]
+                effective_team_role(member.role, getattr(member, "member_function", None))
                 for member in mine
             },
             accompaniment_ids={member.accompaniment_id for member in mine},

@@ -693,8 +693,7 @@ def _notify_join(
 
 def _current_team_users(accompaniment: Accompaniment) -> list[User]:
     return [
-        member.user
-        for member in accompaniment.team.current().select_related("user").order_by("id")
+        member.user for member in accompaniment.team.current().select_related("user").order_by("id")
     ]
 
 
@@ -721,7 +720,7 @@ def request_to_join(
 ) -> JoinRequest:
     """Ask the team of an accompaniment to let ``user`` join it. The team is told; its
     referent answers first, any member after 48 hours (``can_decide_join_request``)."""
-    accompaniment = _lock(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     person = accompaniment.person
     _check_can_join(user, organisation, person)
     if not reason.strip():
@@ -775,7 +774,7 @@ def invite_to_team(
     request: HttpRequest | None = None,
 ) -> JoinRequest:
     """A team member invites a professional of the territory; the invitee accepts or not."""
-    accompaniment = _lock(accompaniment)
+    accompaniment = lock_accompaniment(accompaniment)
     person = accompaniment.person
     if not accompaniment.team.current().filter(user=by).exists():
         raise ValidationError("Seule l'équipe de l'accompagnement peut y inviter quelqu'un.")

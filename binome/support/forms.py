@@ -55,7 +55,7 @@ class OpenAccompanimentForm(BinomeForm):
 
     def __init__(self, *args: Any, function: str | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = team_role_choices(function)  # type: ignore[attr-defined]
+        self.fields["role"].choices = team_role_choices(function)
 
 
 class TransitionForm(BinomeForm):

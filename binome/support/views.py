@@ -308,8 +308,8 @@ def join_requests(request: AuthenticatedRequest) -> HttpResponse:
     the user received, and the user's own requests."""
     if not file_rules.works_with_named_persons(request.user, request.current_membership):
         raise Http404
-    my_accompaniments = TeamMember.objects.current().filter(user=request.user).values(
-        "accompaniment_id"
+    my_accompaniments = (
+        TeamMember.objects.current().filter(user=request.user).values("accompaniment_id")
     )
     related = ("person", "user", "organisation", "accompaniment", "invited_by", "decided_by")
     to_answer = list(
@@ -399,7 +399,7 @@ def join_request_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A team member invites a professional of the département to join the team."""
-    accompaniment, access = _accompaniment_for(request, pk, what="Invitation dans l'équipe")
+    accompaniment, _ = _accompaniment_for(request, pk, what="Invitation dans l'équipe")
     person = accompaniment.person
     form = InviteToTeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -258,6 +258,10 @@ MATRIX: dict[str, Row] = {
         url("organisations:member_role", dep83, dep83_member),
         everyone(405, anonymous=302),
     ),
+    "organisations:member_function": (
+        url("organisations:member_function", dep83, dep83_member),
+        everyone(405, anonymous=302),
+    ),
     "organisations:territory_roles": (
         url("organisations:territory_roles", "83"),
         var_admin_only(["claire"]),
@@ -407,6 +411,10 @@ POST_MATRIX: dict[str, Row] = {
     ),
     "organisations:member_role": (
         url("organisations:member_role", dep83, dep83_member),
+        {**var_admin_only(["claire"]), "claire": 302},
+    ),
+    "organisations:member_function": (
+        url("organisations:member_function", dep83, dep83_member),
         {**var_admin_only(["claire"]), "claire": 302},
     ),
     "organisations:territory_role_revoke": (

@@ -26,7 +26,8 @@ def identity(**overrides: str) -> dict[str, str]:
         "last_name": "Moreau",
         "birth_date": "1985-09-23",
         "kind": "global",
-        "role": "dedicated_counselor",
+        # Any member may hold this role, whatever the function their organisation declared.
+        "role": "member",
     }
     data.update(overrides)
     return data

@@ -12,8 +12,16 @@ from binome.people import actions as people_actions
 from binome.people.models import Consent, ConsentScope, Person
 from binome.support import actions
 from binome.support.access import file_access
-from binome.support.models import Note, TimelineEvent, Visibility
+from binome.support.models import JoinRequest, Note, TimelineEvent, Visibility
 
+# What Karim types in « Nouvelle personne »: the identity search that shows him Nadia's file.
+FOUND_BY_IDENTITY = {
+    "first_name": "Nadia",
+    "last_name": "Belkacem",
+    "birth_date": "1988-04-12",
+    "kind": "global",
+    "role": "member",
+}
 MARC_SECRET = "dette de loyer de 1 800"
 INES_TEAM_NOTE = "Diagnostic partagé avec Marc"
 NIR_SHOWN = "2880483137123"
@@ -166,6 +174,9 @@ def test_karim_finds_nadia_and_joins_with_a_reason(
 ) -> None:
     karim = client_for("karim")
     join_url = reverse("support:join", args=[nadia_file.pk])
+    # Nadia is reached through the identity search (names and birth date), not by her id.
+    assert karim.get(join_url).status_code == 404
+    karim.post(reverse("people:create"), FOUND_BY_IDENTITY)
     page = karim.get(join_url)
     assert page.status_code == 200
     body = page.content.decode()
@@ -179,8 +190,18 @@ def test_karim_finds_nadia_and_joins_with_a_reason(
         {"accompaniment": accompaniment.pk, "role": "member", "reason": "Critères AVIP"},
     )
     assert joined.status_code == 302
+    # A request, which the team grants (tests/support/test_join_requests.py).
+    assert karim.get(reverse("people:detail", args=[nadia_file.pk])).status_code == 404
+    request = JoinRequest.objects.get(user=personas["karim"])
+    client_for("marc").post(
+        reverse("support:join_request_decide", args=[request.pk]), {"decision": "accept"}
+    )
     assert karim.get(reverse("people:detail", args=[nadia_file.pk])).status_code == 200
-    event = AuditEvent.objects.get(kind=AuditKind.TEAM_JOINED, actor=personas["karim"])
+    event = AuditEvent.objects.get(
+        kind=AuditKind.TEAM_JOINED,
+        person_id=nadia_file.pk,
+        target_id=str(accompaniment.team.get(user=personas["karim"]).pk),
+    )
     assert event.details["reason"] == "Critères AVIP" and event.person_id == nadia_file.pk
 
 
@@ -216,10 +237,12 @@ def test_every_read_of_the_file_is_logged(
         assert reads.count() == before + 1, path
         assert reads.first().actor == personas["marc"]  # type: ignore[union-attr]
     # The join page (minimal identity) of someone not on the team is a read too.
-    client_for("karim").get(reverse("support:join", args=[nadia_file.pk]))
-    assert (
-        AuditEvent.objects.reads_of_person(nadia_file.pk).filter(actor=personas["karim"]).exists()
-    )
+    karim = client_for("karim")
+    karim.post(reverse("people:create"), FOUND_BY_IDENTITY)
+    karim_reads = AuditEvent.objects.reads_of_person(nadia_file.pk).filter(actor=personas["karim"])
+    before = karim_reads.count()
+    karim.get(reverse("support:join", args=[nadia_file.pk]))
+    assert karim_reads.count() == before + 1
 
 
 def test_file_page_query_count_does_not_grow_with_the_timeline(

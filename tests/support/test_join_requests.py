@@ -169,7 +169,9 @@ def test_the_referent_answers_first_then_any_member_after_48_hours(
     assert request.status == JoinRequestStatus.DECLINED
     assert request.decline_reason == "Le dossier n'a pas de volet AVIP."
     assert Notification.objects.filter(recipient=personas["karim"], title="Demande refusée")
-    assert client_for("karim").get(reverse("people:detail", args=[nadia_file.pk])).status_code == 404
+    assert (
+        client_for("karim").get(reverse("people:detail", args=[nadia_file.pk])).status_code == 404
+    )
 
 
 def test_a_role_follows_the_declared_function_not_the_team_row(
@@ -289,10 +291,15 @@ def test_the_identity_search_is_limited_per_user_and_logged(
     )
     assert _search_identity_confirmed.status_code == 200
     assert Person.objects.count() == persons
-    assert AuditEvent.objects.filter(kind=AuditKind.PERSON_FOUND, actor=personas["karim"]).count() == 2
-    assert AuditEvent.objects.filter(
-        kind=AuditKind.IDENTITY_SEARCH_REFUSED, actor=personas["karim"]
-    ).count() == 2
+    assert (
+        AuditEvent.objects.filter(kind=AuditKind.PERSON_FOUND, actor=personas["karim"]).count() == 2
+    )
+    assert (
+        AuditEvent.objects.filter(
+            kind=AuditKind.IDENTITY_SEARCH_REFUSED, actor=personas["karim"]
+        ).count()
+        == 2
+    )
 
 
 @pytest.mark.parametrize("persona", ["paul", "lea", "charlie"])

@@ -4,20 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0002_partnerships'),
+        ("organisations", "0002_partnerships"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='function',
-            field=models.CharField(blank=True, choices=[('conseiller_ft', 'Conseiller ou conseillère France Travail'), ('conseiller_dedie', 'Conseiller ou conseillère dédié(e) (accompagnement global)'), ('travailleur_social', 'Travailleur ou travailleuse sociale'), ('agent_caf', 'Agent CAF ou MSA (droits et prestations)'), ('petite_enfance', 'Professionnel(le) de la petite enfance'), ('administratif', 'Accueil ou gestion administrative'), ('autre', 'Autre fonction')], help_text="Déclarée par un administrateur de l'organisation : elle détermine ce que le membre voit des dossiers partagés (NIR, santé).", max_length=30, verbose_name='fonction déclarée'),
+            model_name="membership",
+            name="function",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("conseiller_ft", "Conseiller ou conseillère France Travail"),
+                    (
+                        "conseiller_dedie",
+                        "Conseiller ou conseillère dédié(e) (accompagnement global)",
+                    ),
+                    ("travailleur_social", "Travailleur ou travailleuse sociale"),
+                    ("agent_caf", "Agent CAF ou MSA (droits et prestations)"),
+                    ("petite_enfance", "Professionnel(le) de la petite enfance"),
+                    ("administratif", "Accueil ou gestion administrative"),
+                    ("autre", "Autre fonction"),
+                ],
+                db_default="",
+                default="",
+                help_text="Déclarée par un administrateur de l'organisation : elle détermine ce que le membre voit des dossiers partagés (NIR, santé).",
+                max_length=30,
+                verbose_name="fonction déclarée",
+            ),
         ),
         migrations.AlterField(
-            model_name='membership',
-            name='job_title',
-            field=models.CharField(blank=True, max_length=120, verbose_name='intitulé du poste'),
+            model_name="membership",
+            name="job_title",
+            field=models.CharField(blank=True, max_length=120, verbose_name="intitulé du poste"),
         ),
     ]

@@ -6,37 +6,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0003_membership_function'),
-        ('people', '0002_consent_names_a_structure'),
-        ('support', '0005_one_open_accompaniment_per_kind'),
+        ("organisations", "0003_membership_function"),
+        ("people", "0002_consent_names_a_structure"),
+        ("support", "0005_one_open_accompaniment_per_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='JoinRequest',
+            name="JoinRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='motif')),
-                ('status', models.CharField(choices=[('pending', 'En attente'), ('accepted', 'Acceptée'), ('declined', 'Refusée'), ('withdrawn', 'Retirée')], default='pending', max_length=20, verbose_name='état')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='demandée le')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('decline_reason', models.TextField(blank=True, verbose_name='motif du refus')),
-                ('accompaniment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='join_requests', to='support.accompaniment')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='décidée par')),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='invité par')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.person')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='join_requests', to=settings.AUTH_USER_MODEL, verbose_name='professionnel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="motif")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("accepted", "Acceptée"),
+                            ("declined", "Refusée"),
+                            ("withdrawn", "Retirée"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="état",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="demandée le")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                ("decline_reason", models.TextField(blank=True, verbose_name="motif du refus")),
+                (
+                    "accompaniment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="join_requests",
+                        to="support.accompaniment",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="décidée par",
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="invité par",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="join_requests",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="professionnel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'demande pour rejoindre une équipe',
-                'verbose_name_plural': 'demandes pour rejoindre une équipe',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['accompaniment'], name='join_pending_acc'), models.Index(fields=['user', '-created_at'], name='join_request_user')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('accompaniment', 'user'), name='join_request_pending_once')],
+                "verbose_name": "demande pour rejoindre une équipe",
+                "verbose_name_plural": "demandes pour rejoindre une équipe",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["accompaniment"],
+                        name="join_pending_acc",
+                    ),
+                    models.Index(fields=["user", "-created_at"], name="join_request_user"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("accompaniment", "user"),
+                        name="join_request_pending_once",
+                    )
+                ],
             },
         ),
     ]
