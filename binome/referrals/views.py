@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access.audit import record_read
 from binome.access.predicates import is_territory_admin, works_in_department
+from binome.core.documents import document_response
 from binome.core.pagination import window_page
 from binome.core.text import normalize
 from binome.core.typing import AuthenticatedRequest
@@ -516,7 +517,8 @@ def attachment(request: AuthenticatedRequest, pk: int, attachment_pk: int) -> Ht
         person_id=referral.person_id,
         what=f"Orientation : pièce jointe « {document.name} »",
     )
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)
+    stem = document.name.rsplit(".", 1)[0] if "." in document.name else document.name
+    return document_response(document.file.open("rb"), kind=document.file_type, filename=stem)
 
 
 # --- Lists ---------------------------------------------------------------------------------
