@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0002_consent_names_a_structure'),
+        ("people", "0002_consent_names_a_structure"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consent',
-            name='document_type',
-            field=models.CharField(blank=True, max_length=10, verbose_name='type du document'),
+            model_name="consent",
+            name="document_type",
+            field=models.CharField(blank=True, max_length=10, verbose_name="type du document"),
         ),
     ]
