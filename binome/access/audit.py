@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
@@ -30,6 +30,7 @@ def audit_row(
     department_id: str | None = None,
     target: models.Model | None = None,
     person_id: int | None = None,
+    person_ids: Sequence[int] = (),
     what: str = "",
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
@@ -53,6 +54,7 @@ def audit_row(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         person_id=person_id,
+        person_ids=sorted(set(person_ids)),
         what=what[:300],
         ip_address=client_ip(request),
         details=details or {},
@@ -68,6 +70,7 @@ def record(
     department_id: str | None = None,
     target: models.Model | None = None,
     person_id: int | None = None,
+    person_ids: Sequence[int] = (),
     what: str = "",
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
@@ -81,6 +84,7 @@ def record(
         department_id=department_id,
         target=target,
         person_id=person_id,
+        person_ids=person_ids,
         what=what,
         request=request,
         details=details,
@@ -118,3 +122,15 @@ def record_read(
         what=what,
         request=request,
     )
+
+
+def record_list_read(
+    *, request: HttpRequest, person_ids: Iterable[int], what: str
+) -> AuditEvent | None:
+    """Record that the current user saw the named persons in a list page: one line for the
+    page view (``person_ids`` holds them all), found by each person's own page. Nothing
+    when the page named nobody."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return None
+    return record(AuditKind.READ, actor=request.user, person_ids=ids, what=what, request=request)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from binome.access.audit import record_read
+from binome.access.audit import record_list_read, record_read
 from binome.access.predicates import is_territory_admin, works_in_department
 from binome.core.documents import document_response
 from binome.core.pagination import window_page
@@ -589,6 +589,11 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         total = next(count for key, _, count in tabs if key == filters["etat"])
     parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today)
     page, refused = keyset_page(parts, request.GET)
+    record_list_read(
+        request=request,
+        person_ids=[referral.person_id for referral in page.rows],
+        what="Nom dans la liste des orientations reçues",
+    )
     return render(
         request,
         "referrals/inbox.html",
@@ -649,6 +654,11 @@ def sent(request: AuthenticatedRequest) -> HttpResponse:
         ),
         INBOX_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    record_list_read(
+        request=request,
+        person_ids=[referral.person_id for referral in page.object_list],
+        what="Nom dans la liste des orientations envoyées",
+    )
     return render(
         request,
         "referrals/sent.html",
@@ -689,6 +699,11 @@ def reorientations(request: AuthenticatedRequest, code: str) -> HttpResponse:
         filtered.inbox_order(today).select_related(*LIST_RELATED, "accompaniment"),
         INBOX_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    record_list_read(
+        request=request,
+        person_ids=[referral.person_id for referral in page.object_list],
+        what="Nom dans la liste des demandes de réorientation",
+    )
     return render(
         request,
         "referrals/reorientations.html",
