@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "binome.accounts.middleware.SecondFactorMiddleware",
     "binome.organisations.middleware.CurrentOrganisationMiddleware",
+    "binome.access.middleware.DeferredReadsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",

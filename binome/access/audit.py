@@ -134,3 +134,29 @@ def record_list_read(
     if not ids:
         return None
     return record(AuditKind.READ, actor=request.user, person_ids=ids, what=what, request=request)
+
+
+DEFERRED_READS = "_binome_deferred_reads"
+
+
+def record_read_when_shown(
+    *, request: HttpRequest, obj: models.Model, person_id: int, what: str
+) -> None:
+    """A read of the person's file by a page that also takes a form: a GET is a read at
+    once; a POST that shows the page again (a form re-rendered after invalid input: a 200
+    or 400 answer, not a redirect) is the same read, written by
+    :class:`binome.access.middleware.DeferredReadsMiddleware` once the answer is known.
+    A POST of a page without ``what`` (a button) shows nothing of the file."""
+    if request.method == "GET":
+        record_read(request=request, obj=obj, person_id=person_id, what=what)
+    elif request.method == "POST" and what:
+        row = audit_row(
+            AuditKind.READ,
+            actor=request.user,
+            target=obj,
+            person_id=person_id,
+            what=what,
+            request=request,
+        )
+        deferred: list[AuditEvent] = request.__dict__.setdefault(DEFERRED_READS, [])
+        deferred.append(row)
