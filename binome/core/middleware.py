@@ -60,7 +60,7 @@ class RequestBodyLimitMiddleware:
             body.seek(0)
             request.META["CONTENT_LENGTH"] = str(size)
             # Django read nothing of a body without a length: give it the one read here.
-            request._stream = LimitedStream(body, size)  # type: ignore[attr-defined]
+            request._stream = LimitedStream(body, size)  # type: ignore[arg-type, assignment]
         return self.get_response(request)
 
     @staticmethod

@@ -136,7 +136,7 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
         items.append({"row": row, "alerts": alerts})
     record_list_read(
         request=request,
-        person_ids=[item["row"].person_id for item in items],
+        person_ids=[row.person_id for row in page.object_list],
         what="Nom dans la liste « Mes personnes »",
     )
     return render(
