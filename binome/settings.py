@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "binome.core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files keep their own headers.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -103,6 +104,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "binome.accounts.middleware.SecondFactorMiddleware",
     "binome.organisations.middleware.CurrentOrganisationMiddleware",
+    "binome.access.middleware.DeferredReadsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -360,6 +362,24 @@ if not PERSON_MATCHING_KEY or not PERSON_ENCRYPTION_KEY:
     PERSON_ENCRYPTION_KEY = PERSON_ENCRYPTION_KEY or derived_key(SECRET_KEY, "encryption")
 CONSENT_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 REFERRAL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+
+# --- Request bodies (binome.core.middleware.RequestBodyLimitMiddleware) -----------------
+# A body larger than its URL's largest legitimate upload is refused (413) before it is read;
+# the fields then have Django's limits (the files are spooled to disk past 2.5 Mo).
+MEGABYTE = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * MEGABYTE // 2
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * MEGABYTE // 2
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+REQUEST_BODY_MAX_BYTES = 4 * MEGABYTE
+REQUEST_BODY_MAX_BYTES_BY_URL = {
+    # The two files of a directory import (structures, services), 50 Mo each at most
+    # (binome.directory.imports.MAX_FILE_BYTES), and the form around them.
+    "directory:import_list": 2 * 50 * MEGABYTE + MEGABYTE,
+    # A referral's attachments (5 documents at most) and the form.
+    "referrals:create": 5 * REFERRAL_ATTACHMENT_MAX_BYTES + MEGABYTE,
+    "people:consent_add": CONSENT_DOCUMENT_MAX_BYTES + MEGABYTE,
+}
 
 # --- Signed links of the referrals to structures without an account -------------------
 # Days a link stays valid from its sending (the sender can send a new one at any time);

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -58,6 +58,7 @@ def audit_row(
     department_id: str | None = None,
     target: models.Model | None = None,
     person_id: int | None = None,
+    person_ids: Sequence[int] = (),
     what: str = "",
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
@@ -81,6 +82,7 @@ def audit_row(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         person_id=person_id,
+        person_ids=sorted(set(person_ids)),
         what=what[:300],
         ip_address=client_ip(request),
         details=details or {},
@@ -96,6 +98,7 @@ def record(
     department_id: str | None = None,
     target: models.Model | None = None,
     person_id: int | None = None,
+    person_ids: Sequence[int] = (),
     what: str = "",
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
@@ -109,6 +112,7 @@ def record(
         department_id=department_id,
         target=target,
         person_id=person_id,
+        person_ids=person_ids,
         what=what,
         request=request,
         details=details,
@@ -146,3 +150,41 @@ def record_read(
         what=what,
         request=request,
     )
+
+
+def record_list_read(
+    *, request: HttpRequest, person_ids: Iterable[int], what: str
+) -> AuditEvent | None:
+    """Record that the current user saw the named persons in a list page: one line for the
+    page view (``person_ids`` holds them all), found by each person's own page. Nothing
+    when the page named nobody."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return None
+    return record(AuditKind.READ, actor=request.user, person_ids=ids, what=what, request=request)
+
+
+DEFERRED_READS = "_binome_deferred_reads"
+
+
+def record_read_when_shown(
+    *, request: HttpRequest, obj: models.Model, person_id: int, what: str
+) -> None:
+    """A read of the person's file by a page that also takes a form: a GET is a read at
+    once; a POST that shows the page again (a form re-rendered after invalid input: a 200
+    or 400 answer, not a redirect) is the same read, written by
+    :class:`binome.access.middleware.DeferredReadsMiddleware` once the answer is known.
+    A POST of a page without ``what`` (a button) shows nothing of the file."""
+    if request.method == "GET":
+        record_read(request=request, obj=obj, person_id=person_id, what=what)
+    elif request.method == "POST" and what:
+        row = audit_row(
+            AuditKind.READ,
+            actor=request.user,
+            target=obj,
+            person_id=person_id,
+            what=what,
+            request=request,
+        )
+        deferred: list[AuditEvent] = request.__dict__.setdefault(DEFERRED_READS, [])
+        deferred.append(row)

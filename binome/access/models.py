@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
@@ -131,6 +133,11 @@ class AuditEvent(models.Model):
     target_id = models.CharField("identifiant de l'objet", max_length=64, blank=True)
     # The person whose file was read or touched: their own page lists these lines.
     person_id = models.BigIntegerField("personne concernée", null=True, blank=True)
+    # The persons a list page named (one line per page view, not one per person): their
+    # own page lists the line too.
+    person_ids = ArrayField(
+        models.BigIntegerField(), verbose_name="personnes nommées", default=list, blank=True
+    )
     what = models.CharField("détail", max_length=300, blank=True)
     ip_address = models.GenericIPAddressField("adresse IP", null=True, blank=True)
     details = models.JSONField("données", default=dict, blank=True)
@@ -145,6 +152,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["person_id", "-created_at"], name="audit_person_reads"),
             models.Index(fields=["department", "-created_at"], name="audit_department"),
             models.Index(fields=["actor", "-created_at"], name="audit_actor"),
+            GinIndex(fields=["person_ids"], name="audit_listed_persons"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.utils import timezone
 from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
+from binome.core.documents import check_document
 from binome.directory.models import Structure
 from binome.organisations.models import Organisation
 from binome.people.models import (
@@ -167,7 +169,10 @@ def record_consent(
         structure=structure if scope == ConsentScope.REFER else None,
     )
     if document is not None:
-        consent.document.save(document.name or "document", document, save=False)
+        consent.document_type = check_document(
+            document, limit=settings.CONSENT_DOCUMENT_MAX_BYTES, label="Le document signé"
+        )
+        consent.document.save(f"document.{consent.document_type}", document, save=False)
     consent.save()
     summary = f"Consentement recueilli : {consent.get_scope_display().lower()}"
     if consent.organisation is not None:

@@ -6,9 +6,9 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from binome.core.documents import check_document
 from binome.core.forms import BinomeForm
 from binome.core.widgets import UploadInput
 from binome.directory.models import PublicationStatus, Structure
@@ -109,41 +109,6 @@ class HouseholdMemberForm(BinomeForm):
     )
 
 
-# Magic numbers of the accepted documents: the content decides, not the name.
-DOCUMENT_SIGNATURES = {
-    b"%PDF-": "pdf",
-    b"\x89PNG\r\n\x1a\n": "png",
-    b"\xff\xd8\xff": "jpg",
-}
-
-
-def document_type(upload: UploadedFile) -> str | None:
-    """The document's type read from its first bytes (PDF, PNG, JPEG), or None."""
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, kind in DOCUMENT_SIGNATURES.items():
-        if head.startswith(signature):
-            return kind
-    return None
-
-
-def check_document(upload: UploadedFile, *, limit: int, label: str = "Le document") -> str:
-    """The type of an uploaded PDF or image (read from its content), or a French
-    ``ValidationError`` when it is too large or not what it says."""
-    if (upload.size or 0) > limit:
-        raise forms.ValidationError(
-            f"{label} pèse {filesizeformat(upload.size or 0)} : {filesizeformat(limit)} au plus."
-        )
-    kind = document_type(upload)
-    if kind is None:
-        raise forms.ValidationError(
-            f"{label} n'est ni un PDF ni une image PNG ou JPEG (son contenu a été vérifié, "
-            "pas seulement son nom)."
-        )
-    return kind
-
-
 class ConsentForm(BinomeForm):
     scope = forms.ChoiceField(label="Objet du consentement", choices=ConsentScope.choices)
     recipient = forms.ModelChoiceField(
@@ -173,6 +138,9 @@ class ConsentForm(BinomeForm):
         required=False,
         widget=UploadInput(accept=".pdf,.png,.jpg,.jpeg"),
         help_text="PDF, PNG ou JPEG, 5 Mo au plus.",
+        error_messages={
+            "empty": "Le document signé est vide : joignez un PDF ou une image PNG ou JPEG."
+        },
     )
 
     def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:

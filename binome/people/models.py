@@ -274,7 +274,8 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
 
 
 def consent_document_path(instance: Consent, filename: str) -> str:
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    """Stored under the extension of the type read from the content, never the name's."""
+    extension = instance.document_type or "bin"
     return f"consents/{instance.person_id}/{timezone.now():%Y%m%d%H%M%S%f}.{extension}"
 
 
@@ -306,6 +307,8 @@ class Consent(models.Model):
     document = models.FileField(
         "document signé", upload_to=consent_document_path, blank=True, max_length=200
     )
+    # The document's type read from its content (pdf, png, jpg): stored, served as.
+    document_type = models.CharField("type du document", max_length=10, blank=True)
     given_on = models.DateField("donné le")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

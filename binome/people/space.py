@@ -7,15 +7,21 @@ item kept to an author or an organisation, a diagnostic comment, or the NIR.
 The read log ("Qui a consulté mon dossier") lists the reads of the file by others:
 every ``AuditKind.READ`` row whose ``person_id`` is the person's, or the id of a file
 merged into theirs (the audit log is append-only, so a merge does not re-point its rows:
-the merged ids are read through ``Person.merged_into``). The person's own reads of their
-space are logged too, but not listed: the list answers "which professionals saw my file".
+the merged ids are read through ``Person.merged_into``), and every row of a list page
+whose ``person_ids`` names one of them (the person's name was shown in that list). The
+person's own reads of their space are logged too, but not listed: the list answers "which
+professionals saw my file". A visit is one line: the reads of one professional (same
+account, same organisation) that follow each other within ``VISIT_GAP`` are shown as the
+first of them (a page and its fragments, the pages of one consultation).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import Lag
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.people.models import Person
@@ -29,6 +35,8 @@ from binome.support.models import (
 )
 
 PERSON_VISIBILITY = Visibility.TEAM_AND_PERSON
+# Reads of one professional closer than this to the previous one belong to the same visit.
+VISIT_GAP = timedelta(minutes=5)
 
 
 def own_person(user: Any) -> Person | None:
@@ -109,8 +117,28 @@ def person_notes(person: Person) -> QuerySet[Note]:
 
 
 def reads_of_file(person: Person) -> QuerySet[AuditEvent]:
-    """Who read the person's file (and the files merged into it), newest first."""
-    reads = AuditEvent.objects.filter(kind=AuditKind.READ, person_id__in=file_ids(person))
+    """Who read the person's file (and the files merged into it) or saw their name in a
+    list, one line per visit (its first read), newest first.
+
+    One query (two indexes: ``person_id`` and the GIN one of ``person_ids``); the visits
+    are cut in SQL (the previous read of the same professional, by a window function),
+    so that a page of the paginated list is a page of visits."""
+    ids = file_ids(person)
+    reads = AuditEvent.objects.filter(
+        Q(person_id__in=ids) | Q(person_ids__overlap=ids), kind=AuditKind.READ
+    )
     if person.user_id is not None:
         reads = reads.exclude(actor_id=person.user_id)
-    return reads.select_related("actor").order_by("-created_at", "-id")
+    previous_read = Window(
+        Lag("created_at"),
+        partition_by=[F("actor_id"), F("actor_label"), F("organisation_id")],
+        order_by=[F("created_at").asc(), F("id").asc()],
+    )
+    return (
+        reads.annotate(previous_read_at=previous_read)
+        .filter(
+            Q(previous_read_at__isnull=True) | Q(previous_read_at__lt=F("created_at") - VISIT_GAP)
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )

@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Left
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access.audit import record_read
+from binome.core.documents import document_response, document_type
 from binome.core.pagination import window_page
 from binome.core.queries import USER_NAME, select_related_only
 from binome.core.typing import AuthenticatedRequest
@@ -263,7 +264,10 @@ def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
     record_read(
         request=request, obj=consent, person_id=person.pk, what="Document de consentement signé"
     )
-    return FileResponse(consent.document.open("rb"), as_attachment=True)
+    file = consent.document.open("rb")
+    # Older documents were stored before their type was: read it from their content.
+    kind = consent.document_type or document_type(file) or ""
+    return document_response(file, kind=kind, filename=f"consentement-{consent.pk}")
 
 
 @login_required

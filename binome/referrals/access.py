@@ -18,7 +18,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from binome.access.audit import record_read
+from binome.access.audit import record_read_when_shown
 from binome.access.predicates import roles_of
 from binome.organisations.models import TerritoryRoleKind
 from binome.referrals.models import Referral, ReferralKind
@@ -108,6 +108,8 @@ def get_referral_for_user(
     access = referral_access(request.user, referral)
     if not access.any:
         raise Http404
-    if record and what and request.method == "GET":
-        record_read(request=request, obj=referral, person_id=referral.person_id, what=what)
+    if record and what:
+        record_read_when_shown(
+            request=request, obj=referral, person_id=referral.person_id, what=what
+        )
     return referral, access

@@ -25,6 +25,7 @@ from django.utils import timezone
 from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
+from binome.core.documents import check_document
 from binome.directory.models import Service, Structure
 from binome.organisations.models import (
     Membership,
@@ -33,7 +34,6 @@ from binome.organisations.models import (
     Partnership,
 )
 from binome.people import actions as people_actions
-from binome.people.forms import check_document
 from binome.people.models import Consent, ConsentScope, Person
 from binome.referrals import links, notices
 from binome.referrals.deadlines import expiry_summary, reminder_summary

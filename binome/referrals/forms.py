@@ -11,11 +11,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from binome.accounts.models import User
+from binome.core.documents import check_document
 from binome.core.forms import BinomeForm
 from binome.core.widgets import UploadInput
 from binome.directory.models import PublicationStatus, Service
 from binome.organisations.models import Membership, Organisation, OrganisationKind
-from binome.people.forms import DATE_WIDGET, check_document
+from binome.people.forms import DATE_WIDGET
 from binome.people.models import ConsentMethod, Person
 from binome.referrals.actions import MAX_ATTACHMENTS
 from binome.referrals.models import (

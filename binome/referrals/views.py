@@ -8,14 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from binome.access.audit import record_read
+from binome.access.audit import record_list_read, record_read
 from binome.access.predicates import is_territory_admin, works_in_department
+from binome.core.documents import document_response
 from binome.core.pagination import window_page
 from binome.core.text import normalize
 from binome.core.typing import AuthenticatedRequest
@@ -524,7 +525,8 @@ def attachment(request: AuthenticatedRequest, pk: int, attachment_pk: int) -> Ht
         person_id=referral.person_id,
         what=f"Orientation : pièce jointe « {document.name} »",
     )
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)
+    stem = document.name.rsplit(".", 1)[0] if "." in document.name else document.name
+    return document_response(document.file.open("rb"), kind=document.file_type, filename=stem)
 
 
 # --- Lists ---------------------------------------------------------------------------------
@@ -595,6 +597,11 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         total = next(count for key, _, count in tabs if key == filters["etat"])
     parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today)
     page, refused = keyset_page(parts, request.GET)
+    record_list_read(
+        request=request,
+        person_ids=[referral.person_id for referral in page.rows],
+        what="Nom dans la liste des orientations reçues",
+    )
     return render(
         request,
         "referrals/inbox.html",
@@ -655,6 +662,11 @@ def sent(request: AuthenticatedRequest) -> HttpResponse:
         ),
         INBOX_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    record_list_read(
+        request=request,
+        person_ids=[referral.person_id for referral in page.object_list],
+        what="Nom dans la liste des orientations envoyées",
+    )
     return render(
         request,
         "referrals/sent.html",
@@ -695,6 +707,11 @@ def reorientations(request: AuthenticatedRequest, code: str) -> HttpResponse:
         filtered.inbox_order(today).select_related(*LIST_RELATED, "accompaniment"),
         INBOX_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    record_list_read(
+        request=request,
+        person_ids=[referral.person_id for referral in page.object_list],
+        what="Nom dans la liste des demandes de réorientation",
+    )
     return render(
         request,
         "referrals/reorientations.html",

@@ -38,7 +38,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from binome.access.audit import record_read
+from binome.access.audit import record_read_when_shown
 from binome.access.predicates import active_memberships, roles_of
 from binome.core.queries import USER_NAME, select_related_only
 from binome.organisations.models import (
@@ -385,8 +385,8 @@ def get_file_for_user(
         raise Http404
     if level == "team" and not access.is_team:
         raise PermissionDenied
-    if record and request.method == "GET":
-        record_read(request=request, obj=item or person, person_id=person.pk, what=what)
+    if record:
+        record_read_when_shown(request=request, obj=item or person, person_id=person.pk, what=what)
     return person, access
 
 

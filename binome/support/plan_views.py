@@ -1,7 +1,8 @@
 """Pages of the shared diagnostic and of the plan. Thin: parse, call one action, render.
 
 Every page that shows something of a person's file writes its read to the audit log
-(``get_file_for_user`` on a GET, or ``record_read`` once the item is known).
+(``get_file_for_user``, or ``record_read_when_shown`` once the item is known), on a GET and
+when a POST shows the page again (a form with its errors).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access import predicates
-from binome.access.audit import record_read
+from binome.access.audit import record_read_when_shown
 from binome.accounts.models import User
 from binome.core.typing import AuthenticatedRequest
 from binome.directory.models import PublicationStatus, Service
@@ -216,8 +217,9 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if request.method == "GET":
-        record_read(request=request, obj=diagnostic, person_id=person.pk, what=str(diagnostic))
+    record_read_when_shown(
+        request=request, obj=diagnostic, person_id=person.pk, what=str(diagnostic)
+    )
     answers = list(diagnostic.answers.all())
     health_details = file_rules.can_view_health_details(access)
     posted_to = request.POST.get("answer") if request.method == "POST" else None
@@ -342,8 +344,7 @@ def _objective_for(
     if not file_rules.can_act_on_accompaniment(access, objective.accompaniment):
         raise PermissionDenied
     objective.accompaniment.person = person
-    if request.method == "GET":
-        record_read(request=request, obj=objective, person_id=person.pk, what=what)
+    record_read_when_shown(request=request, obj=objective, person_id=person.pk, what=what)
     return objective, person, access
 
 
@@ -462,8 +463,8 @@ def _action_for(
     if not file_rules.can_act_on_accompaniment(access, action.objective.accompaniment):
         raise PermissionDenied
     action.objective.accompaniment.person = person
-    if what and request.method == "GET":
-        record_read(request=request, obj=action, person_id=person.pk, what=what)
+    if what:
+        record_read_when_shown(request=request, obj=action, person_id=person.pk, what=what)
     return action, person, access
 
 

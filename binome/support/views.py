@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from binome.access.audit import record_read
+from binome.access.audit import record_list_read, record_read
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Membership, Organisation
 from binome.people.matching import matched_recently
@@ -138,6 +138,11 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
             count = row.overdue_actions  # type: ignore[attr-defined]
             alerts.append(f"{count} action{'s' if count > 1 else ''} en retard")
         items.append({"row": row, "alerts": alerts})
+    record_list_read(
+        request=request,
+        person_ids=[row.person_id for row in page.object_list],
+        what="Nom dans la liste « Mes personnes »",
+    )
     return render(
         request,
         "support/worklist.html",

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from pypdf import PdfReader
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.people.models import Consent, ConsentScope, Person
 from binome.support.models import Note, Objective, TimelineEvent, Visibility
+from tests.people.conftest import clock_at
 
 SPACE = reverse("space:home")
 QUERIES_PINNED = 21  # 3 of them: the session refresh
@@ -80,8 +83,9 @@ def test_read_log_lists_ines_read_not_nadia_own(client_for: Any, nadia_file: Per
 
 def test_read_log_is_paginated_newest_first(client_for: Any, nadia_file: Person) -> None:
     ines = client_for("ines")
-    for _ in range(22):
-        ines.get(reverse("people:detail", args=[nadia_file.pk]))
+    for visit in range(22):  # apart: a visit is one line
+        with clock_at(timezone.now() - timedelta(hours=5) + visit * timedelta(minutes=10)):
+            ines.get(reverse("people:detail", args=[nadia_file.pk]))
     client_for("marc").get(reverse("people:detail", args=[nadia_file.pk]))
     nadia = client_for("nadia")
     first = nadia.get(SPACE).context["reads"]
@@ -202,8 +206,9 @@ def test_space_query_count_does_not_grow_with_the_read_log(
     client_for: Any, nadia_file: Person, django_assert_max_num_queries: Any
 ) -> None:
     ines = client_for("ines")
-    for _ in range(30):
-        ines.get(reverse("people:detail", args=[nadia_file.pk]))
+    for visit in range(30):  # apart: a visit is one line
+        with clock_at(timezone.now() - timedelta(hours=6) + visit * timedelta(minutes=10)):
+            ines.get(reverse("people:detail", args=[nadia_file.pk]))
     nadia = client_for("nadia")
     with django_assert_max_num_queries(QUERIES_PINNED):
         response = nadia.get(SPACE)
