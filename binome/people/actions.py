@@ -226,8 +226,7 @@ def _check_not_a_duplicate(person: Person, typed: dict[str, Any], changed: list[
         ):
             reasons.append("le même NIR")
         elif (
-            "france_travail_id" in changed
-            and other.france_travail_id == (typed["france_travail_id"])
+            "france_travail_id" in changed and other.france_travail_id == typed["france_travail_id"]
         ):
             reasons.append("le même identifiant France Travail")
         elif "caf_number" in changed and other.caf_number == typed["caf_number"]:

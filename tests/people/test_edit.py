@@ -307,3 +307,14 @@ def test_a_household_member_is_corrected_then_removed(
     assert removed.what == "Foyer : enfant retiré(e) (Yannis)"
     assert TimelineEvent.objects.filter(person=nadia_file, summary=removed.what).exists()
     assert ines.post(remove).status_code == 404  # already removed
+
+
+def test_a_long_correction_still_fits_its_timeline_line(
+    client_for: Any, nadia_file: Person
+) -> None:
+    long_names = {name: name[0].upper() * 100 for name in ("first_name", "last_name", "birth_name")}
+    response = client_for("ines").post(edit_url(nadia_file), form_data(nadia_file, **long_names))
+    assert response.status_code == 302
+    [audit] = corrections(nadia_file)
+    assert audit.what == "Dossier corrigé : prénom, nom, nom de naissance modifiés"
+    assert audit.details == {"fields": ["first_name", "last_name", "birth_name"]}
