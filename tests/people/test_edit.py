@@ -228,6 +228,7 @@ def test_a_correction_that_makes_a_duplicate_is_refused(
             "last_name": "Moreau",
             "birth_date": date(1985, 9, 23),
             "nir": OTHER_NIR,
+            "france_travail_id": "1234567A",
         },
         by=personas["ines"],
         organisation=orgs["ft_toulon"],
@@ -246,8 +247,16 @@ def test_a_correction_that_makes_a_duplicate_is_refused(
 
     response = client_for("marc").post(edit_url(nadia_file), form_data(nadia_file, nir=OTHER_NIR))
     assert "Un autre dossier du département a le même NIR" in response.content.decode()
+    response = client_for("ines").post(
+        edit_url(nadia_file), form_data(nadia_file, france_travail_id=" 1234567a ")
+    )
+    assert "a le même identifiant France Travail" in response.content.decode()
     nadia_file.refresh_from_db()
-    assert (nadia_file.first_name, nadia_file.nir) == ("Nadia", NADIA_NIR)
+    assert (nadia_file.first_name, nadia_file.nir, nadia_file.france_travail_id) == (
+        "Nadia",
+        NADIA_NIR,
+        "3456789B",
+    )
     assert corrections(nadia_file) == []
     assert other.pk != nadia_file.pk
 
