@@ -45,6 +45,7 @@ class AuditKind(models.TextChoices):
     DIRECTORY_IMPORT = "directory_import", "Import de l'annuaire"
     PERSON_CREATED = "person_created", "Dossier de personne créé"
     PERSON_FOUND = "person_found", "Recherche d'une personne existante"
+    PERSON_UPDATED = "person_updated", "Dossier de personne corrigé"
     HOUSEHOLD_CHANGED = "household_changed", "Foyer modifié"
     CONSENT_RECORDED = "consent_recorded", "Consentement enregistré"
     CONSENT_WITHDRAWN = "consent_withdrawn", "Consentement retiré"

@@ -16,17 +16,29 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from binome.access.audit import record
-from binome.access.models import AuditKind
+from binome.access.models import AuditEvent, AuditKind
 from binome.accounts.models import User
 from binome.core.documents import check_document
 from binome.directory.models import Structure
 from binome.organisations.models import Organisation
+from binome.people import crypto
+from binome.people.changes import (
+    FIELD_LABELS,
+    IDENTITY_FIELDS,
+    MEMBER_LABELS,
+    StalePersonEdit,
+    person_version,
+    shown,
+    summary_of,
+)
 from binome.people.models import (
     Consent,
     ConsentMethod,
     ConsentScope,
     HouseholdMember,
     Person,
+    compact_nir,
+    validate_nir,
 )
 from binome.support.actions import add_event, open_accompaniment, trace
 from binome.support.models import Accompaniment, EventKind, Visibility
@@ -131,6 +143,267 @@ def add_household_member(
         request=request,
     )
     return member
+
+
+def _typed_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The values the form sent, cleaned as creation stores them (the NIR only if sent)."""
+    typed: dict[str, Any] = {}
+    for name in PERSON_FIELDS:
+        value = data.get(name)
+        if name == "commune" or name == "birth_date":
+            typed[name] = value or None
+        else:
+            typed[name] = " ".join(str(value or "").split())
+    typed["france_travail_id"] = typed["france_travail_id"].upper()
+    if "nir" in data:
+        typed["nir"] = compact_nir(data.get("nir") or "")
+    return typed
+
+
+def _stored_value(person: Person, name: str) -> Any:
+    if name == "nir":
+        return person.nir
+    return getattr(person, name)
+
+
+def _differs(person: Person, name: str, value: Any) -> bool:
+    if name == "nir":  # compared by its keyed hash: the clear value may not be readable
+        return (crypto.identifier_hash(value) if value else "") != person.nir_hash
+    if name == "commune":
+        return (value.pk if value else None) != person.commune_id
+    return bool(value != getattr(person, name))
+
+
+def _check_identity(person: Person, typed: dict[str, Any]) -> None:
+    """The values a correction writes, re-validated as creation does (the form did too:
+    this guards every other caller). Raises a ``ValidationError`` by field."""
+    errors: dict[str, list[str]] = {}
+    for name, label in (("first_name", "le prénom"), ("last_name", "le nom")):
+        if not typed[name]:
+            errors.setdefault(name, []).append(f"Indiquez {label}.")
+    if typed["birth_date"] is None:
+        errors.setdefault("birth_date", []).append("Indiquez la date de naissance.")
+    if typed.get("nir"):
+        try:
+            validate_nir(typed["nir"])
+        except ValidationError as exc:
+            errors.setdefault("nir", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    candidate = Person(
+        **{name: value for name, value in typed.items() if name != "nir"},
+        department_id=person.department_id,
+    )
+    candidate.clean_fields(
+        exclude=[field.name for field in Person._meta.fields if field.name not in PERSON_FIELDS]
+    )
+
+
+def _check_not_a_duplicate(person: Person, typed: dict[str, Any], changed: list[str]) -> None:
+    """A new NIR, identifier or identity that another file of the département already has
+    is refused: the two files are to be merged, not made into silent duplicates."""
+    identity_changed = bool(IDENTITY_FIELDS & set(changed))
+    others = list(
+        Person.objects.matching(
+            department_id=person.department_id,
+            first_name=typed["first_name"],
+            last_name=typed["last_name"],
+            birth_name=typed["birth_name"],
+            birth_date=typed["birth_date"] if identity_changed else None,
+            nir=typed.get("nir", "") if "nir" in changed else "",
+            france_travail_id=typed["france_travail_id"] if "france_travail_id" in changed else "",
+            caf_number=typed["caf_number"] if "caf_number" in changed else "",
+        )
+        .exclude(pk=person.pk)
+        .only("pk", "nir_hash", "france_travail_id", "caf_number")[:5]
+    )
+    if not others:
+        return
+    reasons = []
+    for other in others:
+        if (
+            "nir" in changed
+            and typed.get("nir")
+            and other.nir_hash == crypto.identifier_hash(typed["nir"])
+        ):
+            reasons.append("le même NIR")
+        elif (
+            "france_travail_id" in changed and other.france_travail_id == typed["france_travail_id"]
+        ):
+            reasons.append("le même identifiant France Travail")
+        elif "caf_number" in changed and other.caf_number == typed["caf_number"]:
+            reasons.append("le même numéro allocataire CAF/MSA")
+        else:
+            reasons.append("une identité proche et la même date de naissance")
+    raise ValidationError(
+        f"Un autre dossier du département a {' et '.join(sorted(set(reasons)))} : cette "
+        "correction en ferait un doublon, elle n'est pas enregistrée. S'il s'agit de la même "
+        "personne, signalez-le à l'administrateur du territoire : il réunit les deux dossiers "
+        "depuis la page « Doublons de personnes »."
+    )
+
+
+def _stale_changes(current: Person, typed: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The fields whose saved value differs from what the user typed."""
+    return [
+        (FIELD_LABELS[name], shown(name, _stored_value(current, name)), shown(name, value))
+        for name, value in typed.items()
+        if _differs(current, name, value)
+    ]
+
+
+def _last_correction(person: Person) -> AuditEvent | None:
+    return (
+        AuditEvent.objects.filter(kind=AuditKind.PERSON_UPDATED, person_id=person.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def update_person(
+    *,
+    person: Person,
+    data: dict[str, Any],
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+    version: str | None = None,
+) -> list[str]:
+    """Correct the file's identity, contact details and identifiers; returns the names of
+    the fields that changed (only those are written).
+
+    ``data`` holds the edit form's values; the NIR is changed only when ``data`` has it (the
+    form offers it to who may see it). ``version`` is the :func:`person_version` the form
+    was opened on: if the file changed since, :class:`StalePersonEdit` says what differs
+    and nothing is written. A new identity or identifier that another file of the
+    département has is refused (``ValidationError``): a duplicate is merged, not made.
+    The timeline line (seen by the team and the person) and the audit line say what
+    changed, never the NIR's value."""
+    current = (
+        Person.objects.select_for_update(of=("self",)).select_related("commune").get(pk=person.pk)
+    )
+    typed = _typed_values(data)
+    if version is not None and version != person_version(current):
+        last = _last_correction(current)
+        raise StalePersonEdit(
+            _stale_changes(current, typed),
+            version=person_version(current),
+            who=last.actor.get_full_name() if last and last.actor else "",
+            at=last.created_at if last else None,
+        )
+    _check_identity(current, typed)
+    changed = [name for name, value in typed.items() if _differs(current, name, value)]
+    if not changed:
+        return []
+    _check_not_a_duplicate(current, typed, changed)
+    changes = [(name, _stored_value(current, name), typed[name]) for name in changed]
+    for name in changed:
+        if name == "nir":
+            current.set_nir(typed["nir"])
+        else:
+            setattr(current, name, typed[name])
+    written = [name for name in changed if name != "nir"]
+    if "nir" in changed:
+        written += ["nir_hash", "nir_encrypted"]
+    current.save(update_fields=written)
+    summary = summary_of(changes, FIELD_LABELS, prefix="Dossier corrigé : ")
+    trace(
+        EventKind.PERSON,
+        AuditKind.PERSON_UPDATED,
+        person=current,
+        by=by,
+        organisation=organisation,
+        visibility=Visibility.TEAM_AND_PERSON,
+        target=current,
+        summary=summary,
+        request=request,
+        details={"fields": changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def update_household_member(
+    *,
+    member: HouseholdMember,
+    relation: str,
+    first_name: str,
+    birth_date: date | None,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> list[str]:
+    """Correct a member of the household; returns the names of the fields that changed."""
+    current = (
+        HouseholdMember.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .get(pk=member.pk)
+    )
+    first_name = " ".join((first_name or "").split())
+    if not first_name:
+        raise ValidationError({"first_name": "Indiquez le prénom."})
+    typed = {"relation": relation, "first_name": first_name, "birth_date": birth_date}
+    changes = [
+        (name, getattr(current, name), value)
+        for name, value in typed.items()
+        if getattr(current, name) != value
+    ]
+    if not changes:
+        return []
+    for name, _before, value in changes:
+        setattr(current, name, value)
+    current.full_clean(exclude=["person"])
+    current.save(update_fields=[name for name, _before, _after in changes])
+    relation = current.get_relation_display().lower()
+    summary = summary_of(
+        changes, MEMBER_LABELS, prefix=f"Foyer : {relation} corrigé(e) ({current.first_name}) — "
+    )
+    trace(
+        EventKind.PERSON,
+        AuditKind.HOUSEHOLD_CHANGED,
+        person=current.person,
+        by=by,
+        organisation=organisation,
+        target=current,
+        summary=summary,
+        request=request,
+        details={"fields": [name for name, _before, _after in changes]},
+    )
+    return [name for name, _before, _after in changes]
+
+
+@transaction.atomic
+def remove_household_member(
+    *,
+    member: HouseholdMember,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> None:
+    """Remove a member of the household (an error of entry, or someone who left)."""
+    current = (
+        HouseholdMember.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .filter(pk=member.pk)
+        .first()
+    )
+    if current is None:
+        raise ValidationError("Ce membre du foyer a déjà été retiré : rien n'a changé.")
+    summary = f"Foyer : {current.get_relation_display().lower()} retiré(e) ({current.first_name})"
+    trace(
+        EventKind.PERSON,
+        AuditKind.HOUSEHOLD_CHANGED,
+        person=current.person,
+        by=by,
+        organisation=organisation,
+        target=current,
+        summary=summary,
+        request=request,
+        details={"removed": current.pk},
+    )
+    current.delete()
 
 
 @transaction.atomic

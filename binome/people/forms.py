@@ -91,6 +91,26 @@ class PersonForm(BinomeForm, forms.ModelForm):
         return (self.cleaned_data.get("france_travail_id") or "").strip().upper()
 
 
+class PersonEditForm(PersonForm):
+    """The correction of a file: the creation's fields and checks, without the first
+    accompaniment; the NIR only for who may see it; the version the form was opened on."""
+
+    kind = None  # type: ignore[assignment]
+    role = None  # type: ignore[assignment]
+    confirm_new = None  # type: ignore[assignment]
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, with_nir: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_nir:
+            del self.fields["nir"]
+        else:
+            self.fields["nir"].help_text = (
+                "15 chiffres (clé comprise). Chiffré, visible seulement du référent et du "
+                "travailleur social. Videz le champ pour le retirer."
+            )
+
+
 class HouseholdMemberForm(BinomeForm):
     relation = forms.ChoiceField(
         label="Lien", choices=HouseholdRelation.choices, initial=HouseholdRelation.CHILD

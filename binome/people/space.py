@@ -47,7 +47,7 @@ def own_person(user: Any) -> Person | None:
         cached: Person | None = user._binome_own_person
         return cached
     person = (
-        Person.objects.select_related("organisation", "department")
+        Person.objects.select_related("organisation", "department", "commune")
         .filter(user=user, merged_into__isnull=True)
         .first()
     )

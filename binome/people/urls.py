@@ -6,7 +6,18 @@ app_name = "people"
 urlpatterns = [
     path("nouvelle/", views.person_create, name="create"),
     path("<int:pk>/", views.person_detail, name="detail"),
+    path("<int:pk>/modifier/", views.person_edit, name="edit"),
     path("<int:pk>/foyer/ajouter/", views.household_add, name="household_add"),
+    path(
+        "<int:pk>/foyer/<int:member_pk>/modifier/",
+        views.household_edit,
+        name="household_edit",
+    ),
+    path(
+        "<int:pk>/foyer/<int:member_pk>/retirer/",
+        views.household_remove,
+        name="household_remove",
+    ),
     path("<int:pk>/consentements/ajouter/", views.consent_add, name="consent_add"),
     path(
         "<int:pk>/consentements/<int:consent_pk>/retirer/",

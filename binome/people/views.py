@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from copy import copy
 from typing import Any
 
 from django.contrib import messages
@@ -17,9 +18,10 @@ from binome.core.queries import USER_NAME, select_related_only
 from binome.core.typing import AuthenticatedRequest
 from binome.directory.models import Structure
 from binome.people import actions
-from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonForm
+from binome.people.changes import StalePersonEdit, person_version
+from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonEditForm, PersonForm
 from binome.people.matching import matching_candidates
-from binome.people.models import Consent, Person
+from binome.people.models import Consent, HouseholdMember, Person
 from binome.support import access as file_rules
 from binome.support.forms import team_role_choices
 from binome.support.models import (
@@ -170,6 +172,131 @@ def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.success(request, "Le membre du foyer est ajouté.")
         return redirect("people:detail", person.pk)
     return form_page(request, person, form, title="Ajouter un membre du foyer")
+
+
+@login_required
+@file_rules.follow_merged_file
+@require_http_methods(["GET", "POST"])
+def person_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Correct the identity, contact details and identifiers (the team); the NIR only for
+    who may see it. A save over someone else's meanwhile is refused, the input kept."""
+    person, access = file_rules.get_file_for_user(
+        request, pk, what="Dossier : correction de l'identité et des coordonnées"
+    )
+    with_nir = file_rules.can_view_nir(access)
+    initial: dict[str, Any] = {
+        "version": person_version(person),
+        "commune": person.commune.insee_code if person.commune else "",
+    }
+    if with_nir:
+        initial["nir"] = person.nir
+    # The form works on a copy: the file itself changes only through the action.
+    form = PersonEditForm(
+        request.POST or None, instance=copy(person), initial=initial, with_nir=with_nir
+    )
+    stale: StalePersonEdit | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = actions.update_person(
+                person=person,
+                data=form.cleaned_data,
+                by=request.user,
+                organisation=acting_organisation(request, access),
+                request=request,
+                version=form.cleaned_data.get("version") or "",
+            )
+        except StalePersonEdit as exc:
+            stale = exc
+            data = request.POST.copy()
+            data["version"] = exc.version
+            form = PersonEditForm(data, instance=copy(person), with_nir=with_nir)
+            form.is_valid()
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, "Le dossier est corrigé.")
+            else:
+                messages.info(request, "Aucune modification : le dossier est inchangé.")
+            return redirect("people:detail", person.pk)
+    return render(
+        request,
+        "people/edit.html",
+        {
+            "title": "Corriger l'identité ou les coordonnées",
+            "person": person,
+            "form": form,
+            "stale": stale,
+        },
+    )
+
+
+def _add_errors(form: Any, exc: ValidationError) -> None:
+    """An action's refusal on the field it names when the form has it, else above."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _household_member(person: Person, member_pk: int) -> HouseholdMember:
+    return get_object_or_404(HouseholdMember, pk=member_pk, person=person)
+
+
+@login_required
+@file_rules.follow_merged_file
+@require_http_methods(["GET", "POST"])
+def household_edit(request: AuthenticatedRequest, pk: int, member_pk: int) -> HttpResponse:
+    person, access = file_rules.get_file_for_user(
+        request, pk, what="Dossier : correction d'un membre du foyer"
+    )
+    member = _household_member(person, member_pk)
+    form = HouseholdMemberForm(
+        request.POST or None,
+        initial={
+            "relation": member.relation,
+            "first_name": member.first_name,
+            "birth_date": member.birth_date,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = actions.update_household_member(
+                member=member,
+                by=request.user,
+                organisation=acting_organisation(request, access),
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, "Le membre du foyer est corrigé.")
+            else:
+                messages.info(request, "Aucune modification : le membre du foyer est inchangé.")
+            return redirect("people:detail", person.pk)
+    return form_page(request, person, form, title="Corriger un membre du foyer")
+
+
+@login_required
+@require_POST
+def household_remove(request: AuthenticatedRequest, pk: int, member_pk: int) -> HttpResponse:
+    person, access = file_rules.get_file_for_user(request, pk, what="")
+    member = _household_member(person, member_pk)
+    try:
+        actions.remove_household_member(
+            member=member,
+            by=request.user,
+            organisation=acting_organisation(request, access),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"{member.first_name} est retiré(e) du foyer.")
+    return redirect("people:detail", person.pk)
 
 
 @login_required

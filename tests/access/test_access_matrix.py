@@ -646,6 +646,38 @@ POST_MATRIX.update(
 )
 
 
+# --- Corrections of a person's file: her team (Claire, basics only: 403) ----------------
+
+
+def nadia_household_member(ctx: dict[str, Any]) -> int:
+    from binome.people.models import HouseholdMember
+
+    return HouseholdMember.objects.filter(person__user=ctx["personas"]["nadia"]).first().pk  # type: ignore[union-attr]
+
+
+MATRIX.update(
+    {
+        "people:edit": (url("people:edit", nadia_file), nadia_team()),
+        "people:household_edit": (
+            url("people:household_edit", nadia_file, nadia_household_member),
+            nadia_team(),
+        ),
+        "people:household_remove": (
+            url("people:household_remove", nadia_file, nadia_household_member),
+            everyone(405, anonymous=302),
+        ),
+    }
+)
+POST_MATRIX.update(
+    {
+        "people:household_remove": (
+            url("people:household_remove", nadia_file, nadia_household_member),
+            {**nadia_team(), "ines": 302, "marc": 302},
+        ),
+    }
+)
+
+
 # --- The notification centre: everyone's own notifications, another's is a 404 ----------
 
 
