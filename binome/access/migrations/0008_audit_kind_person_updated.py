@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access", "0006_audit_kinds_join_requests"),
+        ("access", "0007_audit_listed_persons"),
     ]
 
     operations = [
