@@ -19,8 +19,9 @@ class BoundedPathIntsMiddleware:
 
     Django's ``int`` converter accepts any number of digits, and Django 6 no longer lets a
     project register its own converter under that name: without this, ``/personnes/2**63/``
-    reaches the view, and its query fails (``bigint out of range``) instead of finding
-    nothing. Checked once here, for every URL, rather than in each view.
+    reaches the view. The ORM's lookups find no row for it, but a raw query, an OFFSET or a
+    value written back would fail (``bigint out of range``). Checked once here, for every
+    URL, rather than in each view. The API answers its own 404, naming the parameter.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -36,6 +37,8 @@ class BoundedPathIntsMiddleware:
         view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
     ) -> None:
+        if request.path.startswith(API_PREFIX):
+            return
         for value in (*view_args, *view_kwargs.values()):
             if isinstance(value, int) and not isinstance(value, bool) and value > BIGINT_MAX:
                 raise Http404("Identifiant hors limites.")

@@ -7,10 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from binome.core.http import parse_id, safe_next
+from binome.core.middleware import BoundedPathIntsMiddleware
 from binome.directory.models import Service
 from binome.people.models import Person
 
@@ -101,6 +103,15 @@ def test_switching_organisation_with_a_bare_word_as_next_goes_home(
 def test_an_id_past_bigint_in_a_path_is_a_404(client_for: Any) -> None:
     response = client_for("ines").get(f"/personnes/{BIGINT_PAST}/")
     assert response.status_code == 404
+
+
+def test_a_view_is_never_given_a_path_int_past_bigint() -> None:
+    """Whatever the view does with it (raw SQL, arithmetic), it is not called."""
+    request = RequestFactory().get("/")
+    middleware = BoundedPathIntsMiddleware(lambda request: HttpResponse())
+    with pytest.raises(Http404):
+        middleware.process_view(request, HttpResponse, (), {"pk": 2**63, "other": 1})
+    assert middleware.process_view(request, HttpResponse, (), {"pk": 2**63 - 1}) is None
 
 
 def nadia(personas: dict[str, Any]) -> Person:

@@ -38,6 +38,7 @@ from django.forms import BaseForm
 from django.test import Client
 from django.urls import Resolver404, resolve
 
+from binome.api.actions import create_token
 from binome.core.demo import load_demo_directory
 from binome.referrals.demo import load_demo_referrals
 from tests.access.test_access_matrix import MATRIX, PERSONAS
@@ -79,6 +80,9 @@ ALWAYS = {
 SKIPPED_ACTIONS = ("/deconnexion/", "/connexion/proconnect/")
 # Pages not fuzzed: documents (a PDF takes seconds to render; it reads no parameter).
 DOCUMENTS = re.compile(r"\.pdf$|/pdf/")
+# The partners' API: its parameters are those its OpenAPI document declares.
+API_PREFIX = "/api/v1/"
+API_DOCUMENT = "/api/v1/openapi.json"
 # How many times one form (same action, same fields) is posted across the site.
 POSTS_PER_FORM = 2
 # Tables a refused request may still write: the session, the login attempts' counters. The
@@ -201,6 +205,8 @@ def _short(value: str) -> str:
 
 @dataclass
 class Fuzzer:
+    """Sends the hostile requests as each persona, and keeps what went wrong."""
+
     clients: dict[str, Client]
     rng: random.Random = field(default_factory=lambda: random.Random(SEED))
     requests: int = 0
@@ -225,6 +231,20 @@ class Fuzzer:
         if name in self.always:
             return str(next(self.always[name]))
         return str(self.rng.choice(HOSTILE))
+
+    def api(self, path: str, openapi: dict[str, Any]) -> None:
+        """An endpoint of the partners' API, with a token: each query parameter its OpenAPI
+        document declares, then its integer path arguments past bigint."""
+        if path.startswith(API_DOCUMENT):
+            return
+        route = "/" + resolve(path).route
+        declared = openapi["paths"].get(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route), {})
+        for parameter in declared.get("get", {}).get("parameters", []):
+            if parameter["in"] == "query":
+                value = self.hostile(parameter["name"])
+                where = f"GET {path} (API) : {parameter['name']}={_short(value)}"
+                self.send("api", "get", path, {parameter["name"]: value}, where)
+        self.path_ints(path, "api")
 
     def page(self, path: str, expected: dict[str, int], index: int) -> None:
         readers = [p for p in PERSONAS if expected[p] == 200]
@@ -280,7 +300,8 @@ class Fuzzer:
             return
         self.posted[signature] += 1
         defaults = {n: v for n, v in form.fields.items() if v}
-        one = self.rng.choice(names)
+        # A return address is the first field tried; otherwise any one.
+        one = "next" if "next" in names and self.posted[signature] == 1 else self.rng.choice(names)
         one_value = self.hostile(one)
         every_value = self.rng.choice(HOSTILE)
         action = target.path + (f"?{target.query}" if target.query else "")
@@ -329,23 +350,37 @@ def _client(persona: str, personas: dict[str, Any]) -> Client:
 def test_hostile_input_never_crashes_nor_half_writes(
     personas: dict[str, Any], orgs: dict[str, Any]
 ) -> None:
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     ctx = {"personas": personas, "orgs": orgs}
     pages = [(build(ctx), expected) for _name, (build, expected) in sorted(MATRIX.items())]
     # The demo's directory and referrals: lists with rows, pages with their forms.
     load_demo_directory()
     load_demo_referrals(personas)
-    fuzzer = Fuzzer({p: _client(p, personas) for p in PERSONAS})
+    _token, secret = create_token(
+        organisation=orgs["ft_toulon"], name="Fuzz", by=personas["claire"]
+    )
+    clients = {p: _client(p, personas) for p in PERSONAS}
+    clients["api"] = Client(
+        raise_request_exception=False, headers={"Authorization": f"Bearer {secret}"}
+    )
+    openapi = clients["anonymous"].get(API_DOCUMENT).json()
+    fuzzer = Fuzzer(clients)
+    ready, ready_cpu = time.monotonic(), time.process_time()
     try:
         for index, (path, expected) in enumerate(pages):
-            if not urlsplit(path).path.startswith(SKIPPED_ACTIONS) and not DOCUMENTS.search(path):
+            if urlsplit(path).path.startswith(SKIPPED_ACTIONS) or DOCUMENTS.search(path):
+                continue
+            if path.startswith(API_PREFIX):
+                fuzzer.api(path, openapi)
+            else:
                 fuzzer.page(path, expected, index)
     except _Broken:
         fuzzer.failures.append("(arrêt : la transaction du test est inutilisable)")
-    print(  # noqa: T201 (the brief of this test: how many requests it made)
-        f"\nFuzz : {fuzzer.requests} requêtes, {sum(fuzzer.posted.values()) * 2} envois de "
-        f"formulaires, en {time.monotonic() - started:.1f} s ({time.process_time():.1f} s de "
-        "processeur pour les tests)"
+    print(  # noqa: T201 (the brief of this test: say how many requests it made)
+        f"\nFuzz : {fuzzer.requests} requêtes (dont {sum(fuzzer.posted.values()) * 2} envois "
+        f"de formulaires) en {time.monotonic() - ready:.1f} s "
+        f"({time.process_time() - ready_cpu:.1f} s de processeur), après "
+        f"{ready - started:.1f} s de préparation ({ready_cpu - cpu:.1f} s de processeur)"
     )
     assert not fuzzer.failures, "Réponses 5xx :\n" + "\n".join(fuzzer.failures)
     assert not fuzzer.half_written, "Formulaires refusés qui ont écrit :\n" + "\n".join(
