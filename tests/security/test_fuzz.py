@@ -4,8 +4,9 @@ Every URL of the access matrix (``tests/access/test_access_matrix.py``, the one 
 the site's URLs) is read by a persona who may see it — each in turn, so that every persona
 takes part — and its forms are parsed from the HTML. Then:
 
-- the page is read again with each query parameter its forms declare, the parameters
-  already in its URL, and ``page``, ``next`` and ``service`` set to a hostile value;
+- the page is read again with the pen-test's ``page=2**63&next=abc&service=abc``, then with
+  each query parameter its forms declare, the parameters already in its URL, and ``page``,
+  ``next`` and ``service``, one at a time, set to a hostile value;
 - another persona (logged out, an outsider, a role that may not) reads it with hostile
   ``page``, ``next`` and ``service``;
 - its integer path arguments are replaced by 2**63 (past PostgreSQL's bigint);
@@ -70,7 +71,8 @@ HOSTILE = [
     *NEXT_VALUES,
 ]
 # Parameters tried on every page: the pen-test's (pagination, return links, a service's id),
-# each with its own hostile values, taken in turn from one page to the next.
+# its values first (all on every page), then each with its other hostile values, taken in
+# turn from one page to the next.
 ALWAYS = {
     "page": [str(BIGINT_PAST), "99999999999999999999999", "-1", "abc", "\x00"],
     "next": NEXT_VALUES,
@@ -262,6 +264,10 @@ class Fuzzer:
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             return
         forms = _forms(response.content.decode())
+        # The pen-test's values on every page, all at once…
+        data = {**kept, **{name: values[0] for name, values in ALWAYS.items()}}
+        self.send(reader, "get", base, data, f"GET {base} en {reader} : {_describe(data)}")
+        # …then each parameter alone, with the next of its values.
         names = set(ALWAYS) | set(kept)
         for form in forms:
             if form.method == "get":
