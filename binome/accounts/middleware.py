@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from binome.access.predicates import requires_second_factor
 
@@ -80,8 +81,9 @@ class SecondFactorMiddleware:
         ):
             from django_otp import user_has_device
 
+            back = urlencode({"next": request.get_full_path()})
             if user_has_device(user):
-                return redirect(f"{reverse('accounts:otp_verify')}?next={request.get_full_path()}")
+                return redirect(f"{reverse('accounts:otp_verify')}?{back}")
             if requires_second_factor(user):
                 if getattr(request, "session_expired", False):
                     logout(request)
@@ -91,5 +93,5 @@ class SecondFactorMiddleware:
                     "Votre rôle d'administrateur demande une double authentification : "
                     "activez-la pour continuer.",
                 )
-                return redirect(f"{reverse('accounts:otp_setup')}?next={request.get_full_path()}")
+                return redirect(f"{reverse('accounts:otp_setup')}?{back}")
         return self.get_response(request)

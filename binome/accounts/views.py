@@ -11,6 +11,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -77,7 +78,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if user_has_device(user) or requires_second_factor(user):
             # The second factor is checked by SecondFactorMiddleware before anything else.
             target = "accounts:otp_verify" if user_has_device(user) else "accounts:otp_setup"
-            return redirect(f"{reverse(target)}?next={_next_url(request)}")
+            return redirect(f"{reverse(target)}?{urlencode({'next': _next_url(request)})}")
         return redirect(_next_url(request))
     return render(
         request,

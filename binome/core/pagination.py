@@ -15,12 +15,15 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 
 TOTAL = "_window_total"
+# Past this page number a list is surely shorter: the number is taken as past the end (the
+# last page), so that no OFFSET beyond PostgreSQL's bigint is ever asked for.
+MAX_PAGE = 1_000_000
 
 
 def window_page(queryset: QuerySet[Any], number: object, per_page: int) -> Page:
     """The page ``number`` (a query parameter: anything invalid means the first page)."""
     try:
-        wanted = max(1, int(str(number)))
+        wanted = min(max(1, int(str(number))), MAX_PAGE)
     except (TypeError, ValueError):
         wanted = 1
     start = (wanted - 1) * per_page

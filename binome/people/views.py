@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access.audit import record_read
 from binome.core.documents import document_response, document_type
+from binome.core.http import parse_id
 from binome.core.pagination import window_page
 from binome.core.queries import USER_NAME, select_related_only
 from binome.core.typing import AuthenticatedRequest
@@ -332,10 +333,10 @@ def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Le consentement est enregistré.")
             return redirect("people:detail", person.pk)
-    structure = form.initial.get("structure") or form.data.get("structure")
+    structure = parse_id(form.initial.get("structure") or form.data.get("structure"))
     intro = ""
-    if structure and str(structure).isdigit():
-        named = Structure.objects.filter(pk=int(structure)).values_list("name", flat=True).first()
+    if structure is not None:
+        named = Structure.objects.filter(pk=structure).values_list("name", flat=True).first()
         if named:
             intro = f"Consentement à l'orientation vers la structure « {named} » de l'annuaire."
     return form_page(
@@ -352,10 +353,10 @@ def _consent_initial(request: AuthenticatedRequest) -> dict[str, Any]:
     """The referral page links here with the recipient it needs a consent for."""
     initial: dict[str, Any] = {}
     for name in ("organisation", "structure"):
-        value = request.GET.get(name, "")
-        if value.isdigit():
+        value = parse_id(request.GET.get(name))
+        if value is not None:
             initial["scope"] = "refer_to_organisation"
-            initial["recipient" if name == "organisation" else name] = int(value)
+            initial["recipient" if name == "organisation" else name] = value
     return initial
 
 

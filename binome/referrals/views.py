@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from binome.access.audit import record_list_read, record_read
 from binome.access.predicates import is_territory_admin, works_in_department
 from binome.core.documents import document_response
+from binome.core.http import parse_id
 from binome.core.pagination import window_page
 from binome.core.text import normalize
 from binome.core.typing import AuthenticatedRequest
@@ -119,9 +120,11 @@ def create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .first()
     )
     initial: dict[str, Any] = {}
-    for name in ("kind", "service", "to_organisation"):
-        if request.GET.get(name):
-            initial[name] = request.GET[name]
+    if request.GET.get("kind"):
+        initial["kind"] = request.GET["kind"]
+    for name in ("service", "to_organisation"):
+        if (chosen := parse_id(request.GET.get(name))) is not None:
+            initial[name] = chosen
     form = ReferralForm(
         _posted(request),
         request.FILES if request.method == "POST" else None,
@@ -205,11 +208,11 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(
                 request, f"Le dossier de {person.full_name} est créé : orientez maintenant."
             )
-            service = request.GET.get("service", "")
+            service = parse_id(request.GET.get("service"))
             query = (
                 # From a service of the directory (« Orienter une personne vers ce service »).
                 {"kind": ReferralKind.SERVICE, "service": service}
-                if service.isdigit()
+                if service is not None
                 else {
                     "kind": ReferralKind.SOCIAL if data["kind"] == "social" else ReferralKind.GLOBAL
                 }

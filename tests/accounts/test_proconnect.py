@@ -304,10 +304,11 @@ def test_unreachable_provider_shows_a_clear_page(settings: Any, personas: dict[s
     proconnect.reset_client()
 
 
-def test_unsafe_next_is_ignored(provider: FakeProConnect, personas: dict[str, Any]) -> None:
-    response = log_in(
-        Client(), provider, identity(INES_SUB, personas["ines"].email), "https://evil.test/"
-    )
+@pytest.mark.parametrize("unsafe", ["https://evil.test/", "abc"])
+def test_unsafe_next_is_ignored(
+    provider: FakeProConnect, personas: dict[str, Any], unsafe: str
+) -> None:
+    response = log_in(Client(), provider, identity(INES_SUB, personas["ines"].email), unsafe)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("site:home")
