@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from binome.access import predicates
 from binome.access.audit import record_read
 from binome.core.documents import document_response, document_type
 from binome.core.pagination import window_page
@@ -44,7 +45,7 @@ NOTE_EXCERPT = 300  # characters of each note on the file page
 def person_create(request: AuthenticatedRequest) -> HttpResponse:
     """A new file; existing persons that may be the same are proposed first."""
     membership = request.current_membership
-    if membership is None or not file_rules.can_create_person_here(request.user, membership):
+    if membership is None or not predicates.can_create_person_here(request.user, membership):
         raise Http404
     organisation = membership.organisation
     form = PersonForm(request.POST or None)

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from binome.access.audit import record
 from binome.access.models import AuditKind
+from binome.access.predicates import default_team_role, effective_team_role, is_steering
 from binome.accounts.models import User
 from binome.organisations.models import Membership, Organisation, OrganisationKind
 from binome.people.models import Person
-from binome.support.access import default_team_role, effective_team_role, is_steering
 from binome.support.models import (
     FOLLOWUP_AFTER_MONTHS,
     GLOBAL_DURATION_MONTHS,

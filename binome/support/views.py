@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from binome.access import predicates
 from binome.access.audit import record_list_read, record_read
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Membership, Organisation
@@ -148,10 +149,10 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
         "support/worklist.html",
         {
             "title": "Mes personnes",
-            "can_create_person": file_rules.can_create_person_here(
+            "can_create_person": predicates.can_create_person_here(
                 request.user, request.current_membership
             ),
-            "works_with_persons": file_rules.works_with_named_persons(
+            "works_with_persons": predicates.works_with_named_persons(
                 request.user, request.current_membership
             ),
             "page": page,
@@ -222,7 +223,7 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     accompaniment=accompaniment,
                     user=request.user,
                     organisation=membership.organisation,
-                    role=file_rules.default_team_role(membership.function),
+                    role=predicates.default_team_role(membership.function),
                     reason=form.cleaned_data["reason"],
                     by=request.user,
                     request=request,
@@ -311,7 +312,7 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def join_requests(request: AuthenticatedRequest) -> HttpResponse:
     """Requests to join a team: those the user's teams are asked to answer, the invitations
     the user received, and the user's own requests."""
-    if not file_rules.works_with_named_persons(request.user, request.current_membership):
+    if not predicates.works_with_named_persons(request.user, request.current_membership):
         raise Http404
     my_accompaniments = (
         TeamMember.objects.current().filter(user=request.user).values("accompaniment_id")
@@ -416,7 +417,7 @@ def team_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 organisation__department_id=person.department_id,
                 organisation__is_active=True,
             )
-            .exclude(organisation__kind__in=file_rules.NOT_ACCOMPANYING)
+            .exclude(organisation__kind__in=predicates.NOT_ACCOMPANYING)
             .select_related("user", "organisation")
             .order_by("id")
             .first()
