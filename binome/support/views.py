@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access import predicates
-from binome.access.audit import record_list_read, record_read
+from binome.access.audit import record_list_read, record_read, record_read_when_shown
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Membership, Organisation
 from binome.people.matching import matched_recently
@@ -201,13 +201,12 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not on_team and pending.exists():
         messages.info(request, "Votre demande pour rejoindre cette équipe attend sa réponse.")
         return redirect("support:join_requests")
-    if request.method == "GET":
-        record_read(
-            request=request,
-            obj=person,
-            person_id=person.pk,
-            what="Identité minimale : pour rejoindre l'équipe",
-        )
+    record_read_when_shown(
+        request=request,
+        obj=person,
+        person_id=person.pk,
+        what="Identité minimale : pour rejoindre l'équipe",
+    )
     form = JoinForm(
         request.POST or None,
         accompaniments=accompaniments,
@@ -268,10 +267,9 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, on_team = _reached_to_join(request, pk)
     membership = request.current_membership
     assert membership is not None
-    if request.method == "GET":
-        record_read(
-            request=request, obj=person, person_id=person.pk, what="Ouverture d'un accompagnement"
-        )
+    record_read_when_shown(
+        request=request, obj=person, person_id=person.pk, what="Ouverture d'un accompagnement"
+    )
     form = OpenAccompanimentForm(request.POST or None, function=membership.function)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
