@@ -232,7 +232,7 @@ def is_steering(user: Any, department_id: str) -> bool:
 
 def finder_departments(user: Any) -> set[str]:
     """Départements where the user works in an organisation that accompanies persons."""
-    cached = getattr(user, "_binome_finder_departments", None)
+    cached: set[str] | None = getattr(user, "_binome_finder_departments", None)
     if cached is not None:
         return cached
     departments: set[str] = set()

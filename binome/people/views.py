@@ -33,7 +33,7 @@ from binome.support.models import (
     TimelineEvent,
 )
 from binome.support.plan import file_plan
-from binome.support.views import acting_organisation, form_page
+from binome.support.views import form_page
 
 TIMELINE_PAGE_SIZE = 20
 ITEMS_SHOWN = 20
@@ -166,7 +166,7 @@ def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         actions.add_household_member(
             person=person,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
             **form.cleaned_data,
         )
@@ -202,7 +202,7 @@ def person_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 person=person,
                 data=form.cleaned_data,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
                 version=form.cleaned_data.get("version") or "",
             )
@@ -266,7 +266,7 @@ def household_edit(request: AuthenticatedRequest, pk: int, member_pk: int) -> Ht
             changed = actions.update_household_member(
                 member=member,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
                 **form.cleaned_data,
             )
@@ -290,7 +290,7 @@ def household_remove(request: AuthenticatedRequest, pk: int, member_pk: int) -> 
         actions.remove_household_member(
             member=member,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
         )
     except ValidationError as exc:
@@ -325,7 +325,7 @@ def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 structure=data.get("structure"),
                 document=data.get("document"),
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -369,7 +369,7 @@ def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
         actions.withdraw_consent(
             consent=consent,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
         )
     except ValidationError as exc:

@@ -64,8 +64,7 @@ from binome.referrals.models import (
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
 from binome.support.forms import team_role_choices
-from binome.support.models import OPEN_STATES, Accompaniment, TeamMember
-from binome.support.views import acting_organisation
+from binome.support.models import OPEN_STATES, TeamMember
 from binome.territories.models import Department
 
 INBOX_PAGE_SIZE = 50
@@ -112,13 +111,8 @@ def create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Dossier : orientation")
     if not rules.can_send_referral(access):
         raise PermissionDenied
-    organisation = acting_organisation(request, access)
-    accompaniment = (
-        Accompaniment.objects.open()
-        .filter(pk__in=sorted(access.accompaniment_ids))
-        .order_by("-started_on", "-id")
-        .first()
-    )
+    organisation = access.acting_organisation(request.current_membership)
+    accompaniment = access.current_accompaniment()
     initial: dict[str, Any] = {}
     for name in ("kind", "service", "to_organisation"):
         if request.GET.get(name):

@@ -49,9 +49,7 @@ from binome.access.predicates import (
     steering_departments,
 )
 from binome.core.queries import USER_NAME, select_related_only
-from binome.organisations.models import (
-    Membership,
-)
+from binome.organisations.models import Membership, Organisation
 
 if TYPE_CHECKING:
     from binome.people.models import Person, PersonQuerySet
@@ -93,6 +91,26 @@ class FileAccess:
     def holds_file(self) -> bool:
         """The user is on the team for the organisation that holds the file."""
         return self.person.organisation_id in self.team_organisations
+
+    def acting_organisation(self, current_membership: Membership | None) -> Organisation:
+        """The organisation the user acts for in this file: the one they work for now when
+        it is on the team, else one of their organisations on the team."""
+        if current_membership and current_membership.organisation_id in self.team_organisations:
+            return current_membership.organisation
+        if not self.team_organisations:
+            raise PermissionDenied
+        return Organisation.objects.get(pk=min(self.team_organisations))
+
+    def current_accompaniment(self) -> Accompaniment | None:
+        """The newest open accompaniment of the person whose team the user is on."""
+        from binome.support.models import Accompaniment
+
+        return (
+            Accompaniment.objects.filter(pk__in=sorted(self.accompaniment_ids))
+            .open()
+            .newest_first()
+            .first()
+        )
 
     def item_filter(self, *, author_field: str) -> Q:
         """The items of the file this user sees (see the module's docstring)."""

@@ -188,7 +188,7 @@ def open_accompaniment(
     role = effective_team_role(role, membership.function)
     # The person's row lock serialises two openings at the same moment.
     Person.objects.select_for_update().filter(pk=person.pk).first()
-    current = Accompaniment.objects.open().filter(person=person, kind=kind).first()
+    current = Accompaniment.objects.current_of(person, kind).first()
     if current is not None:
         raise ValidationError(
             f"{person.full_name} a déjà un {current.get_kind_display().lower()} ouvert (état : "

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from binome.access import predicates
 from binome.access.audit import record_list_read, record_read, record_read_when_shown
 from binome.core.typing import AuthenticatedRequest
-from binome.organisations.models import Membership, Organisation
+from binome.organisations.models import Membership
 from binome.people.matching import matched_recently
 from binome.people.models import Person
 from binome.people.space import is_accompanied_person
@@ -53,16 +53,6 @@ WORKLIST_SORTS = {
     "fin": ("accompaniment__planned_end_on", "person__last_name", "id"),
     "contact": ("person__last_contact_on", "person__last_name", "id"),
 }
-
-
-def acting_organisation(request: AuthenticatedRequest, access: FileAccess) -> Organisation:
-    """The organisation the user acts for in this file: the current one if on the team."""
-    current = request.current_membership
-    if current and current.organisation_id in access.team_organisations:
-        return current.organisation
-    if not access.team_organisations:
-        raise PermissionDenied
-    return Organisation.objects.get(pk=min(access.team_organisations))
 
 
 def form_page(
@@ -470,7 +460,7 @@ def accompaniment_transition(request: AuthenticatedRequest, pk: int) -> HttpResp
                 to_state=form.cleaned_data["to_state"],
                 reason=form.cleaned_data["reason"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -497,7 +487,7 @@ def accompaniment_extend(request: AuthenticatedRequest, pk: int) -> HttpResponse
             actions.extend_accompaniment(
                 accompaniment=accompaniment,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
                 **form.cleaned_data,
             )
@@ -530,7 +520,7 @@ def accompaniment_exit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 reason=data["reason"],
                 situation=data["situation"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -559,7 +549,7 @@ def accompaniment_followup(request: AuthenticatedRequest, pk: int) -> HttpRespon
                 outcome=form.cleaned_data["outcome"],
                 situation=form.cleaned_data["situation"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -615,7 +605,7 @@ def note_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         actions.write_note(
             person=person,
             author=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             accompaniment=accompaniment,
             request=request,
             **data,
@@ -660,7 +650,7 @@ def appointment_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         actions.record_appointment(
             person=person,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             accompaniment=accompaniment,
             request=request,
             **form.cleaned_data,
@@ -683,7 +673,7 @@ def appointment_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             appointment=appointment,
             status=status,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
         )
         messages.success(request, "Le statut du rendez-vous est modifié.")
