@@ -14,6 +14,8 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.factories import small_var  # noqa: F401  (the small territory's fixture)
+
 _database_in_use: contextlib.AbstractContextManager[None] | None = None
 
 

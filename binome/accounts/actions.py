@@ -29,6 +29,46 @@ def confirm_totp_device(*, device: TOTPDevice, by: Any, request: HttpRequest | N
     record(AuditKind.OTP_ENABLED, actor=by, request=request)
 
 
+def pending_totp_device(*, user: User | Any) -> TOTPDevice:
+    """The user's TOTP device being set up (created unconfirmed on the first visit)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Application d'authentification", confirmed=False
+        )
+    return device
+
+
+def record_otp_failure(*, user: User | Any, request: HttpRequest) -> None:
+    record(AuditKind.OTP_FAILED, actor=user, request=request)
+
+
+def record_address_lockout(*, email: str, request: HttpRequest) -> None:
+    """A login refused because the client address failed too often (``lockout``)."""
+    record(
+        AuditKind.LOCKOUT,
+        actor_label=email[:254],
+        request=request,
+        what="Connexion bloquée : trop d'échecs depuis cette adresse IP",
+    )
+
+
+def record_magic_link_refused(*, request: HttpRequest) -> None:
+    record(
+        AuditKind.MAGIC_LINK_REFUSED, request=request, what="Lien falsifié, expiré ou déjà utilisé"
+    )
+
+
+@transaction.atomic
+def change_password(
+    *, user: User | Any, password: str, request: HttpRequest | None = None, what: str = ""
+) -> None:
+    """Set the user's password (already validated by the form) and audit it."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(AuditKind.PASSWORD_CHANGED, actor=user, request=request, what=what)
+
+
 @transaction.atomic
 def remove_totp_devices(*, user: User | Any, by: Any, request: HttpRequest | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()

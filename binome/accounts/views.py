@@ -17,8 +17,6 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from binome.access.audit import record
-from binome.access.models import AuditKind
 from binome.access.predicates import requires_second_factor
 from binome.accounts import actions, lockout
 from binome.accounts.forms import (
@@ -64,11 +62,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_next_url(request))
     if request.method == "POST" and lockout.address_locked(request):
-        record(
-            AuditKind.LOCKOUT,
-            actor_label=lockout.normalised_email(request.POST.get("username", ""))[:254],
-            request=request,
-            what="Connexion bloquée : trop d'échecs depuis cette adresse IP",
+        actions.record_address_lockout(
+            email=lockout.normalised_email(request.POST.get("username", "")), request=request
         )
         return _locked_page(request, locked="address")
     form = LoginForm(request, data=request.POST or None)
@@ -110,7 +105,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
-        record(AuditKind.OTP_FAILED, actor=request.user, request=request)
+        actions.record_otp_failure(user=request.user, request=request)
         if wait:
             form.add_error(
                 "token",
@@ -137,11 +132,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user_has_device(user) and not request.user.is_verified():  # type: ignore[union-attr]
         return redirect("accounts:otp_verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(
-            user=user, name="Application d'authentification", confirmed=False
-        )
+    device = actions.pending_totp_device(user=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
@@ -216,9 +207,11 @@ def password_change(request: AuthenticatedRequest) -> HttpResponse:
     form.fields["new_password1"].label = "Nouveau mot de passe"
     form.fields["new_password2"].label = "Confirmation du nouveau mot de passe"
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = request.user
+        actions.change_password(
+            user=user, password=form.cleaned_data["new_password1"], request=request
+        )
         update_session_auth_hash(request, user)
-        record(AuditKind.PASSWORD_CHANGED, actor=user, request=request)
         messages.success(request, "Votre mot de passe est modifié.")
         return redirect("accounts:security")
     return render(
@@ -253,15 +246,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     extra_context = {"title": "Choisir un nouveau mot de passe"}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        record(
-            AuditKind.PASSWORD_CHANGED,
-            actor=form.user,
+        actions.change_password(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
             request=self.request,
             what="Par lien de réinitialisation",
         )
+        # What Django's own view does after saving: the link's session token is spent.
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         messages.success(self.request, "Votre mot de passe est enregistré : connectez-vous.")
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @require_http_methods(["GET", "POST"])
@@ -276,8 +270,12 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         )
     form = NewPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        record(AuditKind.PASSWORD_CHANGED, actor=user, request=request, what="Activation du compte")
+        actions.change_password(
+            user=user,
+            password=form.cleaned_data["new_password1"],
+            request=request,
+            what="Activation du compte",
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Votre compte est activé. Bienvenue dans Binôme.")
         return HttpResponseRedirect(reverse("site:home"))
@@ -320,11 +318,7 @@ def magic_link_login(request: HttpRequest, token: str) -> HttpResponse:
     follow links do not use it up)."""
     user = read_magic_link_token(token)
     if user is None:
-        record(
-            AuditKind.MAGIC_LINK_REFUSED,
-            request=request,
-            what="Lien falsifié, expiré ou déjà utilisé",
-        )
+        actions.record_magic_link_refused(request=request)
         return render(
             request,
             "accounts/magic_link_invalid.html",

@@ -17,7 +17,6 @@ from binome.directory.forms import ReportForm, ServiceSearchForm
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe
 from binome.directory.search import MAX_TEXT, SearchResult, search_services
-from binome.support import access as file_rules
 from binome.territories.zones import describe_zone
 
 SEARCH_FIELDS = ("q", "commune", "rayon", "categorie", "thematique", "public", "frais", "type")
@@ -148,7 +147,7 @@ def _service_page(
             "report_form": report_form,
             "can_report": predicates.can_report_service(request.user),
             "can_edit": predicates.can_edit_directory_entry(request.user, service),
-            "can_orient": file_rules.can_create_person_here(
+            "can_orient": predicates.can_create_person_here(
                 request.user, request.current_membership
             ),
         },

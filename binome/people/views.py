@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from binome.access import predicates
 from binome.access.audit import record_read
 from binome.core.documents import document_response, document_type
 from binome.core.http import parse_id
@@ -33,7 +34,7 @@ from binome.support.models import (
     TimelineEvent,
 )
 from binome.support.plan import file_plan
-from binome.support.views import acting_organisation, form_page
+from binome.support.views import form_page
 
 TIMELINE_PAGE_SIZE = 20
 ITEMS_SHOWN = 20
@@ -45,7 +46,7 @@ NOTE_EXCERPT = 300  # characters of each note on the file page
 def person_create(request: AuthenticatedRequest) -> HttpResponse:
     """A new file; existing persons that may be the same are proposed first."""
     membership = request.current_membership
-    if membership is None or not file_rules.can_create_person_here(request.user, membership):
+    if membership is None or not predicates.can_create_person_here(request.user, membership):
         raise Http404
     organisation = membership.organisation
     form = PersonForm(request.POST or None)
@@ -166,7 +167,7 @@ def household_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         actions.add_household_member(
             person=person,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
             **form.cleaned_data,
         )
@@ -202,7 +203,7 @@ def person_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 person=person,
                 data=form.cleaned_data,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
                 version=form.cleaned_data.get("version") or "",
             )
@@ -266,7 +267,7 @@ def household_edit(request: AuthenticatedRequest, pk: int, member_pk: int) -> Ht
             changed = actions.update_household_member(
                 member=member,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
                 **form.cleaned_data,
             )
@@ -290,7 +291,7 @@ def household_remove(request: AuthenticatedRequest, pk: int, member_pk: int) -> 
         actions.remove_household_member(
             member=member,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
         )
     except ValidationError as exc:
@@ -325,7 +326,7 @@ def consent_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 structure=data.get("structure"),
                 document=data.get("document"),
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -369,7 +370,7 @@ def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
         actions.withdraw_consent(
             consent=consent,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
         )
     except ValidationError as exc:

@@ -19,10 +19,10 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from binome.access.audit import record_read_when_shown
-from binome.access.predicates import roles_of
+from binome.access.predicates import is_steering, roles_of
 from binome.organisations.models import TerritoryRoleKind
 from binome.referrals.models import Referral, ReferralKind
-from binome.support.access import FileAccess, is_steering
+from binome.support.access import FileAccess
 
 
 @dataclass(frozen=True)

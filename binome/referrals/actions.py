@@ -435,12 +435,7 @@ def _join_support(referral: Referral, *, by: User, request: HttpRequest | None) 
     kind = ACCOMPANIMENT_OF[referral.kind]  # type: ignore[index]
     organisation = referral.to_organisation
     assert organisation is not None
-    accompaniment = (
-        Accompaniment.objects.open()
-        .filter(person=referral.person, kind=kind)
-        .order_by("-started_on", "-id")
-        .first()
-    )
+    accompaniment = Accompaniment.objects.current_of(referral.person, kind).first()
     reason = f"Orientation de {referral.sender_organisation.name} acceptée"
     if accompaniment is None:
         return support_actions.open_accompaniment(

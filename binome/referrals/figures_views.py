@@ -11,12 +11,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from binome.access.predicates import is_territory_admin, works_in_department
+from binome.access.predicates import is_steering, is_territory_admin, works_in_department
 from binome.access.scoping import get_organisation_for_user
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.referrals.figures import figures_by_receiver, figures_for
-from binome.support.access import is_steering
 from binome.territories.models import Department
 
 

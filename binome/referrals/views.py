@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from binome.access import predicates
 from binome.access.audit import record_list_read, record_read
 from binome.access.predicates import is_territory_admin, works_in_department
 from binome.core.documents import document_response
@@ -64,8 +65,7 @@ from binome.referrals.models import (
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
 from binome.support.forms import team_role_choices
-from binome.support.models import OPEN_STATES, Accompaniment, TeamMember
-from binome.support.views import acting_organisation
+from binome.support.models import OPEN_STATES, TeamMember
 from binome.territories.models import Department
 
 INBOX_PAGE_SIZE = 50
@@ -96,7 +96,7 @@ def _posted(request: AuthenticatedRequest) -> Any:
 def _membership_or_404(request: AuthenticatedRequest) -> Organisation:
     """The current organisation; a steering role of its département sees no named list."""
     membership = request.current_membership
-    if membership is None or not file_rules.works_with_named_persons(request.user, membership):
+    if membership is None or not predicates.works_with_named_persons(request.user, membership):
         raise Http404
     return membership.organisation
 
@@ -112,13 +112,8 @@ def create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(request, pk, what="Dossier : orientation")
     if not rules.can_send_referral(access):
         raise PermissionDenied
-    organisation = acting_organisation(request, access)
-    accompaniment = (
-        Accompaniment.objects.open()
-        .filter(pk__in=sorted(access.accompaniment_ids))
-        .order_by("-started_on", "-id")
-        .first()
-    )
+    organisation = access.acting_organisation(request.current_membership)
+    accompaniment = access.current_accompaniment()
     initial: dict[str, Any] = {}
     if request.GET.get("kind"):
         initial["kind"] = request.GET["kind"]
@@ -180,7 +175,7 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
     """Orient someone new: their file is created first (existing files that may be the
     same person are proposed), then the referral form opens."""
     membership = request.current_membership
-    if membership is None or not file_rules.can_create_person_here(request.user, membership):
+    if membership is None or not predicates.can_create_person_here(request.user, membership):
         raise Http404
     organisation = membership.organisation
     form = PersonForm(_posted(request))
@@ -239,7 +234,7 @@ def create_for_service(request: AuthenticatedRequest, service_pk: int) -> HttpRe
     """Orient a person to a service of the directory (from its page): the user picks the
     person among those whose team they are on — or orients someone new —, then the
     referral form opens with the service chosen. The referral's own rules apply there."""
-    if not file_rules.can_create_person_here(request.user, request.current_membership):
+    if not predicates.can_create_person_here(request.user, request.current_membership):
         raise Http404
     service = get_object_or_404(
         Service.objects.select_related("structure"),
@@ -610,7 +605,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         "referrals/inbox.html",
         {
             "title": "Orientations reçues",
-            "can_create_person": file_rules.can_create_person_here(
+            "can_create_person": predicates.can_create_person_here(
                 request.user, request.current_membership
             ),
             "organisation": organisation,
@@ -675,7 +670,7 @@ def sent(request: AuthenticatedRequest) -> HttpResponse:
         "referrals/sent.html",
         {
             "title": "Orientations envoyées",
-            "can_create_person": file_rules.can_create_person_here(
+            "can_create_person": predicates.can_create_person_here(
                 request.user, request.current_membership
             ),
             "organisation": organisation,
@@ -691,7 +686,7 @@ def sent(request: AuthenticatedRequest) -> HttpResponse:
 
 def _department_for(request: AuthenticatedRequest, code: str) -> Department:
     department = get_object_or_404(Department, code=code)
-    if not works_in_department(request.user, code) or file_rules.is_steering(request.user, code):
+    if not works_in_department(request.user, code) or predicates.is_steering(request.user, code):
         raise Http404
     return department
 
@@ -738,7 +733,7 @@ def inbox_badge(request: AuthenticatedRequest) -> HttpResponse:
     so that no page pays for it)."""
     membership = request.current_membership
     count = 0
-    if membership and file_rules.works_with_named_persons(request.user, membership):
+    if membership and predicates.works_with_named_persons(request.user, membership):
         count = Referral.objects.received_by(membership.organisation_id).awaiting().count()
     return render(request, "referrals/_inbox_badge.html", {"count": count})
 

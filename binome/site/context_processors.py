@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from binome.support.access import works_with_named_persons
+from binome.access.predicates import works_with_named_persons
 
 # django-dsfr reads SITE_CONFIG in its templates; we give it from settings rather than
 # from its database model, so that rendering a page costs no query.

@@ -39,14 +39,17 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from binome.access.audit import record_read_when_shown
-from binome.access.predicates import active_memberships, roles_of
-from binome.core.queries import USER_NAME, select_related_only
-from binome.organisations.models import (
-    MemberFunction,
-    Membership,
-    OrganisationKind,
-    TerritoryRoleKind,
+from binome.access.predicates import (
+    HEALTH_ROLES,
+    NIR_ROLES,
+    effective_team_role,
+    finder_departments,
+    is_steering,
+    roles_of,
+    steering_departments,
 )
+from binome.core.queries import USER_NAME, select_related_only
+from binome.organisations.models import Membership, Organisation
 
 if TYPE_CHECKING:
     from binome.people.models import Person, PersonQuerySet
@@ -54,41 +57,6 @@ if TYPE_CHECKING:
 
 Level = Literal["team", "basics"]
 SHARED_VISIBILITIES = ("team", "team_and_person")
-# Organisations whose professionals accompany persons (and so may find one to join a team).
-NOT_ACCOMPANYING = (OrganisationKind.CHILDCARE,)
-# Roles on the team that need the NIR: the referent (RSA, CAF/MSA files) and the social
-# worker (social rights). The dedicated counselor works with the France Travail id.
-NIR_ROLES = frozenset({"referent", "social_worker"})
-# Roles on the team that see and record the health situations of the diagnostic (the social
-# side of the support); the others see the level of the health barrier only.
-HEALTH_ROLES = frozenset({"referent", "social_worker"})
-# The team roles a member may hold, by the function their organisation's administrator
-# declared (``Membership.function``): a role is never taken on one's own word. A member
-# whose function does not allow the role recorded on the team acts as a plain member.
-ROLES_BY_FUNCTION: dict[str, frozenset[str]] = {
-    MemberFunction.SOCIAL_WORKER: frozenset({"referent", "social_worker", "member"}),
-    MemberFunction.DEDICATED_COUNSELOR: frozenset({"referent", "dedicated_counselor", "member"}),
-    MemberFunction.FT_COUNSELOR: frozenset({"referent", "member"}),
-}
-# The role a member gets on a team they join, from their declared function.
-DEFAULT_ROLE_OF_FUNCTION: dict[str, str] = {
-    MemberFunction.SOCIAL_WORKER: "social_worker",
-    MemberFunction.DEDICATED_COUNSELOR: "dedicated_counselor",
-}
-
-
-def allowed_team_roles(function: str | None) -> frozenset[str]:
-    """The team roles that the declared function allows (``member`` for any function)."""
-    return ROLES_BY_FUNCTION.get(function or "", frozenset({"member"}))
-
-
-def effective_team_role(role: str, function: str | None) -> str:
-    """The role recorded on the team, bounded by the member's declared function."""
-    return role if role in allowed_team_roles(function) else "member"
-
-
-def default_team_role(function: str | None) -> str:
-    return DEFAULT_ROLE_OF_FUNCTION.get(function or "", "member")
 
 
 def member_function_of(user_field: str = "user", organisation_field: str = "organisation") -> Any:
@@ -124,6 +92,26 @@ class FileAccess:
         """The user is on the team for the organisation that holds the file."""
         return self.person.organisation_id in self.team_organisations
 
+    def acting_organisation(self, current_membership: Membership | None) -> Organisation:
+        """The organisation the user acts for in this file: the one they work for now when
+        it is on the team, else one of their organisations on the team."""
+        if current_membership and current_membership.organisation_id in self.team_organisations:
+            return current_membership.organisation
+        if not self.team_organisations:
+            raise PermissionDenied
+        return Organisation.objects.get(pk=min(self.team_organisations))
+
+    def current_accompaniment(self) -> Accompaniment | None:
+        """The newest open accompaniment of the person whose team the user is on."""
+        from binome.support.models import Accompaniment
+
+        return (
+            Accompaniment.objects.filter(pk__in=sorted(self.accompaniment_ids))
+            .open()
+            .newest_first()
+            .first()
+        )
+
     def item_filter(self, *, author_field: str) -> Q:
         """The items of the file this user sees (see the module's docstring)."""
         if not self.is_team:
@@ -136,56 +124,6 @@ class FileAccess:
         if self.shared or self.holds_file:
             visible |= Q(visibility__in=SHARED_VISIBILITIES)
         return visible
-
-
-def steering_departments(user: Any) -> list[str]:
-    roles = roles_of(user)
-    return sorted(d for d, kinds in roles.territory.items() if TerritoryRoleKind.STEERING in kinds)
-
-
-def is_steering(user: Any, department_id: str) -> bool:
-    """The user steers the département's programme: never a named file of it."""
-    return department_id in steering_departments(user)
-
-
-def finder_departments(user: Any) -> set[str]:
-    """Départements where the user works in an organisation that accompanies persons."""
-    cached = getattr(user, "_binome_finder_departments", None)
-    if cached is not None:
-        return cached
-    departments: set[str] = set()
-    if user.is_authenticated:
-        # From the memberships the request already loaded (one query shared with the roles).
-        departments = {
-            membership.organisation.department_id
-            for membership in active_memberships(user)
-            if membership.organisation.kind not in NOT_ACCOMPANYING
-        }
-        departments -= set(steering_departments(user))
-    user._binome_finder_departments = departments
-    return departments
-
-
-def can_find_person(user: Any, person: Person) -> bool:
-    """A professional of the person's département may find them (minimal identity) to join."""
-    return person.department_id in finder_departments(user)
-
-
-def can_create_person(user: Any, department_id: str) -> bool:
-    """A professional who accompanies persons in the département may open a file there."""
-    return department_id in finder_departments(user)
-
-
-def can_create_person_here(user: Any, membership: Any) -> bool:
-    """The user may open a new file, and so orient a person, in the département of the
-    organisation they work for now (``membership``: the request's current one)."""
-    return bool(membership) and can_create_person(user, membership.organisation.department_id)
-
-
-def works_with_named_persons(user: Any, membership: Any) -> bool:
-    """The current organisation's lists of persons and referrals are the user's: not for a
-    steering officer of its département, who sees figures only."""
-    return bool(membership) and not is_steering(user, membership.organisation.department_id)
 
 
 def is_on_a_team_of(user: Any, person: Person) -> bool:

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from binome.access.audit import record
 from binome.access.models import AuditKind
+from binome.access.predicates import default_team_role, effective_team_role, is_steering
 from binome.accounts.models import User
 from binome.organisations.models import Membership, Organisation, OrganisationKind
 from binome.people.models import Person
-from binome.support.access import default_team_role, effective_team_role, is_steering
 from binome.support.models import (
     FOLLOWUP_AFTER_MONTHS,
     GLOBAL_DURATION_MONTHS,
@@ -188,7 +188,7 @@ def open_accompaniment(
     role = effective_team_role(role, membership.function)
     # The person's row lock serialises two openings at the same moment.
     Person.objects.select_for_update().filter(pk=person.pk).first()
-    current = Accompaniment.objects.open().filter(person=person, kind=kind).first()
+    current = Accompaniment.objects.current_of(person, kind).first()
     if current is not None:
         raise ValidationError(
             f"{person.full_name} a déjà un {current.get_kind_display().lower()} ouvert (état : "

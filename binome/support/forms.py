@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from binome.access.predicates import allowed_team_roles
 from binome.core.forms import BinomeForm
-from binome.support.access import allowed_team_roles
 from binome.support.models import (
     NOTE_MAX_LENGTH,
     AppointmentStatus,

@@ -96,6 +96,13 @@ class AccompanimentQuerySet(models.QuerySet["Accompaniment"]):
     def open(self) -> AccompanimentQuerySet:
         return self.filter(state__in=OPEN_STATES)
 
+    def newest_first(self) -> AccompanimentQuerySet:
+        return self.order_by("-started_on", "-id")
+
+    def current_of(self, person: Any, kind: str) -> AccompanimentQuerySet:
+        """The person's open accompaniment of this kind (at most one: a unique index)."""
+        return self.open().filter(person=person, kind=kind).newest_first()
+
     def for_team_member(self, user: object) -> AccompanimentQuerySet:
         return self.filter(team__user=user, team__left_at__isnull=True)
 

@@ -47,7 +47,6 @@ from binome.support.plan_forms import (
     ObjectiveEditForm,
     ObjectiveForm,
 )
-from binome.support.views import acting_organisation
 from binome.territories.models import Department
 
 
@@ -161,7 +160,7 @@ def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             diagnostics.record_diagnostic(
                 person=person,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 made_on=data["made_on"],
                 answers=form.answers(),
                 co_author=User.objects.get(pk=data["co_author"]) if data["co_author"] else None,
@@ -234,7 +233,7 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 diagnostics.comment_theme(
                     answer=answer,
                     by=request.user,
-                    organisation=acting_organisation(request, access),
+                    organisation=access.acting_organisation(request.current_membership),
                     text=form.cleaned_data["text"],
                     visibility=form.cleaned_data["visibility"],
                     request=request,
@@ -320,7 +319,7 @@ def objective_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 theme=form.cleaned_data["theme"],
                 label=form.cleaned_data["label"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -381,7 +380,7 @@ def objective_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 label=data["label"],
                 status=data["status"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except plans.StaleEdit as exc:
@@ -431,7 +430,7 @@ def action_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 carried_by=carried_by,
                 carried_by_person=by_person,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -501,7 +500,7 @@ def action_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 carried_by=carried_by,
                 carried_by_person=by_person,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except plans.StaleEdit as exc:
@@ -542,7 +541,7 @@ def action_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             version=version,
             status=status,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
         )
     except plans.StaleEdit as exc:
@@ -648,7 +647,7 @@ def plan_add_service(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 objective=objective,
                 objective_label=target[4:] if objective is None else "",
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:

@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from binome.access.audit import record_list_read, record_read
+from binome.access import predicates
+from binome.access.audit import record_list_read, record_read, record_read_when_shown
 from binome.core.typing import AuthenticatedRequest
-from binome.organisations.models import Membership, Organisation
+from binome.organisations.models import Membership
 from binome.people.matching import matched_recently
 from binome.people.models import Person
 from binome.people.space import is_accompanied_person
@@ -52,16 +53,6 @@ WORKLIST_SORTS = {
     "fin": ("accompaniment__planned_end_on", "person__last_name", "id"),
     "contact": ("person__last_contact_on", "person__last_name", "id"),
 }
-
-
-def acting_organisation(request: AuthenticatedRequest, access: FileAccess) -> Organisation:
-    """The organisation the user acts for in this file: the current one if on the team."""
-    current = request.current_membership
-    if current and current.organisation_id in access.team_organisations:
-        return current.organisation
-    if not access.team_organisations:
-        raise PermissionDenied
-    return Organisation.objects.get(pk=min(access.team_organisations))
 
 
 def form_page(
@@ -148,10 +139,10 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
         "support/worklist.html",
         {
             "title": "Mes personnes",
-            "can_create_person": file_rules.can_create_person_here(
+            "can_create_person": predicates.can_create_person_here(
                 request.user, request.current_membership
             ),
-            "works_with_persons": file_rules.works_with_named_persons(
+            "works_with_persons": predicates.works_with_named_persons(
                 request.user, request.current_membership
             ),
             "page": page,
@@ -200,13 +191,12 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not on_team and pending.exists():
         messages.info(request, "Votre demande pour rejoindre cette équipe attend sa réponse.")
         return redirect("support:join_requests")
-    if request.method == "GET":
-        record_read(
-            request=request,
-            obj=person,
-            person_id=person.pk,
-            what="Identité minimale : pour rejoindre l'équipe",
-        )
+    record_read_when_shown(
+        request=request,
+        obj=person,
+        person_id=person.pk,
+        what="Identité minimale : pour rejoindre l'équipe",
+    )
     form = JoinForm(
         request.POST or None,
         accompaniments=accompaniments,
@@ -222,7 +212,7 @@ def join(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     accompaniment=accompaniment,
                     user=request.user,
                     organisation=membership.organisation,
-                    role=file_rules.default_team_role(membership.function),
+                    role=predicates.default_team_role(membership.function),
                     reason=form.cleaned_data["reason"],
                     by=request.user,
                     request=request,
@@ -267,10 +257,9 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, on_team = _reached_to_join(request, pk)
     membership = request.current_membership
     assert membership is not None
-    if request.method == "GET":
-        record_read(
-            request=request, obj=person, person_id=person.pk, what="Ouverture d'un accompagnement"
-        )
+    record_read_when_shown(
+        request=request, obj=person, person_id=person.pk, what="Ouverture d'un accompagnement"
+    )
     form = OpenAccompanimentForm(request.POST or None, function=membership.function)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -311,7 +300,7 @@ def accompaniment_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def join_requests(request: AuthenticatedRequest) -> HttpResponse:
     """Requests to join a team: those the user's teams are asked to answer, the invitations
     the user received, and the user's own requests."""
-    if not file_rules.works_with_named_persons(request.user, request.current_membership):
+    if not predicates.works_with_named_persons(request.user, request.current_membership):
         raise Http404
     my_accompaniments = (
         TeamMember.objects.current().filter(user=request.user).values("accompaniment_id")
@@ -416,7 +405,7 @@ def team_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 organisation__department_id=person.department_id,
                 organisation__is_active=True,
             )
-            .exclude(organisation__kind__in=file_rules.NOT_ACCOMPANYING)
+            .exclude(organisation__kind__in=predicates.NOT_ACCOMPANYING)
             .select_related("user", "organisation")
             .order_by("id")
             .first()
@@ -471,7 +460,7 @@ def accompaniment_transition(request: AuthenticatedRequest, pk: int) -> HttpResp
                 to_state=form.cleaned_data["to_state"],
                 reason=form.cleaned_data["reason"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -498,7 +487,7 @@ def accompaniment_extend(request: AuthenticatedRequest, pk: int) -> HttpResponse
             actions.extend_accompaniment(
                 accompaniment=accompaniment,
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
                 **form.cleaned_data,
             )
@@ -531,7 +520,7 @@ def accompaniment_exit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 reason=data["reason"],
                 situation=data["situation"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -560,7 +549,7 @@ def accompaniment_followup(request: AuthenticatedRequest, pk: int) -> HttpRespon
                 outcome=form.cleaned_data["outcome"],
                 situation=form.cleaned_data["situation"],
                 by=request.user,
-                organisation=acting_organisation(request, access),
+                organisation=access.acting_organisation(request.current_membership),
                 request=request,
             )
         except ValidationError as exc:
@@ -616,7 +605,7 @@ def note_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         actions.write_note(
             person=person,
             author=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             accompaniment=accompaniment,
             request=request,
             **data,
@@ -661,7 +650,7 @@ def appointment_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         actions.record_appointment(
             person=person,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             accompaniment=accompaniment,
             request=request,
             **form.cleaned_data,
@@ -684,7 +673,7 @@ def appointment_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             appointment=appointment,
             status=status,
             by=request.user,
-            organisation=acting_organisation(request, access),
+            organisation=access.acting_organisation(request.current_membership),
             request=request,
         )
         messages.success(request, "Le statut du rendez-vous est modifié.")

@@ -309,3 +309,21 @@ def test_steering_crèche_and_other_départements_cannot_search_their_way_in(
     client = client_for(persona)
     client.post(reverse("people:create"), IDENTITY)
     assert client.get(reverse("support:join", args=[nadia_file.pk])).status_code == 404
+
+
+def test_an_invalid_join_request_shown_again_is_a_read(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person
+) -> None:
+    """The join page shown again after a request without its reason shows Nadia's minimal
+    identity again: it is a read of her file, like the GET."""
+    karim = client_for("karim")
+    _search_identity(karim)
+    reads = AuditEvent.objects.reads_of_person(nadia_file.pk).filter(actor=personas["karim"])
+    before = reads.count()
+    page = karim.post(
+        reverse("support:join", args=[nadia_file.pk]),
+        {"accompaniment": nadia_file.accompaniments.get().pk, "reason": ""},
+    )
+    assert page.status_code == 200 and "Nadia BELKACEM" in page.content.decode()
+    assert reads.count() == before + 1
+    assert not JoinRequest.objects.exists()
