@@ -40,8 +40,8 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 
 from binome.api.actions import create_token
-from binome.site.demo import load_demo_directory
 from binome.referrals.demo import load_demo_referrals
+from binome.site.demo import load_demo_directory
 from tests.access.test_access_matrix import MATRIX, PERSONAS
 from tests.conftest import login_as
 
