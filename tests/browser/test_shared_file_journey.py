@@ -122,9 +122,9 @@ def test_the_shared_file_from_the_diagnostic_to_the_exit(
     ).click()
     expect(heading(page)).to_have_text("Rejoindre l'équipe de Nadia BELKACEM")
     assert_accessible(page)
-    field(page, "Votre rôle dans l'équipe").select_option(
-        label="Travailleur ou travailleuse sociale"
-    )
+    # His role on the team follows the function the Département declared for him (travailleur
+    # social): the join form does not ask for it.
+    expect(page.get_by_label(re.compile(r"^\s*Votre rôle dans l'équipe"))).to_have_count(0)
     field(page, "Pourquoi rejoignez-vous ce dossier ?").fill(
         "Binôme de l'accompagnement global décidé au diagnostic partagé."
     )

@@ -41,7 +41,7 @@ from django.urls import Resolver404, resolve
 
 from binome.api.actions import create_token
 from binome.referrals.demo import load_demo_referrals
-from binome.site.demo import load_demo_directory
+from binome.site.demo import demo_organisations, load_demo_directory
 from tests.access.test_access_matrix import MATRIX, PERSONAS
 from tests.conftest import login_as
 
@@ -361,7 +361,7 @@ def test_hostile_input_never_crashes_nor_half_writes(
     pages = [(build(ctx), expected) for _name, (build, expected) in sorted(MATRIX.items())]
     # The demo's directory and referrals: lists with rows, pages with their forms.
     load_demo_directory()
-    load_demo_referrals(personas)
+    load_demo_referrals(personas, demo_organisations())
     _token, secret = create_token(
         organisation=orgs["ft_toulon"], name="Fuzz", by=personas["claire"]
     )
