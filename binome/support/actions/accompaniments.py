@@ -1,0 +1,328 @@
+"""An accompaniment's life: opened, its state changed, extended, ended, followed up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from binome.access.models import AuditKind
+from binome.access.predicates import effective_team_role
+from binome.accounts.models import User
+from binome.organisations.models import Organisation, OrganisationKind
+from binome.people.models import Person
+from binome.support.actions.locks import check_can_join, lock_accompaniment
+from binome.support.actions.timeline import trace
+from binome.support.models import (
+    FOLLOWUP_AFTER_MONTHS,
+    GLOBAL_DURATION_MONTHS,
+    Accompaniment,
+    EventKind,
+    Extension,
+    FollowupOutcome,
+    Kind,
+    State,
+    TeamMember,
+    TeamRole,
+    Transition,
+    add_months,
+)
+
+SOCIAL_WORKER_KINDS = (
+    OrganisationKind.DEPARTMENT,
+    OrganisationKind.CCAS,
+    OrganisationKind.CAF,
+    OrganisationKind.MSA,
+    OrganisationKind.ASSOCIATION,
+)
+MAX_EXTENSION_MONTHS = 12
+
+
+@transaction.atomic
+def open_accompaniment(
+    *,
+    person: Person,
+    kind: str,
+    started_on: date,
+    by: User,
+    organisation: Organisation,
+    role: str,
+    join_reason: str = "",
+    planned_end_on: date | None = None,
+    request: HttpRequest | None = None,
+) -> Accompaniment:
+    """Open a proposed accompaniment; its opener joins its team.
+
+    A global accompaniment lasts 12 months from its start.
+    """
+    membership = check_can_join(by, organisation, person)
+    role = effective_team_role(role, membership.function)
+    # The person's row lock serialises two openings at the same moment.
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    current = Accompaniment.objects.current_of(person, kind).first()
+    if current is not None:
+        raise ValidationError(
+            f"{person.full_name} a déjà un {current.get_kind_display().lower()} ouvert (état : "
+            f"{current.get_state_display().lower()}, depuis le {current.started_on:%d/%m/%Y}) : "
+            "rejoignez son équipe plutôt que d'en ouvrir un second."
+        )
+    if kind == Kind.GLOBAL:
+        planned_end_on = add_months(started_on, GLOBAL_DURATION_MONTHS)
+    elif planned_end_on is not None and planned_end_on <= started_on:
+        raise ValidationError("La fin prévue doit être postérieure au début.")
+    accompaniment = Accompaniment.objects.create(
+        person=person,
+        kind=kind,
+        state=State.PROPOSED,
+        started_on=started_on,
+        planned_end_on=planned_end_on,
+        created_by=by,
+    )
+    Transition.objects.create(
+        accompaniment=accompaniment, from_state="", to_state=State.PROPOSED, by=by
+    )
+    TeamMember.objects.create(
+        accompaniment=accompaniment,
+        person=person,
+        user=by,
+        organisation=organisation,
+        role=role,
+        join_reason=join_reason,
+    )
+    summary = f"{accompaniment.get_kind_display()} proposé par {by.get_full_name()}"
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_OPENED,
+        person=person,
+        by=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        target=accompaniment,
+        summary=summary,
+        request=request,
+    )
+    return accompaniment
+
+
+def binome_is_complete(accompaniment: Accompaniment) -> bool:
+    """A global accompaniment needs, on its current team, a France Travail dedicated
+    counselor and a social worker of a département, CCAS/CIAS, CAF, MSA or association."""
+    team = list(accompaniment.team.current().values_list("role", "organisation__kind").order_by())
+    return (TeamRole.DEDICATED_COUNSELOR, OrganisationKind.FRANCE_TRAVAIL) in team and any(
+        role == TeamRole.SOCIAL_WORKER and kind in SOCIAL_WORKER_KINDS for role, kind in team
+    )
+
+
+@transaction.atomic
+def change_state(
+    *,
+    accompaniment: Accompaniment,
+    to_state: str,
+    by: User,
+    organisation: Organisation,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Accompaniment:
+    """Activate, suspend or resume (ending goes through ``end_accompaniment``)."""
+    accompaniment = lock_accompaniment(accompaniment)
+    labels = dict(State.choices)
+    if to_state == State.ENDED:
+        raise ValidationError("Pour terminer l'accompagnement, renseignez la sortie.")
+    if to_state not in accompaniment.allowed_transitions():
+        raise ValidationError(
+            f"Un accompagnement « {labels[accompaniment.state].lower()} » ne peut pas passer à "
+            f"« {labels.get(to_state, to_state).lower()} »."
+        )
+    if to_state == State.SUSPENDED and not reason.strip():
+        raise ValidationError("Indiquez le motif de la suspension.")
+    if (
+        to_state == State.ACTIVE
+        and accompaniment.kind == Kind.GLOBAL
+        and not binome_is_complete(accompaniment)
+    ):
+        raise ValidationError(
+            "Un accompagnement global ne démarre qu'avec son binôme : un conseiller dédié "
+            "France Travail et un travailleur social doivent être dans l'équipe."
+        )
+    from_state = accompaniment.state
+    accompaniment.state = to_state
+    accompaniment.save(update_fields=["state"])
+    Transition.objects.create(
+        accompaniment=accompaniment, from_state=from_state, to_state=to_state, by=by, reason=reason
+    )
+    summary = (
+        f"{accompaniment.get_kind_display()} : {labels[from_state].lower()} → "
+        f"{labels[to_state].lower()} ({by.get_full_name()})"
+    )
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_CHANGED,
+        person=accompaniment.person,
+        by=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        target=accompaniment,
+        summary=summary,
+        request=request,
+        details={"from": from_state, "to": to_state},
+    )
+    return accompaniment
+
+
+@transaction.atomic
+def extend_accompaniment(
+    *,
+    accompaniment: Accompaniment,
+    new_end_on: date,
+    justification: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> Accompaniment:
+    accompaniment = lock_accompaniment(accompaniment)
+    if not accompaniment.is_open:
+        raise ValidationError("Un accompagnement terminé ne se prolonge pas.")
+    if not justification.strip():
+        raise ValidationError("La prolongation doit être justifiée.")
+    current = accompaniment.planned_end_on
+    if current is not None and new_end_on <= current:
+        raise ValidationError(
+            f"La nouvelle fin prévue doit être postérieure à la fin actuelle ({current:%d/%m/%Y})."
+        )
+    if new_end_on > add_months(current or accompaniment.started_on, MAX_EXTENSION_MONTHS):
+        raise ValidationError("Une prolongation ne dépasse pas 12 mois à la fois.")
+    accompaniment.planned_end_on = new_end_on
+    accompaniment.extension_justification = justification
+    accompaniment.save(update_fields=["planned_end_on", "extension_justification"])
+    Extension.objects.create(
+        accompaniment=accompaniment,
+        previous_end_on=current,
+        new_end_on=new_end_on,
+        justification=justification,
+        by=by,
+    )
+    summary = f"{accompaniment.get_kind_display()} prolongé jusqu'au {new_end_on:%d/%m/%Y}"
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_EXTENDED,
+        person=accompaniment.person,
+        by=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        target=accompaniment,
+        summary=summary,
+        request=request,
+    )
+    return accompaniment
+
+
+@transaction.atomic
+def end_accompaniment(
+    *,
+    accompaniment: Accompaniment,
+    ended_on: date,
+    reason: str,
+    situation: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> Accompaniment:
+    """The exit: date, reason, situation; the situation is asked again 6 months later."""
+    accompaniment = lock_accompaniment(accompaniment)
+    if State.ENDED not in accompaniment.allowed_transitions():
+        raise ValidationError("Cet accompagnement est déjà terminé.")
+    if ended_on < accompaniment.started_on:
+        raise ValidationError(
+            "La date de sortie ne peut pas précéder le début de l'accompagnement "
+            f"({accompaniment.started_on:%d/%m/%Y})."
+        )
+    if ended_on > timezone.localdate():
+        raise ValidationError("La date de sortie ne peut pas être dans le futur.")
+    from_state = accompaniment.state
+    accompaniment.state = State.ENDED
+    accompaniment.ended_on = ended_on
+    accompaniment.exit_reason = reason
+    accompaniment.exit_situation = situation
+    accompaniment.followup_due_on = add_months(ended_on, FOLLOWUP_AFTER_MONTHS)
+    accompaniment.save(
+        update_fields=["state", "ended_on", "exit_reason", "exit_situation", "followup_due_on"]
+    )
+    Transition.objects.create(
+        accompaniment=accompaniment,
+        from_state=from_state,
+        to_state=State.ENDED,
+        by=by,
+        reason=accompaniment.get_exit_reason_display(),
+    )
+    summary = (
+        f"Sortie de l'{accompaniment.get_kind_display().lower()} le {ended_on:%d/%m/%Y} : "
+        f"{accompaniment.get_exit_reason_display()}"
+    )
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_ENDED,
+        person=accompaniment.person,
+        by=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        target=accompaniment,
+        summary=summary,
+        request=request,
+        details={"reason": reason},
+    )
+    return accompaniment
+
+
+@transaction.atomic
+def record_followup(
+    *,
+    accompaniment: Accompaniment,
+    outcome: str,
+    situation: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> Accompaniment:
+    """The person's situation six months after the exit (FSE+), asked of the team."""
+    accompaniment = lock_accompaniment(accompaniment)
+    today = timezone.localdate()
+    if accompaniment.state != State.ENDED or accompaniment.followup_due_on is None:
+        raise ValidationError("La situation à 6 mois se renseigne après la sortie.")
+    if accompaniment.followup_recorded_on is not None:
+        raise ValidationError(
+            "La situation à 6 mois est déjà enregistrée "
+            f"(le {accompaniment.followup_recorded_on:%d/%m/%Y})."
+        )
+    if today < accompaniment.followup_due_on:
+        raise ValidationError(
+            "La situation à 6 mois se renseigne à partir du "
+            f"{accompaniment.followup_due_on:%d/%m/%Y}."
+        )
+    if outcome not in FollowupOutcome.values:
+        raise ValidationError("Choisissez la situation de la personne dans la liste.")
+    situation = situation.strip()
+    if outcome == FollowupOutcome.OTHER and not situation:
+        raise ValidationError("Précisez la situation quand vous choisissez « Autre ».")
+    accompaniment.followup_outcome = outcome
+    accompaniment.followup_situation = situation
+    accompaniment.followup_recorded_on = today
+    accompaniment.save(
+        update_fields=["followup_outcome", "followup_situation", "followup_recorded_on"]
+    )
+    summary = f"Situation 6 mois après la sortie : {accompaniment.get_followup_outcome_display()}"
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_FOLLOWUP,
+        person=accompaniment.person,
+        by=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        target=accompaniment,
+        summary=summary,
+        request=request,
+        details={"outcome": outcome},
+    )
+    return accompaniment
