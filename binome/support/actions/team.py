@@ -15,6 +15,7 @@ from binome.access.models import AuditKind
 from binome.access.predicates import default_team_role, effective_team_role
 from binome.accounts.models import User
 from binome.organisations.models import Organisation
+from binome.support.access import can_decide_join_request
 from binome.support.actions.locks import check_can_join, lock_accompaniment
 from binome.support.actions.timeline import trace
 from binome.support.models import (
@@ -260,20 +261,25 @@ def _lock_join_request(join_request: JoinRequest) -> JoinRequest:
     return locked
 
 
+def _check_may_answer(join_request: JoinRequest, by: User) -> None:
+    if can_decide_join_request(by, join_request):
+        return
+    if join_request.is_invitation:
+        raise ValidationError("Seule la personne invitée accepte ou décline une invitation.")
+    raise ValidationError(
+        "Le ou la référente de l'accompagnement répond d'abord ; les autres membres de "
+        "l'équipe peuvent répondre 48 heures après la demande."
+    )
+
+
 @transaction.atomic
 def accept_join_request(
     *, join_request: JoinRequest, by: User, request: HttpRequest | None = None
 ) -> TeamMember:
     """Grant a request (a team member) or accept an invitation (the invitee): the
     professional joins the team with the role their declared function gives them."""
-    from binome.support.access import can_decide_join_request
-
     join_request = _lock_join_request(join_request)
-    if not can_decide_join_request(by, join_request):
-        raise ValidationError(
-            "Le ou la référente de l'accompagnement répond d'abord ; les autres membres de "
-            "l'équipe peuvent répondre 48 heures après la demande."
-        )
+    _check_may_answer(join_request, by)
     membership = check_can_join(join_request.user, join_request.organisation, join_request.person)
     member = join_team(
         accompaniment=join_request.accompaniment,
@@ -316,8 +322,6 @@ def decline_join_request(
 ) -> JoinRequest:
     """Refuse a request (the team, with a reason), decline an invitation (the invitee) or
     withdraw one's own request."""
-    from binome.support.access import can_decide_join_request
-
     join_request = _lock_join_request(join_request)
     own = by == join_request.user
     if own:
@@ -333,11 +337,7 @@ def decline_join_request(
                 raise ValidationError("Seule l'équipe peut retirer son invitation.")
             status = JoinRequestStatus.WITHDRAWN
         else:
-            if not can_decide_join_request(by, join_request):
-                raise ValidationError(
-                    "Le ou la référente de l'accompagnement répond d'abord ; les autres membres "
-                    "de l'équipe peuvent répondre 48 heures après la demande."
-                )
+            _check_may_answer(join_request, by)
             if not reason.strip():
                 raise ValidationError("Indiquez pourquoi vous refusez cette demande.")
             status = JoinRequestStatus.DECLINED
