@@ -117,7 +117,8 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
     rows = filter_rows(rows, filters, today)
     page = window_page(rows, request.GET.get("page"), WORKLIST_PAGE_SIZE)
     items = []
-    for row in page.object_list:
+    shown: list[TeamMember] = page.object_list  # type: ignore[assignment]
+    for row in shown:
         person, accompaniment = row.person, row.accompaniment
         if accompaniment.followup_expected(today):
             items.append({"row": row, "alerts": ["Situation à 6 mois à renseigner"]})
