@@ -35,7 +35,7 @@ ALERTS = [
     (ALERT_NO_CONTACT, "Aucun contact depuis 30 jours"),
     (ALERT_END, "Fin prévue proche"),
     (ALERT_NO_DIAGNOSTIC, "Diagnostic pas encore fait"),
-    (ALERT_OVERDUE, "Actions en retard"),
+    (ALERT_OVERDUE, "Actions à échéance dépassée"),
     (ALERT_FOLLOWUP, "Situation 6 mois après la sortie à renseigner"),
 ]
 # Longer than any name a person has: beyond, it is not a search for a name.
