@@ -16,7 +16,13 @@ from binome.directory import referentials as ref
 from binome.directory.forms import ReportForm, ServiceSearchForm
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.opening_hours import describe
-from binome.directory.search import MAX_TEXT, SearchResult, search_services
+from binome.directory.search import (
+    DEFAULT_RADIUS_KM,
+    MAX_TEXT,
+    RADII_KM,
+    SearchResult,
+    search_services,
+)
 from binome.territories.zones import describe_zone
 
 SEARCH_FIELDS = ("q", "commune", "rayon", "categorie", "thematique", "public", "frais", "type")
@@ -61,6 +67,11 @@ def service_search(request: AuthenticatedRequest) -> HttpResponse:
             result = search_services(**arguments, page=result.num_pages)
         for service in result.services:
             _label(service)
+    wider_radii: list[int] = []
+    if result is not None and not result.total and form.cleaned_data.get("commune"):
+        # Nothing around the commune: the next distances of the form's choices.
+        radius = form.cleaned_data.get("rayon") or DEFAULT_RADIUS_KM
+        wider_radii = [km for km in RADII_KM if km > radius]
     return render(
         request,
         "directory/search.html",
@@ -69,6 +80,12 @@ def service_search(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "result": result,
             "page": result.page_obj if result else None,
+            "wider_radii": wider_radii,
+            # The filters fold on a phone once there are results to show first.
+            "fold_filters": result is not None and not form.errors,
+            "can_orient": predicates.can_create_person_here(
+                request.user, request.current_membership
+            ),
             "moderated_departments": sorted(
                 code
                 for code, roles in predicates.roles_of(request.user).territory.items()

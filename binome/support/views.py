@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access import predicates
 from binome.access.audit import record_list_read, record_read, record_read_when_shown
+from binome.core.pagination import window_page
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Membership
 from binome.people.matching import matched_recently
@@ -46,6 +46,7 @@ from binome.support.models import (
     TeamMember,
 )
 from binome.support.plan import with_plan_alerts
+from binome.support.worklist import WorklistFilterForm, filter_rows
 
 WORKLIST_PAGE_SIZE = 25
 WORKLIST_SORTS = {
@@ -96,6 +97,8 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
     sort = request.GET.get("tri", "nom")
     if sort not in WORKLIST_SORTS:
         sort = "nom"
+    form = WorklistFilterForm(request.GET)
+    filters = form.filters()
     rows = with_plan_alerts(
         TeamMember.objects.current()
         .filter(user=request.user)
@@ -111,9 +114,11 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
         .order_by(*WORKLIST_SORTS[sort]),
         today,
     )
-    page = Paginator(rows, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = filter_rows(rows, filters, today)
+    page = window_page(rows, request.GET.get("page"), WORKLIST_PAGE_SIZE)
     items = []
-    for row in page.object_list:
+    shown: list[TeamMember] = page.object_list  # type: ignore[assignment]
+    for row in shown:
         person, accompaniment = row.person, row.accompaniment
         if accompaniment.followup_expected(today):
             items.append({"row": row, "alerts": ["Situation à 6 mois à renseigner"]})
@@ -147,6 +152,8 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
             ),
             "page": page,
             "items": items,
+            "form": form,
+            "filtered": bool(filters or form.errors),
             "sort": sort,
             "sort_options": [("nom", "nom"), ("fin", "fin prévue"), ("contact", "dernier contact")],
         },

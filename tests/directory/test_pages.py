@@ -236,3 +236,52 @@ def test_anonymous_users_are_sent_to_the_login_page(client: Any) -> None:
     response = client.get(SEARCH, {"q": "crèche"})
     assert response.status_code == 302
     assert "/connexion/" in response["Location"]
+
+
+def test_each_result_card_offers_to_orient_whoever_may_orient(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    params = {"categorie": "famille", "commune": TOULON, "rayon": "100"}
+    body = client_for("ines").get(SEARCH, params).content.decode()
+    for service in (services["creche"], services["far"]):
+        orient = reverse("referrals:create_for_service", args=[service.pk])
+        assert f'href="{orient}">Orienter<span class="fr-sr-only">' in body
+    # A steering officer orients nobody: no button, the whole card is the service's link.
+    paul = client_for("paul").get(SEARCH, params).content.decode()
+    assert "Crèche AVIP Les Petits Pas" in paul
+    assert "referrals/" not in paul and ">Orienter<" not in paul
+    assert "fr-enlarge-link" in paul
+
+
+def test_nothing_around_the_commune_offers_the_next_distances(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    client = client_for("ines")
+    # Draguignan's crèche is about 70 km from Toulon.
+    params = {"q": "Draguignan", "commune": TOULON, "rayon": "20", "categorie": "famille"}
+    body = html.unescape(client.get(SEARCH, params).content.decode())
+    assert "Aucun service ne correspond à ces critères." in body
+    links = re.findall(r'href="\?([^"]*)">Élargir la recherche à (\d+) km', body)
+    assert [km for _, km in links] == ["30", "50", "100"]
+    # Each link keeps the other criteria and changes the distance only.
+    assert links[0][0] == "q=Draguignan&commune=83137&rayon=30&categorie=famille"
+    wider = client.get(f"{SEARCH}?{links[-1][0]}")
+    assert [s.name for s in wider.context["result"].services] == ["Crèche de Draguignan"]
+    assert "Élargir la recherche" not in wider.content.decode()
+    # At the largest distance, or without a commune, there is nothing wider to offer.
+    assert (
+        "Élargir la recherche"
+        not in client.get(SEARCH, {**params, "rayon": "100", "q": "x"}).content.decode()
+    )
+    assert "Élargir la recherche" not in client.get(SEARCH, {"q": "xylophone"}).content.decode()
+
+
+def test_the_criteria_fold_on_a_phone_once_there_are_results(
+    client_for: Any, services: dict[str, Any]
+) -> None:
+    client = client_for("ines")
+    folded = re.compile(r'aria-expanded="false"\s+aria-controls="filtres-recherche"')
+    assert folded.search(client.get(SEARCH, {"q": "crèche"}).content.decode())
+    # A first visit, or criteria to correct: the form is open.
+    assert not folded.search(client.get(SEARCH).content.decode())
+    assert not folded.search(client.get(SEARCH, {"commune": "99999"}).content.decode())
