@@ -74,7 +74,9 @@ def segments(
     if tab == "toutes":
         late = Q(due_on__lt=today)
         if now is not None:
-            late |= Q(urgency=Urgency.URGENT, due_at__lt=now)
+            # An urgent referral past its due time is due today at the latest: the bound on
+            # ``due_on`` keeps the segment a range of the inbox's index.
+            late = Q(due_on__lte=today) & (late | Q(urgency=Urgency.URGENT, due_at__lt=now))
         overdue = Q(status__in=AWAITING) & late
         return [qs.filter(overdue), qs.exclude(overdue)]
     return [qs]

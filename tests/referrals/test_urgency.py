@@ -272,3 +272,30 @@ def test_the_territory_sets_the_urgent_delay(client_for: Any) -> None:
 def test_the_demo_has_an_urgent_referral(orgs: dict[str, Any]) -> None:
     urgent = Referral.objects.get(to_organisation=orgs["ft_quimper"], status=Status.SENT)
     assert urgent.urgency == Urgency.URGENT and urgent.due_at is not None
+
+
+def test_the_link_email_of_a_structure_without_an_account_says_until_when(
+    personas: dict[str, Any],
+    orgs: dict[str, Any],
+    nadia_file: Person,
+    garage: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    consent_to(nadia_file, personas["ines"], orgs["ft_toulon"], structure=garage.structure)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        referral = actions.send_referral(
+            person=nadia_file,
+            kind=ReferralKind.SERVICE,
+            by=personas["ines"],
+            organisation=orgs["ft_toulon"],
+            service=garage,
+            reason="Entretien d'embauche après-demain, pas de véhicule.",
+            urgency=Urgency.URGENT,
+        )
+    due = local(referral.due_at)
+    (message,) = mail.outbox
+    assert (
+        f"Orientation urgente : réponse attendue avant le {due:%d/%m} à {due:%H}h{due:%M}"
+        in message.body
+    )
