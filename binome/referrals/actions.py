@@ -785,7 +785,7 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
         or locked.due_on > today
         or locked.expires_on <= today
         # An urgent referral is reminded on its clock, once its due time has passed.
-        or (locked.is_urgent and (locked.due_at is None or locked.due_at > now))
+        or (locked.is_urgent and locked.due_at is not None and locked.due_at > now)
     ):
         return False
     locked.reminded_at = now

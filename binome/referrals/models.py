@@ -183,11 +183,12 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
 
     def due_for_reminder(self, today: date) -> ReferralQuerySet:
         """Unanswered past their due date, not reminded yet, not expired. The urgent ones
-        are reminded on their own clock (:meth:`urgent_due_for_reminder`)."""
+        with a due time are reminded on their own clock (:meth:`urgent_due_for_reminder`);
+        those sent before due times existed keep this daily reminder."""
         return (
             self.awaiting()
             .filter(due_on__lte=today, reminded_at__isnull=True, expires_on__gt=today)
-            .exclude(urgency=Urgency.URGENT)
+            .exclude(urgency=Urgency.URGENT, due_at__isnull=False)
         )
 
     def urgent_due_for_reminder(self, now: datetime) -> ReferralQuerySet:

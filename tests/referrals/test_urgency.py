@@ -299,3 +299,13 @@ def test_the_link_email_of_a_structure_without_an_account_says_until_when(
         f"Orientation urgente : réponse attendue avant le {due:%d/%m} à {due:%H}h{due:%M}"
         in message.body
     )
+
+
+def test_an_urgent_referral_sent_before_due_times_keeps_the_daily_reminder(
+    personas: dict[str, Any], orgs: dict[str, Any], person: Person
+) -> None:
+    referral = send(personas, orgs, person)
+    Referral.objects.filter(pk=referral.pk).update(due_at=None)
+    actions.run_deadlines(referral.due_on)
+    referral.refresh_from_db()
+    assert referral.reminded_at is not None
