@@ -79,6 +79,11 @@ def can_withdraw_referral(access: ReferralAccess, referral: Referral) -> bool:
     return access.sender and referral.is_awaiting
 
 
+def can_nudge_referral(access: ReferralAccess, referral: Referral) -> bool:
+    """The sender's side may « Relancer » a referral waiting for an answer."""
+    return access.sender and not access.receiver and referral.is_awaiting
+
+
 def can_assign_referrals(user: Any, organisation_id: int) -> bool:
     """Members of the receiving organisation share its inbox between them."""
     return organisation_id in roles_of(user).member_of

@@ -40,12 +40,17 @@ from binome.referrals.deadlines import expiry_summary, reminder_summary
 from binome.referrals.deadlines import run_deadlines as run_deadlines
 from binome.referrals.models import (
     AWAITING,
+    DEFAULT_URGENT_HOURS,
+    NUDGE_INTERVAL,
     OPEN,
     OUTCOME_STATES,
+    URGENT_HOURS_MAX,
+    URGENT_HOURS_MIN,
     Attachment,
     DeclineReason,
     EventAction,
     Referral,
+    ReferralEvent,
     ReferralKind,
     ReferralSettings,
     SharedItem,
@@ -53,7 +58,7 @@ from binome.referrals.models import (
     Status,
     Urgency,
     Via,
-    answer_dates,
+    answer_deadlines,
 )
 from binome.referrals.records import lock, record_event, trace
 from binome.support import actions as support_actions
@@ -260,7 +265,11 @@ def send_referral(
     checked_attachments = _check_attachments(attachments)
     items = _check_shared_items(person, shared_items)
     now = timezone.now()
-    due_on, expires_on = answer_dates(timezone.localdate(now), person.department_id)
+    if urgency not in Urgency.values:
+        raise ValidationError("Urgence inconnue.")
+    due_at, due_on, expires_on = answer_deadlines(
+        now, person.department_id, urgent=urgency == Urgency.URGENT
+    )
     referral = Referral(
         kind=kind,
         person=person,
@@ -277,6 +286,7 @@ def send_referral(
         accompaniment=accompaniment,
         requested_kind=requested_kind if kind == ReferralKind.REORIENTATION else "",
         sent_at=now,
+        due_at=due_at,
         due_on=due_on,
         expires_on=expires_on,
         idempotency_key=idempotency_key,
@@ -774,6 +784,8 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
         or locked.reminded_at is not None
         or locked.due_on > today
         or locked.expires_on <= today
+        # An urgent referral is reminded on its clock, once its due time has passed.
+        or (locked.is_urgent and locked.due_at is not None and locked.due_at > now)
     ):
         return False
     locked.reminded_at = now
@@ -792,6 +804,61 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
     else:
         links.send_reminder(locked)
     return True
+
+
+def last_nudge(referral: Referral) -> ReferralEvent | None:
+    """The referral's latest « Relancer », whoever made it."""
+    return referral.events.filter(action=EventAction.NUDGED).order_by("-at", "-id").first()
+
+
+def can_nudge_now(referral: Referral, now: datetime | None = None) -> bool:
+    """Unanswered, and not nudged in the last 24 hours."""
+    if not referral.is_awaiting:
+        return False
+    last = last_nudge(referral)
+    return last is None or last.at <= (now or timezone.now()) - NUDGE_INTERVAL
+
+
+@transaction.atomic
+def nudge(*, referral: Referral, by: User, request: HttpRequest | None = None) -> Referral:
+    """« Relancer »: the sender's side reminds the receiver of an unanswered referral
+    (e-mail and in-app), once a day at most whoever nudged."""
+    now = timezone.now()
+    locked = lock(referral)
+    if not locked.is_awaiting:
+        raise ValidationError(
+            f"Cette orientation est « {locked.get_status_display().lower()} » : elle ne se "
+            "relance plus."
+        )
+    last = last_nudge(locked)
+    if last is not None and last.at > now - NUDGE_INTERVAL:
+        raise ValidationError(
+            f"Cette orientation a déjà été relancée le "
+            f"{timezone.localtime(last.at):%d/%m/%Y à %H:%M} par {last.actor_label} : "
+            "une relance par jour au plus."
+        )
+    event = record_event(
+        locked,
+        action=EventAction.NUDGED,
+        from_status=locked.status,
+        by=by,
+        via=Via.APP,
+        at=now,
+    )
+    trace(
+        locked,
+        by=by,
+        via=Via.APP,
+        summary=f"Orientation vers {locked.target_label} relancée par {by.get_full_name()}",
+        audit_kind=AuditKind.REFERRAL_CHANGED,
+        request=request,
+        details={"nudge": event.pk},
+    )
+    if locked.has_account:
+        notices.nudged(locked, actor=by, key=str(event.pk))
+    else:
+        links.send_reminder(locked)
+    return locked
 
 
 @transaction.atomic
@@ -885,15 +952,25 @@ def set_delays(
     department_id: str,
     reminder_days: int,
     expiry_days: int,
+    urgent_hours: int = DEFAULT_URGENT_HOURS,
     by: User,
     request: HttpRequest | None = None,
 ) -> ReferralSettings:
     """The territory's delays; they apply to the referrals sent from now on."""
     if not (1 <= reminder_days <= 90 and 1 <= expiry_days <= 180):
         raise ValidationError("Relance entre 1 et 90 jours, expiration entre 1 et 180 jours.")
+    if not URGENT_HOURS_MIN <= urgent_hours <= URGENT_HOURS_MAX:
+        raise ValidationError(
+            f"Le délai de réponse d'une orientation urgente est entre {URGENT_HOURS_MIN} et "
+            f"{URGENT_HOURS_MAX} heures."
+        )
     found, _ = ReferralSettings.objects.update_or_create(
         department_id=department_id,
-        defaults={"reminder_days": reminder_days, "expiry_days": expiry_days},
+        defaults={
+            "reminder_days": reminder_days,
+            "expiry_days": expiry_days,
+            "urgent_hours": urgent_hours,
+        },
     )
     record(
         AuditKind.REFERRAL_SETTINGS_CHANGED,
@@ -901,7 +978,8 @@ def set_delays(
         department_id=department_id,
         target=found,
         what=f"Délais des orientations : relance après {reminder_days} jours, expiration "
-        f"{expiry_days} jours plus tard",
+        f"{expiry_days} jours plus tard, réponse à une orientation urgente en "
+        f"{urgent_hours} heures",
         request=request,
     )
     return found

@@ -198,6 +198,73 @@ def remind_many(ids: Sequence[int], *, today: date) -> int:
     return len(referrals)
 
 
+def urgent_reminder_summary(referral: Referral, *, half: bool) -> str:
+    """The timeline line of an urgent referral's reminder (at half-time or at its due time)."""
+    when = "à mi-délai" if half else "délai dépassé"
+    return (
+        f"Orientation urgente vers {referral.target_label} relancée ({when}) : pas de réponse "
+        f"depuis le {timezone.localtime(referral.sent_at):%d/%m/%Y à %H:%M}"
+    )
+
+
+def _half_summary(referral: Referral) -> str:
+    return urgent_reminder_summary(referral, half=True)
+
+
+def _due_summary(referral: Referral) -> str:
+    return urgent_reminder_summary(referral, half=False)
+
+
+@transaction.atomic
+def remind_urgent_many(ids: Sequence[int], *, now: datetime, half: bool) -> int:
+    """Remind those of ``ids`` still urgent and unanswered at half of their delay
+    (``half``) or past their due time, once each, in one transaction. Returns how many."""
+    if half:
+        due = Referral.objects.urgent_half_time(now)
+        assignments: dict[str, object] = {"half_reminded_at": now}
+    else:
+        due = Referral.objects.urgent_due_for_reminder(now)
+        assignments = {"reminded_at": now}
+    former = _update_returning(due, ids, assignments)
+    if not former:
+        return 0
+    referrals = _changed(list(former))
+    _write_steps(
+        referrals,
+        former,
+        action=EventAction.REMINDED,
+        summary=_half_summary if half else _due_summary,
+        now=now,
+    )
+    with_account = [r for r in referrals if r.has_account]
+    recipients = notices.dispatchers_of(with_account)
+    notice = notices.urgent_half_notice if half else notices.urgent_due_notice
+    notify_many([notice(r, recipients[r.pk]) for r in with_account], now=now)
+    if not half:
+        links.send_reminders([r for r in referrals if not r.has_account])
+    return len(referrals)
+
+
+def run_urgent_reminders(now: datetime | None = None, *, batch: int = BATCH) -> tuple[int, int]:
+    """The urgent referrals' clock (every quarter of an hour): remind the receiving side once
+    when an urgent referral passes half of its delay unanswered, once when it passes its due
+    time. Safe to run twice or on two workers at once. Returns (at half-time, past due)."""
+    now = now or timezone.now()
+    counts = []
+    # Past due first: one that passed both marks since the last run gets the second only.
+    for half, due in (
+        (False, Referral.objects.urgent_due_for_reminder(now)),
+        (True, Referral.objects.urgent_half_time(now)),
+    ):
+        ids = list(due.order_by("pk").values_list("pk", flat=True))
+        done = 0
+        for start in range(0, len(ids), batch):
+            done += remind_urgent_many(ids[start : start + batch], now=now, half=half)
+        counts.append(done)
+    past_due, half_time = counts
+    return half_time, past_due
+
+
 def run_deadlines(today: date | None = None, *, batch: int = BATCH) -> tuple[int, int]:
     """The periodic job: expire, then remind, what is due, ``batch`` referrals per
     transaction. Safe to run twice or on two workers at once: each referral is expired and

@@ -3,7 +3,8 @@ personas). Idempotent: what exists is left as is.
 
 - Nadia, oriented by Inès to the CCAS de Toulon for her rent debt, unanswered and overdue;
 - Erwan, a new person oriented by Sophie (CCAS de Quimper) to the dedicated counselor of
-  France Travail Quimper (Gwenaël), awaiting his answer;
+  France Travail Quimper (Gwenaël), urgently (no childcare for an interview), awaiting his
+  answer past its due time;
 - with the directory: Nadia oriented to the social driving school, which has no account,
   accepted through its link and started.
 """
@@ -21,7 +22,7 @@ from binome.organisations.models import Organisation
 from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, Person
 from binome.referrals import actions
-from binome.referrals.models import Referral, ReferralEvent, ReferralKind, Via
+from binome.referrals.models import Referral, ReferralEvent, ReferralKind, Urgency, Via
 from binome.support.models import Kind, TeamRole
 
 
@@ -30,6 +31,7 @@ def _age(referral: Referral, days: int) -> None:
     delta = timedelta(days=days)
     Referral.objects.filter(pk=referral.pk).update(
         sent_at=referral.sent_at - delta,
+        due_at=referral.due_at - delta if referral.due_at else None,
         due_on=referral.due_on - delta,
         expires_on=referral.expires_on - delta,
     )
@@ -87,6 +89,7 @@ def _load_referrals(
             reason="Demandeur d'emploi depuis deux ans, isolé, sans solution de garde pour "
             "ses deux enfants : proposition d'accompagnement global.",
             barriers=["contraintes_familiales", "emploi"],
+            urgency=Urgency.URGENT,
             consent_method=ConsentMethod.WRITTEN,
         )
         _age(referral, 3)

@@ -20,6 +20,9 @@ from binome.people.forms import DATE_WIDGET
 from binome.people.models import ConsentMethod, Person
 from binome.referrals.actions import MAX_ATTACHMENTS
 from binome.referrals.models import (
+    DEFAULT_URGENT_HOURS,
+    URGENT_HOURS_MAX,
+    URGENT_HOURS_MIN,
     DeclineReason,
     Referral,
     ReferralKind,
@@ -409,11 +412,33 @@ def assign_choices(organisation: Organisation) -> list[tuple[str, str]]:
 class SettingsForm(BinomeForm, forms.ModelForm):
     class Meta:
         model = ReferralSettings
-        fields = ["reminder_days", "expiry_days"]
+        fields = ["reminder_days", "expiry_days", "urgent_hours"]
         error_messages = {
             "reminder_days": {"min_value": "Au moins un jour."},
             "expiry_days": {"min_value": "Au moins un jour."},
+            "urgent_hours": {
+                "min_value": f"Entre {URGENT_HOURS_MIN} et {URGENT_HOURS_MAX} heures.",
+                "max_value": f"Entre {URGENT_HOURS_MIN} et {URGENT_HOURS_MAX} heures.",
+            },
         }
+        help_texts = {
+            "urgent_hours": f"Entre {URGENT_HOURS_MIN} et {URGENT_HOURS_MAX} heures "
+            "(48 par défaut) à compter de l'envoi ; le destinataire est relancé à mi-délai "
+            "puis à l'échéance.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty (or not posted): the territory's current value is kept.
+        self.fields["urgent_hours"].required = False
+
+    def clean_urgent_hours(self) -> int:
+        value = self.cleaned_data["urgent_hours"]
+        if value is None:
+            return int(self.instance.urgent_hours or DEFAULT_URGENT_HOURS)
+        if not URGENT_HOURS_MIN <= value <= URGENT_HOURS_MAX:
+            raise forms.ValidationError(f"Entre {URGENT_HOURS_MIN} et {URGENT_HOURS_MAX} heures.")
+        return int(value)
 
     def clean_reminder_days(self) -> int:
         value = self.cleaned_data["reminder_days"]

@@ -41,7 +41,14 @@ from binome.access.audit import client_ip, record
 from binome.access.models import AuditEvent, AuditKind
 from binome.accounts.models import User
 from binome.notifications.emails import send_each
-from binome.referrals.models import EventAction, Referral, ReferralLink, Status, Via
+from binome.referrals.models import (
+    EventAction,
+    Referral,
+    ReferralLink,
+    Status,
+    Via,
+    urgent_line,
+)
 from binome.referrals.records import lock, record_event, trace
 
 logger = logging.getLogger(__name__)
@@ -200,6 +207,7 @@ def _message(
         "person_label": person_label(referral),
         "sender": referral.sender,
         "sender_organisation": referral.sender_organisation,
+        "urgent_line": urgent_line(referral),
     }
     message = EmailMultiAlternatives(
         subject=subject,

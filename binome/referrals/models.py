@@ -11,7 +11,7 @@ those rows.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 DEFAULT_REMINDER_DAYS = 10
 DEFAULT_EXPIRY_DAYS = 30
+DEFAULT_URGENT_HOURS = 48
+URGENT_HOURS_MIN, URGENT_HOURS_MAX = 4, 168
+# « Relancer »: the sender's nudge, once a day at most (whoever nudged).
+NUDGE_INTERVAL = timedelta(hours=24)
 
 
 class ReferralKind(models.TextChoices):
@@ -110,10 +114,12 @@ class EventAction(models.TextChoices):
     REMINDED = "reminded", "Relance"
     ASSIGNED = "assigned", "Attribution"
     LINK_SENT = "link_sent", "Lien envoyé"
+    NUDGED = "nudged", "Relance par l'orienteur"
 
 
 class ReferralSettings(models.Model):
-    """A territory's delays: reminder without an answer, then expiry."""
+    """A territory's delays: reminder without an answer, then expiry; the hours an urgent
+    referral is due within."""
 
     department = models.OneToOneField(
         "territories.Department",
@@ -128,6 +134,9 @@ class ReferralSettings(models.Model):
     expiry_days = models.PositiveSmallIntegerField(
         "expiration après la relance (jours)", default=DEFAULT_EXPIRY_DAYS
     )
+    urgent_hours = models.PositiveSmallIntegerField(
+        "délai de réponse d'une orientation urgente (heures)", default=DEFAULT_URGENT_HOURS
+    )
 
     class Meta:
         verbose_name = "délais des orientations"
@@ -136,7 +145,12 @@ class ReferralSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(reminder_days__gte=1) & Q(expiry_days__gte=1),
                 name="referral_settings_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(urgent_hours__gte=URGENT_HOURS_MIN)
+                & Q(urgent_hours__lte=URGENT_HOURS_MAX),
+                name="referral_settings_urgent_hours",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,6 +164,12 @@ class ReferralSettings(models.Model):
             return DEFAULT_REMINDER_DAYS, DEFAULT_EXPIRY_DAYS
         return found.reminder_days, found.expiry_days
 
+    @classmethod
+    def urgent_hours_for(cls, department_id: str) -> int:
+        """The hours an urgent referral of the département is due within."""
+        found = cls.objects.filter(department_id=department_id).first()
+        return DEFAULT_URGENT_HOURS if found is None else found.urgent_hours
+
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
     def awaiting(self) -> ReferralQuerySet:
@@ -162,9 +182,44 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         return self.filter(to_organisation_id=organisation_id)
 
     def due_for_reminder(self, today: date) -> ReferralQuerySet:
-        """Unanswered past their due date, not reminded yet, not expired."""
+        """Unanswered past their due date, not reminded yet, not expired. The urgent ones
+        with a due time are reminded on their own clock (:meth:`urgent_due_for_reminder`);
+        those sent before due times existed keep this daily reminder."""
+        return (
+            self.awaiting()
+            .filter(due_on__lte=today, reminded_at__isnull=True, expires_on__gt=today)
+            .exclude(urgency=Urgency.URGENT, due_at__isnull=False)
+        )
+
+    def urgent_due_for_reminder(self, now: datetime) -> ReferralQuerySet:
+        """Urgent, unanswered past their due time, not reminded yet, not expired."""
         return self.awaiting().filter(
-            due_on__lte=today, reminded_at__isnull=True, expires_on__gt=today
+            urgency=Urgency.URGENT,
+            due_at__lte=now,
+            reminded_at__isnull=True,
+            expires_on__gt=timezone.localdate(now),
+        )
+
+    def urgent_half_time(self, now: datetime) -> ReferralQuerySet:
+        """Urgent, unanswered past half of their delay (not yet at its end), not reminded
+        of it yet: ``now - sent_at >= due_at - now``."""
+        return (
+            self.awaiting()
+            .filter(
+                urgency=Urgency.URGENT,
+                due_at__gt=now,
+                half_reminded_at__isnull=True,
+                reminded_at__isnull=True,
+            )
+            .alias(
+                elapsed=models.ExpressionWrapper(
+                    models.Value(now) - models.F("sent_at"), output_field=models.DurationField()
+                ),
+                left=models.ExpressionWrapper(
+                    models.F("due_at") - models.Value(now), output_field=models.DurationField()
+                ),
+            )
+            .filter(elapsed__gte=models.F("left"))
         )
 
     def due_for_expiry(self, today: date) -> ReferralQuerySet:
@@ -299,9 +354,14 @@ class Referral(models.Model):
     # Dates (the events have them all; these make the inbox and the job one index scan).
     sent_at = models.DateTimeField("envoyée le", default=timezone.now)
     due_on = models.DateField("réponse attendue le")
+    # The due time: an urgent referral's is the sending plus the territory's hours (its
+    # ``due_on`` is that time's local date, for the inbox's order); another's is the end of
+    # its ``due_on``.
+    due_at = models.DateTimeField("réponse attendue avant", null=True, blank=True)
     expires_on = models.DateField("expire le")
     seen_at = models.DateTimeField("vue le", null=True, blank=True)
     reminded_at = models.DateTimeField("relancée le", null=True, blank=True)
+    half_reminded_at = models.DateTimeField("relancée à mi-délai le", null=True, blank=True)
     answered_at = models.DateTimeField("répondue le", null=True, blank=True)
     started_at = models.DateTimeField("commencée le", null=True, blank=True)
     closed_at = models.DateTimeField("close le", null=True, blank=True)
@@ -339,6 +399,12 @@ class Referral(models.Model):
                 fields=["expires_on"],
                 condition=Q(status__in=AWAITING),
                 name="referral_to_expire",
+            ),
+            # The urgent referrals' clock, every quarter of an hour: a few rows.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=AWAITING, urgency="urgent", reminded_at__isnull=True),
+                name="referral_urgent_to_remind",
             ),
             models.Index(
                 fields=["department", "kind", "status"],
@@ -407,7 +473,13 @@ class Referral(models.Model):
     def can_go_to(self, status: str) -> bool:
         return status in self.allowed_transitions()
 
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgency == Urgency.URGENT
+
     def is_overdue(self, today: date | None = None) -> bool:
+        if self.is_urgent and self.due_at is not None and today is None:
+            return self.is_awaiting and self.due_at < timezone.now()
         return self.is_awaiting and self.due_on < (today or timezone.localdate())
 
 
@@ -470,6 +542,47 @@ def answer_dates(sent_on: date, department_id: str) -> tuple[date, date]:
     reminder_days, expiry_days = ReferralSettings.delays_for(department_id)
     due_on = sent_on + timedelta(days=reminder_days)
     return due_on, due_on + timedelta(days=expiry_days)
+
+
+def due_time_label(due_at: datetime) -> str:
+    """« 07/12 à 16h00 »: the local day and time of a due time."""
+    local = timezone.localtime(due_at)
+    return f"{local:%d/%m} à {local:%H}h{local:%M}"
+
+
+def urgent_line(referral: Referral) -> str:
+    """What an urgent referral's notifications and e-mails say of it (empty otherwise)."""
+    if referral.urgency != Urgency.URGENT or referral.due_at is None:
+        return ""
+    return f"Orientation urgente : réponse attendue avant le {due_time_label(referral.due_at)}."
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of a local day (the due time of a referral due that day)."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)) - timedelta(
+        microseconds=1
+    )
+
+
+def answer_deadlines(
+    sent_at: datetime, department_id: str, *, urgent: bool
+) -> tuple[datetime, date, date]:
+    """(due time, due date, expiry date) of a referral sent then in that département: an
+    urgent one is due within the territory's hours (its due date is that time's local
+    date), another at the end of its due date."""
+    found = ReferralSettings.objects.filter(department_id=department_id).first()
+    reminder_days, expiry_days, urgent_hours = (
+        (found.reminder_days, found.expiry_days, found.urgent_hours)
+        if found is not None
+        else (DEFAULT_REMINDER_DAYS, DEFAULT_EXPIRY_DAYS, DEFAULT_URGENT_HOURS)
+    )
+    if urgent:
+        due_at = sent_at + timedelta(hours=urgent_hours)
+        due_on = timezone.localdate(due_at)
+    else:
+        due_on = timezone.localdate(sent_at) + timedelta(days=reminder_days)
+        due_at = end_of_day(due_on)
+    return due_at, due_on, due_on + timedelta(days=expiry_days)
 
 
 class ReferralEvent(models.Model):

@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 
 from django.urls import reverse
+from django.utils import timezone
 
 from binome.accounts.models import User
 from binome.notifications.actions import Notice, notify, notify_many
 from binome.notifications.models import Notification, NotificationKind
 from binome.organisations.models import Membership, Role, TerritoryRole, TerritoryRoleKind
-from binome.referrals.models import Referral, ReferralKind
+from binome.referrals.models import Referral, ReferralKind, urgent_line
 
 
 def _url(referral: Referral) -> str:
@@ -101,7 +102,12 @@ def received(referral: Referral, *, actor: User | None) -> None:
     else:
         title = "Nouvelle orientation reçue"
         body = f"{sender} vous oriente une personne ({referral.get_kind_display().lower()})."
-    body += f" Réponse attendue avant le {referral.due_on:%d/%m/%Y}."
+    urgent = urgent_line(referral)
+    if urgent:
+        title = f"{title} (urgente)"
+        body += f" {urgent}"
+    else:
+        body += f" Réponse attendue avant le {referral.due_on:%d/%m/%Y}."
     _send(
         receivers(referral),
         NotificationKind.REFERRAL_RECEIVED,
@@ -138,6 +144,53 @@ def reminder_notice(referral: Referral, recipient_ids: Collection[int]) -> Notic
         f"{referral.expires_on:%d/%m/%Y}.",
         url=_url(referral),
         dedup_key=f"referral-{referral.pk}-reminder",
+    )
+
+
+def urgent_half_notice(referral: Referral, recipient_ids: Collection[int]) -> Notice:
+    """An urgent referral at half of its delay without an answer, to its dispatchers."""
+    return Notice(
+        recipient_ids=recipient_ids,
+        kind=NotificationKind.REFERRAL_REMINDER,
+        title="Orientation urgente en attente de réponse",
+        body=f"Une orientation urgente de {referral.sender_organisation.name} attend votre "
+        f"réponse depuis le {timezone.localtime(referral.sent_at):%d/%m/%Y à %H:%M}. "
+        f"{urgent_line(referral)}",
+        url=_url(referral),
+        dedup_key=f"referral-{referral.pk}-urgent-half",
+    )
+
+
+def urgent_due_notice(referral: Referral, recipient_ids: Collection[int]) -> Notice:
+    """An urgent referral past its due time without an answer, to its dispatchers."""
+    return Notice(
+        recipient_ids=recipient_ids,
+        kind=NotificationKind.REFERRAL_REMINDER,
+        title="Orientation urgente sans réponse dans le délai",
+        body=f"Une orientation urgente de {referral.sender_organisation.name} attend votre "
+        f"réponse : le délai est dépassé. {urgent_line(referral)} Elle expirera le "
+        f"{referral.expires_on:%d/%m/%Y}.",
+        url=_url(referral),
+        dedup_key=f"referral-{referral.pk}-urgent-due",
+    )
+
+
+def nudged(referral: Referral, *, actor: User | None, key: str) -> None:
+    """« Relancer »: the sender's side reminds the receiving side (who received it)."""
+    body = (
+        f"{referral.sender_organisation.name} vous relance : son orientation du "
+        f"{timezone.localtime(referral.sent_at):%d/%m/%Y} attend votre réponse."
+    )
+    urgent = urgent_line(referral)
+    body += f" {urgent}" if urgent else f" Réponse attendue avant le {referral.due_on:%d/%m/%Y}."
+    _send(
+        receivers(referral),
+        NotificationKind.REFERRAL_REMINDER,
+        "Relance d'une orientation en attente",
+        body,
+        referral,
+        actor=actor,
+        dedup=f"nudge-{key}",
     )
 
 

@@ -7,7 +7,7 @@ import logging
 from django.db import connections
 from procrastinate.contrib.django import app
 
-from binome.referrals.deadlines import run_deadlines
+from binome.referrals.deadlines import run_deadlines, run_urgent_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -21,5 +21,21 @@ def referral_deadlines(timestamp: int) -> None:
     try:
         reminded, expired = run_deadlines()
         logger.info("Orientations : %s relancée(s), %s expirée(s).", reminded, expired)
+    finally:
+        connections.close_all()
+
+
+@app.periodic(cron="*/15 * * * *")
+@app.task(queue="maintenance", queueing_lock="referral_urgent_reminders")
+def referral_urgent_reminders(timestamp: int) -> None:
+    """Every quarter of an hour: remind the receiving side of the urgent referrals
+    unanswered at half of their delay, then past their due time (once each)."""
+    try:
+        half_time, past_due = run_urgent_reminders()
+        logger.info(
+            "Orientations urgentes : %s relancée(s) à mi-délai, %s délai dépassé.",
+            half_time,
+            past_due,
+        )
     finally:
         connections.close_all()

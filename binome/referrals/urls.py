@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/accepter/", views.accept, name="accept"),
     path("<int:pk>/refuser/", views.decline, name="decline"),
     path("<int:pk>/retirer/", views.withdraw, name="withdraw"),
+    path("<int:pk>/relancer/", views.nudge, name="nudge"),
     path("<int:pk>/suite/", views.outcome, name="outcome"),
     path("<int:pk>/reorienter/", views.reorient, name="reorient"),
     path("<int:pk>/pieces-jointes/<int:attachment_pk>/", views.attachment, name="attachment"),

@@ -53,6 +53,7 @@ from binome.referrals.models import (
     AWAITING,
     DEFAULT_EXPIRY_DAYS,
     DEFAULT_REMINDER_DAYS,
+    DEFAULT_URGENT_HOURS,
     Attachment,
     DeclineReason,
     Referral,
@@ -60,6 +61,7 @@ from binome.referrals.models import (
     ReferralSettings,
     Status,
     Urgency,
+    due_time_label,
     received_counts,
 )
 from binome.referrals.shared import shared_content
@@ -288,11 +290,20 @@ def _detail_context(
         "barrier_labels": referral_barriers(referral),
         "can_answer": rules.can_answer_referral(access, referral),
         "can_withdraw": rules.can_withdraw_referral(access, referral),
+        "can_nudge": rules.can_nudge_referral(access, referral) and actions.can_nudge_now(referral),
+        "due_label": due_label(referral),
         "can_report_outcome": rules.can_report_outcome(access, referral),
         "is_reorientation": referral.kind == ReferralKind.REORIENTATION,
         "withdraw_form": WithdrawForm(),
         "today": timezone.localdate(),
     }
+
+
+def due_label(referral: Referral) -> str:
+    """« 07/12 à 16h00 » for an urgent referral, empty for another."""
+    if referral.is_urgent and referral.due_at is not None:
+        return due_time_label(referral.due_at)
+    return ""
 
 
 def referral_barriers(referral: Referral) -> list[str]:
@@ -418,6 +429,21 @@ def withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _refused(request, exc, referral)
     messages.success(request, "L'orientation est retirée.")
+    return redirect("referrals:detail", referral.pk)
+
+
+@login_required
+@require_POST
+def nudge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """« Relancer »: the sender's side reminds the receiver, once a day at most."""
+    referral, access = rules.get_referral_for_user(request, pk)
+    if not access.sender or access.receiver:
+        raise PermissionDenied
+    try:
+        actions.nudge(referral=referral, by=request.user, request=request)
+    except ValidationError as exc:
+        return _refused(request, exc, referral)
+    messages.success(request, "L'orientation est relancée : le destinataire en est informé.")
     return redirect("referrals:detail", referral.pk)
 
 
@@ -582,7 +608,6 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
     referrals: the tab counts come from the organisation's counters, the page is read from
     an index after the previous page's key (:mod:`binome.referrals.inbox`)."""
     organisation = _membership_or_404(request)
-    today = timezone.localdate()
     received = Referral.objects.received_by(organisation.pk)
     qs, filters = _filtered(request, received)
     counts = received_counts(organisation.pk)
@@ -593,7 +618,9 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         total = sum(counts.values())
     else:
         total = next(count for key, _, count in tabs if key == filters["etat"])
-    parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today, now)
     page, refused = keyset_page(parts, request.GET)
     record_list_read(
         request=request,
@@ -610,7 +637,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             ),
             "organisation": organisation,
             "page": page,
-            "rows": inbox_rows(page.rows, today),
+            "rows": inbox_rows(page.rows, today, now),
             "total": total,
             "cursor_refused": INVALID_CURSOR if refused else "",
             "filters": filters,
@@ -752,6 +779,7 @@ def territory_settings(request: AuthenticatedRequest, code: str) -> HttpResponse
         department=department,
         reminder_days=DEFAULT_REMINDER_DAYS,
         expiry_days=DEFAULT_EXPIRY_DAYS,
+        urgent_hours=DEFAULT_URGENT_HOURS,
     )
     delays_form = SettingsForm(
         request.POST if request.POST.get("form") == "delays" else None, instance=current
@@ -766,6 +794,7 @@ def territory_settings(request: AuthenticatedRequest, code: str) -> HttpResponse
                     department_id=code,
                     reminder_days=delays_form.cleaned_data["reminder_days"],
                     expiry_days=delays_form.cleaned_data["expiry_days"],
+                    urgent_hours=delays_form.cleaned_data["urgent_hours"],
                     by=request.user,
                     request=request,
                 )

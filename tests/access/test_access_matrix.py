@@ -863,6 +863,10 @@ MATRIX.update(
             url("referrals:withdraw", var_social_referral),
             everyone(405, anonymous=302),
         ),
+        "referrals:nudge": (
+            url("referrals:nudge", var_social_referral),
+            everyone(405, anonymous=302),
+        ),
         # A referral to social support has no outcome to report (services only).
         "referrals:outcome": (
             url("referrals:outcome", var_social_referral),
@@ -897,6 +901,11 @@ POST_MATRIX.update(
         "referrals:assign": (url("referrals:assign"), members_not_steering(302)),
         "referrals:withdraw": (
             url("referrals:withdraw", var_social_referral),
+            referral_sides(302, 403),
+        ),
+        # « Relancer »: the sender's side only (done, or refused with a message: 302).
+        "referrals:nudge": (
+            url("referrals:nudge", var_social_referral),
             referral_sides(302, 403),
         ),
         "referrals:partner_remove": (
