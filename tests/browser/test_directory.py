@@ -80,7 +80,10 @@ def test_ines_finds_the_avip_creches_around_toulon_then_the_driving_licence_help
     assert_accessible(page)
     assert result_titles(page)[0] == "Aide au permis de conduire — auto-école sociale"
 
-    page.get_by_role("link", name="Aide au permis de conduire — auto-école sociale").click()
+    # The card's title link, not its « Orienter une personne vers … » button.
+    page.get_by_role(
+        "link", name="Aide au permis de conduire — auto-école sociale", exact=True
+    ).click()
     expect(heading(page)).to_have_text("Aide au permis de conduire — auto-école sociale")
     expect(page.get_by_role("heading", name="Comment le mobiliser")).to_be_visible()
     expect(page.get_by_text("Fiche de prescription envoyée par le conseiller")).to_be_visible()

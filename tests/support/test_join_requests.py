@@ -327,3 +327,22 @@ def test_an_invalid_join_request_shown_again_is_a_read(
     assert page.status_code == 200 and "Nadia BELKACEM" in page.content.decode()
     assert reads.count() == before + 1
     assert not JoinRequest.objects.exists()
+
+
+def test_a_request_for_an_organisation_of_another_département_is_refused(
+    personas: dict[str, Any], nadia_file: Person, orgs: dict[str, Any]
+) -> None:
+    """The action holds the rule itself, whatever page calls it: Charlie (Essonne) cannot ask
+    to join a Var team for his agency."""
+    from django.core.exceptions import ValidationError
+
+    from binome.support import actions
+
+    with pytest.raises(ValidationError, match="pas une organisation du département"):
+        actions.request_to_join(
+            accompaniment=nadia_file.accompaniments.get(),
+            user=personas["charlie"],
+            organisation=orgs["ft_evry"],
+            reason="Curiosité",
+        )
+    assert not JoinRequest.objects.exists()

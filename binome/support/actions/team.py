@@ -153,6 +153,10 @@ def request_to_join(
     referent answers first, any member after 48 hours (``can_decide_join_request``)."""
     accompaniment = lock_accompaniment(accompaniment)
     person = accompaniment.person
+    if organisation.department_id != person.department_id:
+        raise ValidationError(
+            f"{organisation.name} n'est pas une organisation du département de la personne."
+        )
     check_can_join(user, organisation, person)
     if not reason.strip():
         raise ValidationError("Indiquez pourquoi vous rejoignez ce dossier.")
