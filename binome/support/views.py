@@ -335,14 +335,13 @@ def join_requests(request: AuthenticatedRequest) -> HttpResponse:
         join_request.can_answer = file_rules.can_decide_join_request(  # type: ignore[attr-defined]
             request.user, join_request, now=now
         )
-    # The invitee is not on the team yet: the name of the person is a read of her file.
-    for join_request in invitations:
-        record_read(
-            request=request,
-            obj=join_request.person,
-            person_id=join_request.person_id,
-            what="Identité minimale : invitation à rejoindre l'équipe",
-        )
+    # The page names persons: one read line for the page view, like the other lists (the
+    # invitee is not on the team yet: the name of the person is a read of her file too).
+    record_list_read(
+        request=request,
+        person_ids=[join_request.person_id for join_request in to_answer + invitations],
+        what="Liste : demandes pour rejoindre une équipe",
+    )
     return render(
         request,
         "support/join_requests.html",

@@ -346,3 +346,20 @@ def test_a_request_for_an_organisation_of_another_département_is_refused(
             reason="Curiosité",
         )
     assert not JoinRequest.objects.exists()
+
+
+def test_the_join_requests_page_logs_the_persons_it_names(
+    personas: dict[str, Any], client_for: Any, nadia_file: Person
+) -> None:
+    """Inès sees Nadia's name among the requests to answer: a read line names Nadia."""
+    karim = client_for("karim")
+    _search_identity(karim)
+    karim.post(
+        reverse("support:join", args=[nadia_file.pk]),
+        {"accompaniment": nadia_file.accompaniments.get().pk, "reason": "Critères AVIP"},
+    )
+    client_for("ines").get(reverse("support:join_requests"))
+    line = AuditEvent.objects.filter(
+        kind=AuditKind.READ, actor=personas["ines"], what__startswith="Liste : demandes"
+    ).get()
+    assert line.person_ids == [nadia_file.pk]
