@@ -12,7 +12,7 @@ urlpatterns = [
     path("annuaire/", include("binome.directory.urls")),
     path("api/v1/", api.urls),
     path("", include("binome.api.urls")),
-    path("personnes/", include("binome.people.urls")),
+    path("personnes/", include("binome.support.person_urls")),
     path("suivi/", include("binome.support.urls")),
 ]
 
@@ -21,7 +21,7 @@ handler403 = "binome.core.views.error_403"
 handler500 = "binome.core.views.error_500"
 
 # The accompanied person's own space.
-urlpatterns += [path("mon-espace/", include("binome.people.space_urls"))]
+urlpatterns += [path("mon-espace/", include("binome.support.space_urls"))]
 
 # The notification centre.
 urlpatterns += [path("notifications/", include("binome.notifications.urls"))]

@@ -28,7 +28,6 @@ from binome.organisations.models import (
     TerritoryRole,
     TerritoryRoleKind,
 )
-from binome.people import actions as people_actions
 from binome.people.models import Person
 from binome.support import actions as support_actions
 from binome.support.models import Accompaniment, Kind, TeamRole
@@ -101,7 +100,7 @@ def build_small_territory() -> SmallTerritory:
     dan = make_member("Dan", departement, function=MemberFunction.OTHER)
     TerritoryRole.objects.create(user=dan, department_id="83", role=TerritoryRoleKind.STEERING)
     charlie = make_member("Charlie", evry, function=MemberFunction.FT_COUNSELOR)
-    person = people_actions.create_person(
+    person = support_actions.create_person(
         data={"first_name": "Zoé", "last_name": "Exemple", "birth_date": date(1990, 5, 4)},
         by=alice,
         organisation=france_travail,

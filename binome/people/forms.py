@@ -22,14 +22,15 @@ from binome.people.models import (
     validate_birth_date,
     validate_nir,
 )
-from binome.support.models import Kind, TeamRole
 from binome.territories.forms import CommuneField
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class PersonForm(BinomeForm, forms.ModelForm):
-    """A new file: identity, contact, identifiers, and the first accompaniment."""
+class PersonIdentityForm(BinomeForm, forms.ModelForm):
+    """The person's identity, contact and identifiers, with their checks: the new file's form
+    (``binome.support.forms.PersonForm``, which adds the first accompaniment) and the
+    correction's."""
 
     commune = CommuneField(label="Commune de résidence", required=False)
     nir = forms.CharField(
@@ -38,17 +39,6 @@ class PersonForm(BinomeForm, forms.ModelForm):
         max_length=21,
         help_text="15 chiffres (clé comprise). Il sera chiffré et visible seulement du "
         "référent et du travailleur social.",
-    )
-    kind = forms.ChoiceField(
-        label="Accompagnement proposé", choices=Kind.choices, initial=Kind.GLOBAL
-    )
-    role = forms.ChoiceField(
-        label="Votre rôle dans l'équipe", choices=TeamRole.choices, initial=TeamRole.REFERENT
-    )
-    confirm_new = forms.BooleanField(
-        label="J'ai vérifié : il ne s'agit d'aucune des personnes proposées, je crée un "
-        "nouveau dossier.",
-        required=False,
     )
 
     class Meta:
@@ -91,13 +81,10 @@ class PersonForm(BinomeForm, forms.ModelForm):
         return (self.cleaned_data.get("france_travail_id") or "").strip().upper()
 
 
-class PersonEditForm(PersonForm):
+class PersonEditForm(PersonIdentityForm):
     """The correction of a file: the creation's fields and checks, without the first
     accompaniment; the NIR only for who may see it; the version the form was opened on."""
 
-    kind = None  # type: ignore[assignment]
-    role = None  # type: ignore[assignment]
-    confirm_new = None  # type: ignore[assignment]
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, with_nir: bool, **kwargs: Any) -> None:

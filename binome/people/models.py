@@ -8,7 +8,7 @@ merge of duplicates re-points rows with one UPDATE per table.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -22,9 +22,6 @@ from stdnum.fr import nir as stdnum_nir
 from binome.core.text import normalize
 from binome.people import crypto
 from binome.territories.models import Commune, Department
-
-if TYPE_CHECKING:
-    from binome.accounts.models import User
 
 # Two names are "similar" from this trigram similarity (order of words does not count:
 # "Belkacem Nadia" and "Nadia Belkacem" share every trigram; one typo keeps it above 0.4).
@@ -65,17 +62,8 @@ class Sex(models.TextChoices):
 
 
 class PersonQuerySet(models.QuerySet["Person"]):
-    def visible_to(self, user: User) -> PersonQuerySet:
-        """Persons whose file the user may open: see ``binome.support.access``."""
-        from binome.support.access import visible_persons
-
-        return visible_persons(self, user)
-
-    def findable_by(self, user: User) -> PersonQuerySet:
-        """Persons a professional may find (minimal identity) to join their team."""
-        from binome.support.access import findable_persons
-
-        return findable_persons(self, user)
+    """Who may open or find a person's file depends on the teams, which are support's (the
+    floor above): ``binome.support.access.visible_persons`` and ``findable_persons``."""
 
     def matching(
         self,

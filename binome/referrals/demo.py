@@ -19,10 +19,10 @@ from django.utils import timezone
 from binome.accounts.models import User
 from binome.directory.models import Service
 from binome.organisations.models import Organisation
-from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, Person
 from binome.referrals import actions
 from binome.referrals.models import Referral, ReferralEvent, ReferralKind, Urgency, Via
+from binome.support import actions as support_actions
 from binome.support.models import Kind, TeamRole
 
 
@@ -68,7 +68,7 @@ def _load_referrals(
         department_id="29", first_name="Erwan", last_name="Le Floch"
     ).first()
     if erwan is None:
-        erwan = people_actions.create_person(
+        erwan = support_actions.create_person(
             data={
                 "first_name": "Erwan",
                 "last_name": "Le Floch",

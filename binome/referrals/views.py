@@ -24,8 +24,6 @@ from binome.core.text import normalize
 from binome.core.typing import AuthenticatedRequest
 from binome.directory.models import PublicationStatus, Service
 from binome.organisations.models import Organisation, Partnership
-from binome.people import actions as people_actions
-from binome.people.forms import PersonForm
 from binome.people.matching import matching_candidates
 from binome.people.models import Person
 from binome.referrals import access as rules
@@ -66,7 +64,8 @@ from binome.referrals.models import (
 )
 from binome.referrals.shared import shared_content
 from binome.support import access as file_rules
-from binome.support.forms import team_role_choices
+from binome.support import actions as support_actions
+from binome.support.forms import PersonForm, team_role_choices
 from binome.support.models import OPEN_STATES, TeamMember
 from binome.territories.models import Department
 
@@ -193,7 +192,7 @@ def create_person(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         if not form.errors and (not candidates or data.get("confirm_new")):
-            person = people_actions.create_person(
+            person = support_actions.create_person(
                 data=data,
                 by=request.user,
                 organisation=organisation,

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from binome.access.predicates import roles_of
 from binome.organisations.models import TerritoryRole
-from binome.people.space import is_accompanied_person
+from binome.support.space import is_accompanied_person
 
 
 @require_GET

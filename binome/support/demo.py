@@ -11,7 +11,6 @@ from stdnum.fr import nir as stdnum_nir
 
 from binome.accounts.models import User
 from binome.organisations.models import Organisation
-from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, ConsentScope, HouseholdRelation, Person
 from binome.support import actions
 from binome.support.models import AppointmentStatus, Kind, Medium, State, TeamRole, Visibility
@@ -33,7 +32,7 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
     ft, dep = organisations["ft_toulon"], organisations["dep83"]
     today = timezone.localdate()
     start = today - timedelta(days=90)
-    person = people_actions.create_person(
+    person = actions.create_person(
         data={
             "first_name": "Nadia",
             "last_name": "Belkacem",
@@ -55,7 +54,7 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
     )
     person.user = users["nadia"]
     person.save(update_fields=["user"])
-    people_actions.add_household_member(
+    actions.add_household_member(
         person=person,
         relation=HouseholdRelation.CHILD,
         first_name="Yanis",
@@ -63,7 +62,7 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
         by=ines,
         organisation=ft,
     )
-    people_actions.record_consent(
+    actions.record_consent(
         person=person,
         scope=ConsentScope.SHARE_FILE,
         method=ConsentMethod.WRITTEN,

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from binome.access.predicates import allowed_team_roles
 from binome.core.forms import BinomeForm
+from binome.people.forms import PersonIdentityForm
 from binome.support.models import (
     NOTE_MAX_LENGTH,
     AppointmentStatus,
@@ -253,4 +254,20 @@ class AppointmentForm(BinomeForm):
     with_whom = forms.CharField(label="Avec", max_length=200)
     status = forms.ChoiceField(
         label="Statut", choices=AppointmentStatus.choices, initial=AppointmentStatus.PLANNED
+    )
+
+
+class PersonForm(PersonIdentityForm):
+    """A new file: identity, contact, identifiers, and the first accompaniment."""
+
+    kind = forms.ChoiceField(
+        label="Accompagnement proposé", choices=Kind.choices, initial=Kind.GLOBAL
+    )
+    role = forms.ChoiceField(
+        label="Votre rôle dans l'équipe", choices=TeamRole.choices, initial=TeamRole.REFERENT
+    )
+    confirm_new = forms.BooleanField(
+        label="J'ai vérifié : il ne s'agit d'aucune des personnes proposées, je crée un "
+        "nouveau dossier.",
+        required=False,
     )

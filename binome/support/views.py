@@ -17,7 +17,6 @@ from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Membership
 from binome.people.matching import matched_recently
 from binome.people.models import Person
-from binome.people.space import is_accompanied_person
 from binome.support import access as file_rules
 from binome.support import actions
 from binome.support.access import FileAccess
@@ -46,6 +45,7 @@ from binome.support.models import (
     TeamMember,
 )
 from binome.support.plan import with_plan_alerts
+from binome.support.space import is_accompanied_person
 from binome.support.worklist import WorklistFilterForm, filter_rows
 
 WORKLIST_PAGE_SIZE = 25
@@ -165,7 +165,8 @@ def _reached_to_join(request: AuthenticatedRequest, pk: int) -> tuple[Person, bo
     teams already. Reached only from one of its teams or from the identity search of the
     last half hour (NIR, or names and birth date): a typed id alone is a 404."""
     person = get_object_or_404(
-        Person.objects.findable_by(request.user).select_related("commune"), pk=pk
+        file_rules.findable_persons(Person.objects.all(), request.user).select_related("commune"),
+        pk=pk,
     )
     membership = request.current_membership
     if not membership or membership.organisation.department_id != person.department_id:

@@ -12,9 +12,9 @@ from django.utils import timezone
 from stdnum.fr import nir as stdnum_nir
 
 from binome.access.models import AuditEvent, AuditKind
-from binome.people import actions
 from binome.people.changes import person_version
 from binome.people.models import HouseholdMember, Person
+from binome.support import actions
 from binome.support.demo import NADIA_NIR
 from binome.support.models import EventKind, Kind, TeamRole, TimelineEvent, Visibility
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
-from binome.people import actions
 from binome.people.models import Consent, Person
+from binome.support import actions
 from binome.support import actions as support_actions
 from binome.support.models import (
     Accompaniment,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.people.models import Person
-from binome.people.space import reads_of_file
+from binome.support.space import reads_of_file
 from tests.people.conftest import clock_at
 
 SPACE = reverse("space:home")

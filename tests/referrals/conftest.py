@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from binome.directory.models import Service
 from binome.organisations.models import Organisation
-from binome.people import actions as people_actions
 from binome.people.models import Consent, ConsentMethod, ConsentScope, Person
 from binome.referrals.demo import load_demo_referrals
 from binome.site.demo import demo_organisations, load_demo_directory
+from binome.support import actions as support_actions
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -65,7 +65,7 @@ def consent_to(
     recipient: Organisation | None = None,
     structure: Any = None,
 ) -> Consent:
-    return people_actions.record_consent(
+    return support_actions.record_consent(
         person=person,
         scope=ConsentScope.REFER,
         method=ConsentMethod.ORAL,

@@ -95,7 +95,7 @@ def test_a_referral_without_consent_is_refused_with_a_clear_message(
     consent = consent_to(
         nadia_file, personas["ines"], orgs["ft_toulon"], structure=garage.structure
     )
-    from binome.people.actions import withdraw_consent
+    from binome.support.actions import withdraw_consent
 
     withdraw_consent(consent=consent, by=personas["ines"], organisation=orgs["ft_toulon"])
     with pytest.raises(ValidationError):
@@ -330,7 +330,7 @@ def test_the_sender_withdraws_before_an_answer(
 def test_accepting_an_orientation_to_the_binome_plans_the_shared_diagnostic(
     personas: dict[str, Any], orgs: dict[str, Any]
 ) -> None:
-    from binome.people.actions import create_person
+    from binome.support.actions import create_person
     from binome.support.models import Kind, TeamRole
 
     sophie, ccas = personas["sophie"], orgs["ccas_quimper"]

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.people.models import Person
-from binome.people.space import reads_of_file
 from binome.referrals import actions
 from binome.referrals.models import Referral, ReferralKind
 from binome.support.models import Accompaniment, Kind
+from binome.support.space import reads_of_file
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from binome.people import actions as people_actions
 from binome.people.models import Person
 from binome.support import actions
 from binome.support.models import (
@@ -38,7 +37,7 @@ def test_the_state_machine_is_declared_once() -> None:
 
 @pytest.fixture
 def new_file(personas: dict[str, Any], orgs: dict[str, Any]) -> Person:
-    return people_actions.create_person(
+    return actions.create_person(
         data={"first_name": "Samir", "last_name": "Aït-Ali", "birth_date": date(1990, 2, 1)},
         by=personas["ines"],
         organisation=orgs["ft_toulon"],

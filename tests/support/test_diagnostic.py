@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.directory.search import diagnostic_resources
-from binome.people import actions as people_actions
 from binome.people.models import Consent, Person
+from binome.support import actions as support_actions
 from binome.support import diagnostic as diagnostics
 from binome.support import referential
 from binome.support.diagnostic import ThemeAnswer
@@ -320,7 +320,7 @@ def test_without_the_share_consent_marc_no_longer_sees_ineses_diagnostic(
     diagnostic = Diagnostic.objects.filter(person=nadia_file).latest("made_on")
     url = reverse("support:diagnostic_detail", args=[diagnostic.pk])
     assert client_for("marc").get(url).status_code == 200
-    people_actions.withdraw_consent(
+    support_actions.withdraw_consent(
         consent=Consent.objects.get(person=nadia_file),
         by=personas["ines"],
         organisation=orgs["ft_toulon"],

@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from binome.access.models import AuditEvent, AuditKind
-from binome.people import actions as people_actions
 from binome.people.models import Consent, ConsentScope, Person
 from binome.support import actions
 from binome.support.access import file_access
@@ -127,7 +126,7 @@ def test_withdrawing_the_share_consent_closes_the_shared_items_at_once(
     assert "Ce consentement a déjà été retiré" in again.content.decode()
     assert Consent.objects.get(pk=consent.pk).withdrawn_by == personas["ines"]
     # Given again: shared again.
-    people_actions.record_consent(
+    actions.record_consent(
         person=nadia_file,
         scope=ConsentScope.SHARE_FILE,
         method="oral",

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
-from binome.people import actions as people_actions
 from binome.people.models import Consent, Person
 from binome.support import actions
 from binome.support import plan as plans
@@ -387,7 +386,7 @@ def test_the_worklist_says_when_there_is_no_diagnostic_yet(
     nadia_file: Person,
     django_assert_max_num_queries: Any,
 ) -> None:
-    people_actions.create_person(
+    actions.create_person(
         data={
             "first_name": "Samir",
             "last_name": "Aït-Ali",
@@ -464,7 +463,7 @@ def test_an_action_is_carried_by_the_team_or_the_person(
 def test_without_the_share_consent_marc_sees_only_his_organisations_plan_items(
     client_for: Any, personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
 ) -> None:
-    people_actions.withdraw_consent(
+    actions.withdraw_consent(
         consent=Consent.objects.get(person=nadia_file),
         by=personas["ines"],
         organisation=orgs["ft_toulon"],

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binome.access.models import AuditEvent
-from binome.people import actions as people_actions
 from binome.people.models import Person
+from binome.support import actions as support_actions
 from binome.support.models import Accompaniment, ExitReason, Kind, State, TeamMember, TeamRole
 from binome.territories.models import Commune
 from tests.factories import SmallTerritory
@@ -40,7 +40,7 @@ def add_person(
     last_contact_on: date | None = None,
 ) -> Person:
     """A person Alice accompanies."""
-    person = people_actions.create_person(
+    person = support_actions.create_person(
         data={"first_name": first_name, "last_name": last_name, "birth_date": date(1985, 1, 2)},
         by=territory.alice,
         organisation=territory.france_travail,
@@ -138,7 +138,7 @@ def test_each_alert_filter_keeps_exactly_the_rows_showing_that_alert(
     organisation = TeamMember.objects.get(user=ines, person__user=personas["nadia"]).organisation
     rows = []
     for first_name in ("Anne", "Bruno", "Chloé"):
-        person = people_actions.create_person(
+        person = support_actions.create_person(
             data={"first_name": first_name, "last_name": "Var", "birth_date": date(1980, 3, 4)},
             by=ines,
             organisation=organisation,

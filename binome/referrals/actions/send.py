@@ -21,7 +21,6 @@ from binome.organisations.models import (
     OrganisationKind,
     Partnership,
 )
-from binome.people import actions as people_actions
 from binome.people.models import Consent, ConsentScope, Person
 from binome.referrals import links, notices
 from binome.referrals.actions.transitions import transition
@@ -38,6 +37,7 @@ from binome.referrals.models import (
     answer_deadlines,
 )
 from binome.referrals.records import record_event, trace
+from binome.support import actions as support_actions
 from binome.support.models import (
     Accompaniment,
     Diagnostic,
@@ -315,7 +315,7 @@ def _check_consent(
     if consent_method and not has_referral_consent(
         person, organisation=to_organisation, structure=structure
     ):
-        people_actions.record_consent(
+        support_actions.record_consent(
             person=person,
             scope=ConsentScope.REFER,
             method=consent_method,

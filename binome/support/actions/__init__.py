@@ -1,6 +1,9 @@
 """State-changing operations of the support app, one module per life cycle:
 ``timeline`` (the trace every action writes), ``locks``, ``accompaniments``, ``team`` (joining
-and leaving, requests and invitations), ``notes`` (notes and appointments).
+and leaving, requests and invitations), ``notes`` (notes and appointments), ``persons`` (the
+file created with its first accompaniment, identity and household corrected, files merged)
+and ``consents``. The person's models are ``binome.people``'s, the floor below; their
+changes are here because each writes a line in the person's timeline, which is support's.
 
 Each is one transaction: the change, its timeline event and its audit line together.
 Refusals are ``ValidationError`` with a French message (the view shows it as is). Callers
@@ -17,8 +20,21 @@ from binome.support.actions.accompaniments import (
     open_accompaniment,
     record_followup,
 )
+from binome.support.actions.consents import (
+    record_consent,
+    withdraw_consent,
+    withdraw_own_consent,
+)
 from binome.support.actions.locks import check_can_join, lock_accompaniment
 from binome.support.actions.notes import record_appointment, set_appointment_status, write_note
+from binome.support.actions.persons import (
+    add_household_member,
+    create_person,
+    merge_persons,
+    remove_household_member,
+    update_household_member,
+    update_person,
+)
 from binome.support.actions.team import (
     accept_join_request,
     decline_join_request,
@@ -34,9 +50,11 @@ __all__ = [
     "SOCIAL_WORKER_KINDS",
     "accept_join_request",
     "add_event",
+    "add_household_member",
     "binome_is_complete",
     "change_state",
     "check_can_join",
+    "create_person",
     "decline_join_request",
     "end_accompaniment",
     "extend_accompaniment",
@@ -44,12 +62,19 @@ __all__ = [
     "join_team",
     "leave_team",
     "lock_accompaniment",
+    "merge_persons",
     "open_accompaniment",
     "record_appointment",
+    "record_consent",
     "record_followup",
+    "remove_household_member",
     "request_to_join",
     "set_appointment_status",
     "timeline_row",
     "trace",
+    "update_household_member",
+    "update_person",
+    "withdraw_consent",
+    "withdraw_own_consent",
     "write_note",
 ]

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from binome.access import predicates
 from binome.access.audit import record_read
 from binome.core.typing import AuthenticatedRequest
-from binome.people import actions
 from binome.people.duplicates import can_merge_persons, probable_duplicates
 from binome.people.models import Person
+from binome.support import actions
 from binome.support.models import Accompaniment
 from binome.territories.models import Department
 

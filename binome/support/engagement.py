@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from binome.people import space
 from binome.people.models import Person
+from binome.support import space
 
 
 def engagement_filename(person: Person) -> str:

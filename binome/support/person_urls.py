@@ -1,6 +1,7 @@
 from django.urls import path
 
-from binome.people import duplicates_views, views
+from binome.support import duplicates_views
+from binome.support import person_views as views
 
 app_name = "people"
 urlpatterns = [

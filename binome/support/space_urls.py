@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.people import space_views as views
+from binome.support import space_views as views
 
 app_name = "space"
 urlpatterns = [

@@ -19,13 +19,13 @@ from binome.core.pagination import window_page
 from binome.core.queries import USER_NAME, select_related_only
 from binome.core.typing import AuthenticatedRequest
 from binome.directory.models import Structure
-from binome.people import actions
 from binome.people.changes import StalePersonEdit, person_version
-from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonEditForm, PersonForm
+from binome.people.forms import ConsentForm, HouseholdMemberForm, PersonEditForm
 from binome.people.matching import matching_candidates
 from binome.people.models import Consent, HouseholdMember, Person
 from binome.support import access as file_rules
-from binome.support.forms import team_role_choices
+from binome.support import actions
+from binome.support.forms import PersonForm, team_role_choices
 from binome.support.models import (
     Accompaniment,
     Appointment,
@@ -34,6 +34,7 @@ from binome.support.models import (
     TimelineEvent,
 )
 from binome.support.plan import file_plan
+from binome.support.space_views import pdf_response
 from binome.support.views import form_page
 
 TIMELINE_PAGE_SIZE = 20
@@ -404,7 +405,5 @@ def consent_document(request: AuthenticatedRequest, pk: int, consent_pk: int) ->
 @require_GET
 def engagement_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The plan's engagement document (PDF), for the team to print and sign with the person."""
-    from binome.people.space_views import pdf_response
-
     person, _ = file_rules.get_file_for_user(request, pk, what="PDF : contrat d'engagement")
     return pdf_response(person)

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from binome.access.audit import record_read
 from binome.core.typing import AuthenticatedRequest
-from binome.people import actions, space
-from binome.people.engagement import engagement_filename, render_engagement_pdf
 from binome.people.models import Consent, Person
+from binome.support import actions, space
+from binome.support.engagement import engagement_filename, render_engagement_pdf
 from binome.support.models import Appointment
 
 READS_PAGE_SIZE = 20
