@@ -1,3 +1,7 @@
+"""The person's file pages under ``/personnes/``, URL namespace ``people``: the person is
+``binome.people``'s model, her file's pages are support's (they show her accompaniments,
+team and timeline)."""
+
 from django.urls import path
 
 from binome.support import duplicates_views

@@ -1,3 +1,5 @@
+"""The accompanied person's own space under ``/mon-espace/``, URL namespace ``space``."""
+
 from django.urls import path
 
 from binome.support import space_views as views
