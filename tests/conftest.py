@@ -126,19 +126,43 @@ def _demo_emptied_for_transactional_tests(request: pytest.FixtureRequest) -> Non
     from tests.database import ensure_referential
 
     with request.getfixturevalue("django_db_blocker").unblock():
-        call_command("flush", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
         ensure_referential()
     _committed_demo_users = None
+
+
+_demo_snapshot: Any = None  # the demo's rows, for the transactional tests of this worker
+
+
+def committed_demo_for_transactional_test() -> dict[str, Any]:
+    """The demo territory committed, for a transactional test (a live server must see it).
+
+    Loaded once per worker through the ORM, then put back from a copy of its rows.
+    """
+    global _demo_snapshot
+    from binome.accounts.models import User
+    from binome.site.demo import PERSONAS, load_demo
+    from tests.database import DatabaseSnapshot, ensure_referential
+
+    if _demo_snapshot is None:
+        ensure_referential()
+        users = load_demo()
+        _demo_snapshot = DatabaseSnapshot()
+        return users
+    _demo_snapshot.restore()
+    by_email = {
+        user.email: user for user in User.objects.filter(email__in=[p.email for p in PERSONAS])
+    }
+    return {persona.key: by_email[persona.email] for persona in PERSONAS}
 
 
 @pytest.fixture
 def personas(request: pytest.FixtureRequest, db: None) -> dict[str, Any]:
     """Inès, Marc, Sophie, Karim, Léa, Paul, Claire, Nadia and Charlie, in the demo territory."""
     from binome.accounts.models import User
-    from binome.site.demo import load_demo
 
     if _is_transactional(request.node):
-        return load_demo()
+        return committed_demo_for_transactional_test()
     if _committed_demo_users is None:
         pytest.fail("Le territoire de démonstration n'est pas chargé : ordre des tests rompu.")
     users = User.objects.in_bulk(_committed_demo_users.values())

@@ -156,10 +156,9 @@ def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> 
 @pytest.fixture
 def live_personas(transactional_db: None) -> dict[str, Any]:
     """The personas of the demo territory, committed, so that the live server sees them."""
-    from binome.site.demo import load_demo
+    from tests.conftest import committed_demo_for_transactional_test
 
-    ensure_referential()
-    return load_demo()
+    return committed_demo_for_transactional_test()
 
 
 @pytest.fixture
