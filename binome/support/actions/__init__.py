@@ -1,6 +1,7 @@
 """State-changing operations of the support app, one module per life cycle:
 ``timeline`` (the trace every action writes), ``locks``, ``accompaniments``, ``team`` (joining
-and leaving, requests and invitations), ``notes`` (notes and appointments).
+and leaving, requests and invitations), ``referent`` (the designated referent and the
+members' roles), ``notes`` (notes and appointments).
 
 Each is one transaction: the change, its timeline event and its audit line together.
 Refusals are ``ValidationError`` with a French message (the view shows it as is). Callers
@@ -19,6 +20,7 @@ from binome.support.actions.accompaniments import (
 )
 from binome.support.actions.locks import check_can_join, lock_accompaniment
 from binome.support.actions.notes import record_appointment, set_appointment_status, write_note
+from binome.support.actions.referent import change_team_role, designate_referent
 from binome.support.actions.team import (
     accept_join_request,
     decline_join_request,
@@ -36,8 +38,10 @@ __all__ = [
     "add_event",
     "binome_is_complete",
     "change_state",
+    "change_team_role",
     "check_can_join",
     "decline_join_request",
+    "designate_referent",
     "end_accompaniment",
     "extend_accompaniment",
     "invite_to_team",
