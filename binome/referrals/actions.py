@@ -38,6 +38,7 @@ from binome.people.models import Consent, ConsentScope, Person
 from binome.referrals import links, notices
 from binome.referrals.deadlines import expiry_summary, reminder_summary
 from binome.referrals.deadlines import run_deadlines as run_deadlines
+from binome.referrals.dedicated import check_recipient
 from binome.referrals.models import (
     AWAITING,
     DEFAULT_URGENT_HOURS,
@@ -221,8 +222,9 @@ def send_referral(
     else:
         raise ValidationError("Type d'orientation inconnu.")
     if to_organisation is not None:
-        if to_organisation.pk == organisation.pk:
-            raise ValidationError("Vous ne pouvez pas orienter vers votre propre organisation.")
+        check_recipient(
+            kind=kind, by=by, organisation=organisation, to_organisation=to_organisation
+        )
         if not to_organisation.is_active:
             raise ValidationError(f"« {to_organisation.name} » n'est plus active dans Binôme.")
         if not is_partner(to_organisation, person.department_id):
