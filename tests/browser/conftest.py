@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
 from tests.browser.accessibility import Visits
+from tests.database import ensure_referential
 
 CHROMIUM = os.environ.get("BINOME_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,18 +50,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 _call_passed = pytest.StashKey[bool]()
-
-
-def ensure_referential() -> None:
-    """Load the départements and communes again if a transactional test emptied them."""
-    from django.db import connection, transaction
-
-    from binome.territories.models import Department
-    from binome.territories.referential import load_referential
-
-    if not Department.objects.exists():
-        with transaction.atomic():
-            load_referential(connection)
 
 
 @pytest.fixture(scope="package", autouse=True)
