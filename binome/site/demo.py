@@ -302,6 +302,15 @@ ACCOMPAGNATEURS_04 = [
 QUIMPER_COUNSELOR = ("Yann", "Kerhervé", "yann.kerherve@francetravail.test")
 
 
+def load_demo_quimper_file() -> None:
+    """Loïc, followed by the CCAS de Quimper and by Yann at France Travail Quimper (the
+    demo territory of ``binome demo``; the test personas alone do not have him)."""
+    organisations = demo_organisations()
+    sophie = User.objects.get(email="sophie.legall@ccas-quimper.test")
+    yann = User.objects.get(email=QUIMPER_COUNSELOR[2])
+    load_demo_ccas_file(sophie, yann, organisations)
+
+
 def totp_key(email: str) -> str:
     """A stable TOTP key per demo persona, so the demo's authenticator entries keep working."""
     return hashlib.sha256(f"binome-demo-totp:{email}".encode()).hexdigest()[:40]
@@ -383,7 +392,6 @@ def load_demo() -> dict[str, User]:
             "function": MemberFunction.FT_COUNSELOR,
         },
     )
-    load_demo_ccas_file(users["sophie"], yann, organisations)
     nadia_file = load_demo_file(users, organisations)
     load_demo_plan(nadia_file, users, organisations)
     return users

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from binome.accounts.models import User
 from binome.people.models import Person
-from binome.site.demo import QUIMPER_COUNSELOR
+from binome.site.demo import QUIMPER_COUNSELOR, load_demo_quimper_file
 from binome.support import actions as support_actions
 from binome.support.models import Accompaniment, Kind, TeamRole
 from tests.browser.accessibility import assert_accessible
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.browser
 def test_a_counselor_submits_a_ccas_followed_person_to_the_agency_dedicated_counselor(
     page: Page, live_personas: dict[str, Any]
 ) -> None:
+    load_demo_quimper_file()
     yann = User.objects.get(email=QUIMPER_COUNSELOR[2])
     gwenael, sophie = live_personas["gwenael"], live_personas["sophie"]
     loic = Person.objects.get(first_name="Loïc", last_name="Tanguy")

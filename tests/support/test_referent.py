@@ -258,3 +258,29 @@ def test_the_file_shows_the_referent_and_the_team_changes_it(small_var: SmallTer
     )
     assert refused.status_code == 200
     assert "ne correspond pas à la fonction" in html.unescape(refused.content.decode())
+
+
+def test_only_a_declared_social_worker_or_counselor_may_be_the_referent(
+    small_var: SmallTerritory,
+) -> None:
+    accompaniment, carol = small_var.accompaniment, small_var.carol
+    actions.join_team(
+        accompaniment=accompaniment,
+        user=carol,
+        organisation=small_var.caf,
+        role=TeamRole.MEMBER,
+        reason="Droits CAF",
+        by=carol,
+    )
+    with pytest.raises(ValidationError, match="Carol Test ne peut pas être référent"):
+        actions.designate_referent(
+            accompaniment=accompaniment,
+            member=_member(small_var, carol),
+            reason="Essai",
+            by=small_var.alice,
+        )
+    # Alice leaves, then Bob: the CAF agent, left alone, is not made the referent.
+    actions.leave_team(member=_member(small_var, small_var.alice), by=small_var.alice)
+    assert _referent_user(accompaniment) == small_var.bob
+    actions.leave_team(member=_member(small_var, small_var.bob), by=small_var.bob)
+    assert _referent_user(accompaniment) is None

@@ -93,9 +93,11 @@ def open_accompaniment(
         role=role,
         join_reason=join_reason,
     )
-    # Whoever opens it is its referent until the team designates another.
-    accompaniment.referent = opener
-    accompaniment.save(update_fields=["referent"])
+    # Whoever opens it is its referent (when their declared function allows it) until the
+    # team designates another.
+    if effective_team_role(TeamRole.REFERENT, membership.function) == TeamRole.REFERENT:
+        accompaniment.referent = opener
+        accompaniment.save(update_fields=["referent"])
     summary = f"{accompaniment.get_kind_display()} proposé par {by.get_full_name()}"
     trace(
         EventKind.ACCOMPANIMENT,

@@ -13,7 +13,8 @@ from binome.access.predicates import effective_team_role
 from binome.accounts.models import User
 from binome.notifications.actions import notify
 from binome.notifications.models import NotificationKind
-from binome.organisations.models import MemberFunction
+from binome.organisations.models import MemberFunction, Membership
+from binome.support.access import member_function_of
 from binome.support.actions.locks import lock_accompaniment
 from binome.support.actions.timeline import trace
 from binome.support.models import Accompaniment, EventKind, TeamMember, TeamRole
@@ -32,6 +33,23 @@ def _current_member(accompaniment: Accompaniment, member: TeamMember) -> TeamMem
     if found is None:
         raise ValidationError("Ce professionnel ne fait plus partie de l'équipe.")
     return found
+
+
+def declared_function(member: TeamMember) -> str:
+    """What the member's organisation declared they do ("" when nothing is declared)."""
+    return (
+        Membership.objects.filter(
+            user_id=member.user_id, organisation_id=member.organisation_id, is_active=True
+        )
+        .values_list("function", flat=True)
+        .first()
+        or ""
+    )
+
+
+def may_be_referent(function: str | None) -> bool:
+    """Only a declared social worker or counselor may be a team's referent."""
+    return effective_team_role(TeamRole.REFERENT, function) == TeamRole.REFERENT
 
 
 def _check_team_change(accompaniment: Accompaniment, by: User, reason: str) -> str:
@@ -59,6 +77,12 @@ def designate_referent(
     accompaniment = lock_accompaniment(accompaniment)
     reason = _check_team_change(accompaniment, by, reason)
     member = _current_member(accompaniment, member)
+    if not may_be_referent(declared_function(member)):
+        raise ValidationError(
+            f"{member.user.get_full_name()} ne peut pas être référent(e) : seul un "
+            "professionnel déclaré travailleur social ou conseiller par son organisation peut "
+            "l'être."
+        )
     if accompaniment.referent_id == member.pk:
         raise ValidationError(
             f"{member.user.get_full_name()} est déjà le ou la référente de cet accompagnement."
@@ -116,11 +140,7 @@ def change_team_role(
     member = _current_member(accompaniment, member)
     if role not in TeamRole.values:
         raise ValidationError("Choisissez un rôle de la liste.")
-    function = (
-        member.user.memberships.filter(organisation=member.organisation, is_active=True)
-        .values_list("function", flat=True)
-        .first()
-    )
+    function = declared_function(member)
     if effective_team_role(role, function) != role:
         declared = dict(MemberFunction.choices).get(function or "", "non déclarée").lower()
         raise ValidationError(
@@ -156,17 +176,19 @@ def change_team_role(
 
 
 def pass_on_referent(accompaniment: Accompaniment, leaving: TeamMember) -> TeamMember | None:
-    """When the referent leaves, the earliest remaining member becomes the referent (the
-    team may designate another); the caller holds the accompaniment's lock and traces it."""
+    """When the referent leaves, the earliest remaining member who may be the referent
+    becomes it (the team may designate another); the caller holds the accompaniment's lock
+    and traces it."""
     if accompaniment.referent_id != leaving.pk:
         return None
-    successor = (
+    remaining = (
         accompaniment.team.current()
         .exclude(pk=leaving.pk)
+        .annotate(function=member_function_of())
         .select_related("user", "organisation")
         .order_by("joined_at", "id")
-        .first()
     )
+    successor = next((m for m in remaining if may_be_referent(getattr(m, "function", None))), None)
     accompaniment.referent = successor
     accompaniment.save(update_fields=["referent"])
     return successor

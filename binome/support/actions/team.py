@@ -17,7 +17,7 @@ from binome.accounts.models import User
 from binome.organisations.models import Organisation
 from binome.support.access import can_decide_join_request
 from binome.support.actions.locks import check_can_join, lock_accompaniment
-from binome.support.actions.referent import pass_on_referent
+from binome.support.actions.referent import may_be_referent, pass_on_referent
 from binome.support.actions.timeline import trace
 from binome.support.models import (
     Accompaniment,
@@ -63,7 +63,7 @@ def join_team(
         f"{user.get_full_name()} ({organisation.name}) rejoint l'équipe : "
         f"{member.get_role_display().lower()}"
     )
-    if accompaniment.referent_id is None:
+    if accompaniment.referent_id is None and may_be_referent(membership.function):
         # A team without a referent (everyone left) gets the newcomer as its referent.
         accompaniment.referent = member
         accompaniment.save(update_fields=["referent"])
