@@ -55,6 +55,7 @@ class AuditKind(models.TextChoices):
     ACCOMPANIMENT_ENDED = "accompaniment_ended", "Sortie d'accompagnement"
     TEAM_JOINED = "team_joined", "Arrivée dans l'équipe d'un dossier"
     TEAM_LEFT = "team_left", "Départ de l'équipe d'un dossier"
+    TEAM_CHANGED = "team_changed", "Équipe d'un dossier : référent ou rôle changé"
     JOIN_REQUESTED = "join_requested", "Demande pour rejoindre l'équipe d'un dossier"
     JOIN_DECLINED = "join_declined", "Demande pour rejoindre une équipe refusée ou retirée"
     IDENTITY_SEARCH_REFUSED = "identity_search_refused", "Recherche d'identité refusée (limite)"

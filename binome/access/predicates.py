@@ -220,6 +220,15 @@ def default_team_role(function: str | None) -> str:
     return DEFAULT_ROLE_OF_FUNCTION.get(function or "", "member")
 
 
+def binome_seat(role: str, function: str | None) -> str:
+    """The part of the binôme a team member takes: their role bounded by their declared
+    function; a member recorded as « référent » takes the part their function gives (being
+    the referent is a designation, not a part: a social worker who is the referent is still
+    the binôme's social worker)."""
+    role = effective_team_role(role, function)
+    return default_team_role(function) if role == "referent" else role
+
+
 def steering_departments(user: Any) -> list[str]:
     roles = roles_of(user)
     return sorted(d for d, kinds in roles.territory.items() if TerritoryRoleKind.STEERING in kinds)

@@ -4,7 +4,8 @@
   before an answer.
 - The **receiving organisation**'s members see the referrals addressed to it (with the
   person's identity and contact, and exactly the items of the file the sender shared) and
-  answer them.
+  answer them; an orientation to the binôme at France Travail is answered by the agency's
+  dedicated counselors (``binome.referrals.dedicated``), also when sent inside the agency.
 - A **reorientation request** is seen and decided by the territory's orientation managers.
 - Everyone else gets a 404, steering roles included (a referral names a person).
 Every read of a referral's page is written to the audit log (the person sees it).
@@ -21,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from binome.access.audit import record_read_when_shown
 from binome.access.predicates import is_steering, roles_of
 from binome.organisations.models import TerritoryRoleKind
+from binome.referrals.dedicated import is_dedicated_counselor_of, reaches_dedicated_counselors
 from binome.referrals.models import Referral, ReferralKind
 from binome.support.access import FileAccess
 
@@ -32,10 +34,13 @@ class ReferralAccess:
     sender: bool
     receiver: bool
     manager: bool
+    # A member of the receiving organisation who does not answer this referral (an
+    # orientation to its dedicated counselors): sees it, as in the inbox, without acting.
+    colleague: bool = False
 
     @property
     def any(self) -> bool:
-        return self.sender or self.receiver or self.manager
+        return self.sender or self.receiver or self.manager or self.colleague
 
 
 def is_orientation_manager(user: Any, department_id: str) -> bool:
@@ -47,10 +52,24 @@ def referral_access(user: Any, referral: Referral) -> ReferralAccess:
     if not user.is_authenticated or is_steering(user, referral.department_id):
         return ReferralAccess(False, False, False)
     member_of = roles_of(user).member_of
+    receiving = referral.to_organisation_id is not None and referral.to_organisation_id in member_of
+    sending = referral.sender_organisation_id in member_of
+    if receiving and reaches_dedicated_counselors(referral):
+        # To the binôme at France Travail: its dedicated counselors answer; inside the agency,
+        # they are the receiving side and their colleagues the sending one.
+        answers = is_dedicated_counselor_of(user, referral.to_organisation_id) and (
+            referral.sender_id != user.pk
+        )
+        internal = referral.sender_organisation_id == referral.to_organisation_id
+        return ReferralAccess(
+            sender=sending and not (internal and answers),
+            receiver=answers,
+            manager=False,
+            colleague=not answers and not sending,
+        )
     return ReferralAccess(
-        sender=referral.sender_organisation_id in member_of,
-        receiver=referral.to_organisation_id is not None
-        and referral.to_organisation_id in member_of,
+        sender=sending,
+        receiver=receiving,
         manager=referral.kind == ReferralKind.REORIENTATION
         and is_orientation_manager(user, referral.department_id),
     )

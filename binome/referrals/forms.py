@@ -191,8 +191,16 @@ class ReferralForm(BinomeForm):
         super().__init__(*args, **kwargs)
         self.person = person
         self.accompaniment = accompaniment
+        # One's own organisation too: its dedicated counselors (accompagnement global).
         self.fields["to_organisation"].queryset = recipient_organisations(
-            person.department_id, organisation
+            person.department_id, None
+        )
+        self.fields["to_organisation"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda o: (
+                f"{o.name} (mon organisation : ses conseillers dédiés)"
+                if o.pk == organisation.pk
+                else o.name
+            )
         )
         services = Service.objects.filter(
             status=PublicationStatus.PUBLISHED, department_id=person.department_id

@@ -18,6 +18,7 @@ from binome.accounts.models import User
 from binome.notifications.actions import Notice, notify, notify_many
 from binome.notifications.models import Notification, NotificationKind
 from binome.organisations.models import Membership, Role, TerritoryRole, TerritoryRoleKind
+from binome.referrals.dedicated import dedicated_counselors, reaches_dedicated_counselors
 from binome.referrals.models import Referral, ReferralKind, urgent_line
 
 
@@ -27,7 +28,8 @@ def _url(referral: Referral) -> str:
 
 def receivers(referral: Referral) -> list[User]:
     """Who answers: the member it is assigned to, else the receiving organisation's active
-    members, or the territory's orientation managers for a reorientation request."""
+    members (its dedicated counselors for an orientation to the binôme at France Travail), or
+    the territory's orientation managers for a reorientation request."""
     if referral.assigned_to_id is not None and referral.assigned_to is not None:
         return [referral.assigned_to]
     if referral.kind == ReferralKind.REORIENTATION:
@@ -42,6 +44,8 @@ def receivers(referral: Referral) -> list[User]:
         )
     if referral.to_organisation_id is None:
         return []
+    if reaches_dedicated_counselors(referral):
+        return list(dedicated_counselors(referral.to_organisation_id))
     return list(
         User.objects.filter(
             pk__in=Membership.objects.active()

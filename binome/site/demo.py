@@ -24,7 +24,7 @@ from binome.organisations.models import (
     TerritoryRole,
     TerritoryRoleKind,
 )
-from binome.support.demo import load_demo_file
+from binome.support.demo import load_demo_ccas_file, load_demo_file
 from binome.support.demo_plan import load_demo_plan
 from binome.territories.models import Commune, Department
 
@@ -297,6 +297,20 @@ ACCOMPAGNATEURS_04 = [
 ]
 
 
+# A France Travail Quimper counselor (not a dedicated one): he submits the situation of a
+# person the CCAS follows to his agency's dedicated counselor, Gwenaël.
+QUIMPER_COUNSELOR = ("Yann", "Kerhervé", "yann.kerherve@francetravail.test")
+
+
+def load_demo_quimper_file() -> None:
+    """Loïc, followed by the CCAS de Quimper and by Yann at France Travail Quimper (the
+    demo territory of ``binome demo``; the test personas alone do not have him)."""
+    organisations = demo_organisations()
+    sophie = User.objects.get(email="sophie.legall@ccas-quimper.test")
+    yann = User.objects.get(email=QUIMPER_COUNSELOR[2])
+    load_demo_ccas_file(sophie, yann, organisations)
+
+
 def totp_key(email: str) -> str:
     """A stable TOTP key per demo persona, so the demo's authenticator entries keep working."""
     return hashlib.sha256(f"binome-demo-totp:{email}".encode()).hexdigest()[:40]
@@ -365,6 +379,19 @@ def load_demo() -> dict[str, User]:
                 "function": MemberFunction.SOCIAL_WORKER,
             },
         )
+    first, last, email = QUIMPER_COUNSELOR
+    yann = User.objects.filter(email=email).first() or User.objects.create_user(
+        email=email, password=settings.DEMO_PASSWORD, first_name=first, last_name=last
+    )
+    Membership.objects.get_or_create(
+        user=yann,
+        organisation=organisations["ft_quimper"],
+        defaults={
+            "role": Role.PROFESSIONAL,
+            "job_title": "Conseiller",
+            "function": MemberFunction.FT_COUNSELOR,
+        },
+    )
     nadia_file = load_demo_file(users, organisations)
     load_demo_plan(nadia_file, users, organisations)
     return users

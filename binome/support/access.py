@@ -134,25 +134,26 @@ def is_on_a_team_of(user: Any, person: Person) -> bool:
 
 
 def can_decide_join_request(user: Any, join_request: JoinRequest, *, now: Any = None) -> bool:
-    """An invitation: the invitee. A request: the accompaniment's referent, or any current
-    member of its team when it has no referent or once 48 hours have passed."""
+    """An invitation: the invitee. A request: the accompaniment's designated referent, or
+    any current member of its team when it has no referent on the team or once 48 hours
+    have passed."""
     from django.utils import timezone
 
-    from binome.support.models import TeamMember, TeamRole
+    from binome.support.models import TeamMember
 
     if join_request.status != "pending" or not user.is_authenticated:
         return False
     if join_request.is_invitation:
         return bool(join_request.user_id == user.pk)
-    team = list(
+    team = dict(
         TeamMember.objects.current()
         .filter(accompaniment_id=join_request.accompaniment_id)
-        .values_list("user_id", "role")
+        .values_list("pk", "user_id")
     )
-    if user.pk not in {user_id for user_id, _ in team}:
+    if user.pk not in team.values():
         return False
-    referents = {user_id for user_id, role in team if role == TeamRole.REFERENT}
-    if not referents or user.pk in referents:
+    referent = team.get(join_request.accompaniment.referent_id)
+    if referent is None or referent == user.pk:
         return True
     return bool((now or timezone.now()) >= join_request.open_to_whole_team_at)
 

@@ -1,6 +1,8 @@
 """Nadia's shared file in the demo territory: held by Inès (France Travail Toulon) with Marc
 (Département du Var), a share consent, an active global accompaniment, notes (one of
-Marc's visible to his organisation only) and appointments. Idempotent."""
+Marc's visible to his organisation only) and appointments. In Quimper, Loïc, followed by
+the CCAS (Sophie) and registered at France Travail (Yann, a counselor who is not a dedicated
+one). Idempotent."""
 
 from __future__ import annotations
 
@@ -132,5 +134,53 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
         at=_at(today + timedelta(days=14), 14),
         place="Maison départementale des solidarités, Toulon",
         with_whom="Marc Lefèvre",
+    )
+    return person
+
+
+def load_demo_ccas_file(sophie: User, yann: User, organisations: dict[str, Organisation]) -> Person:
+    """Loïc Tanguy, followed by the CCAS de Quimper (Sophie, social support) and by France
+    Travail Quimper (Yann, professional support): Yann may submit his situation to the
+    agency's dedicated counselor (the Quimper convention)."""
+    ccas, ft = organisations["ccas_quimper"], organisations["ft_quimper"]
+    existing = Person.objects.filter(
+        department_id="29", first_name="Loïc", last_name="Tanguy", merged_into__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    start = timezone.localdate() - timedelta(days=45)
+    person = actions.create_person(
+        data={
+            "first_name": "Loïc",
+            "last_name": "Tanguy",
+            "birth_date": date(1982, 11, 5),
+            "phone": "06 45 67 89 12",
+            "commune": Commune.objects.get(insee_code="29232"),
+        },
+        by=sophie,
+        organisation=ccas,
+        kind=Kind.SOCIAL,
+        role=TeamRole.SOCIAL_WORKER,
+        started_on=start,
+    )
+    actions.open_accompaniment(
+        person=person,
+        kind=Kind.PROFESSIONAL,
+        started_on=start + timedelta(days=10),
+        by=yann,
+        organisation=ft,
+        role=TeamRole.MEMBER,
+        join_reason="Inscrit à France Travail Quimper : suivi de la recherche d'emploi.",
+    )
+    actions.write_note(
+        person=person,
+        author=sophie,
+        organisation=ccas,
+        accompaniment=person.accompaniments.get(kind=Kind.SOCIAL),
+        date=start + timedelta(days=5),
+        medium=Medium.IN_PERSON,
+        text="Premier entretien au CCAS : logement précaire, pas de véhicule, recherche "
+        "d'emploi découragée.",
+        visibility=Visibility.TEAM,
     )
     return person

@@ -5,17 +5,19 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from binome.access.predicates import allowed_team_roles
+from binome.access.predicates import allowed_team_roles, default_team_role
 from binome.core.forms import BinomeForm
 from binome.people.forms import PersonIdentityForm
 from binome.support.models import (
     NOTE_MAX_LENGTH,
+    Accompaniment,
     AppointmentStatus,
     ExitReason,
     FollowupOutcome,
     Kind,
     Medium,
     State,
+    TeamMember,
     TeamRole,
     Visibility,
 )
@@ -143,9 +145,13 @@ class FollowupForm(BinomeForm):
 
 
 def team_role_choices(function: str | None) -> list[tuple[str, str]]:
-    """The team roles a member may choose: those their declared function allows."""
+    """The team roles a member may choose: those their declared function allows, the
+    function's own role first (what a select shows when nothing is chosen: a social worker
+    who keeps it takes the binôme's social-worker part)."""
     allowed = allowed_team_roles(function)
-    return [(value, label) for value, label in TeamRole.choices if value in allowed]
+    default = default_team_role(function)
+    choices = [(value, label) for value, label in TeamRole.choices if value in allowed]
+    return sorted(choices, key=lambda choice: choice[0] != default)
 
 
 class JoinForm(BinomeForm):
@@ -271,3 +277,50 @@ class PersonForm(PersonIdentityForm):
         "nouveau dossier.",
         required=False,
     )
+
+
+class _TeamChangeForm(BinomeForm):
+    """A change of the team (its referent, a member's role): who, and why."""
+
+    member = forms.ModelChoiceField(
+        label="Membre de l'équipe",
+        queryset=TeamMember.objects.none(),
+        error_messages={
+            "required": "Choisissez un membre de l'équipe.",
+            "invalid_choice": "Ce professionnel ne fait plus partie de l'équipe : rechargez.",
+        },
+    )
+    reason = forms.CharField(
+        label="Motif du changement",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Indiquez le motif du changement."},
+        help_text="Il figure dans l'historique du dossier.",
+    )
+
+    def __init__(self, *args: Any, accompaniment: Accompaniment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["member"]
+        field.queryset = (  # type: ignore[attr-defined]
+            accompaniment.team.current().select_related("user", "organisation").order_by("id")
+        )
+        field.label_from_instance = (  # type: ignore[attr-defined]
+            lambda m: f"{m.user.get_full_name()} — {m.get_role_display()} ({m.organisation.name})"
+        )
+
+
+class ReferentForm(_TeamChangeForm):
+    """Designate the accompaniment's referent."""
+
+    field_order = ["member", "reason"]
+
+
+class TeamRoleForm(_TeamChangeForm):
+    """Change a member's role on the team."""
+
+    role = forms.ChoiceField(
+        label="Nouveau rôle",
+        choices=TeamRole.choices,
+        help_text="Les rôles possibles suivent la fonction déclarée par l'organisation du membre.",
+    )
+    field_order = ["member", "role", "reason"]

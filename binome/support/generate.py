@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.db import connection
+
 from binome.core.generation import REFERENCE_TIME, Context, sql_delete, step
 from binome.people.generate import GeneratedPerson
 from binome.support.models import (
@@ -328,4 +330,21 @@ def generate_accompaniments(ctx: Context) -> dict[str, int]:
             events,
         ),
     }
+    # Each accompaniment's designated referent, by the rule of the migration that introduced
+    # it: the current member whose role is « référent », else the earliest to join.
+    with connection.cursor() as cursor:
+        cursor.execute(DESIGNATE_REFERENTS)
     return counts
+
+
+DESIGNATE_REFERENTS = """
+UPDATE support_accompaniment AS a
+SET referent_id = (
+    SELECT t.id
+    FROM support_teammember AS t
+    WHERE t.accompaniment_id = a.id AND t.left_at IS NULL
+    ORDER BY (t.role = 'referent') DESC, t.joined_at, t.id
+    LIMIT 1
+)
+WHERE a.referent_id IS NULL
+"""

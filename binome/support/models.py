@@ -134,6 +134,15 @@ class Accompaniment(models.Model):
         db_default="",  # bulk loads (COPY) that do not name it
     )
     followup_recorded_on = models.DateField("situation à 6 mois enregistrée le", null=True)
+    # The one designated referent: a current member of the team (``support.actions.referent``).
+    referent = models.ForeignKey(
+        "TeamMember",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="référent ou référente désigné(e)",
+    )
     created_at = models.DateTimeField("ouvert le", auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -32,6 +32,8 @@ urlpatterns = [
     ),
     path("accompagnements/<int:pk>/sortie/", views.accompaniment_exit, name="accompaniment_exit"),
     path("accompagnements/<int:pk>/quitter/", views.team_leave, name="team_leave"),
+    path("accompagnements/<int:pk>/referent/", views.team_referent, name="team_referent"),
+    path("accompagnements/<int:pk>/roles/", views.team_role, name="team_role"),
     path(
         "accompagnements/<int:pk>/situation-6-mois/",
         views.accompaniment_followup,

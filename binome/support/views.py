@@ -30,6 +30,8 @@ from binome.support.forms import (
     JoinForm,
     NoteForm,
     OpenAccompanimentForm,
+    ReferentForm,
+    TeamRoleForm,
     TransitionForm,
 )
 from binome.support.models import (
@@ -574,6 +576,69 @@ def accompaniment_followup(request: AuthenticatedRequest, pk: int) -> HttpRespon
             f"{accompaniment.get_exit_reason_display()}. Le Fonds social européen demande la "
             "situation de la personne six mois après sa sortie."
         ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_referent(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The team designates its referent among its current members, with a reason."""
+    accompaniment, _ = _accompaniment_for(request, pk, what="Équipe : référent")
+    form = ReferentForm(request.POST or None, accompaniment=accompaniment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.designate_referent(
+                accompaniment=accompaniment,
+                member=form.cleaned_data["member"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Le ou la référente de l'accompagnement est changé(e).")
+            return redirect("people:detail", accompaniment.person_id)
+    current = accompaniment.referent
+    return form_page(
+        request,
+        accompaniment.person,
+        form,
+        title="Changer de référent ou référente",
+        intro=(
+            f"{accompaniment.get_kind_display()} — référent(e) actuel(le) : "
+            + (current.user.get_full_name() if current is not None else "aucun(e)")
+            + ". Le nouveau ou la nouvelle référente est prévenu(e)."
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_role(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The team changes a member's role, within the member's declared function."""
+    accompaniment, _ = _accompaniment_for(request, pk, what="Équipe : rôles")
+    form = TeamRoleForm(request.POST or None, accompaniment=accompaniment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.change_team_role(
+                member=form.cleaned_data["member"],
+                role=form.cleaned_data["role"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Le rôle est changé.")
+            return redirect("people:detail", accompaniment.person_id)
+    return form_page(
+        request,
+        accompaniment.person,
+        form,
+        title="Changer le rôle d'un membre de l'équipe",
+        intro=f"{accompaniment.get_kind_display()} : sans quitter ni rejoindre l'équipe.",
     )
 
 

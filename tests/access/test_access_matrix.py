@@ -397,6 +397,8 @@ MATRIX: dict[str, Row] = {
         everyone(405, anonymous=302),
     ),
     "support:team_invite": (url("support:team_invite", nadia_accompaniment), nadia_team()),
+    "support:team_referent": (url("support:team_referent", nadia_accompaniment), nadia_team()),
+    "support:team_role": (url("support:team_role", nadia_accompaniment), nadia_team()),
     "support:appointment_status": (
         url("support:appointment_status", nadia_appointment),
         everyone(405, anonymous=302),

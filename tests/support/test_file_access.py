@@ -192,7 +192,8 @@ def test_karim_finds_nadia_and_joins_with_a_reason(
     # A request, which the team grants (tests/support/test_join_requests.py).
     assert karim.get(reverse("people:detail", args=[nadia_file.pk])).status_code == 404
     request = JoinRequest.objects.get(user=personas["karim"])
-    client_for("marc").post(
+    # The designated referent (Inès, who opened the accompaniment) answers first.
+    client_for("ines").post(
         reverse("support:join_request_decide", args=[request.pk]), {"decision": "accept"}
     )
     assert karim.get(reverse("people:detail", args=[nadia_file.pk])).status_code == 200

@@ -38,6 +38,11 @@ def test_tiny_scale_generates_persons_files_and_their_teams() -> None:
         kinds = {(m.role, m.organisation.kind) for m in accompaniment.team.all()}
         assert (TeamRole.DEDICATED_COUNSELOR, OrganisationKind.FRANCE_TRAVAIL) in kinds
         assert any(role == TeamRole.SOCIAL_WORKER for role, _ in kinds)
+    # Every accompaniment with a current team has its designated referent on it.
+    for accompaniment in Accompaniment.objects.filter(team__left_at__isnull=True).distinct():
+        assert accompaniment.referent is not None
+        assert accompaniment.referent.accompaniment_id == accompaniment.pk
+        assert accompaniment.referent.left_at is None
     steering = TerritoryRole.objects.filter(role="steering").values("user_id")
     assert not TeamMember.objects.filter(user_id__in=steering).exists()
     # Each note has its timeline event, with the same visibility.

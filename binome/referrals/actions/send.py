@@ -24,6 +24,7 @@ from binome.organisations.models import (
 from binome.people.models import Consent, ConsentScope, Person
 from binome.referrals import links, notices
 from binome.referrals.actions.transitions import transition
+from binome.referrals.dedicated import check_recipient
 from binome.referrals.models import (
     Attachment,
     EventAction,
@@ -160,7 +161,9 @@ def send_referral(
         requested_kind=requested_kind,
     )
     if to_organisation is not None:
-        _check_recipient_organisation(to_organisation, organisation=organisation, person=person)
+        _check_recipient_organisation(
+            to_organisation, kind=kind, by=by, organisation=organisation, person=person
+        )
     if kind != ReferralKind.REORIENTATION:
         _check_consent(
             person,
@@ -285,11 +288,16 @@ def _recipient(
 
 
 def _check_recipient_organisation(
-    to_organisation: Organisation, *, organisation: Organisation, person: Person
+    to_organisation: Organisation,
+    *,
+    kind: str,
+    by: User,
+    organisation: Organisation,
+    person: Person,
 ) -> None:
-    """Another organisation, active, of the person's département or a declared partner."""
-    if to_organisation.pk == organisation.pk:
-        raise ValidationError("Vous ne pouvez pas orienter vers votre propre organisation.")
+    """Another organisation (or one's own agency's dedicated counselors), active, of the
+    person's département or a declared partner."""
+    check_recipient(kind=kind, by=by, organisation=organisation, to_organisation=to_organisation)
     if not to_organisation.is_active:
         raise ValidationError(f"« {to_organisation.name} » n'est plus active dans Binôme.")
     if not is_partner(to_organisation, person.department_id):

@@ -1,9 +1,10 @@
 """State-changing operations of the support app, one module per life cycle:
 ``timeline`` (the trace every action writes), ``locks``, ``accompaniments``, ``team`` (joining
-and leaving, requests and invitations), ``notes`` (notes and appointments), ``persons`` (the
-file created with its first accompaniment, identity and household corrected, files merged)
-and ``consents``. The person's models are ``binome.people``'s, the floor below; their
-changes are here because each writes a line in the person's timeline, which is support's.
+and leaving, requests and invitations), ``referent`` (the designated referent and the
+members' roles), ``notes`` (notes and appointments), ``persons`` (the file created with its
+first accompaniment, identity and household corrected, files merged) and ``consents``. The
+person's models are ``binome.people``'s, the floor below; their changes are here because each
+writes a line in the person's timeline, which is support's.
 
 Each is one transaction: the change, its timeline event and its audit line together.
 Refusals are ``ValidationError`` with a French message (the view shows it as is). Callers
@@ -35,6 +36,7 @@ from binome.support.actions.persons import (
     update_household_member,
     update_person,
 )
+from binome.support.actions.referent import change_team_role, designate_referent
 from binome.support.actions.team import (
     accept_join_request,
     decline_join_request,
@@ -53,9 +55,11 @@ __all__ = [
     "add_household_member",
     "binome_is_complete",
     "change_state",
+    "change_team_role",
     "check_can_join",
     "create_person",
     "decline_join_request",
+    "designate_referent",
     "end_accompaniment",
     "extend_accompaniment",
     "invite_to_team",

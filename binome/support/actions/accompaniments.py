@@ -10,10 +10,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from binome.access.models import AuditKind
-from binome.access.predicates import effective_team_role
+from binome.access.predicates import binome_seat, effective_team_role
 from binome.accounts.models import User
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import Person
+from binome.support.access import member_function_of
 from binome.support.actions.locks import check_can_join, lock_accompaniment
 from binome.support.actions.timeline import trace
 from binome.support.models import (
@@ -84,7 +85,7 @@ def open_accompaniment(
     Transition.objects.create(
         accompaniment=accompaniment, from_state="", to_state=State.PROPOSED, by=by
     )
-    TeamMember.objects.create(
+    opener = TeamMember.objects.create(
         accompaniment=accompaniment,
         person=person,
         user=by,
@@ -92,6 +93,11 @@ def open_accompaniment(
         role=role,
         join_reason=join_reason,
     )
+    # Whoever opens it is its referent (when their declared function allows it) until the
+    # team designates another.
+    if effective_team_role(TeamRole.REFERENT, membership.function) == TeamRole.REFERENT:
+        accompaniment.referent = opener
+        accompaniment.save(update_fields=["referent"])
     summary = f"{accompaniment.get_kind_display()} proposé par {by.get_full_name()}"
     trace(
         EventKind.ACCOMPANIMENT,
@@ -109,8 +115,16 @@ def open_accompaniment(
 
 def binome_is_complete(accompaniment: Accompaniment) -> bool:
     """A global accompaniment needs, on its current team, a France Travail dedicated
-    counselor and a social worker of a département, CCAS/CIAS, CAF, MSA or association."""
-    team = list(accompaniment.team.current().values_list("role", "organisation__kind").order_by())
+    counselor and a social worker of a département, CCAS/CIAS, CAF, MSA or association:
+    the part each member takes follows from the function their organisation declared
+    (``binome_seat``), whoever of them is the designated referent."""
+    team = [
+        (binome_seat(role, function), kind)
+        for role, kind, function in accompaniment.team.current()
+        .annotate(function=member_function_of())
+        .values_list("role", "organisation__kind", "function")
+        .order_by()
+    ]
     return (TeamRole.DEDICATED_COUNSELOR, OrganisationKind.FRANCE_TRAVAIL) in team and any(
         role == TeamRole.SOCIAL_WORKER and kind in SOCIAL_WORKER_KINDS for role, kind in team
     )

@@ -17,6 +17,7 @@ from binome.accounts.models import User
 from binome.organisations.models import Organisation
 from binome.support.access import can_decide_join_request
 from binome.support.actions.locks import check_can_join, lock_accompaniment
+from binome.support.actions.referent import may_be_referent, pass_on_referent
 from binome.support.actions.timeline import trace
 from binome.support.models import (
     Accompaniment,
@@ -62,6 +63,11 @@ def join_team(
         f"{user.get_full_name()} ({organisation.name}) rejoint l'équipe : "
         f"{member.get_role_display().lower()}"
     )
+    if accompaniment.referent_id is None and may_be_referent(membership.function):
+        # A team without a referent (everyone left) gets the newcomer as its referent.
+        accompaniment.referent = member
+        accompaniment.save(update_fields=["referent"])
+        summary += ", référent(e) désigné(e)"
     trace(
         EventKind.TEAM,
         AuditKind.TEAM_JOINED,
@@ -81,7 +87,9 @@ def join_team(
 def leave_team(
     *, member: TeamMember, by: User, reason: str = "", request: HttpRequest | None = None
 ) -> TeamMember:
-    """Leave a team: the row stays (history), with the date and reason of the departure."""
+    """Leave a team: the row stays (history), with the date and reason of the departure. A
+    leaving referent passes the designation on to the earliest remaining member."""
+    accompaniment = lock_accompaniment(member.accompaniment)
     member = (
         TeamMember.objects.select_for_update().select_related("person", "user").get(pk=member.pk)
     )
@@ -91,6 +99,9 @@ def leave_team(
     member.leave_reason = reason
     member.save(update_fields=["left_at", "leave_reason"])
     summary = f"{member.user.get_full_name()} quitte l'équipe"
+    successor = pass_on_referent(accompaniment, member)
+    if successor is not None:
+        summary += f" ; {successor.user.get_full_name()} devient référent(e)"
     trace(
         EventKind.TEAM,
         AuditKind.TEAM_LEFT,
