@@ -195,12 +195,10 @@ class ReferralForm(BinomeForm):
         self.fields["to_organisation"].queryset = recipient_organisations(
             person.department_id, None
         )
-        self.fields["to_organisation"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda o: (
-                f"{o.name} (mon organisation : ses conseillers dédiés)"
-                if o.pk == organisation.pk
-                else o.name
-            )
+        self.fields["to_organisation"].label_from_instance = lambda o: (
+            f"{o.name} (mon organisation : ses conseillers dédiés)"
+            if o.pk == organisation.pk
+            else o.name
         )
         services = Service.objects.filter(
             status=PublicationStatus.PUBLISHED, department_id=person.department_id

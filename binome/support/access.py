@@ -152,7 +152,8 @@ def can_decide_join_request(user: Any, join_request: JoinRequest, *, now: Any = 
     )
     if user.pk not in team.values():
         return False
-    referent = team.get(join_request.accompaniment.referent_id)
+    referent_id = join_request.accompaniment.referent_id
+    referent = team.get(referent_id) if referent_id is not None else None
     if referent is None or referent == user.pk:
         return True
     return bool((now or timezone.now()) >= join_request.open_to_whole_team_at)

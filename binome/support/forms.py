@@ -301,11 +301,11 @@ class _TeamChangeForm(BinomeForm):
     def __init__(self, *args: Any, accompaniment: Accompaniment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["member"]
-        field.queryset = (  # type: ignore[attr-defined]
+        field.queryset = (
             accompaniment.team.current().select_related("user", "organisation").order_by("id")
         )
-        field.label_from_instance = (  # type: ignore[attr-defined]
-            lambda m: f"{m.user.get_full_name()} — {m.get_role_display()} ({m.organisation.name})"
+        field.label_from_instance = lambda m: (
+            f"{m.user.get_full_name()} — {m.get_role_display()} ({m.organisation.name})"
         )
 
 
