@@ -14,7 +14,6 @@ from django.urls import reverse
 from binome.accounts.models import User
 from binome.notifications.models import Notification, NotificationKind
 from binome.organisations.models import MemberFunction, Membership, Organisation, OrganisationKind
-from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, Person
 from binome.referrals import actions
 from binome.referrals.access import can_answer_referral, referral_access
@@ -48,7 +47,7 @@ def quimper(small_var: SmallTerritory) -> Quimper:
     sophie = make_member("Sophie", ccas, function=MemberFunction.SOCIAL_WORKER)
     fanny = make_member("Fanny", small_var.france_travail, function=MemberFunction.FT_COUNSELOR)
     gilles = make_member("Gilles", small_var.france_travail, function=MemberFunction.FT_COUNSELOR)
-    person = people_actions.create_person(
+    person = support_actions.create_person(
         data={"first_name": "Erwan", "last_name": "Exemple", "birth_date": date(1979, 9, 23)},
         by=sophie,
         organisation=ccas,

@@ -17,7 +17,6 @@ from django.utils import timezone
 from binome.access.models import AuditEvent, AuditKind
 from binome.notifications.models import Notification
 from binome.organisations.models import MemberFunction, OrganisationKind
-from binome.people import actions as people_actions
 from binome.support import actions
 from binome.support.access import can_decide_join_request
 from binome.support.forms import team_role_choices
@@ -53,7 +52,7 @@ def test_a_ccas_social_worker_keeping_the_role_referent_still_completes_the_bino
     all the same (her declared function), so the binôme can be activated."""
     ccas = make_organisation("CCAS de Toulon", OrganisationKind.CCAS)
     sophie = make_member("Sophie", ccas, function=MemberFunction.SOCIAL_WORKER)
-    person = people_actions.create_person(
+    person = actions.create_person(
         data={"first_name": "Léo", "last_name": "Exemple", "birth_date": date(1985, 1, 2)},
         by=sophie,
         organisation=ccas,
