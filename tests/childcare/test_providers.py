@@ -65,15 +65,11 @@ def test_negative_or_unfitting_numbers_are_refused_in_french_and_nothing_changes
 
 def test_confirming_unchanged_places_moves_the_date(essonne: Essonne) -> None:
     provider = essonne.creche
-    Provider.objects.filter(pk=provider.pk).update(
-        confirmed_at=timezone.now() - timedelta(days=40)
-    )
+    Provider.objects.filter(pk=provider.pk).update(confirmed_at=timezone.now() - timedelta(days=40))
     client = essonne.var.client(essonne.nina)
     page = client.get(reverse("childcare:provider_places", args=[provider.organisation_id]))
     assert "pas été confirmées depuis" in page.content.decode()
-    response = client.post(
-        reverse("childcare:provider_confirm", args=[provider.organisation_id])
-    )
+    response = client.post(reverse("childcare:provider_confirm", args=[provider.organisation_id]))
     assert response.status_code == 302
     provider.refresh_from_db()
     assert provider.confirmed_at > timezone.now() - timedelta(minutes=1)
