@@ -3,6 +3,10 @@
 - A provider's page (its places) is for the active members of its organisation, an
   organisation of kind « Accueil du jeune enfant ».
 - A solicitation (the request as the provider sees it) is for the provider's members.
+- The territory's **childcare coordination** — the CAF agents (declared function) of the
+  département's CAF, and its territory administrators — sees the requests of the
+  département with the criteria only (no file, no diagnostic, no notes), and is told of
+  those left unanswered past their due time.
 - A request, as the team sees it, is fetched through the person's file
   (``binome.support.access.get_file_for_user``): its current team members.
 """
@@ -13,9 +17,14 @@ from typing import Any
 
 from django.http import Http404
 
-from binome.access.predicates import active_memberships, is_member
-from binome.childcare.models import Solicitation
-from binome.organisations.models import Organisation, OrganisationKind
+from binome.access.predicates import active_memberships, is_member, roles_of
+from binome.childcare.models import ChildcareRequest, Solicitation
+from binome.organisations.models import (
+    MemberFunction,
+    Organisation,
+    OrganisationKind,
+    TerritoryRoleKind,
+)
 
 
 def provider_organisations(user: Any) -> list[Organisation]:
@@ -51,3 +60,39 @@ def get_solicitation_for_user(user: Any, solicitation_id: int) -> Solicitation:
     if solicitation is None:
         raise Http404
     return solicitation
+
+
+def coordinated_departments(user: Any) -> set[str]:
+    """The départements whose childcare the user coordinates (no query of its own)."""
+    departments = {
+        membership.organisation.department_id
+        for membership in active_memberships(user)
+        if membership.organisation.kind == OrganisationKind.CAF
+        and membership.function == MemberFunction.CAF_AGENT
+    }
+    departments |= {
+        department_id
+        for department_id, roles in roles_of(user).territory.items()
+        if TerritoryRoleKind.TERRITORY_ADMIN in roles
+    }
+    return departments
+
+
+def is_childcare_coordinator(user: Any, department_id: str) -> bool:
+    """The user coordinates the childcare of the département: a CAF agent of its CAF, or
+    one of its territory administrators."""
+    return department_id in coordinated_departments(user)
+
+
+def get_request_for_coordinator(user: Any, request_id: int) -> ChildcareRequest:
+    """A request of a département the user coordinates, or 404."""
+    childcare_request = (
+        ChildcareRequest.objects.select_related("organisation", "created_by", "person")
+        .filter(pk=request_id)
+        .first()
+    )
+    if childcare_request is None or not is_childcare_coordinator(
+        user, childcare_request.department_id
+    ):
+        raise Http404
+    return childcare_request

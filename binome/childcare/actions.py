@@ -22,6 +22,7 @@ from binome.childcare.models import (
     PLACE_DELAY,
     ChildcareRequest,
     DeclineReason,
+    Eligibility,
     Provider,
     RequestChild,
     RequestStatus,
@@ -425,4 +426,48 @@ def decline(
         request=request,
     )
     notices.request_answered(locked_request, locked, actor=by)
+    return locked
+
+
+# --- The CAF's check ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_eligibility(
+    *,
+    childcare_request: ChildcareRequest,
+    eligibility: str,
+    reason: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> ChildcareRequest:
+    """The territory's coordination (the CAF) answers eligible or not eligible, with a reason
+    when not; the team is told. An emergency may have started before: the check follows."""
+    if eligibility not in Eligibility.values:
+        raise ValidationError("Choisissez : éligible ou non éligible.")
+    if eligibility == Eligibility.NOT_ELIGIBLE and not reason.strip():
+        raise ValidationError("Indiquez pourquoi la demande n'est pas éligible.")
+    locked = ChildcareRequest.objects.select_for_update().get(pk=childcare_request.pk)
+    if locked.eligibility:
+        raise ValidationError("Les critères de cette demande ont déjà été vérifiés.")
+    locked.eligibility = eligibility
+    locked.eligibility_reason = reason.strip()
+    locked.checked_at = timezone.now()
+    locked.checked_by = by
+    locked.save(update_fields=["eligibility", "eligibility_reason", "checked_at", "checked_by"])
+    summary = f"Critères AVIP vérifiés par {organisation.name} : {locked.get_eligibility_display()}"
+    if locked.eligibility_reason:
+        summary += f" ({locked.eligibility_reason})"
+    trace(
+        EventKind.CHILDCARE,
+        AuditKind.CHILDCARE_REQUEST_CHANGED,
+        person=locked.person,
+        by=by,
+        organisation=organisation,
+        target=locked,
+        summary=summary[:300],
+        request=request,
+    )
+    notices.eligibility_checked(locked, organisation_name=organisation.name, actor=by)
     return locked

@@ -13,6 +13,7 @@ from binome.childcare.models import (
     DEFAULT_RADIUS_KM,
     MAX_RADIUS_KM,
     DeclineReason,
+    Eligibility,
     Provider,
     ProviderKind,
     Reason,
@@ -208,3 +209,26 @@ class DeclineForm(BinomeForm):
         label="Motif du refus", choices=[("", "Choisir un motif"), *DeclineReason.choices]
     )
     decline_details = forms.CharField(label="Précisions", max_length=300, required=False)
+
+
+class EligibilityForm(BinomeForm):
+    eligibility = forms.ChoiceField(
+        label="Les critères AVIP sont-ils remplis ?",
+        choices=Eligibility.choices,
+        widget=forms.RadioSelect,
+    )
+    eligibility_reason = forms.CharField(
+        label="Motif",
+        max_length=300,
+        required=False,
+        help_text="Obligatoire pour une demande non éligible.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("eligibility") == Eligibility.NOT_ELIGIBLE
+            and not (data.get("eligibility_reason") or "").strip()
+        ):
+            self.add_error("eligibility_reason", "Indiquez pourquoi la demande n'est pas éligible.")
+        return data

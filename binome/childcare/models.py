@@ -15,14 +15,14 @@ filed from a person's file, and each provider's answer.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from binome.organisations.models import Membership, Organisation
@@ -235,9 +235,35 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "retiree", "Retirée"
 
 
+class Eligibility(models.TextChoices):
+    ELIGIBLE = "eligible", "Éligible"
+    NOT_ELIGIBLE = "non_eligible", "Non éligible"
+
+
 class ChildcareRequestQuerySet(models.QuerySet["ChildcareRequest"]):
     def awaiting(self) -> ChildcareRequestQuerySet:
         return self.filter(status=RequestStatus.SENT)
+
+    def at_half_time(self, now: datetime) -> ChildcareRequestQuerySet:
+        """Sent, unanswered, past half of their delay, not past due, not reminded yet."""
+        half = ExpressionWrapper(
+            F("created_at") + (F("due_at") - F("created_at")) / 2,
+            output_field=models.DateTimeField(),
+        )
+        return (
+            self.awaiting()
+            .filter(reminded_at__isnull=True, due_at__gt=now)
+            .alias(half_at=half)
+            .filter(half_at__lte=now)
+        )
+
+    def past_due(self, now: datetime) -> ChildcareRequestQuerySet:
+        """Unanswered (to send or sent) past their due time, not escalated yet."""
+        return self.filter(
+            status__in=[RequestStatus.DRAFT, RequestStatus.SENT],
+            escalated_at__isnull=True,
+            due_at__lte=now,
+        )
 
 
 class ChildcareRequest(models.Model):
@@ -286,6 +312,20 @@ class ChildcareRequest(models.Model):
     reminded_at = models.DateTimeField("relancée à mi-délai le", null=True, blank=True)
     escalated_at = models.DateTimeField("signalée au coordinateur le", null=True, blank=True)
     closed_at = models.DateTimeField("close le", null=True, blank=True)
+    # The CAF's check of the criteria; an emergency may start before it.
+    eligibility = models.CharField(
+        "critères AVIP", max_length=20, choices=Eligibility.choices, blank=True
+    )
+    eligibility_reason = models.CharField("motif", max_length=300, blank=True)
+    checked_at = models.DateTimeField("critères vérifiés le", null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="critères vérifiés par",
+    )
 
     objects = ChildcareRequestQuerySet.as_manager()
 
@@ -297,7 +337,7 @@ class ChildcareRequest(models.Model):
             models.Index(
                 fields=["due_at"],
                 name="childcare_request_due",
-                condition=Q(status="envoyee"),
+                condition=Q(status__in=["a_envoyer", "envoyee"]),
             ),
             models.Index(fields=["person", "-created_at"], name="childcare_request_person"),
         ]

@@ -90,3 +90,17 @@ def solicitation_closed(solicitation: Solicitation, *, actor: Any) -> None:
         url=reverse("childcare:solicitation", args=[solicitation.pk]),
         actor=actor,
     )
+
+
+def eligibility_checked(
+    childcare_request: ChildcareRequest, *, organisation_name: str, actor: Any
+) -> None:
+    notify(
+        recipients=team_of(childcare_request),
+        kind=NotificationKind.CHILDCARE,
+        title=f"Garde d'enfant : critères AVIP vérifiés par {organisation_name}",
+        body=f"{organisation_name} a vérifié les critères d'une demande de garde d'enfant : "
+        f"{childcare_request.get_eligibility_display().lower()}.",
+        url=reverse("childcare:request_detail", args=[childcare_request.pk]),
+        actor=actor,
+    )

@@ -24,4 +24,6 @@ urlpatterns = [
         views.solicitation_decline,
         name="solicitation_decline",
     ),
+    path("coordination/", views.coordination_inbox, name="coordination_inbox"),
+    path("coordination/<int:pk>/", views.coordination, name="coordination"),
 ]

@@ -12,16 +12,20 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from binome.access.audit import record_read
+from binome.access.audit import record_list_read, record_read
+from binome.access.predicates import active_memberships
 from binome.childcare import actions
 from binome.childcare.access import (
+    coordinated_departments,
     get_provider_organisation_for_user,
+    get_request_for_coordinator,
     get_solicitation_for_user,
     provider_organisations,
 )
 from binome.childcare.forms import (
     AcceptForm,
     DeclineForm,
+    EligibilityForm,
     ProviderForm,
     RequestForm,
     SendForm,
@@ -36,7 +40,8 @@ from binome.childcare.models import (
     Urgency,
 )
 from binome.core.typing import AuthenticatedRequest
-from binome.people.models import Consent, ConsentScope, HouseholdRelation
+from binome.organisations.models import Organisation, OrganisationKind
+from binome.people.models import Consent, ConsentScope, HouseholdMember, HouseholdRelation
 from binome.support.access import get_file_for_user
 
 # --- Providers: their places and their inbox ------------------------------------------------
@@ -385,3 +390,121 @@ def solicitation_decline(request: AuthenticatedRequest, pk: int) -> HttpResponse
         messages.success(request, "Vous avez refusé la demande : l'équipe est prévenue.")
         return redirect("childcare:solicitation", found.pk)
     return _solicitation_page(request, found, decline_form=form)
+
+
+# --- The territory's coordination (the CAF): criteria only --------------------------------
+
+
+@login_required
+@require_GET
+def coordination_inbox(request: AuthenticatedRequest) -> HttpResponse:
+    """The requests of the départements the user coordinates: to check first, then those
+    left unanswered past their due time, then by due time. Criteria only, no file."""
+    departments = coordinated_departments(request.user)
+    if not departments:
+        raise Http404
+    rows = list(
+        ChildcareRequest.objects.filter(department_id__in=sorted(departments))
+        .select_related("organisation", "person")
+        .only(
+            "urgency",
+            "status",
+            "due_at",
+            "needed_on",
+            "eligibility",
+            "escalated_at",
+            "person__first_name",
+            "person__last_name",
+            "organisation__name",
+        )
+        .order_by("due_at")[:100]
+    )
+    rows.sort(key=lambda r: (bool(r.eligibility), r.escalated_at is None, r.due_at))
+    record_list_read(
+        request=request,
+        person_ids=[row.person_id for row in rows],
+        what="Garde d'enfants : demandes à vérifier (critères)",
+    )
+    return render(
+        request,
+        "childcare/coordination_inbox.html",
+        {"title": "Garde d'enfants : demandes du territoire", "rows": rows},
+    )
+
+
+def _coordinator_organisation(request: AuthenticatedRequest, department_id: str) -> Organisation:
+    """The organisation the coordinator acts for: their CAF of the département, else their
+    current organisation."""
+    memberships = active_memberships(request.user)
+    for membership in memberships:
+        organisation = membership.organisation
+        if (
+            organisation.kind == OrganisationKind.CAF
+            and organisation.department_id == department_id
+        ):
+            return organisation
+    if request.current_membership is not None:
+        return request.current_membership.organisation
+    if memberships:
+        return memberships[0].organisation
+    raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def coordination(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """One request as the coordination sees it — household composition, children's ages, CAF
+    number, the reason and the priority criteria, the answers — and the CAF's check."""
+    childcare_request = get_request_for_coordinator(request.user, pk)
+    form = EligibilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.record_eligibility(
+                childcare_request=childcare_request,
+                eligibility=form.cleaned_data["eligibility"],
+                reason=form.cleaned_data["eligibility_reason"],
+                by=request.user,
+                organisation=_coordinator_organisation(request, childcare_request.department_id),
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "La vérification est enregistrée : l'équipe est prévenue.")
+            return redirect("childcare:coordination", childcare_request.pk)
+    if request.method == "GET" or form.errors:
+        record_read(
+            request=request,
+            obj=childcare_request,
+            person_id=childcare_request.person_id,
+            what="Garde d'enfants : critères de la demande",
+        )
+    person = childcare_request.person
+    household = list(
+        HouseholdMember.objects.filter(person=person).only("relation", "birth_date", "person_id")
+    )
+    composition = {
+        "children": sum(1 for m in household if m.relation == HouseholdRelation.CHILD),
+        "partner": any(m.relation == HouseholdRelation.PARTNER for m in household),
+        "others": sum(1 for m in household if m.relation == HouseholdRelation.OTHER),
+    }
+    return render(
+        request,
+        "childcare/coordination.html",
+        {
+            "title": "Garde d'enfants : critères de la demande",
+            "childcare_request": childcare_request,
+            "parent_name": f"{person.first_name} {person.last_name[:1].upper()}.",
+            "caf_number": person.caf_number,
+            "composition": composition,
+            "children": [
+                (child.first_name, child.age_months(childcare_request.needed_on))
+                for child in childcare_request.children.all()
+            ],
+            "solicitations": list(
+                childcare_request.solicitations.select_related("provider__organisation")
+            ),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
