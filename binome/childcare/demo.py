@@ -192,7 +192,8 @@ def load_demo_providers(
             user=_user(email, first_name, last_name),
             organisation=by_key[key or "garde_essonne"],
             defaults={
-                "role": Role.ADMIN,
+                # A professional: an administrator would have to set up a second factor.
+                "role": Role.PROFESSIONAL,
                 "job_title": "Responsable",
                 "function": MemberFunction.CHILDCARE,
             },

@@ -74,7 +74,8 @@ class RequestForm(BinomeForm):
     the urgency, the consent. The children are the household's (ticked) and, when missing
     there, one typed here — first name and birth date, never more."""
 
-    children = forms.MultipleChoiceField(
+    # Not named "children": a form's named control would hide the form's own ``children``.
+    child_ids = forms.MultipleChoiceField(
         label="Enfants du foyer concernés",
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -123,7 +124,7 @@ class RequestForm(BinomeForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.household = {str(member.pk): member for member in household}
-        field = self.fields["children"]
+        field = self.fields["child_ids"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [
             (str(member.pk), f"{member.first_name}, né(e) le {member.birth_date:%d/%m/%Y}")
@@ -131,7 +132,7 @@ class RequestForm(BinomeForm):
             if member.birth_date is not None
         ]
         if not field.choices:
-            del self.fields["children"]
+            del self.fields["child_ids"]
         self.has_consent = has_consent
         if has_consent:
             del self.fields["consent_now"]
@@ -154,7 +155,7 @@ class RequestForm(BinomeForm):
         data = super().clean() or {}
         children: list[tuple[str, date]] = [
             (self.household[key].first_name, self.household[key].birth_date)  # type: ignore[misc]
-            for key in data.get("children") or []
+            for key in data.get("child_ids") or []
             if key in self.household
         ]
         first_name = (data.get("other_first_name") or "").strip()

@@ -12,6 +12,7 @@ urlpatterns = [
         name="provider_confirm",
     ),
     path("personnes/<int:pk>/demande/", views.request_create, name="request_create"),
+    path("personnes/<int:pk>/section/", views.file_section, name="file_section"),
     path("demandes/<int:pk>/", views.request_detail, name="request_detail"),
     path("sollicitations/<int:pk>/", views.solicitation, name="solicitation"),
     path(

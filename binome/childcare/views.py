@@ -186,6 +186,23 @@ def request_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def file_section(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The childcare section of the person's file, loaded by the file page (htmx) so that
+    the page's own queries do not change: the requests, newest first, and « Demander »."""
+    person, _access = get_file_for_user(request, pk, what="Demandes de garde d'enfant")
+    requests = list(
+        ChildcareRequest.objects.filter(person=person)
+        .select_related("organisation")
+        .only("urgency", "status", "needed_on", "created_at", "organisation__name")
+        .order_by("-created_at", "-id")[:20]
+    )
+    return render(
+        request, "childcare/_file_section.html", {"person": person, "requests": requests}
+    )
+
+
 def _get_request_for_team(request: AuthenticatedRequest, pk: int) -> tuple[ChildcareRequest, Any]:
     """The request and the user's access to its person's file (her team), or 404."""
     childcare_request = (

@@ -988,6 +988,7 @@ MATRIX.update(
         ),
         # A request is filed from the file: its team (Claire sees the basics only).
         "childcare:request_create": (url("childcare:request_create", nadia_file), nadia_team()),
+        "childcare:file_section": (url("childcare:file_section", nadia_file), nadia_team()),
         # Sarah's team is Inès alone.
         "childcare:request_detail": (
             url("childcare:request_detail", sarah_childcare_request),

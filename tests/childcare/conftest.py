@@ -17,7 +17,8 @@ from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, ConsentScope, HouseholdRelation, Person
 from binome.support.models import Kind, TeamRole
 from binome.territories.models import Commune
-from tests.factories import SmallTerritory, make_childcare_provider
+from tests.browser.conftest import ensure_referential
+from tests.factories import SmallTerritory, build_small_territory, make_childcare_provider
 
 
 @dataclass
@@ -48,7 +49,10 @@ def record_childcare_consent(person: Person, by: User) -> None:
 
 
 @pytest.fixture
-def essonne(small_var: SmallTerritory) -> Essonne:
+def essonne(db: None) -> Essonne:
+    # A transactional test (they run last) empties the communes loaded by a migration.
+    ensure_referential()
+    small_var = build_small_territory()
     charlie = small_var.charlie
     evry = charlie.memberships.get().organisation
     parent = people_actions.create_person(

@@ -38,7 +38,7 @@ def file_request(essonne: Essonne, **overrides: str) -> ChildcareRequest:
     client = essonne.var.client(essonne.charlie)
     response = client.post(
         reverse("childcare:request_create", args=[essonne.parent.pk]),
-        request_data(children=[child_of(essonne)], **overrides),
+        request_data(child_ids=[child_of(essonne)], **overrides),
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     return ChildcareRequest.objects.get()
@@ -70,10 +70,10 @@ def test_a_place_is_due_in_15_days(essonne: Essonne) -> None:
     [
         ({"consent_now": ""}, "Sans le consentement de la personne"),
         ({"needed_on": "2020-01-01"}, "Cette date est passée"),
-        ({"children": [], "other_first_name": "Lina"}, "Indiquez la date de naissance"),
-        ({"children": []}, "Choisissez au moins un enfant du foyer"),
+        ({"child_ids": [], "other_first_name": "Lina"}, "Indiquez la date de naissance"),
+        ({"child_ids": []}, "Choisissez au moins un enfant du foyer"),
         (
-            {"children": [], "other_first_name": "Sam", "other_birth_date": "2012-01-01"},
+            {"child_ids": [], "other_first_name": "Sam", "other_birth_date": "2012-01-01"},
             "Aucun accueil à moins de 15 km n&#x27;a de place",
         ),
         ({"radius_km": "-3"}, "Entre 1 et 100 km."),
@@ -83,7 +83,7 @@ def test_bad_input_is_refused_in_french_and_nothing_is_written(
     essonne: Essonne, overrides: dict[str, object], message: str
 ) -> None:
     client = essonne.var.client(essonne.charlie)
-    data = request_data(children=[child_of(essonne)])
+    data = request_data(child_ids=[child_of(essonne)])
     data.update(overrides)
     response = client.post(reverse("childcare:request_create", args=[essonne.parent.pk]), data)
     assert response.status_code == 400
@@ -315,3 +315,17 @@ def test_the_request_page_is_the_team_s(essonne: Essonne) -> None:
         assert essonne.var.client(outsider).get(url).status_code == 404
     create = reverse("childcare:request_create", args=[essonne.parent.pk])
     assert essonne.var.client(essonne.var.alice).get(create).status_code == 404
+
+
+def test_the_file_section_lists_the_requests_for_the_team(essonne: Essonne) -> None:
+    childcare_request = file_request(essonne)
+    url = reverse("childcare:file_section", args=[essonne.parent.pk])
+    content = essonne.var.client(essonne.charlie).get(url).content.decode()
+    assert reverse("childcare:request_detail", args=[childcare_request.pk]) in content
+    assert reverse("childcare:request_create", args=[essonne.parent.pk]) in content
+    file_page = essonne.var.client(essonne.charlie).get(
+        reverse("people:detail", args=[essonne.parent.pk])
+    )
+    assert url in file_page.content.decode()
+    for outsider in (essonne.nina, essonne.var.alice):
+        assert essonne.var.client(outsider).get(url).status_code == 404
