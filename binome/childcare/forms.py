@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -26,7 +26,13 @@ from binome.people.models import HouseholdMember
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ProviderForm(BinomeForm, forms.ModelForm):
+if TYPE_CHECKING:
+    _ProviderModelForm = forms.ModelForm[Provider]
+else:  # ModelForm is generic for the type checker only
+    _ProviderModelForm = forms.ModelForm
+
+
+class ProviderForm(BinomeForm, _ProviderModelForm):
     """A provider's places on one short form; the model's ``clean`` checks they fit."""
 
     class Meta:

@@ -198,9 +198,7 @@ def file_section(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .only("urgency", "status", "needed_on", "created_at", "organisation__name")
         .order_by("-created_at", "-id")[:20]
     )
-    return render(
-        request, "childcare/_file_section.html", {"person": person, "requests": requests}
-    )
+    return render(request, "childcare/_file_section.html", {"person": person, "requests": requests})
 
 
 def _get_request_for_team(request: AuthenticatedRequest, pk: int) -> tuple[ChildcareRequest, Any]:

@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('support', '0006_join_request'),
+        ("support", "0006_join_request"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='timelineevent',
-            name='kind',
-            field=models.CharField(choices=[('person', 'Dossier'), ('consent', 'Consentement'), ('accompaniment', 'Accompagnement'), ('team', 'Équipe'), ('note', "Note d'entretien"), ('appointment', 'Rendez-vous'), ('diagnostic', 'Diagnostic partagé'), ('plan', "Plan d'action"), ('referral', 'Orientation'), ('childcare', "Garde d'enfants")], max_length=20, verbose_name='type'),
+            model_name="timelineevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("person", "Dossier"),
+                    ("consent", "Consentement"),
+                    ("accompaniment", "Accompagnement"),
+                    ("team", "Équipe"),
+                    ("note", "Note d'entretien"),
+                    ("appointment", "Rendez-vous"),
+                    ("diagnostic", "Diagnostic partagé"),
+                    ("plan", "Plan d'action"),
+                    ("referral", "Orientation"),
+                    ("childcare", "Garde d'enfants"),
+                ],
+                max_length=20,
+                verbose_name="type",
+            ),
         ),
     ]
