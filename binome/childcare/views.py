@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Case, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -92,7 +93,11 @@ def provider_places(request: AuthenticatedRequest, organisation_id: int) -> Http
         solicitations = list(
             Solicitation.objects.filter(provider=provider)
             .select_related("request")
-            .order_by("status", "request__due_at")[:50]
+            # Those awaiting an answer first, the most urgent first.
+            .order_by(
+                Case(When(status=SolicitationStatus.PENDING, then=0), default=1),
+                "request__due_at",
+            )[:50]
         )
     return render(
         request,

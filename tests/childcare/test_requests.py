@@ -329,3 +329,35 @@ def test_the_file_section_lists_the_requests_for_the_team(essonne: Essonne) -> N
     assert url in file_page.content.decode()
     for outsider in (essonne.nina, essonne.var.alice):
         assert essonne.var.client(outsider).get(url).status_code == 404
+
+
+def test_the_provider_page_lists_the_requests_awaiting_an_answer_first(
+    essonne: Essonne,
+) -> None:
+    send_to_both(essonne)
+    answered = Solicitation.objects.get(provider=essonne.creche)
+    actions.decline(solicitation=answered, reason="horaires", details="", by=essonne.nina)
+    ChildcareRequest.objects.update(status=RequestStatus.DECLINED)
+    second = file_request_again(essonne)
+    essonne.var.client(essonne.charlie).post(
+        reverse("childcare:request_detail", args=[second.pk]),
+        {"providers": [str(essonne.creche.pk)]},
+    )
+    pending = Solicitation.objects.get(request=second, provider=essonne.creche)
+    page = essonne.var.client(essonne.nina).get(
+        reverse("childcare:provider_places", args=[essonne.creche.organisation_id])
+    )
+    content = page.content.decode()
+    first_link = reverse("childcare:solicitation", args=[pending.pk])
+    later_link = reverse("childcare:solicitation", args=[answered.pk])
+    assert content.index(first_link) < content.index(later_link)
+
+
+def file_request_again(essonne: Essonne) -> ChildcareRequest:
+    client = essonne.var.client(essonne.charlie)
+    response = client.post(
+        reverse("childcare:request_create", args=[essonne.parent.pk]),
+        request_data(child_ids=[child_of(essonne)]),
+    )
+    assert response.status_code == 302
+    return ChildcareRequest.objects.latest("id")
