@@ -30,6 +30,7 @@ from binome.childcare.models import (
     SolicitationStatus,
     Urgency,
     age_months,
+    can_move,
 )
 from binome.organisations.models import Organisation
 from binome.people.actions import record_consent
@@ -262,7 +263,7 @@ def send(
     """Send the request to providers that fit: one for a place, several for an emergency
     (the first to accept wins). The providers' members are notified."""
     locked = ChildcareRequest.objects.select_for_update().get(pk=childcare_request.pk)
-    if locked.status not in (RequestStatus.DRAFT, RequestStatus.DECLINED):
+    if not can_move(locked.status, RequestStatus.SENT):
         raise ValidationError("Cette demande a déjà été envoyée : attendez les réponses.")
     if not providers:
         raise ValidationError("Choisissez au moins un accueil à solliciter.")
@@ -335,7 +336,8 @@ def accept(
     changes for it. The team is told, and so are the other providers."""
     locked_request = ChildcareRequest.objects.select_for_update().get(pk=solicitation.request_id)
     locked = Solicitation.objects.select_for_update().get(pk=solicitation.pk)
-    if locked_request.status != RequestStatus.SENT or locked.status != SolicitationStatus.PENDING:
+    answerable = can_move(locked_request.status, RequestStatus.ACCEPTED)
+    if not answerable or locked.status != SolicitationStatus.PENDING:
         if locked_request.status == RequestStatus.ACCEPTED:
             raise ValidationError(
                 "Un autre accueil a déjà accepté cette demande : elle est close. Merci !"
@@ -398,7 +400,8 @@ def decline(
     is declined and the team may send it to another."""
     locked_request = ChildcareRequest.objects.select_for_update().get(pk=solicitation.request_id)
     locked = Solicitation.objects.select_for_update().get(pk=solicitation.pk)
-    if locked_request.status != RequestStatus.SENT or locked.status != SolicitationStatus.PENDING:
+    answerable = can_move(locked_request.status, RequestStatus.DECLINED)
+    if not answerable or locked.status != SolicitationStatus.PENDING:
         raise ValidationError("Cette demande n'attend plus de réponse de votre part.")
     if reason not in DeclineReason.values:
         raise ValidationError("Choisissez le motif du refus.")

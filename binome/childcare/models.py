@@ -235,6 +235,25 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "retiree", "Retirée"
 
 
+# The requests' and the solicitations' state machines, in one place: the actions move a
+# row only along these arrows (``can_move``).
+REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    RequestStatus.DRAFT: frozenset({RequestStatus.SENT, RequestStatus.WITHDRAWN}),
+    RequestStatus.SENT: frozenset(
+        {RequestStatus.ACCEPTED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN}
+    ),
+    # Declined by every provider asked: the team may ask others.
+    RequestStatus.DECLINED: frozenset({RequestStatus.SENT, RequestStatus.WITHDRAWN}),
+    RequestStatus.ACCEPTED: frozenset(),
+    RequestStatus.WITHDRAWN: frozenset(),
+}
+
+
+def can_move(status: str, to: str) -> bool:
+    """A request in ``status`` may become ``to``."""
+    return to in REQUEST_TRANSITIONS.get(status, frozenset())
+
+
 class Eligibility(models.TextChoices):
     ELIGIBLE = "eligible", "Éligible"
     NOT_ELIGIBLE = "non_eligible", "Non éligible"

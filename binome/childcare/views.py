@@ -39,6 +39,7 @@ from binome.childcare.models import (
     Solicitation,
     SolicitationStatus,
     Urgency,
+    can_move,
 )
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation, OrganisationKind
@@ -231,7 +232,7 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The request, its answers, and — to send or resend it — the providers that fit."""
     childcare_request, access = _get_request_for_team(request, pk)
     person = childcare_request.person
-    sendable = childcare_request.status in (RequestStatus.DRAFT, RequestStatus.DECLINED)
+    sendable = can_move(childcare_request.status, RequestStatus.SENT)
     matches = []
     if sendable and person.commune is not None:
         already = set(childcare_request.solicitations.values_list("provider_id", flat=True))
