@@ -17,7 +17,7 @@ from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, ConsentScope, HouseholdRelation, Person
 from binome.support.models import Kind, TeamRole
 from binome.territories.models import Commune
-from tests.browser.conftest import ensure_referential
+from tests.database import ensure_referential
 from tests.factories import SmallTerritory, build_small_territory, make_childcare_provider
 
 
