@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "binome.people",
     "binome.support",
     "binome.referrals",
+    "binome.childcare",
     "binome.notifications",
     "binome.site",
 ]

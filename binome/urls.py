@@ -32,3 +32,6 @@ urlpatterns += [path("orientations/", include("binome.referrals.urls"))]
 # Signed links of the referrals to structures without an account; referral figures.
 urlpatterns += [path("orientations/", include("binome.referrals.urls_links"))]
 urlpatterns += [path("orientations/chiffres/", include("binome.referrals.urls_figures"))]
+
+# Childcare for job-seeking parents (AVIP): providers' places, requests and answers.
+urlpatterns += [path("garde-enfants/", include("binome.childcare.urls"))]

@@ -19,6 +19,7 @@ import pytest
 from django.test import Client
 
 from binome.accounts.models import User
+from binome.childcare import actions as childcare_actions
 from binome.organisations.models import (
     MemberFunction,
     Membership,
@@ -124,3 +125,30 @@ def build_small_territory() -> SmallTerritory:
 @pytest.fixture
 def small_var(db: Any) -> SmallTerritory:
     return build_small_territory()
+
+
+def make_childcare_provider(
+    name: str,
+    *,
+    department: str = "91",
+    kind: str = "creche",
+    member: str = "",
+    **places: Any,
+) -> tuple[Any, User | None]:
+    """A childcare organisation with its declared places (``binome.childcare``), and one
+    member of it named ``member`` when given."""
+    organisation = make_organisation(name, OrganisationKind.CHILDCARE, department=department)
+    user = make_member(member, organisation, function=MemberFunction.CHILDCARE) if member else None
+    values: dict[str, Any] = {
+        "kind": kind,
+        "capacity": 20,
+        "avip_places": 4,
+        "free_places": 2,
+        "free_from": date(2020, 1, 1),
+        "min_age_months": 3,
+        "max_age_months": 36,
+        **places,
+    }
+    by = user or make_member(f"Admin{organisation.pk}", organisation, role=Role.ADMIN)
+    provider = childcare_actions.save_provider(organisation=organisation, values=values, by=by)
+    return provider, user

@@ -75,6 +75,9 @@ class AuditKind(models.TextChoices):
     REFERRAL_SETTINGS_CHANGED = "referral_settings_changed", "Délais des orientations modifiés"
     REFERRAL_LINK_SENT = "referral_link_sent", "Orientation : lien sécurisé envoyé"
     REFERRAL_LINK_REFUSED = "referral_link_refused", "Orientation : lien sécurisé refusé"
+    CHILDCARE_PROVIDER_UPDATED = "childcare_provider_updated", "Garde d'enfants : places déclarées"
+    CHILDCARE_REQUEST_SENT = "childcare_request_sent", "Garde d'enfants : demande envoyée"
+    CHILDCARE_REQUEST_CHANGED = "childcare_request_changed", "Garde d'enfants : réponse ou suite"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -33,6 +33,7 @@ class NotificationKind(models.TextChoices):
     POST_EXIT_FOLLOWUP = "post_exit_followup", "Situation 6 mois après la sortie"
     DIRECTORY = "directory", "Annuaire"
     TEAM_JOIN = "team_join", "Équipe d'un dossier"
+    CHILDCARE = "childcare", "Garde d'enfants"
 
 
 class EmailFrequency(models.TextChoices):

@@ -529,6 +529,7 @@ class EventKind(models.TextChoices):
     DIAGNOSTIC = "diagnostic", "Diagnostic partagé"
     PLAN = "plan", "Plan d'action"
     REFERRAL = "referral", "Orientation"
+    CHILDCARE = "childcare", "Garde d'enfants"
 
 
 class TimelineQuerySet(models.QuerySet["TimelineEvent"]):

@@ -955,6 +955,71 @@ POST_MATRIX.update(
 )
 
 
+# --- Childcare (AVIP): providers' places, requests, answers, the CAF's coordination ------
+
+
+def _childcare_demo(ctx: dict[str, Any]) -> Any:
+    from binome.childcare.demo import load_demo_childcare
+
+    return load_demo_childcare(ctx["personas"], ctx["orgs"])
+
+
+def sarah_childcare_request(ctx: dict[str, Any]) -> int:
+    """Inès's place request for Sarah (Toulon), sent to Léa's crèche."""
+    return next(r.pk for r in _childcare_demo(ctx) if r.department_id == "83")
+
+
+def lea_solicitation(ctx: dict[str, Any]) -> int:
+    from binome.childcare.models import Solicitation
+
+    return Solicitation.objects.get(request_id=sarah_childcare_request(ctx)).pk
+
+
+def only(**statuses: int) -> dict[str, int]:
+    return {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, **statuses}
+
+
+MATRIX.update(
+    {
+        "childcare:providers_home": (url("childcare:providers_home"), everyone(200, anonymous=302)),
+        # A crèche's places: its members only.
+        "childcare:provider_places": (url("childcare:provider_places", lea_org), only(lea=200)),
+        "childcare:provider_confirm": (
+            url("childcare:provider_confirm", lea_org),
+            everyone(405, anonymous=302),
+        ),
+        # A request is filed from the file: its team (Claire sees the basics only).
+        "childcare:request_create": (url("childcare:request_create", nadia_file), nadia_team()),
+        "childcare:file_section": (url("childcare:file_section", nadia_file), nadia_team()),
+        # Sarah's team is Inès alone.
+        "childcare:request_detail": (
+            url("childcare:request_detail", sarah_childcare_request),
+            only(ines=200),
+        ),
+        # What the crèche sees of it: Léa only.
+        "childcare:solicitation": (url("childcare:solicitation", lea_solicitation), only(lea=200)),
+        "childcare:solicitation_accept": (
+            url("childcare:solicitation_accept", lea_solicitation),
+            everyone(405, anonymous=302),
+        ),
+        "childcare:solicitation_decline": (
+            url("childcare:solicitation_decline", lea_solicitation),
+            everyone(405, anonymous=302),
+        ),
+        # The Var's coordination: Karim (CAF agent of the CAF du Var), Claire (its
+        # territory administrator).
+        "childcare:coordination_inbox": (
+            url("childcare:coordination_inbox"),
+            only(karim=200, claire=200),
+        ),
+        "childcare:coordination": (
+            url("childcare:coordination", sarah_childcare_request),
+            only(karim=200, claire=200),
+        ),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":

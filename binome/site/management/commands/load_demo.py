@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from binome.accounts.models import User
+from binome.childcare.demo import load_demo_childcare
 from binome.referrals.demo import load_demo_referrals
 from binome.site.demo import (
     demo_organisations,
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         services = load_demo_directory()
         load_demo_referrals(users, demo_organisations())
         load_demo_quimper_file()
+        load_demo_childcare(users, demo_organisations())
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "

@@ -1,0 +1,30 @@
+from django.urls import path
+
+from binome.childcare import views
+
+app_name = "childcare"
+urlpatterns = [
+    path("accueils/", views.providers_home, name="providers_home"),
+    path("accueils/<int:organisation_id>/", views.provider_places, name="provider_places"),
+    path(
+        "accueils/<int:organisation_id>/confirmer/",
+        views.provider_confirm,
+        name="provider_confirm",
+    ),
+    path("personnes/<int:pk>/demande/", views.request_create, name="request_create"),
+    path("personnes/<int:pk>/section/", views.file_section, name="file_section"),
+    path("demandes/<int:pk>/", views.request_detail, name="request_detail"),
+    path("sollicitations/<int:pk>/", views.solicitation, name="solicitation"),
+    path(
+        "sollicitations/<int:pk>/accepter/",
+        views.solicitation_accept,
+        name="solicitation_accept",
+    ),
+    path(
+        "sollicitations/<int:pk>/refuser/",
+        views.solicitation_decline,
+        name="solicitation_decline",
+    ),
+    path("coordination/", views.coordination_inbox, name="coordination_inbox"),
+    path("coordination/<int:pk>/", views.coordination, name="coordination"),
+]

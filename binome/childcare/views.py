@@ -1,0 +1,531 @@
+"""The childcare pages: thin — parse, call one action, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Case, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from binome.access.audit import record_list_read, record_read
+from binome.access.predicates import active_memberships
+from binome.childcare import actions
+from binome.childcare.access import (
+    coordinated_departments,
+    get_provider_organisation_for_user,
+    get_request_for_coordinator,
+    get_solicitation_for_user,
+    provider_organisations,
+)
+from binome.childcare.forms import (
+    AcceptForm,
+    DeclineForm,
+    EligibilityForm,
+    ProviderForm,
+    RequestForm,
+    SendForm,
+)
+from binome.childcare.matching import matching_providers
+from binome.childcare.models import (
+    ChildcareRequest,
+    Provider,
+    RequestStatus,
+    Solicitation,
+    SolicitationStatus,
+    Urgency,
+    can_move,
+)
+from binome.core.typing import AuthenticatedRequest
+from binome.organisations.models import Organisation, OrganisationKind
+from binome.people.models import Consent, ConsentScope, HouseholdMember, HouseholdRelation
+from binome.support.access import get_file_for_user
+
+# --- Providers: their places and their inbox ------------------------------------------------
+
+
+@login_required
+@require_GET
+def providers_home(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's childcare organisations: their places and the requests addressed to them."""
+    organisations = provider_organisations(request.user)
+    providers = {
+        provider.organisation_id: provider
+        for provider in Provider.objects.filter(organisation__in=organisations)
+    }
+    rows = [(organisation, providers.get(organisation.pk)) for organisation in organisations]
+    return render(
+        request,
+        "childcare/providers_home.html",
+        {"title": "Garde d'enfants : mes accueils", "rows": rows},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_places(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
+    """One short form: the label, the places, the free places from a date, the ages, the
+    hours (and, for a home-care service, its emergencies). Saving confirms the places."""
+    organisation = get_provider_organisation_for_user(request.user, organisation_id)
+    provider = Provider.objects.filter(organisation=organisation).first()
+    form = ProviderForm(
+        request.POST or None, instance=provider or Provider(), organisation=organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.save_provider(
+                organisation=organisation,
+                values=form.cleaned_data,
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Les places sont enregistrées et confirmées à ce jour.")
+            return redirect("childcare:provider_places", organisation.pk)
+    solicitations = []
+    if provider is not None:
+        solicitations = list(
+            Solicitation.objects.filter(provider=provider)
+            .select_related("request")
+            # Those awaiting an answer first, the most urgent first.
+            .order_by(
+                Case(When(status=SolicitationStatus.PENDING, then=0), default=1),
+                "request__due_at",
+            )[:50]
+        )
+    return render(
+        request,
+        "childcare/provider_places.html",
+        {
+            "title": f"Places d'accueil — {organisation.name}",
+            "organisation": organisation,
+            "provider": provider,
+            "form": form,
+            "solicitations": solicitations,
+            "pending": SolicitationStatus.PENDING,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def provider_confirm(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
+    """« Les places sont à jour »: the confirmation date moves to today."""
+    organisation = get_provider_organisation_for_user(request.user, organisation_id)
+    provider = Provider.objects.filter(organisation=organisation).first()
+    if provider is None:
+        messages.error(request, "Déclarez d'abord vos places avant de les confirmer.")
+    else:
+        actions.confirm_places(provider=provider, by=request.user, request=request)
+        messages.success(request, "Les places sont confirmées à ce jour.")
+    return redirect("childcare:provider_places", organisation.pk)
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# --- Requests, from the person's file -----------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """File a childcare request for the person: her team's members."""
+    person, access = get_file_for_user(request, pk, what="Demande de garde d'enfant")
+    organisation = access.acting_organisation(request.current_membership)
+    household = list(
+        person.household.filter(relation=HouseholdRelation.CHILD, birth_date__isnull=False)
+    )
+    has_consent = (
+        Consent.objects.active().of_scope(ConsentScope.CHILDCARE_CAF).filter(person=person).exists()
+    )
+    form = RequestForm(request.POST or None, household=household, has_consent=has_consent)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            childcare_request = actions.create_request(
+                person=person,
+                organisation=organisation,
+                accompaniment=access.current_accompaniment(),
+                children=data["child_list"],
+                reason=data["reason"],
+                reason_on=data["reason_on"],
+                needed_on=data["needed_on"],
+                schedule=data["schedule"],
+                urgency=data["urgency"],
+                single_parent=data["single_parent"],
+                qpv=data["qpv"],
+                rsa=data["rsa"],
+                radius_km=data["radius_km"],
+                consent_now=bool(data.get("consent_now")),
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "La demande est enregistrée : choisissez les accueils.")
+            return redirect("childcare:request_detail", childcare_request.pk)
+    return render(
+        request,
+        "childcare/request_create.html",
+        {
+            "title": "Demande de garde d'enfant",
+            "person": person,
+            "organisation": organisation,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def file_section(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The childcare section of the person's file, loaded by the file page (htmx) so that
+    the page's own queries do not change: the requests, newest first, and « Demander »."""
+    person, _access = get_file_for_user(request, pk, what="Demandes de garde d'enfant")
+    requests = list(
+        ChildcareRequest.objects.filter(person=person)
+        .select_related("organisation")
+        .only("urgency", "status", "needed_on", "created_at", "organisation__name")
+        .order_by("-created_at", "-id")[:20]
+    )
+    return render(request, "childcare/_file_section.html", {"person": person, "requests": requests})
+
+
+def _get_request_for_team(request: AuthenticatedRequest, pk: int) -> tuple[ChildcareRequest, Any]:
+    """The request and the user's access to its person's file (her team), or 404."""
+    childcare_request = (
+        ChildcareRequest.objects.select_related("organisation", "created_by", "consent")
+        .filter(pk=pk)
+        .first()
+    )
+    if childcare_request is None:
+        raise Http404
+    person, access = get_file_for_user(
+        request,
+        childcare_request.person_id,
+        what="Demande de garde d'enfant",
+        item=childcare_request,
+    )
+    childcare_request.person = person
+    return childcare_request, access
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The request, its answers, and — to send or resend it — the providers that fit."""
+    childcare_request, access = _get_request_for_team(request, pk)
+    person = childcare_request.person
+    sendable = can_move(childcare_request.status, RequestStatus.SENT)
+    matches = []
+    if sendable and person.commune is not None:
+        already = set(childcare_request.solicitations.values_list("provider_id", flat=True))
+        matches = [
+            provider
+            for provider in matching_providers(
+                commune=person.commune,
+                birth_dates=[child.birth_date for child in childcare_request.children.all()],
+                needed_on=childcare_request.needed_on,
+                urgency=childcare_request.urgency,
+                radius_km=childcare_request.radius_km,
+            )
+            if provider.pk not in already
+        ]
+    choices = [
+        (
+            str(provider.pk),
+            f"{provider.organisation.name} — {provider.get_kind_display()}, "
+            f"{provider.distance_km:.1f} km",  # type: ignore[attr-defined]
+        )
+        for provider in matches
+    ]
+    form = SendForm(request.POST or None, choices=choices)
+    if request.method == "POST":
+        if not sendable:
+            messages.error(request, "Cette demande a déjà été envoyée : attendez les réponses.")
+            return redirect("childcare:request_detail", childcare_request.pk)
+        if form.is_valid():
+            chosen = set(form.cleaned_data["providers"])
+            try:
+                actions.send(
+                    childcare_request=childcare_request,
+                    providers=[p for p in matches if str(p.pk) in chosen],
+                    by=request.user,
+                    organisation=access.acting_organisation(request.current_membership),
+                    request=request,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "La demande est envoyée aux accueils choisis.")
+                return redirect("childcare:request_detail", childcare_request.pk)
+    return render(
+        request,
+        "childcare/request_detail.html",
+        {
+            "title": "Demande de garde d'enfant",
+            "childcare_request": childcare_request,
+            "person": person,
+            "children": list(childcare_request.children.all()),
+            "solicitations": list(
+                childcare_request.solicitations.select_related("provider__organisation")
+            ),
+            "sendable": sendable and bool(matches),
+            "form": form,
+            "is_emergency": childcare_request.urgency == Urgency.EMERGENCY,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- The provider's side ----------------------------------------------------------------
+
+
+def _solicitation_page(
+    request: AuthenticatedRequest,
+    solicitation: Solicitation,
+    *,
+    accept_form: AcceptForm | None = None,
+    decline_form: DeclineForm | None = None,
+) -> HttpResponse:
+    """What the provider sees: only what the request needs — the children's first names and
+    ages, the dates, the hours, the reason, the parent's first name and initial, her
+    commune, the team's contact; never the diagnostic or the notes."""
+    childcare_request = (
+        ChildcareRequest.objects.select_related(
+            "person", "person__commune", "organisation", "created_by"
+        )
+        .only(
+            "reason",
+            "reason_on",
+            "needed_on",
+            "schedule",
+            "urgency",
+            "status",
+            "due_at",
+            "single_parent",
+            "qpv",
+            "rsa",
+            "under_25",
+            "person__first_name",
+            "person__last_name",
+            "person__commune__name",
+            "organisation__name",
+            "created_by__first_name",
+            "created_by__last_name",
+            "created_by__email",
+        )
+        .get(pk=solicitation.request_id)
+    )
+    record_read(
+        request=request,
+        obj=solicitation,
+        person_id=childcare_request.person_id,
+        what="Demande de garde d'enfant (accueil sollicité)",
+    )
+    children = [
+        (child.first_name, child.age_months(childcare_request.needed_on))
+        for child in childcare_request.children.all()
+    ]
+    pending = solicitation.status == SolicitationStatus.PENDING
+    invalid = bool((accept_form and accept_form.errors) or (decline_form and decline_form.errors))
+    return render(
+        request,
+        "childcare/solicitation.html",
+        {
+            "title": "Demande de garde d'enfant",
+            "solicitation": solicitation,
+            "childcare_request": childcare_request,
+            "parent_name": f"{childcare_request.person.first_name} "
+            f"{childcare_request.person.last_name[:1].upper()}.",
+            "children": children,
+            "pending": pending and childcare_request.status == RequestStatus.SENT,
+            "accept_form": accept_form or AcceptForm(),
+            "decline_form": decline_form or DeclineForm(),
+        },
+        status=400 if invalid else 200,
+    )
+
+
+@login_required
+@require_GET
+def solicitation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _solicitation_page(request, get_solicitation_for_user(request.user, pk))
+
+
+@login_required
+@require_POST
+def solicitation_accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    found = get_solicitation_for_user(request.user, pk)
+    form = AcceptForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.accept(
+                solicitation=found,
+                start_on=form.cleaned_data["start_on"],
+                place_details=form.cleaned_data["place_details"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("childcare:solicitation", found.pk)
+        messages.success(request, "Vous avez accepté la demande : l'équipe est prévenue.")
+        return redirect("childcare:solicitation", found.pk)
+    return _solicitation_page(request, found, accept_form=form)
+
+
+@login_required
+@require_POST
+def solicitation_decline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    found = get_solicitation_for_user(request.user, pk)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.decline(
+                solicitation=found,
+                reason=form.cleaned_data["decline_reason"],
+                details=form.cleaned_data["decline_details"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("childcare:solicitation", found.pk)
+        messages.success(request, "Vous avez refusé la demande : l'équipe est prévenue.")
+        return redirect("childcare:solicitation", found.pk)
+    return _solicitation_page(request, found, decline_form=form)
+
+
+# --- The territory's coordination (the CAF): criteria only --------------------------------
+
+
+@login_required
+@require_GET
+def coordination_inbox(request: AuthenticatedRequest) -> HttpResponse:
+    """The requests of the départements the user coordinates: to check first, then those
+    left unanswered past their due time, then by due time. Criteria only, no file."""
+    departments = coordinated_departments(request.user)
+    if not departments:
+        raise Http404
+    rows = list(
+        ChildcareRequest.objects.filter(department_id__in=sorted(departments))
+        .select_related("organisation", "person")
+        .only(
+            "urgency",
+            "status",
+            "due_at",
+            "needed_on",
+            "eligibility",
+            "escalated_at",
+            "person__first_name",
+            "person__last_name",
+            "organisation__name",
+        )
+        .order_by("due_at")[:100]
+    )
+    rows.sort(key=lambda r: (bool(r.eligibility), r.escalated_at is None, r.due_at))
+    record_list_read(
+        request=request,
+        person_ids=[row.person_id for row in rows],
+        what="Garde d'enfants : demandes à vérifier (critères)",
+    )
+    return render(
+        request,
+        "childcare/coordination_inbox.html",
+        {"title": "Garde d'enfants : demandes du territoire", "rows": rows},
+    )
+
+
+def _coordinator_organisation(request: AuthenticatedRequest, department_id: str) -> Organisation:
+    """The organisation the coordinator acts for: their CAF of the département, else their
+    current organisation."""
+    memberships = active_memberships(request.user)
+    for membership in memberships:
+        organisation = membership.organisation
+        if (
+            organisation.kind == OrganisationKind.CAF
+            and organisation.department_id == department_id
+        ):
+            return organisation
+    if request.current_membership is not None:
+        return request.current_membership.organisation
+    if memberships:
+        return memberships[0].organisation
+    raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def coordination(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """One request as the coordination sees it — household composition, children's ages, CAF
+    number, the reason and the priority criteria, the answers — and the CAF's check."""
+    childcare_request = get_request_for_coordinator(request.user, pk)
+    form = EligibilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.record_eligibility(
+                childcare_request=childcare_request,
+                eligibility=form.cleaned_data["eligibility"],
+                reason=form.cleaned_data["eligibility_reason"],
+                by=request.user,
+                organisation=_coordinator_organisation(request, childcare_request.department_id),
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "La vérification est enregistrée : l'équipe est prévenue.")
+            return redirect("childcare:coordination", childcare_request.pk)
+    if request.method == "GET" or form.errors:
+        record_read(
+            request=request,
+            obj=childcare_request,
+            person_id=childcare_request.person_id,
+            what="Garde d'enfants : critères de la demande",
+        )
+    person = childcare_request.person
+    household = list(
+        HouseholdMember.objects.filter(person=person).only("relation", "birth_date", "person_id")
+    )
+    composition = {
+        "children": sum(1 for m in household if m.relation == HouseholdRelation.CHILD),
+        "partner": any(m.relation == HouseholdRelation.PARTNER for m in household),
+        "others": sum(1 for m in household if m.relation == HouseholdRelation.OTHER),
+    }
+    return render(
+        request,
+        "childcare/coordination.html",
+        {
+            "title": "Garde d'enfants : critères de la demande",
+            "childcare_request": childcare_request,
+            "parent_name": f"{person.first_name} {person.last_name[:1].upper()}.",
+            "caf_number": person.caf_number,
+            "composition": composition,
+            "children": [
+                (child.first_name, child.age_months(childcare_request.needed_on))
+                for child in childcare_request.children.all()
+            ],
+            "solicitations": list(
+                childcare_request.solicitations.select_related("provider__organisation")
+            ),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,91 @@
+"""A provider's places: declared and confirmed by its own members on one short form."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from binome.access.models import AuditEvent, AuditKind
+from binome.childcare.models import Provider
+from tests.childcare.conftest import Essonne
+
+FORM = {
+    "kind": "creche",
+    "capacity": "30",
+    "avip_places": "6",
+    "free_places": "2",
+    "free_from": "2026-12-20",
+    "min_age_months": "3",
+    "max_age_months": "36",
+    "opening_hours": "Du lundi au vendredi, de 7h30 à 18h30",
+    "emergency_capacity": "0",
+    "answering_hours": "",
+    "is_active": "on",
+}
+
+
+def test_a_member_declares_the_places_which_confirms_them(essonne: Essonne) -> None:
+    organisation = essonne.creche.organisation
+    client = essonne.var.client(essonne.nina)
+    url = reverse("childcare:provider_places", args=[organisation.pk])
+    assert client.get(url).status_code == 200
+    before = timezone.now()
+    response = client.post(url, FORM)
+    assert response.status_code == 302
+    provider = Provider.objects.get(organisation=organisation)
+    assert (provider.capacity, provider.avip_places, provider.free_places) == (30, 6, 2)
+    assert str(provider.free_from) == "2026-12-20"
+    assert provider.confirmed_at >= before and provider.confirmed_by == essonne.nina
+    audit = AuditEvent.objects.filter(kind=AuditKind.CHILDCARE_PROVIDER_UPDATED).latest("id")
+    assert audit.actor == essonne.nina and audit.details["changed"]["capacity"] == 30
+
+
+def test_negative_or_unfitting_numbers_are_refused_in_french_and_nothing_changes(
+    essonne: Essonne,
+) -> None:
+    organisation = essonne.creche.organisation
+    client = essonne.var.client(essonne.nina)
+    url = reverse("childcare:provider_places", args=[organisation.pk])
+    for changes, message in [
+        ({"free_places": "-1"}, "Le nombre de places libres ne peut pas être négatif."),
+        ({"capacity": "-5"}, "La capacité ne peut pas être négative."),
+        ({"free_places": "7"}, "Les places libres (7) ne peuvent pas dépasser les places AVIP"),
+        ({"avip_places": "31"}, "Les places AVIP (31) ne peuvent pas dépasser la capacité"),
+        ({"min_age_months": "40"}, "L&#x27;âge maximum doit être au moins l&#x27;âge minimum."),
+        ({"free_from": ""}, "Indiquez à partir de quelle date les places sont libres."),
+    ]:
+        response = client.post(url, {**FORM, **changes})
+        assert response.status_code == 400, changes
+        assert message in response.content.decode(), changes
+    provider = Provider.objects.get(organisation=organisation)
+    assert (provider.capacity, provider.avip_places, provider.free_places) == (20, 4, 2)
+
+
+def test_confirming_unchanged_places_moves_the_date(essonne: Essonne) -> None:
+    provider = essonne.creche
+    Provider.objects.filter(pk=provider.pk).update(confirmed_at=timezone.now() - timedelta(days=40))
+    client = essonne.var.client(essonne.nina)
+    page = client.get(reverse("childcare:provider_places", args=[provider.organisation_id]))
+    assert "pas été confirmées depuis" in page.content.decode()
+    response = client.post(reverse("childcare:provider_confirm", args=[provider.organisation_id]))
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert provider.confirmed_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_others_get_a_404(essonne: Essonne) -> None:
+    organisation = essonne.creche.organisation
+    for outsider in (essonne.omar, essonne.charlie, essonne.var.alice):
+        client = essonne.var.client(outsider)
+        url = reverse("childcare:provider_places", args=[organisation.pk])
+        assert client.get(url).status_code == 404
+        assert client.post(url, {**FORM, "free_places": "0"}).status_code == 404
+    assert Provider.objects.get(organisation=organisation).free_places == 2
+
+
+def test_the_home_lists_the_members_providers(essonne: Essonne) -> None:
+    response = essonne.var.client(essonne.nina).get(reverse("childcare:providers_home"))
+    assert "Crèche des Tilleuls" in response.content.decode()
+    assert "Garde à domicile" not in response.content.decode()
