@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "binome.people",
     "binome.support",
     "binome.referrals",
+    "binome.rsa",
     "binome.notifications",
     "binome.site",
 ]
