@@ -179,7 +179,7 @@ def open_flux(source: Path | IO[bytes], name: str | None = None) -> Flux:
         name = name or "le fichier"
         stream = source
     _refuse_declarations(stream, name)
-    events = _events(stream, name)
+    events = _events(stream, name, cut=_looks_cut(stream))
     header = _header(events, name)
     return Flux(header=header, _events=events, _name=name)
 
@@ -196,7 +196,17 @@ def _refuse_declarations(stream: IO[bytes], name: str) -> None:
         )
 
 
-def _events(stream: IO[bytes], name: str) -> Iterator[tuple[str, etree._Element]]:
+def _looks_cut(stream: IO[bytes]) -> bool:
+    """Whether the file stops before a closing tag: sent or saved only in part."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(max(0, size - 64))
+    end = stream.read().rstrip()
+    stream.seek(0)
+    return not end.endswith(b">")
+
+
+def _events(stream: IO[bytes], name: str, *, cut: bool) -> Iterator[tuple[str, etree._Element]]:
     parser_events = etree.iterparse(
         stream,
         events=("end",),
@@ -211,21 +221,23 @@ def _events(stream: IO[bytes], name: str) -> Iterator[tuple[str, etree._Element]
         yield from parser_events
     except etree.XMLSyntaxError as exc:
         line = f" (ligne {exc.lineno})" if exc.lineno else ""
-        reason = _syntax_reason(str(exc.msg))
+        reason = _syntax_reason(str(exc.msg), cut=cut)
         raise FluxRefused(f"{name}{line} : ce n'est pas un XML lisible : {reason}.") from exc
     except LookupError as exc:  # an encoding name lxml does not know
         raise FluxRefused(f"{name} : l'encodage déclaré est inconnu ({exc}).") from exc
 
 
-def _syntax_reason(message: str) -> str:
-    if "Premature end of data" in message or "EndTag" in message or "expected '>'" in message:
+def _syntax_reason(message: str, *, cut: bool) -> str:
+    if cut or "Premature end of data" in message:
         return "le fichier s'arrête au milieu d'un élément (il a sans doute été coupé)"
     if "encoding" in message.lower() or "not proper UTF-8" in message or "Input is not" in message:
         return (
             "les caractères ne sont pas dans l'encodage déclaré par le fichier "
             "(les flux de la CNAF sont en Windows-1252)"
         )
-    return message
+    if "Start tag expected" in message or "Document is empty" in message:
+        return "le fichier ne contient pas de balises XML"
+    return f"une balise est mal formée (détail de l'analyseur XML : {message})"
 
 
 def _header(events: Iterator[tuple[str, etree._Element]], name: str) -> FluxHeader:
