@@ -7,6 +7,7 @@ binome db start|stop|status|psql|dump FILE|restore FILE
 binome demo                load the demo territory (idempotent)
 binome generate [...]      synthetic data at scale, for benchmarks
 binome directory import FILE… | export --kind services|structures [-o FILE]
+binome rsa import --departement CODE FILE…   CAF/MSA RSA flows
 binome test [pytest args]  the whole test suite, on the embedded PostgreSQL
 binome bench [...]         the benchmark scripts under bench/
 binome manage ...          any Django management command
@@ -290,6 +291,12 @@ def cmd_directory(args: argparse.Namespace) -> None:
         sys.exit(_manage("directory", *args.rest, check=False))
 
 
+def cmd_rsa(args: argparse.Namespace) -> None:
+    with _database():
+        _manage("migrate", "--noinput", "-v", "0")
+        sys.exit(_manage("rsa", *args.rest, check=False))
+
+
 def cmd_manage(args: argparse.Namespace) -> None:
     needs_db = not (args.rest and args.rest[0] in {"help", "--help"})
     if needs_db:
@@ -349,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func in (
         ("generate", cmd_generate),
         ("directory", cmd_directory),
+        ("rsa", cmd_rsa),
         ("manage", cmd_manage),
         ("test", cmd_test),
         ("bench", cmd_bench),
@@ -366,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     passthrough = {
         "generate": cmd_generate,
         "directory": cmd_directory,
+        "rsa": cmd_rsa,
         "manage": cmd_manage,
         "test": cmd_test,
         "bench": cmd_bench,

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "binome.support",
     "binome.referrals",
     "binome.childcare",
+    "binome.rsa",
     "binome.notifications",
     "binome.site",
 ]

@@ -69,6 +69,7 @@ class AuditKind(models.TextChoices):
     MAGIC_LINK_REFUSED = "magic_link_refused", "Lien de connexion refusé"
     PERSONS_MERGED = "persons_merged", "Doublons de personnes fusionnés"
     ACCOMPANIMENT_FOLLOWUP = "accompaniment_followup", "Situation à 6 mois enregistrée"
+    RSA_IMPORT = "rsa_import", "Import d'un flux RSA"
     REFERRAL_SENT = "referral_sent", "Orientation envoyée"
     REFERRAL_CHANGED = "referral_changed", "Orientation : changement d'état"
     REFERRAL_ASSIGNED = "referral_assigned", "Orientation attribuée"

@@ -1,0 +1,159 @@
+"""RSA: the dossiers the CAF and the MSA send, their states over time, and the persons bound
+by the rights and duties, each matched to a file of Binôme or left for a human to reconcile."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+
+from binome.people.models import Person
+from binome.rsa.flux import RightState, Role
+from binome.territories.models import Department
+
+# The law gives the département six weeks, from the information that the right opened, to
+# orient each new beneficiary bound by the rights and duties.
+ORIENTATION_DELAY = datetime.timedelta(weeks=6)
+
+
+class ImportStatus(models.TextChoices):
+    APPLIED = "applied", "Appliqué"
+    REFUSED = "refused", "Refusé"
+
+
+class FlowImport(models.Model):
+    """One file received from the CAF or the MSA, and what its import did."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField("fichier", max_length=255)
+    file_hash = models.CharField("empreinte SHA-256", max_length=64, db_index=True)
+    sender = models.CharField("émetteur", max_length=3, blank=True)
+    flow_kind = models.CharField("type de flux", max_length=1, blank=True)
+    flow_created_on = models.DateField("flux créé le", null=True, blank=True)
+    reference_date = models.DateField("date de référence", null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="importé par",
+    )
+    started_at = models.DateTimeField("commencé le", auto_now_add=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    status = models.CharField("statut", max_length=10, choices=ImportStatus.choices)
+    message = models.TextField("message", blank=True)
+    created = models.PositiveIntegerField("dossiers créés", default=0)
+    updated = models.PositiveIntegerField("dossiers mis à jour", default=0)
+    unchanged = models.PositiveIntegerField("dossiers inchangés", default=0)
+    to_reconcile = models.PositiveIntegerField("personnes à rapprocher", default=0)
+    rejected = models.PositiveIntegerField("dossiers rejetés", default=0)
+    rejections = models.JSONField("rejets", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "import de flux RSA"
+        verbose_name_plural = "imports de flux RSA"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class Dossier(models.Model):
+    """A household's RSA dossier as its paying body last described it."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    body = models.CharField("organisme", max_length=3)  # CAF or MSA
+    number = models.CharField("numéro de demande RSA", max_length=20)
+    body_number = models.CharField("numéro d'organisme", max_length=10, blank=True)
+    matricule = models.CharField("numéro allocataire", max_length=20, blank=True)
+    requested_on = models.DateField("demande du", null=True, blank=True)
+    state = models.CharField("état du droit", max_length=1, choices=RightState.choices)
+    suspension_reason = models.CharField("motif de suspension", max_length=4, blank=True)
+    closure_reason = models.CharField("motif de clôture", max_length=4, blank=True)
+    closed_on = models.DateField("clos le", null=True, blank=True)
+    no_fixed_address = models.BooleanField("sans domicile fixe", default=False)
+    family_situation = models.CharField("situation familiale", max_length=3, blank=True)
+    children = models.PositiveSmallIntegerField("enfants au foyer", default=0)
+    first_import = models.ForeignKey(
+        FlowImport, on_delete=models.PROTECT, related_name="+", verbose_name="premier flux"
+    )
+    last_import = models.ForeignKey(
+        FlowImport, on_delete=models.PROTECT, related_name="+", verbose_name="dernier flux"
+    )
+
+    class Meta:
+        verbose_name = "dossier RSA"
+        verbose_name_plural = "dossiers RSA"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "body", "number"], name="rsa_dossier_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.body} {self.number}"
+
+
+class DossierState(models.Model):
+    """Each state a dossier went through, with the flow that brought it."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="states")
+    state = models.CharField("état du droit", max_length=1, choices=RightState.choices)
+    flow = models.ForeignKey(FlowImport, on_delete=models.PROTECT, related_name="+")
+    known_on = models.DateField("connu le")
+
+    class Meta:
+        verbose_name = "état d'un dossier RSA"
+        ordering = ["dossier", "known_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} ({self.known_on:%d/%m/%Y})"
+
+
+class MatchStatus(models.TextChoices):
+    MATCHED = "matched", "Rapprochée d'un dossier de Binôme"
+    CREATED = "created", "Dossier créé par l'import"
+    TO_RECONCILE = "to_reconcile", "À rapprocher"
+
+
+class Beneficiary(models.Model):
+    """An adult of an RSA household (applicant or spouse) and the file that is theirs.
+
+    While the match is doubtful the person stays « à rapprocher »: the identity the flow gave
+    is kept here for the human who decides, and no file is touched.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="beneficiaries")
+    role = models.CharField("rôle", max_length=3, choices=Role.choices)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    match_status = models.CharField("rapprochement", max_length=12, choices=MatchStatus.choices)
+    candidates = models.ManyToManyField(Person, blank=True, related_name="+")
+    first_name = models.CharField("prénom", max_length=100)
+    last_name = models.CharField("nom", max_length=100)
+    birth_name = models.CharField("nom de naissance", max_length=100, blank=True)
+    birth_date = models.DateField("date de naissance")
+    nir_hash = models.CharField(max_length=64, blank=True, editable=False)
+    subject_to_rights_and_duties = models.BooleanField("soumis aux droits et devoirs")
+    france_travail_id = models.CharField("identifiant France Travail", max_length=20, blank=True)
+    # The date the flows first told of an opened (or requested) right while the person was
+    # bound by the rights and duties: the six weeks to orient run from it.
+    right_opened_on = models.DateField("ouverture du droit connue le", null=True, blank=True)
+    orientation_due_on = models.DateField("à orienter avant le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "bénéficiaire du RSA"
+        verbose_name_plural = "bénéficiaires du RSA"
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "role"], name="rsa_beneficiary_one_role")
+        ]
+        indexes = [
+            models.Index(fields=["orientation_due_on"], name="rsa_beneficiary_due"),
+            models.Index(fields=["match_status"], name="rsa_beneficiary_match"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.role})"
