@@ -144,7 +144,7 @@ def _short_date(day: date) -> str:
 
 
 def _person_name(person: Any) -> str:
-    return f"{person.first_name} {person.last_name}"
+    return str(person.full_name)
 
 
 def _my_teams(day: Day) -> QuerySet[TeamMember]:

@@ -33,11 +33,11 @@ def demo_day(personas: dict[str, Any]) -> dict[str, Any]:
 # What each persona of the demo has to do, as their home page says it.
 TO_DO = {
     # Her referral of Nadia to the CCAS of Toulon is unanswered past its due date.
-    "ines": ["Orientations envoyées sans réponse", "Nadia Belkacem"],
+    "ines": ["Orientations envoyées sans réponse", "Nadia BELKACEM"],
     # Erwan's accompaniment, proposed after his orientation, waits to be activated.
-    "sophie": ["Accompagnements à activer", "Erwan Le Floch"],
+    "sophie": ["Accompagnements à activer", "Erwan LE FLOCH"],
     # The CCAS's urgent orientation of Erwan waits for his answer.
-    "gwenael": ["Orientations reçues à traiter", "Erwan Le Floch", "Urgente"],
+    "gwenael": ["Orientations reçues à traiter", "Erwan LE FLOCH", "Urgente"],
     # Steering: the territory's figures, never a named file.
     "paul": ["Pilotage de votre territoire", "Chiffres des orientations (83)"],
     # The territory's tasks.
@@ -53,7 +53,7 @@ TO_DO = {
 def test_each_persona_sees_what_they_have_to_do(persona: str, demo_day: dict[str, Any]) -> None:
     body = login_as(Client(), demo_day[persona]).get("/").content.decode()
 
-    assert "<h1>À traiter</h1>" in body
+    assert '<h2 id="a-traiter">À traiter</h2>' in body or persona == "paul"
     for text in TO_DO[persona]:
         assert text in body, f"{persona} : « {text} » manque"
 

@@ -74,11 +74,11 @@ def test_the_registry_names_each_block_once() -> None:
 def test_a_proposed_accompaniment_is_to_activate(small_var: SmallTerritory) -> None:
     body = _home(small_var.client(small_var.alice))
     block = _block(body, "to_activate")
-    assert "Zoé Exemple" in block
+    assert "Zoé EXEMPLE" in block
     assert reverse("people:detail", args=[small_var.person.pk]) in block
 
     Accompaniment.objects.filter(pk=small_var.accompaniment.pk).update(state=State.ACTIVE)
-    assert "Zoé Exemple" not in _block(_home(small_var.client(small_var.alice)), "to_activate")
+    assert "Zoé EXEMPLE" not in _block(_home(small_var.client(small_var.alice)), "to_activate")
 
 
 def test_referrals_received_list_the_urgent_one_first(small_var: SmallTerritory) -> None:
@@ -143,7 +143,7 @@ def test_an_accompaniment_ending_within_30_days(small_var: SmallTerritory) -> No
         planned_end_on=today + timedelta(days=20)
     )
     block = _block(_home(client), "ending")
-    assert "Zoé Exemple" in block
+    assert "Zoé EXEMPLE" in block
     assert f"{today + timedelta(days=20):%d/%m/%Y}" in block
 
 
