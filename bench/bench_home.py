@@ -151,7 +151,8 @@ def main() -> None:
     blocks_sql = [
         query["sql"]
         for query in captured.captured_queries
-        if "OVER ()" in query["sql"] and query["sql"].startswith("SELECT")
+        if query["sql"].startswith("SELECT")
+        and ("OVER ()" in query["sql"] or '"referrals_referral"' in query["sql"])
     ]
     print()
     print(HEADER)

@@ -20,21 +20,22 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
-    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
+    Sum,
     Window,
 )
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from binome.access.predicates import Roles, roles_of, steering_departments, works_with_named_persons
 from binome.directory.models import ImportRun, ImportStatus, PublicationStatus, Structure
-from binome.referrals.models import AWAITING, Referral, Urgency
+from binome.referrals.models import AWAITING, ReceivedCount, Referral, Urgency
 from binome.support.models import (
     Appointment,
     AppointmentStatus,
@@ -161,9 +162,12 @@ def _is_file_professional(day: Day) -> bool:
 @block("received", "Orientations reçues à traiter", applies=_is_file_professional)
 def received_referrals(day: Day) -> BlockResult:
     """The current organisation's referrals awaiting an answer: the urgent ones first, then
-    the overdue ones, then by due date."""
-    qs = (
-        Referral.objects.received_by(day.organisation_id or 0)
+    the others by due date (the overdue ones first). Two reads of at most five rows each,
+    in the order of the organisation's index of awaiting referrals; the count comes from
+    the organisation's counters (an organisation may have thousands awaiting)."""
+    organisation_id = day.organisation_id or 0
+    awaiting = (
+        Referral.objects.received_by(organisation_id)
         .awaiting()
         .select_related("person", "sender_organisation")
         .only(
@@ -175,13 +179,22 @@ def received_referrals(day: Day) -> BlockResult:
             "person__last_name",
             "sender_organisation__name",
         )
-        .order_by(
-            ExpressionWrapper(Q(urgency=Urgency.URGENT), output_field=BooleanField()).desc(),
-            "due_on",
-            "id",
-        )
+        .order_by("due_on", "id")
     )
-    count, rows = first_lines(qs)
+    counted = Coalesce(
+        Subquery(
+            ReceivedCount.objects.filter(organisation_id=organisation_id, status__in=AWAITING)
+            .values("organisation_id")
+            .annotate(total=Sum("count"))
+            .values("total")
+        ),
+        0,
+    )
+    urgent = list(awaiting.filter(urgency=Urgency.URGENT)[:LINES])
+    by_due_date = list(awaiting.annotate(home_total=counted)[:LINES])
+    count = by_due_date[0].home_total if by_due_date else 0
+    shown = {referral.pk for referral in urgent}
+    rows = (urgent + [r for r in by_due_date if r.pk not in shown])[:LINES]
     lines = []
     for referral in rows:
         late = (

@@ -260,9 +260,10 @@ def test_the_page_costs_a_fixed_number_of_queries(
 
 
 # Session, user, second-factor device, memberships, territory roles; the seven blocks of a
-# file team's professional (one query each, whatever their number of rows); the read line;
-# the territory roles the page lists.
-QUERIES = 14
+# file team's professional (one query each, two for the referrals received: the urgent
+# ones, then by due date), whatever their number of rows; the read line; the territory
+# roles the page lists.
+QUERIES = 15
 
 
 @pytest.mark.parametrize("key", ["received", "sent", "appointments", "to_activate"])
