@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from binome.people.models import Person
-from binome.site.demo import load_demo_directory
+from binome.referrals.demo import load_demo_referrals
+from binome.site.demo import demo_organisations, load_demo_directory
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _NUMBER = re.compile(r"(?<![\w\"])-?\d+(?:\.\d+)?(?![\w\"])")
@@ -61,3 +62,9 @@ def test_the_referrals_inbox(personas: dict[str, Any], client_for: Any, snapshot
 def test_the_directory_search(demo_directory: None, client_for: Any, snapshot: Any) -> None:
     url = reverse("directory:search") + "?q=cr%C3%A8che&commune=83137&rayon=20"
     assert page_sql(client_for("ines"), url) == snapshot
+
+
+def test_the_home_page(personas: dict[str, Any], client_for: Any, snapshot: Any) -> None:
+    """« À traiter »: one query per block, whatever the number of rows."""
+    load_demo_referrals(personas, demo_organisations())
+    assert page_sql(client_for("sophie"), reverse("site:home")) == snapshot

@@ -32,7 +32,9 @@ from binome.referrals.models import (
     Urgency,
 )
 from binome.support.access import FileAccess
+from binome.support.forms import RadioButtons
 from binome.support.models import Accompaniment, Diagnostic, Kind, Note, Objective
+from binome.support.plan_forms import CHECKBOXES_SNIPPET, Checkboxes, InlineRadioSelect
 from binome.support.referential import theme_choices, theme_label
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -114,31 +116,61 @@ def shared_item_choices(person: Person, access: FileAccess) -> list[tuple[str, s
     return choices
 
 
+RADIOS_SNIPPET = "dsfr/form_field_snippets/radioselect_snippet.html"
+# A field required for some kinds of orientation only: shown with the kinds it serves
+# (``referrals/referral_form.js`` hides it for the others), marked required for them.
+KIND_FIELD_SNIPPET = "referrals/widgets/kind_field.html"
+
+
+def for_kinds(field: forms.Field, *kinds: str, required_for: str) -> forms.Field:
+    """``field``, shown for these kinds of orientation only and said required for them
+    (``required_for``); ``ReferralForm.clean`` requires it."""
+    field.kinds = " ".join(kinds)  # type: ignore[attr-defined]
+    field.required_for = required_for  # type: ignore[attr-defined]
+    field.template_name = KIND_FIELD_SNIPPET  # type: ignore[attr-defined]
+    return field
+
+
 class ReferralForm(BinomeForm):
     """Orient a person: to the binôme, to social support, to a service, or ask a
     reorientation."""
 
     kind = forms.ChoiceField(
-        label="Type d'orientation", choices=ReferralKind.choices, widget=forms.RadioSelect
+        label="Type d'orientation",
+        choices=ReferralKind.choices,
+        widget=RadioButtons,
+        template_name=RADIOS_SNIPPET,  # type: ignore[call-arg]
     )
-    to_organisation = forms.ModelChoiceField(
-        label="Organisation destinataire",
-        queryset=Organisation.objects.none(),
-        required=False,
-        help_text="Pour l'accompagnement global ou social : les organisations du territoire "
-        "et ses partenaires déclarés.",
+    to_organisation = for_kinds(
+        forms.ModelChoiceField(
+            label="Organisation destinataire",
+            queryset=Organisation.objects.none(),
+            required=False,
+            help_text="Les organisations du territoire et ses partenaires déclarés.",
+        ),
+        ReferralKind.GLOBAL,
+        ReferralKind.SOCIAL,
+        required_for="obligatoire pour l'accompagnement global ou social",
     )
-    service = forms.ModelChoiceField(
-        label="Service de l'annuaire",
-        queryset=Service.objects.none(),
-        required=False,
-        help_text="Pour une orientation vers un service, y compris d'une structure sans compte "
-        "dans Binôme (elle reçoit un lien sécurisé par courriel).",
+    service = for_kinds(
+        forms.ModelChoiceField(
+            label="Service de l'annuaire",
+            queryset=Service.objects.none(),
+            required=False,
+            help_text="Y compris d'une structure sans compte dans Binôme (elle reçoit un lien "
+            "sécurisé par courriel).",
+        ),
+        ReferralKind.SERVICE,
+        required_for="obligatoire pour une orientation vers un service",
     )
-    requested_kind = forms.ChoiceField(
-        label="Accompagnement demandé (réorientation)",
-        choices=[("", "—"), *Kind.choices],
-        required=False,
+    requested_kind = for_kinds(
+        forms.ChoiceField(
+            label="Accompagnement demandé (réorientation)",
+            choices=[("", "—"), *Kind.choices],
+            required=False,
+        ),
+        ReferralKind.REORIENTATION,
+        required_for="obligatoire pour une demande de réorientation",
     )
     reason = forms.CharField(
         label="Motif de l'orientation",
@@ -150,15 +182,21 @@ class ReferralForm(BinomeForm):
         label="Freins concernés",
         choices=theme_choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=Checkboxes,
+        template_name=CHECKBOXES_SNIPPET,  # type: ignore[call-arg]
     )
     urgency = forms.ChoiceField(
-        label="Urgence", choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
+        label="Urgence",
+        choices=Urgency.choices,
+        initial=Urgency.NORMAL,
+        widget=InlineRadioSelect,
+        template_name=RADIOS_SNIPPET,  # type: ignore[call-arg]
     )
     items = forms.MultipleChoiceField(
         label="Éléments du dossier transmis",
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=Checkboxes,
+        template_name=CHECKBOXES_SNIPPET,  # type: ignore[call-arg]
         help_text="Seuls les éléments cochés seront visibles du destinataire.",
     )
     attachments = MultipleFileField(
@@ -227,6 +265,19 @@ class ReferralForm(BinomeForm):
         if kind == ReferralKind.REORIENTATION and not data.get("requested_kind"):
             self.add_error("requested_kind", "Choisissez l'accompagnement demandé.")
         return data
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(anchor, label, message) of each error, for the summary at the top of the page:
+        a radio or checkbox group's anchor is its first box."""
+        summary = []
+        for name, errors in self.errors.items():
+            if name == "__all__" or name not in self.fields:
+                continue
+            bound = self[name]
+            multiple = isinstance(bound.field.widget, forms.RadioSelect | Checkboxes)
+            anchor = f"{bound.auto_id}_0" if multiple else bound.auto_id
+            summary += [(str(anchor), str(bound.label), str(error)) for error in errors]
+        return summary
 
     def shared_items(self) -> list[tuple[str, int]]:
         chosen = []

@@ -4,8 +4,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from binome.access.audit import record_list_read
 from binome.access.predicates import roles_of
 from binome.organisations.models import TerritoryRole
+from binome.site.today import blocks_for, steered, today_for
 from binome.support.space import is_accompanied_person
 
 
@@ -29,11 +31,22 @@ def home(request: HttpRequest) -> HttpResponse:
         if request.current_membership  # type: ignore[attr-defined]
         else []
     )
+    # « À traiter »: each block one query, whatever the volume (binome/site/today.py).
+    day = today_for(request)
+    blocks = blocks_for(day)
+    record_list_read(
+        request=request,
+        person_ids=[pk for block in blocks for pk in block.result.person_ids],
+        what="Nom sur la page d'accueil « À traiter »",
+    )
     return render(
         request,
         "site/home.html",
         {
-            "title": "Tableau de bord",
+            "title": "À traiter",
+            "blocks": [block for block in blocks if block.result.count],
+            "up_to_date": [block for block in blocks if not block.result.count],
+            "steered_departments": steered(day),
             "memberships": memberships or [],
             "territory_roles": territory_roles,
             "administered_departments": sorted(

@@ -36,7 +36,6 @@ from binome.support.forms import (
 )
 from binome.support.models import (
     END_ALERTS,
-    NO_CONTACT_ALERT,
     OPEN_STATES,
     Accompaniment,
     Appointment,
@@ -48,7 +47,7 @@ from binome.support.models import (
 )
 from binome.support.plan import with_plan_alerts
 from binome.support.space import is_accompanied_person
-from binome.support.worklist import WorklistFilterForm, filter_rows
+from binome.support.worklist import WorklistFilterForm, filter_rows, no_contact_for_long
 
 WORKLIST_PAGE_SIZE = 25
 WORKLIST_SORTS = {
@@ -126,7 +125,7 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
             items.append({"row": row, "alerts": ["Situation à 6 mois à renseigner"]})
             continue
         alerts = []
-        if person.last_contact_on is None or today - person.last_contact_on > NO_CONTACT_ALERT:
+        if no_contact_for_long(person.last_contact_on, accompaniment.created_at, today):
             alerts.append("Aucun contact depuis 30 jours")
         if accompaniment.planned_end_on and accompaniment.planned_end_on - today <= END_ALERTS[0]:
             alerts.append(f"Fin prévue le {accompaniment.planned_end_on:%d/%m/%Y}")

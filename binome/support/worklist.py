@@ -7,12 +7,13 @@ alert, the other alerts are those of the open accompaniments.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from types import SimpleNamespace
 from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from binome.core.forms import BinomeForm
 from binome.core.text import normalize
@@ -89,6 +90,22 @@ class WorklistFilterForm(BinomeForm, forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
+def no_contact_for_long(last_contact_on: date | None, opened_at: datetime, today: date) -> bool:
+    """« Aucun contact depuis 30 jours »: since the last contact or, before any, since the
+    accompaniment was opened (a file opened today has no such alert)."""
+    since = last_contact_on or timezone.localdate(opened_at)
+    return today - since > NO_CONTACT_ALERT
+
+
+def no_contact_condition(today: date) -> Q:
+    """:func:`no_contact_for_long` in SQL, on team rows."""
+    # Opened before this instant: opened more than 30 days before today.
+    opened_before = timezone.make_aware(datetime.combine(today - NO_CONTACT_ALERT, time.min))
+    return Q(person__last_contact_on__lt=today - NO_CONTACT_ALERT) | Q(
+        person__last_contact_on__isnull=True, accompaniment__created_at__lt=opened_before
+    )
+
+
 def alert_condition(alert: str, today: date) -> Q:
     """The rows showing ``alert`` in the worklist, as a SQL condition on rows annotated by
     ``support.plan.with_plan_alerts`` (``has_diagnostic``, ``overdue_actions``)."""
@@ -100,8 +117,7 @@ def alert_condition(alert: str, today: date) -> Q:
     if alert == ALERT_FOLLOWUP:
         return followup
     conditions = {
-        ALERT_NO_CONTACT: Q(person__last_contact_on__isnull=True)
-        | Q(person__last_contact_on__lt=today - NO_CONTACT_ALERT),
+        ALERT_NO_CONTACT: no_contact_condition(today),
         ALERT_END: Q(accompaniment__planned_end_on__lte=today + END_ALERTS[0]),
         ALERT_NO_DIAGNOSTIC: Q(has_diagnostic=False),
         ALERT_OVERDUE: Q(overdue_actions__gt=0),

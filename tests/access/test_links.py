@@ -79,3 +79,32 @@ def test_every_link_a_persona_is_shown_opens(persona: str, personas: dict[str, A
 
     assert opened >= 5, f"{persona} n'a ouvert que {opened} pages"
     assert not problems, f"Liens qui n'aboutissent pas pour {persona} :\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "persona", ["ines", "marc", "sophie", "karim", "lea", "paul", "claire", "charlie", "gwenael"]
+)
+def test_every_link_of_the_home_page_opens(persona: str, personas: dict[str, Any]) -> None:
+    """Each line of « À traiter », each « Tout voir » and each button of the home page's
+    content opens a page (after its redirects, if any) for the persona it is shown to."""
+    load_demo_directory()
+    load_demo_referrals(personas, demo_organisations())
+    client = login_as(Client(), personas[persona])
+    body = client.get("/").content.decode()
+    main = body[body.index("<main") : body.index("</main>")]
+    links = {
+        href.replace("&amp;", "&")
+        for href in _HREF.findall(main)
+        if href.startswith("/") and not _LEAVE.search(urlsplit(href).path)
+    }
+
+    problems = [
+        f"{link} → {status}"
+        for link in sorted(links)
+        if (status := client.get(link, follow=True).status_code) != 200
+    ]
+
+    assert links, f"aucun lien sur la page d'accueil de {persona}"
+    assert not problems, f"Liens de l'accueil qui n'aboutissent pas pour {persona} :\n" + (
+        "\n".join(problems)
+    )

@@ -20,6 +20,7 @@ from binome.referrals.models import Referral, Status
 from binome.site.demo import load_demo_directory
 from binome.support.models import Appointment
 from tests.browser.accessibility import assert_accessible
+from tests.browser.test_diagnostic_plan import tick
 from tests.browser.test_foundation_journeys import field, heading, log_in
 from tests.browser.test_person_file import log_out
 
@@ -54,7 +55,7 @@ def test_sophie_orients_someone_new_and_the_counselor_plans_the_diagnostic(
     field(page, "Motif de l'orientation").fill(
         "Demandeur d'emploi isolé, sans solution de garde : accompagnement global proposé."
     )
-    page.get_by_role("checkbox", name="Contraintes familiales", exact=True).check()
+    tick(page.locator("main"), "Contraintes familiales")
     field(page, "Consentement de la personne").select_option(
         label="Recueilli par écrit aujourd'hui : l'enregistrer"
     )
@@ -142,12 +143,12 @@ def test_ines_orients_nadia_to_a_mobility_service_then_it_is_reminded_and_expire
     page.get_by_role("link", name="Orienter", exact=True).click()
     expect(heading(page)).to_have_text("Orienter la personne")
     assert_accessible(page)
-    page.get_by_label("Vers un service de l'annuaire").check()
+    tick(page.locator("main"), "Vers un service de l'annuaire")
     field(page, "Service de l'annuaire").select_option(
         label="Location de véhicules et garage solidaire — Garage solidaire Var Mobilité"
     )
     field(page, "Motif de l'orientation").fill("Pas de véhicule pour aller en formation.")
-    page.get_by_role("checkbox", name="Mobilité", exact=True).check()
+    tick(page.locator("main"), "Mobilité")
     # Sent without the consent: refused, nothing written.
     page.get_by_role("button", name="Envoyer l'orientation").click()
     expect(page.get_by_role("alert")).to_contain_text(

@@ -60,8 +60,12 @@ def names(response: Any) -> list[str]:
 
 @pytest.fixture
 def alice_list(small_var: SmallTerritory) -> SmallTerritory:
-    """Alice's worklist: Zoé Exemple (global, no contact yet) and four more."""
+    """Alice's worklist: Zoé Exemple (global, opened 40 days ago, no contact yet) and four
+    more."""
     today = timezone.localdate()
+    Accompaniment.objects.filter(pk=small_var.accompaniment.pk).update(
+        created_at=timezone.now() - timedelta(days=40)
+    )
     add_person(small_var, "Nadia", "Belkacem", commune=TOULON, last_contact_on=today)
     add_person(small_var, "Hélène", "Éluard", kind=Kind.SOCIAL, commune=HYERES)
     add_person(
@@ -224,3 +228,22 @@ def test_the_filtered_worklist_keeps_its_query_count(
     with django_assert_max_num_queries(8):
         response = marc.get(URL, filters)
     assert "Nadia BELKACEM" in response.content.decode()
+
+
+def test_no_contact_alert_counts_from_the_opening_when_there_was_no_contact(
+    small_var: SmallTerritory,
+) -> None:
+    """A file opened today is not « sans contact depuis 30 jours »; opened 31 days ago with
+    no contact since, it is."""
+    client = small_var.client(small_var.alice)
+
+    response = client.get(URL)
+    assert response.context["items"][0]["alerts"] == ["Pas encore de diagnostic"]
+    assert names(client.get(URL, {"alerte": "sans-contact"})) == []
+
+    Accompaniment.objects.filter(pk=small_var.accompaniment.pk).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    response = client.get(URL)
+    assert "Aucun contact depuis 30 jours" in response.context["items"][0]["alerts"]
+    assert names(client.get(URL, {"alerte": "sans-contact"})) == ["Exemple"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,6 +31,14 @@ def _touch_contact(person: Person, day: date) -> None:
 
 
 @transaction.atomic
+def happened_on(day: date) -> datetime | None:
+    """The timeline's date of something that happened on ``day``: None (now) for today,
+    else the start of that day (the timeline shows no hour for it)."""
+    if day >= timezone.localdate():
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def write_note(
     *,
     person: Person,
@@ -75,6 +83,7 @@ def write_note(
         summary=summary,
         request=request,
         details={"visibility": visibility},
+        at=happened_on(date),
     )
     return note
 

@@ -91,12 +91,15 @@ def trace(
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
     actor_label: str = "",
+    at: datetime | None = None,
 ) -> TimelineEvent:
     """The trace of an action on a person's file: its timeline line and its audit row, with
     the same summary (call it inside the action's transaction).
 
     ``by`` is None when nobody logged in acted (an answer through a signed link, a periodic
-    job): ``actor_label`` then says who or what did it in the audit line."""
+    job): ``actor_label`` then says who or what did it in the audit line. ``at``: when the
+    thing happened, when not now (an interview's note written days later): the timeline is
+    dated by it, the audit line by the recording."""
     event = add_event(
         person=person,
         kind=event_kind,
@@ -106,6 +109,7 @@ def trace(
         visibility=visibility,
         target=target,
         summary=summary,
+        at=at,
     )
     record(
         audit_kind,

@@ -1,0 +1,541 @@
+"""The home page « À traiter »: what each professional has to do, in blocks.
+
+A block is a function registered with :func:`block`. It receives the request's
+:class:`Day` (who, for which organisation, today) and returns a :class:`BlockResult`: how
+many things are waiting, the first few as :class:`Line` (each a link to where it is dealt
+with) and the page that lists them all. A block reads its count and its first lines in
+**one** query (``COUNT(*) OVER ()`` on the lines' query, :func:`first_lines`), so the page
+costs a fixed number of queries whatever the volume of the territory.
+
+To add a block (« diagnostics à valider », childcare requests, RSA orientations…): write a
+function of a :class:`Day` returning a :class:`BlockResult`, decorate it with
+``@block(key, title, applies=…)``; the registry's order is the page's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from binome.access.predicates import Roles, roles_of, steering_departments, works_with_named_persons
+from binome.directory.models import ImportRun, ImportStatus, PublicationStatus, Structure
+from binome.referrals.models import AWAITING, ReceivedCount, Referral, Urgency
+from binome.support.models import (
+    Appointment,
+    AppointmentStatus,
+    JoinRequest,
+    State,
+    TeamMember,
+)
+
+# Lines shown per block; « Tout voir » leads to the whole list.
+LINES = 5
+# An accompaniment ending within this many days is shown.
+ENDING_WITHIN = timedelta(days=30)
+# A failed import is shown this long, unless a later import of its territory succeeded.
+FAILED_IMPORT_SHOWN = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing to do: what, a link to where it is done, and a short detail."""
+
+    text: str
+    url: str
+    detail: str = ""
+    badge: str = ""  # « Urgente », « En retard », « Aujourd'hui »
+    badge_class: str = ""
+
+
+@dataclass
+class BlockResult:
+    count: int
+    lines: list[Line]
+    more_url: str
+    more_label: str = "Tout voir"
+    # The persons the lines name: the page writes one read line naming them all.
+    person_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Day:
+    """What the blocks read: the user, the organisation they act for, today."""
+
+    user: Any
+    membership: Any
+    roles: Roles
+    now: datetime
+    today: date
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.membership.organisation_id if self.membership else None
+
+    @property
+    def works_with_persons(self) -> bool:
+        """A professional of a file team in their current organisation (not steering)."""
+        return works_with_named_persons(self.user, self.membership)
+
+    @property
+    def administered_departments(self) -> list[str]:
+        return sorted(
+            code for code, kinds in self.roles.territory.items() if "territory_admin" in kinds
+        )
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    key: str
+    title: str
+    compute: Callable[[Day], BlockResult]
+    applies: Callable[[Day], bool]
+
+
+BLOCKS: list[BlockSpec] = []
+
+
+def block(
+    key: str, title: str, *, applies: Callable[[Day], bool]
+) -> Callable[[Callable[[Day], BlockResult]], Callable[[Day], BlockResult]]:
+    """Register a block of the home page (in the order of registration)."""
+
+    def register(compute: Callable[[Day], BlockResult]) -> Callable[[Day], BlockResult]:
+        BLOCKS.append(BlockSpec(key, title, compute, applies))
+        return compute
+
+    return register
+
+
+@dataclass
+class Block:
+    key: str
+    title: str
+    result: BlockResult
+
+
+def blocks_for(day: Day) -> list[Block]:
+    """The blocks that apply to the user, computed (one query each)."""
+    return [Block(spec.key, spec.title, spec.compute(day)) for spec in BLOCKS if spec.applies(day)]
+
+
+def first_lines(qs: QuerySet[Any], limit: int = LINES) -> tuple[int, list[Any]]:
+    """(how many rows ``qs`` has, its first ``limit`` rows), in one query."""
+    rows = list(qs.annotate(home_total=Window(Count("pk")))[:limit])
+    return (rows[0].home_total if rows else 0), rows
+
+
+def _short_date(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def _person_name(person: Any) -> str:
+    return str(person.full_name)
+
+
+def _my_teams(day: Day) -> QuerySet[TeamMember]:
+    return TeamMember.objects.current().filter(user=day.user)
+
+
+# --- The file teams' professionals ---------------------------------------------------------
+
+
+def _is_file_professional(day: Day) -> bool:
+    return day.works_with_persons
+
+
+@block("received", "Orientations reçues à traiter", applies=_is_file_professional)
+def received_referrals(day: Day) -> BlockResult:
+    """The current organisation's referrals awaiting an answer: the urgent ones first, then
+    the others by due date (the overdue ones first). Two reads of at most five rows each,
+    in the order of the organisation's index of awaiting referrals; the count comes from
+    the organisation's counters (an organisation may have thousands awaiting)."""
+    organisation_id = day.organisation_id or 0
+    awaiting = (
+        Referral.objects.received_by(organisation_id)
+        .awaiting()
+        .select_related("person", "sender_organisation")
+        .only(
+            "urgency",
+            "due_on",
+            "due_at",
+            "status",
+            "person__first_name",
+            "person__last_name",
+            "sender_organisation__name",
+        )
+        .order_by("due_on", "id")
+    )
+    counted = Coalesce(
+        Subquery(
+            ReceivedCount.objects.filter(organisation_id=organisation_id, status__in=AWAITING)
+            .values("organisation_id")
+            .annotate(total=Sum("count"))
+            .values("total")
+        ),
+        0,
+    )
+    urgent = list(awaiting.filter(urgency=Urgency.URGENT)[:LINES])
+    by_due_date = list(awaiting.annotate(home_total=counted)[:LINES])
+    count = by_due_date[0].home_total if by_due_date else 0
+    shown = {referral.pk for referral in urgent}
+    rows = (urgent + [r for r in by_due_date if r.pk not in shown])[:LINES]
+    lines = []
+    for referral in rows:
+        late = (
+            referral.due_at < day.now
+            if referral.urgency == Urgency.URGENT and referral.due_at
+            else referral.due_on < day.today
+        )
+        badge, badge_class = "", ""
+        if referral.urgency == Urgency.URGENT:
+            badge, badge_class = "Urgente", "fr-badge--error"
+        elif late:
+            badge, badge_class = "En retard", "fr-badge--warning"
+        elif referral.status == "sent":
+            badge, badge_class = "Nouvelle", "fr-badge--new"
+        lines.append(
+            Line(
+                text=_person_name(referral.person),
+                url=reverse("referrals:detail", args=[referral.pk]),
+                detail=f"de {referral.sender_organisation.name}, "
+                f"réponse attendue le {_short_date(referral.due_on)}",
+                badge=badge,
+                badge_class=badge_class,
+            )
+        )
+    return BlockResult(
+        count,
+        lines,
+        reverse("referrals:inbox"),
+        person_ids=[r.person_id for r in rows],
+    )
+
+
+@block("sent", "Orientations envoyées sans réponse", applies=_is_file_professional)
+def sent_unanswered(day: Day) -> BlockResult:
+    """The user's referrals still unanswered past their due date."""
+    qs = (
+        Referral.objects.filter(
+            sender_organisation_id=day.organisation_id,
+            sender=day.user,
+            status__in=AWAITING,
+            due_on__lt=day.today,
+        )
+        .select_related("person", "to_organisation", "structure")
+        .only(
+            "due_on",
+            "contact_email",
+            "person__first_name",
+            "person__last_name",
+            "to_organisation__name",
+            "structure__name",
+        )
+        .order_by("due_on", "id")
+    )
+    count, rows = first_lines(qs)
+    lines = []
+    for referral in rows:
+        to = referral.to_organisation or referral.structure
+        recipient = to.name if to else "les responsables des orientations"
+        lines.append(
+            Line(
+                text=_person_name(referral.person),
+                url=reverse("referrals:detail", args=[referral.pk]),
+                detail=f"à {recipient}, réponse attendue le {_short_date(referral.due_on)}",
+                badge="Sans réponse",
+                badge_class="fr-badge--warning",
+            )
+        )
+    return BlockResult(
+        count,
+        lines,
+        reverse("referrals:sent") + "?etat=a_traiter",
+        person_ids=[r.person_id for r in rows],
+    )
+
+
+@block("appointments", "Rendez-vous du jour et de la semaine", applies=_is_file_professional)
+def appointments(day: Day) -> BlockResult:
+    """The planned appointments of the persons the user accompanies, today and the next six
+    days."""
+    start = timezone.make_aware(datetime.combine(day.today, time.min))
+    tomorrow = start + timedelta(days=1)
+    qs = (
+        Appointment.objects.filter(
+            person_id__in=_my_teams(day).values("person_id"),
+            status=AppointmentStatus.PLANNED,
+            at__gte=start,
+            at__lt=start + timedelta(days=7),
+        )
+        .select_related("person")
+        .only("at", "place", "person__first_name", "person__last_name")
+        .order_by("at", "id")
+    )
+    count, rows = first_lines(qs)
+    lines = []
+    for appointment in rows:
+        local = timezone.localtime(appointment.at)
+        today = appointment.at < tomorrow
+        lines.append(
+            Line(
+                text=_person_name(appointment.person),
+                url=reverse("people:detail", args=[appointment.person_id]) + "#rendez-vous",
+                detail=f"le {local:%d/%m} à {local:%H}h{local:%M}, {appointment.place}",
+                badge="Aujourd'hui" if today else "",
+                badge_class="fr-badge--info" if today else "",
+            )
+        )
+    return BlockResult(
+        count,
+        lines,
+        reverse("support:worklist"),
+        "Voir mes personnes",
+        person_ids=[a.person_id for a in rows],
+    )
+
+
+def _team_rows(day: Day, condition: Q, order: tuple[str, ...]) -> tuple[int, list[TeamMember]]:
+    qs = (
+        _my_teams(day)
+        .filter(condition)
+        .select_related("person", "accompaniment")
+        .only(
+            "person__first_name",
+            "person__last_name",
+            "accompaniment__kind",
+            "accompaniment__state",
+            "accompaniment__started_on",
+            "accompaniment__planned_end_on",
+            "accompaniment__followup_due_on",
+        )
+        .order_by(*order, "id")
+    )
+    return first_lines(qs)
+
+
+@block("to_activate", "Accompagnements à activer", applies=_is_file_professional)
+def to_activate(day: Day) -> BlockResult:
+    """The user's accompaniments proposed and not active yet, the oldest first."""
+    count, rows = _team_rows(
+        day, Q(accompaniment__state=State.PROPOSED), ("accompaniment__started_on",)
+    )
+    lines = [
+        Line(
+            text=_person_name(row.person),
+            url=reverse("people:detail", args=[row.person_id]) + "#synthese",
+            detail=f"{row.accompaniment.get_kind_display()}, proposé le "
+            f"{_short_date(row.accompaniment.started_on)}",
+        )
+        for row in rows
+    ]
+    return BlockResult(
+        count,
+        lines,
+        reverse("support:worklist"),
+        "Voir mes personnes",
+        person_ids=[row.person_id for row in rows],
+    )
+
+
+@block(
+    "ending", "Accompagnements qui se terminent dans les 30 jours", applies=_is_file_professional
+)
+def ending_soon(day: Day) -> BlockResult:
+    """The user's open accompaniments whose planned end is within 30 days (or past)."""
+    count, rows = _team_rows(
+        day,
+        Q(
+            accompaniment__state__in=(State.ACTIVE, State.SUSPENDED),
+            accompaniment__planned_end_on__lte=day.today + ENDING_WITHIN,
+        ),
+        ("accompaniment__planned_end_on",),
+    )
+    lines = []
+    for row in rows:
+        end = row.accompaniment.planned_end_on
+        past = end is not None and end < day.today
+        lines.append(
+            Line(
+                text=_person_name(row.person),
+                url=reverse("people:detail", args=[row.person_id]) + "#synthese",
+                detail=f"{row.accompaniment.get_kind_display()}, fin prévue le "
+                f"{_short_date(end) if end else '—'}",
+                badge="Dépassée" if past else "",
+                badge_class="fr-badge--warning" if past else "",
+            )
+        )
+    return BlockResult(
+        count,
+        lines,
+        reverse("support:worklist") + "?alerte=fin-proche&tri=fin",
+        person_ids=[row.person_id for row in rows],
+    )
+
+
+@block("followups", "Situations à 6 mois à renseigner", applies=_is_file_professional)
+def followups(day: Day) -> BlockResult:
+    """Ended accompaniments whose situation six months after the exit is expected."""
+    count, rows = _team_rows(
+        day,
+        Q(
+            accompaniment__state=State.ENDED,
+            accompaniment__followup_due_on__lte=day.today,
+            accompaniment__followup_recorded_on__isnull=True,
+        ),
+        ("accompaniment__followup_due_on",),
+    )
+    lines = [
+        Line(
+            text=_person_name(row.person),
+            url=reverse("support:accompaniment_followup", args=[row.accompaniment_id]),
+            detail=f"attendue depuis le {_short_date(row.accompaniment.followup_due_on)}"
+            if row.accompaniment.followup_due_on
+            else "",
+        )
+        for row in rows
+    ]
+    return BlockResult(
+        count,
+        lines,
+        reverse("support:worklist") + "?alerte=situation-6-mois",
+        person_ids=[row.person_id for row in rows],
+    )
+
+
+@block("join_requests", "Demandes pour rejoindre une équipe", applies=_is_file_professional)
+def join_requests(day: Day) -> BlockResult:
+    """Requests to join one of the user's teams, and invitations the user received."""
+    qs = (
+        JoinRequest.objects.pending()
+        .filter(
+            Q(
+                accompaniment_id__in=_my_teams(day).values("accompaniment_id"),
+                invited_by__isnull=True,
+            )
+            | Q(user=day.user, invited_by__isnull=False)
+        )
+        .select_related("person", "user", "organisation")
+        .only(
+            "created_at",
+            "invited_by_id",
+            "person__first_name",
+            "person__last_name",
+            "user__first_name",
+            "user__last_name",
+            "organisation__name",
+        )
+        .order_by("created_at", "id")
+    )
+    count, rows = first_lines(qs)
+    url = reverse("support:join_requests")
+    lines = [
+        Line(
+            text=_person_name(request.person),
+            url=url,
+            detail=(
+                "vous êtes invité(e) à rejoindre l'équipe"
+                if request.invited_by_id
+                else f"{request.user.get_full_name()} ({request.organisation.name}) demande "
+                "à rejoindre l'équipe"
+            ),
+        )
+        for request in rows
+    ]
+    return BlockResult(count, lines, url, person_ids=[r.person_id for r in rows])
+
+
+# --- Territory administrators ----------------------------------------------------------------
+
+
+def _is_territory_admin(day: Day) -> bool:
+    return bool(day.administered_departments)
+
+
+@block("failed_imports", "Imports de l'annuaire en échec", applies=_is_territory_admin)
+def failed_imports(day: Day) -> BlockResult:
+    """Failed imports of the last 30 days of the user's territories, unless a later import
+    of the same territory succeeded."""
+    departments = day.administered_departments
+    qs = (
+        ImportRun.objects.filter(
+            department_id__in=departments,
+            status=ImportStatus.FAILED,
+            created_at__gte=day.now - FAILED_IMPORT_SHOWN,
+        )
+        .exclude(
+            Exists(
+                ImportRun.objects.filter(
+                    department_id=OuterRef("department_id"),
+                    status=ImportStatus.DONE,
+                    created_at__gt=OuterRef("created_at"),
+                )
+            )
+        )
+        .only("department_id", "created_at")
+        .order_by("-created_at", "-id")
+    )
+    count, rows = first_lines(qs)
+    lines = [
+        Line(
+            text=f"Import du {timezone.localtime(run.created_at):%d/%m/%Y à %H:%M}",
+            url=reverse("directory:import_detail", args=[run.department_id, run.pk]),
+            detail=f"territoire {run.department_id}",
+            badge="Échec",
+            badge_class="fr-badge--error",
+        )
+        for run in rows
+    ]
+    return BlockResult(count, lines, reverse("directory:import_list", args=[departments[0]]))
+
+
+@block("moderation", "Structures à modérer", applies=_is_territory_admin)
+def structures_to_moderate(day: Day) -> BlockResult:
+    """Structures declared by organisations, waiting for the territory's moderation."""
+    departments = day.administered_departments
+    qs = (
+        Structure.objects.filter(department_id__in=departments, status=PublicationStatus.PENDING)
+        .only("name", "department_id")
+        .order_by("id")
+    )
+    count, rows = first_lines(qs)
+    lines = [
+        Line(
+            text=structure.name,
+            url=reverse("directory:moderation", args=[structure.department_id]),
+            detail=f"territoire {structure.department_id}",
+        )
+        for structure in rows
+    ]
+    return BlockResult(count, lines, reverse("directory:moderation", args=[departments[0]]))
+
+
+def today_for(request: Any) -> Day:
+    now = timezone.now()
+    return Day(
+        user=request.user,
+        membership=request.current_membership,
+        roles=roles_of(request.user),
+        now=now,
+        today=timezone.localdate(now),
+    )
+
+
+def steered(day: Day) -> list[str]:
+    """The départements the user steers (their home page leads to their figures)."""
+    return steering_departments(day.user)
