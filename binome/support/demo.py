@@ -1,6 +1,7 @@
 """Nadia's shared file in the demo territory: held by Inès (France Travail Toulon) with Marc
-(Département du Var), a share consent, an active global accompaniment, notes (one of
-Marc's visible to his organisation only) and appointments. Idempotent."""
+(Département du Var), a share consent, a global accompaniment (activated after the
+diagnostic, by ``demo_plan``), notes (one of Marc's visible to his organisation only) and
+appointments; and, in Quimper, the decisions after the diagnostic. Idempotent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from binome.organisations.models import Organisation
 from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, ConsentScope, HouseholdRelation, Person
 from binome.support import actions
-from binome.support.models import AppointmentStatus, Kind, Medium, State, TeamRole, Visibility
+from binome.support.diagnostic import ThemeAnswer
+from binome.support.models import (
+    AppointmentStatus,
+    BarrierLevel,
+    ExitOrientation,
+    Kind,
+    Medium,
+    TeamRole,
+    Visibility,
+)
+from binome.support.referential import themes
 from binome.territories.models import Commune
 
 NIR_BODY = "2880483137123"
@@ -80,9 +91,6 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
         reason="Binôme de l'accompagnement global : diagnostic partagé avec Inès.",
         by=marc,
     )
-    actions.change_state(
-        accompaniment=accompaniment, to_state=State.ACTIVE, by=ines, organisation=ft
-    )
     actions.write_note(
         person=person,
         author=ines,
@@ -135,3 +143,103 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
         with_whom="Marc Lefèvre",
     )
     return person
+
+
+def _quimper_file(
+    first_name: str,
+    last_name: str,
+    birth_date: date,
+    users: dict[str, User],
+    organisations: dict[str, Organisation],
+) -> Person | None:
+    """A global accompaniment proposed by Gwenaël (France Travail Quimper) with Sophie (CCAS
+    de Quimper) on its team; None when the demo already has it."""
+    if Person.objects.filter(
+        department_id="29", first_name=first_name, last_name=last_name
+    ).exists():
+        return None
+    person = people_actions.create_person(
+        data={"first_name": first_name, "last_name": last_name, "birth_date": birth_date},
+        by=users["gwenael"],
+        organisation=organisations["ft_quimper"],
+        kind=Kind.GLOBAL,
+        role=TeamRole.DEDICATED_COUNSELOR,
+    )
+    actions.join_team(
+        accompaniment=person.accompaniments.get(),
+        user=users["sophie"],
+        organisation=organisations["ccas_quimper"],
+        role=TeamRole.SOCIAL_WORKER,
+        reason="Binôme du diagnostic partagé",
+        by=users["sophie"],
+    )
+    return person
+
+
+def _assessed(levels: dict[str, str]) -> list[ThemeAnswer]:
+    """Every theme assessed: the given levels, « non abordé » for the others."""
+    return [
+        ThemeAnswer(theme=theme.code, level=levels.get(theme.code, BarrierLevel.NOT_ADDRESSED))
+        for theme in themes()
+    ]
+
+
+def load_demo_decisions(users: dict[str, User], organisations: dict[str, Organisation]) -> None:
+    """Quimper: Maëlle's diagnostic validated by Gwenaël, waiting for Sophie's validation;
+    Yann's concluded « non pertinent » and his accompaniment closed, oriented to the CCAS's
+    social support (no six-month situation asked)."""
+    gwenael, sophie = users["gwenael"], users["sophie"]
+    ft = organisations["ft_quimper"]
+    today = timezone.localdate()
+    maelle = _quimper_file("Maëlle", "Kerjean", date(1993, 2, 17), users, organisations)
+    if maelle is not None:
+        actions.record_diagnostic(
+            person=maelle,
+            by=gwenael,
+            organisation=ft,
+            made_on=today,
+            co_author=sophie,
+            accompaniment=maelle.accompaniments.get(),
+            answers=_assessed(
+                {
+                    "mobilite": BarrierLevel.TO_LIFT,
+                    "emploi": BarrierLevel.TO_LIFT,
+                    "numerique": BarrierLevel.NONE,
+                    "logement": BarrierLevel.NONE,
+                }
+            ),
+            project="Vendeuse en boulangerie, à Quimper.",
+            recommended_kind="socio_pro",
+            validate=True,
+        )
+    yann = _quimper_file("Yann", "Caradec", date(1971, 11, 5), users, organisations)
+    if yann is not None:
+        accompaniment = yann.accompaniments.get()
+        diagnostic = actions.record_diagnostic(
+            person=yann,
+            by=gwenael,
+            organisation=ft,
+            made_on=today,
+            co_author=sophie,
+            accompaniment=accompaniment,
+            answers=_assessed(
+                {
+                    "sante": BarrierLevel.BLOCKING,
+                    "logement": BarrierLevel.BLOCKING,
+                    "emploi": BarrierLevel.NONE,
+                }
+            ),
+            recommended_kind="social",
+            recommendation_reason="La santé et le logement passent avant la recherche "
+            "d'emploi : un accompagnement social par le CCAS.",
+            validate=True,
+        )
+        actions.validate_diagnostic(diagnostic=diagnostic, by=sophie)
+        actions.decide_after_diagnostic(
+            accompaniment=accompaniment,
+            pertinent=False,
+            orientation=ExitOrientation.SOCIAL,
+            reason="Yann préfère d'abord stabiliser sa santé et son logement avec le CCAS.",
+            by=gwenael,
+            organisation=ft,
+        )

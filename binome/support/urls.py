@@ -26,6 +26,11 @@ urlpatterns = [
         name="accompaniment_transition",
     ),
     path(
+        "accompagnements/<int:pk>/decision/",
+        views.accompaniment_decide,
+        name="accompaniment_decide",
+    ),
+    path(
         "accompagnements/<int:pk>/prolonger/",
         views.accompaniment_extend,
         name="accompaniment_extend",

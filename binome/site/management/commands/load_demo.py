@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from binome.accounts.models import User
 from binome.referrals.demo import load_demo_referrals
 from binome.site.demo import demo_organisations, load_demo, load_demo_directory
+from binome.support.demo import load_demo_decisions
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         users = load_demo()
         services = load_demo_directory()
         load_demo_referrals(users, demo_organisations())
+        load_demo_decisions(users, demo_organisations())
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "
