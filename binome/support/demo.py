@@ -145,7 +145,7 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
     return person
 
 
-def _quimper_file(
+def quimper_file(
     first_name: str,
     last_name: str,
     birth_date: date,
@@ -153,7 +153,8 @@ def _quimper_file(
     organisations: dict[str, Organisation],
 ) -> Person | None:
     """A global accompaniment proposed by Gwenaël (France Travail Quimper) with Sophie (CCAS
-    de Quimper) on its team; None when the demo already has it."""
+    de Quimper) on its team, the person's consent to share her file recorded; None when the
+    demo already has it (also the journeys' start)."""
     if Person.objects.filter(
         department_id="29", first_name=first_name, last_name=last_name
     ).exists():
@@ -164,6 +165,14 @@ def _quimper_file(
         organisation=organisations["ft_quimper"],
         kind=Kind.GLOBAL,
         role=TeamRole.DEDICATED_COUNSELOR,
+    )
+    people_actions.record_consent(
+        person=person,
+        scope=ConsentScope.SHARE_FILE,
+        method=ConsentMethod.WRITTEN,
+        given_on=timezone.localdate(),
+        by=users["gwenael"],
+        organisation=organisations["ft_quimper"],
     )
     actions.join_team(
         accompaniment=person.accompaniments.get(),
@@ -191,7 +200,7 @@ def load_demo_decisions(users: dict[str, User], organisations: dict[str, Organis
     gwenael, sophie = users["gwenael"], users["sophie"]
     ft = organisations["ft_quimper"]
     today = timezone.localdate()
-    maelle = _quimper_file("Maëlle", "Kerjean", date(1993, 2, 17), users, organisations)
+    maelle = quimper_file("Maëlle", "Kerjean", date(1993, 2, 17), users, organisations)
     if maelle is not None:
         actions.record_diagnostic(
             person=maelle,
@@ -212,7 +221,7 @@ def load_demo_decisions(users: dict[str, User], organisations: dict[str, Organis
             recommended_kind="socio_pro",
             validate=True,
         )
-    yann = _quimper_file("Yann", "Caradec", date(1971, 11, 5), users, organisations)
+    yann = quimper_file("Yann", "Caradec", date(1971, 11, 5), users, organisations)
     if yann is not None:
         accompaniment = yann.accompaniments.get()
         diagnostic = actions.record_diagnostic(

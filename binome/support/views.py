@@ -501,17 +501,15 @@ def accompaniment_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse
         messages.info(request, "Cet accompagnement n'attend pas de décision.")
         return redirect("people:detail", accompaniment.person_id)
     diagnostic = actions.validated_diagnostic(accompaniment)
-    form = DecisionForm(
-        request.POST or None,
-        recommended_kind=diagnostic.recommended_kind if diagnostic else "",
-    )
     if diagnostic is None:
-        form.add_error(
-            None,
+        messages.error(
+            request,
             "La décision se prend après le diagnostic partagé : il doit d'abord être validé "
             "par le conseiller France Travail et par le travailleur social du binôme.",
         )
-    elif request.method == "POST" and form.is_valid():
+        return redirect("people:detail", accompaniment.person_id)
+    form = DecisionForm(request.POST or None, recommended_kind=diagnostic.recommended_kind)
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         pertinent = data["decision"] != NOT_PERTINENT
         try:
@@ -545,14 +543,11 @@ def accompaniment_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse
             if data["orientation"] == ExitOrientation.SOCIAL:
                 url += "?kind=social"
             return redirect(url)
-    intro = "Décidez avec la personne, après le diagnostic partagé validé"
-    if diagnostic is not None:
-        intro += (
-            f" du {diagnostic.made_on:%d/%m/%Y} (accompagnement préconisé : "
-            f"{diagnostic.get_recommended_kind_display().lower() or 'à décider'})"
-        )
-    intro += (
-        ". Pertinent : l'accompagnement global est activé pour 12 mois à partir de la date de "
+    recommended = diagnostic.get_recommended_kind_display().lower() or "à décider"
+    intro = (
+        "Décidez avec la personne, après le diagnostic partagé validé du "
+        f"{diagnostic.made_on:%d/%m/%Y} (accompagnement préconisé : {recommended}). "
+        "Pertinent : l'accompagnement global est activé pour 12 mois à partir de la date de "
         "la décision. Non pertinent : il est clos et la personne est orientée vers "
         "l'accompagnement qui lui convient."
     )

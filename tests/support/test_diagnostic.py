@@ -16,9 +16,8 @@ from binome.access.models import AuditEvent, AuditKind
 from binome.directory.search import diagnostic_resources
 from binome.people import actions as people_actions
 from binome.people.models import Consent, Person
-from binome.support import actions
+from binome.support import actions, referential
 from binome.support import diagnostic as diagnostics
-from binome.support import referential
 from binome.support.diagnostic import ThemeAnswer
 from binome.support.models import (
     BarrierLevel,

@@ -18,6 +18,7 @@ from binome.support.actions.accompaniments import (
     extend_accompaniment,
     open_accompaniment,
     record_followup,
+    set_support_settings,
     validated_diagnostic,
 )
 from binome.support.actions.diagnostic import (
@@ -67,6 +68,7 @@ __all__ = [
     "remove_department_situation",
     "request_to_join",
     "set_appointment_status",
+    "set_support_settings",
     "timeline_row",
     "trace",
     "update_diagnostic",

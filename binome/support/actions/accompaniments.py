@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.access.predicates import effective_team_role
 from binome.accounts.models import User
@@ -18,8 +19,10 @@ from binome.people.models import Person
 from binome.support.actions.locks import check_can_join, lock_accompaniment
 from binome.support.actions.timeline import trace
 from binome.support.models import (
+    EXTENSION_MONTHS_BOUND,
     FOLLOWUP_AFTER_MONTHS,
     GLOBAL_DURATION_MONTHS,
+    MAX_EXTENSIONS_BOUND,
     Accompaniment,
     Diagnostic,
     EventKind,
@@ -44,6 +47,7 @@ SOCIAL_WORKER_KINDS = (
     OrganisationKind.ASSOCIATION,
 )
 MAX_EXTENSION_MONTHS = 12
+DIAGNOSTIC_DECIDES_WITHIN = timedelta(days=92)
 
 
 @transaction.atomic
@@ -114,12 +118,14 @@ def open_accompaniment(
 
 
 def validated_diagnostic(accompaniment: Accompaniment) -> Diagnostic | None:
-    """The latest diagnostic validated by both professionals, for this accompaniment (or
-    for the person, made outside any accompaniment)."""
+    """The latest diagnostic validated by both professionals that decides this
+    accompaniment: made within it, or for the person in the three months before its
+    proposal (a re-evaluation during another accompaniment that concludes this one)."""
+    recent = accompaniment.started_on - DIAGNOSTIC_DECIDES_WITHIN
     return (
         Diagnostic.objects.validated()
         .filter(person_id=accompaniment.person_id)
-        .filter(Q(accompaniment=accompaniment) | Q(accompaniment__isnull=True))
+        .filter(Q(accompaniment=accompaniment) | Q(made_on__gte=recent))
         .order_by("-made_on", "-id")
         .first()
     )
@@ -523,3 +529,47 @@ def record_followup(
         details={"outcome": outcome},
     )
     return accompaniment
+
+
+@transaction.atomic
+def set_support_settings(
+    *,
+    department_id: str,
+    max_extensions: int,
+    extension_months: int,
+    by: User,
+    request: HttpRequest | None = None,
+) -> SupportSettings:
+    """The territory's bounds on extending a global accompaniment (« un an maximum »); they
+    apply to the extensions asked from now on."""
+    if not 0 <= max_extensions <= MAX_EXTENSIONS_BOUND:
+        raise ValidationError(
+            {
+                "max_extensions": "Le nombre de prolongations est compris entre 0 et "
+                f"{MAX_EXTENSIONS_BOUND}."
+            }
+        )
+    if not 1 <= extension_months <= EXTENSION_MONTHS_BOUND:
+        raise ValidationError(
+            {"extension_months": f"Une prolongation dure de 1 à {EXTENSION_MONTHS_BOUND} mois."}
+        )
+    before = SupportSettings.for_department(department_id)
+    found, _ = SupportSettings.objects.update_or_create(
+        department_id=department_id,
+        defaults={"max_extensions": max_extensions, "extension_months": extension_months},
+    )
+    record(
+        AuditKind.SUPPORT_SETTINGS_CHANGED,
+        actor=by,
+        department_id=department_id,
+        target=found,
+        what="Prolongation de l'accompagnement global : "
+        f"{max_extensions} prolongation{'s' * (max_extensions > 1)} de "
+        f"{extension_months} mois au plus",
+        request=request,
+        details={
+            "before": [before.max_extensions, before.extension_months],
+            "after": [max_extensions, extension_months],
+        },
+    )
+    return found

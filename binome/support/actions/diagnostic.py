@@ -23,6 +23,7 @@ from binome.accounts.models import User
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import Person
 from binome.support import referential
+from binome.support.access import file_access
 from binome.support.actions.accompaniments import SOCIAL_WORKER_KINDS
 from binome.support.actions.timeline import add_event, trace
 from binome.support.diagnostic import ThemeAnswer, default_comment_visibility
@@ -392,6 +393,7 @@ def validation_side(diagnostic: Diagnostic, user: User) -> tuple[str, Organisati
 
 def _validate(diagnostic: Diagnostic, *, by: User, request: HttpRequest | None) -> Diagnostic:
     diagnostic = _lock(diagnostic)
+    person = diagnostic.person
     if not diagnostic.is_draft:
         raise ValidationError("Ce diagnostic est déjà validé par les deux professionnels.")
     missing = missing_themes(_levels(diagnostic))
@@ -408,6 +410,11 @@ def _validate(diagnostic: Diagnostic, *, by: User, request: HttpRequest | None) 
             "France Travail et le travailleur social de l'équipe."
         )
     side, organisation = found
+    if not Diagnostic.objects.filter(pk=diagnostic.pk).visible_to(file_access(by, person)).exists():
+        raise ValidationError(
+            "Vous ne voyez pas ce diagnostic : sans le consentement de la personne au partage "
+            "de son dossier, l'autre institution du binôme ne peut pas le valider."
+        )
     given = {v.side: v for v in diagnostic.validations.select_related("user")}
     if side in given:
         who = given[side].user
