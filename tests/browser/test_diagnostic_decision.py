@@ -52,6 +52,7 @@ def test_the_diagnostic_decides_activation_or_orientation(
     # 1. Gwenaël: an untouched form cannot be validated; he drafts and validates.
     log_in(page, gwenael)
     expect(heading(page)).to_have_text("Bonjour Gwenaël")
+    assert_accessible(page)
     open_file(page, loic)
     page.get_by_role("link", name="Faire le diagnostic").click()
     expect(heading(page)).to_have_text("Diagnostic partagé")
@@ -83,6 +84,7 @@ def test_the_diagnostic_decides_activation_or_orientation(
     # 2. Sophie validates it too, and the global support is activated today.
     log_in(page, sophie)
     expect(heading(page)).to_have_text("Bonjour Sophie")
+    assert_accessible(page)
     open_file(page, loic)
     expect(page.locator("#plan")).to_contain_text("attend sa validation")
     page.get_by_role("link", name="Compléter et valider le brouillon").click()
@@ -131,6 +133,7 @@ def test_the_diagnostic_decides_activation_or_orientation(
     page.get_by_role("link", name="Décider de l'accompagnement global").click()
     expect(heading(page)).to_have_text("Décider de l'accompagnement global")
     expect(page.get_by_label("Accompagnement social (département, CCAS)")).to_be_checked()
+    assert_accessible(page)
     field(page, "Ce qui a été décidé avec la personne").fill("Le logement d'abord, avec le CCAS.")
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("aucune situation à 6 mois")
