@@ -117,14 +117,19 @@ def exits_by_organisation(
 ) -> dict[int, ExitFigures]:
     """The territory's exits, per organisation of the teams: one statement."""
     since, until = period(since, until)
+    counts = _counts("accompaniment__")
     rows = (
         TeamMember.objects.filter(
             accompaniment__in=_exits(since, until).filter(person__department_id=department_id)
         )
         .order_by()
         .values("organisation_id")
-        .annotate(**_counts("accompaniment__"))
+        .annotate(**counts)
+        .values_list("organisation_id", *counts)
     )
     return {
-        row.pop("organisation_id"): ExitFigures(since=since, until=until, **row) for row in rows
+        organisation_id: ExitFigures(
+            since, until, job=job, training=training, not_pertinent=not_pertinent, other=other
+        )
+        for organisation_id, job, training, not_pertinent, other in rows
     }

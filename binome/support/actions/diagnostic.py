@@ -410,7 +410,10 @@ def _validate(diagnostic: Diagnostic, *, by: User, request: HttpRequest | None) 
             "France Travail et le travailleur social de l'équipe."
         )
     side, organisation = found
-    if not Diagnostic.objects.filter(pk=diagnostic.pk).visible_to(file_access(by, person)).exists():
+    access = file_access(by, person)
+    if access is None or not (
+        Diagnostic.objects.filter(pk=diagnostic.pk).visible_to(access).exists()
+    ):
         raise ValidationError(
             "Vous ne voyez pas ce diagnostic : sans le consentement de la personne au partage "
             "de son dossier, l'autre institution du binôme ne peut pas le valider."
