@@ -18,6 +18,7 @@ from binome.access.models import AuditEvent, AuditKind
 from binome.organisations.models import TerritoryRole, TerritoryRoleKind
 from binome.people import actions as people_actions
 from binome.people.models import ConsentMethod, ConsentScope
+from binome.referrals.forms import shared_item_choices
 from binome.support import actions, figures, tasks
 from binome.support.access import file_access
 from binome.support.diagnostic import ThemeAnswer, latest_diagnostic
@@ -220,6 +221,16 @@ def test_drafts_count_nowhere(small_var: SmallTerritory) -> None:
     assert create["Location"] == reverse("support:diagnostic_edit", args=[draft.pk])
     with pytest.raises(ValidationError, match="attend déjà sa validation"):
         draft_by_alice(small_var)
+
+
+def test_only_a_validated_diagnostic_is_offered_to_share_with_a_referral(
+    small_var: SmallTerritory,
+) -> None:
+    draft = draft_by_alice(small_var, validate=True)
+    access = file_access(small_var.alice, small_var.person)
+    assert f"diagnostic:{draft.pk}" not in dict(shared_item_choices(small_var.person, access))
+    actions.validate_diagnostic(diagnostic=draft, by=small_var.bob)
+    assert f"diagnostic:{draft.pk}" in dict(shared_item_choices(small_var.person, access))
 
 
 def test_a_draft_alone_leaves_the_worklist_alert(small_var: SmallTerritory) -> None:
