@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binome.people import actions as people_actions
-from binome.people.models import Person
+from binome.people.models import ConsentMethod, ConsentScope, Person
 from binome.support import actions
 from binome.support.diagnostic import ThemeAnswer
 from binome.support.models import (
@@ -34,7 +34,16 @@ def test_add_months_keeps_the_day_or_the_month_end() -> None:
 def validate_a_diagnostic(
     accompaniment: Accompaniment, by: Any, organisation: Any, other: Any
 ) -> None:
-    """A complete diagnostic of the accompaniment, validated by both professionals."""
+    """A complete diagnostic of the accompaniment, validated by both professionals (the
+    person agreed to share her file: each institution sees it)."""
+    people_actions.record_consent(
+        person=accompaniment.person,
+        scope=ConsentScope.SHARE_FILE,
+        method=ConsentMethod.WRITTEN,
+        given_on=timezone.localdate(),
+        by=by,
+        organisation=organisation,
+    )
     diagnostic = actions.record_diagnostic(
         person=accompaniment.person,
         by=by,
