@@ -65,12 +65,108 @@ def _strict_templates(settings: Any) -> None:
         engine["OPTIONS"]["string_if_invalid"] = _InvalidTemplateVariable("%s")
 
 
-@pytest.fixture
-def personas(db: None) -> dict[str, Any]:
-    """Inès, Marc, Sophie, Karim, Léa, Paul, Claire, Nadia and Charlie, in the demo territory."""
+# The demo territory takes seconds to load. Each worker loads it once, committed, before its
+# first test that asks for the personas; that test and the next ones run inside a transaction
+# rolled back at their end, as every database test does, so each finds the demo as loaded.
+# For this, the tests are ordered: those that do not use the demo first (they expect the
+# database as the migrations left it), then those that do, then the transactional tests,
+# which start by emptying the database of the demo (and load it again, committed, for
+# themselves when they ask for it: a live server must see it).
+_committed_demo_users: dict[str, int] | None = None
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction")
+        or marker.kwargs.get("reset_sequences")
+        or (marker.args and marker.args[0])
+    ):
+        return True
+    names = getattr(item, "fixturenames", ())
+    return "transactional_db" in names or "live_server" in names
+
+
+def _test_group(item: pytest.Item) -> int:
+    names = getattr(item, "fixturenames", ())
+    if _is_transactional(item):
+        return 2
+    if "personas" in names:
+        return 1
+    if "db" in names or item.get_closest_marker("django_db") is not None:
+        return 0
+    return 3
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_test_group)  # stable: pytest-django's order is kept within each group
+    for item in items:
+        if _test_group(item) == 1:
+            # Set up before the test's transaction begins (session fixtures come first).
+            item.fixturenames.insert(0, "_committed_demo")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def _committed_demo(django_db_setup: None, django_db_blocker: Any) -> None:
+    global _committed_demo_users
     from binome.site.demo import load_demo
 
-    return load_demo()
+    with django_db_blocker.unblock():
+        users = load_demo()
+    _committed_demo_users = {key: user.pk for key, user in users.items()}
+
+
+@pytest.fixture(autouse=True)
+def _demo_emptied_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    global _committed_demo_users
+    if _committed_demo_users is None or not _is_transactional(request.node):
+        return
+    from django.core.management import call_command
+
+    from tests.database import ensure_referential
+
+    with request.getfixturevalue("django_db_blocker").unblock():
+        call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
+        ensure_referential()
+    _committed_demo_users = None
+
+
+_demo_snapshot: Any = None  # the demo's rows, for the transactional tests of this worker
+
+
+def committed_demo_for_transactional_test() -> dict[str, Any]:
+    """The demo territory committed, for a transactional test (a live server must see it).
+
+    Loaded once per worker through the ORM, then put back from a copy of its rows.
+    """
+    global _demo_snapshot
+    from binome.accounts.models import User
+    from binome.site.demo import PERSONAS, load_demo
+    from tests.database import DatabaseSnapshot, ensure_referential
+
+    if _demo_snapshot is None:
+        ensure_referential()
+        users = load_demo()
+        _demo_snapshot = DatabaseSnapshot()
+        return users
+    _demo_snapshot.restore()
+    by_email = {
+        user.email: user for user in User.objects.filter(email__in=[p.email for p in PERSONAS])
+    }
+    return {persona.key: by_email[persona.email] for persona in PERSONAS}
+
+
+@pytest.fixture
+def personas(request: pytest.FixtureRequest, db: None) -> dict[str, Any]:
+    """Inès, Marc, Sophie, Karim, Léa, Paul, Claire, Nadia and Charlie, in the demo territory."""
+    from binome.accounts.models import User
+
+    if _is_transactional(request.node):
+        return committed_demo_for_transactional_test()
+    if _committed_demo_users is None:
+        pytest.fail("Le territoire de démonstration n'est pas chargé : ordre des tests rompu.")
+    users = User.objects.in_bulk(_committed_demo_users.values())
+    return {key: users[pk] for key, pk in _committed_demo_users.items()}
 
 
 @pytest.fixture

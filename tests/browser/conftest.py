@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
 from tests.browser.accessibility import Visits
+from tests.database import ensure_referential
 
 CHROMIUM = os.environ.get("BINOME_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,18 +50,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 _call_passed = pytest.StashKey[bool]()
-
-
-def ensure_referential() -> None:
-    """Load the départements and communes again if a transactional test emptied them."""
-    from django.db import connection, transaction
-
-    from binome.territories.models import Department
-    from binome.territories.referential import load_referential
-
-    if not Department.objects.exists():
-        with transaction.atomic():
-            load_referential(connection)
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -167,10 +156,9 @@ def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> 
 @pytest.fixture
 def live_personas(transactional_db: None) -> dict[str, Any]:
     """The personas of the demo territory, committed, so that the live server sees them."""
-    from binome.site.demo import load_demo
+    from tests.conftest import committed_demo_for_transactional_test
 
-    ensure_referential()
-    return load_demo()
+    return committed_demo_for_transactional_test()
 
 
 @pytest.fixture

@@ -185,7 +185,7 @@ def test_the_file_fields_are_the_dsfr_upload_component_offering_json_and_csv(
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_queued_import() -> None:
     """The job goes through procrastinate: queued in the database, run by a worker."""
-    from tests.browser.conftest import ensure_referential
+    from tests.database import ensure_referential
 
     ensure_referential()
     run = start_import(
