@@ -63,6 +63,14 @@ class AuditKind(models.TextChoices):
     APPOINTMENT_CHANGED = "appointment_changed", "Rendez-vous enregistré"
     DIAGNOSTIC_RECORDED = "diagnostic_recorded", "Diagnostic partagé enregistré"
     DIAGNOSTIC_COMMENTED = "diagnostic_commented", "Commentaire du diagnostic"
+    DIAGNOSTIC_UPDATED = "diagnostic_updated", "Brouillon de diagnostic modifié"
+    DIAGNOSTIC_VALIDATED = "diagnostic_validated", "Diagnostic partagé validé"
+    DIAGNOSTIC_DELETED = "diagnostic_deleted", "Brouillon de diagnostic supprimé"
+    ACCOMPANIMENT_DECIDED = "accompaniment_decided", "Décision après le diagnostic partagé"
+    SUPPORT_SETTINGS_CHANGED = (
+        "support_settings_changed",
+        "Réglages de l'accompagnement global modifiés",
+    )
     PLAN_CHANGED = "plan_changed", "Plan d'action modifié"
     SITUATION_CHANGED = "department_situation_changed", "Situations du diagnostic modifiées"
     MAGIC_LINK_REQUESTED = "magic_link_requested", "Lien de connexion demandé"

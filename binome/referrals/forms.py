@@ -88,8 +88,11 @@ def recipient_organisations(department_id: str, exclude: Organisation | None) ->
 def shared_item_choices(person: Person, access: FileAccess) -> list[tuple[str, str]]:
     """The items of the file the sender sees and may choose to share (latest first)."""
     choices: list[tuple[str, str]] = []
-    for diagnostic in (
-        Diagnostic.objects.filter(person=person).visible_to(access).order_by("-made_on", "-id")[:5]
+    for diagnostic in (  # a draft is not shared: only a validated diagnostic counts
+        Diagnostic.objects.validated()
+        .filter(person=person)
+        .visible_to(access)
+        .order_by("-made_on", "-id")[:5]
     ):
         choices.append(
             (

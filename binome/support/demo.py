@@ -1,8 +1,9 @@
 """Nadia's shared file in the demo territory: held by Inès (France Travail Toulon) with Marc
-(Département du Var), a share consent, an active global accompaniment, notes (one of
-Marc's visible to his organisation only) and appointments. In Quimper, Loïc, followed by
-the CCAS (Sophie) and registered at France Travail (Yann, a counselor who is not a dedicated
-one). Idempotent."""
+(Département du Var), a share consent, a global accompaniment (activated after the
+diagnostic, by ``demo_plan``), notes (one of Marc's visible to his organisation only) and
+appointments. In Quimper, Loïc, followed by the CCAS (Sophie) and registered at France
+Travail (Yann, a counselor who is not a dedicated one), and the decisions after the
+diagnostic. Idempotent."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from binome.accounts.models import User
 from binome.organisations.models import Organisation
 from binome.people.models import ConsentMethod, ConsentScope, HouseholdRelation, Person
 from binome.support import actions
-from binome.support.models import AppointmentStatus, Kind, Medium, State, TeamRole, Visibility
+from binome.support.diagnostic import ThemeAnswer
+from binome.support.models import (
+    AppointmentStatus,
+    BarrierLevel,
+    ExitOrientation,
+    Kind,
+    Medium,
+    TeamRole,
+    Visibility,
+)
+from binome.support.referential import themes
 from binome.territories.models import Commune
 
 NIR_BODY = "2880483137123"
@@ -80,9 +91,6 @@ def load_demo_file(users: dict[str, User], organisations: dict[str, Organisation
         role=TeamRole.SOCIAL_WORKER,
         reason="Binôme de l'accompagnement global : diagnostic partagé avec Inès.",
         by=marc,
-    )
-    actions.change_state(
-        accompaniment=accompaniment, to_state=State.ACTIVE, by=ines, organisation=ft
     )
     actions.write_note(
         person=person,
@@ -184,3 +192,112 @@ def load_demo_ccas_file(sophie: User, yann: User, organisations: dict[str, Organ
         visibility=Visibility.TEAM,
     )
     return person
+
+
+def quimper_file(
+    first_name: str,
+    last_name: str,
+    birth_date: date,
+    users: dict[str, User],
+    organisations: dict[str, Organisation],
+) -> Person | None:
+    """A global accompaniment proposed by Gwenaël (France Travail Quimper) with Sophie (CCAS
+    de Quimper) on its team, the person's consent to share her file recorded; None when the
+    demo already has it (also the journeys' start)."""
+    if Person.objects.filter(
+        department_id="29", first_name=first_name, last_name=last_name
+    ).exists():
+        return None
+    person = actions.create_person(
+        data={"first_name": first_name, "last_name": last_name, "birth_date": birth_date},
+        by=users["gwenael"],
+        organisation=organisations["ft_quimper"],
+        kind=Kind.GLOBAL,
+        role=TeamRole.DEDICATED_COUNSELOR,
+    )
+    actions.record_consent(
+        person=person,
+        scope=ConsentScope.SHARE_FILE,
+        method=ConsentMethod.WRITTEN,
+        given_on=timezone.localdate(),
+        by=users["gwenael"],
+        organisation=organisations["ft_quimper"],
+    )
+    actions.join_team(
+        accompaniment=person.accompaniments.get(),
+        user=users["sophie"],
+        organisation=organisations["ccas_quimper"],
+        role=TeamRole.SOCIAL_WORKER,
+        reason="Binôme du diagnostic partagé",
+        by=users["sophie"],
+    )
+    return person
+
+
+def _assessed(levels: dict[str, str]) -> list[ThemeAnswer]:
+    """Every theme assessed: the given levels, « non abordé » for the others."""
+    return [
+        ThemeAnswer(theme=theme.code, level=levels.get(theme.code, BarrierLevel.NOT_ADDRESSED))
+        for theme in themes()
+    ]
+
+
+def load_demo_decisions(users: dict[str, User], organisations: dict[str, Organisation]) -> None:
+    """Quimper: Maëlle's diagnostic validated by Gwenaël, waiting for Sophie's validation;
+    Erwan's concluded « non pertinent » and his accompaniment closed, oriented to the CCAS's
+    social support (no six-month situation asked)."""
+    gwenael, sophie = users["gwenael"], users["sophie"]
+    ft = organisations["ft_quimper"]
+    today = timezone.localdate()
+    maelle = quimper_file("Maëlle", "Kerjean", date(1993, 2, 17), users, organisations)
+    if maelle is not None:
+        actions.record_diagnostic(
+            person=maelle,
+            by=gwenael,
+            organisation=ft,
+            made_on=today,
+            co_author=sophie,
+            accompaniment=maelle.accompaniments.get(),
+            answers=_assessed(
+                {
+                    "mobilite": BarrierLevel.TO_LIFT,
+                    "emploi": BarrierLevel.TO_LIFT,
+                    "numerique": BarrierLevel.NONE,
+                    "logement": BarrierLevel.NONE,
+                }
+            ),
+            project="Vendeuse en boulangerie, à Quimper.",
+            recommended_kind="socio_pro",
+            validate=True,
+        )
+    erwan = quimper_file("Erwan", "Caradec", date(1971, 11, 5), users, organisations)
+    if erwan is not None:
+        accompaniment = erwan.accompaniments.get()
+        diagnostic = actions.record_diagnostic(
+            person=erwan,
+            by=gwenael,
+            organisation=ft,
+            made_on=today,
+            co_author=sophie,
+            accompaniment=accompaniment,
+            answers=_assessed(
+                {
+                    "sante": BarrierLevel.BLOCKING,
+                    "logement": BarrierLevel.BLOCKING,
+                    "emploi": BarrierLevel.NONE,
+                }
+            ),
+            recommended_kind="social",
+            recommendation_reason="La santé et le logement passent avant la recherche "
+            "d'emploi : un accompagnement social par le CCAS.",
+            validate=True,
+        )
+        actions.validate_diagnostic(diagnostic=diagnostic, by=sophie)
+        actions.decide_after_diagnostic(
+            accompaniment=accompaniment,
+            pertinent=False,
+            orientation=ExitOrientation.SOCIAL,
+            reason="Erwan préfère d'abord stabiliser sa santé et son logement avec le CCAS.",
+            by=gwenael,
+            organisation=ft,
+        )

@@ -1,8 +1,10 @@
 """Nadia's shared diagnostic and plan in the demo territory. Idempotent.
 
 Inès made the diagnostic with Marc a week after the start (mobility blocking, childcare,
-housing, money, training to lift), Marc commented the housing theme for his organisation
-only, and a re-evaluation three weeks ago shows the money barrier lifted. The plan has
+housing, money, training to lift), both validated it and the global accompaniment was
+activated that day (the decision after the diagnostic); Marc commented the housing theme
+for his organisation only, and a re-evaluation three weeks ago, validated by both, shows the
+money barrier lifted. The plan has
 objectives and actions, one of them overdue; when the directory has a mobility service
 near Toulon, it is added to the plan as a suggested service would be.
 """
@@ -17,7 +19,7 @@ from binome.accounts.models import User
 from binome.directory.search import search_services
 from binome.organisations.models import Organisation
 from binome.people.models import Person
-from binome.support import diagnostic as diagnostics
+from binome.support import actions
 from binome.support import plan as plans
 from binome.support.diagnostic import ThemeAnswer
 from binome.support.models import (
@@ -101,23 +103,36 @@ def load_demo_plan(
         "recommendation_reason": "Projet clair, freins de mobilité et de garde à lever avant "
         "la formation : un accompagnement global avec le Département.",
     }
-    first = diagnostics.record_diagnostic(
-        made_on=accompaniment.started_on + timedelta(days=7),
+    decided_on = accompaniment.started_on + timedelta(days=7)
+    first = actions.record_diagnostic(
+        made_on=decided_on,
         answers=_answers(money=TO_LIFT),
+        validate=True,
         **common,  # type: ignore[arg-type]
     )
-    diagnostics.comment_theme(
+    actions.validate_diagnostic(diagnostic=first, by=marc)
+    actions.decide_after_diagnostic(
+        accompaniment=accompaniment,
+        pertinent=True,
+        reason="Nadia est d'accord pour un accompagnement global avec Inès et Marc.",
+        decided_on=decided_on,
+        by=ines,
+        organisation=ft,
+    )
+    actions.comment_theme(
         answer=first.answers.get(theme="logement"),
         by=marc,
         organisation=dep,
         text="Dette de loyer de 1 800 € auprès du bailleur ; dossier FSL à monter.",
         visibility=Visibility.ORGANISATION,
     )
-    diagnostics.record_diagnostic(
+    second = actions.record_diagnostic(
         made_on=today - timedelta(days=21),
         answers=_answers(money=NONE),
+        validate=True,
         **common,  # type: ignore[arg-type]
     )
+    actions.validate_diagnostic(diagnostic=second, by=marc)
 
     def objective(theme: str, label: str, by: User, org: Organisation) -> Objective:
         return plans.add_objective(

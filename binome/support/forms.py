@@ -9,10 +9,13 @@ from binome.access.predicates import allowed_team_roles, default_team_role
 from binome.core.forms import BinomeForm
 from binome.people.forms import PersonIdentityForm
 from binome.support.models import (
+    EXIT_FORM_REASONS,
+    EXTENSION_MONTHS_BOUND,
+    MAX_EXTENSIONS_BOUND,
     NOTE_MAX_LENGTH,
     Accompaniment,
     AppointmentStatus,
-    ExitReason,
+    ExitOrientation,
     FollowupOutcome,
     Kind,
     Medium,
@@ -102,7 +105,7 @@ class ExitForm(BinomeForm):
         initial=timezone.localdate,
         validators=[_not_future],
     )
-    reason = forms.ChoiceField(label="Motif de sortie", choices=ExitReason.choices)
+    reason = forms.ChoiceField(label="Motif de sortie", choices=EXIT_FORM_REASONS)
     situation = forms.CharField(
         label="Situation à la sortie",
         max_length=4000,
@@ -115,6 +118,93 @@ class RadioButtons(forms.RadioSelect):
     """DSFR radio buttons, one per line."""
 
     option_template_name = "support/widgets/radio_option.html"
+
+
+# What ``Diagnostic.recommended_kind`` (the referential's orientation kinds) proposes.
+PERTINENT, NOT_PERTINENT = "pertinent", "non_pertinent"
+DECISION_BY_RECOMMENDATION = {
+    "socio_pro": (PERTINENT, ""),
+    "social": (NOT_PERTINENT, ExitOrientation.SOCIAL),
+    "pro": (NOT_PERTINENT, ExitOrientation.FRANCE_TRAVAIL),
+}
+
+
+class DecisionForm(BinomeForm):
+    """The decision taken with the person after the validated shared diagnostic."""
+
+    decision = forms.ChoiceField(
+        label="Décision prise avec la personne",
+        choices=[
+            (PERTINENT, "L'accompagnement global est pertinent : l'activer"),
+            (NOT_PERTINENT, "L'accompagnement global n'est pas pertinent : le clore et orienter"),
+        ],
+        widget=RadioButtons,
+        error_messages={"required": "Choisissez la décision prise avec la personne."},
+    )
+    orientation = forms.ChoiceField(
+        label="Orientation vers",
+        choices=ExitOrientation.choices,
+        widget=RadioButtons,
+        required=False,
+        help_text="Quand l'accompagnement global n'est pas pertinent.",
+    )
+    decided_on = forms.DateField(
+        label="Date de la décision",
+        widget=DATE_WIDGET,
+        error_messages=DATE_ERRORS,
+        initial=timezone.localdate,
+        validators=[_not_future],
+        help_text="Les 12 mois de l'accompagnement global comptent à partir de cette date.",
+    )
+    reason = forms.CharField(
+        label="Ce qui a été décidé avec la personne",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, recommended_kind: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        decision, orientation = DECISION_BY_RECOMMENDATION.get(recommended_kind, ("", ""))
+        self.fields["decision"].initial = decision
+        self.fields["orientation"].initial = orientation
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == NOT_PERTINENT and not data.get("orientation"):
+            self.add_error(
+                "orientation", "Choisissez vers quel accompagnement la personne est orientée."
+            )
+        return data
+
+
+class SupportSettingsForm(BinomeForm):
+    """A territory's bounds on the extension of a global accompaniment."""
+
+    max_extensions = forms.IntegerField(
+        label="Nombre de prolongations permises",
+        min_value=0,
+        max_value=MAX_EXTENSIONS_BOUND,
+        help_text=f"De 0 à {MAX_EXTENSIONS_BOUND} ; 1 par défaut.",
+        error_messages={
+            "required": "Indiquez le nombre de prolongations permises.",
+            "invalid": "Indiquez un nombre entier.",
+            "min_value": "Le nombre de prolongations ne peut pas être négatif.",
+            "max_value": f"Le nombre de prolongations ne dépasse pas {MAX_EXTENSIONS_BOUND}.",
+        },
+    )
+    extension_months = forms.IntegerField(
+        label="Durée maximale d'une prolongation (mois)",
+        min_value=1,
+        max_value=EXTENSION_MONTHS_BOUND,
+        help_text=f"De 1 à {EXTENSION_MONTHS_BOUND} mois ; 6 par défaut.",
+        error_messages={
+            "required": "Indiquez la durée maximale d'une prolongation.",
+            "invalid": "Indiquez un nombre entier de mois.",
+            "min_value": "Une prolongation dure au moins 1 mois.",
+            "max_value": f"Une prolongation ne dépasse pas {EXTENSION_MONTHS_BOUND} mois.",
+        },
+    )
 
 
 class FollowupForm(BinomeForm):

@@ -74,7 +74,20 @@ class ExitReason(models.TextChoices):
     MOVED = "demenagement", "Déménagement"
     END_OF_RIGHTS = "fin_de_droits", "Fin de droits"
     DROPPED = "abandon", "Abandon"
+    NOT_PERTINENT = "non_pertinent", "Non pertinent après diagnostic"
     OTHER = "autre", "Autre"
+
+
+# The exit reasons recorded with the exit form: « non pertinent » is the decision taken after
+# the diagnostic (``decide_after_diagnostic``), not an exit of someone who entered.
+EXIT_FORM_REASONS = [(v, label) for v, label in ExitReason.choices if v != "non_pertinent"]
+
+
+class ExitOrientation(models.TextChoices):
+    """Where a person goes when global support is not pertinent after the diagnostic."""
+
+    SOCIAL = "social", "Accompagnement social (département, CCAS)"
+    FRANCE_TRAVAIL = "france_travail", "Autres modalités d'accompagnement de France Travail"
 
 
 class FollowupOutcome(models.TextChoices):
@@ -116,6 +129,8 @@ class Accompaniment(models.Model):
     kind = models.CharField("type", max_length=20, choices=Kind.choices)
     state = models.CharField("état", max_length=20, choices=State.choices, default=State.PROPOSED)
     started_on = models.DateField("début")
+    # A global accompaniment's 12 months count from its activation, after the diagnostic.
+    activated_on = models.DateField("activé le", null=True, blank=True)
     planned_end_on = models.DateField("fin prévue", null=True, blank=True)
     extension_justification = models.TextField("justification de la prolongation", blank=True)
     ended_on = models.DateField("date de sortie", null=True, blank=True)
@@ -123,6 +138,14 @@ class Accompaniment(models.Model):
         "motif de sortie", max_length=30, choices=ExitReason.choices, blank=True
     )
     exit_situation = models.TextField("situation à la sortie", blank=True)
+    exit_orientation = models.CharField(
+        "orientation à la sortie",
+        max_length=20,
+        choices=ExitOrientation.choices,
+        blank=True,
+        default="",
+        db_default="",  # bulk loads (COPY) that do not name it
+    )
     followup_due_on = models.DateField("situation à 6 mois attendue le", null=True, blank=True)
     followup_situation = models.TextField("situation à 6 mois", blank=True)
     followup_outcome = models.CharField(
@@ -263,6 +286,53 @@ class Extension(models.Model):
 
     def __str__(self) -> str:
         return f"Prolongation jusqu'au {self.new_end_on:%d/%m/%Y}"
+
+
+# « Un an maximum »: a global accompaniment is extended at most this often and this long,
+# unless the territory sets otherwise (``SupportSettings``).
+DEFAULT_MAX_EXTENSIONS = 1
+DEFAULT_EXTENSION_MONTHS = 6
+MAX_EXTENSIONS_BOUND = 3
+EXTENSION_MONTHS_BOUND = 12
+
+
+class SupportSettings(models.Model):
+    """A territory's bounds on the extension of a global accompaniment."""
+
+    department = models.OneToOneField(
+        "territories.Department",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="support_settings",
+        verbose_name="département",
+    )
+    max_extensions = models.PositiveSmallIntegerField(
+        "nombre de prolongations permises", default=DEFAULT_MAX_EXTENSIONS
+    )
+    extension_months = models.PositiveSmallIntegerField(
+        "durée maximale d'une prolongation (mois)", default=DEFAULT_EXTENSION_MONTHS
+    )
+
+    class Meta:
+        verbose_name = "réglages de l'accompagnement global"
+        verbose_name_plural = "réglages de l'accompagnement global"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_extensions__lte=MAX_EXTENSIONS_BOUND)
+                & Q(extension_months__gte=1)
+                & Q(extension_months__lte=EXTENSION_MONTHS_BOUND),
+                name="support_settings_bounds",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Réglages de l'accompagnement global ({self.department_id})"
+
+    @classmethod
+    def for_department(cls, department_id: str) -> SupportSettings:
+        """The territory's settings, or the defaults (unsaved) when it set none."""
+        found = cls.objects.filter(department_id=department_id).first()
+        return found or cls(department_id=department_id)
 
 
 class TeamRole(models.TextChoices):
@@ -583,6 +653,7 @@ class BarrierLevel(models.TextChoices):
     NONE = "none", "Pas de frein"
     TO_LIFT = "to_lift", "Frein à lever"
     BLOCKING = "blocking", "Frein bloquant"
+    NOT_ADDRESSED = "not_addressed", "Non abordé"
 
 
 BARRIER_LEVELS = (BarrierLevel.TO_LIFT, BarrierLevel.BLOCKING)
@@ -628,10 +699,22 @@ class DepartmentSituation(models.Model):
         return self.label
 
 
+class DiagnosticStatus(models.TextChoices):
+    DRAFT = "draft", "Brouillon"
+    VALIDATED = "validated", "Validé"
+
+
 class DiagnosticQuerySet(models.QuerySet["Diagnostic"]):
     def visible_to(self, access: FileAccess) -> DiagnosticQuerySet:
         """The diagnostics this user sees (shared with the team: the rule of the notes)."""
         return self.filter(access.item_filter(author_field="recorded_by"))
+
+    def validated(self) -> DiagnosticQuerySet:
+        """The diagnostics validated by both professionals: the only ones that count."""
+        return self.filter(status=DiagnosticStatus.VALIDATED)
+
+    def drafts(self) -> DiagnosticQuerySet:
+        return self.filter(status=DiagnosticStatus.DRAFT)
 
 
 class Diagnostic(models.Model):
@@ -692,6 +775,15 @@ class Diagnostic(models.Model):
         blank=True,
     )
     recommendation_reason = models.TextField("pourquoi", max_length=COMMENT_MAX_LENGTH, blank=True)
+    # A draft until both professionals of the binôme validated it (``DiagnosticValidation``).
+    status = models.CharField(
+        "statut",
+        max_length=20,
+        choices=DiagnosticStatus.choices,
+        default=DiagnosticStatus.DRAFT,
+        db_default=DiagnosticStatus.DRAFT,
+    )
+    validated_at = models.DateTimeField("validé le", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DiagnosticQuerySet.as_manager()
@@ -705,6 +797,39 @@ class Diagnostic(models.Model):
     def __str__(self) -> str:
         return f"Diagnostic du {self.made_on:%d/%m/%Y}"
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DiagnosticStatus.DRAFT
+
+
+class DiagnosticValidation(models.Model):
+    """One professional of the binôme validated the diagnostic as it stands: the France
+    Travail side and the social side each validate once; a change of the draft removes the
+    validations given before it."""
+
+    diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="validations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    side = models.CharField("côté du binôme", max_length=20)
+    at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "validation du diagnostic"
+        verbose_name_plural = "validations du diagnostic"
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["diagnostic", "side"], name="diagnostic_validation_once_per_side"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Validation du {self.at:%d/%m/%Y}"
+
 
 class DiagnosticTheme(models.Model):
     """The answer of a diagnostic for one theme: situations and level of the barrier.
@@ -717,8 +842,9 @@ class DiagnosticTheme(models.Model):
     situations = ArrayField(
         models.CharField(max_length=200), default=list, blank=True, verbose_name="situations"
     )
+    # Empty while a draft leaves the theme unassessed: validation refuses it.
     level = models.CharField(
-        "niveau", max_length=20, choices=BarrierLevel.choices, default=BarrierLevel.NONE
+        "niveau", max_length=20, choices=BarrierLevel.choices, blank=True, default=""
     )
 
     class Meta:

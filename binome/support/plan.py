@@ -32,7 +32,7 @@ from binome.people.models import HouseholdRelation, Person
 from binome.support import referential
 from binome.support.access import FileAccess
 from binome.support.actions import lock_accompaniment, trace
-from binome.support.diagnostic import latest_diagnostic
+from binome.support.diagnostic import file_diagnostics
 from binome.support.models import (
     BARRIER_LEVELS,
     DONE_ACTION_STATUS,
@@ -462,7 +462,8 @@ class ThemePlan:
 
 @dataclass
 class FilePlan:
-    diagnostic: Diagnostic | None
+    diagnostic: Diagnostic | None  # the latest validated one
+    draft: Diagnostic | None  # the draft waiting for its validations
     accompaniment: Accompaniment | None  # the accompaniment whose plan is shown
     can_edit: bool
     themes: list[ThemePlan]
@@ -498,7 +499,7 @@ def plan_accompaniment(
 def file_plan(person: Person, access: FileAccess, accompaniments: list[Accompaniment]) -> FilePlan:
     """The diagnostic's barriers and the plan, as the file page shows them: four queries
     whatever the size of the plan (the diagnostic, its answers, objectives, actions)."""
-    diagnostic = latest_diagnostic(person, access)
+    diagnostic, draft = file_diagnostics(person, access)
     answers = {a.theme: a for a in getattr(diagnostic, "answer_list", [])}
     accompaniment = plan_accompaniment(accompaniments, access)
     objectives: list[Objective] = []
@@ -531,6 +532,7 @@ def file_plan(person: Person, access: FileAccess, accompaniments: list[Accompani
     )
     return FilePlan(
         diagnostic=diagnostic,
+        draft=draft,
         accompaniment=accompaniment,
         can_edit=can_edit,
         themes=themes,
@@ -592,7 +594,7 @@ def suggest_services(
 
 def with_plan_alerts(rows: QuerySet[TeamMember], today: date) -> QuerySet[TeamMember]:
     """Worklist rows (current team memberships) annotated, in the same query, with
-    ``has_diagnostic`` (the person has one) and ``overdue_actions`` (open actions of the
+    ``has_diagnostic`` (the person has a validated one) and ``overdue_actions`` (open actions of the
     row's accompaniment past their due date)."""
     overdue = (
         Action.objects.filter(
@@ -607,6 +609,6 @@ def with_plan_alerts(rows: QuerySet[TeamMember], today: date) -> QuerySet[TeamMe
         .values("count")
     )
     return rows.annotate(
-        has_diagnostic=Exists(Diagnostic.objects.filter(person=OuterRef("person"))),
+        has_diagnostic=Exists(Diagnostic.objects.validated().filter(person=OuterRef("person"))),
         overdue_actions=Coalesce(Subquery(overdue), 0),
     )

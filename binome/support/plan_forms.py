@@ -105,8 +105,11 @@ class DiagnosticForm(BinomeForm):
         co_authors: list[tuple[int, str]],
         previous: Diagnostic | None = None,
         health_details_hidden: bool = False,
+        draft: bool = False,
         **kwargs: Any,
     ) -> None:
+        """``previous``: the diagnostic the form starts from (the latest validated one for a
+        re-evaluation, or the ``draft`` being completed)."""
         super().__init__(*args, **kwargs)
         # The user may not see the health situations (``can_view_health_details``): they are
         # not shown, and those of the previous diagnostic are carried over (nothing lost).
@@ -139,12 +142,14 @@ class DiagnosticForm(BinomeForm):
                     "de ce thème ; cochez-les dans la liste."
                 },
             )
+            # Nothing chosen in advance: « pas de frein » is an assessment, not a default. A
+            # draft may leave a theme empty; its validation may not.
             self.fields[f"{code}-level"] = forms.ChoiceField(
                 label="Niveau du frein",
                 choices=BarrierLevel.choices,
                 widget=InlineRadioSelect,
-                initial=before.level if before else BarrierLevel.NONE,
-                error_messages={"required": f"{theme.label} : choisissez le niveau du frein."},
+                required=False,
+                initial=before.level if before else None,
             )
             self.fields[f"{code}-comment"] = forms.CharField(
                 label="Commentaire",
@@ -175,6 +180,9 @@ class DiagnosticForm(BinomeForm):
                     "comment": [self[f"{code}-{name}"] for name in ("comment", "visibility")],
                 }
             )
+        if draft:
+            self.fields["made_on"].initial = previous.made_on if previous else None
+            self.fields["co_author"].initial = previous.co_author_id if previous else None
         if previous is not None:
             for name in (
                 "project",
@@ -191,7 +199,7 @@ class DiagnosticForm(BinomeForm):
         return [
             ThemeAnswer(
                 theme=t.code,
-                level=data[f"{t.code}-level"],
+                level=data.get(f"{t.code}-level") or "",
                 situations=self.carried_situations[t.code]
                 if t.code in self.carried_situations
                 else list(data.get(f"{t.code}-situations") or []),

@@ -16,6 +16,9 @@ urlpatterns = [
         name="diagnostic_history",
     ),
     path("diagnostics/<int:pk>/", views.diagnostic_detail, name="diagnostic_detail"),
+    path("diagnostics/<int:pk>/modifier/", views.diagnostic_edit, name="diagnostic_edit"),
+    path("diagnostics/<int:pk>/valider/", views.diagnostic_validate, name="diagnostic_validate"),
+    path("diagnostics/<int:pk>/supprimer/", views.diagnostic_delete, name="diagnostic_delete"),
     path(
         "personnes/<int:pk>/plan/objectifs/ajouter/",
         views.objective_add,

@@ -25,10 +25,11 @@ from binome.core.typing import AuthenticatedRequest
 from binome.directory.models import PublicationStatus, Service
 from binome.people.models import Person
 from binome.support import access as file_rules
+from binome.support import actions, referential
 from binome.support import diagnostic as diagnostics
 from binome.support import plan as plans
-from binome.support import referential
 from binome.support.access import FileAccess
+from binome.support.actions.diagnostic import missing_themes
 from binome.support.models import (
     Accompaniment,
     Action,
@@ -36,6 +37,7 @@ from binome.support.models import (
     Diagnostic,
     DiagnosticComment,
     DiagnosticTheme,
+    DiagnosticValidation,
     Objective,
     TeamMember,
 )
@@ -135,60 +137,190 @@ def plan_page(
 # --- The diagnostic ----------------------------------------------------------------
 
 
-@login_required
-@file_rules.follow_merged_file
-@require_http_methods(["GET", "POST"])
-def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """A new diagnostic (or a re-evaluation, pre-filled from the latest one)."""
-    person, access = file_rules.get_file_for_user(
-        request, pk, what="Diagnostic partagé : formulaire"
-    )
-    previous = diagnostics.latest_diagnostic(person, access)
+def _diagnostic_form_page(
+    request: AuthenticatedRequest,
+    person: Person,
+    access: FileAccess,
+    *,
+    draft: Diagnostic | None,
+) -> HttpResponse:
+    """The diagnostic's form: a new draft (a re-evaluation starts from the latest validated
+    diagnostic), or the ``draft`` completed. « Enregistrer et valider » records it and gives
+    the author's validation at once (refused while a theme is left)."""
+    previous = draft if draft is not None else diagnostics.latest_diagnostic(person, access)
     co_authors = [(uid, name) for uid, name in _team_choices(person) if uid != request.user.pk]
     form = DiagnosticForm(
         request.POST or None,
         department_id=person.department_id,
         co_authors=co_authors,
         previous=previous,
+        draft=draft is not None,
         health_details_hidden=not file_rules.can_view_health_details(access),
     )
+    validate = request.POST.get("action") == "validate"
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        accompaniments = _accompaniments(person)
-        accompaniment = plans.plan_accompaniment(accompaniments, access)
-        try:
-            diagnostics.record_diagnostic(
-                person=person,
-                by=request.user,
-                organisation=access.acting_organisation(request.current_membership),
-                made_on=data["made_on"],
-                answers=form.answers(),
-                co_author=User.objects.get(pk=data["co_author"]) if data["co_author"] else None,
-                accompaniment=accompaniment,
-                project=data["project"],
-                qualification=data["qualification"],
-                availability=data["availability"],
-                mobility_radius_km=data["mobility_radius_km"],
-                recommended_kind=data["recommended_kind"],
-                recommendation_reason=data["recommendation_reason"],
-                request=request,
+        content: dict[str, Any] = {
+            name: data[name]
+            for name in (
+                "made_on",
+                "project",
+                "qualification",
+                "availability",
+                "mobility_radius_km",
+                "recommended_kind",
+                "recommendation_reason",
             )
+        }
+        content["co_author"] = User.objects.get(pk=data["co_author"]) if data["co_author"] else None
+        organisation = access.acting_organisation(request.current_membership)
+        try:
+            if draft is None:
+                saved = actions.record_diagnostic(
+                    person=person,
+                    by=request.user,
+                    organisation=organisation,
+                    answers=form.answers(),
+                    accompaniment=plans.plan_accompaniment(_accompaniments(person), access),
+                    validate=validate,
+                    request=request,
+                    **content,
+                )
+            else:
+                saved = actions.update_diagnostic(
+                    diagnostic=draft,
+                    by=request.user,
+                    organisation=organisation,
+                    answers=form.answers(),
+                    validate=validate,
+                    request=request,
+                    **content,
+                )
         except ValidationError as exc:
             add_errors(form, exc)
         else:
-            messages.success(request, "Le diagnostic partagé est enregistré.")
-            return redirect(_file_url(person.pk, "diagnostic"))
+            if saved.is_draft and validate:
+                messages.success(
+                    request,
+                    "Votre validation est enregistrée : le diagnostic attend celle de l'autre "
+                    "professionnel du binôme.",
+                )
+            elif saved.is_draft:
+                messages.success(
+                    request,
+                    "Le brouillon est enregistré : il compte quand les deux professionnels du "
+                    "binôme l'ont validé.",
+                )
+            else:
+                messages.success(request, "Le diagnostic partagé est validé.")
+            return redirect("support:diagnostic_detail", saved.pk)
+    if draft is not None:
+        title = f"Compléter le brouillon du {draft.made_on:%d/%m/%Y}"
+    else:
+        title = "Réévaluer le diagnostic partagé" if previous else "Diagnostic partagé"
     return render(
         request,
         "support/diagnostic_form.html",
         {
-            "title": "Réévaluer le diagnostic partagé" if previous else "Diagnostic partagé",
+            "title": title,
             "person": person,
             "form": form,
             "previous": previous,
+            "draft": draft,
             "health_hidden_message": HEALTH_HIDDEN_MESSAGE,
         },
     )
+
+
+@login_required
+@file_rules.follow_merged_file
+@require_http_methods(["GET", "POST"])
+def diagnostic_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A new draft diagnostic (or a re-evaluation, pre-filled from the latest validated
+    one); while a draft waits for its validations, the form completes that one."""
+    person, access = file_rules.get_file_for_user(
+        request, pk, what="Diagnostic partagé : formulaire"
+    )
+    _check_on_team(access)
+    draft = Diagnostic.objects.drafts().filter(person=person).visible_to(access).first()
+    if draft is not None:
+        return redirect("support:diagnostic_edit", draft.pk)
+    return _diagnostic_form_page(request, person, access, draft=None)
+
+
+def _check_on_team(access: FileAccess) -> None:
+    """Only the person's team writes the diagnostic (403 for another reader of the file)."""
+    if not access.accompaniment_ids:
+        raise PermissionDenied
+
+
+def _draft_for(
+    request: AuthenticatedRequest, pk: int, *, what: str
+) -> tuple[Diagnostic, FileAccess]:
+    """A draft diagnostic the user sees (404 otherwise), the user on the person's team."""
+    found = get_object_or_404(Diagnostic.objects.only("id", "person_id"), pk=pk)
+    person, access = file_rules.get_file_for_user(request, found.person_id, what=what)
+    diagnostic = get_object_or_404(
+        Diagnostic.objects.filter(person=person).visible_to(access), pk=pk
+    )
+    _check_on_team(access)
+    diagnostic.person = person
+    return diagnostic, access
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def diagnostic_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Complete or correct a draft (a validated diagnostic is shown, not changed)."""
+    diagnostic, access = _draft_for(request, pk, what="Diagnostic partagé : brouillon")
+    if not diagnostic.is_draft:
+        messages.info(request, "Ce diagnostic est validé : faites une réévaluation.")
+        return redirect("support:diagnostic_detail", diagnostic.pk)
+    diagnostic = (
+        Diagnostic.objects.prefetch_related("answers").select_related("co_author").get(pk=pk)
+    )
+    return _diagnostic_form_page(request, diagnostic.person, access, draft=diagnostic)
+
+
+@login_required
+@require_POST
+def diagnostic_validate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """One professional of the binôme validates the draft."""
+    diagnostic, _ = _draft_for(request, pk, what="")
+    try:
+        validated = actions.validate_diagnostic(
+            diagnostic=diagnostic, by=request.user, request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            "Le diagnostic partagé est validé par les deux professionnels du binôme."
+            if not validated.is_draft
+            else "Votre validation est enregistrée : le diagnostic attend celle de l'autre "
+            "professionnel du binôme.",
+        )
+    return redirect("support:diagnostic_detail", diagnostic.pk)
+
+
+@login_required
+@require_POST
+def diagnostic_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The team deletes a draft."""
+    diagnostic, access = _draft_for(request, pk, what="")
+    try:
+        actions.delete_diagnostic(
+            diagnostic=diagnostic,
+            by=request.user,
+            organisation=access.acting_organisation(request.current_membership),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("support:diagnostic_detail", diagnostic.pk)
+    messages.success(request, "Le brouillon du diagnostic est supprimé.")
+    return redirect(_file_url(diagnostic.person_id, "diagnostic"))
 
 
 @login_required
@@ -203,6 +335,10 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .select_related("recorded_by", "organisation", "co_author", "co_author_organisation")
         .prefetch_related(
             Prefetch(
+                "validations",
+                queryset=DiagnosticValidation.objects.select_related("user", "organisation"),
+            ),
+            Prefetch(
                 "answers",
                 queryset=DiagnosticTheme.objects.order_by("id").prefetch_related(
                     Prefetch(
@@ -212,7 +348,7 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                         .order_by("created_at", "id"),
                     )
                 ),
-            )
+            ),
         ),
         pk=pk,
     )
@@ -230,7 +366,7 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
         if bound and form.is_valid():
             try:
-                diagnostics.comment_theme(
+                actions.comment_theme(
                     answer=answer,
                     by=request.user,
                     organisation=access.acting_organisation(request.current_membership),
@@ -267,6 +403,10 @@ def diagnostic_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "diagnostic": diagnostic,
             "rows": rows,
             "health_hidden_message": HEALTH_HIDDEN_MESSAGE,
+            "on_team": bool(access.accompaniment_ids),
+            "missing": missing_themes({a.theme: a.level for a in answers})
+            if diagnostic.is_draft
+            else [],
         },
     )
 
@@ -280,7 +420,8 @@ def diagnostic_history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         request, pk, what="Diagnostic partagé : historique et freins levés"
     )
     diagnostics_list = list(
-        Diagnostic.objects.filter(person=person)
+        Diagnostic.objects.validated()
+        .filter(person=person)
         .visible_to(access)
         .select_related("recorded_by", "co_author")
         .prefetch_related("answers")
@@ -685,7 +826,7 @@ def department_situations(request: AuthenticatedRequest, code: str) -> HttpRespo
     form = DepartmentSituationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            situation = diagnostics.add_department_situation(
+            situation = actions.add_department_situation(
                 department_id=department.code,
                 theme=form.cleaned_data["theme"],
                 label=form.cleaned_data["label"],
@@ -727,7 +868,7 @@ def department_situation_remove(
 ) -> HttpResponse:
     department = _department_for_admin(request, code)
     situation = get_object_or_404(DepartmentSituation, pk=situation_pk, department=department)
-    diagnostics.remove_department_situation(situation=situation, by=request.user, request=request)
+    actions.remove_department_situation(situation=situation, by=request.user, request=request)
     messages.success(
         request,
         f"La situation « {situation.label} » n'est plus proposée (les diagnostics qui l'ont "

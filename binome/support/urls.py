@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.support import plan_urls, views
+from binome.support import plan_urls, territory_views, views
 
 app_name = "support"
 urlpatterns = [
@@ -26,6 +26,11 @@ urlpatterns = [
         name="accompaniment_transition",
     ),
     path(
+        "accompagnements/<int:pk>/decision/",
+        views.accompaniment_decide,
+        name="accompaniment_decide",
+    ),
+    path(
         "accompagnements/<int:pk>/prolonger/",
         views.accompaniment_extend,
         name="accompaniment_extend",
@@ -40,6 +45,21 @@ urlpatterns = [
         name="accompaniment_followup",
     ),
     path("notes/<int:pk>/", views.note_detail, name="note_detail"),
+    path(
+        "territoires/<str:code>/accompagnement-global/",
+        territory_views.support_settings,
+        name="settings",
+    ),
+    path(
+        "territoires/<str:code>/sorties/",
+        territory_views.territory_exits,
+        name="territory_exits",
+    ),
+    path(
+        "organisations/<int:pk>/sorties/",
+        territory_views.organisation_exits,
+        name="organisation_exits",
+    ),
     path("rendez-vous/<int:pk>/statut/", views.appointment_status, name="appointment_status"),
 ]
 

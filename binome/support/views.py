@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +22,9 @@ from binome.support import access as file_rules
 from binome.support import actions
 from binome.support.access import FileAccess
 from binome.support.forms import (
+    NOT_PERTINENT,
     AppointmentForm,
+    DecisionForm,
     ExitForm,
     ExtendForm,
     FollowupForm,
@@ -40,7 +43,9 @@ from binome.support.models import (
     Accompaniment,
     Appointment,
     AppointmentStatus,
+    ExitOrientation,
     JoinRequest,
+    Kind,
     Note,
     State,
     TeamMember,
@@ -482,6 +487,78 @@ def accompaniment_transition(request: AuthenticatedRequest, pk: int) -> HttpResp
         form,
         title="Changer l'état de l'accompagnement",
         intro=f"{accompaniment.get_kind_display()} — {accompaniment.get_state_display().lower()}",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accompaniment_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The decision taken with the person after the validated shared diagnostic: activate
+    the global accompaniment, or close it and orient the person (the diagnostic's
+    « accompagnement préconisé » proposes the answer)."""
+    accompaniment, access = _accompaniment_for(
+        request, pk, what="Accompagnement : décision après le diagnostic"
+    )
+    if accompaniment.kind != Kind.GLOBAL or accompaniment.state != State.PROPOSED:
+        messages.info(request, "Cet accompagnement n'attend pas de décision.")
+        return redirect("people:detail", accompaniment.person_id)
+    diagnostic = actions.validated_diagnostic(accompaniment)
+    if diagnostic is None:
+        messages.error(
+            request,
+            "La décision se prend après le diagnostic partagé : il doit d'abord être validé "
+            "par le conseiller France Travail et par le travailleur social du binôme.",
+        )
+        return redirect("people:detail", accompaniment.person_id)
+    form = DecisionForm(request.POST or None, recommended_kind=diagnostic.recommended_kind)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        pertinent = data["decision"] != NOT_PERTINENT
+        try:
+            decided = actions.decide_after_diagnostic(
+                accompaniment=accompaniment,
+                pertinent=pertinent,
+                orientation="" if pertinent else data["orientation"],
+                reason=data["reason"],
+                decided_on=data["decided_on"],
+                by=request.user,
+                organisation=access.acting_organisation(request.current_membership),
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if pertinent:
+                messages.success(
+                    request,
+                    "L'accompagnement global est activé : fin prévue le "
+                    f"{decided.planned_end_on:%d/%m/%Y}.",
+                )
+                return redirect("people:detail", accompaniment.person_id)
+            messages.success(
+                request,
+                "L'accompagnement global est clos (non pertinent après diagnostic) ; aucune "
+                "situation à 6 mois ne sera demandée. Vous pouvez maintenant orienter la "
+                "personne.",
+            )
+            url = reverse("referrals:create", args=[accompaniment.person_id])
+            if data["orientation"] == ExitOrientation.SOCIAL:
+                url += "?kind=social"
+            return redirect(url)
+    recommended = diagnostic.get_recommended_kind_display().lower() or "à décider"
+    intro = (
+        "Décidez avec la personne, après le diagnostic partagé validé du "
+        f"{diagnostic.made_on:%d/%m/%Y} (accompagnement préconisé : {recommended}). "
+        "Pertinent : l'accompagnement global est activé pour 12 mois à partir de la date de "
+        "la décision. Non pertinent : il est clos et la personne est orientée vers "
+        "l'accompagnement qui lui convient."
+    )
+    return form_page(
+        request,
+        accompaniment.person,
+        form,
+        title="Décider de l'accompagnement global",
+        intro=intro,
     )
 
 

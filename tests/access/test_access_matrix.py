@@ -570,6 +570,30 @@ MATRIX.update(
             url("support:department_situation_remove", "83", var_situation),
             everyone(405, anonymous=302),
         ),
+        # Nadia's latest diagnostic is validated: its team is sent to it, not to a form.
+        "support:diagnostic_edit": (
+            url("support:diagnostic_edit", nadia_diagnostic),
+            {**plan_team(), "ines": 302, "marc": 302},
+        ),
+        "support:diagnostic_validate": (
+            url("support:diagnostic_validate", nadia_diagnostic),
+            everyone(405, anonymous=302),
+        ),
+        "support:diagnostic_delete": (
+            url("support:diagnostic_delete", nadia_diagnostic),
+            everyone(405, anonymous=302),
+        ),
+        # Nadia's accompaniment is active: no decision awaited, her team goes back to the file.
+        "support:accompaniment_decide": (
+            url("support:accompaniment_decide", nadia_accompaniment),
+            {**nadia_team(), "ines": 302, "marc": 302},
+        ),
+        "support:settings": (url("support:settings", "83"), var_admin_only(["claire"])),
+        "support:territory_exits": (
+            url("support:territory_exits", "83"),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "support:organisation_exits": (url("support:organisation_exits", dep83), var_members()),
     }
 )
 POST_MATRIX.update(
@@ -586,6 +610,15 @@ POST_MATRIX.update(
         "support:department_situation_remove": (
             url("support:department_situation_remove", "83", var_situation),
             {**var_admin_only(["claire"]), "claire": 302},
+        ),
+        # A validated diagnostic is neither validated again nor deleted: a message, back to it.
+        "support:diagnostic_validate": (
+            url("support:diagnostic_validate", nadia_diagnostic),
+            {**plan_team(), "ines": 302, "marc": 302},
+        ),
+        "support:diagnostic_delete": (
+            url("support:diagnostic_delete", nadia_diagnostic),
+            {**plan_team(), "ines": 302, "marc": 302},
         ),
     }
 )

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from binome.people.models import Person
+from binome.support import actions
 from binome.support.models import Action, Diagnostic
 from tests.browser.accessibility import assert_accessible
 from tests.browser.test_foundation_journeys import current_code, field, heading, log_in
@@ -63,12 +64,15 @@ def test_ines_makes_the_diagnostic_and_builds_the_plan_with_a_suggested_service(
     field(page, "Accompagnement préconisé").select_option(
         label="Socio-professionnelle (accompagnement global, binôme)"
     )
-    page.get_by_role("button", name="Enregistrer le diagnostic").click()
-    expect(page.get_by_role("status")).to_contain_text("Le diagnostic partagé est enregistré.")
+    page.get_by_role("button", name="Enregistrer et valider").click()
+    expect(page.get_by_role("status")).to_contain_text("Votre validation est enregistrée")
     assert_accessible(page)
     latest = Diagnostic.objects.filter(person=nadia).latest("id")
     assert latest.co_author == live_personas["marc"]
     assert latest.answers.get(theme="mobilite").level == "to_lift"
+    # Marc validates it too (the other side of the binôme): it now counts on the file.
+    actions.validate_diagnostic(diagnostic=latest, by=live_personas["marc"])
+    page.goto(f"/personnes/{nadia.pk}/")
 
     # A suggested service, added to the plan in one click (htmx).
     suggestion = page.locator("#plan").get_by_role("link", name=SERVICE)

@@ -87,14 +87,16 @@ def test_the_shared_file_from_the_diagnostic_to_the_exit(
         label="Socio-professionnelle (accompagnement global, binôme)"
     )
     field(page, "Pourquoi").fill("Projet d'aide-soignante clair ; mobilité et garde à lever.")
-    page.get_by_role("button", name="Enregistrer le diagnostic").click()
-    expect(page.get_by_role("status")).to_contain_text("Le diagnostic partagé est enregistré.")
+    page.get_by_role("button", name="Enregistrer et valider").click()
+    # Inès's validation: the diagnostic counts once Marc validated it too (step 3).
+    expect(page.get_by_role("status")).to_contain_text("Votre validation est enregistrée")
     assert_accessible(page)
     diagnostic = Diagnostic.objects.filter(person=nadia).latest("id")
     assert (diagnostic.recorded_by, diagnostic.co_author) == (
         live_personas["ines"],
         live_personas["marc"],
     )
+    open_file(page, nadia)
 
     # 2. The conclusion: a global accompaniment, opened by Inès as dedicated counselor.
     page.get_by_role("link", name="Ouvrir un autre accompagnement").click()
@@ -136,6 +138,16 @@ def test_the_shared_file_from_the_diagnostic_to_the_exit(
         .filter(user=live_personas["marc"], role=TeamRole.SOCIAL_WORKER)
         .exists()
     )
+    # He validates the diagnostic made with Inès: the second validation makes it count.
+    page.get_by_role("link", name="Compléter et valider le brouillon").click()
+    expect(heading(page)).to_contain_text("Diagnostic du")
+    assert_accessible(page)
+    page.get_by_role("button", name="Valider le diagnostic").click()
+    expect(page.get_by_role("status")).to_contain_text("validé par les deux professionnels")
+    assert_accessible(page)
+    diagnostic.refresh_from_db()
+    assert not diagnostic.is_draft
+    open_file(page, nadia)
     page.get_by_role("link", name="Nouvelle note").click()
     expect(heading(page)).to_have_text("Nouvelle note d'entretien")
     assert_accessible(page)

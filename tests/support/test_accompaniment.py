@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from binome.people.models import Person
+from binome.people.models import ConsentMethod, ConsentScope, Person
 from binome.support import actions
+from binome.support.diagnostic import ThemeAnswer
 from binome.support.models import (
     TRANSITIONS,
     Accompaniment,
@@ -20,12 +21,38 @@ from binome.support.models import (
     TeamRole,
     add_months,
 )
+from binome.support.referential import themes
 
 
 def test_add_months_keeps_the_day_or_the_month_end() -> None:
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 5, 15), 12) == date(2027, 5, 15)
     assert add_months(date(2025, 12, 1), 6) == date(2026, 6, 1)
+
+
+def validate_a_diagnostic(
+    accompaniment: Accompaniment, by: Any, organisation: Any, other: Any
+) -> None:
+    """A complete diagnostic of the accompaniment, validated by both professionals (the
+    person agreed to share her file: each institution sees it)."""
+    actions.record_consent(
+        person=accompaniment.person,
+        scope=ConsentScope.SHARE_FILE,
+        method=ConsentMethod.WRITTEN,
+        given_on=timezone.localdate(),
+        by=by,
+        organisation=organisation,
+    )
+    diagnostic = actions.record_diagnostic(
+        person=accompaniment.person,
+        by=by,
+        organisation=organisation,
+        made_on=timezone.localdate(),
+        accompaniment=accompaniment,
+        answers=[ThemeAnswer(theme=theme.code, level="none") for theme in themes()],
+        validate=True,
+    )
+    actions.validate_diagnostic(diagnostic=diagnostic, by=other)
 
 
 def test_the_state_machine_is_declared_once() -> None:
@@ -52,7 +79,8 @@ def test_a_global_accompaniment_lasts_12_months_and_needs_its_binome(
 ) -> None:
     accompaniment = new_file.accompaniments.get()
     assert accompaniment.state == State.PROPOSED
-    assert accompaniment.planned_end_on == date(2027, 3, 10)
+    # Its 12 months count from the activation, after the diagnostic, not from the proposal.
+    assert accompaniment.planned_end_on is None
     with pytest.raises(ValidationError, match="ne démarre qu'avec son binôme"):
         actions.change_state(
             accompaniment=accompaniment,
@@ -68,12 +96,23 @@ def test_a_global_accompaniment_lasts_12_months_and_needs_its_binome(
         reason="Binôme",
         by=personas["marc"],
     )
+    with pytest.raises(ValidationError, match="s'active après le diagnostic partagé"):
+        actions.change_state(
+            accompaniment=accompaniment,
+            to_state=State.ACTIVE,
+            by=personas["ines"],
+            organisation=orgs["ft_toulon"],
+        )
+    validate_a_diagnostic(accompaniment, personas["ines"], orgs["ft_toulon"], personas["marc"])
     actions.change_state(
         accompaniment=accompaniment,
         to_state=State.ACTIVE,
         by=personas["ines"],
         organisation=orgs["ft_toulon"],
     )
+    accompaniment.refresh_from_db()
+    assert accompaniment.activated_on == timezone.localdate()
+    assert accompaniment.planned_end_on == add_months(timezone.localdate(), 12)
     transitions = list(accompaniment.transitions.values_list("from_state", "to_state", "by"))
     assert transitions == [
         ("", State.PROPOSED, personas["ines"].pk),

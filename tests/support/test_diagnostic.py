@@ -15,9 +15,8 @@ from django.utils import timezone
 from binome.access.models import AuditEvent, AuditKind
 from binome.directory.search import diagnostic_resources
 from binome.people.models import Consent, Person
-from binome.support import actions as support_actions
+from binome.support import actions, referential
 from binome.support import diagnostic as diagnostics
-from binome.support import referential
 from binome.support.diagnostic import ThemeAnswer
 from binome.support.models import (
     BarrierLevel,
@@ -83,7 +82,7 @@ def test_the_referential_is_the_projects_copy_read_once() -> None:
 
 
 def test_a_department_adds_situations_after_the_referentials(personas: dict[str, Any]) -> None:
-    situation = diagnostics.add_department_situation(
+    situation = actions.add_department_situation(
         department_id="83",
         theme="mobilite",
         label="  Zone sans   transport à la demande ",
@@ -99,14 +98,14 @@ def test_a_department_adds_situations_after_the_referentials(personas: dict[str,
         "Zone sans transport à la demande" not in referential.situations_by_theme("29")["mobilite"]
     )
     with pytest.raises(ValidationError, match="déjà ajouté"):
-        diagnostics.add_department_situation(
+        actions.add_department_situation(
             department_id="83",
             theme="mobilite",
             label="Zone sans transport à la demande",
             by=personas["claire"],
         )
     with pytest.raises(ValidationError, match="figure déjà dans le référentiel"):
-        diagnostics.add_department_situation(
+        actions.add_department_situation(
             department_id="83", theme="mobilite", label="Permis B", by=personas["claire"]
         )
 
@@ -131,13 +130,20 @@ def test_ines_and_marc_make_the_diagnostic_with_nadia(
                 "availability": "within_month",
                 "recommended_kind": "socio_pro",
                 "recommendation_reason": "Freins sociaux et projet clair.",
+                "action": "validate",
             }
         ),
     )
     assert response.status_code == 302
-    assert response["Location"].endswith("#diagnostic")
     assert Diagnostic.objects.filter(person=nadia_file).count() == before + 1
     diagnostic = Diagnostic.objects.filter(person=nadia_file).latest("id")
+    # Inès validated it as she recorded it; it counts once Marc validated it too.
+    assert response["Location"] == reverse("support:diagnostic_detail", args=[diagnostic.pk])
+    assert diagnostic.is_draft
+    marc = client_for("marc")
+    marc.post(reverse("support:diagnostic_validate", args=[diagnostic.pk]))
+    diagnostic.refresh_from_db()
+    assert not diagnostic.is_draft
     assert diagnostic.recorded_by == personas["ines"]
     assert diagnostic.co_author == personas["marc"]
     assert diagnostic.co_author_organisation is not None
@@ -200,7 +206,7 @@ def test_bad_input_is_refused_with_a_french_message_and_nothing_written(
 def test_health_comments_default_to_the_authors_organisation(
     personas: dict[str, Any], orgs: dict[str, Any], nadia_file: Person
 ) -> None:
-    diagnostic = diagnostics.record_diagnostic(
+    diagnostic = actions.record_diagnostic(
         person=nadia_file,
         by=personas["marc"],
         organisation=orgs["dep83"],
@@ -290,13 +296,15 @@ def test_a_re_evaluation_keeps_the_history_and_shows_the_barriers_lifted(
     for answer in answers:
         if answer.theme == "mobilite":
             answer.level = BarrierLevel.NONE
-    diagnostics.record_diagnostic(
+    reevaluation = actions.record_diagnostic(
         person=nadia_file,
         by=personas["ines"],
         organisation=orgs["ft_toulon"],
         made_on=timezone.localdate(),
         answers=answers,
+        validate=True,
     )
+    actions.validate_diagnostic(diagnostic=reevaluation, by=personas["marc"])
     assert Diagnostic.objects.filter(person=nadia_file).count() == 3
     rows = diagnostics.barriers_over_time(
         list(
@@ -320,7 +328,7 @@ def test_without_the_share_consent_marc_no_longer_sees_ineses_diagnostic(
     diagnostic = Diagnostic.objects.filter(person=nadia_file).latest("made_on")
     url = reverse("support:diagnostic_detail", args=[diagnostic.pk])
     assert client_for("marc").get(url).status_code == 200
-    support_actions.withdraw_consent(
+    actions.withdraw_consent(
         consent=Consent.objects.get(person=nadia_file),
         by=personas["ines"],
         organisation=orgs["ft_toulon"],
@@ -395,13 +403,20 @@ def test_health_situations_are_for_the_social_worker_and_the_referent(
     assert not can_view_health_details(file_access(personas["ines"], nadia_file))
     assert not can_view_health_details(file_access(personas["claire"], nadia_file))  # basics
     assert not can_view_health_details(None)
-    marcs = diagnostics.record_diagnostic(
+    marcs = actions.record_diagnostic(
         person=nadia_file,
         by=personas["marc"],
         organisation=orgs["dep83"],
         made_on=timezone.localdate(),
-        answers=[ThemeAnswer(theme="sante", level="to_lift", situations=[HEALTH_SITUATION])],
+        answers=[
+            ThemeAnswer(theme=code, level="none")
+            if code != "sante"
+            else ThemeAnswer(theme="sante", level="to_lift", situations=[HEALTH_SITUATION])
+            for code in THEMES
+        ],
+        validate=True,
     )
+    actions.validate_diagnostic(diagnostic=marcs, by=personas["ines"])
     url = reverse("support:diagnostic_detail", args=[marcs.pk])
     assert HEALTH_SITUATION in client_for("marc").get(url).content.decode()
     ines = client_for("ines")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.access.predicates import binome_seat, effective_team_role
 from binome.accounts.models import User
@@ -18,14 +20,20 @@ from binome.support.access import member_function_of
 from binome.support.actions.locks import check_can_join, lock_accompaniment
 from binome.support.actions.timeline import trace
 from binome.support.models import (
+    EXTENSION_MONTHS_BOUND,
     FOLLOWUP_AFTER_MONTHS,
     GLOBAL_DURATION_MONTHS,
+    MAX_EXTENSIONS_BOUND,
     Accompaniment,
+    Diagnostic,
     EventKind,
+    ExitOrientation,
+    ExitReason,
     Extension,
     FollowupOutcome,
     Kind,
     State,
+    SupportSettings,
     TeamMember,
     TeamRole,
     Transition,
@@ -40,6 +48,7 @@ SOCIAL_WORKER_KINDS = (
     OrganisationKind.ASSOCIATION,
 )
 MAX_EXTENSION_MONTHS = 12
+DIAGNOSTIC_DECIDES_WITHIN = timedelta(days=92)
 
 
 @transaction.atomic
@@ -57,7 +66,8 @@ def open_accompaniment(
 ) -> Accompaniment:
     """Open a proposed accompaniment; its opener joins its team.
 
-    A global accompaniment lasts 12 months from its start.
+    A global accompaniment lasts 12 months from its activation, decided after the shared
+    diagnostic: its planned end is set then.
     """
     membership = check_can_join(by, organisation, person)
     role = effective_team_role(role, membership.function)
@@ -71,7 +81,7 @@ def open_accompaniment(
             "rejoignez son équipe plutôt que d'en ouvrir un second."
         )
     if kind == Kind.GLOBAL:
-        planned_end_on = add_months(started_on, GLOBAL_DURATION_MONTHS)
+        planned_end_on = None
     elif planned_end_on is not None and planned_end_on <= started_on:
         raise ValidationError("La fin prévue doit être postérieure au début.")
     accompaniment = Accompaniment.objects.create(
@@ -113,6 +123,42 @@ def open_accompaniment(
     return accompaniment
 
 
+def validated_diagnostic(accompaniment: Accompaniment) -> Diagnostic | None:
+    """The latest diagnostic validated by both professionals that decides this
+    accompaniment: made within it, or for the person in the three months before its
+    proposal (a re-evaluation during another accompaniment that concludes this one)."""
+    recent = accompaniment.started_on - DIAGNOSTIC_DECIDES_WITHIN
+    return (
+        Diagnostic.objects.validated()
+        .filter(person_id=accompaniment.person_id)
+        .filter(Q(accompaniment=accompaniment) | Q(made_on__gte=recent))
+        .order_by("-made_on", "-id")
+        .first()
+    )
+
+
+def _activation(accompaniment: Accompaniment, activated_on: date) -> list[str]:
+    """Set the activation date (and a global accompaniment's planned end, 12 months later);
+    the fields to save. A global one needs a validated diagnostic."""
+    if activated_on > timezone.localdate():
+        raise ValidationError("La date d'activation ne peut pas être dans le futur.")
+    if activated_on < accompaniment.started_on:
+        raise ValidationError(
+            "La date d'activation ne peut pas précéder la proposition de l'accompagnement "
+            f"({accompaniment.started_on:%d/%m/%Y})."
+        )
+    accompaniment.activated_on = activated_on
+    if accompaniment.kind != Kind.GLOBAL:
+        return ["activated_on"]
+    if validated_diagnostic(accompaniment) is None:
+        raise ValidationError(
+            "Un accompagnement global s'active après le diagnostic partagé : il doit être "
+            "validé par le conseiller France Travail et par le travailleur social du binôme."
+        )
+    accompaniment.planned_end_on = add_months(activated_on, GLOBAL_DURATION_MONTHS)
+    return ["activated_on", "planned_end_on"]
+
+
 def binome_is_complete(accompaniment: Accompaniment) -> bool:
     """A global accompaniment needs, on its current team, a France Travail dedicated
     counselor and a social worker of a département, CCAS/CIAS, CAF, MSA or association:
@@ -138,9 +184,13 @@ def change_state(
     by: User,
     organisation: Organisation,
     reason: str = "",
+    activated_on: date | None = None,
     request: HttpRequest | None = None,
 ) -> Accompaniment:
-    """Activate, suspend or resume (ending goes through ``end_accompaniment``)."""
+    """Activate, suspend or resume (ending goes through ``end_accompaniment``).
+
+    A global accompaniment is activated after a diagnostic validated by both professionals
+    (``decide_after_diagnostic`` records that decision); its 12 months count from then."""
     accompaniment = lock_accompaniment(accompaniment)
     labels = dict(State.choices)
     if to_state == State.ENDED:
@@ -162,8 +212,11 @@ def change_state(
             "France Travail et un travailleur social doivent être dans l'équipe."
         )
     from_state = accompaniment.state
+    fields = ["state"]
+    if from_state == State.PROPOSED and to_state == State.ACTIVE:
+        fields += _activation(accompaniment, activated_on or timezone.localdate())
     accompaniment.state = to_state
-    accompaniment.save(update_fields=["state"])
+    accompaniment.save(update_fields=fields)
     Transition.objects.create(
         accompaniment=accompaniment, from_state=from_state, to_state=to_state, by=by, reason=reason
     )
@@ -186,6 +239,32 @@ def change_state(
     return accompaniment
 
 
+def _check_global_extension(accompaniment: Accompaniment, new_end_on: date) -> None:
+    """« Un an maximum »: a global accompaniment is extended within its territory's bounds
+    (by default once, by six months at most)."""
+    current = accompaniment.planned_end_on
+    if accompaniment.state == State.PROPOSED or current is None:
+        raise ValidationError(
+            "Un accompagnement global se prolonge une fois activé : sa fin prévue compte "
+            "12 mois à partir de l'activation."
+        )
+    bounds = SupportSettings.for_department(accompaniment.person.department_id)
+    done = accompaniment.extensions.count()
+    if done >= bounds.max_extensions:
+        raise ValidationError(
+            "Le territoire ne permet pas de prolonger un accompagnement global."
+            if bounds.max_extensions == 0
+            else f"Cet accompagnement global a déjà été prolongé {done} fois : le territoire "
+            f"en permet {bounds.max_extensions} au plus."
+        )
+    limit = add_months(current, bounds.extension_months)
+    if new_end_on > limit:
+        raise ValidationError(
+            f"Une prolongation ne dépasse pas {bounds.extension_months} mois (réglage du "
+            f"territoire) : au plus tard le {limit:%d/%m/%Y}."
+        )
+
+
 @transaction.atomic
 def extend_accompaniment(
     *,
@@ -206,7 +285,9 @@ def extend_accompaniment(
         raise ValidationError(
             f"La nouvelle fin prévue doit être postérieure à la fin actuelle ({current:%d/%m/%Y})."
         )
-    if new_end_on > add_months(current or accompaniment.started_on, MAX_EXTENSION_MONTHS):
+    if accompaniment.kind == Kind.GLOBAL:
+        _check_global_extension(accompaniment, new_end_on)
+    elif new_end_on > add_months(current or accompaniment.started_on, MAX_EXTENSION_MONTHS):
         raise ValidationError("Une prolongation ne dépasse pas 12 mois à la fois.")
     accompaniment.planned_end_on = new_end_on
     accompaniment.extension_justification = justification
@@ -245,7 +326,38 @@ def end_accompaniment(
     request: HttpRequest | None = None,
 ) -> Accompaniment:
     """The exit: date, reason, situation; the situation is asked again 6 months later."""
+    if reason == ExitReason.NOT_PERTINENT:
+        raise ValidationError(
+            "« Non pertinent après diagnostic » est la décision prise après le diagnostic "
+            "partagé : enregistrez-la avec « Décider de l'accompagnement global »."
+        )
+    if reason not in ExitReason.values:
+        raise ValidationError("Choisissez le motif de sortie dans la liste.")
     accompaniment = lock_accompaniment(accompaniment)
+    return _close(
+        accompaniment,
+        ended_on=ended_on,
+        reason=reason,
+        situation=situation,
+        by=by,
+        organisation=organisation,
+        request=request,
+    )
+
+
+def _close(
+    accompaniment: Accompaniment,
+    *,
+    ended_on: date,
+    reason: str,
+    situation: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None,
+    orientation: str = "",
+) -> Accompaniment:
+    """End the (locked) accompaniment. The FSE+ situation at 6 months is asked of those
+    who entered: not after a « non pertinent » decision."""
     if State.ENDED not in accompaniment.allowed_transitions():
         raise ValidationError("Cet accompagnement est déjà terminé.")
     if ended_on < accompaniment.started_on:
@@ -255,14 +367,23 @@ def end_accompaniment(
         )
     if ended_on > timezone.localdate():
         raise ValidationError("La date de sortie ne peut pas être dans le futur.")
+    entered = reason != ExitReason.NOT_PERTINENT
     from_state = accompaniment.state
     accompaniment.state = State.ENDED
     accompaniment.ended_on = ended_on
     accompaniment.exit_reason = reason
     accompaniment.exit_situation = situation
-    accompaniment.followup_due_on = add_months(ended_on, FOLLOWUP_AFTER_MONTHS)
+    accompaniment.exit_orientation = orientation
+    accompaniment.followup_due_on = add_months(ended_on, FOLLOWUP_AFTER_MONTHS) if entered else None
     accompaniment.save(
-        update_fields=["state", "ended_on", "exit_reason", "exit_situation", "followup_due_on"]
+        update_fields=[
+            "state",
+            "ended_on",
+            "exit_reason",
+            "exit_situation",
+            "exit_orientation",
+            "followup_due_on",
+        ]
     )
     Transition.objects.create(
         accompaniment=accompaniment,
@@ -275,6 +396,8 @@ def end_accompaniment(
         f"Sortie de l'{accompaniment.get_kind_display().lower()} le {ended_on:%d/%m/%Y} : "
         f"{accompaniment.get_exit_reason_display()}"
     )
+    if orientation:
+        summary += f", orientation : {accompaniment.get_exit_orientation_display().lower()}"
     trace(
         EventKind.ACCOMPANIMENT,
         AuditKind.ACCOMPANIMENT_ENDED,
@@ -285,7 +408,87 @@ def end_accompaniment(
         target=accompaniment,
         summary=summary,
         request=request,
-        details={"reason": reason},
+        details={"reason": reason, "orientation": orientation},
+    )
+    return accompaniment
+
+
+@transaction.atomic
+def decide_after_diagnostic(
+    *,
+    accompaniment: Accompaniment,
+    pertinent: bool,
+    by: User,
+    organisation: Organisation,
+    orientation: str = "",
+    reason: str = "",
+    decided_on: date | None = None,
+    request: HttpRequest | None = None,
+) -> Accompaniment:
+    """The decision taken with the person after the validated shared diagnostic: global
+    support pertinent, the accompaniment is activated (its 12 months count from
+    ``decided_on``); not pertinent, it closes with that decision and the orientation to the
+    fitting modality (the département's or CCAS's social support, or France Travail's other
+    modalities), and no six-month situation is asked of someone who never entered."""
+    accompaniment = lock_accompaniment(accompaniment)
+    decided_on = decided_on or timezone.localdate()
+    reason = reason.strip()
+    if accompaniment.kind != Kind.GLOBAL or accompaniment.state != State.PROPOSED:
+        raise ValidationError(
+            "La décision après le diagnostic concerne un accompagnement global proposé ; "
+            f"celui-ci est « {accompaniment.get_state_display().lower()} »."
+        )
+    if validated_diagnostic(accompaniment) is None:
+        raise ValidationError(
+            "La décision se prend après le diagnostic partagé : il doit d'abord être validé "
+            "par le conseiller France Travail et par le travailleur social du binôme."
+        )
+    details = {"pertinent": pertinent, "orientation": orientation}
+    if pertinent:
+        change_state(
+            accompaniment=accompaniment,
+            to_state=State.ACTIVE,
+            by=by,
+            organisation=organisation,
+            reason=reason or "Accompagnement global pertinent après le diagnostic partagé",
+            activated_on=decided_on,
+            request=request,
+        )
+        accompaniment.refresh_from_db()
+        summary = (
+            f"Décision après le diagnostic partagé : accompagnement global pertinent, activé le "
+            f"{decided_on:%d/%m/%Y} jusqu'au {accompaniment.planned_end_on:%d/%m/%Y}"
+        )
+    else:
+        if orientation not in ExitOrientation.values:
+            raise ValidationError(
+                {"orientation": "Choisissez vers quel accompagnement la personne est orientée."}
+            )
+        _close(
+            accompaniment,
+            ended_on=decided_on,
+            reason=ExitReason.NOT_PERTINENT,
+            situation=reason,
+            orientation=orientation,
+            by=by,
+            organisation=organisation,
+            request=request,
+        )
+        summary = (
+            "Décision après le diagnostic partagé : accompagnement global non pertinent, "
+            f"orientation : {ExitOrientation(orientation).label.lower()}"
+        )
+    trace(
+        EventKind.ACCOMPANIMENT,
+        AuditKind.ACCOMPANIMENT_DECIDED,
+        person=accompaniment.person,
+        by=by,
+        organisation=organisation,
+        accompaniment=accompaniment,
+        target=accompaniment,
+        summary=summary,
+        request=request,
+        details=details,
     )
     return accompaniment
 
@@ -340,3 +543,47 @@ def record_followup(
         details={"outcome": outcome},
     )
     return accompaniment
+
+
+@transaction.atomic
+def set_support_settings(
+    *,
+    department_id: str,
+    max_extensions: int,
+    extension_months: int,
+    by: User,
+    request: HttpRequest | None = None,
+) -> SupportSettings:
+    """The territory's bounds on extending a global accompaniment (« un an maximum »); they
+    apply to the extensions asked from now on."""
+    if not 0 <= max_extensions <= MAX_EXTENSIONS_BOUND:
+        raise ValidationError(
+            {
+                "max_extensions": "Le nombre de prolongations est compris entre 0 et "
+                f"{MAX_EXTENSIONS_BOUND}."
+            }
+        )
+    if not 1 <= extension_months <= EXTENSION_MONTHS_BOUND:
+        raise ValidationError(
+            {"extension_months": f"Une prolongation dure de 1 à {EXTENSION_MONTHS_BOUND} mois."}
+        )
+    before = SupportSettings.for_department(department_id)
+    found, _ = SupportSettings.objects.update_or_create(
+        department_id=department_id,
+        defaults={"max_extensions": max_extensions, "extension_months": extension_months},
+    )
+    record(
+        AuditKind.SUPPORT_SETTINGS_CHANGED,
+        actor=by,
+        department_id=department_id,
+        target=found,
+        what="Prolongation de l'accompagnement global : "
+        f"{max_extensions} prolongation{'s' * (max_extensions > 1)} de "
+        f"{extension_months} mois au plus",
+        request=request,
+        details={
+            "before": [before.max_extensions, before.extension_months],
+            "after": [max_extensions, extension_months],
+        },
+    )
+    return found

@@ -11,6 +11,7 @@ from binome.site.demo import (
     load_demo_directory,
     load_demo_quimper_file,
 )
+from binome.support.demo import load_demo_decisions
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         services = load_demo_directory()
         load_demo_referrals(users, demo_organisations())
         load_demo_quimper_file()
+        load_demo_decisions(users, demo_organisations())
         load_demo_childcare(users, demo_organisations())
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
