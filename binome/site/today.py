@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import (
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -34,11 +35,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binome.access.predicates import Roles, roles_of, steering_departments, works_with_named_persons
+from binome.childcare.models import (
+    ChildcareRequest,
+    RequestStatus,
+    Solicitation,
+    SolicitationStatus,
+)
+from binome.childcare.models import Urgency as ChildcareUrgency
 from binome.directory.models import ImportRun, ImportStatus, PublicationStatus, Structure
+from binome.organisations.models import MemberFunction, OrganisationKind
+from binome.people.models import Consent, ConsentScope
 from binome.referrals.models import AWAITING, ReceivedCount, Referral, Urgency
+from binome.support.access import SHARED_VISIBILITIES
 from binome.support.models import (
     Appointment,
     AppointmentStatus,
+    Diagnostic,
     JoinRequest,
     State,
     TeamMember,
@@ -418,6 +430,54 @@ def followups(day: Day) -> BlockResult:
     )
 
 
+def _diagnostic_visible_to_co_author() -> Q:
+    """A co-author sees the draft when it is of her organisation, when her organisation holds
+    the file, or when it is shared with the team and the person consented to sharing her file
+    (the rule of ``support.access``: every line opens)."""
+    shared = Exists(
+        Consent.objects.active()
+        .of_scope(ConsentScope.SHARE_FILE)
+        .filter(person_id=OuterRef("person_id"))
+    )
+    return (
+        Q(organisation_id=F("co_author_organisation_id"))
+        | Q(person__organisation_id=F("co_author_organisation_id"))
+        | (Q(visibility__in=SHARED_VISIBILITIES) & Q(shared))
+    )
+
+
+@block("diagnostics", "Diagnostics partagés à valider", applies=_is_file_professional)
+def diagnostics_to_validate(day: Day) -> BlockResult:
+    """Drafts the user made or made with someone, on a team she is on, not validated by her."""
+    qs = (
+        Diagnostic.objects.drafts()
+        .filter(person_id__in=_my_teams(day).values("person_id"))
+        .filter(
+            Q(recorded_by=day.user) | (Q(co_author=day.user) & _diagnostic_visible_to_co_author())
+        )
+        .exclude(validations__user=day.user)
+        .select_related("person")
+        .only("made_on", "person__first_name", "person__last_name")
+        .order_by("made_on", "id")
+    )
+    count, rows = first_lines(qs)
+    lines = [
+        Line(
+            text=_person_name(row.person),
+            url=reverse("support:diagnostic_detail", args=[row.pk]),
+            detail=f"brouillon du {_short_date(row.made_on)}",
+        )
+        for row in rows
+    ]
+    return BlockResult(
+        count,
+        lines,
+        reverse("support:worklist"),
+        "Voir mes personnes",
+        person_ids=[row.person_id for row in rows],
+    )
+
+
 @block("join_requests", "Demandes pour rejoindre une équipe", applies=_is_file_professional)
 def join_requests(day: Day) -> BlockResult:
     """Requests to join one of the user's teams, and invitations the user received."""
@@ -465,6 +525,95 @@ def join_requests(day: Day) -> BlockResult:
 
 def _is_territory_admin(day: Day) -> bool:
     return bool(day.administered_departments)
+
+
+def _is_childcare_provider(day: Day) -> bool:
+    """A member of a childcare organisation (a crèche, a MAM, a labelled childminder…)."""
+    membership = day.membership
+    return bool(membership and membership.organisation.kind == OrganisationKind.CHILDCARE)
+
+
+@block("childcare_received", "Demandes de garde d'enfant reçues", applies=_is_childcare_provider)
+def childcare_received(day: Day) -> BlockResult:
+    """The requests sent to the user's childcare organisation, waiting for its answer, the
+    first due first. The provider sees only what the request needs: the parent's first name
+    and initial."""
+    qs = (
+        Solicitation.objects.filter(
+            provider__organisation_id=day.membership.organisation_id,
+            status=SolicitationStatus.PENDING,
+        )
+        .select_related("request__person")
+        .only(
+            "request__urgency",
+            "request__due_at",
+            "request__person__first_name",
+            "request__person__last_name",
+        )
+        .order_by("request__due_at", "id")
+    )
+    count, rows = first_lines(qs)
+    lines = []
+    for row in rows:
+        due = timezone.localtime(row.request.due_at)
+        emergency = row.request.urgency == ChildcareUrgency.EMERGENCY
+        person = row.request.person
+        lines.append(
+            Line(
+                text=f"{person.first_name} {person.last_name[:1]}.",
+                url=reverse("childcare:solicitation", args=[row.pk]),
+                detail=f"réponse attendue avant le {due:%d/%m à %Hh%M}",
+                badge="Urgence" if emergency else "",
+                badge_class="fr-badge--error" if emergency else "",
+            )
+        )
+    return BlockResult(
+        count,
+        lines,
+        reverse("childcare:providers_home"),
+        "Voir les places et les demandes",
+        person_ids=[row.request.person_id for row in rows],
+    )
+
+
+def _is_caf_agent(day: Day) -> bool:
+    membership = day.membership
+    return bool(
+        membership
+        and membership.organisation.kind == OrganisationKind.CAF
+        and membership.function == MemberFunction.CAF_AGENT
+    )
+
+
+@block("childcare_to_check", "Demandes de garde : critères à vérifier", applies=_is_caf_agent)
+def childcare_to_check(day: Day) -> BlockResult:
+    """The childcare requests of the CAF's département whose criteria the CAF has not
+    checked yet (an emergency may have started before the check)."""
+    qs = (
+        ChildcareRequest.objects.filter(
+            department_id=day.membership.organisation.department_id,
+            eligibility="",
+        )
+        .exclude(status__in=(RequestStatus.WITHDRAWN, RequestStatus.DRAFT))
+        .select_related("person")
+        .only("urgency", "due_at", "person__first_name", "person__last_name")
+        .order_by("due_at", "id")
+    )
+    count, rows = first_lines(qs)
+    lines = [
+        Line(
+            text=_person_name(row.person),
+            url=reverse("childcare:coordination", args=[row.pk]),
+            detail=row.get_urgency_display(),
+        )
+        for row in rows
+    ]
+    return BlockResult(
+        count,
+        lines,
+        reverse("childcare:coordination_inbox"),
+        person_ids=[row.person_id for row in rows],
+    )
 
 
 @block("failed_imports", "Imports de l'annuaire en échec", applies=_is_territory_admin)

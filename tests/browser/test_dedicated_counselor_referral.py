@@ -18,6 +18,7 @@ from binome.site.demo import QUIMPER_COUNSELOR, load_demo_quimper_file
 from binome.support import actions as support_actions
 from binome.support.models import Accompaniment, Kind, TeamRole
 from tests.browser.accessibility import assert_accessible
+from tests.browser.test_diagnostic_plan import tick
 from tests.browser.test_foundation_journeys import field, heading, log_in
 from tests.browser.test_person_file import log_out
 
@@ -41,7 +42,7 @@ def test_a_counselor_submits_a_ccas_followed_person_to_the_agency_dedicated_coun
     page.get_by_role("link", name="Orienter", exact=True).click()
     expect(heading(page)).to_have_text("Orienter la personne")
     assert_accessible(page)
-    page.get_by_label("Vers l'accompagnement global (binôme)").check()
+    tick(page.locator("main"), "Vers l'accompagnement global (binôme)")
     field(page, "Organisation destinataire").select_option(
         label="France Travail Quimper (mon organisation : ses conseillers dédiés)"
     )

@@ -21,7 +21,7 @@ from binome.referrals import actions as referral_actions
 from binome.referrals.models import Referral, ReferralKind, Urgency
 from binome.site.today import BLOCKS
 from binome.support import actions as support_actions
-from binome.support.models import Accompaniment, Kind, State, TeamRole
+from binome.support.models import Accompaniment, ExitReason, Kind, State, TeamRole
 from tests.conftest import login_as
 from tests.factories import SmallTerritory, make_member
 
@@ -151,7 +151,7 @@ def test_a_situation_at_six_months_to_record(small_var: SmallTerritory) -> None:
     support_actions.end_accompaniment(
         accompaniment=small_var.accompaniment,
         ended_on=today,
-        reason="job",
+        reason=ExitReason.DURABLE_JOB,
         situation="CDI",
         by=small_var.alice,
         organisation=small_var.france_travail,
@@ -258,11 +258,11 @@ def test_the_page_costs_a_fixed_number_of_queries(
     assert _block(body, "sent").count("<li") == 5  # the first five lines only
 
 
-# Session, user, second-factor device, memberships, territory roles; the seven blocks of a
+# Session, user, second-factor device, memberships, territory roles; the eight blocks of a
 # file team's professional (one query each, two for the referrals received: the urgent
 # ones, then by due date), whatever their number of rows; the read line; the territory
 # roles the page lists.
-QUERIES = 15
+QUERIES = 16
 
 
 @pytest.mark.parametrize("key", ["received", "sent", "appointments", "to_activate"])

@@ -17,11 +17,14 @@ from django.utils import timezone
 from binome.access.models import AuditEvent, AuditKind
 from binome.notifications.models import Notification
 from binome.organisations.models import MemberFunction, OrganisationKind
+from binome.people.models import ConsentMethod, ConsentScope
 from binome.support import actions
 from binome.support.access import can_decide_join_request
+from binome.support.diagnostic import ThemeAnswer
 from binome.support.forms import team_role_choices
 from binome.support.models import (
     Accompaniment,
+    BarrierLevel,
     JoinRequest,
     Kind,
     State,
@@ -29,6 +32,7 @@ from binome.support.models import (
     TeamRole,
     TimelineEvent,
 )
+from binome.support.referential import themes
 from tests.factories import SmallTerritory, make_member, make_organisation
 
 
@@ -69,6 +73,25 @@ def test_a_ccas_social_worker_keeping_the_role_referent_still_completes_the_bino
         by=small_var.alice,
     )
     assert actions.binome_is_complete(accompaniment)
+    # A global accompaniment is activated after the diagnostic validated by both sides.
+    actions.record_consent(
+        person=person,
+        scope=ConsentScope.SHARE_FILE,
+        method=ConsentMethod.WRITTEN,
+        given_on=timezone.localdate(),
+        by=sophie,
+        organisation=ccas,
+    )
+    diagnostic = actions.record_diagnostic(
+        person=person,
+        by=sophie,
+        organisation=ccas,
+        made_on=timezone.localdate(),
+        accompaniment=accompaniment,
+        answers=[ThemeAnswer(theme=theme.code, level=BarrierLevel.NONE) for theme in themes()],
+        validate=True,
+    )
+    actions.validate_diagnostic(diagnostic=diagnostic, by=small_var.alice)
     actions.change_state(
         accompaniment=accompaniment, to_state=State.ACTIVE, by=sophie, organisation=ccas
     )
