@@ -73,6 +73,8 @@ from typing import Any, Protocol
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models, transaction
 
+from binome.access.audit import record
+from binome.access.models import AuditKind
 from binome.directory import datainclusion as di
 from binome.directory import hsds
 from binome.directory.datainclusion import Kind
@@ -925,9 +927,6 @@ def import_directory(
 
 
 def _audit(report: ImportReport, *, by: Any, department_id: str | None) -> None:
-    from binome.access.audit import record
-    from binome.access.models import AuditKind
-
     details: dict[str, Any] = {
         "fichiers": report.files,
         "structures": asdict(report.structures),

@@ -24,6 +24,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from binome.access.audit import record
+from binome.access.models import AuditKind
 from binome.directory.importer import ImportReport, import_directory
 from binome.directory.models import ImportFile, ImportRun, ImportStatus
 from binome.territories.models import Department
@@ -207,9 +209,6 @@ def fail_stale_imports(*, department_id: str | None = None) -> list[int]:
 
 
 def _audit_interrupted(run: ImportRun) -> None:
-    from binome.access.audit import record
-    from binome.access.models import AuditKind
-
     silent_since = timezone.localtime(run.progress_at) if run.progress_at else None
     record(
         AuditKind.DIRECTORY_IMPORT,

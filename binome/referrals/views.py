@@ -67,6 +67,7 @@ from binome.support import access as file_rules
 from binome.support import actions as support_actions
 from binome.support.forms import PersonForm, team_role_choices
 from binome.support.models import OPEN_STATES, TeamMember
+from binome.support.referential import theme_label
 from binome.territories.models import Department
 
 INBOX_PAGE_SIZE = 50
@@ -306,8 +307,6 @@ def due_label(referral: Referral) -> str:
 
 
 def referral_barriers(referral: Referral) -> list[str]:
-    from binome.support.referential import theme_label
-
     return [theme_label(code) for code in referral.barriers]
 
 

@@ -50,6 +50,7 @@ from binome.access.predicates import (
 )
 from binome.core.queries import USER_NAME, select_related_only
 from binome.organisations.models import Membership, Organisation
+from binome.people.models import Consent, ConsentScope
 
 if TYPE_CHECKING:
     from binome.people.models import Person, PersonQuerySet
@@ -187,7 +188,6 @@ def file_access(user: Any, person: Person) -> FileAccess | None:
     ``share_file`` consent unless the person was loaded with ``share_consent`` annotated
     (as :func:`get_file_for_user` does).
     """
-    from binome.people.models import Consent, ConsentScope
     from binome.support.models import TeamMember
 
     if not user.is_authenticated or is_steering(user, person.department_id):

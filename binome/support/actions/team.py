@@ -14,6 +14,8 @@ from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.access.predicates import default_team_role, effective_team_role
 from binome.accounts.models import User
+from binome.notifications.actions import notify
+from binome.notifications.models import NotificationKind
 from binome.organisations.models import Organisation
 from binome.support.access import can_decide_join_request
 from binome.support.actions.locks import check_can_join, lock_accompaniment
@@ -119,9 +121,6 @@ def leave_team(
 def _notify_join(
     recipients: Any, *, title: str, body: str, by: User | None, dedup_key: str = ""
 ) -> None:
-    from binome.notifications.actions import notify
-    from binome.notifications.models import NotificationKind
-
     notify(
         recipients=recipients,
         kind=NotificationKind.TEAM_JOIN,
