@@ -4,6 +4,7 @@ through :func:`record_outcome`."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -85,83 +86,8 @@ def record_outcome(
     return locked
 
 
-def start(
-    *,
-    referral: Referral,
-    by: User | None,
-    via: str = Via.APP,
-    on: date | None = None,
-    message: str = "",
-    request: HttpRequest | None = None,
-) -> Referral:
-    """The person started with the service."""
-    return record_outcome(
-        referral=referral,
-        outcome=Status.STARTED,
-        by=by,
-        via=via,
-        on=on,
-        message=message,
-        request=request,
-    )
-
-
-def complete(
-    *,
-    referral: Referral,
-    by: User | None,
-    via: str = Via.APP,
-    on: date | None = None,
-    message: str = "",
-    request: HttpRequest | None = None,
-) -> Referral:
-    """The person went through the service to its end."""
-    return record_outcome(
-        referral=referral,
-        outcome=Status.COMPLETED,
-        by=by,
-        via=via,
-        on=on,
-        message=message,
-        request=request,
-    )
-
-
-def abandon(
-    *,
-    referral: Referral,
-    by: User | None,
-    via: str = Via.APP,
-    on: date | None = None,
-    message: str = "",
-    request: HttpRequest | None = None,
-) -> Referral:
-    """The person left the service before its end."""
-    return record_outcome(
-        referral=referral,
-        outcome=Status.ABANDONED,
-        by=by,
-        via=via,
-        on=on,
-        message=message,
-        request=request,
-    )
-
-
-def no_show(
-    *,
-    referral: Referral,
-    by: User | None,
-    via: str = Via.APP,
-    message: str = "",
-    request: HttpRequest | None = None,
-) -> Referral:
-    """The person never came."""
-    return record_outcome(
-        referral=referral,
-        outcome=Status.NO_SHOW,
-        by=by,
-        via=via,
-        message=message,
-        request=request,
-    )
+# The four outcomes a service records are one action, named for its callers.
+start = partial(record_outcome, outcome=Status.STARTED)  # the person started with the service
+complete = partial(record_outcome, outcome=Status.COMPLETED)  # went through it to its end
+abandon = partial(record_outcome, outcome=Status.ABANDONED)  # left it before its end
+no_show = partial(record_outcome, outcome=Status.NO_SHOW)  # never came
