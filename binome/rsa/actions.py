@@ -408,6 +408,14 @@ def _create_person(
     )
     created.set_nir(nir)
     created.save()
+    record(
+        AuditKind.PERSON_CREATED,
+        actor_label="import automatique",
+        organisation=holder,
+        target=created,
+        person_id=created.pk,
+        what=f"Dossier de {created.full_name}, depuis le {header.description}",
+    )
     add_event(
         person=created,
         kind=EventKind.PERSON,

@@ -72,6 +72,8 @@ def test_a_new_household_gets_its_files_and_its_orientation_deadline(small_var) 
     assert not Person.objects.filter(first_name="Zoé", last_name="Lefèvre").exists()
     line = TimelineEvent.objects.get(person=helene)
     assert line.summary == "Dossier créé depuis le flux mensuel CAF du 30/11/2026 (RSA n° 0001)"
+    created = AuditEvent.objects.get(kind=AuditKind.PERSON_CREATED, person_id=helene.pk)
+    assert created.actor_label == "import automatique" and "flux mensuel CAF" in created.what
     audit = AuditEvent.objects.get(kind=AuditKind.RSA_IMPORT)
     assert audit.actor == small_var.dan and "1 dossier(s) créé(s)" in audit.what
 
