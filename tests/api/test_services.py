@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,49 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binome.api import schemas
-from binome.directory.models import PublicationStatus
-from tests.directory.test_search import DRAGUIGNAN, LA_SEYNE, QUIMPER, TOULON, make_service
+from tests.directory.test_search import LA_SEYNE, TOULON
 
 SERVICES = "/api/v1/services"
-
-
-@pytest.fixture
-def services(personas: dict[str, Any]) -> dict[str, Any]:
-    stale = timezone.localdate() - timedelta(days=400)
-    return {
-        "creche": make_service(
-            "Crèche AVIP Les Petits Pas",
-            thematiques=["famille--garde-denfants"],
-            mobilisation_details="Appeler la directrice avant 10 h.",
-        ),
-        "creche_seyne": make_service(
-            "Crèche Les Moussaillons", at=LA_SEYNE, thematiques=["famille--garde-denfants"]
-        ),
-        "parent": make_service(
-            "Lieu d'accueil parents-enfants",
-            thematiques=["famille--soutien-a-la-parentalite-et-a-leducation"],
-            description="Accueil des parents et de leurs enfants, crèche parentale le mardi.",
-        ),
-        "permis": make_service(
-            "Aide au permis de conduire",
-            at=LA_SEYNE,
-            thematiques=["mobilite--preparer-un-permis"],
-            updated_on=stale,
-        ),
-        "garage": make_service(
-            "Garage solidaire",
-            at=DRAGUIGNAN,
-            thematiques=["mobilite--entretenir-reparer-son-vehicule"],
-        ),
-        "remote": make_service(
-            "Permis en ligne",
-            at=QUIMPER,
-            thematiques=["mobilite--preparer-un-permis"],
-            reception_modes=["a-distance"],
-        ),
-        "quimper": make_service("Crèche de Quimper", at=QUIMPER),
-        "draft": make_service("Crèche brouillon", status=PublicationStatus.DRAFT),
-    }
 
 
 QUERIES = [
