@@ -163,6 +163,9 @@ else:
 # One test database per test run: several runs can share a cluster without colliding.
 # Typo-tolerant search: word similarity from 0.45 (pg_trgm's default, 0.6, misses
 # "quimpr" → Quimper). Set per connection so that the trigram indexes serve the operator.
+# A persistent connection is checked before a request reuses it: after PostgreSQL restarts,
+# the next request opens a new one (no restart of the web processes).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     "-c pg_trgm.word_similarity_threshold=0.45"
 )

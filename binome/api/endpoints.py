@@ -27,9 +27,9 @@ from binome.api.errors import (
     JSON_TYPE,
     ApiError,
     Detail,
+    crash_response,
     error_response,
     french_validation_details,
-    logger,
 )
 from binome.api.forms import MAX_PAGE, ApiServiceSearchForm, StructureFilterForm, validated
 from binome.api.output import service_json, structure_json
@@ -140,8 +140,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.exception("Erreur interne de l'API sur %s", request.path, exc_info=exc)
-    return error_response(500)
+    return crash_response(request.path, exc)
 
 
 def _json(data: dict[str, Any]) -> HttpResponse:

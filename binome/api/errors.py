@@ -13,6 +13,8 @@ from typing import Any
 
 from django.http import HttpResponse
 
+from binome.core.views import RETRY_AFTER, database_unreachable
+
 logger = logging.getLogger("binome.api")
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -26,6 +28,11 @@ GENERIC: dict[int, tuple[str, str]] = {
     405: ("methode_non_autorisee", "Méthode HTTP non autorisée : l'API ne sert que GET."),
     422: ("requete_invalide", "La requête est invalide."),
     429: ("trop_de_requetes", "Trop de requêtes."),
+    503: (
+        "service_indisponible",
+        "Service momentanément indisponible : la base de données ne répond pas. "
+        "Réessayez dans quelques instants.",
+    ),
     500: (
         "erreur_interne",
         "Erreur interne du serveur : l'équipe de Binôme en est informée. Réessayez plus tard.",
@@ -56,6 +63,16 @@ class ApiError(Exception):
         return error_response(
             self.status, self.code, self.message, self.details, headers=self.headers
         )
+
+
+def crash_response(path: str, exception: BaseException) -> HttpResponse:
+    """The answer to an exception nothing else answered: 503 while the database is out of
+    reach (the client may try again), else 500; logged either way."""
+    if database_unreachable(exception):
+        logger.error("Base de données injoignable : %s", path, exc_info=exception)
+        return error_response(503, headers={"Retry-After": str(RETRY_AFTER)})
+    logger.exception("Erreur interne de l'API sur %s", path, exc_info=exception)
+    return error_response(500)
 
 
 def error_body(code: str, message: str, details: list[Detail] | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOpera
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
-from binome.api.errors import error_response, logger
+from binome.api.errors import crash_response, error_response
 
 API_PREFIX = "/api/v1/"
 # Exceptions Django turns into a 4xx response (converted by ``__call__``), not crashes.
@@ -55,5 +55,4 @@ class JsonErrorsMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX) or isinstance(exception, _ANSWERED_BY_DJANGO):
             return None
-        logger.exception("Erreur interne de l'API sur %s", request.path, exc_info=exception)
-        return error_response(500)
+        return crash_response(request.path, exception)

@@ -169,13 +169,19 @@ def _prepare_root_access(c: Cluster) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Running, and not a zombie: a postmaster killed in a container whose first process
+    reaps no orphans stays a zombie, which must not pass for a running server."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _process_name(pid: int) -> str:
@@ -205,6 +211,16 @@ def _clear_stale_pid_file(c: Cluster) -> None:
             "binome: fichier postmaster.pid périmé (aucun PostgreSQL ne tourne avec ce PID) : "
             "supprimé, les données sont intactes."
         )
+    # The socket's lock file names the postmaster too; PostgreSQL refuses to start while
+    # that PID exists, even as the zombie of a killed server.
+    for lock in Path(c.socket_dir).glob(".s.PGSQL.*.lock"):
+        try:
+            pid = int(lock.read_text().splitlines()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+        if not _pid_alive(pid):
+            lock.unlink(missing_ok=True)
+            Path(str(lock).removesuffix(".lock")).unlink(missing_ok=True)
 
 
 def is_initialised(c: Cluster | None = None) -> bool:

@@ -33,7 +33,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
 from binome.core.http import BIGINT_MAX
-from binome.core.views import error_404, error_500
+from binome.core.views import database_unreachable, error_404, error_500, error_503
 
 logger = logging.getLogger("django.request")
 # Answered by Django with a 400 or 403 whatever DEBUG says (the 403 with Binôme's page).
@@ -162,6 +162,9 @@ class OwnErrorPagesMiddleware:
             return None
         if isinstance(exception, Http404):
             return error_404(request, exception)
+        if database_unreachable(exception):
+            logger.error("Base de données injoignable : %s", request.path, exc_info=exception)
+            return error_503(request)
         logger.error(
             "Internal Server Error: %s",
             request.path,

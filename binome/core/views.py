@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sys
+
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -29,6 +32,31 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "403.html", {"title": "Accès refusé"}, status=403)
 
 
+# Seconds a client is asked to wait before trying again while the database is unreachable.
+RETRY_AFTER = 30
+
+
+def database_unreachable(exception: BaseException | None) -> bool:
+    """The exception is the database being out of reach (stopped, restarting, the
+    connection cut), not an error of the request: the connection it came from no longer
+    answers. Django closes such a connection at the end of the request and opens a new
+    one for the next (``CONN_HEALTH_CHECKS``): the service recovers by itself."""
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return False
+    connection = connections[DEFAULT_DB_ALIAS]
+    return connection.connection is None or not connection.is_usable()
+
+
+def error_503(request: HttpRequest | None = None) -> HttpResponse:
+    """« Service momentanément indisponible », rendered without the database."""
+    response = HttpResponse(render_to_string("503.html", {"retry_after": RETRY_AFTER}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def error_500(request: HttpRequest) -> HttpResponse:
+    # Called while the crash is being handled: the exception is the current one.
+    if database_unreachable(sys.exc_info()[1]):
+        return error_503(request)
     # No request context: the page must render even when the database is unreachable.
     return HttpResponse(render_to_string("500.html"), status=500)
