@@ -333,7 +333,9 @@ class Orientation(models.Model):
     referent_designated_at = models.DateTimeField("référent désigné le", null=True, blank=True)
     contract_due_on = models.DateField("contrat attendu avant le", null=True, blank=True)
     contract_signed_on = models.DateField("contrat signé le", null=True, blank=True)
+    # The deadlines job's marks: warned before the contract's due date, then after it.
     contract_warned_on = models.DateField("échéance du contrat signalée le", null=True, blank=True)
+    contract_late_on = models.DateField("retard du contrat signalé le", null=True, blank=True)
     replaced_at = models.DateTimeField("remplacée le", null=True, blank=True)
 
     objects = OrientationQuerySet.as_manager()
