@@ -42,6 +42,7 @@ from binome.childcare.models import (
     SolicitationStatus,
 )
 from binome.childcare.models import Urgency as ChildcareUrgency
+from binome.core.queries import PreparedQuery
 from binome.directory.models import ImportRun, ImportStatus, PublicationStatus, Structure
 from binome.organisations.models import MemberFunction, OrganisationKind
 from binome.people.models import Consent, ConsentScope
@@ -53,6 +54,7 @@ from binome.support.models import (
     AppointmentStatus,
     Diagnostic,
     JoinRequest,
+    Kind,
     State,
     TeamMember,
 )
@@ -161,15 +163,79 @@ def _person_name(person: Any) -> str:
     return str(person.full_name)
 
 
-def _my_teams(day: Day) -> QuerySet[TeamMember]:
-    return TeamMember.objects.current().filter(user=day.user)
+def _name(row: dict[str, Any]) -> str:
+    """The person's name as the file shows it, from a prepared row's ``first_name`` and
+    ``last_name`` (``Person.full_name``)."""
+    return f"{row['first_name']} {row['last_name'].upper()}"
+
+
+def _user_name(row: dict[str, Any]) -> str:
+    """``User.get_full_name`` of a prepared row's ``user_first_name`` and ``user_last_name``."""
+    return f"{row['user_first_name']} {row['user_last_name']}".strip()
+
+
+PERSON_NAME = {"first_name": F("person__first_name"), "last_name": F("person__last_name")}
+
+
+def _teams_of(user: Any) -> QuerySet[TeamMember]:
+    """The current team rows of a user (a prepared query's parameter or a user)."""
+    return TeamMember.objects.current().filter(user_id=user)
+
+
+def _counted(qs: QuerySet[Any]) -> QuerySet[Any]:
+    """``qs`` with the number of its rows on each row (``total``), cut to the lines shown:
+    the count and the first lines in one statement."""
+    return qs.annotate(total=Window(Count("pk")))[:LINES]
+
+
+def _total(rows: list[dict[str, Any]]) -> int:
+    return int(rows[0]["total"]) if rows else 0
 
 
 # --- The file teams' professionals ---------------------------------------------------------
+# Their blocks run on every home page of every professional: each is a prepared query,
+# compiled once per process (binome.core.queries.PreparedQuery).
 
 
 def _is_file_professional(day: Day) -> bool:
     return day.works_with_persons
+
+
+def _awaiting_received(p: Any) -> QuerySet[Any]:
+    return (
+        Referral.objects.received_by(p.organisation)
+        .awaiting()
+        .order_by("due_on", "id")
+        .values(
+            "id",
+            "urgency",
+            "due_on",
+            "due_at",
+            "status",
+            "person_id",
+            sender_name=F("sender_organisation__name"),
+            **PERSON_NAME,
+        )
+    )
+
+
+_RECEIVED_URGENT = PreparedQuery(
+    lambda p: _awaiting_received(p).filter(urgency=Urgency.URGENT)[:LINES], organisation=int
+)
+_RECEIVED_BY_DUE_DATE = PreparedQuery(
+    lambda p: _awaiting_received(p).annotate(
+        total=Coalesce(
+            Subquery(
+                ReceivedCount.objects.filter(organisation_id=p.organisation, status__in=AWAITING)
+                .values("organisation_id")
+                .annotate(total=Sum("count"))
+                .values("total")
+            ),
+            0,
+        )
+    )[:LINES],
+    organisation=int,
+)
 
 
 @block("received", "Orientations reçues à traiter", applies=_is_file_professional)
@@ -179,55 +245,32 @@ def received_referrals(day: Day) -> BlockResult:
     in the order of the organisation's index of awaiting referrals; the count comes from
     the organisation's counters (an organisation may have thousands awaiting)."""
     organisation_id = day.organisation_id or 0
-    awaiting = (
-        Referral.objects.received_by(organisation_id)
-        .awaiting()
-        .select_related("person", "sender_organisation")
-        .only(
-            "urgency",
-            "due_on",
-            "due_at",
-            "status",
-            "person__first_name",
-            "person__last_name",
-            "sender_organisation__name",
-        )
-        .order_by("due_on", "id")
-    )
-    counted = Coalesce(
-        Subquery(
-            ReceivedCount.objects.filter(organisation_id=organisation_id, status__in=AWAITING)
-            .values("organisation_id")
-            .annotate(total=Sum("count"))
-            .values("total")
-        ),
-        0,
-    )
-    urgent = list(awaiting.filter(urgency=Urgency.URGENT)[:LINES])
-    by_due_date = list(awaiting.annotate(home_total=counted)[:LINES])
-    count = by_due_date[0].home_total if by_due_date else 0
-    shown = {referral.pk for referral in urgent}
-    rows = (urgent + [r for r in by_due_date if r.pk not in shown])[:LINES]
+    urgent = _RECEIVED_URGENT.run(organisation=organisation_id)
+    by_due_date = _RECEIVED_BY_DUE_DATE.run(organisation=organisation_id)
+    count = _total(by_due_date)
+    shown = {row["id"] for row in urgent}
+    rows = (urgent + [r for r in by_due_date if r["id"] not in shown])[:LINES]
     lines = []
     for referral in rows:
+        is_urgent = referral["urgency"] == Urgency.URGENT
         late = (
-            referral.due_at < day.now
-            if referral.urgency == Urgency.URGENT and referral.due_at
-            else referral.due_on < day.today
+            referral["due_at"] < day.now
+            if is_urgent and referral["due_at"]
+            else referral["due_on"] < day.today
         )
         badge, badge_class = "", ""
-        if referral.urgency == Urgency.URGENT:
+        if is_urgent:
             badge, badge_class = "Urgente", "fr-badge--error"
         elif late:
             badge, badge_class = "En retard", "fr-badge--warning"
-        elif referral.status == "sent":
+        elif referral["status"] == "sent":
             badge, badge_class = "Nouvelle", "fr-badge--new"
         lines.append(
             Line(
-                text=_person_name(referral.person),
-                url=reverse("referrals:detail", args=[referral.pk]),
-                detail=f"de {referral.sender_organisation.name}, "
-                f"réponse attendue le {_short_date(referral.due_on)}",
+                text=_name(referral),
+                url=reverse("referrals:detail", args=[referral["id"]]),
+                detail=f"de {referral['sender_name']}, "
+                f"réponse attendue le {_short_date(referral['due_on'])}",
                 badge=badge,
                 badge_class=badge_class,
             )
@@ -236,51 +279,79 @@ def received_referrals(day: Day) -> BlockResult:
         count,
         lines,
         reverse("referrals:inbox"),
-        person_ids=[r.person_id for r in rows],
+        person_ids=[r["person_id"] for r in rows],
     )
+
+
+_SENT_UNANSWERED = PreparedQuery(
+    lambda p: _counted(
+        Referral.objects.filter(
+            sender_organisation_id=p.organisation,
+            sender_id=p.user,
+            status__in=AWAITING,
+            due_on__lt=p.today,
+        )
+        .order_by("due_on", "id")
+        .values(
+            "id",
+            "due_on",
+            "person_id",
+            to_organisation_name=F("to_organisation__name"),
+            structure_name=F("structure__name"),
+            **PERSON_NAME,
+        )
+    ),
+    organisation=int,
+    user=int,
+    today=date,
+)
 
 
 @block("sent", "Orientations envoyées sans réponse", applies=_is_file_professional)
 def sent_unanswered(day: Day) -> BlockResult:
     """The user's referrals still unanswered past their due date."""
-    qs = (
-        Referral.objects.filter(
-            sender_organisation_id=day.organisation_id,
-            sender=day.user,
-            status__in=AWAITING,
-            due_on__lt=day.today,
-        )
-        .select_related("person", "to_organisation", "structure")
-        .only(
-            "due_on",
-            "contact_email",
-            "person__first_name",
-            "person__last_name",
-            "to_organisation__name",
-            "structure__name",
-        )
-        .order_by("due_on", "id")
+    rows = _SENT_UNANSWERED.run(
+        organisation=day.organisation_id or 0, user=day.user.pk, today=day.today
     )
-    count, rows = first_lines(qs)
     lines = []
     for referral in rows:
-        to = referral.to_organisation or referral.structure
-        recipient = to.name if to else "les responsables des orientations"
+        recipient = (
+            referral["to_organisation_name"]
+            or referral["structure_name"]
+            or "les responsables des orientations"
+        )
         lines.append(
             Line(
-                text=_person_name(referral.person),
-                url=reverse("referrals:detail", args=[referral.pk]),
-                detail=f"à {recipient}, réponse attendue le {_short_date(referral.due_on)}",
+                text=_name(referral),
+                url=reverse("referrals:detail", args=[referral["id"]]),
+                detail=f"à {recipient}, réponse attendue le {_short_date(referral['due_on'])}",
                 badge="Sans réponse",
                 badge_class="fr-badge--warning",
             )
         )
     return BlockResult(
-        count,
+        _total(rows),
         lines,
         reverse("referrals:sent") + "?etat=a_traiter",
-        person_ids=[r.person_id for r in rows],
+        person_ids=[r["person_id"] for r in rows],
     )
+
+
+_APPOINTMENTS = PreparedQuery(
+    lambda p: _counted(
+        Appointment.objects.filter(
+            person_id__in=_teams_of(p.user).values("person_id"),
+            status=AppointmentStatus.PLANNED,
+            at__gte=p.start,
+            at__lt=p.end,
+        )
+        .order_by("at", "id")
+        .values("at", "place", "person_id", **PERSON_NAME)
+    ),
+    user=int,
+    start=datetime,
+    end=datetime,
+)
 
 
 @block("appointments", "Rendez-vous du jour et de la semaine", applies=_is_file_professional)
@@ -289,81 +360,91 @@ def appointments(day: Day) -> BlockResult:
     days."""
     start = timezone.make_aware(datetime.combine(day.today, time.min))
     tomorrow = start + timedelta(days=1)
-    qs = (
-        Appointment.objects.filter(
-            person_id__in=_my_teams(day).values("person_id"),
-            status=AppointmentStatus.PLANNED,
-            at__gte=start,
-            at__lt=start + timedelta(days=7),
-        )
-        .select_related("person")
-        .only("at", "place", "person__first_name", "person__last_name")
-        .order_by("at", "id")
-    )
-    count, rows = first_lines(qs)
+    rows = _APPOINTMENTS.run(user=day.user.pk, start=start, end=start + timedelta(days=7))
     lines = []
     for appointment in rows:
-        local = timezone.localtime(appointment.at)
-        today = appointment.at < tomorrow
+        local = timezone.localtime(appointment["at"])
+        today = appointment["at"] < tomorrow
         lines.append(
             Line(
-                text=_person_name(appointment.person),
-                url=reverse("people:detail", args=[appointment.person_id]) + "#rendez-vous",
-                detail=f"le {local:%d/%m} à {local:%H}h{local:%M}, {appointment.place}",
+                text=_name(appointment),
+                url=reverse("people:detail", args=[appointment["person_id"]]) + "#rendez-vous",
+                detail=f"le {local:%d/%m} à {local:%H}h{local:%M}, {appointment['place']}",
                 badge="Aujourd'hui" if today else "",
                 badge_class="fr-badge--info" if today else "",
             )
         )
     return BlockResult(
-        count,
+        _total(rows),
         lines,
         reverse("support:worklist"),
         "Voir mes personnes",
-        person_ids=[a.person_id for a in rows],
+        person_ids=[a["person_id"] for a in rows],
     )
 
 
-def _team_rows(day: Day, condition: Q, order: tuple[str, ...]) -> tuple[int, list[TeamMember]]:
-    qs = (
-        _my_teams(day)
+def _team_rows(p: Any, condition: Q, order: str) -> QuerySet[Any]:
+    """The user's current team rows matching ``condition``, with their accompaniment's
+    dates, by ``order`` then id, counted and cut to the lines shown."""
+    return _counted(
+        _teams_of(p.user)
         .filter(condition)
-        .select_related("person", "accompaniment")
-        .only(
-            "person__first_name",
-            "person__last_name",
-            "accompaniment__kind",
-            "accompaniment__state",
-            "accompaniment__started_on",
-            "accompaniment__planned_end_on",
-            "accompaniment__followup_due_on",
+        .order_by(order, "id")
+        .values(
+            "person_id",
+            "accompaniment_id",
+            kind=F("accompaniment__kind"),
+            started_on=F("accompaniment__started_on"),
+            planned_end_on=F("accompaniment__planned_end_on"),
+            followup_due_on=F("accompaniment__followup_due_on"),
+            **PERSON_NAME,
         )
-        .order_by(*order, "id")
     )
-    return first_lines(qs)
+
+
+def _kind_label(row: dict[str, Any]) -> str:
+    return str(Kind(row["kind"]).label)
+
+
+_TO_ACTIVATE = PreparedQuery(
+    lambda p: _team_rows(p, Q(accompaniment__state=State.PROPOSED), "accompaniment__started_on"),
+    user=int,
+)
 
 
 @block("to_activate", "Accompagnements à activer", applies=_is_file_professional)
 def to_activate(day: Day) -> BlockResult:
     """The user's accompaniments proposed and not active yet, the oldest first."""
-    count, rows = _team_rows(
-        day, Q(accompaniment__state=State.PROPOSED), ("accompaniment__started_on",)
-    )
+    rows = _TO_ACTIVATE.run(user=day.user.pk)
     lines = [
         Line(
-            text=_person_name(row.person),
-            url=reverse("people:detail", args=[row.person_id]) + "#synthese",
-            detail=f"{row.accompaniment.get_kind_display()}, proposé le "
-            f"{_short_date(row.accompaniment.started_on)}",
+            text=_name(row),
+            url=reverse("people:detail", args=[row["person_id"]]) + "#synthese",
+            detail=f"{_kind_label(row)}, proposé le {_short_date(row['started_on'])}",
         )
         for row in rows
     ]
     return BlockResult(
-        count,
+        _total(rows),
         lines,
         reverse("support:worklist"),
         "Voir mes personnes",
-        person_ids=[row.person_id for row in rows],
+        person_ids=[row["person_id"] for row in rows],
     )
+
+
+_ENDING = PreparedQuery(
+    lambda p: _team_rows(
+        p,
+        Q(
+            accompaniment__state__in=(State.ACTIVE, State.SUSPENDED),
+            accompaniment__planned_end_on__lte=p.until,
+        ),
+        "accompaniment__planned_end_on",
+    ),
+    user=int,
+    until=date,
+)
 
 
 @block(
@@ -371,63 +452,62 @@ def to_activate(day: Day) -> BlockResult:
 )
 def ending_soon(day: Day) -> BlockResult:
     """The user's open accompaniments whose planned end is within 30 days (or past)."""
-    count, rows = _team_rows(
-        day,
-        Q(
-            accompaniment__state__in=(State.ACTIVE, State.SUSPENDED),
-            accompaniment__planned_end_on__lte=day.today + ENDING_WITHIN,
-        ),
-        ("accompaniment__planned_end_on",),
-    )
+    rows = _ENDING.run(user=day.user.pk, until=day.today + ENDING_WITHIN)
     lines = []
     for row in rows:
-        end = row.accompaniment.planned_end_on
+        end = row["planned_end_on"]
         past = end is not None and end < day.today
         lines.append(
             Line(
-                text=_person_name(row.person),
-                url=reverse("people:detail", args=[row.person_id]) + "#synthese",
-                detail=f"{row.accompaniment.get_kind_display()}, fin prévue le "
-                f"{_short_date(end) if end else '—'}",
+                text=_name(row),
+                url=reverse("people:detail", args=[row["person_id"]]) + "#synthese",
+                detail=f"{_kind_label(row)}, fin prévue le {_short_date(end) if end else '—'}",
                 badge="Dépassée" if past else "",
                 badge_class="fr-badge--warning" if past else "",
             )
         )
     return BlockResult(
-        count,
+        _total(rows),
         lines,
         reverse("support:worklist") + "?alerte=fin-proche&tri=fin",
-        person_ids=[row.person_id for row in rows],
+        person_ids=[row["person_id"] for row in rows],
     )
+
+
+_FOLLOWUPS = PreparedQuery(
+    lambda p: _team_rows(
+        p,
+        Q(
+            accompaniment__state=State.ENDED,
+            accompaniment__followup_due_on__lte=p.today,
+            accompaniment__followup_recorded_on__isnull=True,
+        ),
+        "accompaniment__followup_due_on",
+    ),
+    user=int,
+    today=date,
+)
 
 
 @block("followups", "Situations à 6 mois à renseigner", applies=_is_file_professional)
 def followups(day: Day) -> BlockResult:
     """Ended accompaniments whose situation six months after the exit is expected."""
-    count, rows = _team_rows(
-        day,
-        Q(
-            accompaniment__state=State.ENDED,
-            accompaniment__followup_due_on__lte=day.today,
-            accompaniment__followup_recorded_on__isnull=True,
-        ),
-        ("accompaniment__followup_due_on",),
-    )
+    rows = _FOLLOWUPS.run(user=day.user.pk, today=day.today)
     lines = [
         Line(
-            text=_person_name(row.person),
-            url=reverse("support:accompaniment_followup", args=[row.accompaniment_id]),
-            detail=f"attendue depuis le {_short_date(row.accompaniment.followup_due_on)}"
-            if row.accompaniment.followup_due_on
+            text=_name(row),
+            url=reverse("support:accompaniment_followup", args=[row["accompaniment_id"]]),
+            detail=f"attendue depuis le {_short_date(row['followup_due_on'])}"
+            if row["followup_due_on"]
             else "",
         )
         for row in rows
     ]
     return BlockResult(
-        count,
+        _total(rows),
         lines,
         reverse("support:worklist") + "?alerte=situation-6-mois",
-        person_ids=[row.person_id for row in rows],
+        person_ids=[row["person_id"] for row in rows],
     )
 
 
@@ -447,78 +527,85 @@ def _diagnostic_visible_to_co_author() -> Q:
     )
 
 
+_DIAGNOSTICS = PreparedQuery(
+    lambda p: _counted(
+        Diagnostic.objects.drafts()
+        .filter(person_id__in=_teams_of(p.user).values("person_id"))
+        .filter(
+            Q(recorded_by_id=p.user) | (Q(co_author_id=p.user) & _diagnostic_visible_to_co_author())
+        )
+        .exclude(validations__user_id=p.user)
+        .order_by("made_on", "id")
+        .values("id", "made_on", "person_id", **PERSON_NAME)
+    ),
+    user=int,
+)
+
+
 @block("diagnostics", "Diagnostics partagés à valider", applies=_is_file_professional)
 def diagnostics_to_validate(day: Day) -> BlockResult:
     """Drafts the user made or made with someone, on a team she is on, not validated by her."""
-    qs = (
-        Diagnostic.objects.drafts()
-        .filter(person_id__in=_my_teams(day).values("person_id"))
-        .filter(
-            Q(recorded_by=day.user) | (Q(co_author=day.user) & _diagnostic_visible_to_co_author())
-        )
-        .exclude(validations__user=day.user)
-        .select_related("person")
-        .only("made_on", "person__first_name", "person__last_name")
-        .order_by("made_on", "id")
-    )
-    count, rows = first_lines(qs)
+    rows = _DIAGNOSTICS.run(user=day.user.pk)
     lines = [
         Line(
-            text=_person_name(row.person),
-            url=reverse("support:diagnostic_detail", args=[row.pk]),
-            detail=f"brouillon du {_short_date(row.made_on)}",
+            text=_name(row),
+            url=reverse("support:diagnostic_detail", args=[row["id"]]),
+            detail=f"brouillon du {_short_date(row['made_on'])}",
         )
         for row in rows
     ]
     return BlockResult(
-        count,
+        _total(rows),
         lines,
         reverse("support:worklist"),
         "Voir mes personnes",
-        person_ids=[row.person_id for row in rows],
+        person_ids=[row["person_id"] for row in rows],
     )
+
+
+_JOIN_REQUESTS = PreparedQuery(
+    lambda p: _counted(
+        JoinRequest.objects.pending()
+        .filter(
+            Q(
+                accompaniment_id__in=_teams_of(p.user).values("accompaniment_id"),
+                invited_by__isnull=True,
+            )
+            | Q(user_id=p.user, invited_by__isnull=False)
+        )
+        .order_by("created_at", "id")
+        .values(
+            "invited_by_id",
+            "person_id",
+            user_first_name=F("user__first_name"),
+            user_last_name=F("user__last_name"),
+            organisation_name=F("organisation__name"),
+            **PERSON_NAME,
+        )
+    ),
+    user=int,
+)
 
 
 @block("join_requests", "Demandes pour rejoindre une équipe", applies=_is_file_professional)
 def join_requests(day: Day) -> BlockResult:
     """Requests to join one of the user's teams, and invitations the user received."""
-    qs = (
-        JoinRequest.objects.pending()
-        .filter(
-            Q(
-                accompaniment_id__in=_my_teams(day).values("accompaniment_id"),
-                invited_by__isnull=True,
-            )
-            | Q(user=day.user, invited_by__isnull=False)
-        )
-        .select_related("person", "user", "organisation")
-        .only(
-            "created_at",
-            "invited_by_id",
-            "person__first_name",
-            "person__last_name",
-            "user__first_name",
-            "user__last_name",
-            "organisation__name",
-        )
-        .order_by("created_at", "id")
-    )
-    count, rows = first_lines(qs)
+    rows = _JOIN_REQUESTS.run(user=day.user.pk)
     url = reverse("support:join_requests")
     lines = [
         Line(
-            text=_person_name(request.person),
+            text=_name(request),
             url=url,
             detail=(
                 "vous êtes invité(e) à rejoindre l'équipe"
-                if request.invited_by_id
-                else f"{request.user.get_full_name()} ({request.organisation.name}) demande "
+                if request["invited_by_id"]
+                else f"{_user_name(request)} ({request['organisation_name']}) demande "
                 "à rejoindre l'équipe"
             ),
         )
         for request in rows
     ]
-    return BlockResult(count, lines, url, person_ids=[r.person_id for r in rows])
+    return BlockResult(_total(rows), lines, url, person_ids=[r["person_id"] for r in rows])
 
 
 # --- The territories' orientation managers (RSA) ---------------------------------------------
