@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,10 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binome.access.audit import record_list_read, record_read, record_read_when_shown
 from binome.access.predicates import active_memberships, is_steering, roles_of
+from binome.core.figures import FigureScope
 from binome.core.pagination import window_page
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.rsa import orientations
+from binome.rsa.figures import rsa_section
 from binome.rsa.forms import ContractForm, ListFilterForm, OrientationForm, ReferentForm
 from binome.rsa.models import WARNING_DAYS, Beneficiary, Orientation
 from binome.territories.models import Department
@@ -244,6 +247,39 @@ def orient_bulk(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "bulk": True,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+class PeriodForm(forms.Form):
+    du = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    au = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@login_required
+@require_GET
+def figures(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The orientation and contract delays of the territory, over a chosen period (the last
+    twelve months by default)."""
+    department = _managed_department(request, code)
+    today = timezone.localdate()
+    end, start = today, today - datetime.timedelta(days=364)
+    period = PeriodForm(request.GET)
+    if period.is_valid():
+        end = period.cleaned_data["au"] or end
+        start = period.cleaned_data["du"] or end - datetime.timedelta(days=364)
+    if start > end:
+        start, end = end, start
+    section = rsa_section(FigureScope(department=code, start=start, end=end))
+    return render(
+        request,
+        "rsa/orientation/figures.html",
+        {
+            "title": f"Délais d'orientation et de contrat — {department.name}",
+            "department": department,
+            "section": section,
+            "start": start,
+            "end": end,
+        },
     )
 
 
