@@ -151,7 +151,7 @@ class RsaFigures:
         return _share(self.oriented_45, self.oriented_45_base)
 
 
-def _params(scope: FigureScope, as_of: datetime.date) -> dict[str, object]:
+def _params(scope: FigureScope, as_of: datetime.date) -> dict[str, Any]:
     return {
         "start": scope.start,
         "end": scope.end,
@@ -191,8 +191,14 @@ def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> Rs
     )
     by_body = tuple((str(row[2]), ContractFigures.of(row[3:])) for row in grouped if row[0])
     median = entrants[6]
+    stock, count, within, base, within_45, base_45 = entrants[:6]
     return RsaFigures(
-        *entrants[:6],
+        stock=stock,
+        entrants=count,
+        oriented_within=within,
+        oriented_base=base,
+        oriented_45=within_45,
+        oriented_45_base=base_45,
         orientation_median_days=float(median) if median is not None else None,
         contracts=contracts,
         by_kind=by_kind,

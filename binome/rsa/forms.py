@@ -79,7 +79,7 @@ class OrientationForm(BinomeForm):
     def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["referent_body"]
-        field.queryset = referent_bodies(department_id)  # type: ignore[attr-defined]
+        field.queryset = referent_bodies(department_id)
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}
@@ -118,8 +118,8 @@ class ReferentForm(BinomeForm):
     def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["referent"]
-        field.queryset = referent_candidates(organisation_id)  # type: ignore[attr-defined]
-        field.label_from_instance = lambda user: user.get_full_name()  # type: ignore[attr-defined]
+        field.queryset = referent_candidates(organisation_id)
+        field.label_from_instance = lambda user: user.get_full_name()
 
 
 class ContractForm(BinomeForm):

@@ -5,6 +5,7 @@ parse, call one action, render."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -99,7 +100,9 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
     today = timezone.localdate()
     form = ListFilterForm(request.GET)
     qs = to_orient_rows(code)
-    data = form.cleaned_data if form.is_valid() else {"q": "", "due": "", "sdf": False}
+    data: dict[str, Any] = (
+        form.cleaned_data if form.is_valid() else {"q": "", "due": "", "sdf": False}
+    )
     for word in data["q"].split():
         qs = qs.filter(
             Q(first_name__unaccent__icontains=word) | Q(last_name__unaccent__icontains=word)
