@@ -259,3 +259,17 @@ def test_referent_and_contract_refusals(rsa_var: RsaTerritory) -> None:
         raise AssertionError("a signature before the notification was accepted")
     orientation.refresh_from_db()
     assert orientation.contract_signed_on is None
+
+
+def test_the_referral_in_the_inbox_leads_to_the_referent_designation(
+    rsa_var: RsaTerritory,
+) -> None:
+    orientation = orient_helene_to_france_travail(rsa_var)
+    assert orientation.referral is not None
+    page = rsa_var.var.client(rsa_var.var.alice).get(
+        reverse("referrals:detail", args=[orientation.referral.pk])
+    )
+    body = page.content.decode()
+    assert "Désigner le référent de parcours" in body
+    assert reverse("rsa:received", args=[rsa_var.var.france_travail.pk]) in body
+    assert reverse("referrals:accept", args=[orientation.referral.pk]) not in body
