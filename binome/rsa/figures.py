@@ -19,7 +19,9 @@ Over a scope (a département or the whole country, optionally one referent body)
 - rdv-insertion's « accompagnés en moins de 30 jours / 15 jours »: among the same
   orientations, a référent de parcours designated within 30 (15) days of the notification;
   denominators likewise only of those old enough to be judged.
-- The same contract and referent figures **by orientation kind** and **by referent body**.
+- The same contract and referent figures **by orientation kind** and **by referent body**;
+  **by month**, the entrants (by the month their clock started) and the orientations (by the
+  month of their notification).
 
 With a referent body in the scope, the orientations are that body's; the stock and the
 entrants stay the territory's. No named data: the figures are for steering.
@@ -65,6 +67,30 @@ SELECT
     percentile_cont(0.5) WITHIN GROUP (ORDER BY oriented - opened)
         FILTER (WHERE oriented IS NOT NULL)
 FROM entrants
+"""
+
+# The new entrants month by month (of the clock's start).
+_ENTRANTS_BY_MONTH = """
+WITH entrants AS (
+    SELECT date_trunc('month', b.right_opened_on)::date AS month,
+           b.right_opened_on AS opened,
+           (SELECT min(o.notified_on) FROM rsa_orientation o WHERE o.beneficiary_id = b.id)
+               AS oriented
+    FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
+    WHERE b.subject_to_rights_and_duties
+      AND b.right_opened_on BETWEEN %(start)s AND %(end)s
+      AND (%(department)s::text IS NULL OR d.department_id = %(department)s)
+)
+SELECT month,
+    count(*),
+    count(*) FILTER (WHERE oriented <= opened + %(six_weeks)s),
+    count(*) FILTER (WHERE oriented <= opened + %(six_weeks)s
+                        OR opened + %(six_weeks)s < %(as_of)s),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY oriented - opened)
+        FILTER (WHERE oriented IS NOT NULL)
+FROM entrants
+GROUP BY month
+ORDER BY month
 """
 
 _ORIENTATIONS = """
@@ -130,6 +156,23 @@ class ContractFigures:
 
 
 @dataclass(frozen=True)
+class MonthFigures:
+    """One month: its new entrants (by the clock's start) and the orientations notified in
+    it."""
+
+    month: datetime.date
+    entrants: int
+    oriented_within: int
+    oriented_base: int
+    orientation_median_days: float | None
+    contracts: ContractFigures | None
+
+    @property
+    def oriented_share(self) -> float | None:
+        return _share(self.oriented_within, self.oriented_base)
+
+
+@dataclass(frozen=True)
 class RsaFigures:
     stock: int
     entrants: int
@@ -141,6 +184,7 @@ class RsaFigures:
     contracts: ContractFigures
     by_kind: tuple[tuple[str, ContractFigures], ...]
     by_body: tuple[tuple[str, ContractFigures], ...]
+    by_month: tuple[MonthFigures, ...] = ()
 
     @property
     def oriented_share(self) -> float | None:
@@ -167,8 +211,23 @@ def _params(scope: FigureScope, as_of: datetime.date) -> dict[str, Any]:
     }
 
 
+def _month(
+    month: datetime.date, entrants: tuple[Any, ...] | None, contracts: ContractFigures | None
+) -> MonthFigures:
+    count, within, base, median = entrants or (0, 0, 0, None)
+    return MonthFigures(
+        month=month,
+        entrants=count,
+        oriented_within=within,
+        oriented_base=base,
+        orientation_median_days=float(median) if median is not None else None,
+        contracts=contracts,
+    )
+
+
 def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> RsaFigures:
-    """The figures of the scope, in three statements (entrants; orientations; by group)."""
+    """The figures of the scope, in five statements (entrants; orientations; orientations
+    by kind and by body; entrants by month; orientations by month)."""
     params = _params(scope, as_of or timezone.localdate())
     with connection.cursor() as cursor:
         cursor.execute(_ENTRANTS, params)
@@ -183,6 +242,20 @@ def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> Rs
             params,
         )
         grouped = cursor.fetchall()
+        cursor.execute(_ENTRANTS_BY_MONTH, params)
+        entrants_by_month = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(
+            _ORIENTATIONS.format(
+                group="date_trunc('month', notified)::date AS month,",
+                group_by="GROUP BY 1 ORDER BY 1",
+            ),
+            params,
+        )
+        contracts_by_month = {row[0]: ContractFigures.of(row[1:]) for row in cursor.fetchall()}
+    by_month = tuple(
+        _month(month, entrants_by_month.get(month), contracts_by_month.get(month))
+        for month in sorted({*entrants_by_month, *contracts_by_month})
+    )
     kinds = dict(OrientationKind.choices)
     by_kind = tuple(
         (str(kinds.get(row[1], row[1])), ContractFigures.of(row[3:]))
@@ -203,6 +276,7 @@ def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> Rs
         contracts=contracts,
         by_kind=by_kind,
         by_body=by_body,
+        by_month=by_month,
     )
 
 
@@ -305,6 +379,31 @@ def rsa_section(scope: FigureScope) -> FigureSection | None:
             ),
         ),
         tables=(
+            FigureTable(
+                "by_month",
+                "Par mois",
+                (
+                    "Mois",
+                    "Nouveaux entrants",
+                    "Orientés en six semaines (%)",
+                    "Délai médian d'orientation (jours)",
+                    "Orientations notifiées",
+                    "Contrat signé dans le mois (%)",
+                ),
+                tuple(
+                    (
+                        f"{m.month:%m/%Y}",
+                        m.entrants,
+                        m.oriented_share,
+                        m.orientation_median_days,
+                        m.contracts.orientations if m.contracts else 0,
+                        m.contracts.signed_share if m.contracts else None,
+                    )
+                    for m in f.by_month
+                ),
+                definition="Les nouveaux entrants par mois d'ouverture du droit ; les "
+                "orientations par mois de notification.",
+            ),
             FigureTable(
                 "by_kind",
                 "Par type d'orientation",

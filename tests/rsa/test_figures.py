@@ -81,6 +81,20 @@ def test_the_figures_of_a_known_data_set(rsa_var: RsaTerritory) -> None:
     assert by_kind["Professionnelle (emploi)"].signed_share == 0.0
     by_body = {label: figures.orientations for label, figures in f.by_body}
     assert by_body == {"CCAS de Toulon": 1, "France Travail Toulon": 1}
+    # Month by month: the entrants by their clock's start, the orientations by notification.
+    days = lambda n: today - datetime.timedelta(days=n)  # noqa: E731
+    month = lambda n: days(n).replace(day=1)  # noqa: E731
+    entrants = {}
+    for opened, oriented_in_time, judged in ((60, 1, 1), (100, 0, 1), (10, 0, 0)):
+        count, within, base = entrants.get(month(opened), (0, 0, 0))
+        entrants[month(opened)] = (count + 1, within + oriented_in_time, base + judged)
+    assert {
+        m.month: (m.entrants, m.oriented_within, m.oriented_base) for m in f.by_month if m.entrants
+    } == entrants
+    notified: dict[datetime.date, int] = {}
+    for n in (30, 50):
+        notified[month(n)] = notified.get(month(n), 0) + 1
+    assert {m.month: m.contracts.orientations for m in f.by_month if m.contracts} == notified
     # One referent body: its orientations only.
     ccas = rsa_figures(
         FigureScope(
