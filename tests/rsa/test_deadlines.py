@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
@@ -109,3 +111,19 @@ def test_a_signed_contract_is_never_flagged(rsa_var: RsaTerritory) -> None:
         contract_due_on=today - datetime.timedelta(days=1)
     )
     assert run_deadlines(today).contracts_late == 0
+
+
+def test_the_job_costs_the_same_queries_for_one_person_or_many(rsa_var: RsaTerritory) -> None:
+    today = timezone.localdate()
+    people = rsa_var.people
+
+    def delegated_queries(names: list[str]) -> int:
+        Beneficiary.objects.filter(pk__in=[people[n].pk for n in names]).update(
+            orientation_due_on=today - datetime.timedelta(days=1)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert run_deadlines(today).delegated == len(names)
+        return len(queries)
+
+    one = delegated_queries(["Hélène"])
+    assert delegated_queries(["Noël", "Farid"]) == one
