@@ -35,3 +35,6 @@ urlpatterns += [path("orientations/chiffres/", include("binome.referrals.urls_fi
 
 # Childcare for job-seeking parents (AVIP): providers' places, requests and answers.
 urlpatterns += [path("garde-enfants/", include("binome.childcare.urls"))]
+
+# RSA: the persons to orient, the orientation decision, the referent and the contract.
+urlpatterns += [path("rsa/", include("binome.rsa.urls"))]

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from binome.people.models import Person
 from binome.referrals.demo import load_demo_referrals
+from binome.rsa.demo import load_demo_rsa
 from binome.site.demo import demo_organisations, load_demo_directory
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
@@ -68,3 +69,17 @@ def test_the_home_page(personas: dict[str, Any], client_for: Any, snapshot: Any)
     """« À traiter »: one query per block, whatever the number of rows."""
     load_demo_referrals(personas, demo_organisations())
     assert page_sql(client_for("sophie"), reverse("site:home")) == snapshot
+
+
+def test_the_rsa_list_to_orient(personas: dict[str, Any], client_for: Any, snapshot: Any) -> None:
+    """« À orienter »: the page of persons and their total in one query, whatever their number."""
+    load_demo_rsa(personas, demo_organisations())
+    assert page_sql(client_for("claire"), reverse("rsa:to_orient", args=["83"])) == snapshot
+
+
+def test_the_orientation_managers_home_page(
+    personas: dict[str, Any], client_for: Any, snapshot: Any
+) -> None:
+    """Claire's « À traiter »: the block of the RSA beneficiaries to orient, one query."""
+    load_demo_rsa(personas, demo_organisations())
+    assert page_sql(client_for("claire"), reverse("site:home")) == snapshot

@@ -34,6 +34,7 @@ class NotificationKind(models.TextChoices):
     DIRECTORY = "directory", "Annuaire"
     TEAM_JOIN = "team_join", "Équipe d'un dossier"
     CHILDCARE = "childcare", "Garde d'enfants"
+    RSA = "rsa", "RSA : orientation et contrat d'engagement"
 
 
 class EmailFrequency(models.TextChoices):

@@ -85,6 +85,8 @@ def check_recipient(
     own organisation other than to its dedicated counselors, or to a France Travail
     organisation that declared none."""
     internal = to_organisation.pk == organisation.pk
+    if kind == ReferralKind.RSA:  # the département may orient towards its own services
+        return
     if internal and not goes_to_dedicated_counselors(kind, to_organisation):
         raise ValidationError(
             "Vous ne pouvez pas orienter vers votre propre organisation, sauf vers les "

@@ -140,7 +140,7 @@ class ReferralForm(BinomeForm):
 
     kind = forms.ChoiceField(
         label="Type d'orientation",
-        choices=ReferralKind.choices,
+        choices=[c for c in ReferralKind.choices if c[0] != ReferralKind.RSA],
         widget=RadioButtons,
         template_name=RADIOS_SNIPPET,  # type: ignore[call-arg]
     )
@@ -254,7 +254,9 @@ class ReferralForm(BinomeForm):
         self.fields["items"].choices = shared_item_choices(person, access)
         if accompaniment is None:
             self.fields["kind"].choices = [
-                c for c in ReferralKind.choices if c[0] != ReferralKind.REORIENTATION
+                c
+                for c in ReferralKind.choices
+                if c[0] not in (ReferralKind.REORIENTATION, ReferralKind.RSA)
             ]
         self.fields["idempotency_key"].initial = uuid.uuid4()
 

@@ -39,6 +39,9 @@ class ReferralKind(models.TextChoices):
     SOCIAL = "social", "Vers l'accompagnement social"
     SERVICE = "service", "Vers un service de l'annuaire"
     REORIENTATION = "reorientation", "Demande de réorientation"
+    # The département's orientation of an RSA beneficiary, notified to the referent body
+    # (sent by ``binome.rsa``, never from the referral form).
+    RSA = "rsa", "Orientation RSA"
 
 
 class Status(models.TextChoices):

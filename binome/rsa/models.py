@@ -6,15 +6,23 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 
+from binome.organisations.models import Organisation
 from binome.people.models import Person
+from binome.referrals.models import Referral
 from binome.rsa.flux import RightState, Role
 from binome.territories.models import Department
 
 # The law gives the département six weeks, from the information that the right opened, to
 # orient each new beneficiary bound by the rights and duties.
 ORIENTATION_DELAY = datetime.timedelta(weeks=6)
+# The contrat d'engagement is signed within one month of the orientation's notification.
+CONTRACT_MONTHS = 1
+# The deadlines job warns this many days before a deadline.
+WARNING_DAYS = 7
 
 
 class ImportStatus(models.TextChoices):
@@ -118,6 +126,32 @@ class MatchStatus(models.TextChoices):
     TO_RECONCILE = "to_reconcile", "À rapprocher"
 
 
+# The states under which a person bound by the rights and duties is to be oriented: the right
+# requested, open, or suspended (not refused, not closed).
+ACTIVE_STATES = (
+    RightState.AWAITING_DECISION,
+    RightState.OPEN,
+    RightState.RIGHT_SUSPENDED,
+    RightState.PAYMENT_SUSPENDED,
+)
+
+
+class BeneficiaryQuerySet(models.QuerySet["Beneficiary"]):
+    def in_department(self, department_id: str) -> BeneficiaryQuerySet:
+        return self.filter(dossier__department_id=department_id)
+
+    def to_orient(self) -> BeneficiaryQuerySet:
+        """Bound by the rights and duties, their clock running, a file of Binôme, not
+        oriented yet, their right neither refused nor closed."""
+        return self.filter(
+            subject_to_rights_and_duties=True,
+            orientation_due_on__isnull=False,
+            oriented_on__isnull=True,
+            person__isnull=False,
+            dossier__state__in=ACTIVE_STATES,
+        )
+
+
 class Beneficiary(models.Model):
     """An adult of an RSA household (applicant or spouse) and the file that is theirs.
 
@@ -143,6 +177,14 @@ class Beneficiary(models.Model):
     # bound by the rights and duties: the six weeks to orient run from it.
     right_opened_on = models.DateField("ouverture du droit connue le", null=True, blank=True)
     orientation_due_on = models.DateField("à orienter avant le", null=True, blank=True)
+    # The day the current orientation was notified (none: still to orient). A reorientation
+    # moves it; the deadlines job marks its warnings before and after the six weeks.
+    oriented_on = models.DateField("orienté le", null=True, blank=True)
+    orientation_warned_on = models.DateField(
+        "échéance d'orientation signalée le", null=True, blank=True
+    )
+
+    objects = BeneficiaryQuerySet.as_manager()
 
     class Meta:
         verbose_name = "bénéficiaire du RSA"
@@ -153,7 +195,187 @@ class Beneficiary(models.Model):
         indexes = [
             models.Index(fields=["orientation_due_on"], name="rsa_beneficiary_due"),
             models.Index(fields=["match_status"], name="rsa_beneficiary_match"),
+            # « À orienter »: the persons still to orient, by their deadline.
+            models.Index(
+                fields=["orientation_due_on", "id"],
+                condition=Q(
+                    oriented_on__isnull=True,
+                    subject_to_rights_and_duties=True,
+                    orientation_due_on__isnull=False,
+                ),
+                name="rsa_beneficiary_to_orient",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.role})"
+
+
+class OrientationKind(models.TextChoices):
+    EMPLOYMENT = "emploi", "Professionnelle (emploi)"
+    SOCIO_PROFESSIONAL = "socio_pro", "Socio-professionnelle"
+    SOCIAL = "sociale", "Sociale"
+
+
+class EmploymentSituation(models.TextChoices):
+    """The national referential's « situation vis-à-vis de l'emploi »."""
+
+    EMPLOYED = "employed", "En emploi"
+    SEEKING = "seeking", "En recherche d'emploi depuis moins d'un an"
+    LONG_TERM = "long_term", "Sans emploi depuis plus d'un an"
+    NEVER = "never", "N'a jamais travaillé"
+    TRAINING = "training", "En formation"
+
+
+class Qualification(models.TextChoices):
+    NONE = "none", "Sans diplôme"
+    CAP_BEP = "cap_bep", "CAP, BEP ou équivalent"
+    BAC = "bac", "Baccalauréat ou équivalent"
+    HIGHER = "higher", "Diplôme de l'enseignement supérieur"
+
+
+class Obstacle(models.TextChoices):
+    """The referential's obstacles (« freins périphériques ») the decision weighs."""
+
+    HEALTH = "health", "Santé"
+    HOUSING = "housing", "Logement"
+    MOBILITY = "mobility", "Mobilité"
+    CHILDCARE = "childcare", "Garde d'enfants"
+    CARER = "carer", "Aidant d'un proche"
+
+
+# The kinds of organisation that may be a referent body (France Travail, the département, a
+# CCAS, a mission locale, Cap emploi and the other organismes of the territory's pact).
+REFERENT_BODY_KINDS = (
+    "france_travail",
+    "departement",
+    "ccas",
+    "mission_locale",
+    "association",
+    "autre",
+)
+
+
+class OrientationQuerySet(models.QuerySet["Orientation"]):
+    def current(self) -> OrientationQuerySet:
+        return self.filter(replaced_at__isnull=True)
+
+    def received_by(self, organisation_ids: list[int]) -> OrientationQuerySet:
+        return self.current().filter(referent_body_id__in=organisation_ids)
+
+
+class Orientation(models.Model):
+    """The département's decision for one beneficiary: the kind and the referent body, with
+    the referential's criteria; or the delegation to France Travail (by the manager, or by
+    itself past six weeks). Then the referent body's référent de parcours and the contrat
+    d'engagement, due one month after the notification. A reorientation replaces it: the
+    new one's clocks start again."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="orientations"
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        "territories.Department", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(
+        "type d'orientation", max_length=10, choices=OrientationKind.choices, blank=True
+    )
+    delegated = models.BooleanField("déléguée à France Travail", default=False)
+    referent_body = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="organisme référent",
+    )
+    employment_situation = models.CharField(
+        "situation vis-à-vis de l'emploi",
+        max_length=12,
+        choices=EmploymentSituation.choices,
+        blank=True,
+    )
+    qualification = models.CharField(
+        "niveau de qualification", max_length=10, choices=Qualification.choices, blank=True
+    )
+    aspirations = models.TextField("aspirations", max_length=2000, blank=True)
+    obstacles = ArrayField(
+        models.CharField(max_length=12, choices=Obstacle.choices),
+        default=list,
+        blank=True,
+        verbose_name="freins",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="décidée par",
+    )
+    decided_at = models.DateTimeField("décidée le")
+    notified_on = models.DateField("notifiée le")
+    referral = models.ForeignKey(
+        Referral,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="orientation transmise",
+    )
+    referent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="référent de parcours",
+    )
+    referent_designated_at = models.DateTimeField("référent désigné le", null=True, blank=True)
+    contract_due_on = models.DateField("contrat attendu avant le", null=True, blank=True)
+    contract_signed_on = models.DateField("contrat signé le", null=True, blank=True)
+    # The deadlines job's marks: warned before the contract's due date, then after it.
+    contract_warned_on = models.DateField("échéance du contrat signalée le", null=True, blank=True)
+    contract_late_on = models.DateField("retard du contrat signalé le", null=True, blank=True)
+    replaced_at = models.DateTimeField("remplacée le", null=True, blank=True)
+
+    objects = OrientationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "orientation RSA"
+        verbose_name_plural = "orientations RSA"
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(replaced_at__isnull=True),
+                name="rsa_orientation_one_current",
+            ),
+            models.CheckConstraint(
+                condition=Q(delegated=True) | ~Q(kind=""), name="rsa_orientation_has_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["referent_body", "contract_due_on"],
+                condition=Q(replaced_at__isnull=True),
+                name="rsa_orientation_received",
+            ),
+            models.Index(
+                fields=["contract_due_on"],
+                condition=Q(replaced_at__isnull=True, contract_signed_on__isnull=True),
+                name="rsa_orientation_contract_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} — {self.referent_body}"
+
+    @property
+    def label(self) -> str:
+        if self.delegated and not self.kind:
+            return "Déléguée à France Travail"
+        return f"Orientation {self.get_kind_display().lower()}"
+
+    @property
+    def obstacle_labels(self) -> list[str]:
+        return [Obstacle(code).label for code in self.obstacles]

@@ -47,6 +47,7 @@ from binome.directory.models import ImportRun, ImportStatus, PublicationStatus, 
 from binome.organisations.models import MemberFunction, OrganisationKind
 from binome.people.models import Consent, ConsentScope
 from binome.referrals.models import AWAITING, ReceivedCount, Referral, Urgency
+from binome.rsa.home import managed_departments, to_orient_first
 from binome.support.access import SHARED_VISIBILITIES
 from binome.support.models import (
     Appointment,
@@ -605,6 +606,45 @@ def join_requests(day: Day) -> BlockResult:
         for request in rows
     ]
     return BlockResult(_total(rows), lines, url, person_ids=[r["person_id"] for r in rows])
+
+
+# --- The territories' orientation managers (RSA) ---------------------------------------------
+
+
+def _is_orientation_manager(day: Day) -> bool:
+    """An orientation manager of a territory (RSA beneficiaries to orient)."""
+    return any("orientation_manager" in kinds for kinds in day.roles.territory.values())
+
+
+@block("rsa_to_orient", "Bénéficiaires du RSA à orienter", applies=_is_orientation_manager)
+def rsa_to_orient(day: Day) -> BlockResult:
+    """The persons subject to rights and duties to orient, the six-week deadline first."""
+    count, rows = to_orient_first(day.user, LINES)
+    week = day.today + timedelta(days=7)
+    lines = []
+    for row in rows:
+        due = row.orientation_due_on
+        badge, badge_class = "", ""
+        if due is not None and due < day.today:
+            badge, badge_class = "Délai dépassé", "fr-badge--error"
+        elif due is not None and due <= week:
+            badge, badge_class = "Cette semaine", "fr-badge--warning"
+        lines.append(
+            Line(
+                text=_person_name(row.person),
+                url=reverse("rsa:orient", args=[row.pk]),
+                detail=f"à orienter avant le {_short_date(due)}" if due else "",
+                badge=badge,
+                badge_class=badge_class,
+            )
+        )
+    departments = managed_departments(day.user)
+    return BlockResult(
+        count=count,
+        lines=lines,
+        more_url=reverse("rsa:to_orient", args=[departments[0]]),
+        person_ids=[row.person_id for row in rows if row.person_id],
+    )
 
 
 # --- Territory administrators ----------------------------------------------------------------

@@ -600,6 +600,7 @@ class EventKind(models.TextChoices):
     PLAN = "plan", "Plan d'action"
     REFERRAL = "referral", "Orientation"
     CHILDCARE = "childcare", "Garde d'enfants"
+    RSA = "rsa", "RSA"
 
 
 class TimelineQuerySet(models.QuerySet["TimelineEvent"]):

@@ -1053,6 +1053,62 @@ MATRIX.update(
 )
 
 
+# --- RSA: the orientation managers' pages, the referent body's -------------------------------
+
+
+def _rsa_demo(ctx: dict[str, Any]) -> None:
+    from binome.rsa.demo import load_demo_rsa
+
+    load_demo_rsa(ctx["personas"], ctx["orgs"])
+
+
+def rsa_to_orient(ctx: dict[str, Any]) -> int:
+    """The first person the Var has to orient (Sandrine Martin)."""
+    from binome.rsa.models import Beneficiary
+
+    _rsa_demo(ctx)
+    return Beneficiary.objects.to_orient().in_department("83").order_by("orientation_due_on")[0].pk
+
+
+def karim_rsa_orientation(ctx: dict[str, Any]) -> int:
+    """Karim Rossi's orientation to France Travail Toulon, Inès his referent."""
+    from binome.rsa.models import Orientation
+
+    _rsa_demo(ctx)
+    return Orientation.objects.get(beneficiary__first_name="Karim").pk
+
+
+def ft_toulon(ctx: dict[str, Any]) -> int:
+    return int(ctx["orgs"]["ft_toulon"].pk)
+
+
+MATRIX.update(
+    {
+        # The Var's orientation manager: Claire; steering (Paul) included, everyone else 404.
+        "rsa:to_orient": (url("rsa:to_orient", "83"), only(claire=200)),
+        # Nobody checked: back to the list with a message.
+        "rsa:orient_bulk": (url("rsa:orient_bulk", "83"), only(claire=302)),
+        "rsa:figures": (url("rsa:figures", "83"), only(claire=200)),
+        "rsa:orient": (url("rsa:orient", rsa_to_orient), only(claire=200)),
+        # The referent body's side: France Travail Toulon's members (Inès).
+        "rsa:received": (url("rsa:received", ft_toulon), only(ines=200)),
+        "rsa:orientation": (url("rsa:orientation", karim_rsa_orientation), only(ines=200)),
+        "rsa:designate": (
+            url("rsa:designate", karim_rsa_orientation),
+            everyone(405, anonymous=302),
+        ),
+        "rsa:contract": (url("rsa:contract", karim_rsa_orientation), everyone(405, anonymous=302)),
+    }
+)
+POST_MATRIX.update(
+    {
+        # A form without its fields: the referent body's member sees its French message.
+        "rsa:designate": (url("rsa:designate", karim_rsa_orientation), only(ines=400)),
+        "rsa:contract": (url("rsa:contract", karim_rsa_orientation), only(ines=400)),
+    }
+)
+
+
 def _client(persona: str, personas: dict[str, Any]) -> Client:
     client = Client()
     if persona != "anonymous":

@@ -24,6 +24,7 @@ from binome.support import actions as support_actions
 from binome.support.models import Accompaniment, ExitReason, Kind, State, TeamRole
 from tests.conftest import login_as
 from tests.factories import SmallTerritory, make_member
+from tests.rsa.conftest import build_rsa_territory
 
 
 def _home(client: Any) -> str:
@@ -263,6 +264,27 @@ def test_the_page_costs_a_fixed_number_of_queries(
 # ones, then by due date), whatever their number of rows; the read line; the territory
 # roles the page lists.
 QUERIES = 16
+
+
+def test_an_orientation_manager_sees_the_persons_to_orient(
+    small_var: SmallTerritory, django_assert_num_queries: Any
+) -> None:
+    rsa = build_rsa_territory(small_var)
+    client = small_var.client(rsa.mia)
+    client.get(reverse("site:home"))  # the session's first touch
+    with django_assert_num_queries(MANAGER_QUERIES):
+        body = _home(client)
+    block = _block(body, "rsa_to_orient")
+    assert "Hélène LEFÈVRE" in block and "Cette semaine" in block
+    assert block.find("Hélène") < block.find("Noël") < block.find("Farid")
+    assert reverse("rsa:to_orient", args=["83"]) in block
+    assert _block(_home(small_var.client(small_var.alice)), "rsa_to_orient") == ""
+
+
+# Session, user, second-factor device, memberships, territory roles; the blocks of the
+# département's member (a file team's eight, nine queries) and of the orientation manager
+# (one); the read line; the territory roles the page lists.
+MANAGER_QUERIES = 17
 
 
 @pytest.mark.parametrize("key", ["received", "sent", "appointments", "to_activate"])

@@ -164,7 +164,9 @@ def send_referral(
         _check_recipient_organisation(
             to_organisation, kind=kind, by=by, organisation=organisation, person=person
         )
-    if kind != ReferralKind.REORIENTATION:
+    # An RSA orientation is the département's decision under the law, not a proposal the
+    # person consents to.
+    if kind not in (ReferralKind.REORIENTATION, ReferralKind.RSA):
         _check_consent(
             person,
             to_organisation=to_organisation,
@@ -282,6 +284,10 @@ def _recipient(
             raise ValidationError(
                 f"« {to_organisation.name} » n'assure pas l'accompagnement global."
             )
+    elif kind == ReferralKind.RSA:
+        structure, service = None, None
+        if to_organisation is None:
+            raise ValidationError("Choisissez l'organisme référent.")
     else:
         raise ValidationError("Type d'orientation inconnu.")
     return to_organisation, service, structure, contact_email

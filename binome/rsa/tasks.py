@@ -1,0 +1,31 @@
+"""The RSA periodic job, run by the PostgreSQL-backed worker (``binome worker``)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connections
+from procrastinate.contrib.django import app
+
+from binome.rsa.deadlines import run_deadlines
+
+logger = logging.getLogger(__name__)
+
+
+@app.periodic(cron="0 6 * * *")
+@app.task(queue="maintenance", queueing_lock="rsa_deadlines")
+def rsa_deadlines(timestamp: int) -> None:
+    """Every morning: warn before the six weeks to orient and the month to sign the contract,
+    delegate to France Travail past six weeks, flag the late contracts. Safe to run twice."""
+    try:
+        counts = run_deadlines()
+        logger.info(
+            "RSA : %s personne(s) à orienter signalée(s), %s orientation(s) déléguée(s), "
+            "%s contrat(s) à signer signalé(s), %s contrat(s) en retard.",
+            counts.orientations_warned,
+            counts.delegated,
+            counts.contracts_warned,
+            counts.contracts_late,
+        )
+    finally:
+        connections.close_all()
