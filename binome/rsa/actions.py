@@ -13,7 +13,7 @@ import dataclasses
 import datetime
 import hashlib
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -73,57 +73,83 @@ def import_flux(
     department: Department,
     by: User | None,
     file_name: str | None = None,
+    flow: FlowImport | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> FlowImport:
-    """Import one flow for the département; return the import's record (applied or refused)."""
+    """Import one flow for the département; return the import's record (applied or refused).
+
+    ``flow`` is the record of an import queued from the territory's page, filled in here
+    rather than a new one; ``progress`` is told, after each batch of dossiers, the share of
+    the file read so far (0 to 1).
+    """
     name = file_name or (source.name if isinstance(source, Path) else "flux.xml")
     stream: IO[bytes] = source.open("rb") if isinstance(source, Path) else source
+    file_hash = ""
     try:
-        file_hash = _sha256(stream)
+        file_hash, size = _sha256(stream)
         holder = _holder(department, name)
         flux = open_flux(stream, name)
         with transaction.atomic():
-            flow = FlowImport.objects.create(
-                department=department,
-                file_name=name,
-                file_hash=file_hash,
-                sender=flux.header.sender,
-                flow_kind=flux.header.kind,
-                flow_created_on=flux.header.created_on,
-                reference_date=flux.header.reference_date,
-                by=by,
-                status=ImportStatus.APPLIED,
-            )
+            applied = _started(flow, department=department, name=name, by=by)
+            applied.file_hash, applied.size = file_hash, size
+            applied.sender = flux.header.sender
+            applied.flow_kind = flux.header.kind
+            applied.flow_created_on = flux.header.created_on
+            applied.reference_date = flux.header.reference_date
             counts = _Counts()
             for chunk in _chunks(flux.dossiers(), CHUNK):
-                _apply_chunk(chunk, flow=flow, header=flux.header, holder=holder, counts=counts)
-            for field in ("created", "updated", "unchanged", "to_reconcile", "rejected"):
-                setattr(flow, field, getattr(counts, field))
-            flow.rejections = counts.rejections
-            flow.finished_at = timezone.now()
-            flow.message = _summary(counts)
-            flow.save()
-            record(
-                AuditKind.RSA_IMPORT,
-                actor=by,
-                actor_label="" if by else "import automatique",
-                department_id=department.pk,
-                target=flow,
-                what=f"{name} : {flow.message}",
-            )
-        return flow
+                _apply_chunk(chunk, flow=applied, header=flux.header, holder=holder, counts=counts)
+                if progress is not None and size:
+                    progress(min(stream.tell() / size, 1.0))
+            _finish(applied, counts, by=by, what_prefix=name)
+        return applied
     except FluxRefused as refusal:
-        return _refused(department, name, file_hash if "file_hash" in locals() else "", by, refusal)
+        return _refused(department, name, file_hash, by, refusal, flow=flow)
     finally:
         if isinstance(source, Path):
             stream.close()
 
 
-def _sha256(stream: IO[bytes]) -> str:
+def _started(
+    flow: FlowImport | None, *, department: Department, name: str, by: User | None
+) -> FlowImport:
+    """The import's record, created now or the queued one, saved as applied (in the
+    transaction of the import: rolled back with it)."""
+    if flow is None:
+        return FlowImport.objects.create(
+            department=department, file_name=name, by=by, status=ImportStatus.APPLIED
+        )
+    flow.status = ImportStatus.APPLIED
+    return flow
+
+
+def _finish(flow: FlowImport, counts: _Counts, *, by: User | None, what_prefix: str) -> None:
+    for field in ("created", "updated", "unchanged", "to_reconcile", "rejected"):
+        setattr(flow, field, getattr(counts, field))
+    flow.rejections = counts.rejections
+    flow.finished_at = timezone.now()
+    flow.message = _summary(counts)
+    flow.percent = 100
+    flow.save()
+    record(
+        AuditKind.RSA_IMPORT,
+        actor=by,
+        actor_label="" if by else "import automatique",
+        department_id=flow.department_id,
+        target=flow,
+        what=f"{what_prefix} : {flow.message}",
+    )
+
+
+def _sha256(stream: IO[bytes]) -> tuple[str, int]:
+    """The file's SHA-256 and size."""
     digest = hashlib.sha256()
+    size = 0
     for block in iter(lambda: stream.read(1 << 20), b""):
         digest.update(block)
+        size += len(block)
     stream.seek(0)
-    return digest.hexdigest()
+    return digest.hexdigest(), size
 
 
 def _holder(department: Department, name: str) -> Organisation:
@@ -143,17 +169,24 @@ def _holder(department: Department, name: str) -> Organisation:
 
 
 def _refused(
-    department: Department, name: str, file_hash: str, by: User | None, refusal: FluxRefused
+    department: Department,
+    name: str,
+    file_hash: str,
+    by: User | None,
+    refusal: FluxRefused,
+    *,
+    flow: FlowImport | None = None,
 ) -> FlowImport:
-    flow = FlowImport.objects.create(
-        department=department,
-        file_name=name,
-        file_hash=file_hash,
-        by=by,
-        status=ImportStatus.REFUSED,
-        message=str(refusal),
-        finished_at=timezone.now(),
-    )
+    if flow is None:
+        flow = FlowImport(department=department, file_name=name, by=by)
+    else:  # the queued record: what the rolled-back import set on it is not kept
+        flow.refresh_from_db()
+    flow.file_hash = file_hash
+    flow.status = ImportStatus.REFUSED
+    flow.message = str(refusal)
+    flow.finished_at = timezone.now()
+    flow.percent = 100
+    flow.save()
     record(
         AuditKind.RSA_IMPORT,
         actor=by,

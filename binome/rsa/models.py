@@ -18,12 +18,27 @@ ORIENTATION_DELAY = datetime.timedelta(weeks=6)
 
 
 class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "En attente"
+    RUNNING = "running", "En cours"
     APPLIED = "applied", "Appliqué"
     REFUSED = "refused", "Refusé"
 
 
+class FlowImportQuerySet(models.QuerySet["FlowImport"]):
+    def for_department(self, department_id: str) -> FlowImportQuerySet:
+        return self.filter(department_id=department_id)
+
+    def unfinished(self) -> FlowImportQuerySet:
+        return self.filter(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING])
+
+
 class FlowImport(models.Model):
-    """One file received from the CAF or the MSA, and what its import did."""
+    """One file received from the CAF or the MSA (or a département's spreadsheet), and what its
+    import did.
+
+    A file uploaded from the territory's page is kept here (``content``) while it waits for
+    the worker, which writes the progress (``percent``) as it reads, then the report.
+    """
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField("fichier", max_length=255)
@@ -43,6 +58,11 @@ class FlowImport(models.Model):
     started_at = models.DateTimeField("commencé le", auto_now_add=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     status = models.CharField("statut", max_length=10, choices=ImportStatus.choices)
+    size = models.PositiveBigIntegerField("taille (octets)", default=0)
+    content = models.BinaryField("contenu", null=True, editable=False)
+    percent = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    # The worker's last sign of life on this import (its start, then each progress report).
+    progress_at = models.DateTimeField("dernier avancement le", null=True, blank=True)
     message = models.TextField("message", blank=True)
     created = models.PositiveIntegerField("dossiers créés", default=0)
     updated = models.PositiveIntegerField("dossiers mis à jour", default=0)
@@ -51,13 +71,22 @@ class FlowImport(models.Model):
     rejected = models.PositiveIntegerField("dossiers rejetés", default=0)
     rejections = models.JSONField("rejets", default=list, blank=True)
 
+    objects = FlowImportQuerySet.as_manager()
+
     class Meta:
         verbose_name = "import de flux RSA"
         verbose_name_plural = "imports de flux RSA"
-        ordering = ["-started_at"]
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "-started_at"], name="rsa_flowimport_department")
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.APPLIED, ImportStatus.REFUSED}
 
 
 class Dossier(models.Model):

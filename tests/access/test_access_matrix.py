@@ -81,6 +81,15 @@ def import_run_83(ctx: dict[str, Any]) -> int:
     return run.pk
 
 
+def rsa_import_83(ctx: dict[str, Any]) -> int:
+    from binome.rsa.models import FlowImport
+
+    flow, _created = FlowImport.objects.get_or_create(
+        department_id="83", file_name="flux.xml", defaults={"status": "refused"}
+    )
+    return flow.pk
+
+
 def claire_role(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["paul"].territory_roles.get().pk
 
@@ -344,6 +353,15 @@ MATRIX: dict[str, Row] = {
     ),
     "directory:import_progress": (
         url("directory:import_progress", "83", import_run_83),
+        var_admin_only(["claire"]),
+    ),
+    "rsa_imports:import_list": (url("rsa_imports:import_list", "83"), var_admin_only(["claire"])),
+    "rsa_imports:import_detail": (
+        url("rsa_imports:import_detail", "83", rsa_import_83),
+        var_admin_only(["claire"]),
+    ),
+    "rsa_imports:import_progress": (
+        url("rsa_imports:import_progress", "83", rsa_import_83),
         var_admin_only(["claire"]),
     ),
     "people:create": (
