@@ -30,6 +30,7 @@ from binome.people import crypto
 from binome.people.models import Person
 from binome.rsa.flux import (
     DossierRefused,
+    Flux,
     FluxHeader,
     FluxRefused,
     RightState,
@@ -46,7 +47,9 @@ from binome.rsa.models import (
     FlowImport,
     ImportStatus,
     MatchStatus,
+    SpreadsheetMapping,
 )
+from binome.rsa.spreadsheets import Spreadsheet, is_spreadsheet, open_spreadsheet
 from binome.support.actions.timeline import add_event
 from binome.support.models import EventKind
 from binome.territories.models import Department
@@ -74,9 +77,11 @@ def import_flux(
     by: User | None,
     file_name: str | None = None,
     flow: FlowImport | None = None,
+    mapping: SpreadsheetMapping | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> FlowImport:
-    """Import one flow for the département; return the import's record (applied or refused).
+    """Import one flow (or a département's spreadsheet, read with its ``mapping``) for the
+    département; return the import's record (applied or refused).
 
     ``flow`` is the record of an import queued from the territory's page, filled in here
     rather than a new one; ``progress`` is told, after each batch of dossiers, the share of
@@ -88,10 +93,12 @@ def import_flux(
     try:
         file_hash, size = _sha256(stream)
         holder = _holder(department, name)
-        flux = open_flux(stream, name)
+        flux = open_source(stream, name, mapping=mapping)
+        done = 0
         with transaction.atomic():
             applied = _started(flow, department=department, name=name, by=by)
             applied.file_hash, applied.size = file_hash, size
+            applied.mapping = mapping
             applied.sender = flux.header.sender
             applied.flow_kind = flux.header.kind
             applied.flow_created_on = flux.header.created_on
@@ -99,7 +106,10 @@ def import_flux(
             counts = _Counts()
             for chunk in _chunks(flux.dossiers(), CHUNK):
                 _apply_chunk(chunk, flow=applied, header=flux.header, holder=holder, counts=counts)
-                if progress is not None and size:
+                done += len(chunk)
+                if progress is not None and isinstance(flux, Spreadsheet):
+                    progress(done / max(flux.count, 1))
+                elif progress is not None and size:
                     progress(min(stream.tell() / size, 1.0))
             _finish(applied, counts, by=by, what_prefix=name)
         return applied
@@ -108,6 +118,62 @@ def import_flux(
     finally:
         if isinstance(source, Path):
             stream.close()
+
+
+def open_source(
+    stream: IO[bytes], name: str, *, mapping: SpreadsheetMapping | None
+) -> Flux | Spreadsheet:
+    """The file read as a CAF/MSA flow, or as a spreadsheet with its mapping."""
+    if not is_spreadsheet(name):
+        return open_flux(stream, name)
+    if mapping is None:
+        raise FluxRefused(
+            f"{name} : un tableur s'importe avec une correspondance de colonnes (qui dit "
+            "quelle colonne contient quel champ) : choisissez-en une ou créez-la."
+        )
+    return open_spreadsheet(
+        stream, name, columns=mapping.columns, mapping_name=mapping.name, today=timezone.localdate()
+    )
+
+
+def planned_changes(
+    department: Department, items: Iterable[RsaDossier | DossierRefused], header: FluxHeader
+) -> dict[str, str]:
+    """What importing the dossiers would do to each (by number): « create », « update » or
+    « unchanged » — read only, with one query per batch, as the import itself decides."""
+    read = [item for item in items if isinstance(item, RsaDossier)]
+    planned: dict[str, str] = {}
+    for chunk in _chunks(read, CHUNK):
+        existing = {
+            (d.body, d.number): d
+            for d in Dossier.objects.filter(
+                department=department, number__in=[d.number for d in chunk]
+            ).prefetch_related("beneficiaries")
+        }
+        for item in chunk:
+            dossier = existing.get((item.body, item.number))
+            if dossier is None:
+                planned[item.number] = "create"
+                continue
+            by_role = {b.role: b for b in dossier.beneficiaries.all()}
+            persons_change = any(
+                (b := by_role.get(p.role)) is None
+                or b.subject_to_rights_and_duties != p.subject_to_rights_and_duties
+                or _clock_would_start(b, p.subject_to_rights_and_duties, item.state)
+                for p in item.persons
+                if p.role in ADULT_ROLES
+            )
+            changed = (
+                dossier.state != item.state
+                or _dossier_fields_changed(dossier, item)
+                or persons_change
+            )
+            planned[item.number] = "update" if changed else "unchanged"
+    return planned
+
+
+def _clock_would_start(beneficiary: Beneficiary, subject: bool, state: RightState) -> bool:
+    return beneficiary.right_opened_on is None and subject and state in RUNNING_STATES
 
 
 def _started(
@@ -198,9 +264,7 @@ def _refused(
     return flow
 
 
-def _chunks(
-    items: Iterable[RsaDossier | DossierRefused], size: int
-) -> Iterable[list[RsaDossier | DossierRefused]]:
+def _chunks[T](items: Iterable[T], size: int) -> Iterable[list[T]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
@@ -438,6 +502,9 @@ def _create_person(
         sex={"1": "M", "2": "F"}.get(person.sex, ""),
         france_travail_id=person.france_travail_id.upper(),
         caf_number=dossier.matricule,
+        phone=person.phone,
+        email=person.email,
+        address=person.address,
     )
     created.set_nir(nir)
     created.save()

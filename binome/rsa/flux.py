@@ -77,12 +77,15 @@ class Role(models.TextChoices):
 @dataclasses.dataclass(frozen=True, slots=True)
 class FluxHeader:
     sender: str  # "CAF" or "MSA"
-    kind: str  # "M" or "I"
+    kind: str  # "M" or "I" ("" for a département's spreadsheet)
     created_on: datetime.date
     reference_date: datetime.date | None
+    label: str = ""  # what the timeline calls a source that is not a flow
 
     @property
     def description(self) -> str:
+        if self.label:
+            return self.label
         return f"flux {FLOW_KINDS[self.kind]} {self.sender} du {self.created_on:%d/%m/%Y}"
 
 
@@ -99,6 +102,10 @@ class RsaPerson:
     subject_to_rights_and_duties: bool
     france_travail_id: str  # IDASSEDIC
     line: int
+    # What a département's spreadsheet may add (the flows carry none of it).
+    phone: str = ""
+    email: str = ""
+    address: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,10 +138,12 @@ class DossierRefused:
     line: int
     element: str
     reason: str
+    element_kind: str = "élément"  # "colonne" in a spreadsheet
+    lines: tuple[int, ...] = ()  # a spreadsheet's rows of the dossier
 
     def __str__(self) -> str:
         where = f"dossier n° {self.number}" if self.number else "dossier sans numéro"
-        element = f", élément {self.element}" if self.element else ""
+        element = f", {self.element_kind} {self.element}" if self.element else ""
         return f"{where} (ligne {self.line}{element}) : {self.reason}"
 
 
@@ -400,21 +409,28 @@ def _person(element: etree._Element) -> RsaPerson:
 
 
 def _nir(value: str, who: str) -> str:
-    """The 13 characters of a NIR, its key checked when the flow gives one."""
+    try:
+        return parse_nir(value, who)
+    except ValueError as exc:
+        raise _Fault("NIR", str(exc)) from None
+
+
+def parse_nir(value: str, who: str) -> str:
+    """The 13 characters of a NIR, its key checked when given; ``ValueError`` with a French
+    message naming ``who`` when it is not a NIR."""
     compact = stdnum_nir.compact(value)
     if not compact:
         return ""
     body = compact[:13]
     if len(compact) not in {13, 15} or not re.fullmatch(r"[12378]\d{4}(\d{2}|2A|2B)\d{6}", body):
-        raise _Fault("NIR", f"le NIR de {who} (« {value} ») n'a pas la forme d'un NIR.")
+        raise ValueError(f"le NIR de {who} (« {value} ») n'a pas la forme d'un NIR.")
     if len(compact) == 15:
         try:
             stdnum_nir.validate(compact)
         except NumberInvalid:
-            raise _Fault(
-                "NIR",
+            raise ValueError(
                 f"la clé du NIR de {who} ne correspond pas à ses 13 premiers caractères : "
-                "le numéro a sans doute été mal saisi.",
+                "le numéro a sans doute été mal saisi."
             ) from None
     return body
 
@@ -435,11 +451,16 @@ def _field_date(element: etree._Element, tag: str) -> datetime.date | None:
         raise _Fault(tag, str(exc), line) from None
 
 
+def parse_date(value: str) -> datetime.date | None:
+    """A date as the flows or the spreadsheets write it; ``ValueError`` in French if not one."""
+    return _date(value)
+
+
 def _date(value: str) -> datetime.date | None:
     """The flows write dates as YYYY-MM-DD (some tools as DD/MM/YYYY or YYYYMMDD)."""
     if not value:
         return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d"):
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             return datetime.datetime.strptime(value, pattern).date()
         except ValueError:

@@ -38,8 +38,8 @@ class FlowUploadForm(BinomeForm, forms.Form):
         help_text="Flux « bénéficiaires » mensuel ou « instruction » journalier, au format XML.",
     )
 
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
+    def clean_file(self) -> UploadedFile[bytes]:
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
         if PurePath(upload.name or "").suffix.lower() not in FLOW_SUFFIXES:
             raise forms.ValidationError("Format non accepté : un fichier .xml est attendu.")
         if (upload.size or 0) > MAX_FILE_BYTES:
@@ -74,7 +74,7 @@ def import_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
         else FlowUploadForm()
     )
     if unfinished is None and form.is_bound and form.is_valid():
-        upload: UploadedFile = form.cleaned_data["file"]
+        upload: UploadedFile[bytes] = form.cleaned_data["file"]
         flow = start_import(
             department=department,
             file_name=PurePath(upload.name or "flux.xml").name,

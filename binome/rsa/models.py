@@ -18,10 +18,40 @@ ORIENTATION_DELAY = datetime.timedelta(weeks=6)
 
 
 class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "À vérifier"  # a spreadsheet waiting for its mapping and preview
     QUEUED = "queued", "En attente"
     RUNNING = "running", "En cours"
     APPLIED = "applied", "Appliqué"
     REFUSED = "refused", "Refusé"
+
+
+class SpreadsheetMapping(models.Model):
+    """Which column of a département's spreadsheet holds which field (``spreadsheets.FIELDS``):
+    ``columns`` maps a field's key to a column's header."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("nom", max_length=100)
+    columns = models.JSONField("colonnes", default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifiée par",
+    )
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    class Meta:
+        verbose_name = "correspondance de colonnes"
+        verbose_name_plural = "correspondances de colonnes"
+        ordering = ["department", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="rsa_mapping_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class FlowImportQuerySet(models.QuerySet["FlowImport"]):
@@ -59,6 +89,14 @@ class FlowImport(models.Model):
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     status = models.CharField("statut", max_length=10, choices=ImportStatus.choices)
     size = models.PositiveBigIntegerField("taille (octets)", default=0)
+    mapping = models.ForeignKey(
+        SpreadsheetMapping,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="correspondance de colonnes",
+    )
     content = models.BinaryField("contenu", null=True, editable=False)
     percent = models.PositiveSmallIntegerField("avancement (%)", default=0)
     # The worker's last sign of life on this import (its start, then each progress report).
@@ -87,6 +125,10 @@ class FlowImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {ImportStatus.APPLIED, ImportStatus.REFUSED}
+
+    @property
+    def is_spreadsheet(self) -> bool:
+        return not self.file_name.lower().endswith(".xml")
 
 
 class Dossier(models.Model):
