@@ -528,3 +528,26 @@ def _create_person(
         ),
     )
     return created
+
+
+def save_mapping(
+    *, department: Department, name: str, columns: dict[str, str], by: User
+) -> SpreadsheetMapping:
+    """Save a territory's mapping of spreadsheet columns (a new one, or the one of that name)."""
+    with transaction.atomic():
+        mapping, created = SpreadsheetMapping.objects.select_for_update().get_or_create(
+            department=department, name=name, defaults={"columns": columns, "updated_by": by}
+        )
+        if not created:
+            mapping.columns = columns
+            mapping.updated_by = by
+            mapping.save(update_fields=["columns", "updated_by", "updated_at"])
+        record(
+            AuditKind.RSA_IMPORT,
+            actor=by,
+            department_id=department.pk,
+            target=mapping,
+            what=(f"Correspondance de colonnes « {name} » {'créée' if created else 'modifiée'}"),
+            details={"colonnes": columns},
+        )
+    return mapping

@@ -10,4 +10,10 @@ urlpatterns = [
     path("<str:code>/", import_views.import_list, name="import_list"),
     path("<str:code>/<int:pk>/", import_views.import_detail, name="import_detail"),
     path("<str:code>/<int:pk>/avancement/", import_views.import_progress, name="import_progress"),
+    path(
+        "<str:code>/<int:pk>/correspondance/",
+        import_views.import_mapping,
+        name="import_mapping",
+    ),
+    path("<str:code>/<int:pk>/apercu/", import_views.import_preview, name="import_preview"),
 ]

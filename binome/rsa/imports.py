@@ -26,7 +26,7 @@ from binome.access.models import AuditKind
 from binome.accounts.models import User
 from binome.core.background import ProgressWriter, runs_with_a_live_job
 from binome.rsa.actions import import_flux
-from binome.rsa.models import FlowImport, ImportStatus
+from binome.rsa.models import FlowImport, ImportStatus, SpreadsheetMapping
 from binome.territories.models import Department
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,12 @@ STALE_MESSAGE = (
 
 
 def start_import(
-    *, department: Department, file_name: str, content: bytes, by: User | None
+    *,
+    department: Department,
+    file_name: str,
+    content: bytes,
+    by: User | None,
+    mapping: SpreadsheetMapping | None = None,
 ) -> FlowImport:
     """Store the file, create its import « en attente » and queue it for the worker."""
     from binome.rsa.tasks import run_rsa_import
@@ -59,21 +64,79 @@ def start_import(
             size=len(content),
             content=content,
             by=by,
+            mapping=mapping,
             status=ImportStatus.QUEUED,
         )
         run_rsa_import.defer(run_id=flow.pk)
     return flow
 
 
+def store_spreadsheet(
+    *,
+    department: Department,
+    file_name: str,
+    content: bytes,
+    by: User,
+    mapping: SpreadsheetMapping | None,
+) -> FlowImport:
+    """Keep an uploaded spreadsheet « à vérifier »: its mapping chosen and its rows previewed
+    before it is queued (``queue_draft``)."""
+    flow = FlowImport.objects.create(
+        department=department,
+        file_name=file_name,
+        size=len(content),
+        content=content,
+        by=by,
+        mapping=mapping,
+        status=ImportStatus.DRAFT,
+    )
+    record(
+        AuditKind.RSA_IMPORT,
+        actor=by,
+        department_id=department.pk,
+        target=flow,
+        what=f"{file_name} déposé, à vérifier avant import",
+    )
+    return flow
+
+
+def set_draft_mapping(flow: FlowImport, mapping: SpreadsheetMapping) -> None:
+    """The mapping a spreadsheet « à vérifier » will be read with."""
+    flow.mapping = mapping
+    flow.save(update_fields=["mapping"])
+
+
+def queue_draft(flow: FlowImport) -> bool:
+    """Queue a previewed spreadsheet for the worker; False if it was no longer « à vérifier »."""
+    from binome.rsa.tasks import run_rsa_import
+
+    with transaction.atomic():
+        updated = FlowImport.objects.filter(pk=flow.pk, status=ImportStatus.DRAFT).update(
+            status=ImportStatus.QUEUED
+        )
+        if updated:
+            run_rsa_import.defer(run_id=flow.pk)
+    return bool(updated)
+
+
+def draft_content(flow: FlowImport) -> bytes:
+    content = FlowImport.objects.values_list("content", flat=True).get(pk=flow.pk)
+    return bytes(content or b"")
+
+
 def run_import(*, run_id: int) -> FlowImport:
     """Run a queued import (the worker's job). An import already started is left alone."""
-    flow = FlowImport.objects.defer("content").select_related("by", "department").get(pk=run_id)
+    flow = (
+        FlowImport.objects.defer("content")
+        .select_related("by", "department", "mapping")
+        .get(pk=run_id)
+    )
     if flow.status != ImportStatus.QUEUED:
         return flow
     flow.status = ImportStatus.RUNNING
     flow.progress_at = timezone.now()
     flow.save(update_fields=["status", "progress_at"])
-    content = FlowImport.objects.values_list("content", flat=True).get(pk=run_id)
+    content = draft_content(flow)
     writer = ProgressWriter(FlowImport, flow.pk)
 
     def progress(fraction: float) -> None:
@@ -81,11 +144,12 @@ def run_import(*, run_id: int) -> FlowImport:
 
     try:
         return import_flux(
-            io.BytesIO(bytes(content or b"")),
+            io.BytesIO(content),
             department=flow.department,
             by=flow.by,
             file_name=flow.file_name,
             flow=flow,
+            mapping=flow.mapping,
             progress=progress,
         )
     except Exception:

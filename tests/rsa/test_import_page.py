@@ -16,8 +16,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.organisations.models import TerritoryRole, TerritoryRoleKind
-from binome.rsa.imports import run_import, start_import
-from binome.rsa.models import Dossier, FlowImport, ImportStatus
+from binome.rsa.imports import run_import, start_import, store_spreadsheet
+from binome.rsa.models import Dossier, FlowImport, ImportStatus, SpreadsheetMapping
 from binome.territories.models import Department
 from tests.conftest import login_as
 from tests.factories import SmallTerritory, make_member
@@ -146,7 +146,11 @@ def test_a_refused_file_writes_nothing_and_the_report_says_why(
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("flux.pdf", b"%PDF", "Format non accepté : un fichier .xml est attendu."),
+        (
+            "flux.pdf",
+            b"%PDF",
+            "Format non accepté : un flux .xml ou un tableur .xlsx, .ods ou .csv est attendu.",
+        ),
         ("flux.xml", b"", "Le fichier soumis est vide."),
     ],
 )
@@ -247,3 +251,100 @@ def test_a_real_worker_runs_the_queued_import() -> None:
     assert queued.created == 1 and Dossier.objects.count() == 1
     job = ProcrastinateJob.objects.get(task_name="binome.rsa.run_import")
     assert job.status == "succeeded"
+
+
+# --- Spreadsheets: mapping, preview, import -------------------------------------------
+
+
+def test_a_spreadsheet_is_mapped_previewed_row_by_row_then_imported(
+    small_var: SmallTerritory,
+) -> None:
+    from tests.rsa.test_spreadsheets import ROWS, csv_bytes
+
+    claire = admin_of_the_var(small_var)
+    client = logged_in(claire)
+    rows = [list(row) for row in ROWS]
+    rows[2][4] = "31/02/1970"
+
+    response = client.post(
+        reverse("rsa_imports:import_list", args=["83"]),
+        {"file": SimpleUploadedFile("beneficiaires.csv", csv_bytes(rows))},
+    )
+    draft = FlowImport.objects.get()
+    assert draft.status == ImportStatus.DRAFT and draft.mapping is None
+    assert response["Location"] == reverse("rsa_imports:import_mapping", args=["83", draft.pk])
+    form = client.get(response["Location"]).content.decode()
+    # One select per field, listing the file's headers; usual headers guessed.
+    assert '<option value="Né(e) le">Né(e) le</option>' in html.unescape(form)
+    assert '<option value="Nom" selected>Nom</option>' in form
+    missing = client.post(response["Location"], {"name": "Tableau du Var", "column_nom": "Nom"})
+    assert "Choisissez la colonne du champ « Date de naissance »." in html.unescape(
+        missing.content.decode()
+    )
+
+    response = client.post(
+        response["Location"],
+        {
+            "name": "Tableau du Var",
+            "column_number": "N° allocataire",
+            "column_role": "Qualité",
+            "column_last_name": "Nom",
+            "column_first_name": "Prénom",
+            "column_birth_date": "Né(e) le",
+            "column_nir": "NIR",
+        },
+    )
+    mapping = SpreadsheetMapping.objects.get(department_id="83", name="Tableau du Var")
+    assert mapping.columns["birth_date"] == "Né(e) le"
+    assert response["Location"] == reverse("rsa_imports:import_preview", args=["83", draft.pk])
+    preview = html.unescape(client.get(response["Location"]).content.decode())
+    assert "À créer : 2 lignes" in preview and "Erreur : 1 ligne" in preview
+    assert "ligne 4, colonne « Né(e) le » : « 31/02/1970 » n'est pas une date valide" in preview
+    assert "<td>Hélène</td>" in preview
+    assert not Dossier.objects.exists()
+
+    response = client.post(reverse("rsa_imports:import_preview", args=["83", draft.pk]))
+    assert response["Location"] == reverse("rsa_imports:import_detail", args=["83", draft.pk])
+    done = run_import(run_id=draft.pk)
+    assert done.status == ImportStatus.APPLIED, done.message
+    assert (done.created, done.rejected) == (1, 1)
+    assert Dossier.objects.get().number == "1234567"
+    assert AuditEvent.objects.filter(
+        kind=AuditKind.RSA_IMPORT, what__contains="Correspondance de colonnes « Tableau du Var »"
+    ).exists()
+
+    # The next file of the same shape is read with the saved mapping, straight to its preview.
+    response = client.post(
+        reverse("rsa_imports:import_list", args=["83"]),
+        {"file": SimpleUploadedFile("decembre.csv", csv_bytes(ROWS)), "mapping": mapping.pk},
+    )
+    second = FlowImport.objects.get(file_name="decembre.csv")
+    assert response["Location"] == reverse("rsa_imports:import_preview", args=["83", second.pk])
+    preview = html.unescape(client.get(response["Location"]).content.decode())
+    assert "À jour : 2 lignes" in preview and "À créer : 1 ligne" in preview
+
+
+def test_a_spreadsheet_without_a_mapped_column_is_refused_whole_in_the_preview(
+    small_var: SmallTerritory,
+) -> None:
+    from tests.rsa.test_spreadsheets import COLUMNS, ROWS, csv_bytes
+
+    claire = admin_of_the_var(small_var)
+    mapping = SpreadsheetMapping.objects.create(
+        department_id="83", name="Ancien", columns={**COLUMNS, "birth_date": "Date naissance"}
+    )
+    draft = store_spreadsheet(
+        department=Department.objects.get(code="83"),
+        file_name="b.csv",
+        content=csv_bytes(ROWS),
+        by=claire,
+        mapping=mapping,
+    )
+    page = html.unescape(
+        logged_in(claire)
+        .get(reverse("rsa_imports:import_preview", args=["83", draft.pk]))
+        .content.decode()
+    )
+    assert "Le fichier ne peut pas être importé" in page
+    assert "la colonne « Date naissance » (Date de naissance) de la correspondance" in page
+    assert "Appliquer l'import" not in page
