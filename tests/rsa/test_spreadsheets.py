@@ -219,3 +219,36 @@ def test_a_spreadsheet_without_a_mapping_is_refused(small_var) -> None:
     assert result.status == ImportStatus.REFUSED
     assert "un tableur s'importe avec une correspondance de colonnes" in result.message
     assert not Dossier.objects.exists()
+
+
+def test_the_command_imports_a_spreadsheet_with_a_saved_mapping(small_var, tmp_path) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    SpreadsheetMapping.objects.create(department_id="83", name="Var", columns=COLUMNS)
+    rows = [list(row) for row in ROWS]
+    rows[2][4] = "31/02/1970"
+    sheet = tmp_path / "beneficiaires.csv"
+    sheet.write_bytes(csv_bytes(rows))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as failure:
+        call_command(
+            "rsa", "import", "--departement", "83", "--mapping", "Var", str(sheet), stdout=out
+        )
+
+    assert failure.value.returncode == 1  # a household rejected, the others imported
+    printed = out.getvalue()
+    assert f"{sheet} : 1 dossier(s) créé(s)" in printed and "1 dossier(s) rejeté(s)" in printed
+    assert (
+        "dossier n° 7654321 (ligne 4, colonne « Né(e) le ») : « 31/02/1970 » n'est pas une date"
+        in printed
+    )
+    assert Dossier.objects.count() == 1
+
+    with pytest.raises(CommandError) as unknown:
+        call_command("rsa", "import", "--departement", "83", "--mapping", "Autre", str(sheet))
+    assert unknown.value.returncode == 2
+    assert "Aucune correspondance « Autre » pour le 83 (enregistrées : « Var »)" in str(
+        unknown.value
+    )
