@@ -37,6 +37,7 @@ def copy_insert[M: models.Model](objs: Sequence[M]) -> Sequence[M]:
             f for f in opts.concrete_fields if f.column and not getattr(f, "generated", False)
         ]
         columns = ", ".join(quote(str(f.column)) for f in fields)
+        plain = [_is_plain(f) for f in fields]
         raw: Any = cursor.cursor  # the driver's cursor, under Django's wrapper
         with raw.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
@@ -44,9 +45,31 @@ def copy_insert[M: models.Model](objs: Sequence[M]) -> Sequence[M]:
                     operation_name="copy_insert"
                 )
                 copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                    [
+                        getattr(obj, f.attname)
+                        if is_plain
+                        else f.get_db_prep_save(f.pre_save(obj, True), connection)
+                        for f, is_plain in zip(fields, plain, strict=True)
+                    ]
                 )
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+# Fields whose Python value is what the driver writes, unchanged by ``pre_save`` and
+# ``get_db_prep_save`` (a text, a number, a boolean, a date, a foreign key's id): read as is.
+_PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.ForeignKey,
+)
+
+
+def _is_plain(field: models.Field[Any, Any]) -> bool:
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return not (field.auto_now or field.auto_now_add)
+    return isinstance(field, _PLAIN)

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from stdnum.fr import nir as stdnum_nir
 
+from binome.people.models import Person
 from binome.rsa.actions import import_flux, open_source, planned_changes
 from binome.rsa.flux import DossierRefused, FluxRefused, RightState, Role, RsaDossier
 from binome.rsa.models import Beneficiary, Dossier, ImportStatus, SpreadsheetMapping
@@ -197,6 +198,16 @@ def test_the_spreadsheet_goes_through_the_same_import_and_a_second_time_changes_
     helene = Beneficiary.objects.get(first_name="Hélène")
     assert helene.role == Role.APPLICANT and helene.person is not None
     assert helene.person.phone == "06 12 34 56 78"
+    # The files written in bulk are found as any other: by NIR, and by name and birth date.
+    assert helene.person.nir == NIR_WITH_KEY
+    assert list(
+        Person.objects.matching(
+            department_id="83",
+            first_name="Helene",
+            last_name="LEFEVRE",
+            birth_date=datetime.date(1985, 5, 3),
+        )
+    ) == [helene.person]
     assert Beneficiary.objects.get(first_name="Noël").role == Role.SPOUSE
     assert helene.orientation_due_on == datetime.date.today() + datetime.timedelta(weeks=6)
 
