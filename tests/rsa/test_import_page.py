@@ -348,3 +348,39 @@ def test_a_spreadsheet_without_a_mapped_column_is_refused_whole_in_the_preview(
     assert "Le fichier ne peut pas être importé" in page
     assert "la colonne « Date naissance » (Date de naissance) de la correspondance" in page
     assert "Appliquer l'import" not in page
+
+
+def test_an_import_left_running_by_a_dead_worker_is_refused_and_a_new_one_allowed(
+    small_var: SmallTerritory,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from binome.rsa.imports import STALE_MESSAGE, fail_stale_imports, unfinished_import
+
+    claire = admin_of_the_var(small_var)
+    var = Department.objects.get(code="83")
+    stale = FlowImport.objects.create(
+        department=var,
+        file_name="a.xml",
+        by=claire,
+        status=ImportStatus.RUNNING,
+        progress_at=timezone.now() - timedelta(hours=1),
+    )
+    recent = FlowImport.objects.create(
+        department=var,
+        file_name="b.xml",
+        by=claire,
+        status=ImportStatus.RUNNING,
+        progress_at=timezone.now(),
+    )
+
+    assert fail_stale_imports() == [stale.pk]
+
+    stale.refresh_from_db()
+    assert stale.status == ImportStatus.REFUSED and stale.message == STALE_MESSAGE
+    assert AuditEvent.objects.filter(kind=AuditKind.RSA_IMPORT, what__contains="a.xml").exists()
+    assert unfinished_import("83") == recent
+    periodic = {t.task.name for t in app.periodic_registry.periodic_tasks.values()}
+    assert "binome.rsa.tasks.stale_rsa_imports" in periodic
