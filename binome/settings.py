@@ -383,6 +383,8 @@ REQUEST_BODY_MAX_BYTES_BY_URL = {
     # The two files of a directory import (structures, services), 50 Mo each at most
     # (binome.directory.imports.MAX_FILE_BYTES), and the form around them.
     "directory:import_list": 2 * 50 * MEGABYTE + MEGABYTE,
+    # An RSA flow or spreadsheet (binome.rsa.imports.MAX_FILE_BYTES) and the form around it.
+    "rsa_imports:import_list": 100 * MEGABYTE + MEGABYTE,
     # A referral's attachments (5 documents at most) and the form.
     "referrals:create": 5 * REFERRAL_ATTACHMENT_MAX_BYTES + MEGABYTE,
     "people:consent_add": CONSENT_DOCUMENT_MAX_BYTES + MEGABYTE,

@@ -33,6 +33,9 @@ urlpatterns += [path("orientations/", include("binome.referrals.urls"))]
 urlpatterns += [path("orientations/", include("binome.referrals.urls_links"))]
 urlpatterns += [path("orientations/chiffres/", include("binome.referrals.urls_figures"))]
 
+# RSA: the CAF/MSA flows and the départements' spreadsheets imported from the territory's page.
+urlpatterns += [path("rsa/imports/", include("binome.rsa.import_urls"))]
+
 # Childcare for job-seeking parents (AVIP): providers' places, requests and answers.
 urlpatterns += [path("garde-enfants/", include("binome.childcare.urls"))]
 

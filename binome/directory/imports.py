@@ -16,16 +16,15 @@ worker is left to run periodic jobs) and every few minutes by the worker.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from procrastinate.contrib.django.models import ProcrastinateJob
 
 from binome.access.audit import record
 from binome.access.models import AuditKind
+from binome.core.background import ProgressWriter, runs_with_a_live_job
 from binome.directory.importer import ImportReport, import_directory
 from binome.directory.models import ImportFile, ImportRun, ImportStatus
 from binome.territories.models import Department
@@ -38,9 +37,6 @@ MAX_REJECTIONS_KEPT = 5000  # rejected rows kept in the report (all are counted)
 # writing of 150,000 services) takes a few minutes. Silent longer, and with no live
 # worker on its job, it was interrupted.
 STALE_AFTER = timedelta(minutes=15)
-# A procrastinate worker updates its heartbeat every 10 s; it is taken for dead after
-# 30 s without (procrastinate's own ``stalled_worker_timeout``). A margin for busy machines.
-WORKER_SILENT_AFTER = timedelta(minutes=2)
 RUN_IMPORT_TASK = "binome.directory.run_import"
 STALE_MESSAGE = (
     "Import interrompu : le traitement s'est arrêté avant la fin (serveur de tâches arrêté "
@@ -76,27 +72,23 @@ class _ProgressWriter:
 
     def __init__(self, run: ImportRun) -> None:
         self.run_id = run.pk
-        self.last = 0.0
-        self.side = connection.get_new_connection(connection.get_connection_params())
-        self.side.autocommit = True
+        self.side = ProgressWriter(ImportRun, run.pk)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if stage == "contrôle des lignes" and 0 < done < total and now - self.last < 0.5:
+        checking = stage == "contrôle des lignes"
+        if checking and 0 < done < total and self.side.throttled():
             return
-        self.last = now
         start, width = _STAGES.get(stage, (0, 0))
-        fraction = done / total if stage == "contrôle des lignes" and total else 0
+        fraction = done / total if checking and total else 0
         percent = int(start + width * fraction)
-        checked = done if stage == "contrôle des lignes" else None
-        with self.side.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {ImportRun._meta.db_table} SET stage = %s, percent = %s, "  # noqa: S608
-                "progress_at = now(), "
-                "rows_total = CASE WHEN %s THEN %s ELSE rows_total END, "
-                "rows_checked = coalesce(%s, rows_checked) WHERE id = %s",
-                [stage, percent, stage == "contrôle des lignes", total, checked, self.run_id],
-            )
+        checked = done if checking else None
+        self.side.execute(
+            f"UPDATE {ImportRun._meta.db_table} SET stage = %s, percent = %s, "  # noqa: S608
+            "progress_at = now(), "
+            "rows_total = CASE WHEN %s THEN %s ELSE rows_total END, "
+            "rows_checked = coalesce(%s, rows_checked) WHERE id = %s",
+            [stage, percent, checking, total, checked, self.run_id],
+        )
 
     def close(self) -> None:
         self.side.close()
@@ -164,20 +156,6 @@ def run_import(*, run_id: int) -> ImportRun:
     return run
 
 
-def _runs_with_a_live_job(run_ids: list[int], now: Any) -> set[int]:
-    """The runs whose job is waiting for a worker, or run by a worker still alive."""
-    alive: set[int] = set()
-    jobs = ProcrastinateJob.objects.filter(
-        task_name=RUN_IMPORT_TASK, args__run_id__in=run_ids
-    ).values_list("args", "status", "worker__last_heartbeat")
-    for args, status, heartbeat in jobs:
-        waiting = status == "todo"
-        running = status == "doing" and heartbeat is not None
-        if waiting or (running and heartbeat >= now - WORKER_SILENT_AFTER):
-            alive.add(args["run_id"])
-    return alive
-
-
 def fail_stale_imports(*, department_id: str | None = None) -> list[int]:
     """Mark failed the runs left "En cours" by a worker that died (see the module's
     docstring): silent for ``STALE_AFTER`` and without a live job. Their import's
@@ -191,7 +169,7 @@ def fail_stale_imports(*, department_id: str | None = None) -> list[int]:
     candidates = list(silent.values_list("pk", flat=True))
     if not candidates:
         return []
-    stale = sorted(set(candidates) - _runs_with_a_live_job(candidates, now))
+    stale = sorted(set(candidates) - runs_with_a_live_job(RUN_IMPORT_TASK, candidates, now))
     failed: list[int] = []
     for run_id in stale:
         with transaction.atomic():

@@ -77,12 +77,15 @@ class Role(models.TextChoices):
 @dataclasses.dataclass(frozen=True, slots=True)
 class FluxHeader:
     sender: str  # "CAF" or "MSA"
-    kind: str  # "M" or "I"
+    kind: str  # "M" or "I" ("" for a département's spreadsheet)
     created_on: datetime.date
     reference_date: datetime.date | None
+    label: str = ""  # what the timeline calls a source that is not a flow
 
     @property
     def description(self) -> str:
+        if self.label:
+            return self.label
         return f"flux {FLOW_KINDS[self.kind]} {self.sender} du {self.created_on:%d/%m/%Y}"
 
 
@@ -99,6 +102,10 @@ class RsaPerson:
     subject_to_rights_and_duties: bool
     france_travail_id: str  # IDASSEDIC
     line: int
+    # What a département's spreadsheet may add (the flows carry none of it).
+    phone: str = ""
+    email: str = ""
+    address: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,10 +138,12 @@ class DossierRefused:
     line: int
     element: str
     reason: str
+    element_kind: str = "élément"  # "colonne" in a spreadsheet
+    lines: tuple[int, ...] = ()  # a spreadsheet's rows of the dossier
 
     def __str__(self) -> str:
         where = f"dossier n° {self.number}" if self.number else "dossier sans numéro"
-        element = f", élément {self.element}" if self.element else ""
+        element = f", {self.element_kind} {self.element}" if self.element else ""
         return f"{where} (ligne {self.line}{element}) : {self.reason}"
 
 
@@ -306,12 +315,13 @@ class _Fault(Exception):
 
 
 def _dossier(element: etree._Element, nirs_seen: dict[str, str]) -> RsaDossier | DossierRefused:
-    number = _text(element, "NUMDEMRSA")
+    texts = _texts(element)
+    number = texts.get("NUMDEMRSA", "")
     line = element.sourceline or 0
     try:
         if not number:
             raise _Fault("NUMDEMRSA", "le numéro de demande RSA manque.")
-        state_code = _text(element, "ETATDOSRSA")
+        state_code = texts.get("ETATDOSRSA", "")
         try:
             state = RightState(state_code)
         except ValueError:
@@ -341,19 +351,19 @@ def _dossier(element: etree._Element, nirs_seen: dict[str, str]) -> RsaDossier |
         for person in persons:
             if person.nir:
                 nirs_seen[person.nir] = number
-        body = _text(element, "Organisme").upper() or "CAF"
+        body = texts.get("Organisme", "").upper() or "CAF"
         return RsaDossier(
             number=number,
             body=body if body in {"CAF", "MSA"} else "CAF",
-            body_number=_text(element, "NUMORG"),
-            matricule=_text(element, "MATRICULE"),
-            requested_on=_field_date(element, "DTDEMRSA"),
+            body_number=texts.get("NUMORG", ""),
+            matricule=texts.get("MATRICULE", ""),
+            requested_on=_field_date(element, "DTDEMRSA", texts),
             state=state,
-            suspension_reason=_text(element, "MOTISUSVERSRSA"),
-            closure_reason=_text(element, "MOTICLORSA"),
-            closed_on=_field_date(element, "DTCLORSA"),
-            no_fixed_address=_text(element, "TOPSANSDOMFIXE") in {"1", "O"},
-            family_situation=_text(element, "SITFAM"),
+            suspension_reason=texts.get("MOTISUSVERSRSA", ""),
+            closure_reason=texts.get("MOTICLORSA", ""),
+            closed_on=_field_date(element, "DTCLORSA", texts),
+            no_fixed_address=texts.get("TOPSANSDOMFIXE", "") in {"1", "O"},
+            family_situation=texts.get("SITFAM", ""),
             persons=persons,
             line=line,
         )
@@ -365,8 +375,9 @@ def _dossier(element: etree._Element, nirs_seen: dict[str, str]) -> RsaDossier |
 
 def _person(element: etree._Element) -> RsaPerson:
     line = element.sourceline or 0
+    texts = _texts(element)
     try:
-        role_code = _text(element, "ROLEPERS")
+        role_code = texts.get("ROLEPERS", "")
         try:
             role = Role(role_code)
         except ValueError:
@@ -374,24 +385,24 @@ def _person(element: etree._Element) -> RsaPerson:
                 "ROLEPERS",
                 f"« {role_code} » n'est pas un rôle connu (DEM, CJT, ENF, AUT ou RDO).",
             ) from None
-        last_name = _text(element, "NOM")
-        first_name = _text(element, "PRENOM")
+        last_name = texts.get("NOM", "")
+        first_name = texts.get("PRENOM", "")
         if not last_name or not first_name:
             raise _Fault("NOM" if not last_name else "PRENOM", "le nom ou le prénom manque.")
-        birth_date = _field_date(element, "DTNAI")
+        birth_date = _field_date(element, "DTNAI", texts)
         if birth_date is None:
             raise _Fault("DTNAI", f"la date de naissance de {first_name} {last_name} manque.")
         return RsaPerson(
             role=role,
             last_name=last_name,
             first_name=first_name,
-            birth_name=_text(element, "NOMNAI") or last_name,
+            birth_name=texts.get("NOMNAI", "") or last_name,
             birth_date=birth_date,
-            sex=_text(element, "SEXE"),
-            title=_text(element, "QUAL"),
-            nir=_nir(_text(element, "NIR"), f"{first_name} {last_name}"),
-            subject_to_rights_and_duties=_text(element, "TOPPERSDRODEVORSA") in {"1", "O"},
-            france_travail_id=_text(element, "IDASSEDIC"),
+            sex=texts.get("SEXE", ""),
+            title=texts.get("QUAL", ""),
+            nir=_nir(texts.get("NIR", ""), f"{first_name} {last_name}"),
+            subject_to_rights_and_duties=texts.get("TOPPERSDRODEVORSA", "") in {"1", "O"},
+            france_travail_id=texts.get("IDASSEDIC", ""),
             line=line,
         )
     except _Fault as fault:
@@ -400,21 +411,28 @@ def _person(element: etree._Element) -> RsaPerson:
 
 
 def _nir(value: str, who: str) -> str:
-    """The 13 characters of a NIR, its key checked when the flow gives one."""
+    try:
+        return parse_nir(value, who)
+    except ValueError as exc:
+        raise _Fault("NIR", str(exc)) from None
+
+
+def parse_nir(value: str, who: str) -> str:
+    """The 13 characters of a NIR, its key checked when given; ``ValueError`` with a French
+    message naming ``who`` when it is not a NIR."""
     compact = stdnum_nir.compact(value)
     if not compact:
         return ""
     body = compact[:13]
     if len(compact) not in {13, 15} or not re.fullmatch(r"[12378]\d{4}(\d{2}|2A|2B)\d{6}", body):
-        raise _Fault("NIR", f"le NIR de {who} (« {value} ») n'a pas la forme d'un NIR.")
+        raise ValueError(f"le NIR de {who} (« {value} ») n'a pas la forme d'un NIR.")
     if len(compact) == 15:
         try:
             stdnum_nir.validate(compact)
         except NumberInvalid:
-            raise _Fault(
-                "NIR",
+            raise ValueError(
                 f"la clé du NIR de {who} ne correspond pas à ses 13 premiers caractères : "
-                "le numéro a sans doute été mal saisi.",
+                "le numéro a sans doute été mal saisi."
             ) from None
     return body
 
@@ -426,20 +444,38 @@ def _text(element: etree._Element, tag: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def _field_date(element: etree._Element, tag: str) -> datetime.date | None:
+def _texts(element: etree._Element) -> dict[str, str]:
+    """Each tag's text inside the element (the first of a tag, as ``find(".//tag")`` gives it),
+    read in one pass."""
+    texts: dict[str, str] = {}
+    for child in element.iter():
+        tag = child.tag
+        if isinstance(tag, str) and tag not in texts:
+            texts[tag] = (child.text or "").strip()
+    return texts
+
+
+def _field_date(
+    element: etree._Element, tag: str, texts: dict[str, str] | None = None
+) -> datetime.date | None:
     try:
-        return _date(_text(element, tag))
+        return _date(texts.get(tag, "") if texts is not None else _text(element, tag))
     except ValueError as exc:
         found = element.find(f".//{tag}")
         line = found.sourceline if found is not None else None
         raise _Fault(tag, str(exc), line) from None
 
 
+def parse_date(value: str) -> datetime.date | None:
+    """A date as the flows or the spreadsheets write it; ``ValueError`` in French if not one."""
+    return _date(value)
+
+
 def _date(value: str) -> datetime.date | None:
     """The flows write dates as YYYY-MM-DD (some tools as DD/MM/YYYY or YYYYMMDD)."""
     if not value:
         return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d"):
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             return datetime.datetime.strptime(value, pattern).date()
         except ValueError:

@@ -26,12 +26,57 @@ WARNING_DAYS = 7
 
 
 class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "À vérifier"  # a spreadsheet waiting for its mapping and preview
+    QUEUED = "queued", "En attente"
+    RUNNING = "running", "En cours"
     APPLIED = "applied", "Appliqué"
     REFUSED = "refused", "Refusé"
 
 
+class SpreadsheetMapping(models.Model):
+    """Which column of a département's spreadsheet holds which field (``spreadsheets.FIELDS``):
+    ``columns`` maps a field's key to a column's header."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("nom", max_length=100)
+    columns = models.JSONField("colonnes", default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifiée par",
+    )
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    class Meta:
+        verbose_name = "correspondance de colonnes"
+        verbose_name_plural = "correspondances de colonnes"
+        ordering = ["department", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="rsa_mapping_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FlowImportQuerySet(models.QuerySet["FlowImport"]):
+    def for_department(self, department_id: str) -> FlowImportQuerySet:
+        return self.filter(department_id=department_id)
+
+    def unfinished(self) -> FlowImportQuerySet:
+        return self.filter(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING])
+
+
 class FlowImport(models.Model):
-    """One file received from the CAF or the MSA, and what its import did."""
+    """One file received from the CAF or the MSA (or a département's spreadsheet), and what its
+    import did.
+
+    A file uploaded from the territory's page is kept here (``content``) while it waits for
+    the worker, which writes the progress (``percent``) as it reads, then the report.
+    """
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField("fichier", max_length=255)
@@ -51,6 +96,19 @@ class FlowImport(models.Model):
     started_at = models.DateTimeField("commencé le", auto_now_add=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     status = models.CharField("statut", max_length=10, choices=ImportStatus.choices)
+    size = models.PositiveBigIntegerField("taille (octets)", default=0)
+    mapping = models.ForeignKey(
+        SpreadsheetMapping,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="correspondance de colonnes",
+    )
+    content = models.BinaryField("contenu", null=True, editable=False)
+    percent = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    # The worker's last sign of life on this import (its start, then each progress report).
+    progress_at = models.DateTimeField("dernier avancement le", null=True, blank=True)
     message = models.TextField("message", blank=True)
     created = models.PositiveIntegerField("dossiers créés", default=0)
     updated = models.PositiveIntegerField("dossiers mis à jour", default=0)
@@ -59,13 +117,26 @@ class FlowImport(models.Model):
     rejected = models.PositiveIntegerField("dossiers rejetés", default=0)
     rejections = models.JSONField("rejets", default=list, blank=True)
 
+    objects = FlowImportQuerySet.as_manager()
+
     class Meta:
         verbose_name = "import de flux RSA"
         verbose_name_plural = "imports de flux RSA"
-        ordering = ["-started_at"]
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "-started_at"], name="rsa_flowimport_department")
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.APPLIED, ImportStatus.REFUSED}
+
+    @property
+    def is_spreadsheet(self) -> bool:
+        return not self.file_name.lower().endswith(".xml")
 
 
 class Dossier(models.Model):

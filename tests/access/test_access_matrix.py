@@ -81,6 +81,36 @@ def import_run_83(ctx: dict[str, Any]) -> int:
     return run.pk
 
 
+def rsa_import_83(ctx: dict[str, Any]) -> int:
+    from binome.rsa.models import FlowImport
+
+    flow, _created = FlowImport.objects.get_or_create(
+        department_id="83", file_name="flux.xml", defaults={"status": "refused"}
+    )
+    return flow.pk
+
+
+def rsa_draft_83(ctx: dict[str, Any]) -> int:
+    """A spreadsheet uploaded in the Var, its mapping chosen, waiting for its preview."""
+    from binome.rsa.models import FlowImport, SpreadsheetMapping
+
+    columns = {"number": "Dossier", "last_name": "Nom", "first_name": "Prénom"}
+    columns["birth_date"] = "Naissance"
+    mapping, _created = SpreadsheetMapping.objects.get_or_create(
+        department_id="83", name="Matrice", defaults={"columns": columns}
+    )
+    draft, _created = FlowImport.objects.get_or_create(
+        department_id="83",
+        file_name="matrice.csv",
+        status="draft",
+        defaults={
+            "mapping": mapping,
+            "content": "Dossier;Nom;Prénom;Naissance\r\n9001;Essai;Léon;01/02/1990\r\n".encode(),
+        },
+    )
+    return draft.pk
+
+
 def claire_role(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["paul"].territory_roles.get().pk
 
@@ -344,6 +374,23 @@ MATRIX: dict[str, Row] = {
     ),
     "directory:import_progress": (
         url("directory:import_progress", "83", import_run_83),
+        var_admin_only(["claire"]),
+    ),
+    "rsa_imports:import_list": (url("rsa_imports:import_list", "83"), var_admin_only(["claire"])),
+    "rsa_imports:import_detail": (
+        url("rsa_imports:import_detail", "83", rsa_import_83),
+        var_admin_only(["claire"]),
+    ),
+    "rsa_imports:import_progress": (
+        url("rsa_imports:import_progress", "83", rsa_import_83),
+        var_admin_only(["claire"]),
+    ),
+    "rsa_imports:import_mapping": (
+        url("rsa_imports:import_mapping", "83", rsa_draft_83),
+        var_admin_only(["claire"]),
+    ),
+    "rsa_imports:import_preview": (
+        url("rsa_imports:import_preview", "83", rsa_draft_83),
         var_admin_only(["claire"]),
     ),
     "people:create": (

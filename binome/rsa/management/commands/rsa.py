@@ -1,4 +1,6 @@
-"""``binome rsa import --departement 83 FILE [FILE…]``: import CAF/MSA RSA flows.
+"""``binome rsa import --departement 83 FILE [FILE…] [--mapping NAME]``: import CAF/MSA RSA
+flows, or a département's spreadsheets (XLSX, ODS, CSV) read with the territory's saved mapping
+of their columns.
 
 Prints, per file, the counts and each rejected dossier as « dossier n° …(ligne …, élément …) :
 raison ». Exit code 0 when every dossier was applied, 1 when dossiers were rejected (the
@@ -14,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from binome.rsa.actions import import_flux
-from binome.rsa.models import ImportStatus
+from binome.rsa.models import ImportStatus, SpreadsheetMapping
 from binome.territories.models import Department
 
 
@@ -23,8 +25,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
-        importing = actions.add_parser("import", help="importer des flux XML bénéficiaires")
+        importing = actions.add_parser(
+            "import", help="importer des flux XML bénéficiaires ou des tableurs du département"
+        )
         importing.add_argument("--departement", required=True, metavar="CODE")
+        importing.add_argument(
+            "--mapping",
+            metavar="NOM",
+            help="la correspondance de colonnes enregistrée du territoire, pour les tableurs",
+        )
         importing.add_argument("files", nargs="+", metavar="FICHIER")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,6 +42,23 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Le département « {options['departement']} » est inconnu.", returncode=2
             )
+        mapping = None
+        if options.get("mapping"):
+            mapping = SpreadsheetMapping.objects.filter(
+                department=department, name=options["mapping"]
+            ).first()
+            if mapping is None:
+                known = ", ".join(
+                    f"« {name} »"
+                    for name in SpreadsheetMapping.objects.filter(
+                        department=department
+                    ).values_list("name", flat=True)
+                )
+                raise CommandError(
+                    f"Aucune correspondance « {options['mapping']} » pour le "
+                    f"{department.code} (enregistrées : {known or 'aucune'}).",
+                    returncode=2,
+                )
         refused = rejected = 0
         for name in options["files"]:
             path = Path(name)
@@ -40,12 +66,13 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name} : fichier introuvable.")
                 refused += 1
                 continue
-            result = import_flux(path, department=department, by=None)
+            result = import_flux(path, department=department, by=None, mapping=mapping)
             if result.status == ImportStatus.REFUSED:
                 self.stderr.write(f"{name} : refusé. {result.message}")
                 refused += 1
                 continue
             self.stdout.write(f"{name} : {result.message}.")
+            self.stdout.write(f"  empreinte SHA-256 : {result.file_hash}")
             for line in result.rejections:
                 self.stdout.write(f"  {line}")
             rejected += result.rejected

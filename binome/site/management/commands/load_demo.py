@@ -6,6 +6,7 @@ from binome.accounts.models import User
 from binome.childcare.demo import load_demo_childcare
 from binome.referrals.demo import load_demo_referrals
 from binome.rsa.demo import load_demo_rsa
+from binome.rsa.demo_imports import load_demo_rsa_imports
 from binome.site.demo import (
     demo_organisations,
     load_demo,
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         load_demo_decisions(users, demo_organisations())
         load_demo_childcare(users, demo_organisations())
         load_demo_rsa(users, demo_organisations())
+        load_demo_rsa_imports(users)
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "
