@@ -431,6 +431,56 @@ def decline(
     return locked
 
 
+@transaction.atomic
+def withdraw(
+    *,
+    childcare_request: ChildcareRequest,
+    reason: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> ChildcareRequest:
+    """The team withdraws the request (the need is gone, found elsewhere…): the
+    solicitations still awaiting an answer are closed and their providers told."""
+    locked = ChildcareRequest.objects.select_for_update().get(pk=childcare_request.pk)
+    if not can_move(locked.status, RequestStatus.WITHDRAWN):
+        raise ValidationError(
+            f"Cette demande ne peut plus être retirée : elle est « "
+            f"{locked.get_status_display().lower()} »."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Indiquez pourquoi la demande est retirée.")
+    now = timezone.now()
+    open_solicitations = list(
+        Solicitation.objects.select_for_update(of=("self",))
+        .filter(request=locked, status=SolicitationStatus.PENDING)
+        .select_related("provider__organisation")
+    )
+    Solicitation.objects.filter(pk__in=[s.pk for s in open_solicitations]).update(
+        status=SolicitationStatus.CLOSED, answered_at=now
+    )
+    locked.status = RequestStatus.WITHDRAWN
+    locked.closed_at = now
+    locked.withdrawn_reason = reason[:300]
+    locked.save(update_fields=["status", "closed_at", "withdrawn_reason"])
+    trace(
+        EventKind.CHILDCARE,
+        AuditKind.CHILDCARE_REQUEST_CHANGED,
+        person=locked.person,
+        by=by,
+        organisation=organisation,
+        target=locked,
+        summary=f"Demande de garde d'enfant retirée : {reason}"[:300],
+        request=request,
+        details={"closed_solicitations": [s.pk for s in open_solicitations]},
+    )
+    for solicitation in open_solicitations:
+        notices.solicitation_withdrawn(solicitation, actor=by)
+    childcare_request.status = locked.status
+    return locked
+
+
 # --- The CAF's check ------------------------------------------------------------------------
 
 

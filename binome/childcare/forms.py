@@ -202,6 +202,15 @@ class SendForm(BinomeForm):
         field.error_messages["required"] = "Choisissez au moins un accueil à solliciter."
 
 
+class WithdrawForm(BinomeForm):
+    withdrawn_reason = forms.CharField(
+        label="Motif du retrait",
+        max_length=300,
+        help_text="Par exemple : solution de garde trouvée par la famille, entretien annulé.",
+        error_messages={"required": "Indiquez pourquoi la demande est retirée."},
+    )
+
+
 class AcceptForm(BinomeForm):
     start_on = forms.DateField(label="Début de l'accueil", widget=DATE_WIDGET)
     place_details = forms.CharField(

@@ -331,6 +331,7 @@ class ChildcareRequest(models.Model):
     reminded_at = models.DateTimeField("relancée à mi-délai le", null=True, blank=True)
     escalated_at = models.DateTimeField("signalée au coordinateur le", null=True, blank=True)
     closed_at = models.DateTimeField("close le", null=True, blank=True)
+    withdrawn_reason = models.CharField("motif du retrait", max_length=300, blank=True)
     # The CAF's check of the criteria; an emergency may start before it.
     eligibility = models.CharField(
         "critères AVIP", max_length=20, choices=Eligibility.choices, blank=True

@@ -14,6 +14,7 @@ urlpatterns = [
     path("personnes/<int:pk>/demande/", views.request_create, name="request_create"),
     path("personnes/<int:pk>/section/", views.file_section, name="file_section"),
     path("demandes/<int:pk>/", views.request_detail, name="request_detail"),
+    path("demandes/<int:pk>/retirer/", views.request_withdraw, name="request_withdraw"),
     path("sollicitations/<int:pk>/", views.solicitation, name="solicitation"),
     path(
         "sollicitations/<int:pk>/accepter/",

@@ -30,6 +30,7 @@ from binome.childcare.forms import (
     ProviderForm,
     RequestForm,
     SendForm,
+    WithdrawForm,
 )
 from binome.childcare.matching import matching_providers
 from binome.childcare.models import (
@@ -228,7 +229,9 @@ def _get_request_for_team(request: AuthenticatedRequest, pk: int) -> tuple[Child
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def request_detail(
+    request: AuthenticatedRequest, pk: int, withdraw_form: WithdrawForm | None = None
+) -> HttpResponse:
     """The request, its answers, and — to send or resend it — the providers that fit."""
     childcare_request, access = _get_request_for_team(request, pk)
     person = childcare_request.person
@@ -255,8 +258,8 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
         for provider in matches
     ]
-    form = SendForm(request.POST or None, choices=choices)
-    if request.method == "POST":
+    form = SendForm(request.POST if withdraw_form is None else None, choices=choices)
+    if request.method == "POST" and withdraw_form is None:
         if not sendable:
             messages.error(request, "Cette demande a déjà été envoyée : attendez les réponses.")
             return redirect("childcare:request_detail", childcare_request.pk)
@@ -289,9 +292,36 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "sendable": sendable and bool(matches),
             "form": form,
             "is_emergency": childcare_request.urgency == Urgency.EMERGENCY,
+            "withdrawable": can_move(childcare_request.status, RequestStatus.WITHDRAWN),
+            "withdraw_form": withdraw_form or WithdrawForm(),
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors or (withdraw_form and withdraw_form.errors) else 200,
     )
+
+
+@login_required
+@require_POST
+def request_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The team withdraws the request: the providers still to answer are told."""
+    childcare_request, access = _get_request_for_team(request, pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.withdraw(
+                childcare_request=childcare_request,
+                reason=form.cleaned_data["withdrawn_reason"],
+                by=request.user,
+                organisation=access.acting_organisation(request.current_membership),
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, "La demande est retirée : les accueils sollicités sont prévenus."
+            )
+        return redirect("childcare:request_detail", childcare_request.pk)
+    return request_detail(request, pk, withdraw_form=form)
 
 
 # --- The provider's side ----------------------------------------------------------------
