@@ -14,6 +14,7 @@ from binome.childcare.models import (
     MAX_RADIUS_KM,
     DeclineReason,
     Eligibility,
+    PlacementEndReason,
     Provider,
     ProviderKind,
     Reason,
@@ -22,6 +23,7 @@ from binome.childcare.models import (
 from binome.core.forms import BinomeForm
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import HouseholdMember
+from binome.support.models import FollowupOutcome
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -248,3 +250,23 @@ class EligibilityForm(BinomeForm):
         ):
             self.add_error("eligibility_reason", "Indiquez pourquoi la demande n'est pas éligible.")
         return data
+
+
+class PlacementEndForm(BinomeForm):
+    ended_on = forms.DateField(label="Fin de l'accueil le", widget=DATE_WIDGET)
+    end_reason = forms.ChoiceField(
+        label="Motif de fin", choices=[("", "Choisir un motif"), *PlacementEndReason.choices]
+    )
+    end_outcome = forms.ChoiceField(
+        label="Situation du parent à la fin de l'accueil",
+        choices=[("", "Choisir une situation"), *FollowupOutcome.choices],
+    )
+    end_details = forms.CharField(label="Précisions", max_length=300, required=False)
+
+
+class PlacementFollowupForm(BinomeForm):
+    followup_outcome = forms.ChoiceField(
+        label="Situation du parent six mois après la fin de l'accueil",
+        choices=[("", "Choisir une situation"), *FollowupOutcome.choices],
+    )
+    followup_situation = forms.CharField(label="Précisions", max_length=300, required=False)

@@ -26,6 +26,17 @@ urlpatterns = [
         views.solicitation_decline,
         name="solicitation_decline",
     ),
+    path(
+        "accueils-en-cours/<int:pk>/renouveler/",
+        views.placement_renew,
+        name="placement_renew",
+    ),
+    path("accueils-en-cours/<int:pk>/terminer/", views.placement_end, name="placement_end"),
+    path(
+        "accueils-en-cours/<int:pk>/situation-6-mois/",
+        views.placement_followup,
+        name="placement_followup",
+    ),
     path("coordination/", views.coordination_inbox, name="coordination_inbox"),
     path("coordination/<int:pk>/", views.coordination, name="coordination"),
 ]

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access.audit import record_list_read, record_read
@@ -27,6 +29,8 @@ from binome.childcare.forms import (
     AcceptForm,
     DeclineForm,
     EligibilityForm,
+    PlacementEndForm,
+    PlacementFollowupForm,
     ProviderForm,
     RequestForm,
     SendForm,
@@ -35,6 +39,7 @@ from binome.childcare.forms import (
 from binome.childcare.matching import matching_providers
 from binome.childcare.models import (
     ChildcareRequest,
+    Placement,
     Provider,
     RequestStatus,
     Solicitation,
@@ -293,6 +298,9 @@ def request_detail(
             "form": form,
             "is_emergency": childcare_request.urgency == Urgency.EMERGENCY,
             "withdrawable": can_move(childcare_request.status, RequestStatus.WITHDRAWN),
+            **_placement_context(
+                Placement.objects.filter(request=childcare_request).first(), team=True
+            ),
             "withdraw_form": withdraw_form or WithdrawForm(),
         },
         status=400 if form.errors or (withdraw_form and withdraw_form.errors) else 200,
@@ -388,6 +396,9 @@ def _solicitation_page(
             "pending": pending and childcare_request.status == RequestStatus.SENT,
             "accept_form": accept_form or AcceptForm(),
             "decline_form": decline_form or DeclineForm(),
+            **_placement_context(
+                Placement.objects.filter(solicitation=solicitation).first(), team=False
+            ),
         },
         status=400 if invalid else 200,
     )
@@ -441,6 +452,118 @@ def solicitation_decline(request: AuthenticatedRequest, pk: int) -> HttpResponse
         messages.success(request, "Vous avez refusé la demande : l'équipe est prévenue.")
         return redirect("childcare:solicitation", found.pk)
     return _solicitation_page(request, found, decline_form=form)
+
+
+# --- The place's life: the provider and the team ------------------------------------------
+
+
+def _placement_context(placement: Placement | None, *, team: bool) -> dict[str, Any]:
+    """The placement's part of a page: its dates, its end, and the forms that apply."""
+    if placement is None:
+        return {"placement": None}
+    return {
+        "placement": placement,
+        "end_form": PlacementEndForm(initial={"ended_on": timezone.localdate()}),
+        "followup_form": PlacementFollowupForm()
+        if team and placement.followup_expected(timezone.localdate())
+        else None,
+    }
+
+
+def _placement_for(
+    request: AuthenticatedRequest, pk: int, *, team_only: bool = False
+) -> tuple[Placement, Organisation, str]:
+    """The placement, the organisation the user acts for, and the page to go back to: a
+    member of its provider, or a member of the parent's team; 404 for anyone else."""
+    placement = Placement.objects.select_related("provider__organisation").filter(pk=pk).first()
+    if placement is None:
+        raise Http404
+    if not team_only:
+        for organisation in provider_organisations(request.user):
+            if organisation.pk == placement.provider.organisation_id:
+                back = reverse("childcare:solicitation", args=[placement.solicitation_id])
+                return placement, organisation, back
+    _person, access = get_file_for_user(
+        request, placement.person_id, what="Accueil d'enfant", item=placement
+    )
+    back = reverse("childcare:request_detail", args=[placement.request_id])
+    return placement, access.acting_organisation(request.current_membership), back
+
+
+@login_required
+@require_POST
+def placement_renew(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """After the review, six more months."""
+    placement, organisation, back = _placement_for(request, pk)
+    try:
+        renewed = actions.renew_placement(
+            placement=placement, by=request.user, organisation=organisation, request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"L'accueil est renouvelé jusqu'au {renewed.ends_on:%d/%m/%Y}.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def placement_end(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The place ends, with its reason and the parent's situation."""
+    placement, organisation, back = _placement_for(request, pk)
+    form = PlacementEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_messages(form))
+        return redirect(back)
+    try:
+        actions.end_placement(
+            placement=placement,
+            ended_on=form.cleaned_data["ended_on"],
+            reason=form.cleaned_data["end_reason"],
+            outcome=form.cleaned_data["end_outcome"],
+            details=form.cleaned_data["end_details"],
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "L'accueil est terminé ; la place AVIP est de nouveau libre.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def placement_followup(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The parent's situation six months after the end: her team's."""
+    placement, organisation, back = _placement_for(request, pk, team_only=True)
+    form = PlacementFollowupForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_messages(form))
+        return redirect(back)
+    try:
+        actions.record_placement_followup(
+            placement=placement,
+            outcome=form.cleaned_data["followup_outcome"],
+            situation=form.cleaned_data["followup_situation"],
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "La situation à 6 mois est enregistrée.")
+    return redirect(back)
+
+
+def _form_messages(form: forms.Form) -> str:
+    return " ".join(
+        f"{form.fields[name].label if name in form.fields else ''} : {error}".lstrip(" :")
+        for name, errors in form.errors.items()
+        for error in errors
+    )
 
 
 # --- The territory's coordination (the CAF): criteria only --------------------------------

@@ -1,5 +1,4 @@
-"""The childcare state changes: each one transaction with its audit row (and, about a
-person, its timeline line); notifications leave when it commits (``notify``)."""
+"""The providers' places, the requests, their answers and the CAF's check."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
 from binome.childcare import notices
+from binome.childcare.actions.placements import open_placement
 from binome.childcare.matching import matching_providers
 from binome.childcare.models import (
     EMERGENCY_DELAY,
@@ -365,8 +365,10 @@ def accept(
     locked_request.closed_at = now
     locked_request.save(update_fields=["status", "closed_at"])
     provider = Provider.objects.select_for_update().get(pk=locked.provider_id)
+    children = locked_request.children.count()
+    open_placement(childcare_request=locked_request, solicitation=locked, children=children)
     if provider.free_places and not (provider.is_home_care and locked_request.is_emergency):
-        taken = min(provider.free_places, locked_request.children.count())
+        taken = min(provider.free_places, children)
         provider.free_places -= taken
         provider.save(update_fields=["free_places"])
     trace(
