@@ -270,3 +270,12 @@ class PlacementFollowupForm(BinomeForm):
         choices=[("", "Choisir une situation"), *FollowupOutcome.choices],
     )
     followup_situation = forms.CharField(label="Précisions", max_length=300, required=False)
+
+
+class ChildcareSettingsForm(BinomeForm):
+    emergency_weekends_count = forms.BooleanField(
+        label="Les samedis et dimanches comptent dans le délai de 24 heures des urgences",
+        required=False,
+        help_text="Décochez pour arrêter l'horloge le week-end : une urgence déposée le "
+        "vendredi à 18 h est alors attendue le lundi à 18 h.",
+    )

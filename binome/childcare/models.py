@@ -51,6 +51,34 @@ def age_months(birth_date: date, on: date) -> int:
     return months
 
 
+class ChildcareSettings(models.Model):
+    """A territory's rules of the childcare clocks."""
+
+    department = models.OneToOneField(
+        "territories.Department",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="childcare_settings",
+        verbose_name="département",
+    )
+    emergency_weekends_count = models.BooleanField(
+        "les week-ends comptent dans le délai de 24 heures des urgences", default=True
+    )
+
+    class Meta:
+        verbose_name = "réglages de la garde d'enfants"
+        verbose_name_plural = "réglages de la garde d'enfants"
+
+    def __str__(self) -> str:
+        return f"Réglages de la garde d'enfants ({self.department_id})"
+
+    @classmethod
+    def for_department(cls, department_id: str) -> ChildcareSettings:
+        """The territory's settings, or the defaults (unsaved) when it set none."""
+        found = cls.objects.filter(department_id=department_id).first()
+        return found or cls(department_id=department_id)
+
+
 class ProviderKind(models.TextChoices):
     CRECHE = "creche", "Crèche (EAJE)"
     MICRO_CRECHE = "micro_creche", "Micro-crèche"

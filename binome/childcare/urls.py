@@ -38,5 +38,10 @@ urlpatterns = [
         name="placement_followup",
     ),
     path("coordination/", views.coordination_inbox, name="coordination_inbox"),
+    path(
+        "coordination/reglages/<str:code>/",
+        views.childcare_settings,
+        name="settings",
+    ),
     path("coordination/<int:pk>/", views.coordination, name="coordination"),
 ]

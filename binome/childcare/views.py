@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access.audit import record_list_read, record_read
-from binome.access.predicates import active_memberships
+from binome.access.predicates import active_memberships, is_territory_admin
 from binome.childcare import actions
 from binome.childcare.access import (
     coordinated_departments,
@@ -27,6 +27,7 @@ from binome.childcare.access import (
 )
 from binome.childcare.forms import (
     AcceptForm,
+    ChildcareSettingsForm,
     DeclineForm,
     EligibilityForm,
     PlacementEndForm,
@@ -39,6 +40,7 @@ from binome.childcare.forms import (
 from binome.childcare.matching import matching_providers
 from binome.childcare.models import (
     ChildcareRequest,
+    ChildcareSettings,
     Placement,
     Provider,
     RequestStatus,
@@ -602,7 +604,41 @@ def coordination_inbox(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "childcare/coordination_inbox.html",
-        {"title": "Garde d'enfants : demandes du territoire", "rows": rows},
+        {
+            "title": "Garde d'enfants : demandes du territoire",
+            "rows": rows,
+            "settings_departments": sorted(
+                code for code in departments if is_territory_admin(request.user, code)
+            ),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def childcare_settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The territory's administrators say whether weekends count in an emergency's clock."""
+    if not is_territory_admin(request.user, code):
+        raise Http404
+    current = ChildcareSettings.for_department(code)
+    form = ChildcareSettingsForm(
+        # An unticked box posts nothing: the form is bound whenever it is posted.
+        request.POST if request.method == "POST" else None,
+        initial={"emergency_weekends_count": current.emergency_weekends_count},
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.set_childcare_settings(
+            department_id=code,
+            emergency_weekends_count=form.cleaned_data["emergency_weekends_count"],
+            by=request.user,
+            request=request,
+        )
+        messages.success(request, "Les réglages de la garde d'enfants sont enregistrés.")
+        return redirect("childcare:settings", code)
+    return render(
+        request,
+        "childcare/settings.html",
+        {"title": f"Garde d'enfants : réglages du territoire ({code})", "form": form},
     )
 
 

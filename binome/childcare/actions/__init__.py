@@ -20,6 +20,7 @@ from binome.childcare.actions.requests import (
     record_eligibility,
     save_provider,
     send,
+    set_childcare_settings,
     withdraw,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "renew_placement",
     "save_provider",
     "send",
+    "set_childcare_settings",
     "withdraw",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +21,7 @@ from binome.childcare.models import (
     MAX_RADIUS_KM,
     PLACE_DELAY,
     ChildcareRequest,
+    ChildcareSettings,
     DeclineReason,
     Eligibility,
     Provider,
@@ -126,9 +127,63 @@ def _plain(value: Any) -> Any:
 # --- Requests -------------------------------------------------------------------------------
 
 
-def due_time(urgency: str, start: datetime) -> datetime:
-    """When the answer is due: 24 hours for an emergency, 15 days for a place."""
-    return start + (EMERGENCY_DELAY if urgency == Urgency.EMERGENCY else PLACE_DELAY)
+def due_time(urgency: str, start: datetime, *, weekends_count: bool = True) -> datetime:
+    """When the answer is due: 24 hours for an emergency, 15 days for a place.
+
+    When the territory does not count weekends, an emergency's clock stops from Saturday
+    0:00 to Monday 0:00 (local time): filed on Friday at 18:00, it is due on Monday at 18:00;
+    filed on a Saturday, on Tuesday at 0:00. A place's 15 days are calendar days."""
+    if urgency != Urgency.EMERGENCY:
+        return start + PLACE_DELAY
+    if weekends_count:
+        return start + EMERGENCY_DELAY
+    moment = timezone.localtime(start)
+    remaining = EMERGENCY_DELAY
+    while True:
+        weekday = moment.weekday()
+        if weekday >= 5:  # Saturday or Sunday: the clock starts again on Monday at 0:00.
+            moment = _local_midnight(moment.date() + timedelta(days=7 - weekday))
+            continue
+        saturday = _local_midnight(moment.date() + timedelta(days=5 - weekday))
+        if moment + remaining <= saturday:
+            return moment + remaining
+        remaining -= saturday - moment
+        moment = saturday
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time()))
+
+
+@transaction.atomic
+def set_childcare_settings(
+    *,
+    department_id: str,
+    emergency_weekends_count: bool,
+    by: User,
+    request: HttpRequest | None = None,
+) -> ChildcareSettings:
+    """Whether the territory counts weekends in an emergency's 24 hours; it applies to the
+    requests filed from now on."""
+    before = ChildcareSettings.for_department(department_id)
+    found, _ = ChildcareSettings.objects.update_or_create(
+        department_id=department_id,
+        defaults={"emergency_weekends_count": emergency_weekends_count},
+    )
+    record(
+        AuditKind.CHILDCARE_SETTINGS_CHANGED,
+        actor=by,
+        department_id=department_id,
+        target=found,
+        what="Délai de 24 heures des urgences de garde d'enfants : week-ends "
+        + ("comptés" if emergency_weekends_count else "non comptés"),
+        request=request,
+        details={
+            "before": before.emergency_weekends_count,
+            "after": emergency_weekends_count,
+        },
+    )
+    return found
 
 
 @transaction.atomic
@@ -229,7 +284,13 @@ def create_request(
         radius_km=radius_km,
         consent=consent,
         created_at=now,
-        due_at=due_time(urgency, now),
+        due_at=due_time(
+            urgency,
+            now,
+            weekends_count=ChildcareSettings.for_department(
+                person.department_id
+            ).emergency_weekends_count,
+        ),
     )
     RequestChild.objects.bulk_create(
         RequestChild(request=childcare_request, first_name=first_name.strip(), birth_date=birth)
