@@ -109,10 +109,17 @@ class RequestForm(BinomeForm):
     )
     urgency = forms.ChoiceField(label="Urgence", choices=Urgency.choices, widget=forms.RadioSelect)
     single_parent = forms.BooleanField(label="Parent isolé", required=False)
-    qpv = forms.BooleanField(label="Habite un quartier prioritaire (QPV)", required=False)
+    qpv = forms.BooleanField(
+        label="Habite un quartier prioritaire (QPV)",
+        required=False,
+        help_text="Déclaré : Binôme n'a pas encore le référentiel des adresses en quartier "
+        "prioritaire.",
+    )
     rsa = forms.BooleanField(label="Bénéficiaire du RSA", required=False)
     radius_km = forms.IntegerField(
         label="Distance maximale du domicile (km)",
+        help_text="Sans diagnostic qui indique le rayon de mobilité de la personne : "
+        f"{DEFAULT_RADIUS_KM} km par défaut.",
         initial=DEFAULT_RADIUS_KM,
         min_value=1,
         max_value=MAX_RADIUS_KM,
@@ -128,9 +135,21 @@ class RequestForm(BinomeForm):
     )
 
     def __init__(
-        self, *args: Any, household: Sequence[HouseholdMember], has_consent: bool, **kwargs: Any
+        self,
+        *args: Any,
+        household: Sequence[HouseholdMember],
+        has_consent: bool,
+        mobility_km: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if mobility_km is not None:
+            # The person's mobility, as the diagnostic measured it, is the matching radius.
+            radius = self.fields["radius_km"]
+            radius.initial = min(MAX_RADIUS_KM, max(1, mobility_km))
+            radius.help_text = (
+                f"Le rayon de mobilité de la personne selon son diagnostic : {mobility_km} km."
+            )
         self.household = {str(member.pk): member for member in household}
         field = self.fields["child_ids"]
         assert isinstance(field, forms.ChoiceField)

@@ -53,6 +53,7 @@ from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import Consent, ConsentScope, HouseholdMember, HouseholdRelation
 from binome.support.access import get_file_for_user
+from binome.support.models import Diagnostic, DiagnosticStatus
 
 # --- Providers: their places and their inbox ------------------------------------------------
 
@@ -160,7 +161,23 @@ def request_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     has_consent = (
         Consent.objects.active().of_scope(ConsentScope.CHILDCARE_CAF).filter(person=person).exists()
     )
-    form = RequestForm(request.POST or None, household=household, has_consent=has_consent)
+    mobility_km = (
+        Diagnostic.objects.filter(
+            person=person,
+            status=DiagnosticStatus.VALIDATED,
+            mobility_radius_km__isnull=False,
+        )
+        .visible_to(access)
+        .order_by("-made_on", "-id")
+        .values_list("mobility_radius_km", flat=True)
+        .first()
+    )
+    form = RequestForm(
+        request.POST or None,
+        household=household,
+        has_consent=has_consent,
+        mobility_km=mobility_km,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
