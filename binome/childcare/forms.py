@@ -298,3 +298,17 @@ class ChildcareSettingsForm(BinomeForm):
         help_text="Décochez pour arrêter l'horloge le week-end : une urgence déposée le "
         "vendredi à 18 h est alors attendue le lundi à 18 h.",
     )
+
+
+class PeriodForm(BinomeForm):
+    """The period of the figures, both ends included (a year to today by default)."""
+
+    debut = forms.DateField(label="Du", widget=DATE_WIDGET)
+    fin = forms.DateField(label="Au (inclus)", widget=DATE_WIDGET)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("debut"), data.get("fin")
+        if start and end and end < start:
+            self.add_error("fin", "La fin de la période précède son début.")
+        return data

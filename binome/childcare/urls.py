@@ -43,5 +43,6 @@ urlpatterns = [
         views.childcare_settings,
         name="settings",
     ),
+    path("coordination/chiffres/", views.figures_page, name="figures"),
     path("coordination/<int:pk>/", views.coordination, name="coordination"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -25,11 +26,13 @@ from binome.childcare.access import (
     get_solicitation_for_user,
     provider_organisations,
 )
+from binome.childcare.figures import childcare_section
 from binome.childcare.forms import (
     AcceptForm,
     ChildcareSettingsForm,
     DeclineForm,
     EligibilityForm,
+    PeriodForm,
     PlacementEndForm,
     PlacementFollowupForm,
     ProviderForm,
@@ -49,6 +52,7 @@ from binome.childcare.models import (
     Urgency,
     can_move,
 )
+from binome.core.figures import FigureScope
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import Consent, ConsentScope, HouseholdMember, HouseholdRelation
@@ -628,6 +632,41 @@ def coordination_inbox(request: AuthenticatedRequest) -> HttpResponse:
                 code for code in departments if is_territory_admin(request.user, code)
             ),
         },
+    )
+
+
+@login_required
+@require_GET
+def figures_page(request: AuthenticatedRequest) -> HttpResponse:
+    """The childcare figures of the départements the user coordinates (the CAF, the
+    territory's administrators): counts, shares and medians, never a named person."""
+    departments = sorted(coordinated_departments(request.user))
+    if not departments:
+        raise Http404
+    today = timezone.localdate()
+    form = PeriodForm(
+        request.GET or None,
+        initial={"debut": today - timedelta(days=364), "fin": today},
+    )
+    start, end = today - timedelta(days=364), today
+    if request.GET and form.is_valid():
+        start, end = form.cleaned_data["debut"], form.cleaned_data["fin"]
+    sections = []
+    if not form.errors:
+        for code in departments:
+            section = childcare_section(FigureScope(department=code, start=start, end=end))
+            sections.append((code, section))
+    return render(
+        request,
+        "childcare/figures.html",
+        {
+            "title": "Garde d'enfants : les chiffres du territoire",
+            "form": form,
+            "start": start,
+            "end": end,
+            "sections": sections,
+        },
+        status=400 if form.errors else 200,
     )
 
 
