@@ -286,8 +286,9 @@ def request_detail(
         )
         for provider in matches
     ]
-    form = SendForm(request.POST if withdraw_form is None else None, choices=choices)
-    if request.method == "POST" and withdraw_form is None:
+    posted = request.method == "POST" and withdraw_form is None
+    form = SendForm(request.POST if posted else None, choices=choices)
+    if posted:
         if not sendable:
             messages.error(request, "Cette demande a déjà été envoyée : attendez les réponses.")
             return redirect("childcare:request_detail", childcare_request.pk)

@@ -83,3 +83,12 @@ def test_only_the_team_withdraws(essonne: Essonne) -> None:
         assert response.status_code == 404
     childcare_request.refresh_from_db()
     assert childcare_request.status == RequestStatus.DRAFT
+
+
+def test_the_request_page_offers_the_withdrawal_to_the_team(essonne: Essonne) -> None:
+    childcare_request = file_request(essonne)
+    response = essonne.var.client(essonne.charlie).get(
+        reverse("childcare:request_detail", args=[childcare_request.pk])
+    )
+    assert response.status_code == 200
+    assert withdraw_url(childcare_request) in response.content.decode()
