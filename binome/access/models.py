@@ -91,6 +91,10 @@ class AuditKind(models.TextChoices):
     CHILDCARE_PROVIDER_UPDATED = "childcare_provider_updated", "Garde d'enfants : places déclarées"
     CHILDCARE_REQUEST_SENT = "childcare_request_sent", "Garde d'enfants : demande envoyée"
     CHILDCARE_REQUEST_CHANGED = "childcare_request_changed", "Garde d'enfants : réponse ou suite"
+    CHILDCARE_SETTINGS_CHANGED = (
+        "childcare_settings_changed",
+        "Garde d'enfants : réglages du territoire modifiés",
+    )
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

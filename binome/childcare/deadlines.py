@@ -8,6 +8,10 @@
   of the département's CAF, who coordinate the AVIP offer; the territory's administrators
   when the CAF has none — and the person's team is told. A timeline line and an audit row
   say so.
+- **Reviews and six-month situations** (every morning): a placement whose planned end is
+  within ``REVIEW_NOTICE_DAYS`` is announced once per end date to its provider and to the
+  parent's team (renew after the review, or end it); six months after a placement's end,
+  the team is asked for the parent's situation (once, by its notification key).
 - **Places to confirm** (every morning): a provider whose places were not confirmed for a
   month is reminded, once per confirmation.
 
@@ -19,9 +23,10 @@ does not depend on the number of requests.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +35,8 @@ from binome.access.models import AuditKind
 from binome.childcare.models import (
     CONFIRMATION_MAX_AGE,
     ChildcareRequest,
+    Placement,
+    PlacementStatus,
     Provider,
     Solicitation,
     SolicitationStatus,
@@ -240,6 +247,104 @@ def remind_places_to_confirm(now: datetime) -> int:
             ]
         )
         return len(providers)
+
+
+def _teams_of(person_ids: set[int]) -> dict[int, set[int]]:
+    teams: dict[int, set[int]] = defaultdict(set)
+    for person_id, user_id in (
+        TeamMember.objects.current()
+        .filter(person_id__in=sorted(person_ids))
+        .values_list("person_id", "user_id")
+    ):
+        teams[person_id].add(user_id)
+    return teams
+
+
+def remind_placement_reviews(today: date) -> int:
+    """Announce the reviews of the placements ending soon to their provider and the
+    parent's team, once per planned end. Returns how many placements were announced."""
+    with transaction.atomic():
+        placements = list(
+            Placement.objects.review_due(today)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+            .values_list(
+                "pk", "person_id", "provider__organisation_id", "solicitation_id", "ends_on"
+            )
+        )
+        if not placements:
+            return 0
+        Placement.objects.filter(pk__in=[pk for pk, *_ in placements]).update(
+            review_reminded_for=F("ends_on")
+        )
+        members = _members_by_organisation(
+            {organisation for _, _, organisation, _, _ in placements}
+        )
+        teams = _teams_of({person for _, person, _, _, _ in placements})
+        notices: list[Notice] = []
+        for pk, person_id, organisation_id, solicitation_id, ends_on in placements:
+            title = f"Accueil d'enfant AVIP : revue avant le {ends_on:%d/%m/%Y}"
+            body = (
+                "L'accueil convenu pour six mois arrive à son terme : faites le point avec "
+                "la famille, puis renouvelez-le ou terminez-le en indiquant la situation du "
+                "parent."
+            )
+            notices.append(
+                Notice(
+                    recipient_ids=members.get(organisation_id, []),
+                    kind=NotificationKind.CHILDCARE,
+                    title=title,
+                    body=body,
+                    url=reverse("childcare:solicitation", args=[solicitation_id]),
+                    dedup_key=f"childcare-review-{pk}-{ends_on.isoformat()}",
+                )
+            )
+            notices.append(
+                Notice(
+                    recipient_ids=teams.get(person_id, set()),
+                    kind=NotificationKind.CHILDCARE,
+                    title=title,
+                    body=body,
+                    url=reverse("people:detail", args=[person_id]),
+                    dedup_key=f"childcare-review-team-{pk}-{ends_on.isoformat()}",
+                )
+            )
+        notify_many(notices)
+        return len(placements)
+
+
+def ask_placement_followups(today: date) -> int:
+    """Ask the team for the parent's situation six months after a placement's end (once:
+    the notification's key). Returns how many placements were asked about."""
+    with transaction.atomic():
+        placements = list(
+            Placement.objects.filter(
+                status=PlacementStatus.ENDED,
+                followup_recorded_on__isnull=True,
+                followup_due_on__lte=today,
+            )
+            .order_by("pk")
+            .values_list("pk", "person_id", "request_id")
+        )
+        if not placements:
+            return 0
+        teams = _teams_of({person for _, person, _ in placements})
+        created = notify_many(
+            [
+                Notice(
+                    recipient_ids=teams.get(person_id, set()),
+                    kind=NotificationKind.CHILDCARE,
+                    title="Situation 6 mois après un accueil d'enfant à renseigner",
+                    body="Six mois ont passé depuis la fin de l'accueil d'un enfant obtenu par "
+                    "une demande de garde : renseignez la situation du parent (emploi, "
+                    "formation, recherche).",
+                    url=reverse("childcare:request_detail", args=[request_id]),
+                    dedup_key=f"childcare-followup-{pk}",
+                )
+                for pk, person_id, request_id in placements
+            ]
+        )
+        return len({n.dedup_key for n in created})
 
 
 def run_deadlines(now: datetime | None = None) -> tuple[int, int]:

@@ -9,6 +9,8 @@ it). Idempotent: what exists is left as is.
 - Two requests in flight: in the Var, Inès asks a place at Léa's crèche for Sarah's son;
   in the Essonne, Charlie sends an emergency for Awa's interview tomorrow to the home-care
   service and to Sylvie.
+- A place found: Léa accepted Inès's request for Inaya's daughter, from eleven days on — a
+  placement of six months, with its review, on the figures' page.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from django.utils import timezone
 
 from binome.accounts.models import User
 from binome.childcare import actions
-from binome.childcare.models import ChildcareRequest, Provider, ProviderKind, Urgency
+from binome.childcare.models import (
+    ChildcareRequest,
+    Placement,
+    Provider,
+    ProviderKind,
+    Solicitation,
+    Urgency,
+)
 from binome.organisations.models import MemberFunction, Membership, Organisation, Role
 from binome.organisations.models import OrganisationKind as K
 from binome.people.models import ConsentMethod, ConsentScope, HouseholdRelation, Person
@@ -250,6 +259,8 @@ def load_demo_childcare(
         ChildcareRequest.objects.filter(created_by__in=[users["ines"], users["charlie"]])
     )
     if requests:
+        if not Placement.objects.exists():
+            _placement(users, organisations, providers)
         return requests
     today = timezone.localdate()
     ines, charlie = users["ines"], users["charlie"]
@@ -315,4 +326,50 @@ def load_demo_childcare(
         by=charlie,
         organisation=organisations["ft_evry"],
     )
+    _placement(users, organisations, providers)
     return [place, emergency]
+
+
+def _placement(
+    users: dict[str, User], organisations: dict[str, Organisation], providers: dict[str, Provider]
+) -> None:
+    """Inès's request for Inaya's daughter, accepted by Léa from eleven days on."""
+    today = timezone.localdate()
+    ines = users["ines"]
+    inaya = _parent(
+        first_name="Inaya",
+        last_name="Mercier",
+        insee="83137",
+        child="Lina",
+        months=20,
+        by=ines,
+        at=organisations["ft_toulon"],
+    )
+    found = actions.create_request(
+        person=inaya,
+        organisation=organisations["ft_toulon"],
+        accompaniment=inaya.accompaniments.get(),
+        children=[("Lina", inaya.household.get().birth_date)],  # type: ignore[list-item]
+        reason="emploi",
+        reason_on=today + timedelta(days=11),
+        needed_on=today + timedelta(days=11),
+        schedule="Du lundi au vendredi, de 8h à 17h30",
+        urgency=Urgency.PLACE,
+        single_parent=False,
+        qpv=False,
+        rsa=True,
+        radius_km=15,
+        by=ines,
+    )
+    [solicitation] = actions.send(
+        childcare_request=found,
+        providers=[providers["creche_toulon"]],
+        by=ines,
+        organisation=organisations["ft_toulon"],
+    )
+    actions.accept(
+        solicitation=Solicitation.objects.get(pk=solicitation.pk),
+        start_on=today + timedelta(days=11),
+        place_details="Section des moyens, du lundi au vendredi de 8h à 17h30",
+        by=users["lea"],
+    )

@@ -14,6 +14,7 @@ from binome.childcare.models import (
     MAX_RADIUS_KM,
     DeclineReason,
     Eligibility,
+    PlacementEndReason,
     Provider,
     ProviderKind,
     Reason,
@@ -22,6 +23,7 @@ from binome.childcare.models import (
 from binome.core.forms import BinomeForm
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import HouseholdMember
+from binome.support.models import FollowupOutcome
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -107,10 +109,17 @@ class RequestForm(BinomeForm):
     )
     urgency = forms.ChoiceField(label="Urgence", choices=Urgency.choices, widget=forms.RadioSelect)
     single_parent = forms.BooleanField(label="Parent isolé", required=False)
-    qpv = forms.BooleanField(label="Habite un quartier prioritaire (QPV)", required=False)
+    qpv = forms.BooleanField(
+        label="Habite un quartier prioritaire (QPV)",
+        required=False,
+        help_text="Déclaré : Binôme n'a pas encore le référentiel des adresses en quartier "
+        "prioritaire.",
+    )
     rsa = forms.BooleanField(label="Bénéficiaire du RSA", required=False)
     radius_km = forms.IntegerField(
         label="Distance maximale du domicile (km)",
+        help_text="Sans diagnostic qui indique le rayon de mobilité de la personne : "
+        f"{DEFAULT_RADIUS_KM} km par défaut.",
         initial=DEFAULT_RADIUS_KM,
         min_value=1,
         max_value=MAX_RADIUS_KM,
@@ -126,9 +135,21 @@ class RequestForm(BinomeForm):
     )
 
     def __init__(
-        self, *args: Any, household: Sequence[HouseholdMember], has_consent: bool, **kwargs: Any
+        self,
+        *args: Any,
+        household: Sequence[HouseholdMember],
+        has_consent: bool,
+        mobility_km: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if mobility_km is not None:
+            # The person's mobility, as the diagnostic measured it, is the matching radius.
+            radius = self.fields["radius_km"]
+            radius.initial = min(MAX_RADIUS_KM, max(1, mobility_km))
+            radius.help_text = (
+                f"Le rayon de mobilité de la personne selon son diagnostic : {mobility_km} km."
+            )
         self.household = {str(member.pk): member for member in household}
         field = self.fields["child_ids"]
         assert isinstance(field, forms.ChoiceField)
@@ -202,6 +223,15 @@ class SendForm(BinomeForm):
         field.error_messages["required"] = "Choisissez au moins un accueil à solliciter."
 
 
+class WithdrawForm(BinomeForm):
+    withdrawn_reason = forms.CharField(
+        label="Motif du retrait",
+        max_length=300,
+        help_text="Par exemple : solution de garde trouvée par la famille, entretien annulé.",
+        error_messages={"required": "Indiquez pourquoi la demande est retirée."},
+    )
+
+
 class AcceptForm(BinomeForm):
     start_on = forms.DateField(label="Début de l'accueil", widget=DATE_WIDGET)
     place_details = forms.CharField(
@@ -238,4 +268,47 @@ class EligibilityForm(BinomeForm):
             and not (data.get("eligibility_reason") or "").strip()
         ):
             self.add_error("eligibility_reason", "Indiquez pourquoi la demande n'est pas éligible.")
+        return data
+
+
+class PlacementEndForm(BinomeForm):
+    ended_on = forms.DateField(label="Fin de l'accueil le", widget=DATE_WIDGET)
+    end_reason = forms.ChoiceField(
+        label="Motif de fin", choices=[("", "Choisir un motif"), *PlacementEndReason.choices]
+    )
+    end_outcome = forms.ChoiceField(
+        label="Situation du parent à la fin de l'accueil",
+        choices=[("", "Choisir une situation"), *FollowupOutcome.choices],
+    )
+    end_details = forms.CharField(label="Précisions", max_length=300, required=False)
+
+
+class PlacementFollowupForm(BinomeForm):
+    followup_outcome = forms.ChoiceField(
+        label="Situation du parent six mois après la fin de l'accueil",
+        choices=[("", "Choisir une situation"), *FollowupOutcome.choices],
+    )
+    followup_situation = forms.CharField(label="Précisions", max_length=300, required=False)
+
+
+class ChildcareSettingsForm(BinomeForm):
+    emergency_weekends_count = forms.BooleanField(
+        label="Les samedis et dimanches comptent dans le délai de 24 heures des urgences",
+        required=False,
+        help_text="Décochez pour arrêter l'horloge le week-end : une urgence déposée le "
+        "vendredi à 18 h est alors attendue le lundi à 18 h.",
+    )
+
+
+class PeriodForm(BinomeForm):
+    """The period of the figures, both ends included (a year to today by default)."""
+
+    debut = forms.DateField(label="Du", widget=DATE_WIDGET)
+    fin = forms.DateField(label="Au (inclus)", widget=DATE_WIDGET)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("debut"), data.get("fin")
+        if start and end and end < start:
+            self.add_error("fin", "La fin de la période précède son début.")
         return data

@@ -26,6 +26,7 @@ from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from binome.organisations.models import Membership, Organisation
+from binome.support.models import FollowupOutcome
 
 if TYPE_CHECKING:
     from binome.accounts.models import User
@@ -48,6 +49,34 @@ def age_months(birth_date: date, on: date) -> int:
     if on.day < birth_date.day:
         months -= 1
     return months
+
+
+class ChildcareSettings(models.Model):
+    """A territory's rules of the childcare clocks."""
+
+    department = models.OneToOneField(
+        "territories.Department",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="childcare_settings",
+        verbose_name="département",
+    )
+    emergency_weekends_count = models.BooleanField(
+        "les week-ends comptent dans le délai de 24 heures des urgences", default=True
+    )
+
+    class Meta:
+        verbose_name = "réglages de la garde d'enfants"
+        verbose_name_plural = "réglages de la garde d'enfants"
+
+    def __str__(self) -> str:
+        return f"Réglages de la garde d'enfants ({self.department_id})"
+
+    @classmethod
+    def for_department(cls, department_id: str) -> ChildcareSettings:
+        """The territory's settings, or the defaults (unsaved) when it set none."""
+        found = cls.objects.filter(department_id=department_id).first()
+        return found or cls(department_id=department_id)
 
 
 class ProviderKind(models.TextChoices):
@@ -331,6 +360,7 @@ class ChildcareRequest(models.Model):
     reminded_at = models.DateTimeField("relancée à mi-délai le", null=True, blank=True)
     escalated_at = models.DateTimeField("signalée au coordinateur le", null=True, blank=True)
     closed_at = models.DateTimeField("close le", null=True, blank=True)
+    withdrawn_reason = models.CharField("motif du retrait", max_length=300, blank=True)
     # The CAF's check of the criteria; an emergency may start before it.
     eligibility = models.CharField(
         "critères AVIP", max_length=20, choices=Eligibility.choices, blank=True
@@ -472,3 +502,134 @@ class Solicitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} → {self.provider}"
+
+
+# --- The place's life -----------------------------------------------------------------------
+
+# The AVIP charter: a place is agreed for six months, renewable after a review.
+PLACEMENT_MONTHS = 6
+# The review's due-date alert leaves this many days before the place's end.
+REVIEW_NOTICE_DAYS = 14
+# The parent's situation is asked again this many months after the place's end.
+FOLLOWUP_AFTER_MONTHS = 6
+
+
+class PlacementStatus(models.TextChoices):
+    ONGOING = "en_cours", "En cours"
+    ENDED = "terminee", "Terminée"
+
+
+class PlacementEndReason(models.TextChoices):
+    TERM = "echeance", "Échéance sans renouvellement"
+    RELAY = "relais", "Relais par un mode de garde ordinaire"
+    FAMILY = "famille", "Fin demandée par la famille"
+    MOVED = "demenagement", "Déménagement"
+    ONE_OFF = "ponctuel", "Accueil ponctuel terminé (urgence)"
+    OTHER = "autre", "Autre"
+
+
+class PlacementQuerySet(models.QuerySet["Placement"]):
+    def ongoing(self) -> PlacementQuerySet:
+        return self.filter(status=PlacementStatus.ONGOING)
+
+    def review_due(self, today: date) -> PlacementQuerySet:
+        """Ongoing, their end within the review notice, not reminded for this end yet."""
+        return (
+            self.ongoing()
+            .filter(ends_on__lte=today + timedelta(days=REVIEW_NOTICE_DAYS))
+            .filter(Q(review_reminded_for__isnull=True) | Q(review_reminded_for__lt=F("ends_on")))
+        )
+
+
+class Placement(models.Model):
+    """The place an accepted solicitation gave: six months by default from its start,
+    renewed after a review or ended with a reason; the parent's situation at the end and six
+    months later (as an accompaniment's exit and its follow-up: ``binome.support``)."""
+
+    solicitation = models.OneToOneField(
+        Solicitation, on_delete=models.CASCADE, related_name="placement"
+    )
+    request = models.ForeignKey(
+        ChildcareRequest, on_delete=models.CASCADE, related_name="placements"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="placements")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="+", verbose_name="parent"
+    )
+    accompaniment = models.ForeignKey(
+        "support.Accompaniment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="accompagnement du parent",
+    )
+    children = models.PositiveSmallIntegerField("enfants accueillis", default=1)
+    status = models.CharField(
+        "état", max_length=20, choices=PlacementStatus.choices, default=PlacementStatus.ONGOING
+    )
+    started_on = models.DateField("accueil depuis le")
+    ends_on = models.DateField("fin prévue le (revue)")
+    renewals = models.PositiveSmallIntegerField("renouvellements", default=0)
+    review_reminded_for = models.DateField("revue rappelée pour la fin du", null=True, blank=True)
+    ended_on = models.DateField("terminé le", null=True, blank=True)
+    end_reason = models.CharField(
+        "motif de fin", max_length=30, choices=PlacementEndReason.choices, blank=True
+    )
+    end_outcome = models.CharField(
+        "situation du parent à la fin",
+        max_length=30,
+        choices=FollowupOutcome.choices,
+        blank=True,
+    )
+    end_details = models.CharField("précisions", max_length=300, blank=True)
+    followup_due_on = models.DateField("situation à 6 mois attendue le", null=True, blank=True)
+    followup_outcome = models.CharField(
+        "situation du parent 6 mois après",
+        max_length=30,
+        choices=FollowupOutcome.choices,
+        blank=True,
+    )
+    followup_situation = models.CharField("précisions", max_length=300, blank=True)
+    followup_recorded_on = models.DateField(
+        "situation à 6 mois renseignée le", null=True, blank=True
+    )
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+
+    objects = PlacementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "accueil d'un enfant"
+        verbose_name_plural = "accueils d'enfants"
+        ordering = ["-started_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["ends_on"],
+                condition=Q(status="en_cours"),
+                name="childcare_placement_review",
+            ),
+            models.Index(fields=["provider", "status"], name="childcare_placement_provider"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="en_cours")
+                | (Q(ended_on__isnull=False) & ~Q(end_reason="") & ~Q(end_outcome="")),
+                name="childcare_placement_ended_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} depuis le {self.started_on:%d/%m/%Y}"
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.status == PlacementStatus.ONGOING
+
+    def followup_expected(self, today: date) -> bool:
+        """Ended, six months passed, the situation at six months not recorded yet."""
+        return (
+            self.status == PlacementStatus.ENDED
+            and self.followup_due_on is not None
+            and self.followup_due_on <= today
+            and self.followup_recorded_on is None
+        )

@@ -92,6 +92,18 @@ def solicitation_closed(solicitation: Solicitation, *, actor: Any) -> None:
     )
 
 
+def solicitation_withdrawn(solicitation: Solicitation, *, actor: Any) -> None:
+    notify(
+        recipients=provider_members(solicitation.provider.organisation_id),
+        kind=NotificationKind.CHILDCARE,
+        title="Demande de garde d'enfant retirée par l'équipe",
+        body="L'équipe qui vous avait adressé cette demande de garde d'enfant l'a retirée ; "
+        "elle n'attend plus de réponse de votre part.",
+        url=reverse("childcare:solicitation", args=[solicitation.pk]),
+        actor=actor,
+    )
+
+
 def eligibility_checked(
     childcare_request: ChildcareRequest, *, organisation_name: str, actor: Any
 ) -> None:

@@ -8,7 +8,12 @@ from django.db import connections
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
-from binome.childcare.deadlines import remind_places_to_confirm, run_deadlines
+from binome.childcare.deadlines import (
+    ask_placement_followups,
+    remind_placement_reviews,
+    remind_places_to_confirm,
+    run_deadlines,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,5 +41,23 @@ def childcare_places_to_confirm(timestamp: int) -> None:
     try:
         reminded = remind_places_to_confirm(timezone.now())
         logger.info("Garde d'enfants : %s accueil(s) invité(s) à confirmer.", reminded)
+    finally:
+        connections.close_all()
+
+
+@app.periodic(cron="15 7 * * *")
+@app.task(queue="maintenance", queueing_lock="childcare_placements")
+def childcare_placements(timestamp: int) -> None:
+    """Every morning: the reviews of the placements ending soon, and the parents' situation
+    six months after a placement's end."""
+    try:
+        today = timezone.localdate()
+        reviews = remind_placement_reviews(today)
+        followups = ask_placement_followups(today)
+        logger.info(
+            "Garde d'enfants : %s revue(s) annoncée(s), %s situation(s) à 6 mois demandée(s).",
+            reviews,
+            followups,
+        )
     finally:
         connections.close_all()

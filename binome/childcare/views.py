@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -11,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access.audit import record_list_read, record_read
-from binome.access.predicates import active_memberships
+from binome.access.predicates import active_memberships, is_territory_admin
 from binome.childcare import actions
 from binome.childcare.access import (
     coordinated_departments,
@@ -23,17 +26,25 @@ from binome.childcare.access import (
     get_solicitation_for_user,
     provider_organisations,
 )
+from binome.childcare.figures import childcare_section
 from binome.childcare.forms import (
     AcceptForm,
+    ChildcareSettingsForm,
     DeclineForm,
     EligibilityForm,
+    PeriodForm,
+    PlacementEndForm,
+    PlacementFollowupForm,
     ProviderForm,
     RequestForm,
     SendForm,
+    WithdrawForm,
 )
 from binome.childcare.matching import matching_providers
 from binome.childcare.models import (
     ChildcareRequest,
+    ChildcareSettings,
+    Placement,
     Provider,
     RequestStatus,
     Solicitation,
@@ -41,10 +52,12 @@ from binome.childcare.models import (
     Urgency,
     can_move,
 )
+from binome.core.figures import FigureScope
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import Consent, ConsentScope, HouseholdMember, HouseholdRelation
 from binome.support.access import get_file_for_user
+from binome.support.models import Diagnostic, DiagnosticStatus
 
 # --- Providers: their places and their inbox ------------------------------------------------
 
@@ -152,7 +165,23 @@ def request_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     has_consent = (
         Consent.objects.active().of_scope(ConsentScope.CHILDCARE_CAF).filter(person=person).exists()
     )
-    form = RequestForm(request.POST or None, household=household, has_consent=has_consent)
+    mobility_km = (
+        Diagnostic.objects.filter(
+            person=person,
+            status=DiagnosticStatus.VALIDATED,
+            mobility_radius_km__isnull=False,
+        )
+        .visible_to(access)
+        .order_by("-made_on", "-id")
+        .values_list("mobility_radius_km", flat=True)
+        .first()
+    )
+    form = RequestForm(
+        request.POST or None,
+        household=household,
+        has_consent=has_consent,
+        mobility_km=mobility_km,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -228,7 +257,9 @@ def _get_request_for_team(request: AuthenticatedRequest, pk: int) -> tuple[Child
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def request_detail(
+    request: AuthenticatedRequest, pk: int, withdraw_form: WithdrawForm | None = None
+) -> HttpResponse:
     """The request, its answers, and — to send or resend it — the providers that fit."""
     childcare_request, access = _get_request_for_team(request, pk)
     person = childcare_request.person
@@ -255,8 +286,9 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
         for provider in matches
     ]
-    form = SendForm(request.POST or None, choices=choices)
-    if request.method == "POST":
+    posted = request.method == "POST" and withdraw_form is None
+    form = SendForm(request.POST if posted else None, choices=choices)
+    if posted:
         if not sendable:
             messages.error(request, "Cette demande a déjà été envoyée : attendez les réponses.")
             return redirect("childcare:request_detail", childcare_request.pk)
@@ -289,9 +321,39 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "sendable": sendable and bool(matches),
             "form": form,
             "is_emergency": childcare_request.urgency == Urgency.EMERGENCY,
+            "withdrawable": can_move(childcare_request.status, RequestStatus.WITHDRAWN),
+            **_placement_context(
+                Placement.objects.filter(request=childcare_request).first(), team=True
+            ),
+            "withdraw_form": withdraw_form or WithdrawForm(),
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors or (withdraw_form and withdraw_form.errors) else 200,
     )
+
+
+@login_required
+@require_POST
+def request_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The team withdraws the request: the providers still to answer are told."""
+    childcare_request, access = _get_request_for_team(request, pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.withdraw(
+                childcare_request=childcare_request,
+                reason=form.cleaned_data["withdrawn_reason"],
+                by=request.user,
+                organisation=access.acting_organisation(request.current_membership),
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, "La demande est retirée : les accueils sollicités sont prévenus."
+            )
+        return redirect("childcare:request_detail", childcare_request.pk)
+    return request_detail(request, pk, withdraw_form=form)
 
 
 # --- The provider's side ----------------------------------------------------------------
@@ -358,6 +420,9 @@ def _solicitation_page(
             "pending": pending and childcare_request.status == RequestStatus.SENT,
             "accept_form": accept_form or AcceptForm(),
             "decline_form": decline_form or DeclineForm(),
+            **_placement_context(
+                Placement.objects.filter(solicitation=solicitation).first(), team=False
+            ),
         },
         status=400 if invalid else 200,
     )
@@ -413,6 +478,118 @@ def solicitation_decline(request: AuthenticatedRequest, pk: int) -> HttpResponse
     return _solicitation_page(request, found, decline_form=form)
 
 
+# --- The place's life: the provider and the team ------------------------------------------
+
+
+def _placement_context(placement: Placement | None, *, team: bool) -> dict[str, Any]:
+    """The placement's part of a page: its dates, its end, and the forms that apply."""
+    if placement is None:
+        return {"placement": None}
+    return {
+        "placement": placement,
+        "end_form": PlacementEndForm(initial={"ended_on": timezone.localdate()}),
+        "followup_form": PlacementFollowupForm()
+        if team and placement.followup_expected(timezone.localdate())
+        else None,
+    }
+
+
+def _placement_for(
+    request: AuthenticatedRequest, pk: int, *, team_only: bool = False
+) -> tuple[Placement, Organisation, str]:
+    """The placement, the organisation the user acts for, and the page to go back to: a
+    member of its provider, or a member of the parent's team; 404 for anyone else."""
+    placement = Placement.objects.select_related("provider__organisation").filter(pk=pk).first()
+    if placement is None:
+        raise Http404
+    if not team_only:
+        for organisation in provider_organisations(request.user):
+            if organisation.pk == placement.provider.organisation_id:
+                back = reverse("childcare:solicitation", args=[placement.solicitation_id])
+                return placement, organisation, back
+    _person, access = get_file_for_user(
+        request, placement.person_id, what="Accueil d'enfant", item=placement
+    )
+    back = reverse("childcare:request_detail", args=[placement.request_id])
+    return placement, access.acting_organisation(request.current_membership), back
+
+
+@login_required
+@require_POST
+def placement_renew(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """After the review, six more months."""
+    placement, organisation, back = _placement_for(request, pk)
+    try:
+        renewed = actions.renew_placement(
+            placement=placement, by=request.user, organisation=organisation, request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"L'accueil est renouvelé jusqu'au {renewed.ends_on:%d/%m/%Y}.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def placement_end(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The place ends, with its reason and the parent's situation."""
+    placement, organisation, back = _placement_for(request, pk)
+    form = PlacementEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_messages(form))
+        return redirect(back)
+    try:
+        actions.end_placement(
+            placement=placement,
+            ended_on=form.cleaned_data["ended_on"],
+            reason=form.cleaned_data["end_reason"],
+            outcome=form.cleaned_data["end_outcome"],
+            details=form.cleaned_data["end_details"],
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "L'accueil est terminé ; la place AVIP est de nouveau libre.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def placement_followup(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The parent's situation six months after the end: her team's."""
+    placement, organisation, back = _placement_for(request, pk, team_only=True)
+    form = PlacementFollowupForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_messages(form))
+        return redirect(back)
+    try:
+        actions.record_placement_followup(
+            placement=placement,
+            outcome=form.cleaned_data["followup_outcome"],
+            situation=form.cleaned_data["followup_situation"],
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "La situation à 6 mois est enregistrée.")
+    return redirect(back)
+
+
+def _form_messages(form: forms.Form) -> str:
+    return " ".join(
+        f"{form.fields[name].label if name in form.fields else ''} : {error}".lstrip(" :")
+        for name, errors in form.errors.items()
+        for error in errors
+    )
+
+
 # --- The territory's coordination (the CAF): criteria only --------------------------------
 
 
@@ -449,7 +626,76 @@ def coordination_inbox(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "childcare/coordination_inbox.html",
-        {"title": "Garde d'enfants : demandes du territoire", "rows": rows},
+        {
+            "title": "Garde d'enfants : demandes du territoire",
+            "rows": rows,
+            "settings_departments": sorted(
+                code for code in departments if is_territory_admin(request.user, code)
+            ),
+        },
+    )
+
+
+@login_required
+@require_GET
+def figures_page(request: AuthenticatedRequest) -> HttpResponse:
+    """The childcare figures of the départements the user coordinates (the CAF, the
+    territory's administrators): counts, shares and medians, never a named person."""
+    departments = sorted(coordinated_departments(request.user))
+    if not departments:
+        raise Http404
+    today = timezone.localdate()
+    form = PeriodForm(
+        request.GET or None,
+        initial={"debut": today - timedelta(days=364), "fin": today},
+    )
+    start, end = today - timedelta(days=364), today
+    if request.GET and form.is_valid():
+        start, end = form.cleaned_data["debut"], form.cleaned_data["fin"]
+    sections = []
+    if not form.errors:
+        for code in departments:
+            section = childcare_section(FigureScope(department=code, start=start, end=end))
+            sections.append((code, section))
+    return render(
+        request,
+        "childcare/figures.html",
+        {
+            "title": "Garde d'enfants : les chiffres du territoire",
+            "form": form,
+            "start": start,
+            "end": end,
+            "sections": sections,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def childcare_settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The territory's administrators say whether weekends count in an emergency's clock."""
+    if not is_territory_admin(request.user, code):
+        raise Http404
+    current = ChildcareSettings.for_department(code)
+    form = ChildcareSettingsForm(
+        # An unticked box posts nothing: the form is bound whenever it is posted.
+        request.POST if request.method == "POST" else None,
+        initial={"emergency_weekends_count": current.emergency_weekends_count},
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.set_childcare_settings(
+            department_id=code,
+            emergency_weekends_count=form.cleaned_data["emergency_weekends_count"],
+            by=request.user,
+            request=request,
+        )
+        messages.success(request, "Les réglages de la garde d'enfants sont enregistrés.")
+        return redirect("childcare:settings", code)
+    return render(
+        request,
+        "childcare/settings.html",
+        {"title": f"Garde d'enfants : réglages du territoire ({code})", "form": form},
     )
 
 

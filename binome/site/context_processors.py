@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from binome.access.predicates import works_with_named_persons
+from binome.childcare.access import coordinated_departments, provider_organisations
 
 # django-dsfr reads SITE_CONFIG in its templates; we give it from settings rather than
 # from its database model, so that rendering a page costs no query.
@@ -43,8 +44,18 @@ def site(request: HttpRequest) -> dict[str, Any]:
         # "Mes personnes" and "Orientations": offered by the rule of their pages.
         return works_with_named_persons(request.user, membership)
 
+    def childcare_nav() -> dict[str, bool]:
+        # The childcare pages of the providers' members and of the territory's coordination.
+        if not request.user.is_authenticated:
+            return {"providers": False, "coordination": False}
+        return {
+            "providers": bool(provider_organisations(request.user)),
+            "coordination": bool(coordinated_departments(request.user)),
+        }
+
     return {
         "my_memberships": my_memberships,
+        "childcare_nav": childcare_nav,
         "accompanies_here": accompanies_here,
         "SITE_CONFIG": SITE_CONFIG,
         # Still lazy: a page that does not show it (an htmx fragment) costs no query.

@@ -1055,6 +1055,14 @@ def lea_solicitation(ctx: dict[str, Any]) -> int:
     return Solicitation.objects.get(request_id=sarah_childcare_request(ctx)).pk
 
 
+def inaya_placement(ctx: dict[str, Any]) -> int:
+    """Léa's crèche's place for Inaya's daughter (the demo's placement)."""
+    from binome.childcare.models import Placement
+
+    _childcare_demo(ctx)
+    return Placement.objects.get(person__first_name="Inaya").pk
+
+
 def only(**statuses: int) -> dict[str, int]:
     return {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, **statuses}
 
@@ -1096,6 +1104,25 @@ MATRIX.update(
             url("childcare:coordination", sarah_childcare_request),
             only(karim=200, claire=200),
         ),
+        "childcare:request_withdraw": (
+            url("childcare:request_withdraw", sarah_childcare_request),
+            everyone(405, anonymous=302),
+        ),
+        "childcare:placement_renew": (
+            url("childcare:placement_renew", inaya_placement),
+            everyone(405, anonymous=302),
+        ),
+        "childcare:placement_end": (
+            url("childcare:placement_end", inaya_placement),
+            everyone(405, anonymous=302),
+        ),
+        "childcare:placement_followup": (
+            url("childcare:placement_followup", inaya_placement),
+            everyone(405, anonymous=302),
+        ),
+        # The figures: the coordination; the weekends' rule: the territory's administrator.
+        "childcare:figures": (url("childcare:figures"), only(karim=200, claire=200)),
+        "childcare:settings": (url("childcare:settings", "83"), only(claire=200)),
     }
 )
 

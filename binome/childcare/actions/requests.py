@@ -1,9 +1,8 @@
-"""The childcare state changes: each one transaction with its audit row (and, about a
-person, its timeline line); notifications leave when it commits (``notify``)."""
+"""The providers' places, the requests, their answers and the CAF's check."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,12 +14,14 @@ from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
 from binome.childcare import notices
+from binome.childcare.actions.placements import open_placement
 from binome.childcare.matching import matching_providers
 from binome.childcare.models import (
     EMERGENCY_DELAY,
     MAX_RADIUS_KM,
     PLACE_DELAY,
     ChildcareRequest,
+    ChildcareSettings,
     DeclineReason,
     Eligibility,
     Provider,
@@ -126,9 +127,63 @@ def _plain(value: Any) -> Any:
 # --- Requests -------------------------------------------------------------------------------
 
 
-def due_time(urgency: str, start: datetime) -> datetime:
-    """When the answer is due: 24 hours for an emergency, 15 days for a place."""
-    return start + (EMERGENCY_DELAY if urgency == Urgency.EMERGENCY else PLACE_DELAY)
+def due_time(urgency: str, start: datetime, *, weekends_count: bool = True) -> datetime:
+    """When the answer is due: 24 hours for an emergency, 15 days for a place.
+
+    When the territory does not count weekends, an emergency's clock stops from Saturday
+    0:00 to Monday 0:00 (local time): filed on Friday at 18:00, it is due on Monday at 18:00;
+    filed on a Saturday, on Tuesday at 0:00. A place's 15 days are calendar days."""
+    if urgency != Urgency.EMERGENCY:
+        return start + PLACE_DELAY
+    if weekends_count:
+        return start + EMERGENCY_DELAY
+    moment = timezone.localtime(start)
+    remaining = EMERGENCY_DELAY
+    while True:
+        weekday = moment.weekday()
+        if weekday >= 5:  # Saturday or Sunday: the clock starts again on Monday at 0:00.
+            moment = _local_midnight(moment.date() + timedelta(days=7 - weekday))
+            continue
+        saturday = _local_midnight(moment.date() + timedelta(days=5 - weekday))
+        if moment + remaining <= saturday:
+            return moment + remaining
+        remaining -= saturday - moment
+        moment = saturday
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time()))
+
+
+@transaction.atomic
+def set_childcare_settings(
+    *,
+    department_id: str,
+    emergency_weekends_count: bool,
+    by: User,
+    request: HttpRequest | None = None,
+) -> ChildcareSettings:
+    """Whether the territory counts weekends in an emergency's 24 hours; it applies to the
+    requests filed from now on."""
+    before = ChildcareSettings.for_department(department_id)
+    found, _ = ChildcareSettings.objects.update_or_create(
+        department_id=department_id,
+        defaults={"emergency_weekends_count": emergency_weekends_count},
+    )
+    record(
+        AuditKind.CHILDCARE_SETTINGS_CHANGED,
+        actor=by,
+        department_id=department_id,
+        target=found,
+        what="Délai de 24 heures des urgences de garde d'enfants : week-ends "
+        + ("comptés" if emergency_weekends_count else "non comptés"),
+        request=request,
+        details={
+            "before": before.emergency_weekends_count,
+            "after": emergency_weekends_count,
+        },
+    )
+    return found
 
 
 @transaction.atomic
@@ -229,7 +284,13 @@ def create_request(
         radius_km=radius_km,
         consent=consent,
         created_at=now,
-        due_at=due_time(urgency, now),
+        due_at=due_time(
+            urgency,
+            now,
+            weekends_count=ChildcareSettings.for_department(
+                person.department_id
+            ).emergency_weekends_count,
+        ),
     )
     RequestChild.objects.bulk_create(
         RequestChild(request=childcare_request, first_name=first_name.strip(), birth_date=birth)
@@ -365,8 +426,10 @@ def accept(
     locked_request.closed_at = now
     locked_request.save(update_fields=["status", "closed_at"])
     provider = Provider.objects.select_for_update().get(pk=locked.provider_id)
+    children = locked_request.children.count()
+    open_placement(childcare_request=locked_request, solicitation=locked, children=children)
     if provider.free_places and not (provider.is_home_care and locked_request.is_emergency):
-        taken = min(provider.free_places, locked_request.children.count())
+        taken = min(provider.free_places, children)
         provider.free_places -= taken
         provider.save(update_fields=["free_places"])
     trace(
@@ -428,6 +491,56 @@ def decline(
         request=request,
     )
     notices.request_answered(locked_request, locked, actor=by)
+    return locked
+
+
+@transaction.atomic
+def withdraw(
+    *,
+    childcare_request: ChildcareRequest,
+    reason: str,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> ChildcareRequest:
+    """The team withdraws the request (the need is gone, found elsewhere…): the
+    solicitations still awaiting an answer are closed and their providers told."""
+    locked = ChildcareRequest.objects.select_for_update().get(pk=childcare_request.pk)
+    if not can_move(locked.status, RequestStatus.WITHDRAWN):
+        raise ValidationError(
+            f"Cette demande ne peut plus être retirée : elle est « "
+            f"{locked.get_status_display().lower()} »."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Indiquez pourquoi la demande est retirée.")
+    now = timezone.now()
+    open_solicitations = list(
+        Solicitation.objects.select_for_update(of=("self",))
+        .filter(request=locked, status=SolicitationStatus.PENDING)
+        .select_related("provider__organisation")
+    )
+    Solicitation.objects.filter(pk__in=[s.pk for s in open_solicitations]).update(
+        status=SolicitationStatus.CLOSED, answered_at=now
+    )
+    locked.status = RequestStatus.WITHDRAWN
+    locked.closed_at = now
+    locked.withdrawn_reason = reason[:300]
+    locked.save(update_fields=["status", "closed_at", "withdrawn_reason"])
+    trace(
+        EventKind.CHILDCARE,
+        AuditKind.CHILDCARE_REQUEST_CHANGED,
+        person=locked.person,
+        by=by,
+        organisation=organisation,
+        target=locked,
+        summary=f"Demande de garde d'enfant retirée : {reason}"[:300],
+        request=request,
+        details={"closed_solicitations": [s.pk for s in open_solicitations]},
+    )
+    for solicitation in open_solicitations:
+        notices.solicitation_withdrawn(solicitation, actor=by)
+    childcare_request.status = locked.status
     return locked
 
 

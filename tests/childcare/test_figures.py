@@ -1,0 +1,186 @@
+"""The childcare figures on a small known data set: every number is counted by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from binome.childcare.figures import childcare_section
+from binome.childcare.models import ChildcareRequest, Placement, Provider, Solicitation
+from binome.core.figures import FigureScope, registered_sections
+from binome.people.models import Consent
+from tests.childcare.conftest import Essonne, record_childcare_consent
+
+PARIS = ZoneInfo("Europe/Paris")
+JANUARY = FigureScope(department="91", start=date(2026, 1, 1), end=date(2026, 1, 31))
+NOW = datetime(2026, 3, 1, tzinfo=PARIS)
+
+
+def moment(month: int, day: int, hour: int = 9, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=PARIS)
+
+
+def a_request(essonne: Essonne, urgency: str, created_at: datetime, status: str) -> Any:
+    return ChildcareRequest.objects.create(
+        person=essonne.parent,
+        department_id="91",
+        organisation=essonne.charlie.memberships.get().organisation,
+        created_by=essonne.charlie,
+        reason="entretien",
+        needed_on=created_at.date(),
+        schedule="9 h - 12 h",
+        urgency=urgency,
+        consent=Consent.objects.get(person=essonne.parent),
+        status=status,
+        created_at=created_at,
+        due_at=created_at + timedelta(days=1),
+    )
+
+
+def answer(request: Any, provider: Provider, status: str, at: datetime | None) -> Solicitation:
+    return Solicitation.objects.create(
+        request=request,
+        provider=provider,
+        status=status,
+        sent_at=request.created_at,
+        answered_at=at,
+    )
+
+
+def placement(
+    solicitation: Solicitation,
+    started_on: date,
+    ended_on: date | None = None,
+    children: int = 1,
+    **end: Any,
+) -> None:
+    Placement.objects.create(
+        solicitation=solicitation,
+        request=solicitation.request,
+        provider=solicitation.provider,
+        person=solicitation.request.person,
+        children=children,
+        started_on=started_on,
+        ends_on=started_on + timedelta(days=182),
+        status="terminee" if ended_on else "en_cours",
+        ended_on=ended_on,
+        end_reason="echeance" if ended_on else "",
+        **end,
+    )
+
+
+@pytest.fixture
+def january(essonne: Essonne) -> Essonne:
+    record_childcare_consent(essonne.parent, essonne.charlie)
+    creche, home = essonne.creche, essonne.home_care  # 4 AVIP places; none
+    # Emergencies: answered in 4 h (accepted), in 36 h (declined), never, withdrawn unanswered.
+    r1 = a_request(essonne, "urgence", moment(1, 5, 10), "acceptee")
+    p1 = answer(r1, home, "acceptee", moment(1, 5, 14))
+    answer(r1, creche, "close", moment(1, 5, 14))
+    r2 = a_request(essonne, "urgence", moment(1, 10, 9), "refusee")
+    answer(r2, creche, "refusee", moment(1, 11, 21))
+    a_request(essonne, "urgence", moment(1, 20, 8), "envoyee")
+    a_request(essonne, "urgence", moment(1, 25, 8), "retiree")
+    # Places: answered in 6 days (accepted), in 21 days (declined); one filed in December.
+    r5 = a_request(essonne, "place", moment(1, 2, 9), "acceptee")
+    p5 = answer(r5, creche, "acceptee", moment(1, 8, 9))
+    r6 = a_request(essonne, "place", moment(1, 15, 9), "refusee")
+    answer(r6, creche, "refusee", moment(2, 5, 9))
+    r7 = a_request(essonne, "place", moment(12, 20, year=2025), "acceptee")
+    p7 = answer(r7, creche, "acceptee", moment(12, 22, year=2025))
+    # Older placements, ended in the summer: their six-month situations count in January.
+    r8 = a_request(essonne, "place", moment(6, 1, year=2025), "acceptee")
+    p8 = answer(r8, creche, "acceptee", moment(6, 2, year=2025))
+    r9 = a_request(essonne, "place", moment(4, 20, year=2025), "acceptee")
+    p9 = answer(r9, creche, "acceptee", moment(4, 21, year=2025))
+    placement(p1, date(2026, 1, 6), date(2026, 1, 6), end_outcome="recherche_emploi")
+    placement(p5, date(2026, 1, 12))
+    placement(p7, date(2025, 12, 28), date(2026, 1, 15), children=2, end_outcome="emploi_durable")
+    placement(
+        p8,
+        date(2025, 6, 10),
+        date(2025, 7, 10),
+        end_outcome="emploi_transition",
+        followup_outcome="formation_qualifiante",
+        followup_recorded_on=date(2026, 1, 12),
+    )
+    placement(p9, date(2025, 5, 1), date(2025, 7, 20), end_outcome="recherche_emploi")
+    return essonne
+
+
+def values(section: Any) -> dict[str, Any]:
+    return {figure.key: figure.value for figure in section.figures}
+
+
+def test_the_section_counts_a_known_month(january: Essonne) -> None:
+    section = childcare_section(JANUARY, now=NOW)
+    assert section is not None
+    assert values(section) == {
+        "requests": 6,
+        "emergencies": 4,
+        "emergency_within": 33.3,  # 1 within 24 h of 3 known (the withdrawn one left out)
+        "emergency_median": 20.0,  # 4 h and 36 h
+        "places": 2,
+        "place_within": 50.0,
+        "place_median": 13.5,  # 6 and 21 days
+        "placements": 3,
+        "occupancy": 41.1,  # (1 + 20 + 15 * 2) child-days over 4 places * 31 days
+        "families": 1,
+        "ended": 2,
+        "end_job": 1,
+        "end_training": 0,
+        "end_search": 1,
+        "followup_job": 0,
+        "followup_training": 1,
+        "followup_recorded": 1,
+    }
+    by_provider = {t.key: t for t in section.tables}["by_provider"].rows
+    assert by_provider == (
+        ("Crèche des Tilleuls", 4, 2, 40.3, 1, 1, 0),
+        ("Garde à domicile Essonne", 0, 1, None, 1, 0, 0),
+    )
+    by_organisation = {t.key: t for t in section.tables}["by_organisation"].rows
+    assert by_organisation == (("France Travail Évry", 6, 33.3, 50.0, 2, 1, 1, 0),)
+
+
+def test_the_scope_restricts_the_figures(january: Essonne) -> None:
+    assert (
+        childcare_section(
+            FigureScope(department="83", start=date(2026, 1, 1), end=date(2026, 1, 31)), now=NOW
+        )
+        is None
+    )
+    creche = FigureScope(
+        department="91",
+        start=date(2026, 1, 1),
+        end=date(2026, 1, 31),
+        organisation_id=january.creche.organisation_id,
+    )
+    section = childcare_section(creche, now=NOW)
+    assert section is not None
+    assert values(section)["requests"] == 4  # r1 (closed for it), r2, r5, r6
+    assert values(section)["placements"] == 2
+    assert ("childcare", childcare_section) in [
+        (key, getattr(f, "__wrapped__", f)) for key, f in registered_sections()
+    ]
+
+
+def test_the_coordination_page_shows_the_section(january: Essonne) -> None:
+    from tests.childcare.test_deadlines import caf_agent_of_the_essonne
+
+    karima = caf_agent_of_the_essonne()
+    url = reverse("childcare:figures")
+    response = january.var.client(karima).get(url, {"debut": "2026-01-01", "fin": "2026-01-31"})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Garde d&#x27;enfants (AVIP)" in content
+    assert "Crèche des Tilleuls" in content
+    assert "41,1" in content
+    assert january.var.client(january.charlie).get(url).status_code == 404
+    bad = january.var.client(karima).get(url, {"debut": "2026-02-01", "fin": "2026-01-01"})
+    assert bad.status_code == 400
+    assert "La fin de la période précède son début." in bad.content.decode()
