@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access", "0011_audit_kinds_decision_and_rsa_import"),
+        ("access", "0012_audit_kinds_rsa_orientation"),
     ]
 
     operations = [
@@ -81,6 +81,10 @@ class Migration(migrations.Migration):
                     ("persons_merged", "Doublons de personnes fusionnés"),
                     ("accompaniment_followup", "Situation à 6 mois enregistrée"),
                     ("rsa_import", "Import d'un flux RSA"),
+                    ("rsa_oriented", "RSA : orientation décidée"),
+                    ("rsa_referent", "RSA : référent de parcours désigné"),
+                    ("rsa_contract", "RSA : contrat d'engagement signé"),
+                    ("rsa_deadline", "RSA : échéance signalée"),
                     ("referral_sent", "Orientation envoyée"),
                     ("referral_changed", "Orientation : changement d'état"),
                     ("referral_assigned", "Orientation attribuée"),
