@@ -35,3 +35,6 @@ urlpatterns += [path("orientations/chiffres/", include("binome.referrals.urls_fi
 
 # Childcare for job-seeking parents (AVIP): providers' places, requests and answers.
 urlpatterns += [path("garde-enfants/", include("binome.childcare.urls"))]
+
+# The territory's steering: its dashboard and exports.
+urlpatterns += [path("pilotage/", include("binome.steering.urls"))]

@@ -976,6 +976,25 @@ MATRIX.update(
         ),
     }
 )
+# The steering dashboards and their exports: the territory's administrators and steering
+# officers; an organisation's administrators for their own (here Claire, also the territory's).
+MATRIX.update(
+    {
+        "steering:territory": (url("steering:territory", "83"), var_admin_only(["claire", "paul"])),
+        "steering:territory_export": (
+            url("steering:territory_export", "83", "support", "exits_by_reason", "xlsx"),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "steering:organisation": (
+            url("steering:organisation", dep83),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "steering:organisation_export": (
+            url("steering:organisation_export", dep83, "support", "chiffres", "csv"),
+            var_admin_only(["claire", "paul"]),
+        ),
+    }
+)
 # Only the sending organisation re-sends (here the target has an account: a message, back
 # to the referral's page); the receiving organisation 403; everyone else 404.
 POST_MATRIX.update(

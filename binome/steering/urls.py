@@ -1,0 +1,19 @@
+from django.urls import path
+
+from binome.steering import views
+
+app_name = "steering"
+urlpatterns = [
+    path("territoires/<str:code>/", views.territory, name="territory"),
+    path(
+        "territoires/<str:code>/export/<slug:section>/<slug:table>.<str:extension>",
+        views.territory_export,
+        name="territory_export",
+    ),
+    path("organisations/<int:pk>/", views.organisation, name="organisation"),
+    path(
+        "organisations/<int:pk>/export/<slug:section>/<slug:table>.<str:extension>",
+        views.organisation_export,
+        name="organisation_export",
+    ),
+]

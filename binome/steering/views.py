@@ -1,0 +1,137 @@
+"""The territory's dashboard (its administrators and steering officers) and an
+organisation's (its administrators, and the territory's): figures only, never a named file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from binome.access.predicates import (
+    is_organisation_admin,
+    is_steering,
+    is_territory_admin,
+    works_in_department,
+)
+from binome.access.scoping import get_organisation_for_user
+from binome.core.typing import AuthenticatedRequest
+from binome.steering import dashboard, exports
+from binome.steering.forms import PeriodForm
+from binome.steering.periods import Period
+from binome.territories.models import Department
+
+
+def can_steer_territory(user: Any, department_id: str) -> bool:
+    """The territory's administrators and steering officers see its dashboard."""
+    return is_territory_admin(user, department_id) or is_steering(user, department_id)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Whose dashboard: a territory, or one organisation of it."""
+
+    name: str
+    department_id: str
+    organisation_id: int | None
+    url: str
+
+    def export_url(self, section: str, table: str, extension: str) -> str:
+        return f"{self.url}export/{section}/{table}.{extension}"
+
+
+def _territory(request: AuthenticatedRequest, code: str) -> Place:
+    department = get_object_or_404(Department, code=code)
+    if not works_in_department(request.user, code):
+        raise Http404
+    if not can_steer_territory(request.user, code):
+        raise PermissionDenied
+    return Place(department.name, code, None, reverse("steering:territory", args=[code]))
+
+
+def _organisation(request: AuthenticatedRequest, pk: int) -> Place:
+    organisation = get_organisation_for_user(request.user, pk)
+    department_id = organisation.department_id
+    if not (
+        is_organisation_admin(request.user, organisation)
+        or can_steer_territory(request.user, department_id)
+    ):
+        raise PermissionDenied
+    return Place(
+        organisation.name,
+        department_id,
+        organisation.pk,
+        reverse("steering:organisation", args=[organisation.pk]),
+    )
+
+
+def _period(request: AuthenticatedRequest) -> tuple[PeriodForm, Period]:
+    form = PeriodForm(request.GET or None, today=timezone.localdate())
+    return form, form.period()
+
+
+def _dashboard(request: AuthenticatedRequest, place: Place) -> HttpResponse:
+    form, period = _period(request)
+    sections = dashboard.compared_sections(place.department_id, period, place.organisation_id)
+    query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
+    return render(
+        request,
+        "steering/dashboard.html",
+        {
+            "title": f"Tableau de bord — {place.name}",
+            "place": place,
+            "form": form,
+            "period": period,
+            "previous": period.previous(),
+            "sections": sections,
+            "query": query,
+            "figures_table": dashboard.FIGURES_TABLE,
+        },
+    )
+
+
+@login_required
+@require_GET
+def territory(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    return _dashboard(request, _territory(request, code))
+
+
+@login_required
+@require_GET
+def organisation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _dashboard(request, _organisation(request, pk))
+
+
+def _export(
+    request: AuthenticatedRequest, place: Place, section: str, table: str, extension: str
+) -> HttpResponse:
+    if extension not in exports.FORMATS:
+        raise Http404
+    _, period = _period(request)
+    found = dashboard.find_table(place.department_id, period, place.organisation_id, section, table)
+    if found is None:
+        raise Http404
+    write = exports.as_csv if extension == "csv" else exports.as_xlsx
+    return write(found, place=place.name, period=period)
+
+
+@login_required
+@require_GET
+def territory_export(
+    request: AuthenticatedRequest, code: str, section: str, table: str, extension: str
+) -> HttpResponse:
+    return _export(request, _territory(request, code), section, table, extension)
+
+
+@login_required
+@require_GET
+def organisation_export(
+    request: AuthenticatedRequest, pk: int, section: str, table: str, extension: str
+) -> HttpResponse:
+    return _export(request, _organisation(request, pk), section, table, extension)
