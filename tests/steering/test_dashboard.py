@@ -117,7 +117,7 @@ def test_the_steering_officer_reads_the_page(known: Known) -> None:
     body = response.content.decode()
     assert "Chiffres du 01/01/2026 au 31/03/2026" in body
     assert "du 03/10/2025 au 31/12/2025" in body
-    assert "<th scope=\"row\">Entrées en accompagnement global</th>" in body
+    assert '<th scope="row">Entrées en accompagnement global</th>' in body
     assert "<td>3</td>\n                  <td>1</td>\n                  <td>+2</td>" in body
     assert "Freins levés par thème" in body
     assert "Zoé" not in body and "Paulo" not in body
