@@ -24,7 +24,6 @@ class PeriodForm(BinomeForm):
             ("dates", "Entre deux dates"),
         ],
         initial="trimestre",
-        required=False,
     )
     annee = forms.IntegerField(
         label="Année",

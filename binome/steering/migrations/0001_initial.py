@@ -5,24 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('territories', '0004_epci'),
+        ("territories", "0004_epci"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SteeringSettings',
+            name="SteeringSettings",
             fields=[
-                ('department', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='steering_settings', serialize=False, to='territories.department', verbose_name='département')),
-                ('target_days', models.PositiveSmallIntegerField(default=21, verbose_name="objectif de délai entre l'orientation et le diagnostic (jours)")),
+                (
+                    "department",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="steering_settings",
+                        serialize=False,
+                        to="territories.department",
+                        verbose_name="département",
+                    ),
+                ),
+                (
+                    "target_days",
+                    models.PositiveSmallIntegerField(
+                        default=21,
+                        verbose_name="objectif de délai entre l'orientation et le diagnostic (jours)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'réglages du pilotage',
-                'verbose_name_plural': 'réglages du pilotage',
-                'constraints': [models.CheckConstraint(condition=models.Q(('target_days__gte', 1), ('target_days__lte', 180)), name='steering_settings_target_bounds')],
+                "verbose_name": "réglages du pilotage",
+                "verbose_name_plural": "réglages du pilotage",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("target_days__gte", 1), ("target_days__lte", 180)),
+                        name="steering_settings_target_bounds",
+                    )
+                ],
             },
         ),
     ]
