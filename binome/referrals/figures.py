@@ -297,7 +297,7 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
     total = sum(f.sent for f in by_kind.values())
     answered_within = sum(f.answered_within for f in by_kind.values())
     answer_base = sum(f.answer_base for f in by_kind.values())
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for kind, label in ReferralKind.choices:
         found = by_kind.get(kind)
         if found is None:

@@ -49,7 +49,8 @@ def _fetch(sql: str, scope: FigureScope, **extra: Any) -> list[tuple[Any, ...]]:
     }
     with connection.cursor() as cursor:
         cursor.execute(sql.format(scope=_SCOPE.format(**names), **names), params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from binome.core.forms import BinomeForm
+from binome.steering.models import TARGET_DAYS_BOUNDS
 from binome.steering.periods import MAX_DAYS, Period, last_quarter, last_three_months, year
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -77,3 +78,13 @@ class PeriodForm(BinomeForm):
         if kind == "dates":
             return Period(data["du"], data["au"])
         return last_quarter(self.today)
+
+
+class SteeringSettingsForm(BinomeForm):
+    target_days = forms.IntegerField(
+        label="Objectif de délai (jours)",
+        help_text="De l'orientation au diagnostic partagé, et à l'activation de "
+        "l'accompagnement : trois semaines (21 jours) par défaut.",
+        min_value=TARGET_DAYS_BOUNDS[0],
+        max_value=TARGET_DAYS_BOUNDS[1],
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
         views.territory_export,
         name="territory_export",
     ),
+    path("territoires/<str:code>/reglages/", views.settings, name="settings"),
     path("organisations/<int:pk>/", views.organisation, name="organisation"),
     path(
         "organisations/<int:pk>/export/<slug:section>/<slug:table>.<str:extension>",

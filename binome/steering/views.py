@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from binome.access.predicates import (
     is_organisation_admin,
@@ -22,8 +23,9 @@ from binome.access.predicates import (
 )
 from binome.access.scoping import get_organisation_for_user
 from binome.core.typing import AuthenticatedRequest
-from binome.steering import dashboard, exports
-from binome.steering.forms import PeriodForm
+from binome.steering import actions, dashboard, exports
+from binome.steering.forms import PeriodForm, SteeringSettingsForm
+from binome.steering.models import SteeringSettings
 from binome.steering.periods import Period
 from binome.territories.models import Department
 
@@ -92,6 +94,8 @@ def _dashboard(request: AuthenticatedRequest, place: Place) -> HttpResponse:
             "sections": sections,
             "query": query,
             "figures_table": dashboard.FIGURES_TABLE,
+            "can_set_target": place.organisation_id is None
+            and is_territory_admin(request.user, place.department_id),
         },
     )
 
@@ -135,3 +139,36 @@ def organisation_export(
     request: AuthenticatedRequest, pk: int, section: str, table: str, extension: str
 ) -> HttpResponse:
     return _export(request, _organisation(request, pk), section, table, extension)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The territory's administrators set the target delay of the binôme's first steps."""
+    department = get_object_or_404(Department, code=code)
+    if not works_in_department(request.user, code):
+        raise Http404
+    if not is_territory_admin(request.user, code):
+        raise PermissionDenied
+    form = SteeringSettingsForm(
+        request.POST or None, initial={"target_days": SteeringSettings.target_days_for(code)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.set_steering_settings(
+                department_id=code,
+                target_days=form.cleaned_data["target_days"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                form.add_error(name, errors)
+        else:
+            messages.success(request, "L'objectif de délai est enregistré.")
+            return redirect("steering:settings", code)
+    return render(
+        request,
+        "steering/settings.html",
+        {"title": f"Pilotage : objectif de délai — {department.name}", "form": form},
+    )

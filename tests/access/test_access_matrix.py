@@ -981,6 +981,7 @@ MATRIX.update(
 MATRIX.update(
     {
         "steering:territory": (url("steering:territory", "83"), var_admin_only(["claire", "paul"])),
+        "steering:settings": (url("steering:settings", "83"), var_admin_only(["claire"])),
         "steering:territory_export": (
             url("steering:territory_export", "83", "support", "exits_by_reason", "xlsx"),
             var_admin_only(["claire", "paul"]),
