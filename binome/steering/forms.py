@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 
+from binome.accounts.models import User
 from binome.core.forms import BinomeForm
-from binome.steering.models import TARGET_DAYS_BOUNDS
+from binome.steering.models import TARGET_DAYS_BOUNDS, AgeBand, ComiteSession, Household
 from binome.steering.periods import MAX_DAYS, Period, last_quarter, last_three_months, year
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -87,4 +88,69 @@ class SteeringSettingsForm(BinomeForm):
         "l'accompagnement : trois semaines (21 jours) par défaut.",
         min_value=TARGET_DAYS_BOUNDS[0],
         max_value=TARGET_DAYS_BOUNDS[1],
+    )
+
+
+class SessionForm(BinomeForm):
+    held_on = forms.DateField(label="Date de la séance", widget=DATE_WIDGET)
+    place = forms.CharField(label="Lieu", max_length=200, required=False)
+    members = forms.ModelMultipleChoiceField(
+        label="Membres du comité",
+        help_text="Ils verront l'ordre du jour et les résumés des situations, jamais les dossiers.",
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = self.fields["members"]
+        assert isinstance(members, forms.ModelMultipleChoiceField)
+        members.queryset = (
+            User.objects.filter(
+                memberships__organisation__department_id=department_id,
+                memberships__is_active=True,
+            )
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
+        members.label_from_instance = lambda user: user.get_full_name()  # type: ignore[method-assign]
+
+
+class CaseForm(BinomeForm):
+    session = forms.ModelChoiceField(
+        label="Séance du comité", queryset=ComiteSession.objects.none(), empty_label=None
+    )
+    age_band = forms.ChoiceField(label="Tranche d'âge", choices=AgeBand.choices)
+    household = forms.ChoiceField(label="Composition du foyer", choices=Household.choices)
+    barriers = forms.CharField(
+        label="Freins et leur niveau",
+        help_text="Repris du dernier diagnostic validé ; sans nom, ni NIR, ni adresse.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    tried = forms.CharField(
+        label="Ce qui a été tenté", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    question = forms.CharField(
+        label="La question posée au comité",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    agreement = forms.BooleanField(
+        label="La personne a donné son accord pour que sa situation soit présentée au comité"
+    )
+    agreement_on = forms.DateField(label="Accord recueilli le", widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, sessions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        session = self.fields["session"]
+        assert isinstance(session, forms.ModelChoiceField)
+        session.queryset = sessions
+
+
+class DecisionForm(BinomeForm):
+    decision = forms.CharField(
+        label="Décision ou recommandation du comité",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

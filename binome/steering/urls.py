@@ -11,6 +11,10 @@ urlpatterns = [
         name="territory_export",
     ),
     path("territoires/<str:code>/reglages/", views.settings, name="settings"),
+    path("territoires/<str:code>/comite/", views.comite, name="comite"),
+    path("comite/<int:pk>/", views.session, name="session"),
+    path("comite/situations/<int:pk>/decision/", views.decide, name="decide"),
+    path("personnes/<int:person_pk>/comite/", views.flag, name="flag"),
     path("organisations/<int:pk>/", views.organisation, name="organisation"),
     path(
         "organisations/<int:pk>/export/<slug:section>/<slug:table>.<str:extension>",

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,9 +25,17 @@ from binome.access.predicates import (
 from binome.access.scoping import get_organisation_for_user
 from binome.core.typing import AuthenticatedRequest
 from binome.steering import actions, dashboard, exports
-from binome.steering.forms import PeriodForm, SteeringSettingsForm
-from binome.steering.models import SteeringSettings
+from binome.steering import comite as comite_rules
+from binome.steering.forms import (
+    CaseForm,
+    DecisionForm,
+    PeriodForm,
+    SessionForm,
+    SteeringSettingsForm,
+)
+from binome.steering.models import ComiteCase, ComiteSession, SteeringSettings
 from binome.steering.periods import Period
+from binome.support.access import get_file_for_user
 from binome.territories.models import Department
 
 
@@ -171,4 +180,148 @@ def settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
         request,
         "steering/settings.html",
         {"title": f"Pilotage : objectif de délai — {department.name}", "form": form},
+    )
+
+
+# --- The comité de pilotage ----------------------------------------------------------
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comite(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The territory's sessions, and the planning of a new one."""
+    department = get_object_or_404(Department, code=code)
+    if not works_in_department(request.user, code):
+        raise Http404
+    if not comite_rules.can_plan_sessions(request.user, code):
+        raise PermissionDenied
+    form = SessionForm(request.POST or None, department_id=code)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = actions.plan_session(
+                department_id=code,
+                held_on=form.cleaned_data["held_on"],
+                place=form.cleaned_data["place"],
+                members=list(form.cleaned_data["members"]),
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"La séance du {session.held_on:%d/%m/%Y} est planifiée.")
+            return redirect("steering:session", session.pk)
+    sessions = (
+        ComiteSession.objects.filter(department_id=code)
+        .annotate(case_count=Count("cases"))
+        .order_by("-held_on", "-id")
+    )
+    return render(
+        request,
+        "steering/comite.html",
+        {
+            "title": f"Comité de pilotage — {department.name}",
+            "sessions": sessions,
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_GET
+def session(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The agenda: the pseudonymised summaries, never the files."""
+    found = comite_rules.get_session_for_user(request.user, pk)
+    cases = found.cases.select_related("organisation").order_by("flagged_at", "id")
+    return render(
+        request,
+        "steering/session.html",
+        {
+            "title": str(found),
+            "session": found,
+            "members": found.members.order_by("last_name", "first_name"),
+            "cases": [(case, DecisionForm(prefix=f"c{case.pk}")) for case in cases],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(ComiteCase.objects.select_related("session"), pk=pk)
+    if not comite_rules.can_see_session(request.user, case.session):
+        raise Http404
+    form = DecisionForm(request.POST, prefix=f"c{case.pk}")
+    if form.is_valid():
+        try:
+            actions.record_decision(
+                case=case, decision=form.cleaned_data["decision"], by=request.user, request=request
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, "La recommandation est enregistrée : l'équipe la voit dans le dossier."
+            )
+    else:
+        messages.error(request, "Écrivez la décision ou la recommandation du comité.")
+    return redirect("steering:session", case.session_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def flag(request: AuthenticatedRequest, person_pk: int) -> HttpResponse:
+    """The team brings the person's situation to the comité, with a pseudonymised summary."""
+    person, access = get_file_for_user(
+        request, person_pk, what="Présentation de la situation au comité de pilotage"
+    )
+    today = timezone.localdate()
+    sessions = ComiteSession.objects.filter(
+        department_id=person.department_id, held_on__gte=today
+    ).order_by("held_on")
+    form = CaseForm(
+        request.POST or None,
+        sessions=sessions,
+        initial={
+            "age_band": comite_rules.age_band(person.birth_date, today),
+            "household": comite_rules.household(person),
+            "barriers": comite_rules.barriers(person),
+            "agreement_on": today,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.flag_case(
+                session=data["session"],
+                person=person,
+                organisation=access.acting_organisation(request.current_membership),
+                age_band=data["age_band"],
+                household=data["household"],
+                barriers=data["barriers"],
+                tried=data["tried"],
+                question=data["question"],
+                agreement_on=data["agreement_on"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "La situation est inscrite à l'ordre du jour du comité.")
+            return redirect("people:detail", person.pk)
+    return render(
+        request,
+        "steering/flag.html",
+        {
+            "title": "Présenter la situation au comité de pilotage",
+            "person": person,
+            "form": form,
+            "has_sessions": sessions.exists(),
+        },
     )
