@@ -91,10 +91,15 @@ class SteeringSettingsForm(BinomeForm):
     )
 
 
+class MemberChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name())
+
+
 class SessionForm(BinomeForm):
     held_on = forms.DateField(label="Date de la séance", widget=DATE_WIDGET)
     place = forms.CharField(label="Lieu", max_length=200, required=False)
-    members = forms.ModelMultipleChoiceField(
+    members = MemberChoiceField(
         label="Membres du comité",
         help_text="Ils verront l'ordre du jour et les résumés des situations, jamais les dossiers.",
         queryset=User.objects.none(),
@@ -113,7 +118,6 @@ class SessionForm(BinomeForm):
             .distinct()
             .order_by("last_name", "first_name")
         )
-        members.label_from_instance = lambda user: user.get_full_name()  # type: ignore[method-assign]
 
 
 class CaseForm(BinomeForm):
