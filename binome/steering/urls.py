@@ -10,6 +10,7 @@ urlpatterns = [
         views.territory_export,
         name="territory_export",
     ),
+    path("territoires/<str:code>/fse.<str:extension>", views.fse_export, name="fse_export"),
     path("territoires/<str:code>/reglages/", views.settings, name="settings"),
     path("territoires/<str:code>/comite/", views.comite, name="comite"),
     path("comite/<int:pk>/", views.session, name="session"),

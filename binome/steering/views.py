@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from binome.access.audit import record
 from binome.access.predicates import (
     is_organisation_admin,
     is_steering,
@@ -24,7 +25,7 @@ from binome.access.predicates import (
 )
 from binome.access.scoping import get_organisation_for_user
 from binome.core.typing import AuthenticatedRequest
-from binome.steering import actions, dashboard, exports
+from binome.steering import actions, dashboard, exports, fse
 from binome.steering import comite as comite_rules
 from binome.steering.forms import (
     CaseForm,
@@ -37,6 +38,8 @@ from binome.steering.models import ComiteCase, ComiteSession, SteeringSettings
 from binome.steering.periods import Period
 from binome.support.access import get_file_for_user
 from binome.territories.models import Department
+
+FSE_EXPORTED = "fse_exported"
 
 
 def can_steer_territory(user: Any, department_id: str) -> bool:
@@ -325,3 +328,23 @@ def flag(request: AuthenticatedRequest, person_pk: int) -> HttpResponse:
             "has_sessions": sessions.exists(),
         },
     )
+
+
+@login_required
+@require_GET
+def fse_export(request: AuthenticatedRequest, code: str, extension: str) -> HttpResponse:
+    """The FSE+ participant data of the territory over the period, pseudonymised."""
+    place = _territory(request, code)
+    if extension not in exports.FORMATS:
+        raise Http404
+    _, period = _period(request)
+    table = fse.participants(dashboard.scope_of(code, period))
+    record(
+        FSE_EXPORTED,
+        actor=request.user,
+        department_id=code,
+        what=f"Export FSE+ {period.label} ({len(table.rows)} participants, pseudonymisés)",
+        request=request,
+    )
+    write = exports.as_csv if extension == "csv" else exports.as_xlsx
+    return write(table, place=place.name, period=period)

@@ -982,6 +982,10 @@ MATRIX.update(
     {
         "steering:territory": (url("steering:territory", "83"), var_admin_only(["claire", "paul"])),
         "steering:settings": (url("steering:settings", "83"), var_admin_only(["claire"])),
+        "steering:fse_export": (
+            url("steering:fse_export", "83", "csv"),
+            var_admin_only(["claire", "paul"]),
+        ),
         "steering:territory_export": (
             url("steering:territory_export", "83", "support", "exits_by_reason", "xlsx"),
             var_admin_only(["claire", "paul"]),

@@ -129,7 +129,7 @@ def known(small_var: SmallTerritory) -> Known:
     _referral(var, p1, "global", date(2026, 1, 5), "accepted", after=2)
     _diagnostic(var, a1, date(2026, 1, 20), {"logement": "blocking", "mobilite": "to_lift"})
     _diagnostic(var, a1, date(2026, 3, 15), {"logement": "none", "mobilite": "to_lift"})
-    # P2 (22, a man, a single parent): entered on 1 Feb. without a referral, diagnosed on
+    # P2 (23, a man, a single parent): entered on 1 Feb. without a referral, diagnosed on
     # 1 Mar. (28 days), still accompanied; a social referral declined after 12 days.
     p2 = _person(var, "Paulo", date(2003, 2, 1), sex="M")
     a2 = _set(p2, started_on=date(2026, 2, 1), state=State.ACTIVE)
