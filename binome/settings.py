@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "binome.referrals",
     "binome.childcare",
     "binome.rsa",
+    "binome.steering",
     "binome.notifications",
     "binome.site",
 ]

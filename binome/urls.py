@@ -41,3 +41,6 @@ urlpatterns += [path("garde-enfants/", include("binome.childcare.urls"))]
 
 # RSA: the persons to orient, the orientation decision, the referent and the contract.
 urlpatterns += [path("rsa/", include("binome.rsa.urls"))]
+
+# The territory's steering: its dashboard and exports.
+urlpatterns += [path("pilotage/", include("binome.steering.urls"))]

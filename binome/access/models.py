@@ -95,6 +95,14 @@ class AuditKind(models.TextChoices):
         "childcare_settings_changed",
         "Garde d'enfants : réglages du territoire modifiés",
     )
+    STEERING_SETTINGS_CHANGED = (
+        "steering_settings_changed",
+        "Pilotage : réglages du territoire modifiés",
+    )
+    COMITE_SESSION_PLANNED = "comite_session_planned", "Comité de pilotage : séance planifiée"
+    COMITE_CASE_FLAGGED = "comite_case_flagged", "Comité de pilotage : situation présentée"
+    COMITE_CASE_DECIDED = "comite_case_decided", "Comité de pilotage : recommandation"
+    FSE_EXPORTED = "fse_exported", "FSE+ : données des participants exportées"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

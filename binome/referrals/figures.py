@@ -27,9 +27,18 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from binome.referrals.models import Referral, ReferralEvent
+from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.organisations.models import OrganisationKind
+from binome.referrals.models import (
+    EventAction,
+    Referral,
+    ReferralEvent,
+    ReferralKind,
+    ReferralSettings,
+)
 
 WITHIN_DAYS = 10
 DEFAULT_PERIOD_DAYS = 365
@@ -39,6 +48,13 @@ _SCOPE_SQL: dict[str, str] = {
     "receiver": "r.to_organisation_id = %(key)s",
     "sender": "r.sender_organisation_id = %(key)s",
     "department": "r.department_id = %(key)s",
+    # The steering dashboard: a département, or one organisation's referrals in it (sent or
+    # received).
+    "steering": """r.department_id = %(key)s AND (
+        %(organisation)s::bigint IS NULL
+        OR r.sender_organisation_id = %(organisation)s
+        OR r.to_organisation_id = %(organisation)s
+    )""",
 }
 
 
@@ -84,15 +100,16 @@ class Figures:
         return WITHIN_DAYS
 
 
-def _sql(scope: str, *, by_receiver: bool = False) -> str:
+def _sql(scope: str, *, by_receiver: bool = False, by_kind: bool = False) -> str:
     referral = Referral._meta.db_table
     event = ReferralEvent._meta.db_table
-    group = "to_organisation_id" if by_receiver else "NULL::bigint"
+    group = "to_organisation_id" if by_receiver else "kind" if by_kind else "NULL::bigint"
     return f"""
         WITH steps AS (
             SELECT
                 r.id,
                 r.to_organisation_id,
+                r.kind,
                 r.kind = 'service' AS followed,
                 min(e.at) FILTER (WHERE e.action = 'sent') AS sent_at,
                 min(e.at) FILTER (WHERE e.action IN ('accepted', 'declined')) AS answered_at,
@@ -138,7 +155,13 @@ def _sql(scope: str, *, by_receiver: bool = False) -> str:
 
 
 def _params(
-    key: int | str, since: date | None, until: date | None, now: datetime | None
+    key: int | str,
+    since: date | None,
+    until: date | None,
+    now: datetime | None,
+    *,
+    within_days: int = WITHIN_DAYS,
+    organisation_id: int | None = None,
 ) -> tuple[date, date, dict[str, Any]]:
     now = now or timezone.now()
     until = until or timezone.localdate(now) + timedelta(days=1)
@@ -151,8 +174,9 @@ def _params(
             "key": key,
             "since": datetime.combine(since, datetime.min.time(), tzinfo=tz),
             "until": datetime.combine(until, datetime.min.time(), tzinfo=tz),
-            "within": timedelta(days=WITHIN_DAYS),
+            "within": timedelta(days=within_days),
             "now": now,
+            "organisation": organisation_id,
         },
     )
 
@@ -210,3 +234,138 @@ def figures_by_receiver(
         cursor.execute(_sql("department", by_receiver=True), params)
         rows = cursor.fetchall()
     return {row[0]: _figures(row, since, until) for row in rows if row[0] is not None}
+
+
+# --- The section of the steering dashboard -------------------------------------------
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
+def _days(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def figures_by_kind(scope: FigureScope, *, within_days: int) -> dict[str, Figures]:
+    """The referrals sent in the scope's period, per kind: one statement."""
+    since, until, params = _params(
+        scope.department or "",
+        scope.start,
+        scope.end + timedelta(days=1),
+        None,
+        within_days=within_days,
+        organisation_id=scope.organisation_id,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("steering", by_kind=True), params)
+        rows = cursor.fetchall()
+    return {row[0]: _figures(row, since, until) for row in rows}
+
+
+def entries_by_prescriber(scope: FigureScope) -> dict[str, int]:
+    """The referrals to the binôme sent in the period and accepted, per kind of the
+    sending organisation."""
+    referrals = Referral.objects.filter(
+        kind=ReferralKind.GLOBAL,
+        department_id=scope.department,
+        sent_at__date__gte=scope.start,
+        sent_at__date__lte=scope.end,
+        events__action=EventAction.ACCEPTED,
+    )
+    if scope.organisation_id is not None:
+        referrals = referrals.filter(
+            Q(sender_organisation_id=scope.organisation_id)
+            | Q(to_organisation_id=scope.organisation_id)
+        )
+    rows = (
+        referrals.order_by()
+        .values("sender_organisation__kind")
+        .annotate(count=Count("id", distinct=True))
+        .values_list("sender_organisation__kind", "count")
+    )
+    return dict(rows)
+
+
+@register("referrals", order=20)
+def steering_section(scope: FigureScope) -> FigureSection | None:
+    """The orientations of the territory, each kind apart, against the territory's delay."""
+    if scope.department is None:
+        return None
+    within, _ = ReferralSettings.delays_for(scope.department)
+    by_kind = figures_by_kind(scope, within_days=within)
+    total = sum(f.sent for f in by_kind.values())
+    answered_within = sum(f.answered_within for f in by_kind.values())
+    answer_base = sum(f.answer_base for f in by_kind.values())
+    rows: list[tuple[object, ...]] = []
+    for kind, label in ReferralKind.choices:
+        found = by_kind.get(kind)
+        if found is None:
+            rows.append((label, 0, 0, None, None, None, None))
+            continue
+        rows.append(
+            (
+                label,
+                found.sent,
+                found.answered,
+                _days(found.answer_median_days),
+                _percent(found.answered_within_share),
+                _percent(found.acceptance_rate),
+                _days(found.start_median_days),
+            )
+        )
+    prescribers = entries_by_prescriber(scope)
+    return FigureSection(
+        "referrals",
+        "Orientations",
+        figures=(
+            Figure(
+                "sent",
+                "Orientations envoyées",
+                total,
+                definition="Orientations de toutes sortes envoyées pendant la période dans le "
+                "territoire (ou envoyées et reçues par l'organisation).",
+            ),
+            Figure(
+                "answered_within_share",
+                f"Part des réponses en {within} jours ou moins",
+                _percent(answered_within / answer_base) if answer_base else None,
+                unit="%",
+                definition=f"Le délai de réponse du territoire est de {within} jours (sa relance "
+                "sans réponse). Parmi les orientations dont le sort à ce délai est connu "
+                "(répondues dans le délai, ou envoyées depuis plus longtemps), hors celles "
+                "retirées avant toute réponse.",
+            ),
+        ),
+        tables=(
+            FigureTable(
+                "by_kind",
+                "Orientations par type",
+                (
+                    "Type d'orientation",
+                    "Envoyées",
+                    "Répondues",
+                    "Délai médian de réponse (jours)",
+                    f"Réponses en {within} jours ou moins (%)",
+                    "Taux d'acceptation (%)",
+                    "Délai médian jusqu'au début (jours)",
+                ),
+                tuple(rows),
+                definition="Chaque type à part, envoyées pendant la période. Le délai court de "
+                "l'envoi à la première réponse (acceptation ou refus) ; le taux d'acceptation "
+                "se lit sur les orientations répondues ; le début ne concerne que les services.",
+            ),
+            FigureTable(
+                "by_prescriber",
+                "Orientations vers l'accompagnement global acceptées, par prescripteur",
+                ("Prescripteur", "Orientations acceptées"),
+                tuple(
+                    (label, prescribers.get(kind, 0))
+                    for kind, label in OrganisationKind.choices
+                    if kind != OrganisationKind.CHILDCARE
+                ),
+                definition="Orientations vers le binôme envoyées pendant la période et "
+                "acceptées, selon le type de l'organisation qui a orienté.",
+            ),
+        ),
+    )

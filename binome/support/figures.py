@@ -15,10 +15,24 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from binome.support.models import Accompaniment, ExitReason, Kind, State, TeamMember
+from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.organisations.models import Organisation
+from binome.people.models import Person
+from binome.support import referential
+from binome.support.models import (
+    Accompaniment,
+    Diagnostic,
+    DiagnosticTheme,
+    ExitReason,
+    Kind,
+    State,
+    TeamMember,
+)
+from binome.territories.models import Commune
 
 JOB_REASONS = (ExitReason.DURABLE_JOB, ExitReason.TRANSITION_JOB, ExitReason.BUSINESS)
 TRAINING_REASONS = (ExitReason.TRAINING,)
@@ -133,3 +147,305 @@ def exits_by_organisation(
         )
         for organisation_id, job, training, not_pertinent, other in rows
     }
+
+
+# --- The section of the steering dashboard -------------------------------------------
+# Registered with binome.core.figures: the steering app asks it for a period and the
+# previous one of the same length. One statement per figure group, all in SQL.
+
+_SCOPE_SQL = """
+    p.department_id = %(department)s
+    AND (%(organisation)s::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM {team} t
+        WHERE t.accompaniment_id = a.id AND t.organisation_id = %(organisation)s
+    ))
+"""
+
+_JOB = tuple(str(reason) for reason in JOB_REASONS)
+_TRAINING = tuple(str(reason) for reason in TRAINING_REASONS)
+
+
+def _scope_params(scope: FigureScope) -> dict[str, Any]:
+    return {
+        "department": scope.department,
+        "organisation": scope.organisation_id,
+        "start": scope.start,
+        "end": scope.end,
+        "job_training": list(_JOB + _TRAINING),
+        "not_pertinent": str(ExitReason.NOT_PERTINENT),
+    }
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "accompaniment": Accompaniment._meta.db_table,
+        "team": TeamMember._meta.db_table,
+        "person": Person._meta.db_table,
+        "commune": Commune._meta.db_table,
+        "organisation": Organisation._meta.db_table,
+        "diagnostic": Diagnostic._meta.db_table,
+        "answer": DiagnosticTheme._meta.db_table,
+    }
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    names = _tables()
+    scoped = sql.format(scope=_SCOPE_SQL.format(**names), **names)
+    with connection.cursor() as cursor:
+        cursor.execute(scoped, params)
+        return cursor.fetchall()
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
+    """Entries, caseload at the end of the period, exits, median duration and the shares
+    of job or training at exit and six months after: one statement."""
+    ((entries, active, exits, job_training, median, followups, followup_job),) = _fetch(
+        """
+        SELECT
+            count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
+            count(*) FILTER (
+                WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
+            ),
+            count(*) FILTER (
+                WHERE a.ended_on BETWEEN %(start)s AND %(end)s
+                  AND a.exit_reason <> %(not_pertinent)s
+            ),
+            count(*) FILTER (
+                WHERE a.ended_on BETWEEN %(start)s AND %(end)s
+                  AND a.exit_reason = ANY(%(job_training)s)
+            ),
+            percentile_cont(0.5) WITHIN GROUP (
+                ORDER BY a.ended_on - coalesce(a.activated_on, a.started_on)
+            ) FILTER (
+                WHERE a.ended_on BETWEEN %(start)s AND %(end)s
+                  AND a.exit_reason <> %(not_pertinent)s
+            ),
+            count(*) FILTER (
+                WHERE a.followup_recorded_on BETWEEN %(start)s AND %(end)s
+                  AND a.followup_outcome <> ''
+            ),
+            count(*) FILTER (
+                WHERE a.followup_recorded_on BETWEEN %(start)s AND %(end)s
+                  AND a.followup_outcome = ANY(%(job_training)s)
+            )
+        FROM {accompaniment} a
+        JOIN {person} p ON p.id = a.person_id
+        WHERE a.kind = 'global' AND {scope}
+        """,
+        _scope_params(scope),
+    )
+    return (
+        Figure(
+            "entries",
+            "Entrées en accompagnement global",
+            entries,
+            definition="Accompagnements globaux commencés pendant la période (date de début).",
+        ),
+        Figure(
+            "active",
+            "Accompagnements en cours en fin de période",
+            active,
+            definition="Accompagnements globaux commencés au plus tard le dernier jour de la "
+            "période et sans sortie à cette date (proposés, en cours ou suspendus).",
+        ),
+        Figure(
+            "exits",
+            "Sorties",
+            exits,
+            definition="Accompagnements globaux terminés pendant la période, hors « non "
+            "pertinent après diagnostic » (ces personnes ne sont pas entrées).",
+        ),
+        Figure(
+            "median_duration",
+            "Durée médiane de l'accompagnement",
+            round(float(median)) if median is not None else None,
+            unit="jours",
+            definition="Médiane, sur les sorties de la période, des jours entre l'activation "
+            "(à défaut le début) et la sortie.",
+        ),
+        Figure(
+            "job_training_share",
+            "Part des sorties vers l'emploi ou la formation",
+            _share(job_training, exits),
+            unit="%",
+            definition="Sorties pour un emploi durable, un emploi de transition, une création "
+            "d'entreprise ou une formation qualifiante, sur les sorties de la période.",
+        ),
+        Figure(
+            "followup_job_training_share",
+            "Part en emploi ou en formation six mois après la sortie",
+            _share(followup_job, followups),
+            unit="%",
+            definition="Situations à six mois enregistrées pendant la période : part en emploi "
+            "(durable, de transition, création d'entreprise) ou en formation qualifiante.",
+        ),
+    )
+
+
+def exits_by_reason(scope: FigureScope) -> FigureTable:
+    rows = dict(
+        _fetch(
+            """
+            SELECT a.exit_reason, count(*)
+            FROM {accompaniment} a
+            JOIN {person} p ON p.id = a.person_id
+            WHERE a.kind = 'global' AND a.ended_on BETWEEN %(start)s AND %(end)s AND {scope}
+            GROUP BY 1
+            """,
+            _scope_params(scope),
+        )
+    )
+    return FigureTable(
+        "exits_by_reason",
+        "Sorties par motif",
+        ("Motif de sortie", "Sorties"),
+        tuple((label, rows.get(value, 0)) for value, label in ExitReason.choices),
+        definition="Accompagnements globaux terminés pendant la période, par motif enregistré à "
+        "la sortie ; « non pertinent après diagnostic » compte les personnes qui ne sont pas "
+        "entrées.",
+    )
+
+
+def by_organisation(scope: FigureScope) -> FigureTable:
+    """Per organisation of the teams: an accompaniment counts for each organisation that had
+    a member on its team."""
+    rows = _fetch(
+        """
+        SELECT o.name,
+            count(DISTINCT a.id) FILTER (
+                WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
+            ),
+            count(DISTINCT a.id) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
+            count(DISTINCT a.id) FILTER (
+                WHERE a.ended_on BETWEEN %(start)s AND %(end)s
+                  AND a.exit_reason <> %(not_pertinent)s
+            )
+        FROM {accompaniment} a
+        JOIN {person} p ON p.id = a.person_id
+        JOIN {team} tm ON tm.accompaniment_id = a.id
+        JOIN {organisation} o ON o.id = tm.organisation_id
+        WHERE a.kind = 'global' AND {scope}
+          AND (%(organisation)s::bigint IS NULL OR o.id = %(organisation)s)
+          AND a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on >= %(start)s)
+        GROUP BY o.id, o.name
+        ORDER BY 2 DESC, o.name
+        """,
+        _scope_params(scope),
+    )
+    return FigureTable(
+        "by_organisation",
+        "Par organisation",
+        ("Organisation", "En cours en fin de période", "Entrées", "Sorties"),
+        tuple(rows),
+        definition="Un accompagnement compte pour chaque organisation qui a eu un membre dans "
+        "son équipe (France Travail et le travailleur social du binôme comptent chacun).",
+    )
+
+
+def by_commune(scope: FigureScope) -> FigureTable:
+    rows = _fetch(
+        """
+        SELECT coalesce(c.name, 'Commune non renseignée'),
+            count(*) FILTER (
+                WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
+            ),
+            count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
+            count(*) FILTER (
+                WHERE a.ended_on BETWEEN %(start)s AND %(end)s
+                  AND a.exit_reason <> %(not_pertinent)s
+            )
+        FROM {accompaniment} a
+        JOIN {person} p ON p.id = a.person_id
+        LEFT JOIN {commune} c ON c.insee_code = p.commune_id
+        WHERE a.kind = 'global' AND {scope}
+          AND a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on >= %(start)s)
+        GROUP BY c.insee_code, c.name
+        ORDER BY 2 DESC, 1
+        """,
+        _scope_params(scope),
+    )
+    return FigureTable(
+        "by_commune",
+        "Par commune de la personne",
+        ("Commune", "En cours en fin de période", "Entrées", "Sorties"),
+        tuple(rows),
+        definition="La commune de résidence enregistrée dans le dossier de la personne.",
+    )
+
+
+def barriers_lifted(scope: FigureScope) -> FigureTable:
+    """Per theme, between the first and the last validated diagnostic of the accompaniments
+    whose last validated diagnostic was made in the period (and that have an earlier one)."""
+    rows = {
+        theme: (first, lifted)
+        for theme, first, lifted in _fetch(
+            """
+            WITH validated AS (
+                SELECT d.id, d.accompaniment_id,
+                    row_number() OVER w_first AS first_rank,
+                    row_number() OVER w_last AS last_rank,
+                    count(*) OVER (PARTITION BY d.accompaniment_id) AS how_many,
+                    d.made_on
+                FROM {diagnostic} d
+                JOIN {accompaniment} a ON a.id = d.accompaniment_id
+                JOIN {person} p ON p.id = a.person_id
+                WHERE d.status = 'validated' AND a.kind = 'global' AND {scope}
+                WINDOW w_first AS (PARTITION BY d.accompaniment_id ORDER BY d.made_on, d.id),
+                       w_last AS (
+                           PARTITION BY d.accompaniment_id ORDER BY d.made_on DESC, d.id DESC
+                       )
+            ),
+            pairs AS (
+                SELECT f.id AS first_id, l.id AS last_id
+                FROM validated f
+                JOIN validated l ON l.accompaniment_id = f.accompaniment_id
+                WHERE f.first_rank = 1 AND l.last_rank = 1 AND f.how_many > 1
+                  AND l.made_on BETWEEN %(start)s AND %(end)s
+            )
+            SELECT fa.theme,
+                count(*),
+                count(*) FILTER (WHERE la.level = 'none')
+            FROM pairs
+            JOIN {answer} fa ON fa.diagnostic_id = pairs.first_id
+            LEFT JOIN {answer} la ON la.diagnostic_id = pairs.last_id AND la.theme = fa.theme
+            WHERE fa.level IN ('to_lift', 'blocking')
+            GROUP BY 1
+            """,
+            _scope_params(scope),
+        )
+    }
+    table = []
+    for code, label in referential.theme_choices():
+        first, lifted = rows.get(code, (0, 0))
+        table.append((label, first, lifted, _share(lifted, first)))
+    return FigureTable(
+        "barriers_lifted",
+        "Freins levés par thème",
+        ("Thème", "Freins au premier diagnostic", "Levés au dernier diagnostic", "Part levée (%)"),
+        tuple(table),
+        definition="Accompagnements globaux dont le dernier diagnostic validé date de la "
+        "période et qui en ont un plus ancien : un frein (à lever ou bloquant) au premier "
+        "diagnostic validé est levé quand le dernier le note « pas de frein ».",
+    )
+
+
+@register("support", order=10)
+def steering_section(scope: FigureScope) -> FigureSection | None:
+    """The global accompaniments of the territory (or of one organisation's teams)."""
+    if scope.department is None:
+        return None
+    return FigureSection(
+        "support",
+        "Accompagnement global",
+        figures=accompaniment_figures(scope),
+        tables=(
+            exits_by_reason(scope),
+            by_organisation(scope),
+            by_commune(scope),
+            barriers_lifted(scope),
+        ),
+    )

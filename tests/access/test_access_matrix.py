@@ -1023,6 +1023,100 @@ MATRIX.update(
         ),
     }
 )
+# The steering dashboards and their exports: the territory's administrators and steering
+# officers; an organisation's administrators for their own (here Claire, also the territory's).
+MATRIX.update(
+    {
+        "steering:territory": (url("steering:territory", "83"), var_admin_only(["claire", "paul"])),
+        "steering:settings": (url("steering:settings", "83"), var_admin_only(["claire"])),
+        "steering:fse_export": (
+            url("steering:fse_export", "83", "csv"),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "steering:territory_export": (
+            url("steering:territory_export", "83", "support", "exits_by_reason", "xlsx"),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "steering:organisation": (
+            url("steering:organisation", dep83),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "steering:organisation_export": (
+            url("steering:organisation_export", dep83, "support", "chiffres", "csv"),
+            var_admin_only(["claire", "paul"]),
+        ),
+    }
+)
+
+
+def var_comite_case(ctx: dict[str, Any]) -> Any:
+    """A session of the Var's comité (Paul a member) with Nadia's situation on its agenda."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from binome.people.models import Person
+    from binome.steering.models import ComiteCase, ComiteSession
+
+    session, _ = ComiteSession.objects.get_or_create(
+        department_id="83",
+        held_on=timezone.localdate() + timedelta(days=7),
+        defaults={"created_by": ctx["personas"]["paul"]},
+    )
+    session.members.add(ctx["personas"]["paul"])
+    case, _ = ComiteCase.objects.get_or_create(
+        session=session,
+        person=Person.objects.get(user=ctx["personas"]["nadia"]),
+        defaults={
+            "organisation": ctx["orgs"]["dep83"],
+            "flagged_by": ctx["personas"]["marc"],
+            "age_band": "26_44",
+            "household": "single_parent",
+            "barriers": "Logement : frein bloquant",
+            "tried": "Demandes de logement.",
+            "question": "Quelle solution d'hébergement ?",
+            "agreement_on": timezone.localdate(),
+        },
+    )
+    return case
+
+
+def var_comite_session(ctx: dict[str, Any]) -> int:
+    return int(var_comite_case(ctx).session_id)
+
+
+def comite_members() -> dict[str, int]:
+    """A session of the comité: its members (Paul) and the territory's planners (Claire,
+    Paul); 404 for everyone else, as for a missing one."""
+    statuses = dict.fromkeys(PERSONAS, 404)
+    statuses.update({"anonymous": 302, "paul": 200, "claire": 200})
+    return statuses
+
+
+# The comité de pilotage: the territory plans its sessions; a team brings a situation from
+# the file (Nadia's team); the session's members read the agenda and answer.
+MATRIX.update(
+    {
+        "steering:comite": (url("steering:comite", "83"), var_admin_only(["claire", "paul"])),
+        "steering:session": (url("steering:session", var_comite_session), comite_members()),
+        "steering:flag": (url("steering:flag", nadia_file), nadia_team()),
+        "steering:decide": (
+            url("steering:decide", lambda ctx: var_comite_case(ctx).pk),
+            everyone(405, anonymous=302),
+        ),
+    }
+)
+POST_MATRIX.update(
+    {
+        # An empty decision: back to the agenda with a message; nothing recorded.
+        "steering:decide": (
+            url("steering:decide", lambda ctx: var_comite_case(ctx).pk),
+            {**comite_members(), "paul": 302, "claire": 302},
+        ),
+    }
+)
+
+
 # Only the sending organisation re-sends (here the target has an account: a message, back
 # to the referral's page); the receiving organisation 403; everyone else 404.
 POST_MATRIX.update(

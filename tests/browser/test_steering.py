@@ -1,0 +1,109 @@
+"""Paul, the Var's steering officer, from his home page to the territory's dashboard: he
+chooses the last three months, reads the charts' tables and exports one as XLSX. At the
+comité de pilotage, Marc brings Nadia's situation and Paul's recommendation comes back to
+her file."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+
+from binome.people.models import Person
+from tests.browser.accessibility import assert_accessible
+from tests.browser.test_foundation_journeys import heading, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_paul_reads_and_exports_the_var_dashboard(
+    page: Page, live_personas: dict[str, Any]
+) -> None:
+    log_in(page, live_personas["paul"])
+    assert_accessible(page)
+    page.get_by_role("link", name="Tableau de bord du territoire (83)").click()
+    expect(heading(page)).to_have_text("Tableau de bord — Var")
+    assert_accessible(page)
+
+    page.get_by_role("combobox", name="Période").select_option(label="Les trois derniers mois")
+    page.get_by_role("button", name="Afficher").click()
+    expect(page).to_have_url(re.compile(r"periode=trois_mois"))
+    expect(heading(page)).to_have_text("Tableau de bord — Var")
+    table = page.get_by_role("table", name="Par organisation")
+    expect(table).to_be_visible()
+    expect(page.get_by_role("table", name="Orientations par type")).to_be_visible()
+    expect(page.locator("bar-chart canvas").first).to_be_visible()
+    assert_accessible(page)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger « Orientations par type » (XLSX)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    assert sheet is not None
+    assert sheet["A1"].value == "Orientations par type"
+    assert sheet["A4"].value == "Type d'orientation"
+    assert sheet["A5"].value == "Vers l'accompagnement global (binôme)"
+
+
+def test_marc_brings_nadia_s_situation_and_paul_s_recommendation_comes_back(
+    page: Page, live_personas: dict[str, Any]
+) -> None:
+    nadia = Person.objects.get(user=live_personas["nadia"])
+    held_on = timezone.localdate() + timedelta(days=14)
+    log_in(page, live_personas["paul"])
+    assert_accessible(page)
+    page.goto("/pilotage/territoires/83/comite/")
+    expect(heading(page)).to_have_text("Comité de pilotage — Var")
+    assert_accessible(page)
+    page.get_by_label("Date de la séance").fill(held_on.isoformat())
+    page.get_by_label("Paul Giraud").check()
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Planifier la séance").click()
+    expect(heading(page)).to_have_text(f"Comité de pilotage du {held_on:%d/%m/%Y}")
+    agenda = page.url
+    assert_accessible(page)
+
+    page.context.clear_cookies()
+    log_in(page, live_personas["marc"])
+    assert_accessible(page)
+    page.goto(f"/personnes/{nadia.pk}/")
+    assert_accessible(page)
+    with page.expect_event("load"):
+        page.get_by_role("link", name="Présenter la situation au comité de pilotage").click()
+    expect(heading(page)).to_have_text("Présenter la situation au comité de pilotage")
+    assert_accessible(page)
+    page.get_by_label("Ce qui a été tenté").fill("Deux demandes de logement social.")
+    page.get_by_label("La question posée au comité").fill("Un hébergement temporaire ?")
+    page.locator("label[for=id_agreement]").click()
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Inscrire à l'ordre du jour").click()
+    expect(
+        page.get_by_text("La situation est inscrite à l'ordre du jour du comité.")
+    ).to_be_visible()
+    assert_accessible(page)
+
+    page.context.clear_cookies()
+    log_in(page, live_personas["paul"])
+    assert_accessible(page)
+    page.goto(agenda)
+    expect(page.get_by_text("Un hébergement temporaire ?")).to_be_visible()
+    expect(page.get_by_text("Belkacem")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_label("Décision ou recommandation du comité").fill("Saisir le SIAO.")
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Enregistrer la recommandation").click()
+    expect(page.get_by_text("La recommandation est enregistrée")).to_be_visible()
+    assert_accessible(page)
+
+    page.context.clear_cookies()
+    log_in(page, live_personas["marc"])
+    assert_accessible(page)
+    page.goto(f"/personnes/{nadia.pk}/#chronologie")
+    expect(page.get_by_text("Saisir le SIAO.")).to_be_visible()
+    assert_accessible(page)
