@@ -7,6 +7,7 @@ import io
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from binome.referrals.models import ReferralKind
 from tests.steering.conftest import QUERY, Known
 
 
@@ -48,7 +49,7 @@ def test_a_table_as_csv(known: Known) -> None:
     assert content.startswith("\ufeffType d'orientation;Envoyées;Répondues;")
     lines = content.splitlines()
     assert "Vers l'accompagnement social;1;1;12,0;0,0;0,0;" in lines
-    assert len(lines) == 1 + 4  # the header and the four kinds
+    assert len(lines) == 1 + len(ReferralKind)  # the header and each kind
 
 
 def test_the_period_follows_the_query(known: Known) -> None:
