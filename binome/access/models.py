@@ -87,6 +87,15 @@ class AuditKind(models.TextChoices):
     CHILDCARE_PROVIDER_UPDATED = "childcare_provider_updated", "Garde d'enfants : places déclarées"
     CHILDCARE_REQUEST_SENT = "childcare_request_sent", "Garde d'enfants : demande envoyée"
     CHILDCARE_REQUEST_CHANGED = "childcare_request_changed", "Garde d'enfants : réponse ou suite"
+    RETENTION_RUN = "retention_run", "Conservation : passage du traitement"
+    RETENTION_NOTICE = "retention_notice", "Conservation : anonymisation annoncée"
+    FILE_ANONYMISED = "file_anonymised", "Dossier anonymisé"
+    FILE_ERASED = "file_erased", "Dossier créé par erreur effacé"
+    LEGAL_HOLD_SET = "legal_hold_set", "Conservation pour motif légal posée"
+    LEGAL_HOLD_LIFTED = "legal_hold_lifted", "Conservation pour motif légal levée"
+    AUDIT_PARTITIONS = "audit_partitions", "Journal d'audit : mois créés ou expirés"
+    DATA_ACCESS_REQUESTED = "data_access_requested", "Droit d'accès : demande enregistrée"
+    DATA_ACCESS_ANSWERED = "data_access_answered", "Droit d'accès : données remises"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

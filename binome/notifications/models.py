@@ -34,6 +34,7 @@ class NotificationKind(models.TextChoices):
     DIRECTORY = "directory", "Annuaire"
     TEAM_JOIN = "team_join", "Équipe d'un dossier"
     CHILDCARE = "childcare", "Garde d'enfants"
+    RETENTION = "retention", "Conservation des dossiers"
 
 
 class EmailFrequency(models.TextChoices):
