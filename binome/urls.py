@@ -35,3 +35,6 @@ urlpatterns += [path("orientations/chiffres/", include("binome.referrals.urls_fi
 
 # Childcare for job-seeking parents (AVIP): providers' places, requests and answers.
 urlpatterns += [path("garde-enfants/", include("binome.childcare.urls"))]
+
+# Retention: the files near the end of their retention, legal holds, the runs' reports.
+urlpatterns += [path("conservation/", include("binome.retention.urls"))]

@@ -84,6 +84,7 @@ class Candidate:
     deadline: date
     kept: list[str] = field(default_factory=list)
     notice: RetentionNotice | None = None
+    organisation_name: str = ""
 
     def due(self, today: date) -> bool:
         """Past its retention, told in time, and nothing keeps it."""

@@ -85,6 +85,19 @@ def claire_role(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["paul"].territory_roles.get().pk
 
 
+def var_legal_hold(ctx: dict[str, Any]) -> int:
+    from binome.people.models import Person
+    from binome.retention.models import LegalHold
+
+    person = Person.objects.filter(department_id="83").order_by("pk").first()
+    hold, _created = LegalHold.objects.get_or_create(
+        person=person,
+        lifted_at=None,
+        defaults={"reason": "Contentieux", "set_by": ctx["personas"]["claire"]},
+    )
+    return hold.pk
+
+
 def lea_org(ctx: dict[str, Any]) -> int:
     return ctx["orgs"]["creche_toulon"].pk
 
@@ -589,11 +602,30 @@ MATRIX.update(
             {**nadia_team(), "ines": 302, "marc": 302},
         ),
         "support:settings": (url("support:settings", "83"), var_admin_only(["claire"])),
+        "retention:territory": (url("retention:territory", "83"), var_admin_only(["claire"])),
+        "retention:hold": (url("retention:hold", "83"), everyone(405, anonymous=302)),
+        "retention:lift": (
+            url("retention:lift", "83", var_legal_hold),
+            everyone(405, anonymous=302),
+        ),
         "support:territory_exits": (
             url("support:territory_exits", "83"),
             var_admin_only(["claire", "paul"]),
         ),
         "support:organisation_exits": (url("support:organisation_exits", dep83), var_members()),
+    }
+)
+POST_MATRIX.update(
+    {
+        # Bad input (no file, no reason): the page again with its errors.
+        "retention:hold": (
+            url("retention:hold", "83"),
+            {**var_admin_only(["claire"]), "claire": 400},
+        ),
+        "retention:lift": (
+            url("retention:lift", "83", var_legal_hold),
+            {**var_admin_only(["claire"]), "claire": 302},
+        ),
     }
 )
 POST_MATRIX.update(
