@@ -32,7 +32,7 @@ from binome.notifications.models import NotificationKind
 from binome.organisations.models import Organisation, TerritoryRole, TerritoryRoleKind
 from binome.people.models import Consent, HouseholdMember, Person
 from binome.referrals.models import Attachment, Referral, ReferralEvent
-from binome.retention import contact
+from binome.retention import audit_partitions, contact
 from binome.retention import settings as retention_settings
 from binome.retention.models import (
     Anonymisation,
@@ -471,6 +471,9 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
                 elif candidate.due(today) and anonymise_if_due(candidate, today=today, run=report):
                     counts["anonymise"] += 1
                     report.anonymised += 1
+        created, dropped = audit_partitions.maintain(today=today)
+        report.audit_partitions_created = created
+        report.audit_partitions_dropped = dropped
         report.by_department = {k: dict(v) for k, v in by_department.items()}
         report.finished_at = timezone.now()
         report.duration_ms = int((time.monotonic() - started) * 1000)

@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_childcare_kind'),
+        ("notifications", "0003_childcare_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('referral_received', 'Orientation reçue'), ('referral_answered', 'Réponse à une orientation'), ('referral_reminder', "Relance d'une orientation"), ('referral_expired', 'Orientation expirée'), ('referral_outcome', "Suite d'une orientation"), ('referral_assigned', 'Orientation attribuée'), ('accompaniment_end_approaching', "Fin d'accompagnement approchant"), ('post_exit_followup', 'Situation 6 mois après la sortie'), ('directory', 'Annuaire'), ('team_join', "Équipe d'un dossier"), ('childcare', "Garde d'enfants"), ('retention', 'Conservation des dossiers')], max_length=40, verbose_name='type'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("referral_received", "Orientation reçue"),
+                    ("referral_answered", "Réponse à une orientation"),
+                    ("referral_reminder", "Relance d'une orientation"),
+                    ("referral_expired", "Orientation expirée"),
+                    ("referral_outcome", "Suite d'une orientation"),
+                    ("referral_assigned", "Orientation attribuée"),
+                    ("accompaniment_end_approaching", "Fin d'accompagnement approchant"),
+                    ("post_exit_followup", "Situation 6 mois après la sortie"),
+                    ("directory", "Annuaire"),
+                    ("team_join", "Équipe d'un dossier"),
+                    ("childcare", "Garde d'enfants"),
+                    ("retention", "Conservation des dossiers"),
+                ],
+                max_length=40,
+                verbose_name="type",
+            ),
         ),
     ]
