@@ -66,7 +66,10 @@ def test_the_job_drops_the_expired_months_and_nothing_newer() -> None:
 def test_nobody_deletes_or_changes_a_line(sql: str) -> None:
     line = AuditEvent.objects.create(kind=AuditKind.LOGIN, actor_label="Bob")
     partition = audit_partitions.partition_name(timezone.now().date().replace(day=1))
-    with pytest.raises(DatabaseError, match="ajout seul"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql.format(partition=partition), [line.pk])
+    with (
+        pytest.raises(DatabaseError, match="ajout seul"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql.format(partition=partition), [line.pk])
     assert AuditEvent.objects.filter(pk=line.pk, what="").exists()
