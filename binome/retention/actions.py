@@ -37,6 +37,7 @@ from binome.retention import settings as retention_settings
 from binome.retention.models import (
     Anonymisation,
     AnonymisationCause,
+    DataAccessRequest,
     LegalHold,
     RetentionNotice,
     RetentionRun,
@@ -572,3 +573,52 @@ def erase_mistaken_file(*, person: Person, reason: str, by: User) -> Anonymisati
         by=by,
         reason=reason,
     )
+
+
+# --- The person's right of access ------------------------------------------------------
+
+
+@transaction.atomic
+def record_access_request(
+    *, person: Person, requested_on: date, by: User, by_person: bool = False
+) -> DataAccessRequest:
+    """The person asked for her data (to her team, or from her space): dated, due in a
+    month."""
+    if requested_on > timezone.localdate():
+        raise ValidationError({"requested_on": "La date de la demande ne peut pas être future."})
+    access_request = DataAccessRequest.objects.create(
+        person=person, requested_on=requested_on, recorded_by=by, by_person=by_person
+    )
+    record(
+        AuditKind.DATA_ACCESS_REQUESTED,
+        actor=by,
+        department_id=person.department_id,
+        target=access_request,
+        person_id=person.pk,
+        what=f"Demande d'accès à ses données du {requested_on:%d/%m/%Y}",
+    )
+    return access_request
+
+
+@transaction.atomic
+def answer_access_request(
+    *, access_request: DataAccessRequest, by: User, file_format: str
+) -> DataAccessRequest:
+    """The data handed over (each download is a line of the log; the first dates the
+    answer)."""
+    access_request = DataAccessRequest.objects.select_for_update().get(pk=access_request.pk)
+    if access_request.answered_at is None:
+        access_request.answered_at = timezone.now()
+        access_request.answered_by = by
+        access_request.save(update_fields=["answered_at", "answered_by"])
+    record(
+        AuditKind.DATA_ACCESS_ANSWERED,
+        actor=by,
+        department_id=Person.objects.values_list("department_id", flat=True).get(
+            pk=access_request.person_id
+        ),
+        target=access_request,
+        person_id=access_request.person_id,
+        what=f"Données remises ({file_format.upper()})",
+    )
+    return access_request

@@ -61,3 +61,14 @@ class EraseForm(FileForm):
         label="Je confirme que ce dossier a été créé par erreur : son identité et ses textes "
         "seront effacés tout de suite, sans retour possible.",
     )
+
+
+class AccessRequestForm(BinomeForm):
+    requested_on = forms.DateField(
+        label="Date de la demande de la personne",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Indiquez la date de la demande.",
+            "invalid": "Indiquez une date valide (jj/mm/aaaa).",
+        },
+    )

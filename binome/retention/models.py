@@ -3,6 +3,8 @@ file's anonymisation, the anonymised files and the report of each run."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -138,3 +140,42 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%d/%m/%Y %H:%M}"
+
+
+class DataAccessRequest(models.Model):
+    """The person's request to obtain all that Binôme holds about her (RGPD, article 15),
+    and its answer: dated both, the answer due within one month."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="+", verbose_name="personne"
+    )
+    requested_on = models.DateField("demandé le")
+    # Who recorded it: a professional of the team, or the person herself from her space.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    by_person = models.BooleanField("demandé depuis son espace", default=False)
+    answered_at = models.DateTimeField("données remises le", null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "demande d'accès à ses données"
+        verbose_name_plural = "demandes d'accès à ses données"
+        ordering = ["-requested_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} : {self.requested_on:%d/%m/%Y}"
+
+    @property
+    def due_on(self) -> date:
+        """One month to answer (RGPD, article 12.3)."""
+        from binome.retention.contact import add_months
+
+        return add_months(self.requested_on, 1)

@@ -180,6 +180,19 @@ def nadia_team_note(ctx: dict[str, Any]) -> int:
     return Note.objects.filter(person__user=ctx["personas"]["nadia"], visibility="team").first().pk  # type: ignore[union-attr]
 
 
+def nadia_access_request(ctx: dict[str, Any]) -> int:
+    from binome.people.models import Person
+    from binome.retention.models import DataAccessRequest
+
+    person = Person.objects.get(user=ctx["personas"]["nadia"])
+    access_request, _created = DataAccessRequest.objects.get_or_create(
+        person=person,
+        requested_on=person.created_at.date(),
+        defaults={"recorded_by": ctx["personas"]["ines"]},
+    )
+    return access_request.pk
+
+
 def nadia_appointment(ctx: dict[str, Any]) -> int:
     from binome.support.models import Appointment
 
@@ -685,6 +698,13 @@ MATRIX.update(
         "space:home": (url("space:home"), nadia_only()),
         "space:consent_withdraw": (url("space:consent_withdraw", nadia_consent), nadia_only()),
         "space:engagement_pdf": (url("space:engagement_pdf"), nadia_only()),
+        "retention:my_data": (url("retention:my_data"), nadia_only()),
+        "retention:my_data_download": (url("retention:my_data_download", "json"), nadia_only()),
+        "retention:file_access": (url("retention:file_access", nadia_file), nadia_team()),
+        "retention:file_access_download": (
+            url("retention:file_access_download", nadia_file, nadia_access_request, "json"),
+            nadia_team(),
+        ),
         "people:engagement_pdf": (url("people:engagement_pdf", nadia_file), nadia_team()),
         "people:duplicates": (url("people:duplicates", "83"), var_admin_only(["claire"])),
         "people:merge": (
@@ -703,6 +723,11 @@ POST_MATRIX.update(
         "space:consent_withdraw": (
             url("space:consent_withdraw", nadia_consent),
             {**nadia_only(), "nadia": 302},
+        ),
+        # No date: the form says so (400) to the team.
+        "retention:file_access": (
+            url("retention:file_access", nadia_file),
+            {**nadia_team(), "ines": 400, "marc": 400},
         ),
         # No kept file chosen: the form says so (400) to Claire.
         "people:merge": (
