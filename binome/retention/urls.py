@@ -19,5 +19,6 @@ urlpatterns = [
     ),
     path("<str:code>/", views.territory, name="territory"),
     path("<str:code>/conserver/", views.hold, name="hold"),
+    path("<str:code>/effacer/", views.erase, name="erase"),
     path("<str:code>/conservations/<int:pk>/lever/", views.lift, name="lift"),
 ]

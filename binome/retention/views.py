@@ -120,3 +120,26 @@ def lift(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     actions.lift_legal_hold(hold=legal_hold, by=request.user)
     messages.success(request, "La conservation pour motif légal est levée.")
     return redirect("retention:territory", code)
+
+
+@login_required
+@require_POST
+def erase(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """Erase at once a file created by mistake (a duplicate, the wrong person), with a
+    reason: what identifies the person goes as at the end of retention."""
+    department = _department_for_admin(request, code)
+    form = EraseForm(request.POST, department_id=code)
+    if form.is_valid():
+        try:
+            actions.erase_mistaken_file(
+                person=form.cleaned_data["person"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                form.add_error("reason", errors)
+        else:
+            messages.success(request, "Le dossier créé par erreur est effacé.")
+            return redirect("retention:territory", code)
+    return _page(request, department, erase_form=form, status=400)

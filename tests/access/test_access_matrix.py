@@ -617,6 +617,7 @@ MATRIX.update(
         "support:settings": (url("support:settings", "83"), var_admin_only(["claire"])),
         "retention:territory": (url("retention:territory", "83"), var_admin_only(["claire"])),
         "retention:hold": (url("retention:hold", "83"), everyone(405, anonymous=302)),
+        "retention:erase": (url("retention:erase", "83"), everyone(405, anonymous=302)),
         "retention:lift": (
             url("retention:lift", "83", var_legal_hold),
             everyone(405, anonymous=302),
@@ -638,6 +639,10 @@ POST_MATRIX.update(
         "retention:lift": (
             url("retention:lift", "83", var_legal_hold),
             {**var_admin_only(["claire"]), "claire": 302},
+        ),
+        "retention:erase": (
+            url("retention:erase", "83"),
+            {**var_admin_only(["claire"]), "claire": 400},
         ),
     }
 )

@@ -90,3 +90,42 @@ def test_the_demo_has_a_file_told_to_its_team_and_a_held_one(small_var: SmallTer
     plan = actions.plan(today=timezone.localdate())
     assert [c.person_id for c in plan.waiting] == [henri.pk]
     assert [c.person_id for c in plan.kept] == [lucie.pk]
+
+
+def test_a_file_created_by_mistake_is_erased_at_once_with_a_reason(
+    small_var: SmallTerritory,
+) -> None:
+    claire = territory_admin(small_var)
+    client = admin_client(claire)
+    person = small_var.person
+    path = reverse("retention:erase", args=["83"])
+    unconfirmed = client.post(path, {"erase-person": str(person.pk), "erase-reason": "Doublon"})
+    assert unconfirmed.status_code == 400
+    assert Person.objects.get(pk=person.pk).first_name == "Zoé"
+    done = client.post(
+        path, {"erase-person": str(person.pk), "erase-reason": "Doublon", "erase-confirm": "on"}
+    )
+    assert done.status_code == 302
+    person.refresh_from_db()
+    assert (person.first_name, person.last_name) == ("Personne", "anonymisée")
+    line = AuditEvent.objects.get(kind=AuditKind.FILE_ERASED, person_id=person.pk)
+    assert (line.actor, line.details) == (claire, {"reason": "Doublon"})
+    again = client.post(
+        path, {"erase-person": str(person.pk), "erase-reason": "Doublon", "erase-confirm": "on"}
+    )
+    assert "Ce dossier est déjà anonymisé." in again.content.decode()
+
+
+def test_a_held_file_is_not_erased(small_var: SmallTerritory) -> None:
+    claire = territory_admin(small_var)
+    actions.set_legal_hold(person=small_var.person, reason="Contentieux", by=claire)
+    response = admin_client(claire).post(
+        reverse("retention:erase", args=["83"]),
+        {
+            "erase-person": str(small_var.person.pk),
+            "erase-reason": "Doublon",
+            "erase-confirm": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert "abord la conservation" in response.content.decode()
