@@ -137,7 +137,7 @@ def candidates(
         {"LIMIT %(limit)s" if limit else ""}
     """  # noqa: S608 (only fixed fragments; every value is a parameter)
     tz = timezone.get_current_timezone()
-    params = {
+    params: dict[str, Any] = {
         "after": after_id,
         "latest_ts": timezone.make_aware(
             datetime.combine(latest + timedelta(days=1), datetime.min.time()), tz

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import DateTimeField, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -69,11 +70,15 @@ def with_last_contact(qs: QuerySet[Person]) -> QuerySet[Person]:
 
 def last_contact(person: Person) -> datetime:
     """One person's last contact."""
-    value: datetime = (
-        with_last_contact(Person.objects.filter(pk=person.pk))
-        .values_list("last_contact", flat=True)
-        .get()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {last_contact_sql('p')} FROM people_person p WHERE p.id = %s",  # noqa: S608
+            [person.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Person.DoesNotExist
+    value: datetime = row[0]
     return value
 
 

@@ -26,18 +26,18 @@ FILES = (
 
 def _age(person: Person, days: int) -> None:
     """Move the file's past ``days`` back (the demo is loaded today, its story is older)."""
-    shift = timedelta(days=days)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE people_person SET created_at = created_at - %s WHERE id = %s",
-            [shift, person.pk],
+            "UPDATE people_person SET created_at = created_at - %s * interval '1 day' "
+            "WHERE id = %s",
+            [days, person.pk],
         )
         cursor.execute(
-            "UPDATE support_timelineevent SET at = at - %s WHERE person_id = %s",
-            [shift, person.pk],
+            "UPDATE support_timelineevent SET at = at - %s * interval '1 day' WHERE person_id = %s",
+            [days, person.pk],
         )
         cursor.execute(
-            "UPDATE support_note SET date = date - %s WHERE person_id = %s", [shift, person.pk]
+            "UPDATE support_note SET date = date - %s WHERE person_id = %s", [days, person.pk]
         )
 
 

@@ -209,5 +209,5 @@ def render_pdf(data: dict[str, Any]) -> bytes:
 
     html = render_to_string("retention/person_data_pdf.html", {"data": data})
     pdf = HTML(string=html).write_pdf()
-    assert pdf is not None
+    assert isinstance(pdf, bytes)
     return pdf

@@ -3,10 +3,12 @@ anonymisation after, and what keeps a file (an open accompaniment, a legal hold)
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, connections
 from django.test import RequestFactory
 
 from binome.access.audit import record_read
@@ -178,3 +180,26 @@ def test_the_dry_run_writes_nothing(closed_file: SmallTerritory, capsys) -> None
     call_command("retention", "run")
     person.refresh_from_db()
     assert person.first_name == "Personne"
+
+
+def test_a_second_run_waits_for_the_first() -> None:
+    entered = threading.Event()
+
+    def second_run() -> None:
+        try:
+            with actions._run_lock():
+                entered.set()
+        finally:
+            connections.close_all()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [actions.RUN_LOCK_KEY])
+    thread = threading.Thread(target=second_run)
+    thread.start()
+    try:
+        assert not entered.wait(0.5)  # the first run holds the lock: the second waits
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [actions.RUN_LOCK_KEY])
+    thread.join(10)
+    assert entered.is_set()
