@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
@@ -302,6 +303,7 @@ def _erase(person: Person) -> None:
         first_name="",
         last_name="",
         birth_name="",
+        birth_date=TruncMonth("birth_date"),
         nir_hash="",
         france_travail_id="",
     )
@@ -313,7 +315,9 @@ def _erase(person: Person) -> None:
 
 def _erase_childcare(person_id: int) -> None:
     ChildcareRequest.objects.filter(person_id=person_id).update(schedule="", eligibility_reason="")
-    RequestChild.objects.filter(request__person_id=person_id).update(first_name="")
+    RequestChild.objects.filter(request__person_id=person_id).update(
+        first_name="", birth_date=TruncMonth("birth_date")
+    )
     Solicitation.objects.filter(request__person_id=person_id).update(
         place_details="", decline_details=""
     )

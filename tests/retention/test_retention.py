@@ -203,3 +203,14 @@ def test_a_second_run_waits_for_the_first() -> None:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [actions.RUN_LOCK_KEY])
     thread.join(10)
     assert entered.is_set()
+
+
+def test_a_hold_set_while_the_run_works_is_honoured(closed_file: SmallTerritory) -> None:
+    person = closed_file.person
+    age_file(person, days_until_deadline_is(10))
+    actions.run()
+    age_file(person, 40)
+    [candidate] = actions.plan(today=today()).anonymise  # read by the run before the hold
+    actions.set_legal_hold(person=person, reason="Réquisition", by=closed_file.dan)
+    assert not actions.anonymise_if_due(candidate, today=today(), run=None)
+    assert Person.objects.get(pk=person.pk).first_name == "Zoé"
