@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -108,7 +109,12 @@ def _local_date_sql(expression: str) -> str:
 
 
 def candidates(
-    *, today: date, department_id: str | None = None, after_id: int = 0, limit: int | None = None
+    *,
+    today: date,
+    department_id: str | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+    person_id: int | None = None,
 ) -> list[Candidate]:
     """The files (not yet anonymised) whose deadline is within the notice period or past,
     with what keeps them, ordered by person id (``after_id``, ``limit``: a batch)."""
@@ -129,7 +135,7 @@ def candidates(
           EXISTS (SELECT 1 FROM retention_legalhold h
                   WHERE h.person_id = p.id AND h.lifted_at IS NULL) AS held
         FROM people_person p
-        WHERE p.id > %(after)s
+        WHERE {"p.id = %(person)s" if person_id else "p.id > %(after)s"}
           AND p.created_at < %(latest_ts)s
           AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
           {"AND p.department_id = %(dept)s" if department_id else ""}
@@ -140,6 +146,7 @@ def candidates(
     tz = timezone.get_current_timezone()
     params: dict[str, Any] = {
         "after": after_id,
+        "person": person_id,
         "latest_ts": timezone.make_aware(
             datetime.combine(latest + timedelta(days=1), datetime.min.time()), tz
         ),
@@ -308,8 +315,12 @@ def _erase(person: Person) -> None:
         france_travail_id="",
     )
     # The timeline's summaries name people and places: the kind of each line stays.
-    for kind, label in EventKind.choices:
-        TimelineEvent.objects.filter(person_id=pid, kind=kind).update(summary=label)
+    TimelineEvent.objects.filter(person_id=pid).update(
+        summary=Case(
+            *(When(kind=kind, then=Value(str(label))) for kind, label in EventKind.choices),
+            default=Value("Événement"),
+        )
+    )
     _erase_childcare(pid)
 
 
@@ -330,8 +341,8 @@ def anonymise_if_due(candidate: Candidate, *, today: date, run: RetentionRun | N
     person = Person.objects.select_for_update().filter(pk=candidate.person_id).first()
     if person is None or Anonymisation.objects.filter(person_id=person.pk).exists():
         return False
-    fresh = candidates(today=today, after_id=person.pk - 1, limit=1)
-    if not fresh or fresh[0].person_id != person.pk or not fresh[0].due(today):
+    fresh = candidates(today=today, person_id=person.pk)
+    if not fresh or not fresh[0].due(today):
         return False
     _anonymise(
         person,
