@@ -184,7 +184,7 @@ def candidates(
 
 def recipients_of(person: Person) -> list[User]:
     """Who is told: the current team of the file, or without one the territory's
-    administrators."""
+    administrators (who read it on their page « Conservation des dossiers »)."""
     team = list(
         User.objects.filter(
             pk__in=TeamMember.objects.current().filter(person=person).values("user_id"),
@@ -233,7 +233,11 @@ def send_notice(candidate: Candidate, *, today: date) -> RetentionNotice:
             f"anonymisé à partir du {anonymise_on:%d/%m/%Y}. Un nouveau contact (entretien, "
             "rendez-vous honoré, note…) annule ce décompte."
         ),
-        url=reverse("people:detail", args=[person.pk]),
+        url=(
+            reverse("people:detail", args=[person.pk])
+            if TeamMember.objects.current().filter(person=person).exists()
+            else reverse("retention:territory", args=[person.department_id])
+        ),
         dedup_key=f"retention-{person.pk}-{candidate.last_contact_on:%Y%m%d}",
     )
     record(
