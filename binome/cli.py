@@ -8,6 +8,7 @@ binome demo                load the demo territory (idempotent)
 binome generate [...]      synthetic data at scale, for benchmarks
 binome directory import FILE… | export --kind services|structures [-o FILE]
 binome rsa import --departement CODE FILE…   CAF/MSA RSA flows
+binome retention run [--dry-run]              notify, then anonymise files without contact
 binome test [pytest args]  the whole test suite, on the embedded PostgreSQL
 binome bench [...]         the benchmark scripts under bench/
 binome manage ...          any Django management command
@@ -297,6 +298,12 @@ def cmd_rsa(args: argparse.Namespace) -> None:
         sys.exit(_manage("rsa", *args.rest, check=False))
 
 
+def cmd_retention(args: argparse.Namespace) -> None:
+    with _database():
+        _manage("migrate", "--noinput", "-v", "0")
+        sys.exit(_manage("retention", *args.rest, check=False))
+
+
 def cmd_manage(args: argparse.Namespace) -> None:
     needs_db = not (args.rest and args.rest[0] in {"help", "--help"})
     if needs_db:
@@ -357,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("generate", cmd_generate),
         ("directory", cmd_directory),
         ("rsa", cmd_rsa),
+        ("retention", cmd_retention),
         ("manage", cmd_manage),
         ("test", cmd_test),
         ("bench", cmd_bench),
@@ -375,6 +383,7 @@ def main(argv: list[str] | None = None) -> None:
         "generate": cmd_generate,
         "directory": cmd_directory,
         "rsa": cmd_rsa,
+        "retention": cmd_retention,
         "manage": cmd_manage,
         "test": cmd_test,
         "bench": cmd_bench,

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "binome.childcare",
     "binome.rsa",
     "binome.steering",
+    "binome.retention",
     "binome.notifications",
     "binome.site",
 ]
@@ -401,3 +402,20 @@ IDENTITY_SEARCHES_PER_HOUR = envint("BINOME_IDENTITY_SEARCHES_PER_HOUR", 30)
 if REFERRAL_LINK_DAYS < 1:
     raise ImproperlyConfigured("BINOME_REFERRAL_LINK_DAYS doit être un nombre entier positif.")
 REFERRAL_LINK_MAX_REFUSALS = 20
+
+# --- Retention (CNIL référentiel social et médico-social) ------------------------------
+# A file is kept this many months after the last contact, then anonymised; its team is
+# told this many days before. The audit log is kept this many whole months (a month is a
+# partition of its table, dropped by the retention job). The privacy page reads them.
+BINOME_RETENTION_MONTHS = envint("BINOME_RETENTION_MONTHS", 24)
+BINOME_RETENTION_NOTICE_DAYS = envint("BINOME_RETENTION_NOTICE_DAYS", 30)
+BINOME_AUDIT_RETENTION_MONTHS = envint("BINOME_AUDIT_RETENTION_MONTHS", 12)
+BINOME_RETENTION_BATCH = envint("BINOME_RETENTION_BATCH", 500)
+if not 12 <= BINOME_RETENTION_MONTHS <= 36:
+    raise ImproperlyConfigured("BINOME_RETENTION_MONTHS doit être compris entre 12 et 36.")
+if not 1 <= BINOME_RETENTION_NOTICE_DAYS <= 90:
+    raise ImproperlyConfigured("BINOME_RETENTION_NOTICE_DAYS doit être compris entre 1 et 90.")
+if not 6 <= BINOME_AUDIT_RETENTION_MONTHS <= 24:
+    raise ImproperlyConfigured("BINOME_AUDIT_RETENTION_MONTHS doit être compris entre 6 et 24.")
+if BINOME_RETENTION_BATCH < 1:
+    raise ImproperlyConfigured("BINOME_RETENTION_BATCH doit être un nombre entier positif.")

@@ -44,3 +44,6 @@ urlpatterns += [path("rsa/", include("binome.rsa.urls"))]
 
 # The territory's steering: its dashboard and exports.
 urlpatterns += [path("pilotage/", include("binome.steering.urls"))]
+
+# Retention: the files near the end of their retention, legal holds, the runs' reports.
+urlpatterns += [path("conservation/", include("binome.retention.urls"))]

@@ -103,6 +103,15 @@ class AuditKind(models.TextChoices):
     COMITE_CASE_FLAGGED = "comite_case_flagged", "Comité de pilotage : situation présentée"
     COMITE_CASE_DECIDED = "comite_case_decided", "Comité de pilotage : recommandation"
     FSE_EXPORTED = "fse_exported", "FSE+ : données des participants exportées"
+    RETENTION_RUN = "retention_run", "Conservation : passage du traitement"
+    RETENTION_NOTICE = "retention_notice", "Conservation : anonymisation annoncée"
+    FILE_ANONYMISED = "file_anonymised", "Dossier anonymisé"
+    FILE_ERASED = "file_erased", "Dossier créé par erreur effacé"
+    LEGAL_HOLD_SET = "legal_hold_set", "Conservation pour motif légal posée"
+    LEGAL_HOLD_LIFTED = "legal_hold_lifted", "Conservation pour motif légal levée"
+    AUDIT_PARTITIONS = "audit_partitions", "Journal d'audit : mois créés ou expirés"
+    DATA_ACCESS_REQUESTED = "data_access_requested", "Droit d'accès : demande enregistrée"
+    DATA_ACCESS_ANSWERED = "data_access_answered", "Droit d'accès : données remises"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,9 +20,25 @@ def legal(request: HttpRequest) -> HttpResponse:
     return render(request, "core/legal.html", {"title": "Mentions légales"})
 
 
+def duration_in_words(months: int) -> str:
+    """« deux ans », « un an », « 18 mois »: a duration of the settings as the page says it."""
+    years = {12: "un an", 24: "deux ans", 36: "trois ans"}
+    return years.get(months, f"{months} mois")
+
+
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/privacy.html", {"title": "Données personnelles"})
+    """The privacy page: what the code does, its durations read from the settings."""
+    return render(
+        request,
+        "core/privacy.html",
+        {
+            "title": "Données personnelles",
+            "file_retention": duration_in_words(settings.BINOME_RETENTION_MONTHS),
+            "notice_days": settings.BINOME_RETENTION_NOTICE_DAYS,
+            "audit_retention": duration_in_words(settings.BINOME_AUDIT_RETENTION_MONTHS),
+        },
+    )
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -35,6 +35,7 @@ class NotificationKind(models.TextChoices):
     TEAM_JOIN = "team_join", "Équipe d'un dossier"
     CHILDCARE = "childcare", "Garde d'enfants"
     RSA = "rsa", "RSA : orientation et contrat d'engagement"
+    RETENTION = "retention", "Conservation des dossiers"
 
 
 class EmailFrequency(models.TextChoices):

@@ -17,9 +17,10 @@ first of them (a page and its fragments, the pages of one consultation).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import Lag
 
@@ -114,6 +115,13 @@ def person_notes(person: Person) -> QuerySet[Note]:
         .select_related("author", "organisation")
         .order_by("-date", "-id")
     )
+
+
+def reads_kept_since(today: date) -> date:
+    """The first day of the oldest month of the audit log still kept: the retention job
+    drops each month whole once older than ``BINOME_AUDIT_RETENTION_MONTHS``."""
+    index = today.year * 12 + today.month - 1 - settings.BINOME_AUDIT_RETENTION_MONTHS
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def reads_of_file(person: Person) -> QuerySet[AuditEvent]:

@@ -3,6 +3,7 @@ who read their file, and their engagement PDF. Professionals get a 404 here."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -58,6 +59,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "reads": Paginator(space.reads_of_file(person), READS_PAGE_SIZE).get_page(
                 request.GET.get("page")
             ),
+            "reads_kept_months": settings.BINOME_AUDIT_RETENTION_MONTHS,
+            "reads_kept_since": space.reads_kept_since(timezone.localdate()),
         },
     )
 

@@ -115,6 +115,19 @@ def claire_role(ctx: dict[str, Any]) -> int:
     return ctx["personas"]["paul"].territory_roles.get().pk
 
 
+def var_legal_hold(ctx: dict[str, Any]) -> int:
+    from binome.people.models import Person
+    from binome.retention.models import LegalHold
+
+    person = Person.objects.filter(department_id="83").order_by("pk").first()
+    hold, _created = LegalHold.objects.get_or_create(
+        person=person,
+        lifted_at=None,
+        defaults={"reason": "Contentieux", "set_by": ctx["personas"]["claire"]},
+    )
+    return hold.pk
+
+
 def lea_org(ctx: dict[str, Any]) -> int:
     return ctx["orgs"]["creche_toulon"].pk
 
@@ -195,6 +208,19 @@ def nadia_team_note(ctx: dict[str, Any]) -> int:
     from binome.support.models import Note
 
     return Note.objects.filter(person__user=ctx["personas"]["nadia"], visibility="team").first().pk  # type: ignore[union-attr]
+
+
+def nadia_access_request(ctx: dict[str, Any]) -> int:
+    from binome.people.models import Person
+    from binome.retention.models import DataAccessRequest
+
+    person = Person.objects.get(user=ctx["personas"]["nadia"])
+    access_request, _created = DataAccessRequest.objects.get_or_create(
+        person=person,
+        requested_on=person.created_at.date(),
+        defaults={"recorded_by": ctx["personas"]["ines"]},
+    )
+    return access_request.pk
 
 
 def nadia_appointment(ctx: dict[str, Any]) -> int:
@@ -636,11 +662,35 @@ MATRIX.update(
             {**nadia_team(), "ines": 302, "marc": 302},
         ),
         "support:settings": (url("support:settings", "83"), var_admin_only(["claire"])),
+        "retention:territory": (url("retention:territory", "83"), var_admin_only(["claire"])),
+        "retention:hold": (url("retention:hold", "83"), everyone(405, anonymous=302)),
+        "retention:erase": (url("retention:erase", "83"), everyone(405, anonymous=302)),
+        "retention:lift": (
+            url("retention:lift", "83", var_legal_hold),
+            everyone(405, anonymous=302),
+        ),
         "support:territory_exits": (
             url("support:territory_exits", "83"),
             var_admin_only(["claire", "paul"]),
         ),
         "support:organisation_exits": (url("support:organisation_exits", dep83), var_members()),
+    }
+)
+POST_MATRIX.update(
+    {
+        # Bad input (no file, no reason): the page again with its errors.
+        "retention:hold": (
+            url("retention:hold", "83"),
+            {**var_admin_only(["claire"]), "claire": 400},
+        ),
+        "retention:lift": (
+            url("retention:lift", "83", var_legal_hold),
+            {**var_admin_only(["claire"]), "claire": 302},
+        ),
+        "retention:erase": (
+            url("retention:erase", "83"),
+            {**var_admin_only(["claire"]), "claire": 400},
+        ),
     }
 )
 POST_MATRIX.update(
@@ -700,6 +750,13 @@ MATRIX.update(
         "space:home": (url("space:home"), nadia_only()),
         "space:consent_withdraw": (url("space:consent_withdraw", nadia_consent), nadia_only()),
         "space:engagement_pdf": (url("space:engagement_pdf"), nadia_only()),
+        "retention:my_data": (url("retention:my_data"), nadia_only()),
+        "retention:my_data_download": (url("retention:my_data_download", "json"), nadia_only()),
+        "retention:file_access": (url("retention:file_access", nadia_file), nadia_team()),
+        "retention:file_access_download": (
+            url("retention:file_access_download", nadia_file, nadia_access_request, "json"),
+            nadia_team(),
+        ),
         "people:engagement_pdf": (url("people:engagement_pdf", nadia_file), nadia_team()),
         "people:duplicates": (url("people:duplicates", "83"), var_admin_only(["claire"])),
         "people:merge": (
@@ -718,6 +775,11 @@ POST_MATRIX.update(
         "space:consent_withdraw": (
             url("space:consent_withdraw", nadia_consent),
             {**nadia_only(), "nadia": 302},
+        ),
+        # No date: the form says so (400) to the team.
+        "retention:file_access": (
+            url("retention:file_access", nadia_file),
+            {**nadia_team(), "ines": 400, "marc": 400},
         ),
         # No kept file chosen: the form says so (400) to Claire.
         "people:merge": (

@@ -175,7 +175,8 @@ def _row_counts() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname"
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            "ORDER BY c.relname"
         )
         tables = [t for (t,) in cursor.fetchall() if t not in UNCOUNTED]
         cursor.execute(

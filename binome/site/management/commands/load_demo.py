@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from binome.accounts.models import User
 from binome.childcare.demo import load_demo_childcare
 from binome.referrals.demo import load_demo_referrals
+from binome.retention.demo import load_demo_retention
 from binome.rsa.demo import load_demo_rsa
 from binome.rsa.demo_imports import load_demo_rsa_imports
 from binome.site.demo import (
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         load_demo_childcare(users, demo_organisations())
         load_demo_rsa(users, demo_organisations())
         load_demo_rsa_imports(users)
+        load_demo_retention(users, demo_organisations())
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "

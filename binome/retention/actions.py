@@ -1,0 +1,643 @@
+"""Retention: the notice before the end of a file's retention, its anonymisation, the legal
+holds, and the job that runs them (``run``).
+
+Each file is anonymised whole or not at all, in its own transaction that first locks the
+person's row and checks again why it could be kept (a hold set while the job ran, a new
+contact, an accompaniment reopened). Two runs at once: the second waits for the first
+(a PostgreSQL advisory lock), then finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+
+from binome.access.audit import record
+from binome.access.models import AuditKind
+from binome.accounts.models import User
+from binome.childcare.models import ChildcareRequest, RequestChild, Solicitation
+from binome.notifications.actions import notify
+from binome.notifications.models import NotificationKind
+from binome.organisations.models import Organisation, TerritoryRole, TerritoryRoleKind
+from binome.people.models import Consent, HouseholdMember, Person
+from binome.referrals.models import Attachment, Referral, ReferralEvent
+from binome.retention import audit_partitions, contact
+from binome.retention import settings as retention_settings
+from binome.retention.models import (
+    Anonymisation,
+    AnonymisationCause,
+    DataAccessRequest,
+    LegalHold,
+    RetentionNotice,
+    RetentionRun,
+)
+from binome.rsa.models import Beneficiary
+from binome.support.actions import add_event
+from binome.support.models import (
+    Accompaniment,
+    Appointment,
+    Diagnostic,
+    DiagnosticComment,
+    EventKind,
+    Extension,
+    JoinRequest,
+    Note,
+    TeamMember,
+    TimelineEvent,
+    Transition,
+    Visibility,
+)
+
+logger = logging.getLogger(__name__)
+
+# The key of the advisory lock that serialises the runs (any constant of our own).
+RUN_LOCK_KEY = 0x62696E6F6D6552  # "binomeR"
+JOB_LABEL = "traitement de conservation"
+# The RSA states of a dossier whose obligations are not over.
+RSA_UNFINISHED_STATES = ("0", "2", "3", "4")
+
+
+class KeptReason:
+    OPEN_ACCOMPANIMENT = "accompagnement en cours"
+    RSA = "droits et devoirs RSA en cours"
+    HOLD = "conservation pour motif légal"
+
+
+@dataclass
+class Candidate:
+    """A file whose retention ends within the notice period (or has ended)."""
+
+    person_id: int
+    department_id: str
+    organisation_id: int
+    last_contact_on: date
+    deadline: date
+    kept: list[str] = field(default_factory=list)
+    notice: RetentionNotice | None = None
+    organisation_name: str = ""
+
+    def due(self, today: date) -> bool:
+        """Past its retention, told in time, and nothing keeps it."""
+        return (
+            not self.kept
+            and self.deadline < today
+            and self.notice is not None
+            and self.notice.anonymise_on <= today
+        )
+
+
+def deadline_of(last_contact_on: date) -> date:
+    """The last day the file is kept whole."""
+    return contact.add_months(last_contact_on, retention_settings.retention_months())
+
+
+def _local_date_sql(expression: str) -> str:
+    return f"(({expression}) AT TIME ZONE %(tz)s)::date"
+
+
+def candidates(
+    *,
+    today: date,
+    department_id: str | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+    person_id: int | None = None,
+) -> list[Candidate]:
+    """The files (not yet anonymised) whose deadline is within the notice period or past,
+    with what keeps them, ordered by person id (``after_id``, ``limit``: a batch)."""
+    months = retention_settings.retention_months()
+    # A last contact on or before this day puts the deadline within the notice period (one
+    # day of margin for the months of unequal lengths; the exact deadline is checked below).
+    latest = contact.add_months(
+        today + timedelta(days=retention_settings.notice_days() + 1), -months
+    )
+    lc = contact.last_contact_sql("p")
+    sql = f"""
+        SELECT p.id, p.department_id, p.organisation_id, {_local_date_sql(lc)} AS lc,
+          EXISTS (SELECT 1 FROM support_accompaniment a
+                  WHERE a.person_id = p.id AND a.state <> 'ended') AS open_acc,
+          EXISTS (SELECT 1 FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
+                  WHERE b.person_id = p.id AND b.subject_to_rights_and_duties
+                    AND d.state = ANY(%(rsa_states)s)) AS rsa,
+          EXISTS (SELECT 1 FROM retention_legalhold h
+                  WHERE h.person_id = p.id AND h.lifted_at IS NULL) AS held
+        FROM people_person p
+        WHERE {"p.id = %(person)s" if person_id else "p.id > %(after)s"}
+          AND p.created_at < %(latest_ts)s
+          AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
+          {"AND p.department_id = %(dept)s" if department_id else ""}
+          AND {lc} < %(latest_ts)s
+        ORDER BY p.id
+        {"LIMIT %(limit)s" if limit else ""}
+    """  # noqa: S608 (only fixed fragments; every value is a parameter)
+    tz = timezone.get_current_timezone()
+    params: dict[str, Any] = {
+        "after": after_id,
+        "person": person_id,
+        "latest_ts": timezone.make_aware(
+            datetime.combine(latest + timedelta(days=1), datetime.min.time()), tz
+        ),
+        "tz": str(tz),
+        "rsa_states": list(RSA_UNFINISHED_STATES),
+        "dept": department_id,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = []
+    for person_id, dept, organisation_id, lc_on, open_acc, rsa, held in rows:
+        deadline = deadline_of(lc_on)
+        if deadline - timedelta(days=retention_settings.notice_days()) > today:
+            continue
+        kept = [
+            reason
+            for reason, flag in (
+                (KeptReason.OPEN_ACCOMPANIMENT, open_acc),
+                (KeptReason.RSA, rsa),
+                (KeptReason.HOLD, held),
+            )
+            if flag
+        ]
+        found.append(Candidate(person_id, dept, organisation_id, lc_on, deadline, kept))
+    notices = {
+        (n.person_id, n.last_contact_on): n
+        for n in RetentionNotice.objects.filter(person_id__in=[c.person_id for c in found])
+    }
+    for candidate in found:
+        candidate.notice = notices.get((candidate.person_id, candidate.last_contact_on))
+    return found
+
+
+def recipients_of(person: Person) -> list[User]:
+    """Who is told: the current team of the file, or without one the territory's
+    administrators (who read it on their page « Conservation des dossiers »)."""
+    team = list(
+        User.objects.filter(
+            pk__in=TeamMember.objects.current().filter(person=person).values("user_id"),
+            is_active=True,
+        )
+    )
+    if team:
+        return team
+    return list(
+        User.objects.filter(
+            pk__in=TerritoryRole.objects.filter(
+                department_id=person.department_id, role=TerritoryRoleKind.TERRITORY_ADMIN
+            ).values("user_id"),
+            is_active=True,
+        )
+    )
+
+
+@transaction.atomic
+def send_notice(candidate: Candidate, *, today: date) -> RetentionNotice:
+    """Tell the team that the file will be anonymised, once per last contact."""
+    person = Person.objects.get(pk=candidate.person_id)
+    recipients = recipients_of(person)
+    anonymise_on = max(
+        candidate.deadline + timedelta(days=1),
+        today + timedelta(days=retention_settings.notice_days()),
+    )
+    notice, created = RetentionNotice.objects.get_or_create(
+        person=person,
+        last_contact_on=candidate.last_contact_on,
+        defaults={
+            "deadline": candidate.deadline,
+            "anonymise_on": anonymise_on,
+            "notified_on": today,
+            "recipient_ids": [user.pk for user in recipients],
+        },
+    )
+    if not created:
+        return notice
+    notify(
+        recipients=recipients,
+        kind=NotificationKind.RETENTION,
+        title="Un dossier sera anonymisé faute de contact",
+        body=(
+            f"Sans contact depuis le {candidate.last_contact_on:%d/%m/%Y}, ce dossier sera "
+            f"anonymisé à partir du {anonymise_on:%d/%m/%Y}. Un nouveau contact (entretien, "
+            "rendez-vous honoré, note…) annule ce décompte."
+        ),
+        url=(
+            reverse("people:detail", args=[person.pk])
+            if TeamMember.objects.current().filter(person=person).exists()
+            else reverse("retention:territory", args=[person.department_id])
+        ),
+        dedup_key=f"retention-{person.pk}-{candidate.last_contact_on:%Y%m%d}",
+    )
+    record(
+        AuditKind.RETENTION_NOTICE,
+        actor_label=JOB_LABEL,
+        department_id=person.department_id,
+        target=person,
+        person_id=person.pk,
+        what=f"Anonymisation annoncée pour le {anonymise_on:%d/%m/%Y}",
+        details={"recipients": len(recipients), "deadline": candidate.deadline.isoformat()},
+    )
+    return notice
+
+
+def _delete_file_on_commit(file_field: Any) -> None:
+    name = file_field.name
+    storage = file_field.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def _erase(person: Person) -> None:
+    """Erase what identifies the person or tells of her in free text; keep the structure
+    (dates, kinds, states, outcomes, barrier levels, the commune)."""
+    pid = person.pk
+    person.first_name = "Personne"
+    person.last_name = "anonymisée"
+    person.birth_name = ""
+    person.birth_date = person.birth_date.replace(day=1)
+    person.phone = person.email = person.address = ""
+    person.france_travail_id = person.caf_number = ""
+    person.nir_hash = person.nir_encrypted = ""
+    user_id = person.user_id
+    person.user = None
+    person.save()
+    if user_id is not None:
+        User.objects.filter(pk=user_id).update(
+            first_name="",
+            last_name="",
+            phone="",
+            email=f"anonyme-{user_id}@personne.invalid",
+            is_active=False,
+            password="!",  # noqa: S106 (Django's mark of an unusable password)
+        )
+    for member in HouseholdMember.objects.filter(person_id=pid):
+        member.first_name = ""
+        if member.birth_date is not None:
+            member.birth_date = member.birth_date.replace(day=1)
+        member.save(update_fields=["first_name", "birth_date"])
+    Note.objects.filter(person_id=pid).update(text="")
+    DiagnosticComment.objects.filter(person_id=pid).update(text="")
+    Diagnostic.objects.filter(person_id=pid).update(
+        project="", qualification="", recommendation_reason=""
+    )
+    Accompaniment.objects.filter(person_id=pid).update(
+        extension_justification="", exit_situation="", followup_situation=""
+    )
+    Transition.objects.filter(accompaniment__person_id=pid).update(reason="")
+    Extension.objects.filter(accompaniment__person_id=pid).update(justification="")
+    TeamMember.objects.filter(person_id=pid).update(join_reason="", leave_reason="")
+    JoinRequest.objects.filter(person_id=pid).update(reason="", decline_reason="")
+    Appointment.objects.filter(person_id=pid).update(place="", with_whom="")
+    Referral.objects.filter(person_id=pid).update(
+        reason="", answer_message="", first_step="", outcome_message=""
+    )
+    ReferralEvent.objects.filter(referral__person_id=pid).update(message="", details={})
+    for attachment in Attachment.objects.filter(referral__person_id=pid):
+        _delete_file_on_commit(attachment.file)
+    Attachment.objects.filter(referral__person_id=pid).delete()
+    for consent in Consent.objects.filter(person_id=pid).exclude(document=""):
+        _delete_file_on_commit(consent.document)
+    Consent.objects.filter(person_id=pid).update(document="", document_type="")
+    Beneficiary.objects.filter(person_id=pid).update(
+        first_name="",
+        last_name="",
+        birth_name="",
+        birth_date=TruncMonth("birth_date"),
+        nir_hash="",
+        france_travail_id="",
+    )
+    # The timeline's summaries name people and places: the kind of each line stays.
+    TimelineEvent.objects.filter(person_id=pid).update(
+        summary=Case(
+            *(When(kind=kind, then=Value(str(label))) for kind, label in EventKind.choices),
+            default=Value("Événement"),
+        )
+    )
+    _erase_childcare(pid)
+
+
+def _erase_childcare(person_id: int) -> None:
+    ChildcareRequest.objects.filter(person_id=person_id).update(schedule="", eligibility_reason="")
+    RequestChild.objects.filter(request__person_id=person_id).update(
+        first_name="", birth_date=TruncMonth("birth_date")
+    )
+    Solicitation.objects.filter(request__person_id=person_id).update(
+        place_details="", decline_details=""
+    )
+
+
+@transaction.atomic
+def anonymise_if_due(candidate: Candidate, *, today: date, run: RetentionRun | None) -> bool:
+    """Anonymise the file if, with its row locked, it is still due: no hold set meanwhile,
+    no new contact, no accompaniment reopened. Returns whether it was anonymised."""
+    person = Person.objects.select_for_update().filter(pk=candidate.person_id).first()
+    if person is None or Anonymisation.objects.filter(person_id=person.pk).exists():
+        return False
+    fresh = candidates(today=today, person_id=person.pk)
+    if not fresh or not fresh[0].due(today):
+        return False
+    _anonymise(
+        person,
+        cause=AnonymisationCause.RETENTION,
+        last_contact_on=fresh[0].last_contact_on,
+        run=run,
+        by=None,
+        reason="",
+    )
+    return True
+
+
+def _anonymise(
+    person: Person,
+    *,
+    cause: str,
+    last_contact_on: date | None,
+    run: RetentionRun | None,
+    by: User | None,
+    reason: str,
+) -> Anonymisation:
+    organisation = Organisation.objects.get(pk=person.organisation_id)
+    _erase(person)
+    anonymisation = Anonymisation.objects.create(
+        person=person,
+        department_id=person.department_id,
+        organisation=organisation,
+        cause=cause,
+        reason=reason,
+        last_contact_on=last_contact_on,
+        run=run,
+        by=by,
+    )
+    label = AnonymisationCause(cause).label
+    add_event(
+        person=person,
+        kind=EventKind.PERSON,
+        actor=None,
+        organisation=organisation,
+        summary=f"Dossier anonymisé ({label.lower()})",
+        visibility=Visibility.TEAM,
+        target=person,
+    )
+    record(
+        AuditKind.FILE_ANONYMISED
+        if cause == AnonymisationCause.RETENTION
+        else AuditKind.FILE_ERASED,
+        actor=by,
+        actor_label="" if by is not None else JOB_LABEL,
+        organisation=organisation if by is None else None,
+        department_id=person.department_id,
+        target=person,
+        person_id=person.pk,
+        what=f"Dossier anonymisé : {label.lower()}",
+        details={"reason": reason} if reason else {},
+    )
+    return anonymisation
+
+
+@contextmanager
+def _run_lock() -> Iterator[None]:
+    """One run at a time: a second one waits here until the first is over."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [RUN_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+
+
+@dataclass
+class Plan:
+    """What a run would do (the dry run) or did."""
+
+    notify: list[Candidate] = field(default_factory=list)
+    anonymise: list[Candidate] = field(default_factory=list)
+    waiting: list[Candidate] = field(default_factory=list)
+    kept: list[Candidate] = field(default_factory=list)
+
+    def by_organisation(self) -> dict[int, Counter[str]]:
+        counts: dict[int, Counter[str]] = defaultdict(Counter)
+        for name in ("notify", "anonymise", "waiting", "kept"):
+            for candidate in getattr(self, name):
+                counts[candidate.organisation_id][name] += 1
+        return dict(counts)
+
+
+def plan(*, today: date, department_id: str | None = None) -> Plan:
+    """What a run would do today, without writing anything (« ce qui serait anonymisé »):
+    the files to tell the team about, those to anonymise, those told and waiting for their
+    date, and those kept (with why)."""
+    result = Plan()
+    for candidate in candidates(today=today, department_id=department_id):
+        if candidate.kept:
+            result.kept.append(candidate)
+        elif candidate.notice is None:
+            result.notify.append(candidate)
+        elif candidate.due(today):
+            result.anonymise.append(candidate)
+        else:
+            result.waiting.append(candidate)
+    return result
+
+
+def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
+    """The periodic job, in batches: tell the teams of the files whose retention ends within
+    the notice period, anonymise those past it and told in time, then keep the audit log's
+    months (create the coming ones, drop the expired ones). Idempotent."""
+    today = today or timezone.localdate()
+    started = time.monotonic()
+    report = RetentionRun(today=today, dry_run=dry_run)
+    by_department: dict[str, Counter[str]] = defaultdict(Counter)
+    if dry_run:
+        result = plan(today=today)
+        for name in ("notify", "anonymise", "kept"):
+            for candidate in getattr(result, name):
+                by_department[candidate.department_id][name] += 1
+        report.notified = len(result.notify)
+        report.anonymised = len(result.anonymise)
+        report.kept = len(result.kept)
+        report.by_department = {k: dict(v) for k, v in by_department.items()}
+        report.duration_ms = int((time.monotonic() - started) * 1000)
+        return report
+    with _run_lock():
+        report.save()
+        after = 0
+        while True:
+            batch = candidates(today=today, after_id=after, limit=retention_settings.batch_size())
+            if not batch:
+                break
+            after = batch[-1].person_id
+            for candidate in batch:
+                counts = by_department[candidate.department_id]
+                if candidate.kept:
+                    counts["kept"] += 1
+                    report.kept += 1
+                elif candidate.notice is None:
+                    send_notice(candidate, today=today)
+                    counts["notify"] += 1
+                    report.notified += 1
+                elif candidate.due(today) and anonymise_if_due(candidate, today=today, run=report):
+                    counts["anonymise"] += 1
+                    report.anonymised += 1
+        created, dropped = audit_partitions.maintain(today=today)
+        report.audit_partitions_created = created
+        report.audit_partitions_dropped = dropped
+        report.by_department = {k: dict(v) for k, v in by_department.items()}
+        report.finished_at = timezone.now()
+        report.duration_ms = int((time.monotonic() - started) * 1000)
+        report.save()
+        record(
+            AuditKind.RETENTION_RUN,
+            actor_label=JOB_LABEL,
+            target=report,
+            what=(
+                f"{report.notified} dossier(s) signalé(s), {report.anonymised} anonymisé(s), "
+                f"{report.kept} conservé(s) ; {report.duration_ms} ms"
+            ),
+            details={"by_department": report.by_department},
+        )
+        for code, counts in report.by_department.items():
+            record(
+                AuditKind.RETENTION_RUN,
+                actor_label=JOB_LABEL,
+                department_id=code,
+                target=report,
+                what=(
+                    f"{counts.get('notify', 0)} dossier(s) signalé(s), "
+                    f"{counts.get('anonymise', 0)} anonymisé(s), "
+                    f"{counts.get('kept', 0)} conservé(s)"
+                ),
+            )
+    return report
+
+
+# --- Legal holds and the erasure of a file created by mistake ------------------------
+
+
+@transaction.atomic
+def set_legal_hold(*, person: Person, reason: str, by: User) -> LegalHold:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Indiquez le motif de la conservation."})
+    Person.objects.select_for_update().get(pk=person.pk)
+    if LegalHold.objects.active().filter(person=person).exists():
+        raise ValidationError({"reason": "Ce dossier est déjà conservé pour un motif légal."})
+    hold = LegalHold.objects.create(person=person, reason=reason, set_by=by)
+    record(
+        AuditKind.LEGAL_HOLD_SET,
+        actor=by,
+        department_id=person.department_id,
+        target=hold,
+        person_id=person.pk,
+        what="Conservation pour motif légal posée",
+        details={"reason": reason},
+    )
+    return hold
+
+
+@transaction.atomic
+def lift_legal_hold(*, hold: LegalHold, by: User) -> LegalHold:
+    hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.lifted_at is not None:
+        return hold
+    hold.lifted_at = timezone.now()
+    hold.lifted_by = by
+    hold.save(update_fields=["lifted_at", "lifted_by"])
+    person = Person.objects.get(pk=hold.person_id)
+    record(
+        AuditKind.LEGAL_HOLD_LIFTED,
+        actor=by,
+        department_id=person.department_id,
+        target=hold,
+        person_id=person.pk,
+        what="Conservation pour motif légal levée",
+    )
+    return hold
+
+
+@transaction.atomic
+def erase_mistaken_file(*, person: Person, reason: str, by: User) -> Anonymisation:
+    """A territory administrator erases at once a file created by mistake (a duplicate
+    merged, the wrong person): what identifies her goes as at the end of retention."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Indiquez pourquoi ce dossier a été créé par erreur."})
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if Anonymisation.objects.filter(person_id=person.pk).exists():
+        raise ValidationError({"reason": "Ce dossier est déjà anonymisé."})
+    if LegalHold.objects.active().filter(person=person).exists():
+        raise ValidationError(
+            {
+                "reason": "Ce dossier est conservé pour un motif légal : levez d'abord la "
+                "conservation."
+            }
+        )
+    return _anonymise(
+        person,
+        cause=AnonymisationCause.MISTAKE,
+        last_contact_on=None,
+        run=None,
+        by=by,
+        reason=reason,
+    )
+
+
+# --- The person's right of access ------------------------------------------------------
+
+
+@transaction.atomic
+def record_access_request(
+    *, person: Person, requested_on: date, by: User, by_person: bool = False
+) -> DataAccessRequest:
+    """The person asked for her data (to her team, or from her space): dated, due in a
+    month."""
+    if requested_on > timezone.localdate():
+        raise ValidationError({"requested_on": "La date de la demande ne peut pas être future."})
+    access_request = DataAccessRequest.objects.create(
+        person=person, requested_on=requested_on, recorded_by=by, by_person=by_person
+    )
+    record(
+        AuditKind.DATA_ACCESS_REQUESTED,
+        actor=by,
+        department_id=person.department_id,
+        target=access_request,
+        person_id=person.pk,
+        what=f"Demande d'accès à ses données du {requested_on:%d/%m/%Y}",
+    )
+    return access_request
+
+
+@transaction.atomic
+def answer_access_request(
+    *, access_request: DataAccessRequest, by: User, file_format: str
+) -> DataAccessRequest:
+    """The data handed over (each download is a line of the log; the first dates the
+    answer)."""
+    access_request = DataAccessRequest.objects.select_for_update().get(pk=access_request.pk)
+    if access_request.answered_at is None:
+        access_request.answered_at = timezone.now()
+        access_request.answered_by = by
+        access_request.save(update_fields=["answered_at", "answered_by"])
+    record(
+        AuditKind.DATA_ACCESS_ANSWERED,
+        actor=by,
+        department_id=Person.objects.values_list("department_id", flat=True).get(
+            pk=access_request.person_id
+        ),
+        target=access_request,
+        person_id=access_request.person_id,
+        what=f"Données remises ({file_format.upper()})",
+    )
+    return access_request
