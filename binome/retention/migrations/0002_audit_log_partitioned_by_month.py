@@ -116,7 +116,7 @@ CREATE TRIGGER access_auditevent_no_update_delete
 class Migration(migrations.Migration):
     dependencies = [
         ("retention", "0001_initial"),
-        ("access", "0015_audit_kinds_retention"),
+        ("access", "0012_audit_kinds_rsa_childcare_steering_retention"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]
