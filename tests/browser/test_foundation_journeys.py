@@ -42,7 +42,12 @@ def _totp(user: Any) -> tuple[TOTPDevice, TOTP]:
 
 
 def current_code(user: Any) -> str:
+    """The code the device shows now. A code is accepted once: when this step's code was
+    already used (a second log-in within the same 30 seconds), wait for the next one, as a
+    person would."""
     device, totp = _totp(user)
+    while totp.t() <= device.last_t:
+        time.sleep(0.5)
     return f"{totp.token():0{device.digits}d}"
 
 
