@@ -245,3 +245,83 @@ def test_every_import_leaves_an_audit_row(tmp_path: Path) -> None:
     assert "structures 0 créée(s), 0 modifiée(s), 3 inchangée(s)" in again.what
     assert empty.details["erreurs"] == [f"{refused} : fichier vide."]
     assert empty.what.startswith("Import refusé")
+
+
+# --- HSDS 3.0: the official schemas and examples ---------------------------------------
+
+HSDS_30 = Path(__file__).parent / "data" / "hsds-3.0"
+# Each table of our document → the official schema of its objects.
+HSDS_TABLES = {
+    "taxonomies": "taxonomy",
+    "taxonomy_terms": "taxonomy_term",
+    "organizations": "organization",
+    "locations": "location",
+    "services": "service",
+    "service_at_locations": "service_at_location",
+}
+
+
+def _forbid_unknown_fields(node: Any) -> Any:
+    """The schema with ``additionalProperties: false`` on every object, as the
+    specification's own check of its examples does
+    (``--set-additional-properties-false-everywhere``)."""
+    if isinstance(node, dict):
+        strict = {key: _forbid_unknown_fields(value) for key, value in node.items()}
+        if strict.get("type") == "object" or "properties" in strict:
+            strict["additionalProperties"] = False
+        return strict
+    if isinstance(node, list):
+        return [_forbid_unknown_fields(value) for value in node]
+    return node
+
+
+def hsds_30_errors(document: dict[str, Any]) -> list[str]:
+    """Every error of the document's objects against the official HSDS 3.0 schemas."""
+    import jsonschema_rs
+
+    base = "https://hsds.invalid/3.0/"
+    registry = jsonschema_rs.Registry(
+        [
+            (base + path.name, _forbid_unknown_fields(json.loads(path.read_text())))
+            for path in (HSDS_30 / "schema").glob("*.json")
+        ]
+    )
+    errors = []
+    for table, schema in HSDS_TABLES.items():
+        validator = jsonschema_rs.validator_for(
+            {"$ref": f"{base}{schema}.json"}, registry=registry, validate_formats=True
+        )
+        for index, item in enumerate(document[table]):
+            errors.extend(
+                f"{table}[{index}]{error.instance_path}: {error.message}"
+                for error in validator.iter_errors(item)
+            )
+    return errors
+
+
+def test_the_schema_check_refuses_a_field_of_hsds_31() -> None:
+    """The check below can fail: a field HSDS 3.0 does not have is refused."""
+    document = {table: [] for table in HSDS_TABLES}
+    org_id = str(uuid.uuid4())
+    document["organizations"] = [
+        {"id": org_id, "name": "Org", "description": "Org", "additional_websites": []}
+    ]
+
+    assert len(hsds_30_errors(document)) == 1
+
+
+def test_hsds_export_is_valid_against_the_official_30_schemas(tmp_path: Path) -> None:
+    import_directory(_complete_files(tmp_path))
+    out = tmp_path / "annuaire.hsds.json"
+    call_command("directory", "export", "--format", "hsds", "-o", str(out))
+    document = json.loads(out.read_text())
+
+    assert document["hsds_version"] == "3.0"
+    assert hsds_30_errors(document) == []
+    # What had a 3.1 field goes as an attribute's value, and is read back.
+    org = next(o for o in document["organizations"] if o["name"] == "Maison de l'insertion du Var")
+    values = {a["link_type"]: a["value"] for a in org["attributes"] if "value" in a}
+    assert values["lien_source"] == "https://dora.inclusion.beta.gouv.fr/structures/complete"
+    service = next(s for s in document["services"] if s["name"] == "Aide au permis B")
+    values = {a["link_type"]: a["value"] for a in service["attributes"] if "value" in a}
+    assert values["lien_mobilisation"] == "https://maison-insertion.example.org/permis"
