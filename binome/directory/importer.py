@@ -598,11 +598,17 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
                 continue
             record, errors = di.check_record(row.kind, row.data)
             faults: list[di.FieldError] = []
-            if record is None and all(error.field in _PLACE_FIELDS for error in errors):
-                record, _errors = di.check_record(row.kind, _without_faulty_place(row.data, errors))
-                faults = list(errors)
+            lenient = row.data
+            # Without a faulty place field, the row may show another (the schema's checks
+            # come before ours): until it passes or shows a fault of another field.
+            while (
+                record is None and errors and all(error.field in _PLACE_FIELDS for error in errors)
+            ):
+                faults.extend(errors)
+                lenient = _without_faulty_place(lenient, errors)
+                record, errors = di.check_record(row.kind, lenient)
             if record is None:
-                reject(row, [*errors, *other_errors(row)])
+                reject(row, [*faults, *errors, *other_errors(row)])
                 structure_id = row.data.get("structure_id")
                 if row.kind == Kind.SERVICES and isinstance(source, str) and structure_id:
                     rejected_services.append((row, (source, str(structure_id))))
