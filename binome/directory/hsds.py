@@ -683,9 +683,11 @@ def datainclusion_rows(document: dict[str, Any]) -> dict[Kind, list[Any]]:
     """
     tables = _tables(document)
     locations: dict[str, dict[str, Any]] = {}
+    location_where: dict[str, str] = {}  # id → its place in the document, for the messages
     for index, item in enumerate(tables["locations"]):
         if isinstance(item, dict) and (location_id := _ref(item, "id", f"locations[{index}]")):
             locations.setdefault(location_id, item)
+            location_where.setdefault(location_id, f"locations[{index}]")
     service_locations: dict[str, str] = {}
     for index, link in enumerate(tables["service_at_locations"]):
         if not isinstance(link, dict):
@@ -697,7 +699,7 @@ def datainclusion_rows(document: dict[str, Any]) -> dict[Kind, list[Any]]:
     used = set(service_locations.values())
     organization_locations: dict[str, dict[str, Any]] = {}
     for location_id, item in locations.items():
-        org_id = _ref(item, "organization_id", "locations")
+        org_id = _ref(item, "organization_id", location_where[location_id])
         if location_id not in used and org_id:
             organization_locations.setdefault(org_id, item)
 
@@ -723,10 +725,11 @@ def datainclusion_rows(document: dict[str, Any]) -> dict[Kind, list[Any]]:
         _read_attributes(Kind.STRUCTURES, item, row, where)
         row.setdefault("source", FOREIGN_SOURCE)
         row.setdefault("id", org_id)
-        place = organization_locations.get(str(org_id), {})
-        _place(place, row, "locations")
-        row["accessibilite_lieu"] = _first(place, "accessibility", "locations").get("url")
-        row["horaires_accueil"] = _first(place, "schedules", "locations").get("description")
+        org_place = organization_locations.get(str(org_id), {})
+        at = location_where.get(str(org_place.get("id")), "locations")
+        _place(org_place, row, at)
+        row["accessibilite_lieu"] = _first(org_place, "accessibility", at).get("url")
+        row["horaires_accueil"] = _first(org_place, "schedules", at).get("description")
         structure_ids[str(org_id)] = (row.get("source"), row.get("id"))
         row["_hsds_id"] = str(org_id)
         structure_rows.append(row)
@@ -769,7 +772,7 @@ def datainclusion_rows(document: dict[str, Any]) -> dict[Kind, list[Any]]:
         row.setdefault("id", _ref(item, "id", where))
         place_id = service_locations.get(str(item.get("id")))
         if place_id is not None:
-            _place(locations.get(place_id, {}), row, "locations")
+            _place(locations.get(place_id, {}), row, location_where.get(place_id, "locations"))
         if isinstance(row["date_maj"], str):
             key = str(organization_ref)
             newest[key] = max(newest.get(key, ""), row["date_maj"])

@@ -5,8 +5,9 @@ valid ones in bulk inside ONE transaction, and returns an ``ImportReport``.
 
 Formats, detected from the content (not the file name):
 
-- **HSDS 3.0 JSON** as ``binome directory export --format hsds`` writes it (see
-  ``binome/directory/hsds.py``): read back as data·inclusion rows, then checked alike.
+- **HSDS 3.0 JSON** as ``binome directory export --format hsds`` writes it, or as others
+  write it (one organization or service with what it nests, a page of the HSDS API; see
+  ``binome/directory/hsds.py``): read as data·inclusion rows, then checked alike.
 - **JSON** as the national API serves it: a list of rows, or a page, an object whose
   ``items`` is that list; a row with a ``structure_id`` key is a service, otherwise a
   structure, and one file may hold both. Also its other answers: one row alone (as
@@ -486,8 +487,8 @@ def _older_duplicates(rows: list[_Row], report: ImportReport) -> set[int]:
         key = _row_key(row)
         if key is None or kept[key] == index:
             continue
-        best = rows[kept[key]]
-        if _date_maj(row) < _date_maj(best):
+        newest = rows[kept[key]]
+        if _date_maj(row) < _date_maj(newest):
             skipped.add(index)
             report.warnings.append(
                 Rejection(
@@ -495,7 +496,8 @@ def _older_duplicates(rows: list[_Row], report: ImportReport) -> set[int]:
                     row.line,
                     "date_maj",
                     f"identifiant « {key[2]} » en double : la version la plus récente "
-                    f"(date_maj {_date_text(best)}, en {best.file}:{best.line}) est gardée, "
+                    f"(date_maj {_date_text(newest)}, en {newest.file}:{newest.line}) est "
+                    "gardée, "
                     f"celle-ci (date_maj {_date_text(row)}) est ignorée",
                 )
             )

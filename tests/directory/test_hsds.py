@@ -406,7 +406,12 @@ def reasons_of(report: Any) -> list[tuple[int, str, str]]:
             [1],
             "« service_at_locations[0].service_id » doit être un identifiant (texte).",
         ),
-        ("locations", "organization_id", {"id": 1}, "doit être un identifiant (texte)."),
+        (
+            "locations",
+            "organization_id",
+            {"id": 1},
+            "« locations[0].organization_id » doit être un identifiant (texte).",
+        ),
         ("services", "attributes", [None], "« services[0].attributes[0] » doit être un objet."),
     ],
 )
