@@ -257,3 +257,26 @@ def test_the_command_prints_the_warnings_and_succeeds(
     out = capsys.readouterr().out
     assert "avertissements : 1" in out
     assert f"avertissement : {bad}:1 code_insee : code INSEE inconnu « 83999 »" in out
+
+
+# --- pages recorded by the national API's own tests -------------------------------------
+
+RECORDED = DATA / "datainclusion-api"
+
+
+def test_the_pages_recorded_by_the_national_apis_tests_import() -> None:
+    report = import_directory([RECORDED / "structures_page.json", RECORDED / "services_page.json"])
+
+    assert report.file_errors == [] and report.rejected == []
+    assert (report.structures.created, report.services.created) == (1, 1)
+    service = Service.objects.select_related("structure").get()
+    assert (service.source_id, service.name) == ("dora--be-water-scene-wind", "Munoz")
+    assert service.structure.source_id == "dora--lot-kitchen-amount"
+    assert service.thematiques == ["famille--garde-denfants"]
+    assert str(service.updated_on) == "2023-01-01"
+    # Their made-up coordinates are not in France: the rows come without them.
+    assert (service.latitude, service.structure.latitude) == (None, None)
+    assert [(w.file.rsplit("/", 1)[-1], w.field) for w in report.warnings] == [
+        ("services_page.json", "latitude"),
+        ("structures_page.json", "latitude"),
+    ]
