@@ -282,7 +282,9 @@ def _api_rows(name: str, line: int, item: Any) -> list[_Row]:
     if not isinstance(item, dict):
         return [_Row(Kind.STRUCTURES, name, line, item)]
     if "structure_id" in item:
-        structure = item.get("structure")
+        if "structure" not in item:  # a row of a list or page: as it is (the common case)
+            return [_Row(Kind.SERVICES, name, line, item)]
+        structure = item["structure"]
         service = {key: value for key, value in item.items() if key != "structure"}
         rows = [_Row(Kind.SERVICES, name, line, service)]
         if isinstance(structure, dict):
@@ -472,6 +474,7 @@ def _older_duplicates(rows: list[_Row], report: ImportReport) -> set[int]:
     (each reported as a warning), and the nested copies of a row read elsewhere. Rows of
     the same id and date are left to the checks (the first kept, the others rejected)."""
     kept: dict[tuple[Kind, str, str], int] = {}
+    contested: set[tuple[Kind, str, str]] = set()
     for index, row in enumerate(rows):
         key = _row_key(row)
         if key is None:
@@ -479,13 +482,16 @@ def _older_duplicates(rows: list[_Row], report: ImportReport) -> set[int]:
         best = kept.setdefault(key, index)
         if best == index:
             continue
+        contested.add(key)
         newer = _date_maj(row), not row.nested
         if newer > (_date_maj(rows[best]), not rows[best].nested):
             kept[key] = index
+    if not contested:  # the common case: every id once
+        return set()
     skipped: set[int] = set()
     for index, row in enumerate(rows):
         key = _row_key(row)
-        if key is None or kept[key] == index:
+        if key not in contested or kept[key] == index:
             continue
         newest = rows[kept[key]]
         if _date_maj(row) < _date_maj(newest):
