@@ -85,6 +85,7 @@ FATES = (
     (RequestStatus.WITHDRAWN, 10),
     (RequestStatus.SENT, 0),  # only recent ones stay awaiting
 )
+DRAFT_SHARE = 0.01
 CHECKED_SHARE = 0.9
 ELIGIBLE_SHARE = 0.92
 NOT_ELIGIBLE_REASONS = (
@@ -290,7 +291,7 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
         department_persons = persons_by_department[plan.code]
         department_providers = providers_by_department[plan.code]
         home_care = [p for p in department_providers if p[1] == ProviderKind.HOME_CARE]
-        for _ in range(share):
+        for index in range(share):
             pk = next(request_ids)
             person = rng.choice(department_persons)
             author = person.counselor
@@ -298,7 +299,9 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
             delay = EMERGENCY_DELAY if emergency else PLACE_DELAY
             created_at = ctx.past_datetime(max_days=HISTORY_DAYS)
             age = REFERENCE_TIME - created_at
-            if rng.random() < 0.01:
+            # Still to send: filed, the providers not chosen yet (one per département at
+            # least: the matching benchmark measures them).
+            if rng.random() < DRAFT_SHARE or index == 0:
                 status = RequestStatus.DRAFT
             elif age < delay and rng.random() < 0.7:
                 status = RequestStatus.SENT
