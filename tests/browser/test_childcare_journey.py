@@ -6,7 +6,8 @@ service) accepts it from her « Mes accueils » page, and Hélène, the CAF agen
 Essonne, checks its criteria after. In the Var, Léa publishes a free place
 at her crèche, Inès files a place request for Inaya's daughter, Léa accepts it with a start
 eleven days later (a placement of six months, its review shown), and Karim (CAF du Var)
-checks the criteria after. Both acceptances appear in the parents' timelines; a request left
+checks the criteria after; each CAF agent finds the answer in the territory's figures.
+Both acceptances appear in the parents' timelines; a request left
 unanswered is escalated when the deadlines job finds its 24 hours past. Every page visited
 goes through axe-core."""
 
@@ -160,6 +161,16 @@ def test_the_avip_journey_in_the_essonne_and_the_var(
     page.get_by_role("button", name="Enregistrer la vérification").click()
     expect(page.get_by_text("La vérification est enregistrée")).to_be_visible()
     assert_accessible(page)
+    # The emergency, answered within the hour, is in the Essonne's figures.
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Garde d'enfants"
+    ).click()
+    arrive(page, "Garde d'enfants : demandes du territoire")
+    page.get_by_role("link", name="Les chiffres de la garde d'enfants du territoire").click()
+    arrive(page, "Garde d'enfants : les chiffres du territoire")
+    expect(
+        page.get_by_role("row", name=re.compile("^Urgences répondues sous 24 heures"))
+    ).to_contain_text("100 %")
     log_out(page)
 
     # In the Var, Léa publishes a free place at her crèche.
@@ -230,6 +241,16 @@ def test_the_avip_journey_in_the_essonne_and_the_var(
     page.get_by_role("button", name="Enregistrer la vérification").click()
     expect(page.get_by_text("La vérification est enregistrée")).to_be_visible()
     assert_accessible(page)
+    # The place, answered within 15 days, is in the Var's figures.
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Garde d'enfants"
+    ).click()
+    arrive(page, "Garde d'enfants : demandes du territoire")
+    page.get_by_role("link", name="Les chiffres de la garde d'enfants du territoire").click()
+    arrive(page, "Garde d'enfants : les chiffres du territoire")
+    expect(
+        page.get_by_role("row", name=re.compile("^Demandes de place répondues sous 15 jours"))
+    ).to_contain_text("100 %")
     log_out(page)
 
     # Both acceptances are in the parents' timelines.
