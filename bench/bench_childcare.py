@@ -77,8 +77,10 @@ def main() -> None:
         raise SystemExit(f"Aucune demande de garde à envoyer dans « {config.tag} ».")
 
     def match(childcare_request: ChildcareRequest) -> list[Provider]:
+        commune = childcare_request.person.commune
+        assert commune is not None  # drafts of persons with a commune only
         return matching_providers(
-            commune=childcare_request.person.commune,
+            commune=commune,
             birth_dates=[child.birth_date for child in childcare_request.children.all()],
             needed_on=childcare_request.needed_on,
             urgency=childcare_request.urgency,

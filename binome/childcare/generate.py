@@ -193,8 +193,10 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
         existing = childcare_orgs[plan.code]
         collective = min(len(existing), round(share * (1 - CHILDMINDER_SHARE)))
         for organisation in existing[:collective]:
-            kind = rng.choices(collective_kinds, weights=collective_weights)[0]
-            planned.append((plan.code, kind, organisation.commune_insee, organisation.id))
+            collective_kind: str = rng.choices(collective_kinds, weights=collective_weights)[0]
+            planned.append(
+                (plan.code, collective_kind, organisation.commune_insee, organisation.id)
+            )
         for _ in range(share - collective):
             commune = plan.pick_commune(rng).insee_code
             childminders.append((plan.code, commune))
@@ -284,7 +286,7 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
     child_rows: list[tuple[object, ...]] = []
     solicitation_rows: list[tuple[object, ...]] = []
     placement_rows: list[tuple[object, ...]] = []
-    pending_placements: list[tuple[object, ...]] = []
+    pending_placements: list[tuple[int, int, int, int]] = []
     fates = [f for f, _w in FATES]
     fate_weights = [w for _f, w in FATES]
     for plan, share in zip(plans, request_shares, strict=True):
@@ -480,13 +482,12 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
     # Solicitation ids are known only now: reserve them, then link the placements.
     solicitation_ids = ctx.reserve_ids(Solicitation, len(solicitation_rows))
     placement_ids = ctx.reserve_ids(Placement, len(placement_rows))
-    final_placements = []
-    for pk, (index, request_id, provider_id, person_id), details in zip(
-        placement_ids, pending_placements, placement_rows, strict=True
-    ):
-        final_placements.append(
-            (pk, solicitation_ids[index], request_id, provider_id, person_id, *details)
+    final_placements = [
+        (placement_pk, solicitation_ids[index], request_id, provider_id, person_id, *life)
+        for placement_pk, (index, request_id, provider_id, person_id), life in zip(
+            placement_ids, pending_placements, placement_rows, strict=True
         )
+    ]
     counts = {
         "assistants maternels": ctx.copy(
             Organisation,
