@@ -16,9 +16,9 @@ from tests.childcare.conftest import Essonne, request_data
 from tests.factories import make_childcare_provider
 
 # Session, user, memberships and header, the request and its person's file (access, the
-# read logged), its children, the providers already asked, the matching query, its
-# solicitations, the placement.
-MATCHING_PAGE_QUERIES = 15
+# read logged), its children, its solicitations (the providers already asked), the matching
+# query; no placement to look for before an acceptance.
+MATCHING_PAGE_QUERIES = 12
 # Session, user, memberships and header, the provider, the 50 first solicitations (those
 # awaiting an answer first) with their requests.
 INBOX_PAGE_QUERIES = 8
