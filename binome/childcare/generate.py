@@ -3,9 +3,10 @@
 **Providers**: ``childcare_providers`` labelled solutions (1,200 nationally), spread over the
 départements by population. The generated organisations of kind « Accueil du jeune enfant »
 (those with members) become crèches, micro-crèches, MAM and home-care services; the rest
-are labelled childminders, each an organisation of one person created here (no account:
-their inbox is not measured). About four in ten have free AVIP places from a date; the
-home-care services take emergencies.
+are labelled childminders, each an organisation of one person created here, with her
+account (its administrator) in the sub-domain ``assmat.`` of the data set's e-mail domain:
+the announced number of professionals is unchanged. About four in ten have free AVIP places
+from a date; the home-care services take emergencies.
 
 **Requests**: ``childcare_requests`` over the two years before the reference day (50,000 a
 year nationally), filed by the parent's counselor from the file, for one or two children,
@@ -28,6 +29,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from binome.accounts.models import User
 from binome.childcare.models import (
     EMERGENCY_DELAY,
     PLACE_DELAY,
@@ -49,6 +51,7 @@ from binome.childcare.models import (
 )
 from binome.core.generation import (
     FEMALE_FIRST_NAMES,
+    LAST_NAMES,
     MALE_FIRST_NAMES,
     REFERENCE_TIME,
     STREETS,
@@ -57,10 +60,17 @@ from binome.core.generation import (
     GeneratedOrganisation,
     _phone,
     allocate,
+    email_part,
     sql_delete,
     step,
 )
-from binome.organisations.models import Organisation, OrganisationKind
+from binome.organisations.models import (
+    MemberFunction,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+)
 from binome.people.generate import GeneratedPerson
 from binome.people.models import Consent, ConsentMethod, ConsentScope
 from binome.support.models import FollowupOutcome, add_months
@@ -76,6 +86,7 @@ COLLECTIVE_KINDS = (  # (kind, weight) for the organisations with members
     (ProviderKind.HOME_CARE, 15),
 )
 CHILDMINDER_SHARE = 0.35  # of the labelled solutions: childminders (organisations of one)
+CHILDMINDER_SUBDOMAIN = "assmat"
 FREE_PLACES_SHARE = 0.4
 EMERGENCY_SHARE = 0.3
 # The fate of a request older than its delay: (status, weight).
@@ -202,7 +213,10 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
             childminders.append((plan.code, commune))
             planned.append((plan.code, ProviderKind.CHILDMINDER, commune, None))
     minder_ids = iter(ctx.reserve_ids(Organisation, len(childminders)))
+    minder_user_ids = iter(ctx.reserve_ids(User, len(childminders)))
     org_rows: list[tuple[object, ...]] = []
+    user_rows: list[tuple[object, ...]] = []
+    membership_rows: list[tuple[object, ...]] = []
     provider_rows: list[tuple[object, ...]] = []
     # What the requests need of a provider: (id, kind, min age, max age, department).
     providers_by_department: dict[str, list[tuple[int, str, int, int]]] = defaultdict(list)
@@ -212,20 +226,51 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
             org_id = next(minder_ids)
             female = rng.random() < 0.95
             first = rng.choice(FEMALE_FIRST_NAMES if female else MALE_FIRST_NAMES)
+            last = rng.choice(LAST_NAMES)
             created = ctx.past_datetime(max_days=4 * 365, min_days=30)
+            title = "assistante maternelle" if female else "assistant maternel"
+            # Her account, the organisation's one member (and so its administrator), in a
+            # sub-domain of the data set's: not one of the announced professionals.
+            user_id = next(minder_user_ids)
+            phone = _phone(rng, "06")
+            user_rows.append(
+                (
+                    user_id,
+                    ctx.password_hash,
+                    False,
+                    f"{email_part(first)}.{email_part(last)}.{len(user_rows) + 1}"
+                    f"@{CHILDMINDER_SUBDOMAIN}.{ctx.scale.domain}",
+                    first,
+                    last,
+                    phone,
+                    True,
+                    False,
+                    created,
+                )
+            )
+            membership_rows.append(
+                (
+                    user_id,
+                    org_id,
+                    Role.ADMIN,
+                    title.capitalize(),
+                    MemberFunction.CHILDCARE,
+                    True,
+                    created,
+                    None,
+                )
+            )
             org_rows.append(
                 (
                     org_id,
-                    f"{first} {rng.choice(STREETS).split()[-1]}, assistante maternelle AVIP"
-                    if female
-                    else f"{first} {rng.choice(STREETS).split()[-1]}, assistant maternel AVIP",
+                    f"{first} {last}, {title} AVIP",
                     OrganisationKind.CHILDCARE,
                     "",
                     department_code,
                     f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
                     commune,
-                    f"assmat.{len(org_rows) + 1}@{ctx.scale.domain}",
-                    _phone(rng, "06"),
+                    f"{CHILDMINDER_SUBDOMAIN}.{len(org_rows) + 1}@{ctx.scale.domain}",
+                    phone,
                     True,
                     created,
                     created,
@@ -506,6 +551,36 @@ def generate_childcare(ctx: Context) -> dict[str, int]:
                 "updated_at",
             ],
             org_rows,
+        ),
+        "leurs comptes": ctx.copy(
+            User,
+            [
+                "id",
+                "password",
+                "is_superuser",
+                "email",
+                "first_name",
+                "last_name",
+                "phone",
+                "is_active",
+                "is_staff",
+                "date_joined",
+            ],
+            user_rows,
+        ),
+        "leurs appartenances": ctx.copy(
+            Membership,
+            [
+                "user",
+                "organisation",
+                "role",
+                "job_title",
+                "function",
+                "is_active",
+                "created_at",
+                "deactivated_at",
+            ],
+            membership_rows,
         ),
         "accueils AVIP": ctx.copy(
             Provider,

@@ -19,7 +19,7 @@ from binome.childcare.models import (
     SolicitationStatus,
 )
 from binome.core.generation import GENERATED_DOMAIN, SCALES
-from binome.organisations.models import Organisation
+from binome.organisations.models import Organisation, Role
 from binome.people.models import Consent, ConsentScope
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,11 @@ def test_tiny_scale_generates_providers_requests_and_placements() -> None:
     assert providers.count() == SCALES["tiny"]["childcare_providers"]
     assert providers.filter(kind=ProviderKind.CHILDMINDER).exists()
     assert providers.exclude(kind=ProviderKind.CHILDMINDER).exists()
+    # A childminder is an organisation of one person: her account, its administrator.
+    for provider in providers.filter(kind=ProviderKind.CHILDMINDER):
+        members = list(provider.organisation.memberships.values_list("role", "user__email"))
+        assert len(members) == 1 and members[0][0] == Role.ADMIN
+        assert members[0][1].endswith(".gen.binome.test") and "@assmat." in members[0][1]
     requests = ChildcareRequest.objects.filter(organisation__email__endswith=GENERATED_DOMAIN)
     assert requests.count() == SCALES["tiny"]["childcare_requests"]
     # Every request has its children and the parent's consent to share with the CAF.
