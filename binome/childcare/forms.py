@@ -12,6 +12,7 @@ from django.utils import timezone
 from binome.childcare.models import (
     DEFAULT_RADIUS_KM,
     MAX_RADIUS_KM,
+    PAST_INTERVIEW_MESSAGE,
     DeclineReason,
     Eligibility,
     PlacementEndReason,
@@ -110,10 +111,12 @@ class RequestForm(BinomeForm):
     urgency = forms.ChoiceField(label="Urgence", choices=Urgency.choices, widget=forms.RadioSelect)
     single_parent = forms.BooleanField(label="Parent isolé", required=False)
     qpv = forms.BooleanField(
-        label="Habite un quartier prioritaire (QPV)",
+        label="Habite un quartier prioritaire (QPV) : à cocher par vous",
         required=False,
-        help_text="Déclaré : Binôme n'a pas encore le référentiel des adresses en quartier "
-        "prioritaire.",
+        help_text="Binôme ne le déduit pas encore de l'adresse : la liste des quartiers "
+        "prioritaires 2024 et leurs contours n'y sont pas chargés. Cochez si vous avez vérifié "
+        "que l'adresse de la personne est dans un quartier prioritaire ; la CAF et les accueils "
+        "le verront comme un critère déclaré.",
     )
     rsa = forms.BooleanField(label="Bénéficiaire du RSA", required=False)
     radius_km = forms.IntegerField(
@@ -199,6 +202,13 @@ class RequestForm(BinomeForm):
                 "naissance de l'enfant à faire garder."
             )
         data["child_list"] = children
+        reason_on = data.get("reason_on")
+        if (
+            data.get("reason") == Reason.INTERVIEW
+            and reason_on is not None
+            and reason_on < timezone.localdate()
+        ):
+            self.add_error("reason_on", PAST_INTERVIEW_MESSAGE)
         if not self.has_consent and not data.get("consent_now"):
             self.add_error(
                 "consent_now",

@@ -251,6 +251,12 @@ class Reason(models.TextChoices):
     BUSINESS = "creation_entreprise", "Création d'entreprise"
 
 
+PAST_INTERVIEW_MESSAGE = (
+    "Cet entretien est déjà passé : indiquez la date de l'entretien à venir (pour un emploi "
+    "ou une formation déjà commencés, choisissez le motif qui convient)."
+)
+
+
 class Urgency(models.TextChoices):
     EMERGENCY = "urgence", "Urgence : réponse sous 24 heures"
     PLACE = "place", "Place d'accueil : réponse sous 15 jours"

@@ -264,14 +264,18 @@ def request_detail(
     childcare_request, access = _get_request_for_team(request, pk)
     person = childcare_request.person
     sendable = can_move(childcare_request.status, RequestStatus.SENT)
+    # Each read once: the children and the providers already asked serve the matching and
+    # the page.
+    children = list(childcare_request.children.all())
+    solicitations = list(childcare_request.solicitations.select_related("provider__organisation"))
     matches = []
     if sendable and person.commune is not None:
-        already = set(childcare_request.solicitations.values_list("provider_id", flat=True))
+        already = {solicitation.provider_id for solicitation in solicitations}
         matches = [
             provider
             for provider in matching_providers(
                 commune=person.commune,
-                birth_dates=[child.birth_date for child in childcare_request.children.all()],
+                birth_dates=[child.birth_date for child in children],
                 needed_on=childcare_request.needed_on,
                 urgency=childcare_request.urgency,
                 radius_km=childcare_request.radius_km,
@@ -314,16 +318,18 @@ def request_detail(
             "title": "Demande de garde d'enfant",
             "childcare_request": childcare_request,
             "person": person,
-            "children": list(childcare_request.children.all()),
-            "solicitations": list(
-                childcare_request.solicitations.select_related("provider__organisation")
-            ),
+            "children": children,
+            "solicitations": solicitations,
             "sendable": sendable and bool(matches),
             "form": form,
             "is_emergency": childcare_request.urgency == Urgency.EMERGENCY,
             "withdrawable": can_move(childcare_request.status, RequestStatus.WITHDRAWN),
+            # Only an accepted request has a placement (and it stays accepted).
             **_placement_context(
-                Placement.objects.filter(request=childcare_request).first(), team=True
+                Placement.objects.filter(request=childcare_request).first()
+                if childcare_request.status == RequestStatus.ACCEPTED
+                else None,
+                team=True,
             ),
             "withdraw_form": withdraw_form or WithdrawForm(),
         },

@@ -77,6 +77,8 @@ SCALES: dict[str, dict[str, int]] = {
         "persons": 1_000_000,
         "accompaniments": 1_200_000,
         "referrals": 300_000,
+        "childcare_providers": 1_200,
+        "childcare_requests": 100_000,  # two years of 50,000
     },
     "departement": {
         "professionals": 2_000,
@@ -85,6 +87,8 @@ SCALES: dict[str, dict[str, int]] = {
         "persons": 50_000,
         "accompaniments": 60_000,
         "referrals": 130_000,
+        "childcare_providers": 60,
+        "childcare_requests": 5_000,
     },
     "tiny": {
         "professionals": 40,
@@ -93,6 +97,8 @@ SCALES: dict[str, dict[str, int]] = {
         "persons": 60,
         "accompaniments": 72,
         "referrals": 90,
+        "childcare_providers": 8,
+        "childcare_requests": 40,
     },
 }
 PUBLIC_SCALES = ("departement", "national")

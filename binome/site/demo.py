@@ -221,6 +221,14 @@ PERSONAS: list[Persona] = [
         (("caf83", Role.PROFESSIONAL, "Chargé d'accueil et d'instruction"),),
     ),
     Persona(
+        "helene",
+        "Hélène",
+        "Marchand",
+        "helene.marchand@caf91.test",
+        "agent CAF de l'Essonne (critères AVIP des demandes de garde de l'Essonne)",
+        (("caf91", Role.PROFESSIONAL, "Chargée d'accueil et d'instruction"),),
+    ),
+    Persona(
         "lea",
         "Léa",
         "Martin",
@@ -281,6 +289,7 @@ DECLARED_FUNCTIONS: dict[str, str] = {
     "Travailleur social": MemberFunction.SOCIAL_WORKER,
     "Travailleuse sociale": MemberFunction.SOCIAL_WORKER,
     "Chargé d'accueil et d'instruction": MemberFunction.CAF_AGENT,
+    "Chargée d'accueil et d'instruction": MemberFunction.CAF_AGENT,
     "Directrice": MemberFunction.CHILDCARE,
     "Chargé de pilotage": MemberFunction.OTHER,
     "Administratrice du territoire": MemberFunction.OTHER,

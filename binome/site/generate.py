@@ -68,6 +68,7 @@ STEP_MODULES = (
     "binome.people.generate",
     "binome.support.generate",
     "binome.referrals.generate",
+    "binome.childcare.generate",
 )
 
 
@@ -100,7 +101,8 @@ def existing_datasets() -> dict[str, int]:
                 [pattern],
             )
             for domain, count in cursor.fetchall():
-                tag = domain.removesuffix(f".{GENERATED_DOMAIN}")
+                # A sub-domain (the childminders' accounts: ``assmat.<tag>``) is its tag's.
+                tag = domain.removesuffix(f".{GENERATED_DOMAIN}").rsplit(".", 1)[-1]
                 found[tag] += count if table == User._meta.db_table else 0
     return dict(found)
 

@@ -68,7 +68,8 @@ def _crawl(client: Client) -> tuple[int, list[str]]:
 
 
 @pytest.mark.parametrize(
-    "persona", ["ines", "marc", "sophie", "karim", "lea", "paul", "claire", "nadia", "charlie"]
+    "persona",
+    ["ines", "marc", "sophie", "karim", "helene", "lea", "paul", "claire", "nadia", "charlie"],
 )
 def test_every_link_a_persona_is_shown_opens(persona: str, personas: dict[str, Any]) -> None:
     load_demo_directory()
@@ -82,7 +83,8 @@ def test_every_link_a_persona_is_shown_opens(persona: str, personas: dict[str, A
 
 
 @pytest.mark.parametrize(
-    "persona", ["ines", "marc", "sophie", "karim", "lea", "paul", "claire", "charlie", "gwenael"]
+    "persona",
+    ["ines", "marc", "sophie", "karim", "helene", "lea", "paul", "claire", "charlie", "gwenael"],
 )
 def test_every_link_of_the_home_page_opens(persona: str, personas: dict[str, Any]) -> None:
     """Each line of « À traiter », each « Tout voir » and each button of the home page's

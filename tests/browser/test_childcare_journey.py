@@ -2,10 +2,12 @@
 
 In the Essonne, Charlie (France Travail Évry) files an emergency for Awa's interview
 tomorrow and sends it to two providers, who both receive it; Yasmina (the home-care
-service) accepts it from her « Mes accueils » page. In the Var, Léa publishes a free place
+service) accepts it from her « Mes accueils » page, and Hélène, the CAF agent of the
+Essonne, checks its criteria after. In the Var, Léa publishes a free place
 at her crèche, Inès files a place request for Inaya's daughter, Léa accepts it with a start
 eleven days later (a placement of six months, its review shown), and Karim (CAF du Var)
-checks the criteria after. Both acceptances appear in the parents' timelines; a request left
+checks the criteria after; each CAF agent finds the answer in the territory's figures.
+Both acceptances appear in the parents' timelines; a request left
 unanswered is escalated when the deadlines job finds its 24 hours past. Every page visited
 goes through axe-core."""
 
@@ -106,6 +108,7 @@ def test_the_avip_journey_in_the_essonne_and_the_var(
     tomorrow, in_eleven_days = today + timedelta(days=1), today + timedelta(days=11)
     charlie, ines = live_personas["charlie"], live_personas["ines"]
     lea, karim = live_personas["lea"], live_personas["karim"]
+    helene = live_personas["helene"]
     yasmina = User.objects.get(email="yasmina.benhamou@garde-essonne.test")
     sylvie = User.objects.get(email="sylvie.moreau@am-evry.test")
     awa = parent("Awa", "Diallo", "91228", "Léo", 800, charlie, live_orgs["ft_evry"])
@@ -142,6 +145,32 @@ def test_the_avip_journey_in_the_essonne_and_the_var(
     page.get_by_role("button", name="Accepter la demande").click()
     expect(page.get_by_text("Vous avez accepté la demande")).to_be_visible()
     assert_accessible(page)
+    log_out(page)
+
+    # Hélène, of the CAF de l'Essonne, checks the emergency's criteria after the acceptance.
+    log_in(page, helene)
+    arrive(page, "Bonjour Hélène")
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Garde d'enfants"
+    ).click()
+    arrive(page, "Garde d'enfants : demandes du territoire")
+    page.get_by_role("link", name="Awa D.").click()
+    arrive(page, "Garde d'enfants : critères de la demande")
+    expect(page.get_by_text("Urgence : réponse sous 24 heures").first).to_be_visible()
+    page.get_by_label("Éligible", exact=True).check()
+    page.get_by_role("button", name="Enregistrer la vérification").click()
+    expect(page.get_by_text("La vérification est enregistrée")).to_be_visible()
+    assert_accessible(page)
+    # The emergency, answered within the hour, is in the Essonne's figures.
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Garde d'enfants"
+    ).click()
+    arrive(page, "Garde d'enfants : demandes du territoire")
+    page.get_by_role("link", name="Les chiffres de la garde d'enfants du territoire").click()
+    arrive(page, "Garde d'enfants : les chiffres du territoire")
+    expect(
+        page.get_by_role("row", name=re.compile("^Urgences répondues sous 24 heures"))
+    ).to_contain_text("100 %")
     log_out(page)
 
     # In the Var, Léa publishes a free place at her crèche.
@@ -212,6 +241,16 @@ def test_the_avip_journey_in_the_essonne_and_the_var(
     page.get_by_role("button", name="Enregistrer la vérification").click()
     expect(page.get_by_text("La vérification est enregistrée")).to_be_visible()
     assert_accessible(page)
+    # The place, answered within 15 days, is in the Var's figures.
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Garde d'enfants"
+    ).click()
+    arrive(page, "Garde d'enfants : demandes du territoire")
+    page.get_by_role("link", name="Les chiffres de la garde d'enfants du territoire").click()
+    arrive(page, "Garde d'enfants : les chiffres du territoire")
+    expect(
+        page.get_by_role("row", name=re.compile("^Demandes de place répondues sous 15 jours"))
+    ).to_contain_text("100 %")
     log_out(page)
 
     # Both acceptances are in the parents' timelines.
@@ -255,6 +294,9 @@ def test_the_avip_journey_in_the_essonne_and_the_var(
     page.goto(f"/personnes/{awa.pk}/")
     arrive(page, "Awa")
     expect(page.get_by_text(f"Garde d'enfant acceptée par {HOME_CARE}")).to_be_visible()
+    expect(
+        page.get_by_text("Critères AVIP vérifiés par CAF de l'Essonne : Éligible")
+    ).to_be_visible()
     expect(
         page.get_by_text(re.compile("sans réponse après 24 heures : signalée à la coordination"))
     ).to_be_visible()

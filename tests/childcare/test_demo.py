@@ -20,3 +20,14 @@ def test_the_demo_has_a_placement_at_lea_s_creche_once(
     assert placement.provider.organisation == orgs["creche_toulon"]
     assert placement.started_on == timezone.localdate() + timedelta(days=11)
     assert placement.person.first_name == "Inaya"
+
+
+def test_the_essonne_has_its_caf_agent_who_coordinates_its_childcare_only(
+    personas: dict[str, Any], orgs: dict[str, Any]
+) -> None:
+    from binome.childcare.access import coordinated_departments
+
+    helene, karim = personas["helene"], personas["karim"]
+    assert helene.memberships.get().organisation == orgs["caf91"]
+    assert coordinated_departments(helene) == {"91"}
+    assert coordinated_departments(karim) == {"83"}

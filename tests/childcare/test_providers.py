@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
+from binome.childcare import actions
 from binome.childcare.models import Provider
 from tests.childcare.conftest import Essonne
 
@@ -89,3 +93,22 @@ def test_the_home_lists_the_members_providers(essonne: Essonne) -> None:
     response = essonne.var.client(essonne.nina).get(reverse("childcare:providers_home"))
     assert "Crèche des Tilleuls" in response.content.decode()
     assert "Garde à domicile" not in response.content.decode()
+
+
+def test_the_action_and_the_database_refuse_negative_places(essonne: Essonne) -> None:
+    """Past the form: the action refuses in French, and the database's constraint holds
+    whatever writes the row."""
+    organisation = essonne.creche.organisation
+    with pytest.raises(ValidationError) as refused:
+        actions.save_provider(
+            organisation=organisation, values={"free_places": -2}, by=essonne.nina
+        )
+    assert refused.value.message_dict["free_places"] == [
+        "Le nombre de places libres ne peut pas être négatif."
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Provider.objects.filter(pk=essonne.creche.pk).update(free_places=-1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Provider.objects.filter(pk=essonne.creche.pk).update(emergency_capacity=-1)
+    provider = Provider.objects.get(organisation=organisation)
+    assert (provider.capacity, provider.avip_places, provider.free_places) == (20, 4, 2)

@@ -77,6 +77,7 @@ def test_a_place_is_due_in_15_days(essonne: Essonne) -> None:
             "Aucun accueil à moins de 15 km n&#x27;a de place",
         ),
         ({"radius_km": "-3"}, "Entre 1 et 100 km."),
+        ({"reason_on": "2020-01-01"}, "Cet entretien est déjà passé"),
     ],
 )
 def test_bad_input_is_refused_in_french_and_nothing_is_written(
@@ -111,6 +112,47 @@ def test_no_consent_is_refused_by_the_action_itself(essonne: Essonne) -> None:
             by=essonne.charlie,
         )
     assert not ChildcareRequest.objects.exists()
+
+
+def test_an_interview_already_past_is_refused_by_the_action_itself(essonne: Essonne) -> None:
+    yesterday = timezone.localdate() - timedelta(days=1)
+    with pytest.raises(ValidationError, match="Cet entretien est déjà passé"):
+        actions.create_request(
+            person=essonne.parent,
+            organisation=essonne.charlie.memberships.get().organisation,
+            accompaniment=None,
+            children=[("Léo", essonne.parent.household.get().birth_date)],
+            reason="entretien",
+            reason_on=yesterday,
+            needed_on=timezone.localdate(),
+            schedule="9 h - 12 h",
+            urgency="urgence",
+            single_parent=False,
+            qpv=False,
+            rsa=False,
+            radius_km=15,
+            by=essonne.charlie,
+            consent_now=True,
+        )
+    assert not ChildcareRequest.objects.exists()
+    assert not Consent.objects.filter(scope=ConsentScope.CHILDCARE_CAF).exists()
+
+
+def test_a_job_already_started_is_a_valid_reason(essonne: Essonne) -> None:
+    started = (timezone.localdate() - timedelta(days=3)).isoformat()
+    childcare_request = file_request(essonne, reason="emploi", reason_on=started)
+    assert childcare_request.reason_on is not None
+    assert childcare_request.reason_on.isoformat() == started
+
+
+def test_the_form_says_the_qpv_criterion_is_declared_not_deduced(essonne: Essonne) -> None:
+    response = essonne.var.client(essonne.charlie).get(
+        reverse("childcare:request_create", args=[essonne.parent.pk])
+    )
+    content = response.content.decode()
+    assert "Habite un quartier prioritaire (QPV) : à cocher par vous" in content
+    assert "Binôme ne le déduit pas encore de l'adresse" in content
+    assert "la CAF et les accueils le verront comme un critère déclaré" in content
 
 
 def test_matching_lists_the_fitting_providers_nearest_first(essonne: Essonne) -> None:

@@ -19,12 +19,14 @@ from binome.childcare.matching import matching_providers
 from binome.childcare.models import (
     EMERGENCY_DELAY,
     MAX_RADIUS_KM,
+    PAST_INTERVIEW_MESSAGE,
     PLACE_DELAY,
     ChildcareRequest,
     ChildcareSettings,
     DeclineReason,
     Eligibility,
     Provider,
+    Reason,
     RequestChild,
     RequestStatus,
     Solicitation,
@@ -209,8 +211,9 @@ def create_request(
     """File a childcare request for the person (its providers are chosen next: ``send``).
 
     Refused, nothing written, with a French message: without the person's ``CHILDCARE_CAF``
-    consent (recorded here when given now), a date in the past, no child, a person without a
-    commune, or when no provider takes every child at that date within the radius."""
+    consent (recorded here when given now), a date in the past (or an interview already
+    past), no child, a person without a commune, or when no provider takes every child at
+    that date within the radius."""
     today = timezone.localdate()
     if not children:
         raise ValidationError("Indiquez au moins un enfant à faire garder.")
@@ -218,6 +221,8 @@ def create_request(
         raise ValidationError(
             "Cette date est passée : indiquez à partir de quand l'accueil est nécessaire."
         )
+    if reason == Reason.INTERVIEW and reason_on is not None and reason_on < today:
+        raise ValidationError(PAST_INTERVIEW_MESSAGE)
     for first_name, birth_date in children:
         if birth_date > today:
             raise ValidationError(f"La date de naissance de {first_name} est dans le futur.")
