@@ -248,7 +248,8 @@ def words_query(words: str) -> WordsQuery | None:
     with connection.cursor() as cursor:
         cursor.execute(_CORRECTIONS, {"words": words})
         rows = cursor.fetchall()
-    match, exact = [], []
+    match: list[str] = []
+    exact: list[str] = []
     for lexeme, alternatives in rows:
         choices = alternatives or [lexeme]
         for terms, prefix in ((match, True), (exact, False)):
