@@ -383,6 +383,11 @@ def main() -> None:
                 f" {o50 / t50:>8.2f}x {o95 / t95:>4.2f}x {found:>15}"
             )
         print(
+            "\n  services trouvés par chaque recherche de mots (France entière), Binôme / PostGIS :"
+        )
+        for words in WORDS:
+            print(f"    « {words} » : {ours({'text': words}):,} / {theirs({'text': words}):,}")
+        print(
             "\n  ratio : Binôme / PostGIS (objectif ≤ 0,7). trouvés : total moyen de Binôme / de"
             " PostGIS (Binôme cherche aussi les fins de mots et corrige les fautes)."
         )
