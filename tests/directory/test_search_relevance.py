@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 import yaml
+from django.db.models import F
 from django.utils import timezone
 
+from binome.directory.importer import import_directory
 from binome.directory.models import Service, Structure
 from binome.directory.search import search_services
 from binome.territories.models import Commune
+from tests.directory.test_import import SERVICES, STRUCTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +99,26 @@ def test_a_structure_s_new_description_is_searched(directory: set[str]) -> None:
 
     found = {service.name for service in search_services(text="garage solidaire").services}
     assert found == {s.name for s in structure.services.all()}
+
+
+def test_the_import_writes_the_same_match_vector_as_the_trigger() -> None:
+    """The importer writes ``search_vector`` in its own statements: ``match_vector`` follows
+    it, as it follows any writer's."""
+    import_directory([STRUCTURES, SERVICES])
+
+    def match_vectors() -> dict[str, str]:
+        return {
+            source_id: str(vector)
+            for source_id, vector in Service.objects.values_list("source_id", "match_vector")
+        }
+
+    imported = match_vectors()
+    assert all(imported.values())
+    Service.objects.update(name=F("name"))  # both row triggers compute every column again
+    assert match_vectors() == imported
+
+    def lexemes(vector: str) -> set[str]:
+        return {token.rsplit(":", 1)[0] for token in vector.split()}
+
+    for service in Service.objects.all():
+        assert lexemes(str(service.search_vector)) <= lexemes(imported[service.source_id])
