@@ -157,7 +157,9 @@ class _Rows:
 
     def __init__(self, model: type[Model]) -> None:
         self.fields: list[Field[Any, Any]] = [
-            f for f in model._meta.concrete_fields if f.name not in {"search_vector", "search_name"}
+            f
+            for f in model._meta.concrete_fields
+            if f.name not in {"search_vector", "search_name", "match_vector"}
         ]
         self.names = [f.name for f in self.fields]
         self.defaults = {f.name: None if f.null else f.get_default() for f in self.fields}

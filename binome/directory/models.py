@@ -237,6 +237,11 @@ class Service(Provenance, Place):
     # Weighted French words: name (A), structure name and thématique labels (B),
     # description (C), in the accent-insensitive configuration ``french_unaccent``.
     search_vector = SearchVectorField(null=True, editable=False)
+    # What the words are matched against (migration 0010): ``search_vector`` and, at weight
+    # D, the labels of the publics, the précisions on the publics and the structure's
+    # description. The ranking reads ``search_vector`` alone: a service that holds every
+    # word itself comes first.
+    match_vector = SearchVectorField(null=True, editable=False)
     # Lower-case, accent-free name ("creche avip").
     search_name = models.TextField(default="", editable=False)
 
@@ -249,13 +254,13 @@ class Service(Provenance, Place):
             models.UniqueConstraint(fields=["source", "source_id"], name="service_source_id")
         ]
         indexes = [
-            # Full-text: ``search_vector @@ '(crech) & (perm | permi)'::tsquery``, the typed
-            # words once corrected against ``SearchWord`` (see ``search.corrected_query``).
+            # Full-text: ``match_vector @@ '(crech) & (perm | permi)'::tsquery``, the typed
+            # words once corrected against ``SearchWord`` (see ``search.words_query``).
             # GIN keeps, for each lexeme ("crech", "perm"), the list of the rows that have
             # it: a query reads the lists of its few lexemes, not the 150,000 vectors. It is
             # the only index the words read: typos are corrected on the small vocabulary
             # table, never by a trigram match over the services.
-            GinIndex(fields=["search_vector"], name="service_search_vector"),
+            GinIndex(fields=["match_vector"], name="service_match_vector"),
             # Array filters: ``thematiques && '{…}'`` (a catégorie is many sub-thématiques),
             # ``publics && '{…}'``, ``reception_modes @> '{a-distance}'`` (remote services,
             # kept whatever the distance: OR-ed with the place's GiST index below). GIN on an

@@ -13,11 +13,19 @@ What is searched (every filter is optional; filters of different kinds are combi
   whatever the distance; its eligibility zone must be empty (no restriction) or contain
   the commune's INSEE code, its département's code, its EPCI's SIREN or ``france``;
 - **words**: French full text, accent-insensitive and stemmed (``french_unaccent``,
-  migration 0002) on name, structure name, thématique labels and description; every
-  word must match. Typos are corrected first against the vocabulary of the directory
-  (``SearchWord``, migration 0006): a word unknown to it ("formaton", "alimantaire")
-  stands for its closest known words by trigram similarity ("format"), so the services
-  themselves are only searched through their full-text index (``corrected_query``).
+  migration 0002); every word must be found, but the words may be spread over the
+  service (name, structure name, thématique labels, description), its publics (their
+  labels and précisions) and its structure's description (``match_vector``, migration
+  0010): « logement d'urgence » finds a housing service for « personnes en situation
+  d'urgence ». A word of six letters or more also finds the words that share all its
+  letters but the last (``PREFIX_FROM``): « urgente » finds « urgence », « budget »
+  finds « budgétaire ». The services that hold every word *as typed* in their own text
+  come first, then those that hold them with such endings, then those whose words are
+  spread (``WEIGHT_TIER``). Typos are corrected first against the vocabulary of the
+  directory (``SearchWord``, migration 0006): a word unknown to it ("formaton",
+  "alimantaire") stands for its closest known words by trigram similarity ("format"),
+  so the services themselves are only searched through their full-text index
+  (``words_query``).
 
 Only published services. One query: the page's services ranked, with their structure,
 their commune and the total; one more, on the small vocabulary table, when words are
@@ -56,6 +64,10 @@ ALL_PUBLICS = "tous-publics"
 
 # Weights of the ranking (see ``search_services``).
 WEIGHT_TEXT = 2.0
+# Each tier of the words (see ``search_services``) outweighs everything else together
+# (relevance < 2, proximity <= 1, completeness <= 0.2, stale -0.6): a service holding the
+# words as typed is never ranked below one that holds them only by their endings.
+WEIGHT_TIER = 4.0
 WEIGHT_COMPLETENESS = 0.2
 STALE_PENALTY = 0.6
 REMOTE_PROXIMITY = 0.3
@@ -146,8 +158,9 @@ class SearchResult:
 #   - ``point <@ earth_box(centre, r)``: GiST "service_earth_point", OR-ed with
 #     ``reception_modes @> {a-distance}`` (GIN "service_reception_modes": remote services
 #     are kept whatever the distance); PostgreSQL ANDs and ORs the bitmaps of these indexes;
-#   - words: ``search_vector @@ query`` (GIN "service_search_vector"), the query being
-#     the typed words once corrected (``corrected_query``).
+#   - words: ``match_vector @@ query`` (GIN "service_match_vector"), the query being
+#     the typed words once corrected (``words_query``); the tier and the relevance read
+#     ``search_vector`` of the candidates only.
 # ``OFFSET 0`` keeps PostgreSQL from folding that SELECT into the outer ones: the distance
 # and the relevance are computed once per candidate, then filtered and ranked by name.
 _POINT = "directory_earth_point(s.latitude, s.longitude)"
@@ -169,11 +182,13 @@ _BASE = (
     f" - {STALE_PENALTY}::float8 * CASE WHEN s.updated_on + s.update_frequency_days < %(today)s"
     " THEN 1.0 ELSE 0.0 END"
 )
-_TS_QUERY = "%(tsquery)s::tsquery"
 MAX_CORRECTIONS = 3  # known words that stand for a typed word unknown to the vocabulary
-# A word of at least this many letters also finds the longer words it begins ("budget"
-# finds "budgétaire", stem budgetair). Shorter ones would find too much: "perm" (permis)
-# would find "permanence", "numer" (numérique) "numéro".
+# A stem of at least this many letters also finds the words that begin with all its
+# letters but the last: French derives nouns and adjectives by their endings, which the
+# stemmer does not always bring together ("urgente" urgent / "urgence" urgenc, "enfant" /
+# "enfance" enfanc, "budget" / "budgétaire" budgetair). Shorter ones would find too much:
+# "perm" (permis) would find "permanence", "numer" (numérique) "numéro". Those matches are
+# ranked below the services holding the word as typed (``WEIGHT_TIER``).
 PREFIX_FROM = 6
 
 # Each typed word, as the full-text configuration reduces it (accents, case, stem; stop
@@ -198,33 +213,58 @@ _CORRECTIONS = f"""
 """  # noqa: S608 (a constant; the words are a parameter)
 
 
-def _tsquery_lexeme(lexeme: str) -> str:
-    """A lexeme quoted for the tsquery syntax (quotes doubled, backslashes escaped), as a
-    prefix from PREFIX_FROM letters."""
+def _tsquery_lexeme(lexeme: str, *, prefix: bool) -> str:
+    """A lexeme quoted for the tsquery syntax (quotes doubled, backslashes escaped); with
+    ``prefix``, from PREFIX_FROM letters, as the prefix of all its letters but the last."""
+    if prefix and len(lexeme) >= PREFIX_FROM:
+        lexeme = lexeme[:-1]
+    else:
+        prefix = False
     quoted = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
-    return f"{quoted}:*" if len(lexeme) >= PREFIX_FROM else quoted
+    return f"{quoted}:*" if prefix else quoted
 
 
-def corrected_query(words: str) -> str | None:
-    """The tsquery (as text) of what a user typed, typos corrected, or None when it holds
-    no searchable word (only stop words, punctuation or emoji: the words then filter
-    nothing).
+@dataclass(frozen=True)
+class WordsQuery:
+    """The typed words, typos corrected, as the three tsqueries (text) of the search."""
+
+    match: str  # what a service must match: every word, or a word of its family
+    exact: str  # every word as typed (or its corrections): the first tier
+    any: str  # any word or a word of its family: the relevance
+
+
+def words_query(words: str) -> WordsQuery | None:
+    """The tsqueries of what a user typed, typos corrected, or None when it holds no
+    searchable word (only stop words, punctuation or emoji: the words then filter nothing).
 
     Every typed word must match (AND); a word stands for itself or, unknown to the
-    vocabulary, for its closest known words (OR): "permi de conduir" gives
-    ``('perm') & ('conduir':*)``, "formaton" gives ``('format':* | 'forman':*)``. An
-    unknown word with no close known word stays as it is, and finds nothing ("xylophone").
+    vocabulary, for its closest known words (OR): "permi de conduir" gives the match
+    ``('perm') & ('condui':*)``, "formaton" ``('forma':* | 'forman':*)`` (the prefixes of
+    "format", "formanc"…). An unknown word with no close known word stays as it is, and
+    finds nothing ("xylophone").
     """
     if not words:
         return None
     with connection.cursor() as cursor:
         cursor.execute(_CORRECTIONS, {"words": words})
         rows = cursor.fetchall()
-    terms = []
+    match: list[str] = []
+    exact: list[str] = []
     for lexeme, alternatives in rows:
         choices = alternatives or [lexeme]
-        terms.append("(" + " | ".join(_tsquery_lexeme(word) for word in choices) + ")")
-    return " & ".join(terms) or None
+        for terms, prefix in ((match, True), (exact, False)):
+            quoted = dict.fromkeys(_tsquery_lexeme(word, prefix=prefix) for word in choices)
+            terms.append("(" + " | ".join(quoted) + ")")
+    if not match:
+        return None
+    return WordsQuery(match=" & ".join(match), exact=" & ".join(exact), any=" | ".join(match))
+
+
+def corrected_query(words: str) -> str | None:
+    """The tsquery (as text) that services must match for what a user typed, or None
+    (see ``words_query``)."""
+    query = words_query(words)
+    return query.match if query else None
 
 
 def _ranking_sql(
@@ -236,7 +276,7 @@ def _ranking_sql(
     reception_modes: Sequence[str],
     commune: Commune | None,
     radius_m: float,
-    tsquery: str | None,
+    words: WordsQuery | None,
     today: date,
 ) -> tuple[str, dict[str, Any]]:
     """The SELECT of the matching services (id, score, distance_km, total), unordered."""
@@ -286,20 +326,25 @@ def _ranking_sql(
         )
         kept = "(distance_m <= %(radius_m)s OR reception_modes @> %(remote)s::varchar[])"
 
-    relevance = "0.0"
-    if tsquery:
-        params["tsquery"] = tsquery
-        where.append(f"s.search_vector @@ {_TS_QUERY}")
-        relevance = f"ts_rank(s.search_vector, {_TS_QUERY}, 32)"
+    relevance, tier = "0.0", "0"
+    if words:
+        params.update(match=words.match, exact=words.exact, any=words.any)
+        where.append("s.match_vector @@ %(match)s::tsquery")
+        relevance = "ts_rank(s.search_vector, %(any)s::tsquery, 32)"
+        tier = (
+            "CASE WHEN s.search_vector @@ %(exact)s::tsquery THEN 2"
+            " WHEN s.search_vector @@ %(match)s::tsquery THEN 1 ELSE 0 END"
+        )
 
     sql = f"""
         SELECT id, score, distance_m / 1000.0 AS distance_km, count(*) OVER () AS total
         FROM (
             SELECT id, distance_m,
-                   base + {proximity} + {WEIGHT_TEXT}::float8 * relevance AS score
+                   {WEIGHT_TIER}::float8 * tier + base + {proximity}
+                   + {WEIGHT_TEXT}::float8 * relevance AS score
             FROM (
                 SELECT s.id, s.reception_modes, {_BASE} AS base,
-                       {distance} AS distance_m, {relevance} AS relevance
+                       {distance} AS distance_m, {relevance} AS relevance, {tier} AS tier
                 FROM directory_service AS s
                 WHERE {" AND ".join(where)}
                 OFFSET 0
@@ -318,7 +363,7 @@ def _ranking_sql(
 _SERVICE_FIELDS = tuple(
     field
     for field in Service._meta.concrete_fields
-    if field.name not in {"search_vector", "search_name", "content_hash"}
+    if field.name not in {"search_vector", "match_vector", "search_name", "content_hash"}
 )
 _RELATED_FIELDS = tuple(
     (model, alias, tuple(f for f in model._meta.concrete_fields if f.name in names))
@@ -384,14 +429,19 @@ def search_services(
 
     Ranking: the highest ``score`` first, then the id (a stable order for pagination)::
 
-        score = 2.0 x relevance          (words only)
+        score = 4.0 x tier               (words only)
+              + 2.0 x relevance          (words only)
               + proximity                (a commune only)
               + 0.2 x completeness
               - 0.6 x stale
 
-    - *relevance*: ``ts_rank`` of the words (typos corrected) in the weighted vector
-      (name A, structure name and thématique labels B, description C), normalised to
-      [0, 1[;
+    - *tier*: 2 when the service's own words (``search_vector``) hold every word as
+      typed (or its corrections), 1 when they hold them with the endings of
+      ``PREFIX_FROM``, 0 when some word is only in its publics or its structure's
+      description;
+    - *relevance*: ``ts_rank`` of the words (typos corrected) in the service's weighted
+      vector (name A, structure name and thématique labels B, description C), normalised
+      to [0, 1[;
     - *proximity*: 1 at the commune's centre down to 0 at the radius; 0.3 for a remote
       service beyond the radius (or without coordinates);
     - *completeness*: 0.5 for a phone or an e-mail, 0.5 for mobilisation details or a
@@ -415,7 +465,7 @@ def search_services(
         reception_modes=reception_modes,
         commune=commune,
         radius_m=radius_km * 1000.0,
-        tsquery=corrected_query(words),
+        words=words_query(words),
         today=today,
     )
     offset = (page - 1) * per_page

@@ -15,7 +15,8 @@ an organisation, sent by an organisation, or of a département:
 - **no-show rate**: no-show / (started + no-show), over the accepted referrals to a
   service whose outcome is known.
 
-One SQL statement (``percentile_cont``, ``FILTER``) per scope; no named data: steering
+One SQL statement (``percentile_cont``, ``FILTER``) per scope, over the referrals' steps
+as the database rolls them up (``ReferralMilestones``); no named data: steering
 roles may see these figures, never the referrals behind them. The steering dashboards
 reuse :func:`figures_for`.
 """
@@ -35,8 +36,8 @@ from binome.organisations.models import OrganisationKind
 from binome.referrals.models import (
     EventAction,
     Referral,
-    ReferralEvent,
     ReferralKind,
+    ReferralMilestones,
     ReferralSettings,
 )
 
@@ -101,8 +102,10 @@ class Figures:
 
 
 def _sql(scope: str, *, by_receiver: bool = False, by_kind: bool = False) -> str:
+    """The figures' statement: the referrals of the scope and period with their milestones
+    (``ReferralMilestones``: their steps rolled up by the database, one row per referral)."""
     referral = Referral._meta.db_table
-    event = ReferralEvent._meta.db_table
+    milestones = ReferralMilestones._meta.db_table
     group = "to_organisation_id" if by_receiver else "kind" if by_kind else "NULL::bigint"
     return f"""
         WITH steps AS (
@@ -111,18 +114,17 @@ def _sql(scope: str, *, by_receiver: bool = False, by_kind: bool = False) -> str
                 r.to_organisation_id,
                 r.kind,
                 r.kind = 'service' AS followed,
-                min(e.at) FILTER (WHERE e.action = 'sent') AS sent_at,
-                min(e.at) FILTER (WHERE e.action IN ('accepted', 'declined')) AS answered_at,
-                bool_or(e.action = 'accepted') AS accepted,
-                bool_or(e.action = 'declined') AS declined,
-                bool_or(e.action = 'withdrawn') AS withdrawn,
-                min(e.at) FILTER (WHERE e.action = 'started') AS started_at,
-                bool_or(e.action = 'no_show') AS no_show
+                m.sent_at,
+                m.answered_at,
+                m.accepted,
+                m.declined,
+                m.withdrawn,
+                m.started_at,
+                m.no_show
             FROM {referral} r
-            JOIN {event} e ON e.referral_id = r.id
+            JOIN {milestones} m ON m.referral_id = r.id
             WHERE {_SCOPE_SQL[scope]}
               AND r.sent_at >= %(since)s AND r.sent_at < %(until)s
-            GROUP BY r.id
         )
         SELECT
             {group},

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -538,6 +538,78 @@ def check_received_counts(organisation_id: int | None = None) -> dict[tuple[int,
         for key in actual.keys() | stored.keys()
         if stored.get(key, 0) != actual.get(key, 0)
     }
+
+
+class ReferralMilestones(models.Model):
+    """When a referral reached the steps its figures read (``binome.referrals.figures``):
+    its first « sent », its first answer, its first « started », and whether it was ever
+    accepted, declined, withdrawn or not attended. One row per referral that has steps.
+
+    A rollup of ``ReferralEvent`` kept exact by PostgreSQL statement-level triggers on the
+    steps (migration ``0007_referral_milestones``): every writer of steps — the actions, the
+    set-based daily job, the generator's ``COPY``, a ``DELETE`` — moves it in the same
+    transaction. The figures read it instead of grouping a year of steps per referral. The
+    application never writes these rows; ``check_milestones`` compares them with the steps.
+    """
+
+    referral = models.OneToOneField(
+        Referral,
+        on_delete=models.DO_NOTHING,  # the steps' DELETE trigger removes the row
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField("envoyée le", null=True)
+    answered_at = models.DateTimeField("répondue le", null=True)
+    started_at = models.DateTimeField("commencée le", null=True)
+    accepted = models.BooleanField("acceptée", default=False)
+    declined = models.BooleanField("refusée", default=False)
+    withdrawn = models.BooleanField("retirée", default=False)
+    no_show = models.BooleanField("personne non venue", default=False)
+
+    class Meta:
+        verbose_name = "jalons d'une orientation"
+        verbose_name_plural = "jalons des orientations"
+
+    def __str__(self) -> str:
+        return f"{self.referral_id}"
+
+
+# The milestones of referrals, computed from their steps (the same expressions as the
+# triggers of migration 0007).
+MILESTONES_SQL = """
+    SELECT e.referral_id,
+           min(e.at) FILTER (WHERE e.action = 'sent'),
+           min(e.at) FILTER (WHERE e.action IN ('accepted', 'declined')),
+           min(e.at) FILTER (WHERE e.action = 'started'),
+           bool_or(e.action = 'accepted'),
+           bool_or(e.action = 'declined'),
+           bool_or(e.action = 'withdrawn'),
+           bool_or(e.action = 'no_show')
+    FROM referrals_referralevent e
+    GROUP BY e.referral_id
+"""
+
+
+def check_milestones() -> list[int]:
+    """The referrals whose stored milestones differ from their steps (empty: exact)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT coalesce(actual.referral_id, stored.referral_id) FROM ({MILESTONES_SQL})
+                AS actual (referral_id, sent_at, answered_at, started_at, accepted, declined,
+                           withdrawn, no_show)
+            FULL JOIN referrals_referralmilestones AS stored
+                ON stored.referral_id = actual.referral_id
+            WHERE (actual.sent_at, actual.answered_at, actual.started_at, actual.accepted,
+                   actual.declined, actual.withdrawn, actual.no_show)
+                IS DISTINCT FROM
+                  (stored.sent_at, stored.answered_at, stored.started_at, stored.accepted,
+                   stored.declined, stored.withdrawn, stored.no_show)
+            ORDER BY 1
+            """  # noqa: S608 - a constant
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def answer_dates(sent_on: date, department_id: str) -> tuple[date, date]:

@@ -16,6 +16,7 @@ from binome.directory.search import (
     corrected_query,
     search_services,
     wanted_thematiques,
+    words_query,
 )
 from binome.territories.models import Commune
 
@@ -301,7 +302,7 @@ def test_the_place_index_serves_the_search() -> None:
             reception_modes=(),
             commune=commune(TOULON),
             radius_m=30_000.0,
-            tsquery=None,
+            words=None,
             today=timezone.localdate(),
         )
         cursor.execute(f"EXPLAIN {sql}", params)
@@ -366,12 +367,12 @@ def test_the_words_read_the_full_text_index_only() -> None:
             reception_modes=(),
             commune=None,
             radius_m=30_000.0,
-            tsquery=corrected_query("permi de conduir"),
+            words=words_query("permi de conduir"),
             today=timezone.localdate(),
         )
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "service_search_vector" in plan
+    assert "service_match_vector" in plan
     assert "%" not in plan  # no trigram operator over the services
 
 

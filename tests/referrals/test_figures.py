@@ -7,12 +7,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from binome.people.models import Person
-from binome.referrals.figures import figures_by_receiver, figures_for
-from binome.referrals.models import Referral, ReferralEvent, Status
+from binome.referrals.figures import _params, _sql, figures_by_receiver, figures_for
+from binome.referrals.models import (
+    Referral,
+    ReferralEvent,
+    ReferralMilestones,
+    Status,
+    check_milestones,
+)
 
 # action → the status it leads to
 LEADS_TO = {
@@ -207,3 +214,46 @@ def test_the_territory_page_is_for_admins_and_steering(
         assert "Nadia" not in html
     assert client_for("ines").get(path).status_code == 403
     assert client_for("charlie").get(path).status_code == 404
+
+
+def test_the_milestones_follow_every_writer_of_the_steps(
+    scenario: datetime, orgs: dict[str, Any]
+) -> None:
+    """The rollup the figures read is exact after the scenario's steps (ORM inserts), a
+    bulk insert, a step changed in place, steps deleted and a referral deleted."""
+    assert ReferralMilestones.objects.count() == Referral.objects.count() == 9
+    assert check_milestones() == []
+    unanswered = Referral.objects.get(kind="social", sent_at__gt=scenario - timedelta(days=4))
+    ReferralEvent.objects.bulk_create(
+        [
+            ReferralEvent(
+                referral=unanswered, action="accepted", to_status="accepted", at=scenario
+            ),
+            ReferralEvent(referral=unanswered, action="started", to_status="started", at=scenario),
+        ]
+    )
+    milestones = ReferralMilestones.objects.get(referral=unanswered)
+    assert (milestones.accepted, milestones.answered_at, milestones.started_at) == (
+        True,
+        scenario,
+        scenario,
+    )
+    ReferralEvent.objects.filter(referral=unanswered, action="accepted").update(action="declined")
+    ReferralEvent.objects.filter(referral=unanswered, action="started").delete()
+    milestones.refresh_from_db()
+    assert (milestones.accepted, milestones.declined, milestones.started_at) == (False, True, None)
+    assert check_milestones() == []
+    unanswered.delete()
+    assert not ReferralMilestones.objects.filter(referral_id=unanswered.pk).exists()
+    assert check_milestones() == []
+
+
+def test_the_figures_read_the_milestones_not_a_year_of_steps(
+    scenario: datetime, orgs: dict[str, Any]
+) -> None:
+    _since, _until, params = _params(orgs["dep83"].pk, None, None, scenario)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {_sql('receiver')}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "referrals_referralmilestones" in plan
+    assert "referrals_referralevent" not in plan
