@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.steering import views
+from binome.steering import fse_views, views
 
 app_name = "steering"
 urlpatterns = [
@@ -11,6 +11,17 @@ urlpatterns = [
         name="territory_export",
     ),
     path("territoires/<str:code>/fse.<str:extension>", views.fse_export, name="fse_export"),
+    path(
+        "territoires/<str:code>/fse/operations/",
+        fse_views.operations_list,
+        name="fse_operations",
+    ),
+    path("fse/operations/<int:pk>/", fse_views.operation, name="fse_operation"),
+    path(
+        "fse/operations/<int:pk>/export.<str:extension>",
+        fse_views.operation_export,
+        name="fse_operation_export",
+    ),
     path("territoires/<str:code>/reglages/", views.settings, name="settings"),
     path("territoires/<str:code>/comite/", views.comite, name="comite"),
     path("comite/<int:pk>/", views.session, name="session"),
