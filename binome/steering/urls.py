@@ -25,6 +25,7 @@ urlpatterns = [
     path("territoires/<str:code>/reglages/", views.settings, name="settings"),
     path("territoires/<str:code>/comite/", views.comite, name="comite"),
     path("comite/<int:pk>/", views.session, name="session"),
+    path("comite/<int:pk>/compte-rendu.pdf", views.session_minutes, name="session_minutes"),
     path("comite/situations/<int:pk>/decision/", views.decide, name="decide"),
     path("personnes/<int:person_pk>/comite/", views.flag, name="flag"),
     path("organisations/<int:pk>/", views.organisation, name="organisation"),
