@@ -214,7 +214,7 @@ OPERATION_CREATED = AuditKind.FSE_OPERATION_CREATED
 MAX_OPERATION_DAYS = 366 * 7  # a programming period of the European funds
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # not durable: the demo creates one inside its own transaction
 def create_fse_operation(
     *,
     department_id: str,
