@@ -20,7 +20,7 @@ def test_the_demo_operation_has_complete_and_incomplete_participants(
     load_demo_fse(personas, orgs)  # idempotent
     operation = FseOperation.objects.get(name=operation_name(timezone.localdate().year))
     rows = {row.organisation: row for row in operations.completeness(operation)}
-    toulon = rows["France Travail Toulon"]
+    toulon = rows[orgs["ft_toulon"].name]
     nadia = Accompaniment.objects.get(person__user=personas["nadia"])
     assert nadia.activated_on is not None
     if nadia.activated_on.year != timezone.localdate().year:  # the first weeks of a year
@@ -29,6 +29,6 @@ def test_the_demo_operation_has_complete_and_incomplete_participants(
     assert toulon.participants == 4
     assert toulon.entry_complete == 2
     assert (toulon.exits, toulon.exit_complete) == (1, 1)
-    assert rows["Département du Var"].participants == 1  # Nadia, with Marc
+    assert rows[orgs["dep83"].name].participants == 1  # Nadia, with Marc
     files = operations.to_complete_for(operation, personas["marc"].pk)
     assert [accompaniment.person.first_name for accompaniment in files] == ["Nadia"]
