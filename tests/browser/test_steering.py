@@ -150,7 +150,9 @@ def test_marc_completes_nadia_s_entry_and_paul_exports_the_fse_operation(
 
     page.context.clear_cookies()
     log_in(page, live_personas["paul"])
+    assert_accessible(page)
     page.goto("/pilotage/territoires/83/")
+    assert_accessible(page)
     with page.expect_event("load"):
         page.get_by_role("link", name="Opérations FSE+").click()
     assert_accessible(page)
