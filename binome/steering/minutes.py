@@ -59,4 +59,4 @@ def render_minutes_pdf(session: ComiteSession) -> bytes:
     )
     pdf = HTML(string=html).write_pdf()
     assert pdf is not None
-    return pdf
+    return bytes(pdf)

@@ -156,7 +156,14 @@ class FseAnswers(models.Model):
         return getattr(self, f"{_PREFIX[stage]}_recorded_at")
 
 
-_PREFIX = {Stage.ENTRY: "entry", Stage.EXIT: "exit", Stage.FOLLOWUP: "followup"}
+_PREFIX: dict[str, str] = {Stage.ENTRY: "entry", Stage.EXIT: "exit", Stage.FOLLOWUP: "followup"}
+
+
+def question(name: str) -> models.Field[Any, Any]:
+    """The model field of one question (its label and choices make the form)."""
+    field = FseAnswers._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
 
 
 def recorded_field(stage: str) -> str:

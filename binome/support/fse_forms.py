@@ -8,7 +8,7 @@ from django import forms
 
 from binome.core.forms import BinomeForm
 from binome.support.forms import RadioButtons
-from binome.support.fse import STAGE_FIELDS, FseAnswers, Stage
+from binome.support.fse import STAGE_FIELDS, Stage, question
 
 PROPOSED_HELP = "Proposé d'après le dossier : à confirmer avec la personne."
 
@@ -22,7 +22,7 @@ class FseStageForm(BinomeForm):
         super().__init__(*args, **kwargs)
         proposed = proposed or {}
         for name in STAGE_FIELDS[Stage(stage)]:
-            model_field = FseAnswers._meta.get_field(name)
+            model_field = question(name)
             label = str(model_field.verbose_name)
             self.fields[name] = forms.ChoiceField(
                 label=label[:1].upper() + label[1:],

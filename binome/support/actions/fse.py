@@ -18,6 +18,7 @@ from binome.support.fse import (
     Declinable,
     FseAnswers,
     Stage,
+    question,
     recorded_field,
     stage_open,
 )
@@ -38,7 +39,7 @@ def _check_answers(stage: str, answers: dict[str, str]) -> dict[str, str]:
     cleaned: dict[str, str] = {}
     for name in fields:
         value = answers.get(name, "")
-        field = FseAnswers._meta.get_field(name)
+        field = question(name)
         allowed = {choice for choice, _ in field.choices or ()}
         if value == Declinable.REFUSED and name not in DECLINABLE_FIELDS:
             errors[name] = "Cette question n'admet pas « refuse de répondre »."
