@@ -93,8 +93,9 @@ def operation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         rows = [row for row in rows if row.organisation_id in own]
     files = operations.to_complete_for(found, request.user.pk)
     for accompaniment in files:
-        accompaniment.fse_stages = statuses(  # type: ignore[attr-defined]
-            accompaniment, getattr(accompaniment, "fse", None)
+        stages = statuses(accompaniment, getattr(accompaniment, "fse", None))
+        accompaniment.fse_missing = ", ".join(  # type: ignore[attr-defined]
+            status.label.lower() for status in stages if not status.complete
         )
     record_list_read(
         request=request,

@@ -172,6 +172,7 @@ def test_completeness_per_organisation_and_the_files_to_complete(
     assert '<th scope="row">France Travail Toulon</th>' not in text
     assert '<th scope="row">Département du Var</th>' in text
     assert "Vos dossiers à compléter" in text and "Zoé" in text and "Paulo" not in text
+    assert "à compléter : sortie" in text  # her entry is complete
     assert AuditEvent.objects.filter(kind="read", actor=var.bob, person_ids=[known.p1.pk]).exists()
     # Alice has both files to complete.
     page = var.client(var.alice).get(reverse("steering:fse_operation", args=[operation.pk]))
