@@ -13,6 +13,7 @@ and the lists the schema declares as sets (thématiques, publics…) are stored 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -155,6 +156,18 @@ _MESSAGES: dict[str, str] = {
     "date_from_datetime_parsing": "date invalide (attendue au format AAAA-MM-JJ)",
     "date_parsing": "date invalide (attendue au format AAAA-MM-JJ)",
     "date_type": "date invalide (attendue au format AAAA-MM-JJ)",
+    "date_from_datetime_inexact": (
+        "date invalide : une date sans heure est attendue (format AAAA-MM-JJ)"
+    ),
+    "date_future": "la date ne peut pas être dans le futur",
+    "date_past": "la date doit être dans le passé",
+    "bool_type": "doit valoir vrai ou faux",
+    "bool_parsing": "doit valoir vrai ou faux",
+    "dict_type": "doit être un objet",
+    "finite_number": "doit être un nombre fini",
+    "less_than_equal": "doit être inférieur ou égal à {le}",
+    "greater_than": "doit être supérieur à {gt}",
+    "less_than": "doit être inférieur à {lt}",
     "url_parsing": "lien invalide (attendu : une adresse web complète, https://…)",
     "url_scheme": "lien invalide (attendu : une adresse web en http ou https)",
     "url_type": "lien invalide",
@@ -172,15 +185,35 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return str(loc[0]) if loc else "ligne"
 
 
+# A zone_eligibilite code: what the schema accepts, said once (its type is a union of five
+# kinds of code, each of which gives its own error).
+_ZONE_EXPECTED = (
+    "attendu : un code de commune (5 caractères), de département (2 ou 3), d'EPCI "
+    "(9 chiffres), de pays (99XXX) ou « france »"
+)
+
+
 def french_errors(exc: ValidationError) -> list[FieldError]:
-    """The pydantic errors of one row, each as a French message naming the field."""
+    """The pydantic errors of one row, each as a French message naming the field.
+
+    One message per faulty value: a value of a union type (a ``zone_eligibilite`` code)
+    gives one error per member of the union, said once here.
+    """
     errors: list[FieldError] = []
+    said: set[tuple[Any, ...]] = set()
     for error in exc.errors(include_url=False):
-        field = _location(error["loc"])
+        loc = error["loc"]
+        field = _location(loc)
         kind = error["type"]
         ctx = error.get("ctx") or {}
         value = error.get("input")
-        if kind == "enum":
+        if field == "zone_eligibilite" and len(loc) >= 2 and isinstance(loc[1], int):
+            if (field, loc[1]) in said:
+                continue
+            said.add((field, loc[1]))
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            reason = f"code inconnu « {shown} » (valeur n° {loc[1] + 1}) ; {_ZONE_EXPECTED}"
+        elif kind == "enum":
             reason = f"code inconnu « {value} »"
             if field == "thematiques":
                 reason = f"thématique inconnue « {value} »"
@@ -190,11 +223,18 @@ def french_errors(exc: ValidationError) -> list[FieldError]:
             else:
                 # The schema's own validators already speak French.
                 reason = str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
+        elif kind == "date_from_datetime_inexact" and not isinstance(value, str):
+            reason = _MESSAGES["date_parsing"]  # a number read as a timestamp
         elif kind in _MESSAGES:
             length = len(value) if isinstance(value, str | list) else 0
             reason = _MESSAGES[kind].format(length=length, **ctx)
         else:
-            reason = f"valeur invalide ({error['msg']})"
+            # Never pydantic's English: the value, and what the field expects.
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            reason = f"valeur invalide « {shown} »"
+        if (field, reason) in said:
+            continue
+        said.add((field, reason))
         errors.append(FieldError(field, reason))
     return errors
 

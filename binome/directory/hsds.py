@@ -16,24 +16,27 @@ Mapping (data·inclusion v1 → HSDS 3.0):
 
 - structure → ``organization`` (``name``, ``description``, ``email``, ``website``;
   ``siret`` as an ``organization_identifiers`` entry of type "SIRET"; ``telephone`` as a
-  ``phones`` entry; ``lien_source`` as an ``additional_websites`` entry) and one
-  ``location`` of type ``physical`` (its ``addresses``, ``latitude``/``longitude``, the
-  INSEE code as ``external_identifier``, ``accessibilite_lieu`` as ``accessibility``,
-  ``horaires_accueil`` — OpenStreetMap syntax — as a ``schedules`` entry's description).
-- service → ``service`` (``name``, ``description``, ``url`` = ``lien_source``,
-  ``additional_urls`` = ``lien_mobilisation``, ``email``, ``status`` ``active``,
-  ``fees_description``, ``eligibility_description`` = ``publics_precisions``,
-  ``application_process`` = ``mobilisation_precisions``, ``assured_date`` = ``date_maj``,
-  ``phones``, ``contacts``, ``schedules``, ``service_areas`` = ``zone_eligibilite``);
-  a service with its own address gets its own ``location`` and a ``service_at_location``.
+  ``phones`` entry) and one ``location`` of type ``physical`` (its ``addresses``,
+  ``latitude``/``longitude``, the INSEE code as ``external_identifier``,
+  ``accessibilite_lieu`` as ``accessibility``, ``horaires_accueil`` — OpenStreetMap
+  syntax — as a ``schedules`` entry's description).
+- service → ``service`` (``name``, ``description``, ``url`` = ``lien_source``, ``email``,
+  ``status`` ``active``, ``fees_description``, ``eligibility_description`` =
+  ``publics_precisions``, ``application_process`` = ``mobilisation_precisions``,
+  ``assured_date`` = ``date_maj``, ``phones``, ``contacts``, ``schedules``,
+  ``service_areas`` = ``zone_eligibilite``); a service with its own address gets its own
+  ``location`` and a ``service_at_location``.
 - Coded values (thématiques, publics, frais, type, modes d'accueil, modes de mobilisation,
   mobilisable par, réseaux porteurs) → ``attributes`` pointing at ``taxonomy_terms``; each
   data·inclusion referential is a ``taxonomy`` (the thématiques are hierarchical: a
   sub-thématique's ``parent_id`` is its catégorie).
-- What HSDS has no field for (the data·inclusion ``source`` and ``id``, a structure's
-  ``date_maj``, ``conditions_acces``, ``volume_horaire_hebdomadaire``,
-  ``nombre_semaines``) → ``attributes`` with a ``value``, on the terms of the taxonomy
-  "data·inclusion — champs".
+- What HSDS 3.0 has no field for (the data·inclusion ``source`` and ``id``, a structure's
+  ``date_maj`` and ``lien_source``, ``conditions_acces``, ``lien_mobilisation``,
+  ``volume_horaire_hebdomadaire``, ``nombre_semaines``) → ``attributes`` with a
+  ``value``, on the terms of the taxonomy "data·inclusion — champs". (HSDS 3.1's
+  ``additional_websites``, ``additional_urls`` and ``attribute.label`` are not used: the
+  document is valid against the 3.0 schemas with unknown fields forbidden, which
+  ``tests/directory/test_hsds.py`` checks against the official schemas.)
 
 Identifiers are UUIDs (version 5) derived from the data·inclusion source and id, so the
 same row always has the same HSDS identifier, export after export.
@@ -42,6 +45,7 @@ same row always has the same HSDS identifier, export after export.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -90,11 +94,12 @@ class Taxonomy:
 
 # Fields HSDS has no place for, carried as attribute values.
 VALUE_FIELDS = {
-    Kind.STRUCTURES: ("source", "id", "date_maj"),
+    Kind.STRUCTURES: ("source", "id", "date_maj", "lien_source"),
     Kind.SERVICES: (
         "source",
         "id",
         "conditions_acces",
+        "lien_mobilisation",
         "volume_horaire_hebdomadaire",
         "nombre_semaines",
     ),
@@ -103,7 +108,9 @@ _VALUE_LABELS = {
     "source": "Source data·inclusion",
     "id": "Identifiant data·inclusion",
     "date_maj": "Date de mise à jour",
+    "lien_source": "Fiche à la source",
     "conditions_acces": "Conditions d'accès",
+    "lien_mobilisation": "Mobiliser le service",
     "volume_horaire_hebdomadaire": "Volume horaire hebdomadaire",
     "nombre_semaines": "Nombre de semaines",
 }
@@ -231,7 +238,6 @@ def _attributes(kind: Kind, row: dict[str, Any], link_id: str) -> list[dict[str,
                 "link_entity": entity,
                 "taxonomy_term_id": term_id,
                 "value": str(value),
-                "label": _VALUE_LABELS[name],
             }
         )
     for name in CODED_FIELDS[kind]:
@@ -283,20 +289,10 @@ def organization(row: dict[str, Any]) -> dict[str, Any]:
         "description": row.get("description") or "",
         "email": row.get("courriel"),
         "website": row.get("site_web"),
-        "additional_websites": [],
         "organization_identifiers": [],
         "phones": _phones("organization_id", org_id, row.get("telephone")),
         "attributes": _attributes(Kind.STRUCTURES, row, org_id),
     }
-    if row.get("lien_source"):
-        result["additional_websites"].append(
-            {
-                "id": _id("url", org_id),
-                "organization_id": org_id,
-                "label": SOURCE_LINK_LABEL,
-                "url": row["lien_source"],
-            }
-        )
     if row.get("siret"):
         result["organization_identifiers"].append(
             {
@@ -370,7 +366,6 @@ def service(row: dict[str, Any]) -> dict[str, Any]:
         "name": row["nom"],
         "description": row.get("description"),
         "url": row.get("lien_source"),
-        "additional_urls": [],
         "email": row.get("courriel"),
         "status": "active",
         "fees_description": row.get("frais_precisions"),
@@ -386,15 +381,6 @@ def service(row: dict[str, Any]) -> dict[str, Any]:
         ],
         "attributes": _attributes(Kind.SERVICES, row, sid),
     }
-    if row.get("lien_mobilisation"):
-        result["additional_urls"].append(
-            {
-                "id": _id("url", sid),
-                "service_id": sid,
-                "label": MOBILISATION_LABEL,
-                "url": row["lien_mobilisation"],
-            }
-        )
     if row.get("contact_nom_prenom"):
         result["contacts"].append(
             {"id": _id("contact", sid), "service_id": sid, "name": row["contact_nom_prenom"]}
@@ -471,16 +457,66 @@ def write_hsds(out: IO[str]) -> dict[str, int]:
 
 # --- import -----------------------------------------------------------------------------
 
+# The data·inclusion source of the rows of a document written by others (without our
+# "Source data·inclusion" attribute); their id is their HSDS identifier.
+FOREIGN_SOURCE = "hsds"
+_TABLES = ("organizations", "services", "locations", "service_at_locations")
+# What an object of each table holds nested, in the shapes of the HSDS 3.0 API
+# (``/organizations/{id}``, ``/services/{id}``, ``/service_at_locations/{id}``): the field,
+# the table of the objects in it, whether it is a list, and the field of the nested object
+# (``child``) or of its parent (``parent``) that the nesting stands for.
+_NESTED: dict[str, list[tuple[str, str, bool, str, str]]] = {
+    "organizations": [
+        ("services", "services", True, "child", "organization_id"),
+        ("locations", "locations", True, "child", "organization_id"),
+    ],
+    "services": [
+        ("organization", "organizations", False, "parent", "organization_id"),
+        ("service_at_locations", "service_at_locations", True, "child", "service_id"),
+    ],
+    "service_at_locations": [
+        ("service", "services", False, "parent", "service_id"),
+        ("location", "locations", False, "parent", "location_id"),
+    ],
+    "locations": [],
+}
 
-def is_hsds(data: Any) -> bool:
-    """A JSON document that looks like ours: an object with HSDS tables."""
-    return isinstance(data, dict) and (
-        isinstance(data.get("organizations"), list) or isinstance(data.get("services"), list)
-    )
+
+# An area's name that is a code of data·inclusion's ``zone_eligibilite`` (commune,
+# département, EPCI, country, "france"), as our export writes them. Others write a
+# sentence ("all residents of MyCity"): not a zone we can read, left out.
+_ZONE_CODE = re.compile(r"\w{2,3}|\w{5}|\d{9}|france")
 
 
 class HsdsError(Exception):
     """The document cannot be read as HSDS (the message is for the user, in French)."""
+
+
+def _object_table(item: Any) -> str | None:
+    """The table of one HSDS object standing alone (an API response), or None."""
+    if not isinstance(item, dict) or "nom" in item:
+        return None  # data·inclusion names its fields in French
+    if "location_type" in item:
+        return "locations"
+    if "service" in item and "location" in item:
+        return "service_at_locations"
+    if "name" not in item or "id" not in item:
+        return None
+    if any(name in item for name in ("status", "organization", "service_at_locations")):
+        return "services"
+    return "organizations"
+
+
+def is_hsds(data: Any) -> bool:
+    """An HSDS document: its tables (as our export writes it), a page of the HSDS API
+    (``contents``), or one organization, service or service at a location."""
+    if not isinstance(data, dict) or "nom" in data or "source" in data:
+        return False
+    if isinstance(data.get("organizations"), list) or isinstance(data.get("services"), list):
+        return True
+    if isinstance(data.get("contents"), list):
+        return True
+    return _object_table(data) is not None
 
 
 def _list(document: dict[str, Any], name: str) -> list[Any]:
@@ -490,31 +526,111 @@ def _list(document: dict[str, Any], name: str) -> list[Any]:
     return value
 
 
-def _by_id(items: list[Any]) -> dict[str, dict[str, Any]]:
-    return {item["id"]: item for item in items if isinstance(item, dict) and "id" in item}
+def _objects(item: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    """The objects of a nested list (absent or null: none), or HsdsError."""
+    value = item.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise HsdsError(f"« {where}.{name} » doit être une liste d'objets.")
+    for index, element in enumerate(value):
+        if not isinstance(element, dict):
+            raise HsdsError(f"« {where}.{name}[{index}] » doit être un objet.")
+    return value
 
 
-def _first(items: Any) -> dict[str, Any]:
-    if isinstance(items, list) and items and isinstance(items[0], dict):
-        return items[0]
-    return {}
-
-
-def _url(items: Any, label: str) -> str | None:
-    if not isinstance(items, list):
+def _ref(item: dict[str, Any], name: str, where: str) -> str | None:
+    """An identifier (``id``, ``organization_id``…): a text, or absent."""
+    value = item.get(name)
+    if value is None:
         return None
-    for item in items:
-        if isinstance(item, dict) and item.get("label") == label:
-            return item.get("url")
+    if not isinstance(value, str):
+        raise HsdsError(f"« {where}.{name} » doit être un identifiant (texte).")
+    return value
+
+
+def _tables(document: dict[str, Any]) -> dict[str, list[Any]]:
+    """The HSDS tables of a document, the objects nested in others taken out into their
+    table (each once), with the link the nesting stood for written on the child."""
+    tables: dict[str, list[Any]] = {name: [] for name in _TABLES}
+    seen: set[tuple[str, str]] = set()
+
+    def add(table: str, item: dict[str, Any], where: str, nested: bool) -> str | None:
+        item_id = _ref(item, "id", where)
+        if nested and item_id is not None and (table, item_id) in seen:
+            return item_id  # met before (an organization nested in each of its services)
+        if item_id is not None:
+            seen.add((table, item_id))
+        copy = dict(item)
+        tables[table].append(copy)
+        for field, child_table, many, side, link in _NESTED[table]:
+            if many:
+                children = _objects(item, field, where)
+            else:
+                child = item.get(field)
+                if child is None:
+                    continue
+                if not isinstance(child, dict):
+                    raise HsdsError(f"« {where}.{field} » doit être un objet.")
+                children = [child]
+            for index, child in enumerate(children):
+                child_where = f"{where}.{field}[{index}]" if many else f"{where}.{field}"
+                if side == "child":
+                    if item_id is not None and child.get(link) is None:
+                        child = {**child, link: item_id}
+                    add(child_table, child, child_where, True)
+                else:
+                    child_id = add(child_table, child, child_where, True)
+                    if copy.get(link) is None:
+                        copy[link] = child_id
+        return item_id
+
+    single = _object_table(document)
+    if single is not None:  # one object: its own nested lists may be named like tables
+        top: list[tuple[str, int, Any]] = [(single, 0, document)]
+    elif isinstance(document.get("contents"), list) and not any(
+        name in document for name in _TABLES
+    ):
+        top = []
+        for index, item in enumerate(document["contents"]):
+            table = _object_table(item)
+            if table is None:
+                raise HsdsError(
+                    f"« contents[{index}] » n'est ni une organisation, ni un service, ni un "
+                    "service à un lieu."
+                )
+            top.append((table, index, item))
+    else:
+        top = [
+            (name, index, item)
+            for name in _TABLES
+            for index, item in enumerate(_list(document, name))
+        ]
+    for table, index, item in top:
+        if isinstance(item, dict):
+            add(table, item, f"{table}[{index}]", False)
+        else:
+            tables[table].append(item)  # reported as its row
+    return tables
+
+
+def _first(item: dict[str, Any], name: str, where: str) -> dict[str, Any]:
+    objects = _objects(item, name, where)
+    return objects[0] if objects else {}
+
+
+def _url(item: dict[str, Any], name: str, label: str, where: str) -> str | None:
+    """The url of the entry with ``label`` of an HSDS 3.1 list of urls (older exports)."""
+    for entry in _objects(item, name, where):
+        if entry.get("label") == label:
+            return entry.get("url")
     return None
 
 
-def _read_attributes(kind: Kind, item: dict[str, Any], row: dict[str, Any]) -> None:
+def _read_attributes(kind: Kind, item: dict[str, Any], row: dict[str, Any], where: str) -> None:
     """Fill the row's coded and value-bearing fields from the item's attributes."""
     terms = _terms()
-    for attribute in item.get("attributes") or []:
-        if not isinstance(attribute, dict):
-            continue
+    for attribute in _objects(item, "attributes", where):
         key_code = terms.get(str(attribute.get("taxonomy_term_id")))
         if key_code is None:
             continue  # a term of another taxonomy: not ours to read
@@ -529,13 +645,15 @@ def _read_attributes(kind: Kind, item: dict[str, Any], row: dict[str, Any]) -> N
                 row[key] = code
 
 
-def _place(location_item: dict[str, Any], row: dict[str, Any]) -> None:
-    address = _first(location_item.get("addresses"))
+def _place(location_item: dict[str, Any], row: dict[str, Any], where: str) -> None:
+    address = _first(location_item, "addresses", where)
     row["adresse"] = address.get("address_1") or None
     row["complement_adresse"] = address.get("address_2") or None
     row["code_postal"] = address.get("postal_code") or None
     row["commune"] = address.get("city") or None
-    row["code_insee"] = location_item.get("external_identifier") or None
+    # Another identifier of the place (a UPRN, what3words…) is not an INSEE code.
+    if location_item.get("external_identifier_type") in (None, "", INSEE):
+        row["code_insee"] = location_item.get("external_identifier") or None
     row["latitude"] = location_item.get("latitude")
     row["longitude"] = location_item.get("longitude")
 
@@ -544,86 +662,125 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if value not in (None, "", [])}
 
 
+def _day(value: Any) -> Any:
+    """The date of an HSDS ``date-time`` (``last_modified``)."""
+    return value[:10] if isinstance(value, str) and len(value) > 10 else value
+
+
 def datainclusion_rows(document: dict[str, Any]) -> dict[Kind, list[Any]]:
     """The data·inclusion v1 rows of an HSDS document, structures then services.
 
+    The document is our export, or one written by others: its tables, a page of the HSDS
+    API, one organization or service with what it nests. The rows of a document written
+    by others have the source ``hsds`` and their HSDS identifier as id; a service's
+    ``date_maj`` is its ``assured_date``, else the day of its ``last_modified``; a
+    structure without one takes the newest of its services'.
+
     A row that cannot be built (not an object, an unknown organisation) is a string
-    saying why, so that the importer reports it at its place in the file.
+    saying why, so that the importer reports it at its place in the file. A document whose
+    shape is not HSDS's (a list where an object is expected, an identifier that is not a
+    text…) raises ``HsdsError`` naming the place.
     """
-    organizations = _list(document, "organizations")
-    services = _list(document, "services")
-    locations = _by_id(_list(document, "locations"))
-    at_locations = _list(document, "service_at_locations")
+    tables = _tables(document)
+    locations: dict[str, dict[str, Any]] = {}
+    location_where: dict[str, str] = {}  # id → its place in the document, for the messages
+    for index, item in enumerate(tables["locations"]):
+        if isinstance(item, dict) and (location_id := _ref(item, "id", f"locations[{index}]")):
+            locations.setdefault(location_id, item)
+            location_where.setdefault(location_id, f"locations[{index}]")
     service_locations: dict[str, str] = {}
-    for link in at_locations:
-        if isinstance(link, dict) and link.get("service_id") and link.get("location_id"):
-            service_locations.setdefault(link["service_id"], link["location_id"])
+    for index, link in enumerate(tables["service_at_locations"]):
+        if not isinstance(link, dict):
+            continue
+        where = f"service_at_locations[{index}]"
+        service, place = _ref(link, "service_id", where), _ref(link, "location_id", where)
+        if service and place:
+            service_locations.setdefault(service, place)
     used = set(service_locations.values())
     organization_locations: dict[str, dict[str, Any]] = {}
     for location_id, item in locations.items():
-        org_id = item.get("organization_id")
+        org_id = _ref(item, "organization_id", location_where[location_id])
         if location_id not in used and org_id:
             organization_locations.setdefault(org_id, item)
 
     structure_rows: list[Any] = []
     structure_ids: dict[str, tuple[Any, Any]] = {}
-    for item in organizations:
+    for index, item in enumerate(tables["organizations"]):
         if not isinstance(item, dict):
             structure_rows.append("l'organisation doit être un objet")
             continue
+        where = f"organizations[{index}]"
+        org_id = _ref(item, "id", where)
         row: dict[str, Any] = {
             "nom": item.get("name"),
             "description": item.get("description"),
             "courriel": item.get("email"),
             "site_web": item.get("website"),
-            "lien_source": _url(item.get("additional_websites"), SOURCE_LINK_LABEL),
-            "telephone": _first(item.get("phones")).get("number"),
+            "lien_source": _url(item, "additional_websites", SOURCE_LINK_LABEL, where),
+            "telephone": _first(item, "phones", where).get("number"),
         }
-        for identifier in item.get("organization_identifiers") or []:
-            if isinstance(identifier, dict) and identifier.get("identifier_type") == SIRET:
+        for identifier in _objects(item, "organization_identifiers", where):
+            if identifier.get("identifier_type") == SIRET:
                 row["siret"] = identifier.get("identifier")
-        _read_attributes(Kind.STRUCTURES, item, row)
-        place = organization_locations.get(str(item.get("id")), {})
-        _place(place, row)
-        row["accessibilite_lieu"] = _first(place.get("accessibility")).get("url")
-        row["horaires_accueil"] = _first(place.get("schedules")).get("description")
-        structure_ids[str(item.get("id"))] = (row.get("source"), row.get("id"))
-        structure_rows.append(_clean(row))
+        _read_attributes(Kind.STRUCTURES, item, row, where)
+        row.setdefault("source", FOREIGN_SOURCE)
+        row.setdefault("id", org_id)
+        org_place = organization_locations.get(str(org_id), {})
+        at = location_where.get(str(org_place.get("id")), "locations")
+        _place(org_place, row, at)
+        row["accessibilite_lieu"] = _first(org_place, "accessibility", at).get("url")
+        row["horaires_accueil"] = _first(org_place, "schedules", at).get("description")
+        structure_ids[str(org_id)] = (row.get("source"), row.get("id"))
+        row["_hsds_id"] = str(org_id)
+        structure_rows.append(row)
 
     service_rows: list[Any] = []
-    for item in services:
+    # HSDS organization id → the newest date_maj of its services.
+    newest: dict[str, str] = {}
+    for index, item in enumerate(tables["services"]):
         if not isinstance(item, dict):
             service_rows.append("le service doit être un objet")
             continue
-        org = structure_ids.get(str(item.get("organization_id")))
+        where = f"services[{index}]"
+        organization_ref = _ref(item, "organization_id", where)
+        org = structure_ids.get(str(organization_ref))
         if org is None:
-            service_rows.append(
-                f"organisation « {item.get('organization_id')} » absente du fichier"
-            )
+            service_rows.append(f"organisation « {organization_ref} » absente du fichier")
             continue
         row = {
             "structure_id": org[1],
             "nom": item.get("name"),
             "description": item.get("description"),
             "lien_source": item.get("url"),
-            "lien_mobilisation": _url(item.get("additional_urls"), MOBILISATION_LABEL),
+            "lien_mobilisation": _url(item, "additional_urls", MOBILISATION_LABEL, where),
             "courriel": item.get("email"),
             "frais_precisions": item.get("fees_description"),
             "publics_precisions": item.get("eligibility_description"),
             "mobilisation_precisions": item.get("application_process"),
-            "date_maj": item.get("assured_date"),
-            "telephone": _first(item.get("phones")).get("number"),
-            "contact_nom_prenom": _first(item.get("contacts")).get("name"),
-            "horaires_accueil": _first(item.get("schedules")).get("description"),
+            "date_maj": item.get("assured_date") or _day(item.get("last_modified")),
+            "telephone": _first(item, "phones", where).get("number"),
+            "contact_nom_prenom": _first(item, "contacts", where).get("name"),
+            "horaires_accueil": _first(item, "schedules", where).get("description"),
             "zone_eligibilite": [
-                area.get("name")
-                for area in item.get("service_areas") or []
-                if isinstance(area, dict) and area.get("name")
+                area["name"]
+                for area in _objects(item, "service_areas", where)
+                if isinstance(area.get("name"), str) and _ZONE_CODE.fullmatch(area["name"])
             ],
         }
-        _read_attributes(Kind.SERVICES, item, row)
+        _read_attributes(Kind.SERVICES, item, row, where)
+        row.setdefault("source", org[0])
+        row.setdefault("id", _ref(item, "id", where))
         place_id = service_locations.get(str(item.get("id")))
         if place_id is not None:
-            _place(locations.get(place_id, {}), row)
+            _place(locations.get(place_id, {}), row, location_where.get(place_id, "locations"))
+        if isinstance(row["date_maj"], str):
+            key = str(organization_ref)
+            newest[key] = max(newest.get(key, ""), row["date_maj"])
         service_rows.append(_clean(row))
+    for position, row in enumerate(structure_rows):
+        if isinstance(row, dict):
+            if not row.get("date_maj"):
+                row["date_maj"] = newest.get(row.pop("_hsds_id"))
+            row.pop("_hsds_id", None)
+            structure_rows[position] = _clean(row)
     return {Kind.STRUCTURES: structure_rows, Kind.SERVICES: service_rows}

@@ -137,6 +137,8 @@ def _report_context(run: ImportRun) -> dict[str, Any]:
         "rejected": run.rejected[:REPORT_ROWS_SHOWN],
         "rejected_hidden": max(0, len(run.rejected) - REPORT_ROWS_SHOWN),
         "counts": run.counts,
+        # Runs before warnings existed have none in their counts.
+        "warnings": (run.counts or {}).get("warnings", [])[:REPORT_ROWS_SHOWN],
     }
 
 

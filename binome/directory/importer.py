@@ -5,11 +5,19 @@ valid ones in bulk inside ONE transaction, and returns an ``ImportReport``.
 
 Formats, detected from the content (not the file name):
 
-- **HSDS 3.0 JSON** as ``binome directory export --format hsds`` writes it (see
-  ``binome/directory/hsds.py``): read back as data·inclusion rows, then checked alike.
-- **JSON** as the national API serves it: a list of rows, or an object whose ``items`` is
-  that list. A row with a ``structure_id`` key is a service, otherwise a structure; one
-  file may hold both. The line of a row in the report is its index in the list + 1.
+- **HSDS 3.0 JSON** as ``binome directory export --format hsds`` writes it, or as others
+  write it (one organization or service with what it nests, a page of the HSDS API; see
+  ``binome/directory/hsds.py``): read as data·inclusion rows, then checked alike.
+- **JSON** as the national API serves it: a list of rows, or a page, an object whose
+  ``items`` is that list; a row with a ``structure_id`` key is a service, otherwise a
+  structure, and one file may hold both. Also its other answers: one row alone (as
+  ``/services/{id}`` and ``/structures/{id}`` return it), a service with its structure
+  nested in ``structure``, a structure with its services nested in ``services``, and a
+  page of search results (``items`` of ``{"distance": …, "service": …}``): the nested rows
+  are read as rows of their own (a structure nested in several services, once). The line
+  of a row in the report is its index in the list + 1 (1 for a row alone); a nested row
+  has the line of the row it is nested in. A page without items (the last page of a
+  paginated export) is read as no rows, with a warning.
 - **CSV** (UTF-8, with or without BOM; separator ``,`` or ``;``, taken from the header):
   one row per line, columns named like the schema's fields (``id``, ``source``, ``nom``,
   ``date_maj``…; unknown columns are ignored). A file with a ``structure_id`` column holds
@@ -29,8 +37,17 @@ Rules:
 - Every rejected row is reported with its file, line, field and a French reason, and the
   valid rows are applied. Rejected: what the schema refuses (missing field, unknown
   thématique, description over 10,000 characters, invalid e-mail or date…), an invalid
-  SIRET, coordinates outside France, an unknown INSEE code, an id already seen in the
-  import, a service whose structure is neither in the files nor in the directory.
+  SIRET, an id already seen in the import with the same ``date_maj``, a service whose
+  structure is neither in the files nor in the directory.
+- A row whose only faults are in its optional place fields (coordinates outside France
+  or one without the other, an unknown or malformed INSEE code, a malformed postal code)
+  is imported without those fields, with a warning naming them (a row rejected for
+  another reason lists them with its other faults).
+- The same id twice in one import: the row with the newest ``date_maj`` is kept, the
+  others are ignored with a warning (the same date: the first is kept, the others are
+  rejected as duplicates).
+- A row older than the one the directory holds (its ``date_maj`` before the stored one)
+  does not overwrite it: it is ignored with a warning.
 - A file that cannot be read (empty, malformed JSON, another format, a CSV without a
   required column) stops the whole import before anything is written: the structures and
   services of several files hang together.
@@ -67,6 +84,7 @@ import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -127,7 +145,8 @@ class Rejection:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line} {self.field} : {self.reason}"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where} {self.field} : {self.reason}"
 
 
 @dataclass(slots=True)
@@ -145,6 +164,9 @@ class ImportReport:
     services: Counts = field(default_factory=Counts)
     rejected: list[Rejection] = field(default_factory=list)
     rejected_rows: int = 0
+    # Rows applied without a faulty optional field, rows ignored for a newer one, empty
+    # pages (line 0: the whole file).
+    warnings: list[Rejection] = field(default_factory=list)
     # A file that could not be read: nothing was written.
     file_errors: list[str] = field(default_factory=list)
     # "structures dora--12": rows edited in Binôme, left as they are.
@@ -173,6 +195,9 @@ class ImportReport:
             )
         out.append(f"lignes rejetées : {self.rejected_rows}")
         out.extend(str(rejection) for rejection in self.rejected)
+        if self.warnings:
+            out.append(f"avertissements : {len(self.warnings)}")
+            out.extend(f"avertissement : {warning}" for warning in self.warnings)
         out.extend(f"conservé (modifié dans Binôme) : {key}" for key in self.kept)
         out.append(f"durée : {self.seconds:.1f} s")
         return out
@@ -188,6 +213,12 @@ class _Row:
     file: str
     line: int
     data: Any
+    # Read from inside another row (a service's structure): its copies are not duplicates.
+    nested: bool = False
+
+
+class _EmptyPage(Exception):
+    """A page of the national API without items (the last page of an export)."""
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -227,21 +258,51 @@ def _read_json(name: str, text: str) -> list[_Row]:
     if hsds.is_hsds(data):
         return _read_hsds(name, data)
     if isinstance(data, dict) and isinstance(data.get("items"), list):
+        if not data["items"]:
+            raise _EmptyPage
         data = data["items"]
+    elif isinstance(data, dict) and any(key in data for key in ("source", "id", "nom")):
+        data = [data]  # one row, as /services/{id} or /structures/{id} return it
     if not isinstance(data, list):
         raise FileError(
             f"{name} : JSON inattendu : une liste de structures ou de services, ou un objet "
             "avec « items », est attendu."
         )
-    return [
-        _Row(
-            Kind.SERVICES if isinstance(item, dict) and "structure_id" in item else Kind.STRUCTURES,
-            name,
-            index + 1,
-            item,
-        )
-        for index, item in enumerate(data)
-    ]
+    rows: list[_Row] = []
+    for index, item in enumerate(data):
+        if isinstance(item, dict) and "nom" not in item and isinstance(item.get("service"), dict):
+            item = item["service"]  # a search result: {"distance": …, "service": …}
+        rows.extend(_api_rows(name, index + 1, item))
+    return rows
+
+
+def _api_rows(name: str, line: int, item: Any) -> list[_Row]:
+    """The rows of one item of the national API: a structure or a service, and the rows
+    nested in it (a service's ``structure``, a structure's ``services``)."""
+    if not isinstance(item, dict):
+        return [_Row(Kind.STRUCTURES, name, line, item)]
+    if "structure_id" in item:
+        if "structure" not in item:  # a row of a list or page: as it is (the common case)
+            return [_Row(Kind.SERVICES, name, line, item)]
+        structure = item["structure"]
+        service = {key: value for key, value in item.items() if key != "structure"}
+        rows = [_Row(Kind.SERVICES, name, line, service)]
+        if isinstance(structure, dict):
+            plain = {key: value for key, value in structure.items() if key != "services"}
+            rows.insert(0, _Row(Kind.STRUCTURES, name, line, plain, nested=True))
+        return rows
+    services = item.get("services")
+    if not isinstance(services, list):
+        return [_Row(Kind.STRUCTURES, name, line, item)]
+    structure = {key: value for key, value in item.items() if key != "services"}
+    rows = [_Row(Kind.STRUCTURES, name, line, structure)]
+    for service in services:
+        if isinstance(service, dict):
+            service = {key: value for key, value in service.items() if key != "structure"}
+            service.setdefault("source", structure.get("source"))
+            service.setdefault("structure_id", structure.get("id"))
+        rows.append(_Row(Kind.SERVICES, name, line, service, nested=True))
+    return rows
 
 
 def _read_hsds(name: str, document: dict[str, Any]) -> list[_Row]:
@@ -314,7 +375,10 @@ def read_rows(source: FileInput) -> tuple[str, list[_Row]]:
         raise FileError(f"{name} : fichier vide.")
     text = _decode(name, content)
     stripped = text.lstrip()
-    rows = _read_json(name, text) if stripped[:1] in {"[", "{"} else _read_csv(name, text)
+    try:
+        rows = _read_json(name, text) if stripped[:1] in {"[", "{"} else _read_csv(name, text)
+    except _EmptyPage:
+        return name, []
     if not rows:
         raise FileError(f"{name} : le fichier ne contient aucune structure ni aucun service.")
     return name, rows
@@ -381,6 +445,87 @@ def _stored_hashes(rows: list[_Row]) -> dict[tuple[Kind, str, str], str]:
     return stored
 
 
+# Optional fields whose fault does not cost the row: it is imported without them.
+_PLACE_FIELDS = frozenset({"latitude", "longitude", "code_insee", "code_postal"})
+
+
+def _without_faulty_place(data: dict[str, Any], errors: Sequence[di.FieldError]) -> dict[str, Any]:
+    dropped = {error.field for error in errors}
+    if dropped & {"latitude", "longitude"}:
+        dropped |= {"latitude", "longitude"}  # one without the other means nothing
+    return {name: value for name, value in data.items() if name not in dropped}
+
+
+def _place_warning(error: di.FieldError) -> di.FieldError:
+    return di.FieldError(error.field, f"{error.reason} ; valeur ignorée, ligne importée sans elle")
+
+
+def _date_maj(row: _Row) -> date:
+    """The row's ``date_maj`` as read (the oldest possible when it is not a date)."""
+    value = row.data.get("date_maj") if isinstance(row.data, dict) else None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value[:10])
+    return date.min
+
+
+def _older_duplicates(rows: list[_Row], report: ImportReport) -> set[int]:
+    """The rows to leave out because the same id comes again with a newer ``date_maj``
+    (each reported as a warning), and the nested copies of a row read elsewhere. Rows of
+    the same id and date are left to the checks (the first kept, the others rejected)."""
+    kept: dict[tuple[Kind, str, str], int] = {}
+    contested: set[tuple[Kind, str, str]] = set()
+    for index, row in enumerate(rows):
+        key = _row_key(row)
+        if key is None:
+            continue
+        best = kept.setdefault(key, index)
+        if best == index:
+            continue
+        contested.add(key)
+        newer = _date_maj(row), not row.nested
+        if newer > (_date_maj(rows[best]), not rows[best].nested):
+            kept[key] = index
+    if not contested:  # the common case: every id once
+        return set()
+    skipped: set[int] = set()
+    for index, row in enumerate(rows):
+        key = _row_key(row)
+        if key not in contested or kept[key] == index:
+            continue
+        newest = rows[kept[key]]
+        if _date_maj(row) < _date_maj(newest):
+            skipped.add(index)
+            report.warnings.append(
+                Rejection(
+                    row.file,
+                    row.line,
+                    "date_maj",
+                    f"identifiant « {key[2]} » en double : la version la plus récente "
+                    f"(date_maj {_date_text(newest)}, en {newest.file}:{newest.line}) est "
+                    "gardée, "
+                    f"celle-ci (date_maj {_date_text(row)}) est ignorée",
+                )
+            )
+        elif row.nested:
+            skipped.add(index)  # the same structure nested in another service
+    return skipped
+
+
+def _date_text(row: _Row) -> str:
+    day = _date_maj(row)
+    return day.isoformat() if day != date.min else "absente ou invalide"
+
+
+def _row_key(row: _Row) -> tuple[Kind, str, str] | None:
+    if not isinstance(row.data, dict):
+        return None
+    source, source_id = row.data.get("source"), row.data.get("id")
+    if isinstance(source, str) and isinstance(source_id, str):
+        return (row.kind, source, source_id)
+    return None
+
+
 def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_progress) -> _Checked:
     communes: dict[str, str] = dict(Commune.objects.values_list("insee_code", "department_id"))
     checked = _Checked({Kind.STRUCTURES: [], Kind.SERVICES: []}, {})
@@ -412,6 +557,16 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
     # Services rejected before their structure was looked for: (row, (source, structure id)).
     rejected_services: list[tuple[_Row, tuple[str, str]]] = []
     pending_services: list[tuple[_Row, dict[str, Any]]] = []
+    # Faults of optional place fields of rows applied without them: warnings, unless the
+    # row is rejected later (a service without its structure).
+    place_faults: dict[int, list[di.FieldError]] = {}
+
+    def warn(row: _Row, errors: Sequence[di.FieldError]) -> None:
+        report.warnings.extend(
+            Rejection(row.file, row.line, e.field, _place_warning(e).reason) for e in errors
+        )
+
+    skipped = _older_duplicates(rows, report)
     total = len(rows)
     progress("contrôle des lignes", 0, total)
     # The services are loaded into their staging table as they are checked: PostgreSQL
@@ -420,6 +575,8 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
         for number, row in enumerate(rows, 1):
             if number % PROGRESS_EVERY == 0:
                 progress("contrôle des lignes", number, total)
+            if number - 1 in skipped:
+                continue
             if not isinstance(row.data, dict):
                 what = row.data if isinstance(row.data, str) else type(row.data).__name__
                 reject(row, [di.FieldError("ligne", f"ligne illisible ({what})")])
@@ -448,8 +605,18 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
                     unchanged_structures.add((source, source_id))
                 continue
             record, errors = di.check_record(row.kind, row.data)
+            faults: list[di.FieldError] = []
+            lenient = row.data
+            # Without a faulty place field, the row may show another (the schema's checks
+            # come before ours): until it passes or shows a fault of another field.
+            while (
+                record is None and errors and all(error.field in _PLACE_FIELDS for error in errors)
+            ):
+                faults.extend(errors)
+                lenient = _without_faulty_place(lenient, errors)
+                record, errors = di.check_record(row.kind, lenient)
             if record is None:
-                reject(row, [*errors, *other_errors(row)])
+                reject(row, [*faults, *errors, *other_errors(row)])
                 structure_id = row.data.get("structure_id")
                 if row.kind == Kind.SERVICES and isinstance(source, str) and structure_id:
                     rejected_services.append((row, (source, str(structure_id))))
@@ -459,8 +626,8 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
             if code is not None:
                 code = _ARRONDISSEMENTS.get(code, code)
                 if code not in communes:
-                    reject(row, [di.FieldError("code_insee", f"code INSEE inconnu « {code} »")])
-                    continue
+                    faults.append(di.FieldError("code_insee", f"code INSEE inconnu « {code} »"))
+                    code = None
                 record["commune_id"] = code
             record["department_id"] = communes[code] if code is not None else None
             key = (row.kind, record["source"], record["source_id"])
@@ -482,8 +649,11 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
                 record["fresh"] = key not in stored
                 stage(record)
                 pending_services.append((row, record))
+                if faults:
+                    place_faults[id(row)] = faults
             else:
                 checked.records[Kind.STRUCTURES].append(record)
+                warn(row, faults)
 
     # A service needs its structure, from the files or already in the directory.
     wanted = {(r["source"], r["structure_source_id"]) for _row, r in pending_services}
@@ -511,11 +681,13 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
     orphans: list[tuple[str, str]] = []
     for row, record in pending_services:
         structure_key = (record["source"], record["structure_source_id"])
+        faults = place_faults.get(id(row), [])
         if structure_key in known:
             checked.records[Kind.SERVICES].append(record)
+            warn(row, faults)
             continue
         orphans.append((record["source"], record["source_id"]))
-        reject(row, [missing_structure(*structure_key)])
+        reject(row, [*faults, missing_structure(*structure_key)])
     for row, structure_key in rejected_services:
         if structure_key not in known:
             reject(row, [missing_structure(*structure_key)])
@@ -529,6 +701,7 @@ def _check(rows: list[_Row], report: ImportReport, progress: Progress = _no_prog
             )
     report.rejected_rows = len(rejected_lines)
     report.rejected.sort(key=lambda r: (r.file, r.line))
+    report.warnings.sort(key=lambda r: (r.file, r.line))
     return checked
 
 
@@ -662,6 +835,26 @@ def _kept(kind: Kind) -> list[str]:
         return [source_id for (source_id,) in cursor.fetchall()]
 
 
+# A staged row is not older than the stored one (``date_maj``, ``updated_on`` here).
+_NOT_OLDER = (
+    "({new}.updated_on IS NULL OR t.updated_on IS NULL OR {new}.updated_on >= t.updated_on)"
+)
+
+
+def _outdated(kind: Kind) -> list[tuple[str, str, date, date]]:
+    """(source, source id, its date_maj, the stored one) of the staged rows older than the
+    row the directory holds (not edited in Binôme: those are kept anyway)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.source, s.source_id, s.updated_on, t.updated_on "  # noqa: S608
+            f"FROM _import_{kind} s JOIN {_TABLE[kind]} t "
+            "ON t.source = s.source AND t.source_id = s.source_id "
+            "WHERE s.present AND t.edited_locally_at IS NULL AND s.updated_on < t.updated_on "
+            "ORDER BY s.source, s.source_id"
+        )
+        return list(cursor.fetchall())
+
+
 def _upsert(kind: Kind) -> tuple[int, int]:
     """Merge the staging table into the directory: (created, updated).
 
@@ -730,6 +923,7 @@ def _upsert(kind: Kind) -> tuple[int, int]:
             imported_at = now(), updated_at = now()
         FROM {staged}
         WHERE src.present AND {same_key} AND t.edited_locally_at IS NULL
+          AND {_NOT_OLDER.format(new="src")}
           AND ({", ".join(f"t.{name}" for name in compared)})
               IS DISTINCT FROM ({", ".join(f"src.{name}" for name in compared)})
     """  # noqa: S608 - table and column names come from our models
@@ -751,6 +945,7 @@ def _upsert(kind: Kind) -> tuple[int, int]:
         FROM _import_{kind} s
         WHERE s.present AND t.source = s.source AND t.source_id = s.source_id
           AND t.edited_locally_at IS NULL AND t.content_hash <> s.content_hash
+          AND {_NOT_OLDER.format(new="s")}
     """  # noqa: S608 - table names come from our models
     with connection.cursor() as cursor:
         if search:
@@ -864,7 +1059,13 @@ def _rebuild(definitions: list[str]) -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def _write(kind: Kind, records: list[dict[str, Any]], unchanged: int, report: ImportReport) -> None:
+def _write(
+    kind: Kind,
+    records: list[dict[str, Any]],
+    unchanged: int,
+    report: ImportReport,
+    origin: dict[tuple[Kind, str, str], tuple[str, int]],
+) -> None:
     counts = report.structures if kind == Kind.STRUCTURES else report.services
     counts.unchanged = unchanged
     if not records:
@@ -873,6 +1074,18 @@ def _write(kind: Kind, records: list[dict[str, Any]], unchanged: int, report: Im
         _stage(kind, records)  # the services were staged as they were checked
     _prepare_staging(kind)
     kept = _kept(kind)
+    outdated = _outdated(kind)
+    for source, source_id, theirs, ours in outdated:
+        file, line = origin[(kind, source, source_id)]
+        report.warnings.append(
+            Rejection(
+                file,
+                line,
+                "date_maj",
+                f"date_maj {theirs.isoformat()} antérieure à celle de l'annuaire "
+                f"({ours.isoformat()}) : ligne ignorée, la version plus récente est gardée",
+            )
+        )
     dropped = _rebuilt_indexes(kind)
     counts.created, counts.updated = _upsert(kind)
     if dropped:
@@ -887,7 +1100,7 @@ def _write(kind: Kind, records: list[dict[str, Any]], unchanged: int, report: Im
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {_TABLE[kind]} (id, source, source_id)")
     counts.kept = len(kept)
-    counts.unchanged += len(records) - counts.created - counts.updated - counts.kept
+    counts.unchanged += len(records) - counts.created - counts.updated - counts.kept - len(outdated)
     report.kept.extend(f"{kind} {source_id}" for source_id in kept)
 
 
@@ -932,6 +1145,7 @@ def _audit(report: ImportReport, *, by: Any, department_id: str | None) -> None:
         "structures": asdict(report.structures),
         "services": asdict(report.services),
         "lignes_rejetees": report.rejected_rows,
+        "avertissements": len(report.warnings),
     }
     if report.file_errors:
         details["erreurs"] = report.file_errors
@@ -966,6 +1180,10 @@ def _read_all(files: Iterable[FileInput], report: ImportReport) -> list[_Row]:
             report.file_errors.append(str(exc))
             continue
         report.files.append(name)
+        if not file_rows:
+            report.warnings.append(
+                Rejection(name, 0, "items", "page vide : aucune structure ni aucun service")
+            )
         rows.extend(file_rows)
     if not report.files:
         report.file_errors.append("Aucun fichier à importer.")
@@ -992,7 +1210,7 @@ def _check_and_write(
         for kind in (Kind.STRUCTURES, Kind.SERVICES):
             step = time.perf_counter()
             progress(f"écriture des {kind}", 0, len(checked.records[kind]))
-            _write(kind, checked.records[kind], checked.unchanged[kind], report)
+            _write(kind, checked.records[kind], checked.unchanged[kind], report, checked.origin)
             report.timings[f"écriture {kind}"] = time.perf_counter() - step
         _audit(report, by=by, department_id=department_id)
         progress("validation", 0, 0)

@@ -110,6 +110,12 @@ def _report_fields(report: ImportReport) -> dict[str, Any]:
                 "kept": report.services.kept,
             },
             "seconds": round(report.seconds, 1),
+            # Rows applied without a faulty optional field, rows ignored for a newer one,
+            # empty pages: the import went through, the producer may want to know.
+            "warnings": [
+                {"file": w.file, "line": w.line, "field": w.field, "reason": w.reason}
+                for w in report.warnings[:MAX_REJECTIONS_KEPT]
+            ],
         },
         "rejected": [
             {"file": r.file, "line": r.line, "field": r.field, "reason": r.reason}

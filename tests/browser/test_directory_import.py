@@ -43,6 +43,8 @@ def test_claire_uploads_files_follows_the_progress_and_reads_the_report(
     expect(page.get_by_text("Aucun import pour l'instant.")).to_be_visible()
     assert_accessible(page)
     services = json.loads(SERVICES.read_text())
+    # Applied without its coordinates, with a warning.
+    services.append(service_row(id="dora--hors-france", latitude=40.4168, longitude=-3.7038))
     services.append(service_row(id="dora--sans-date", date_maj=None))
     services_file = tmp_path / "services.json"
     services_file.write_text(json.dumps(services, ensure_ascii=False), encoding="utf-8")
@@ -70,6 +72,8 @@ def test_claire_uploads_files_follows_the_progress_and_reads_the_report(
     expect(row).to_contain_text(str(len(services)))
     expect(row).to_contain_text("date_maj")
     expect(row).to_contain_text("champ obligatoire absent")
+    warned = page.get_by_role("table", name="Avertissements (lignes appliquées ou ignorées)")
+    expect(warned.get_by_role("row").nth(1)).to_contain_text("hors de France")
     counts = page.get_by_role("table", name="Résultat par type de fiche")
     expect(counts.get_by_role("row", name="Structures")).to_contain_text("3")
     assert_accessible(page)

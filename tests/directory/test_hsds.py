@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.directory import datainclusion as di
-from binome.directory import hsds
+from binome.directory import hsds, importer
 from binome.directory.datainclusion import Kind
 from binome.directory.exporter import export_datainclusion
 from binome.directory.importer import import_directory
@@ -245,3 +245,214 @@ def test_every_import_leaves_an_audit_row(tmp_path: Path) -> None:
     assert "structures 0 créée(s), 0 modifiée(s), 3 inchangée(s)" in again.what
     assert empty.details["erreurs"] == [f"{refused} : fichier vide."]
     assert empty.what.startswith("Import refusé")
+
+
+# --- HSDS 3.0: the official schemas and examples ---------------------------------------
+
+HSDS_30 = Path(__file__).parent / "data" / "hsds-3.0"
+# Each table of our document → the official schema of its objects.
+HSDS_TABLES = {
+    "taxonomies": "taxonomy",
+    "taxonomy_terms": "taxonomy_term",
+    "organizations": "organization",
+    "locations": "location",
+    "services": "service",
+    "service_at_locations": "service_at_location",
+}
+
+
+def _forbid_unknown_fields(node: Any) -> Any:
+    """The schema with ``additionalProperties: false`` on every object, as the
+    specification's own check of its examples does
+    (``--set-additional-properties-false-everywhere``)."""
+    if isinstance(node, dict):
+        strict = {key: _forbid_unknown_fields(value) for key, value in node.items()}
+        if strict.get("type") == "object" or "properties" in strict:
+            strict["additionalProperties"] = False
+        return strict
+    if isinstance(node, list):
+        return [_forbid_unknown_fields(value) for value in node]
+    return node
+
+
+def hsds_30_errors(document: dict[str, Any]) -> list[str]:
+    """Every error of the document's objects against the official HSDS 3.0 schemas."""
+    import jsonschema_rs
+
+    base = "https://hsds.invalid/3.0/"
+    registry = jsonschema_rs.Registry(
+        [
+            (base + path.name, _forbid_unknown_fields(json.loads(path.read_text())))
+            for path in (HSDS_30 / "schema").glob("*.json")
+        ]
+    )
+    errors = []
+    for table, schema in HSDS_TABLES.items():
+        validator = jsonschema_rs.validator_for(
+            {"$ref": f"{base}{schema}.json"}, registry=registry, validate_formats=True
+        )
+        for index, item in enumerate(document[table]):
+            errors.extend(
+                f"{table}[{index}]{error.instance_path}: {error.message}"
+                for error in validator.iter_errors(item)
+            )
+    return errors
+
+
+def test_the_schema_check_refuses_a_field_of_hsds_31() -> None:
+    """The check below can fail: a field HSDS 3.0 does not have is refused."""
+    document = {table: [] for table in HSDS_TABLES}
+    org_id = str(uuid.uuid4())
+    document["organizations"] = [
+        {"id": org_id, "name": "Org", "description": "Org", "additional_websites": []}
+    ]
+
+    assert len(hsds_30_errors(document)) == 1
+
+
+def test_hsds_export_is_valid_against_the_official_30_schemas(tmp_path: Path) -> None:
+    import_directory(_complete_files(tmp_path))
+    out = tmp_path / "annuaire.hsds.json"
+    call_command("directory", "export", "--format", "hsds", "-o", str(out))
+    document = json.loads(out.read_text())
+
+    assert document["hsds_version"] == "3.0"
+    assert hsds_30_errors(document) == []
+    # What had a 3.1 field goes as an attribute's value, and is read back.
+    org = next(o for o in document["organizations"] if o["name"] == "Maison de l'insertion du Var")
+    values = {a["link_type"]: a["value"] for a in org["attributes"] if "value" in a}
+    assert values["lien_source"] == "https://dora.inclusion.beta.gouv.fr/structures/complete"
+    service = next(s for s in document["services"] if s["name"] == "Aide au permis B")
+    values = {a["link_type"]: a["value"] for a in service["attributes"] if "value" in a}
+    assert values["lien_mobilisation"] == "https://maison-insertion.example.org/permis"
+
+
+def test_the_open_referral_examples_import(tmp_path: Path) -> None:
+    """Open Referral's own examples: an organization with its services and locations
+    nested, a service with its organization nested, a service at a location, and pages of
+    the HSDS API. Their places are in the United States (coordinates 100, 101; postal code
+    "ABC 1234"): the rows are imported without them, with warnings."""
+    examples = HSDS_30 / "examples"
+    for name in ("organization_full", "service_full", "service_at_location_full"):
+        Service.objects.all().delete()
+        Structure.objects.all().delete()
+
+        report = import_directory([examples / f"{name}.json"])
+
+        assert report.file_errors == [] and report.rejected == [], name
+        assert (report.structures.created, report.services.created) == (1, 1), name
+        service = Service.objects.select_related("structure").get()
+        assert service.source == "hsds"
+        assert service.source_id == "ac148810-d857-441c-9679-408f346de14b"
+        assert service.name == "Community Counselling"
+        assert service.structure.name == "Example Organization Inc."
+        assert service.structure.source_id == "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+        assert str(service.updated_on) == "2005-01-01"  # its assured_date
+        assert str(service.structure.updated_on) == "2005-01-01"  # its newest service's
+        assert service.fees_details.startswith("Non-NHS patients are expected to pay")
+        assert service.description.startswith("Counselling Services provided")
+        assert (service.latitude, service.postal_code) == (None, "")
+        assert service.address == "1-30 Main Street"
+        assert service.eligibility_zone == []  # its area is a sentence, not a code
+        assert [(w.field, w.line) for w in report.warnings] == [
+            ("code_postal", 1),
+            ("latitude", 1),
+        ], name
+
+    # A page of /services, its organization nested in its service.
+    report = import_directory([examples / "service_list.json"])
+    assert report.rejected == [] and (report.services.unchanged, report.services.created) == (
+        0,
+        0,
+    )
+    # A page of /organizations: the organization alone has no date to be imported with.
+    report = import_directory([examples / "organization_list.json"])
+    assert reasons_of(report) == [(1, "date_maj", "champ obligatoire absent")]
+
+
+def reasons_of(report: Any) -> list[tuple[int, str, str]]:
+    return [(r.line, r.field, r.reason) for r in report.rejected]
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "value", "message"),
+    [
+        # The two shapes that raised an uncaught TypeError, found by fuzzing (see below): a
+        # number or a text where a list of objects is expected ("not iterable"), and a
+        # list or an object where an identifier is expected ("unhashable type").
+        (
+            "organizations",
+            "attributes",
+            1,
+            "« organizations[0].attributes » doit être une liste d'objets.",
+        ),
+        (
+            "organizations",
+            "organization_identifiers",
+            "SIRET",
+            "« organizations[0].organization_identifiers » doit être une liste d'objets.",
+        ),
+        (
+            "services",
+            "service_areas",
+            83,
+            "« services[0].service_areas » doit être une liste d'objets.",
+        ),
+        ("services", "phones", ["+33494000011"], "« services[0].phones[0] » doit être un objet."),
+        ("locations", "id", [None], "« locations[0].id » doit être un identifiant (texte)."),
+        (
+            "service_at_locations",
+            "service_id",
+            [1],
+            "« service_at_locations[0].service_id » doit être un identifiant (texte).",
+        ),
+        (
+            "locations",
+            "organization_id",
+            {"id": 1},
+            "« locations[0].organization_id » doit être un identifiant (texte).",
+        ),
+        ("services", "attributes", [None], "« services[0].attributes[0] » doit être un objet."),
+    ],
+)
+def test_malformed_hsds_is_refused_cleanly(
+    tmp_path: Path, table: str, field: str, value: Any, message: str
+) -> None:
+    import_directory(_complete_files(tmp_path))
+    document = hsds.export_hsds()
+    Service.objects.all().delete()
+    Structure.objects.all().delete()
+    document[table][0][field] = value
+    path = write_json(tmp_path, "partenaire.json", document)
+
+    report = import_directory([path])
+
+    [error] = report.file_errors
+    assert error.startswith(f"{path} : HSDS illisible : ")
+    assert error.endswith(message)
+    assert (Structure.objects.count(), Service.objects.count()) == (0, 0)
+
+
+def test_odd_hsds_shapes_never_crash(tmp_path: Path) -> None:
+    """Every field of the first object of every table set to odd values (lists where
+    objects are expected, nulls, numbers, texts…): the file is refused with a French
+    message or read into rows the checks report on, never an uncaught exception."""
+    import_directory(_complete_files(tmp_path))
+    document = hsds.export_hsds()
+    odd: list[Any] = [None, 1, "x", [], {}, [1], ["x"], [None], [[]], {"a": 1}, True, 1.5]
+    tried = 0
+    for table in ("organizations", "services", "locations", "service_at_locations"):
+        for field in sorted({key for item in document[table][:3] for key in item}):
+            for value in odd:
+                changed = json.loads(json.dumps(document))
+                changed[table][0][field] = value
+                try:
+                    _name, rows = importer.read_rows(("odd.json", json.dumps(changed).encode()))
+                except importer.FileError as exc:
+                    assert "HSDS illisible" in str(exc)
+                    continue
+                for row in rows:
+                    if isinstance(row.data, dict):
+                        di.check_record(row.kind, row.data)
+                tried += 1
+    assert tried > 100

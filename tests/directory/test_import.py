@@ -151,10 +151,7 @@ def test_a_locally_edited_row_is_kept(tmp_path: Path) -> None:
             "thematiques",
             "thématique inconnue « famille--garde-de-chats »",
         ),
-        ({"latitude": 40.4168, "longitude": -3.7038}, "latitude", "hors de France"),
-        ({"longitude": None}, "longitude", "l'une manque"),
         ({"description": "crèche " * 2858}, "description", "10000 caractères au plus"),
-        ({"code_insee": "83999"}, "code_insee", "code INSEE inconnu « 83999 »"),
         ({"nom": None}, "nom", "champ obligatoire absent"),
         ({"date_maj": "2025-13-45"}, "date_maj", "date invalide"),
         ({"courriel": "creche-at-lucioles"}, "courriel", "courriel invalide"),
@@ -349,7 +346,9 @@ def test_an_interrupted_import_leaves_the_directory_as_it_was(
 def test_command_prints_the_report_and_exits_1_on_rejected_rows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bad = write_json(tmp_path, "s.json", [service_row(code_insee="83999")])
+    # (An unknown INSEE code, the fault this test used, is now a warning: the row is
+    # imported without it.)
+    bad = write_json(tmp_path, "s.json", [service_row(frais="cher")])
 
     with pytest.raises(CommandError) as exc:
         call_command("directory", "import", str(STRUCTURES), str(bad))
@@ -357,7 +356,7 @@ def test_command_prints_the_report_and_exits_1_on_rejected_rows(
     assert exc.value.returncode == 1
     out = capsys.readouterr().out
     assert "structures : 3 créé(s), 0 modifié(s), 0 inchangé(s), 0 conservé(s)" in out
-    assert f"{bad}:1 code_insee : code INSEE inconnu « 83999 »" in out
+    assert f"{bad}:1 frais : code inconnu « cher »" in out
 
 
 def test_command_exits_2_when_nothing_could_be_read(
@@ -396,11 +395,19 @@ def test_csv_rejections_give_the_line_number_in_the_file(tmp_path: Path) -> None
 
     report = import_directory([STRUCTURES, bad])
 
-    assert reasons(report) == [
-        (2, "thematiques", "thématique inconnue « mobilite--voler »"),
-        (5, "code_insee", "code INSEE inconnu « 99999 »"),
+    # Line 5's unknown INSEE code is a warning: the row is imported without it.
+    assert reasons(report) == [(2, "thematiques", "thématique inconnue « mobilite--voler »")]
+    assert [(w.line, w.field, w.reason) for w in report.warnings] == [
+        (
+            5,
+            "code_insee",
+            "code INSEE inconnu « 99999 » ; valeur ignorée, ligne importée sans elle",
+        )
     ]
-    assert list(Service.objects.values_list("source_id", flat=True)) == ["dora--garde-urgence"]
+    assert sorted(Service.objects.values_list("source_id", flat=True)) == [
+        "dora--garage-2",
+        "dora--garde-urgence",
+    ]
 
 
 def test_a_rerun_skips_the_rows_it_stored_without_checking_them_again(tmp_path: Path) -> None:

@@ -83,6 +83,35 @@ def test_the_job_writes_the_report_and_the_page_shows_it(client_for: Any, person
     assert "structures.json" in listing.content.decode()
 
 
+def test_the_report_shows_the_warnings_of_the_rows_applied(client_for: Any, personas: Any) -> None:
+    run = start_import(
+        department=Department.objects.get(code="83"),
+        files=[
+            ("structures.json", STRUCTURES.read_bytes()),
+            ("services.json", json.dumps([service_row(code_insee="83999")]).encode()),
+            ("page-2.json", b'{"items": [], "total": 1, "page": 2, "size": 1, "pages": 1}'),
+        ],
+        by=personas["claire"],
+    )
+
+    run = run_import(run_id=run.pk)
+
+    assert run.status == ImportStatus.DONE and run.rejected == []
+    assert run.counts["services"]["created"] == 1
+    assert [(w["file"], w["line"], w["field"]) for w in run.counts["warnings"]] == [
+        ("page-2.json", 0, "items"),
+        ("services.json", 1, "code_insee"),
+    ]
+    page = html.unescape(
+        client_for("claire")
+        .get(reverse("directory:import_progress", args=["83", run.pk]))
+        .content.decode()
+    )
+    assert "<caption>Avertissements (lignes appliquées ou ignorées)</caption>" in page
+    assert "code INSEE inconnu « 83999 » ; valeur ignorée, ligne importée sans elle" in page
+    assert "page vide : aucune structure ni aucun service" in page
+
+
 @pytest.mark.parametrize(
     ("services", "title", "text"),
     [
