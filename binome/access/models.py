@@ -103,6 +103,8 @@ class AuditKind(models.TextChoices):
     COMITE_CASE_FLAGGED = "comite_case_flagged", "Comité de pilotage : situation présentée"
     COMITE_CASE_DECIDED = "comite_case_decided", "Comité de pilotage : recommandation"
     FSE_EXPORTED = "fse_exported", "FSE+ : données des participants exportées"
+    FSE_ANSWERS_RECORDED = "fse_answers_recorded", "FSE+ : questionnaire du participant"
+    FSE_OPERATION_CREATED = "fse_operation_created", "FSE+ : opération créée"
     RETENTION_RUN = "retention_run", "Conservation : passage du traitement"
     RETENTION_NOTICE = "retention_notice", "Conservation : anonymisation annoncée"
     FILE_ANONYMISED = "file_anonymised", "Dossier anonymisé"

@@ -15,7 +15,13 @@ from binome.access.models import AuditKind
 from binome.accounts.models import User
 from binome.organisations.models import Organisation
 from binome.people.models import Person
-from binome.steering.models import TARGET_DAYS_BOUNDS, ComiteCase, ComiteSession, SteeringSettings
+from binome.steering.models import (
+    TARGET_DAYS_BOUNDS,
+    ComiteCase,
+    ComiteSession,
+    FseOperation,
+    SteeringSettings,
+)
 from binome.support.actions.timeline import add_event
 from binome.support.models import EventKind
 
@@ -200,3 +206,55 @@ def record_decision(
         details={"decision": text},
     )
     return locked
+
+
+# --- FSE+ operations -------------------------------------------------------------------
+
+OPERATION_CREATED = AuditKind.FSE_OPERATION_CREATED
+MAX_OPERATION_DAYS = 366 * 7  # a programming period of the European funds
+
+
+@transaction.atomic  # not durable: the demo creates one inside its own transaction
+def create_fse_operation(
+    *,
+    department_id: str,
+    name: str,
+    starts_on: date,
+    ends_on: date,
+    organisations: Sequence[Organisation],
+    by: User,
+    request: HttpRequest | None = None,
+) -> FseOperation:
+    """A territory's FSE+ operation: a period and the organisations its grant covers."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Donnez un nom à l'opération."})
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": "La fin de l'opération doit suivre son début."})
+    if (ends_on - starts_on).days > MAX_OPERATION_DAYS:
+        raise ValidationError({"ends_on": "Une opération dure sept ans au plus."})
+    if not organisations:
+        raise ValidationError({"organisations": "Choisissez au moins une organisation couverte."})
+    if any(organisation.department_id != department_id for organisation in organisations):
+        raise ValidationError(
+            {"organisations": "Choisissez des organisations du territoire de l'opération."}
+        )
+    operation = FseOperation.objects.create(
+        department_id=department_id,
+        name=name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by=by,
+    )
+    operation.organisations.set(organisations)
+    record(
+        OPERATION_CREATED,
+        actor=by,
+        department_id=department_id,
+        target=operation,
+        what=f"Opération FSE+ « {name} » créée ({len(organisations)} organisation"
+        f"{'s' * (len(organisations) > 1)})",
+        request=request,
+        details={"organisations": sorted(organisation.pk for organisation in organisations)},
+    )
+    return operation

@@ -9,6 +9,7 @@ from django import forms
 
 from binome.accounts.models import User
 from binome.core.forms import BinomeForm
+from binome.organisations.models import Organisation
 from binome.steering.models import TARGET_DAYS_BOUNDS, AgeBand, ComiteSession, Household
 from binome.steering.periods import MAX_DAYS, Period, last_quarter, last_three_months, year
 
@@ -158,3 +159,35 @@ class DecisionForm(BinomeForm):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class OperationForm(BinomeForm):
+    """A territory's FSE+ operation: its name, its period, the organisations it covers."""
+
+    name = forms.CharField(label="Nom de l'opération", max_length=200)
+    starts_on = forms.DateField(label="Début de l'opération", widget=DATE_WIDGET)
+    ends_on = forms.DateField(label="Fin de l'opération", widget=DATE_WIDGET)
+    organisations = forms.ModelMultipleChoiceField(
+        label="Organisations couvertes",
+        help_text="Les participants sont les personnes dont l'accompagnement global a été "
+        "activé pendant l'opération, avec un membre de l'une de ces organisations dans "
+        "l'équipe.",
+        queryset=Organisation.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choisissez au moins une organisation couverte."},
+    )
+
+    def __init__(self, *args: Any, department_id: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        organisations = self.fields["organisations"]
+        assert isinstance(organisations, forms.ModelMultipleChoiceField)
+        organisations.queryset = Organisation.objects.filter(department_id=department_id).order_by(
+            "name"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("starts_on"), data.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", "La fin de l'opération doit suivre son début.")
+        return data

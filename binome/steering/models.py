@@ -134,3 +134,43 @@ class ComiteCase(models.Model):
 
     def __str__(self) -> str:
         return f"Situation n° {self.pk}"
+
+
+# --- FSE+ operations -------------------------------------------------------------------
+
+
+class FseOperation(models.Model):
+    """A territory's FSE+ operation: the period and the organisations the European Social
+    Fund's grant covers. Its participants are the global accompaniments activated in the
+    period with a member of a covered organisation on their team (``steering.operations``)."""
+
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="département",
+    )
+    name = models.CharField("nom de l'opération", max_length=200)
+    starts_on = models.DateField("début de l'opération")
+    ends_on = models.DateField("fin de l'opération")
+    organisations = models.ManyToManyField(
+        "organisations.Organisation", related_name="+", verbose_name="organisations couvertes"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "opération FSE+"
+        verbose_name_plural = "opérations FSE+"
+        ordering = ["-starts_on", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="fse_operation_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

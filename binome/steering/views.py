@@ -26,7 +26,7 @@ from binome.access.predicates import (
 )
 from binome.access.scoping import get_organisation_for_user
 from binome.core.typing import AuthenticatedRequest
-from binome.steering import actions, dashboard, exports, fse
+from binome.steering import actions, dashboard, exports, fse, minutes
 from binome.steering import comite as comite_rules
 from binome.steering.forms import (
     CaseForm,
@@ -252,6 +252,17 @@ def session(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "cases": [(case, DecisionForm(prefix=f"c{case.pk}")) for case in cases],
         },
     )
+
+
+@login_required
+@require_GET
+def session_minutes(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The session's minutes as a PDF: the figures of the period and the recommendations."""
+    found = comite_rules.get_session_for_user(request.user, pk)
+    response = HttpResponse(minutes.render_minutes_pdf(found), content_type="application/pdf")
+    filename = f"compte-rendu-comite-{found.department_id}-{found.held_on:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required

@@ -1024,3 +1024,7 @@ class Action(PlanItem):
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and self.due_on is not None and self.due_on < today
+
+
+# The FSE+ questionnaire (its own module, loaded with the app's models).
+from binome.support.fse import FseAnswers  # noqa: E402, F401

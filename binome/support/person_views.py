@@ -26,6 +26,7 @@ from binome.people.models import Consent, HouseholdMember, Person
 from binome.support import access as file_rules
 from binome.support import actions
 from binome.support.forms import PersonForm, team_role_choices
+from binome.support.fse import statuses as fse_statuses
 from binome.support.models import (
     Accompaniment,
     Appointment,
@@ -94,12 +95,16 @@ def person_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person, access = file_rules.get_file_for_user(
         request, pk, what="Dossier : page de la personne", level="basics"
     )
-    accompaniments = list(Accompaniment.objects.filter(person=person))  # newest first
+    # Newest first, with the FSE+ answers of a global one (a join, not a query each).
+    accompaniments = list(Accompaniment.objects.filter(person=person).select_related("fse"))
     # The current team of each accompaniment: already loaded to compute the access.
     for accompaniment in accompaniments:
         accompaniment.current_team = [  # type: ignore[attr-defined]
             member for member in access.team if member.accompaniment_id == accompaniment.pk
         ]
+        accompaniment.fse_stages = fse_statuses(  # type: ignore[attr-defined]
+            accompaniment, getattr(accompaniment, "fse", None)
+        )
     context = {
         "title": person.full_name,
         "person": person,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.support import plan_urls, territory_views, views
+from binome.support import fse_views, plan_urls, territory_views, views
 
 app_name = "support"
 urlpatterns = [
@@ -43,6 +43,11 @@ urlpatterns = [
         "accompagnements/<int:pk>/situation-6-mois/",
         views.accompaniment_followup,
         name="accompaniment_followup",
+    ),
+    path(
+        "accompagnements/<int:pk>/fse/<slug:stage>/",
+        fse_views.fse_stage,
+        name="accompaniment_fse",
     ),
     path("notes/<int:pk>/", views.note_detail, name="note_detail"),
     path(

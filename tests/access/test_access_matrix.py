@@ -1168,6 +1168,59 @@ MATRIX.update(
         ),
     }
 )
+
+
+def var_fse_operation(ctx: dict[str, Any]) -> int:
+    """The Var's FSE+ operation of the year, covering France Travail Toulon and the
+    Département (Inès's and Marc's organisations)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from binome.steering.models import FseOperation
+
+    year = timezone.localdate().year
+    operation, _ = FseOperation.objects.get_or_create(
+        department_id="83",
+        name=f"Opération {year}",
+        defaults={
+            "starts_on": date(year, 1, 1),
+            "ends_on": date(year, 12, 31),
+            "created_by": ctx["personas"]["paul"],
+        },
+    )
+    operation.organisations.set([ctx["orgs"]["ft_toulon"], ctx["orgs"]["dep83"]])
+    return operation.pk
+
+
+# The comité's minutes: whoever sees the session. FSE+: the questionnaire is the file's
+# team's (Claire, with the basics only, may not fill it); the territory's operations are its
+# steering's; an operation's page is also its covered organisations' members' (their own
+# files to complete), its export the steering's only.
+MATRIX.update(
+    {
+        "steering:session_minutes": (
+            url("steering:session_minutes", var_comite_session),
+            comite_members(),
+        ),
+        "support:accompaniment_fse": (
+            url("support:accompaniment_fse", nadia_accompaniment, "entree"),
+            nadia_team(),
+        ),
+        "steering:fse_operations": (
+            url("steering:fse_operations", "83"),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "steering:fse_operation": (
+            url("steering:fse_operation", var_fse_operation),
+            var_admin_only(["claire", "paul", "ines", "marc"]),
+        ),
+        "steering:fse_operation_export": (
+            url("steering:fse_operation_export", var_fse_operation, "csv"),
+            var_admin_only(["claire", "paul"]),
+        ),
+    }
+)
 POST_MATRIX.update(
     {
         # An empty decision: back to the agenda with a message; nothing recorded.

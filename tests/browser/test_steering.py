@@ -16,6 +16,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from binome.people.models import Person
+from binome.steering.demo import load_demo_fse, operation_name
+from binome.steering.fse import pseudonym
+from binome.steering.models import FseOperation
 from tests.browser.accessibility import assert_accessible
 from tests.browser.test_foundation_journeys import heading, log_in
 
@@ -107,3 +110,63 @@ def test_marc_brings_nadia_s_situation_and_paul_s_recommendation_comes_back(
     page.goto(f"/personnes/{nadia.pk}/#chronologie")
     expect(page.get_by_text("Saisir le SIAO.")).to_be_visible()
     assert_accessible(page)
+
+
+def test_marc_completes_nadia_s_entry_and_paul_exports_the_fse_operation(
+    page: Page, live_personas: dict[str, Any], live_orgs: dict[str, Any]
+) -> None:
+    load_demo_fse(live_personas, live_orgs)
+    nadia = Person.objects.get(user=live_personas["nadia"])
+    operation = FseOperation.objects.get(name=operation_name(timezone.localdate().year))
+
+    log_in(page, live_personas["marc"])
+    assert_accessible(page)
+    page.goto(f"/pilotage/fse/operations/{operation.pk}/")
+    expect(heading(page)).to_have_text(f"Opération FSE+ : {operation.name}")
+    assert_accessible(page)
+    with page.expect_event("load"):
+        page.get_by_role("link", name="Nadia BELKACEM").click()
+    assert_accessible(page)
+    with page.expect_event("load"):
+        page.get_by_role("link", name="Renseigner les données FSE+ : entrée").click()
+    expect(heading(page)).to_have_text("Questionnaire FSE+ : entrée")
+    assert_accessible(page)
+    expect(page.locator("#id_gender_0")).to_be_checked()  # « Femme », from the file
+    for name, label in (
+        ("labour_status", "Demandeur ou demandeuse d'emploi de longue durée"),
+        ("education", "Lycée ou post-bac"),
+        ("disability", "Non"),
+        ("third_country", "Non"),
+        ("foreign_background", "Refuse de répondre"),
+        ("minority", "Refuse de répondre"),
+        ("homeless", "Non"),
+        ("rural", "Non"),
+    ):
+        page.locator(f"#id_{name} label", has_text=label).first.click()
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Le questionnaire FSE+ (entrée) est enregistré.")).to_be_visible()
+    assert_accessible(page)
+
+    page.context.clear_cookies()
+    log_in(page, live_personas["paul"])
+    assert_accessible(page)
+    page.goto("/pilotage/territoires/83/")
+    assert_accessible(page)
+    with page.expect_event("load"):
+        page.get_by_role("link", name="Opérations FSE+").click()
+    assert_accessible(page)
+    with page.expect_event("load"):
+        page.get_by_role("link", name=operation.name).click()
+    table = page.get_by_role("table", name="Questionnaires FSE+ complets, par organisation")
+    expect(table.get_by_role("row", name="Département du Var")).to_contain_text("1 / 1")
+    expect(page.get_by_text("Belkacem")).to_have_count(0)
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger les participants (XLSX)").click()
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    assert sheet is not None
+    assert sheet["A4"].value == "Identifiant du participant"
+    values = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert pseudonym(nadia.pk, "83") in values
+    assert not any("Belkacem" in value or "Nadia" in value for value in values)

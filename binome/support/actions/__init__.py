@@ -39,6 +39,7 @@ from binome.support.actions.diagnostic import (
     update_diagnostic,
     validate_diagnostic,
 )
+from binome.support.actions.fse import record_fse_answers
 from binome.support.actions.locks import check_can_join, lock_accompaniment
 from binome.support.actions.notes import record_appointment, set_appointment_status, write_note
 from binome.support.actions.persons import (
@@ -89,6 +90,7 @@ __all__ = [
     "record_consent",
     "record_diagnostic",
     "record_followup",
+    "record_fse_answers",
     "remove_department_situation",
     "remove_household_member",
     "request_to_join",

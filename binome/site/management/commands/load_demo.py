@@ -14,6 +14,7 @@ from binome.site.demo import (
     load_demo_directory,
     load_demo_quimper_file,
 )
+from binome.steering.demo import load_demo_fse
 from binome.support.demo import load_demo_decisions
 
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         load_demo_rsa(users, demo_organisations())
         load_demo_rsa_imports(users)
         load_demo_retention(users, demo_organisations())
+        load_demo_fse(users, demo_organisations())
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "
