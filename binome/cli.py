@@ -208,6 +208,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_worker(_args: argparse.Namespace) -> None:
     with _database():
+        # The jobs of a worker that died are queued again (then every minute, by a worker).
+        _manage("retry_stalled_jobs")
         sys.exit(_manage("procrastinate", "worker", check=False))
 
 
