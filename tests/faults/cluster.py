@@ -34,13 +34,20 @@ class PrivateCluster:
     logs: Path
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start_binome(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+    def start_binome(
+        self, *args: str, log: str, console_mail: bool = False
+    ) -> subprocess.Popen[bytes]:
         """``binome ARGS`` on this cluster, in a process group of its own (so that killing
-        it kills what it started, as a machine that stops would)."""
+        it kills what it started, as a machine that stops would). ``console_mail``: the
+        e-mails it sends are written to its log (development settings)."""
+        env = dict(self.env)
+        if console_mail:
+            env["DEBUG"] = "true"
+            del env["EMAIL_HOST"]
         with (self.logs / log).open("ab") as output:
             process = subprocess.Popen(
                 [sys.executable, "-c", "from binome.cli import main; main()", *args],
-                env=self.env,
+                env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -125,7 +132,7 @@ def private_cluster(
         connection.close()
         connection.settings_dict.update(saved)
         embedded_pg.stop()
-        shutil.rmtree(tmp_path, ignore_errors=True)
+        shutil.rmtree(var, ignore_errors=True)  # the processes' logs stay, for a failure
 
 
 def wait_for(condition: Callable[[], Any], what: str, seconds: float = 60) -> Any:
