@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection, models
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from procrastinate import exceptions as procrastinate_exceptions
+from procrastinate import sql
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -103,7 +104,16 @@ def retry_stalled_jobs(*, silent_after: timedelta = WORKER_SILENT_AFTER) -> list
     retried = []
     for job_id, task_name in stalled:
         try:
-            app.job_manager.retry_job_by_id(job_id=job_id, retry_at=now)
+            with transaction.atomic():  # a savepoint when called inside a transaction
+                app.job_manager.retry_job_by_id(job_id=job_id, retry_at=now)
+        except procrastinate_exceptions.UniqueViolation:
+            # A job with the same queueing lock is already waiting (a periodic job deferred
+            # again since): that one will do the work; this one ends failed.
+            app.job_manager.connector.get_sync_connector().execute_query(
+                query=sql.queries["finish_job"], job_id=job_id, status="failed", delete_job=False
+            )
+            logger.warning("Tâche %s (%s) abandonnée : la même attend déjà.", job_id, task_name)
+            continue
         except procrastinate_exceptions.ConnectorException:
             continue  # finished or retried by someone else meanwhile
         logger.warning("Tâche %s (%s) reprise : son worker s'est arrêté.", job_id, task_name)

@@ -11,6 +11,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from binome.core.background import retry_stalled_jobs, run_alone
 from binome.core.tasks import clear_expired_sessions
+from binome.rsa.tasks import run_rsa_import
 
 
 def _worker(seconds_silent: int) -> int:
@@ -23,8 +24,8 @@ def _worker(seconds_silent: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _doing(worker_id: int | None) -> int:
-    job_id = clear_expired_sessions.defer(timestamp=worker_id or 0)
+def _doing(worker_id: int | None, *, run_id: int = 0) -> int:
+    job_id = run_rsa_import.defer(run_id=run_id)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
@@ -36,9 +37,9 @@ def _doing(worker_id: int | None) -> int:
 def test_the_jobs_of_a_silent_or_pruned_worker_are_queued_again_not_those_of_a_live_one(
     db: None,
 ) -> None:
-    dead = _doing(_worker(seconds_silent=180))
-    pruned = _doing(None)  # its worker's row deleted by a worker that started since
-    alive = _doing(_worker(seconds_silent=5))
+    dead = _doing(_worker(seconds_silent=180), run_id=1)
+    pruned = _doing(None, run_id=2)  # its worker's row deleted by a worker started since
+    alive = _doing(_worker(seconds_silent=5), run_id=3)
 
     assert sorted(retry_stalled_jobs()) == sorted([dead, pruned])
 
@@ -57,6 +58,21 @@ def test_the_command_binome_worker_runs_first_says_what_it_took_up(db: None, cap
 
     assert f"1 tâche(s) reprise(s), leur worker s'était arrêté : {dead}" in capsys.readouterr().out
     assert ProcrastinateJob.objects.get(pk=dead).status == "todo"
+
+
+def test_a_stalled_periodic_job_already_deferred_again_ends_failed(db: None) -> None:
+    stalled = clear_expired_sessions.defer(timestamp=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+            [_worker(seconds_silent=600), stalled],
+        )
+    waiting = clear_expired_sessions.defer(timestamp=2)  # the same queueing lock
+
+    assert retry_stalled_jobs() == []
+
+    jobs = {job.pk: job.status for job in ProcrastinateJob.objects.all()}
+    assert jobs == {stalled: "failed", waiting: "todo"}
 
 
 def test_a_run_is_run_by_one_process_at_a_time(db: None) -> None:

