@@ -137,17 +137,24 @@ def main() -> None:
         os.environ["BINOME_VAR_DIR"] = str(target_var)
         target_socket = embedded_pg.socket_dir()
         os.environ["BINOME_VAR_DIR"] = str(source_var)
-        with psycopg.connect(
-            host=target_socket, user=embedded_pg.DB_USER, dbname=embedded_pg.DB_NAME
-        ) as target_connection, target_connection.cursor() as cursor:
+        with (
+            psycopg.connect(
+                host=target_socket, user=embedded_pg.DB_USER, dbname=embedded_pg.DB_NAME
+            ) as target_connection,
+            target_connection.cursor() as cursor,
+        ):
             target = checksums(cursor)
 
         different = sorted(
-            table for table in source.keys() | target.keys() if source.get(table) != target.get(table)
+            table
+            for table in source.keys() | target.keys()
+            if source.get(table) != target.get(table)
         )
         rows = sum(count for count, _ in source.values())
-        print(f"dump: {dump.stat().st_size / 1e6:.1f} Mo en {dumped:.1f} s, pendant que "
-              f"{written} notifications étaient écrites ; restauration en {restored_in:.1f} s")
+        print(
+            f"dump: {dump.stat().st_size / 1e6:.1f} Mo en {dumped:.1f} s, pendant que "
+            f"{written} notifications étaient écrites ; restauration en {restored_in:.1f} s"
+        )
         print(f"{len(source)} tables, {rows} lignes à l'instant de la sauvegarde")
         for table in different:
             print(f"  DIFFÉRENT {table}: source {source.get(table)} restaurée {target.get(table)}")
@@ -157,7 +164,9 @@ def main() -> None:
             print("OK : mêmes lignes et mêmes sommes de contrôle dans toutes les tables")
         subprocess.run(
             [sys.executable, "-c", "from binome.cli import main; main()", "db", "stop"],
-            cwd=ROOT, env=target_env, check=False,
+            cwd=ROOT,
+            env=target_env,
+            check=False,
         )
     finally:
         if writer is not None:

@@ -13,20 +13,20 @@ it sends ``X-Forwarded-Proto: https`` and sends back the cookies marked Secure.
 
 from __future__ import annotations
 
-import http.cookiejar
 import itertools
 import json
 import os
 import random
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.html
 from locust import HttpUser, between, events, task
 
-PLAN: dict[str, Any] = json.loads(open(os.environ["SOAK_PLAN"], encoding="utf-8").read())
+PLAN: dict[str, Any] = json.loads(Path(os.environ["SOAK_PLAN"]).read_text(encoding="utf-8"))
 PROFESSIONALS = itertools.cycle(PLAN["professionals"])
 TOKENS = itertools.cycle(PLAN["tokens"])
 WORDS = ["logement", "permis", "aide alimentaire", "garde d'enfant", "CV", "budget", "santé"]
@@ -43,14 +43,18 @@ def _loopback_only(environment: Any, **_kwargs: Any) -> None:
         raise SystemExit(f"soak: trafic refusé vers {host!r} : seulement 127.0.0.1")
 
 
-class _BehindProxy(http.cookiejar.DefaultCookiePolicy):
-    """Send the Secure cookies over the loopback's plain HTTP, as the TLS proxy would."""
+def _behind_proxy(client: Any) -> None:
+    """Say HTTPS as the proxy would, and send back over the loopback's plain HTTP the cookies
+    the server marks Secure (requests keeps them for HTTPS otherwise)."""
+    client.headers.update(PROXY)
+    prepare = client.prepare_request
 
-    def return_ok_secure(self, cookie: Any, request: Any) -> bool:
-        return True
+    def prepare_request(request: Any) -> Any:
+        for cookie in client.cookies:
+            cookie.secure = False
+        return prepare(request)
 
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return True
+    client.prepare_request = prepare_request
 
 
 def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] | None:
@@ -63,7 +67,7 @@ def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] |
     values = dict(form.form_values())
     for field in form.inputs:
         name = field.get("name")
-        if not name or name in values and values[name]:
+        if not name or values.get(name):
             continue
         if field.tag == "select":
             options = [o.get("value") for o in field.findall(".//option") if o.get("value")]
@@ -88,8 +92,9 @@ class Professional(HttpUser):
     wait_time = between(2, 6)
 
     def on_start(self) -> None:
-        self.client.cookies.set_policy(_BehindProxy())
-        self.client.headers.update(PROXY)
+        _behind_proxy(self.client)
+        # The address the browser sees through the proxy: the CSRF check compares the Referer.
+        self._https = (self.host or "").replace("http://", "https://", 1)
         who = next(PROFESSIONALS)
         self.persons: list[int] = list(who["persons"])
         self.referrals: list[int] = []
@@ -100,7 +105,7 @@ class Professional(HttpUser):
             data=values or {},
             name="connexion",
             allow_redirects=False,
-            headers={"Referer": f"{self.host}/connexion/"},
+            headers={"Referer": f"{self._https}/connexion/"},
             catch_response=True,
         ) as answer:
             if answer.status_code != 302:
@@ -121,7 +126,7 @@ class Professional(HttpUser):
             data=values,
             name=name,
             allow_redirects=False,
-            headers={"Referer": f"{self.host}{form_url}"},
+            headers={"Referer": f"{self._https}{form_url}"},
             catch_response=True,
         ) as answer:
             if answer.status_code not in {302, 303}:
@@ -189,7 +194,7 @@ class Professional(HttpUser):
                 data=values or {},
                 name="accepter une orientation",
                 allow_redirects=False,
-                headers={"Referer": f"{self.host}/orientations/{referral}/"},
+                headers={"Referer": f"{self._https}/orientations/{referral}/"},
                 catch_response=True,
             ) as answer:
                 if answer.status_code not in {302, 303}:
@@ -208,7 +213,8 @@ class ApiClient(HttpUser):
     wait_time = between(1, 3)
 
     def on_start(self) -> None:
-        self.client.headers.update({**PROXY, "Authorization": f"Bearer {next(TOKENS)}"})
+        _behind_proxy(self.client)
+        self.client.headers["Authorization"] = f"Bearer {next(TOKENS)}"
         self.ids: list[int] = []
 
     @task(3)
@@ -224,9 +230,7 @@ class ApiClient(HttpUser):
     @task(2)
     def service(self) -> None:
         if self.ids:
-            self.client.get(
-                f"/api/v1/services/{random.choice(self.ids)}", name="api service"
-            )
+            self.client.get(f"/api/v1/services/{random.choice(self.ids)}", name="api service")
 
     @task(1)
     def structures(self) -> None:

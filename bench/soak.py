@@ -26,6 +26,7 @@ It stops the server and the worker at the end. The API's rate limit is raised fo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -66,10 +67,8 @@ def _rss_mb(pid: int) -> float | None:
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return found
 
 
@@ -144,7 +143,9 @@ def plan(users: int) -> dict[str, Any]:
     ).distinct()[:3]:
         admin = Membership.objects.filter(organisation=organisation, role=Role.ADMIN).first()
         assert admin is not None
-        _token, secret = create_token(organisation=organisation, name="Essai de charge", by=admin.user)
+        _token, secret = create_token(
+            organisation=organisation, name="Essai de charge", by=admin.user
+        )
         tokens.append(secret)
     commune = (
         Organisation.objects.filter(pk__in=list(by_organisation))
@@ -222,11 +223,13 @@ class Sampler(threading.Thread):
                         processes[f"worker {pid}"] = rss
             try:
                 with psycopg.connect(
-                    host=embedded_pg.socket_dir(), user=embedded_pg.DB_USER,
+                    host=embedded_pg.socket_dir(),
+                    user=embedded_pg.DB_USER,
                     dbname=embedded_pg.DB_NAME,
                 ) as db:
                     (connections,) = db.execute(
-                        "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"
+                        "SELECT count(*) - 1 FROM pg_stat_activity "
+                        "WHERE datname = current_database()"
                     ).fetchone()
             except psycopg.Error:
                 connections = -1
@@ -264,7 +267,7 @@ def _report(stats: Path, sampler: Sampler, minutes: float, users: int) -> None:
         return
     labels = sorted({label for s in samples for label in s["rss"]})
     print("\nmémoire (RSS, Mo) au fil du temps :")
-    marks = samples[:: max(1, len(samples) // 10)] + [samples[-1]]
+    marks = [*samples[:: max(1, len(samples) // 10)], samples[-1]]
     print(f"{'processus':18} " + " ".join(f"{s['t'] / 60:5.1f}m" for s in marks))
     end = samples[-1]["t"]
     window = min(300.0, end / 2)
@@ -276,13 +279,17 @@ def _report(stats: Path, sampler: Sampler, minutes: float, users: int) -> None:
         growth = ""
         if label in reference["rss"] and label in samples[-1]["rss"]:
             first, last = reference["rss"][label], samples[-1]["rss"][label]
-            growth = f"  {100 * (last - first) / first:+.1f} % sur les {window / 60:.1f} dernières min"
+            growth = (
+                f"  {100 * (last - first) / first:+.1f} % sur les {window / 60:.1f} dernières min"
+            )
         print(f"{label:18} {values}{growth}")
     connections = [s["connections"] for s in samples]
     print(f"\nconnexions PostgreSQL : max {max(connections)}, fin {connections[-1]}")
     loads = [s["load"] for s in samples]
-    print(f"charge de la machine (load average 1 min) : de {min(loads):.1f} à {max(loads):.1f}, "
-          f"moyenne {sum(loads) / len(loads):.1f}, sur {os.cpu_count()} cœurs")
+    print(
+        f"charge de la machine (load average 1 min) : de {min(loads):.1f} à {max(loads):.1f}, "
+        f"moyenne {sum(loads) / len(loads):.1f}, sur {os.cpu_count()} cœurs"
+    )
 
 
 def main() -> None:
@@ -308,7 +315,7 @@ def main() -> None:
     try:
         import requests
 
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # check --deploy and collectstatic first
         while True:
             try:
                 if requests.get(f"http://127.0.0.1:{port}/connexion/", timeout=5).status_code:
@@ -323,16 +330,24 @@ def main() -> None:
         locust = subprocess.run(
             [
                 str(Path(sys.executable).parent / "locust"),
-                "--locustfile", str(ROOT / "bench" / "locustfile.py"),
+                "--locustfile",
+                str(ROOT / "bench" / "locustfile.py"),
                 "--headless",
-                "--host", f"http://127.0.0.1:{port}",
-                "--users", str(options.users),
-                "--spawn-rate", str(options.spawn_rate),
-                "--run-time", f"{int(options.minutes * 60)}s",
-                "--stop-timeout", "10",
-                "--csv", str(work / "soak"),
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--users",
+                str(options.users),
+                "--spawn-rate",
+                str(options.spawn_rate),
+                "--run-time",
+                f"{int(options.minutes * 60)}s",
+                "--stop-timeout",
+                "10",
+                "--csv",
+                str(work / "soak"),
                 "--only-summary",
-                "--loglevel", "WARNING",
+                "--loglevel",
+                "WARNING",
             ],
             cwd=ROOT,
             env={**os.environ, "SOAK_PLAN": str(plan_path)},

@@ -140,7 +140,9 @@ def run_import(*, run_id: int) -> FlowImport:
         if not alone or flow.status not in {ImportStatus.QUEUED, ImportStatus.RUNNING}:
             return flow
         if flow.status == ImportStatus.RUNNING:
-            logger.warning("Import RSA %s repris depuis le début : son worker s'est arrêté.", run_id)
+            logger.warning(
+                "Import RSA %s repris depuis le début : son worker s'est arrêté.", run_id
+            )
         return _run(flow)
 
 

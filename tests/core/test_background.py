@@ -82,7 +82,9 @@ def test_a_run_is_run_by_one_process_at_a_time(db: None) -> None:
         with run_alone("binome.rsa.run_import", 7) as alone:
             assert alone
             with other.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _key("binome.rsa.run_import", 7))
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)", _key("binome.rsa.run_import", 7)
+                )
                 assert cursor.fetchone()[0] is False
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _key("binome.rsa.run_import", 7))

@@ -23,6 +23,7 @@ from cryptography.fernet import Fernet
 from django.db import DatabaseError, connections
 
 from binome.core import embedded_pg
+from tests.database import ensure_referential
 
 REFERENTIAL_TABLES = "territories_*"
 
@@ -97,6 +98,8 @@ def private_cluster(
     tmp_path = Path(tempfile.mkdtemp(prefix="binome-faults-"))
     connection = connections["default"]
     test_database = connection.settings_dict["NAME"]
+    with django_db_blocker.unblock():
+        ensure_referential()  # an earlier transactional test may have emptied it
     main_socket = embedded_pg.socket_dir()
     var = tmp_path / "var"
     monkeypatch.setenv("BINOME_VAR_DIR", str(var))
