@@ -110,7 +110,11 @@ def main() -> None:
     writer = None
     if WRITES:
         writer = subprocess.Popen([sys.executable, "-c", WRITER], cwd=ROOT, env=os.environ.copy())
-        time.sleep(3)
+        deadline = time.monotonic() + 120
+        while not Notification.objects.filter(dedup_key__startswith=MARK).exists():
+            if time.monotonic() > deadline or writer.poll() is not None:
+                sys.exit("exercice : le processus qui écrit n'a rien écrit")
+            time.sleep(0.5)
     try:
         before = Notification.objects.filter(dedup_key__startswith=MARK).count()
         with connection.cursor() as cursor:
@@ -180,4 +184,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("DATABASE_URL"):
+        main()
+    else:
+        from binome.core import embedded_pg
+
+        with embedded_pg.in_use():
+            main()

@@ -60,7 +60,8 @@ def _behind_proxy(client: Any) -> None:
 def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] | None:
     """The values of the page's form posting to ``action``, what is empty filled in."""
     document = lxml.html.fromstring(page)
-    forms = [f for f in document.forms if (f.get("action") or "") == action]
+    # A form posts to its page when it has no action.
+    forms = [f for f in document.forms if (f.get("action") or "") in {action, ""}]
     if not forms:
         return None
     form = forms[0]
@@ -99,7 +100,9 @@ class Professional(HttpUser):
         self.persons: list[int] = list(who["persons"])
         self.referrals: list[int] = []
         page = self.client.get("/connexion/", name="connexion (page)")
-        values = _fill(page.text, "", {"username": who["email"], "password": PLAN["password"]})
+        values = _fill(
+            page.text, "/connexion/", {"username": who["email"], "password": PLAN["password"]}
+        )
         with self.client.post(
             "/connexion/",
             data=values or {},
@@ -118,7 +121,7 @@ class Professional(HttpUser):
         page = self.client.get(form_url, name=f"{name} (formulaire)")
         if page.status_code != 200:
             return
-        values = _fill(page.text, "", overrides)
+        values = _fill(page.text, form_url, overrides)
         if values is None:
             return
         with self.client.post(
