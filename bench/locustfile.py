@@ -60,8 +60,16 @@ def _behind_proxy(client: Any) -> None:
 def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] | None:
     """The values of the page's form posting to ``action``, what is empty filled in."""
     document = lxml.html.fromstring(page)
-    # A form posts to its page when it has no action.
-    forms = [f for f in document.forms if (f.get("action") or "") in {action, ""}]
+    # A form posts to its page when it has no action; the exact action first.
+    forms = sorted(
+        (
+            f
+            for f in document.forms
+            if (f.get("method") or "get").lower() == "post"
+            and (f.get("action") or "") in {action, ""}
+        ),
+        key=lambda f: (f.get("action") or "") != action,
+    )
     if not forms:
         return None
     form = forms[0]
@@ -80,7 +88,9 @@ def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] |
             values[name] = date.today().isoformat()
         elif field.get("type") in {None, "text"} and field.get("required") is not None:
             values[name] = "Essai de charge"
-        elif field.get("type") in {"checkbox", "radio"} and field.get("required") is not None:
+        elif field.get("type") == "radio" or (
+            field.get("type") == "checkbox" and field.get("required") is not None
+        ):
             values[name] = field.get("value") or "on"
     values.update(overrides)
     return values
