@@ -208,6 +208,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_worker(_args: argparse.Namespace) -> None:
     with _database():
+        # The jobs of a worker that died are queued again (then every minute, by a worker).
+        _manage("retry_stalled_jobs")
         sys.exit(_manage("procrastinate", "worker", check=False))
 
 
@@ -254,6 +256,8 @@ def _db_client(args: argparse.Namespace) -> None:
         _fail(f"indiquez le fichier : binome db {args.action} FICHIER")
     if args.action == "dump":
         cmd = [binary, "--format=custom", "--no-owner", "--file", args.file, *target]
+        if args.snapshot:
+            cmd.append(f"--snapshot={args.snapshot}")
     else:
         if not Path(args.file).is_file():
             _fail(f"le fichier {args.file} n'existe pas.")
@@ -329,6 +333,11 @@ def cmd_bench(args: argparse.Namespace) -> None:
     with _database():
         # A new cluster (e.g. BINOME_VAR_DIR=/tmp/binome-bench) has no tables yet.
         _manage("migrate", "--noinput", "-v", "0")
+        if args.rest and args.rest[0] == "soak":
+            # The load test: `binome bench soak [--minutes N] [--users N]` (bench/soak.py).
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "binome.settings"}
+            soak = [sys.executable, str(ROOT / "bench" / "soak.py"), *args.rest[1:]]
+            sys.exit(subprocess.run(soak, cwd=ROOT, env=env, check=False).returncode)
         scripts = sorted((ROOT / "bench").glob("bench_*.py"))
         chosen = [s for s in scripts if not args.rest or any(r in s.name for r in args.rest)]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "binome.settings"}
@@ -355,6 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="base PostgreSQL embarquée")
     db.add_argument("action", choices=["start", "stop", "status", "psql", "dump", "restore"])
     db.add_argument("file", nargs="?")
+    db.add_argument(
+        "--snapshot",
+        help="dump : l'instantané exporté (pg_export_snapshot) à sauvegarder, pour comparer",
+    )
     db.set_defaults(func=cmd_db)
 
     sub.add_parser("demo", help="charger le territoire de démonstration").set_defaults(

@@ -24,7 +24,7 @@ from django.utils import timezone
 from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
-from binome.core.background import ProgressWriter, runs_with_a_live_job
+from binome.core.background import ProgressWriter, run_alone, runs_with_a_live_job
 from binome.rsa.actions import import_flux
 from binome.rsa.models import FlowImport, ImportStatus, SpreadsheetMapping
 from binome.territories.models import Department
@@ -125,17 +125,33 @@ def draft_content(flow: FlowImport) -> bytes:
 
 
 def run_import(*, run_id: int) -> FlowImport:
-    """Run a queued import (the worker's job). An import already started is left alone."""
-    flow = (
-        FlowImport.objects.defer("content")
-        .select_related("by", "department", "mapping")
-        .get(pk=run_id)
-    )
-    if flow.status != ImportStatus.QUEUED:
-        return flow
+    """Run a queued import (the worker's job).
+
+    An import « en cours » is run again from its start: its job was taken up again after its
+    worker died (``core.background.retry_stalled_jobs``), and the import's transaction died
+    with it — unless another process still runs it, which holds its lock. An import finished
+    or refused (by ``fail_stale_imports`` meanwhile) is left alone."""
+    with run_alone(RUN_IMPORT_TASK, run_id) as alone:
+        flow = (
+            FlowImport.objects.defer("content")
+            .select_related("by", "department", "mapping")
+            .get(pk=run_id)
+        )
+        if not alone or flow.status not in {ImportStatus.QUEUED, ImportStatus.RUNNING}:
+            return flow
+        if flow.status == ImportStatus.RUNNING:
+            logger.warning(
+                "Import RSA %s repris depuis le début : son worker s'est arrêté.", run_id
+            )
+        return _run(flow)
+
+
+def _run(flow: FlowImport) -> FlowImport:
+    run_id = flow.pk
     flow.status = ImportStatus.RUNNING
     flow.progress_at = timezone.now()
-    flow.save(update_fields=["status", "progress_at"])
+    flow.percent = 0
+    flow.save(update_fields=["status", "progress_at", "percent"])
     content = draft_content(flow)
     writer = ProgressWriter(FlowImport, flow.pk)
 
