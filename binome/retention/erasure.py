@@ -168,6 +168,7 @@ DELETED: tuple[Deleted, ...] = (Deleted("referrals.Attachment", "referral__perso
 # Texts that stay, with why: "app.Model.field" → the reason.
 STRUCTURAL: dict[str, str] = {
     "support.TimelineEvent.target_type": "le type de l'objet visé (nom d'un modèle)",
+    "support.DiagnosticTheme.situations": "les codes des situations du référentiel",
     "support.DiagnosticValidation.side": "le côté qui valide (professionnel, social)",
     "referrals.Referral.contact_email": "l'adresse de la structure destinataire",
     "referrals.ReferralEvent.actor_label": "le nom du professionnel ou de la structure qui a agi",
