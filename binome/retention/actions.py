@@ -488,6 +488,8 @@ def set_legal_hold(*, person: Person, reason: str, by: User) -> LegalHold:
     if not reason:
         raise ValidationError({"reason": "Indiquez le motif de la conservation."})
     Person.objects.select_for_update().get(pk=person.pk)
+    if Anonymisation.objects.filter(person_id=person.pk).exists():
+        raise ValidationError({"reason": "Ce dossier est déjà anonymisé."})
     if LegalHold.objects.active().filter(person=person).exists():
         raise ValidationError({"reason": "Ce dossier est déjà conservé pour un motif légal."})
     hold = LegalHold.objects.create(person=person, reason=reason, set_by=by)
