@@ -33,7 +33,7 @@ def _someone_waits_for_a_row_lock(watcher: psycopg.Connection[Any]) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_hold_set_from_another_connection_during_the_run_keeps_the_file(
-    closed_file: SmallTerritory,
+    referential: None, closed_file: SmallTerritory
 ) -> None:
     person = closed_file.person
     age_file(person, days_until_deadline_is(10))

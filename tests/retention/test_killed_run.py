@@ -128,7 +128,7 @@ def _whole_or_anonymised(person: Person, number: int) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_killed_mid_batch_leaves_each_file_whole_or_anonymised(
-    small_var: SmallTerritory, tmp_path: Path
+    referential: None, small_var: SmallTerritory, tmp_path: Path
 ) -> None:
     persons = _old_files(small_var)
     # A file in the middle of the third batch: the two before it in the batch are erased
