@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('support', '0010_rsa_timeline_kind'),
+        ("support", "0010_rsa_timeline_kind"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accompaniment',
-            name='age_at_start',
-            field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True, verbose_name='âge au début'),
+            model_name="accompaniment",
+            name="age_at_start",
+            field=models.PositiveSmallIntegerField(
+                blank=True, editable=False, null=True, verbose_name="âge au début"
+            ),
         ),
     ]
