@@ -20,21 +20,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Value, When
-from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
-from binome.access.audit import record
+from binome.access.audit import audit_row, record, record_many
 from binome.access.models import AuditKind
 from binome.accounts.models import User
-from binome.childcare.models import ChildcareRequest, RequestChild, Solicitation
 from binome.notifications.actions import notify
 from binome.notifications.models import NotificationKind
 from binome.organisations.models import Organisation, TerritoryRole, TerritoryRoleKind
-from binome.people.models import Consent, HouseholdMember, Person
-from binome.referrals.models import Attachment, Referral, ReferralEvent
-from binome.retention import audit_partitions, contact
+from binome.people.models import Person
+from binome.retention import audit_partitions, contact, erasure
 from binome.retention import settings as retention_settings
 from binome.retention.models import (
     Anonymisation,
@@ -44,20 +40,11 @@ from binome.retention.models import (
     RetentionNotice,
     RetentionRun,
 )
-from binome.rsa.models import Beneficiary
-from binome.support.actions import add_event
+from binome.support.actions import timeline_row
 from binome.support.models import (
-    Accompaniment,
-    Appointment,
-    Diagnostic,
-    DiagnosticComment,
     EventKind,
-    Extension,
-    JoinRequest,
-    Note,
     TeamMember,
     TimelineEvent,
-    Transition,
     Visibility,
 )
 
@@ -114,7 +101,7 @@ def candidates(
     department_id: str | None = None,
     after_id: int = 0,
     limit: int | None = None,
-    person_id: int | None = None,
+    person_ids: list[int] | None = None,
 ) -> list[Candidate]:
     """The files (not yet anonymised) whose deadline is within the notice period or past,
     with what keeps them, ordered by person id (``after_id``, ``limit``: a batch)."""
@@ -135,7 +122,7 @@ def candidates(
           EXISTS (SELECT 1 FROM retention_legalhold h
                   WHERE h.person_id = p.id AND h.lifted_at IS NULL) AS held
         FROM people_person p
-        WHERE {"p.id = %(person)s" if person_id else "p.id > %(after)s"}
+        WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
           AND p.created_at < %(latest_ts)s
           AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
           {"AND p.department_id = %(dept)s" if department_id else ""}
@@ -146,7 +133,7 @@ def candidates(
     tz = timezone.get_current_timezone()
     params: dict[str, Any] = {
         "after": after_id,
-        "person": person_id,
+        "persons": person_ids,
         "latest_ts": timezone.make_aware(
             datetime.combine(latest + timedelta(days=1), datetime.min.time()), tz
         ),
@@ -252,111 +239,45 @@ def send_notice(candidate: Candidate, *, today: date) -> RetentionNotice:
     return notice
 
 
-def _delete_file_on_commit(file_field: Any) -> None:
-    name = file_field.name
-    storage = file_field.storage
-    if name:
-        transaction.on_commit(lambda: storage.delete(name))
-
-
-def _erase(person: Person) -> None:
-    """Erase what identifies the person or tells of her in free text; keep the structure
-    (dates, kinds, states, outcomes, barrier levels, the commune)."""
-    pid = person.pk
-    person.first_name = "Personne"
-    person.last_name = "anonymisée"
-    person.birth_name = ""
-    person.birth_date = person.birth_date.replace(day=1)
-    person.phone = person.email = person.address = ""
-    person.france_travail_id = person.caf_number = ""
-    person.nir_hash = person.nir_encrypted = ""
-    user_id = person.user_id
-    person.user = None
-    person.save()
-    if user_id is not None:
-        User.objects.filter(pk=user_id).update(
-            first_name="",
-            last_name="",
-            phone="",
-            email=f"anonyme-{user_id}@personne.invalid",
-            is_active=False,
-            password="!",  # noqa: S106 (Django's mark of an unusable password)
-        )
-    for member in HouseholdMember.objects.filter(person_id=pid):
-        member.first_name = ""
-        if member.birth_date is not None:
-            member.birth_date = member.birth_date.replace(day=1)
-        member.save(update_fields=["first_name", "birth_date"])
-    Note.objects.filter(person_id=pid).update(text="")
-    DiagnosticComment.objects.filter(person_id=pid).update(text="")
-    Diagnostic.objects.filter(person_id=pid).update(
-        project="", qualification="", recommendation_reason=""
-    )
-    Accompaniment.objects.filter(person_id=pid).update(
-        extension_justification="", exit_situation="", followup_situation=""
-    )
-    Transition.objects.filter(accompaniment__person_id=pid).update(reason="")
-    Extension.objects.filter(accompaniment__person_id=pid).update(justification="")
-    TeamMember.objects.filter(person_id=pid).update(join_reason="", leave_reason="")
-    JoinRequest.objects.filter(person_id=pid).update(reason="", decline_reason="")
-    Appointment.objects.filter(person_id=pid).update(place="", with_whom="")
-    Referral.objects.filter(person_id=pid).update(
-        reason="", answer_message="", first_step="", outcome_message=""
-    )
-    ReferralEvent.objects.filter(referral__person_id=pid).update(message="", details={})
-    for attachment in Attachment.objects.filter(referral__person_id=pid):
-        _delete_file_on_commit(attachment.file)
-    Attachment.objects.filter(referral__person_id=pid).delete()
-    for consent in Consent.objects.filter(person_id=pid).exclude(document=""):
-        _delete_file_on_commit(consent.document)
-    Consent.objects.filter(person_id=pid).update(document="", document_type="")
-    Beneficiary.objects.filter(person_id=pid).update(
-        first_name="",
-        last_name="",
-        birth_name="",
-        birth_date=TruncMonth("birth_date"),
-        nir_hash="",
-        france_travail_id="",
-    )
-    # The timeline's summaries name people and places: the kind of each line stays.
-    TimelineEvent.objects.filter(person_id=pid).update(
-        summary=Case(
-            *(When(kind=kind, then=Value(str(label))) for kind, label in EventKind.choices),
-            default=Value("Événement"),
-        )
-    )
-    _erase_childcare(pid)
-
-
-def _erase_childcare(person_id: int) -> None:
-    ChildcareRequest.objects.filter(person_id=person_id).update(schedule="", eligibility_reason="")
-    RequestChild.objects.filter(request__person_id=person_id).update(
-        first_name="", birth_date=TruncMonth("birth_date")
-    )
-    Solicitation.objects.filter(request__person_id=person_id).update(
-        place_details="", decline_details=""
-    )
-
-
 @transaction.atomic
 def anonymise_if_due(candidate: Candidate, *, today: date, run: RetentionRun | None) -> bool:
     """Anonymise the file if, with its row locked, it is still due: no hold set meanwhile,
     no new contact, no accompaniment reopened. Returns whether it was anonymised."""
-    person = Person.objects.select_for_update().filter(pk=candidate.person_id).first()
-    if person is None or Anonymisation.objects.filter(person_id=person.pk).exists():
-        return False
-    fresh = candidates(today=today, person_id=person.pk)
-    if not fresh or not fresh[0].due(today):
-        return False
-    _anonymise(
-        person,
-        cause=AnonymisationCause.RETENTION,
-        last_contact_on=fresh[0].last_contact_on,
-        run=run,
-        by=None,
-        reason="",
-    )
-    return True
+    return bool(anonymise_due([candidate.person_id], today=today, run=run))
+
+
+def anonymise_due(person_ids: list[int], *, today: date, run: RetentionRun | None) -> set[int]:
+    """Anonymise, in one transaction, the files of ``person_ids`` that are still due once
+    their rows are locked (no hold set meanwhile, no new contact, no accompaniment
+    reopened): one statement per table for the whole batch. Killed midway, the transaction
+    is rolled back: every file is whole, or anonymised with all its rows. Returns the ids of
+    those anonymised."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # The persons' rows, locked in one order: a hold or a note on one of them waits
+            # for the batch (and the batch for them), and no two batches deadlock.
+            cursor.execute(
+                "SELECT id FROM people_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                [person_ids],
+            )
+            locked = [row[0] for row in cursor.fetchall()]
+        if not locked:
+            return set()
+        fresh = [
+            candidate
+            for candidate in candidates(today=today, person_ids=locked)
+            if candidate.due(today)
+        ]
+        if not fresh:
+            return set()
+        _anonymise_many(
+            {candidate.person_id: candidate.last_contact_on for candidate in fresh},
+            cause=AnonymisationCause.RETENTION,
+            run=run,
+            by=None,
+            reason="",
+        )
+        return {candidate.person_id for candidate in fresh}
 
 
 def _anonymise(
@@ -368,42 +289,69 @@ def _anonymise(
     by: User | None,
     reason: str,
 ) -> Anonymisation:
-    organisation = Organisation.objects.get(pk=person.organisation_id)
-    _erase(person)
-    anonymisation = Anonymisation.objects.create(
-        person=person,
-        department_id=person.department_id,
-        organisation=organisation,
-        cause=cause,
-        reason=reason,
-        last_contact_on=last_contact_on,
-        run=run,
-        by=by,
-    )
-    label = AnonymisationCause(cause).label
-    add_event(
-        person=person,
-        kind=EventKind.PERSON,
-        actor=None,
-        organisation=organisation,
-        summary=f"Dossier anonymisé ({label.lower()})",
-        visibility=Visibility.TEAM,
-        target=person,
-    )
-    record(
-        AuditKind.FILE_ANONYMISED
-        if cause == AnonymisationCause.RETENTION
-        else AuditKind.FILE_ERASED,
-        actor=by,
-        actor_label="" if by is not None else JOB_LABEL,
-        organisation=organisation if by is None else None,
-        department_id=person.department_id,
-        target=person,
-        person_id=person.pk,
-        what=f"Dossier anonymisé : {label.lower()}",
-        details={"reason": reason} if reason else {},
+    [anonymisation] = _anonymise_many(
+        {person.pk: last_contact_on}, cause=cause, run=run, by=by, reason=reason
     )
     return anonymisation
+
+
+def _anonymise_many(
+    last_contacts: dict[int, date | None],
+    *,
+    cause: str,
+    run: RetentionRun | None,
+    by: User | None,
+    reason: str,
+) -> list[Anonymisation]:
+    """Erase the files (their rows locked by the caller) and write, for each, its record,
+    its timeline line and its audit row: a few statements for the whole batch."""
+    ids = sorted(last_contacts)
+    persons = list(Person.objects.filter(pk__in=ids).only("id", "department_id", "organisation_id"))
+    organisations = Organisation.objects.in_bulk({person.organisation_id for person in persons})
+    erasure.erase_persons(ids)
+    anonymisations = Anonymisation.objects.bulk_create(
+        Anonymisation(
+            person=person,
+            department_id=person.department_id,
+            organisation_id=person.organisation_id,
+            cause=cause,
+            reason=reason,
+            last_contact_on=last_contacts[person.pk],
+            run=run,
+            by=by,
+        )
+        for person in persons
+    )
+    label = AnonymisationCause(cause).label.lower()
+    TimelineEvent.objects.bulk_create(
+        timeline_row(
+            person=person,
+            kind=EventKind.PERSON,
+            actor=None,
+            organisation=organisations[person.organisation_id],
+            summary=f"Dossier anonymisé ({label})",
+            visibility=Visibility.TEAM,
+            target=person,
+        )
+        for person in persons
+    )
+    record_many(
+        audit_row(
+            AuditKind.FILE_ANONYMISED
+            if cause == AnonymisationCause.RETENTION
+            else AuditKind.FILE_ERASED,
+            actor=by,
+            actor_label="" if by is not None else JOB_LABEL,
+            organisation=organisations[person.organisation_id] if by is None else None,
+            department_id=person.department_id,
+            target=person,
+            person_id=person.pk,
+            what=f"Dossier anonymisé : {label}",
+            details={"reason": reason} if reason else {},
+        )
+        for person in persons
+    )
+    return anonymisations
 
 
 @contextmanager
@@ -479,6 +427,7 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
             if not batch:
                 break
             after = batch[-1].person_id
+            due = []
             for candidate in batch:
                 counts = by_department[candidate.department_id]
                 if candidate.kept:
@@ -488,9 +437,16 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
                     send_notice(candidate, today=today)
                     counts["notify"] += 1
                     report.notified += 1
-                elif candidate.due(today) and anonymise_if_due(candidate, today=today, run=report):
-                    counts["anonymise"] += 1
-                    report.anonymised += 1
+                elif candidate.due(today):
+                    due.append(candidate)
+            if due:
+                done = anonymise_due(
+                    [candidate.person_id for candidate in due], today=today, run=report
+                )
+                for candidate in due:
+                    if candidate.person_id in done:
+                        by_department[candidate.department_id]["anonymise"] += 1
+                report.anonymised += len(done)
         created, dropped = audit_partitions.maintain(today=today)
         report.audit_partitions_created = created
         report.audit_partitions_dropped = dropped
@@ -532,6 +488,8 @@ def set_legal_hold(*, person: Person, reason: str, by: User) -> LegalHold:
     if not reason:
         raise ValidationError({"reason": "Indiquez le motif de la conservation."})
     Person.objects.select_for_update().get(pk=person.pk)
+    if Anonymisation.objects.filter(person_id=person.pk).exists():
+        raise ValidationError({"reason": "Ce dossier est déjà anonymisé."})
     if LegalHold.objects.active().filter(person=person).exists():
         raise ValidationError({"reason": "Ce dossier est déjà conservé pour un motif légal."})
     hold = LegalHold.objects.create(person=person, reason=reason, set_by=by)

@@ -78,7 +78,7 @@ def entries_by_profile(scope: FigureScope) -> FigureTable:
         """
         WITH entries AS (
             SELECT a.id, p.sex,
-                date_part('year', age(a.started_on, p.birth_date)) AS age,
+                COALESCE(a.age_at_start, date_part('year', age(a.started_on, p.birth_date))) AS age,
                 EXISTS (SELECT 1 FROM {beneficiary} b WHERE b.person_id = p.id) AS rsa,
                 EXISTS (
                     SELECT 1 FROM {household} h WHERE h.person_id = p.id AND h.relation = 'child'

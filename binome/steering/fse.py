@@ -41,7 +41,7 @@ def participants(scope: FigureScope) -> FigureTable:
     sql = f"""
         SELECT DISTINCT ON (a.person_id)
             a.person_id, a.started_on, p.sex,
-            date_part('year', age(a.started_on, p.birth_date))::int,
+            COALESCE(a.age_at_start, date_part('year', age(a.started_on, p.birth_date)))::int,
             a.ended_on, a.exit_reason, a.followup_outcome
         FROM {Accompaniment._meta.db_table} a
         JOIN {Person._meta.db_table} p ON p.id = a.person_id

@@ -46,6 +46,14 @@ def days_until_deadline_is(person_deadline_offset: int) -> int:
 
 
 @pytest.fixture
+def referential(db: Any) -> None:
+    """The départements and communes, put back if a transactional test before emptied them."""
+    from tests.database import ensure_referential
+
+    ensure_referential()
+
+
+@pytest.fixture
 def closed_file(small_var: SmallTerritory) -> SmallTerritory:
     """Zoé's global accompaniment ended for a job, with a note that names her situation."""
     support_actions.write_note(

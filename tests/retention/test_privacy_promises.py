@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from binome.access import audit
-from binome.retention import actions, audit_partitions, tasks
+from binome.retention import actions, audit_partitions, erasure, tasks
 from binome.retention.models import LegalHold
 from binome.support import space
 
@@ -48,7 +48,8 @@ def _reads_recorded() -> None:
 
 
 def _files_anonymised() -> None:
-    assert callable(actions.anonymise_if_due)
+    assert callable(actions.anonymise_due)
+    assert callable(erasure.erase_persons) and erasure.ERASED and erasure.STRUCTURAL
     assert hasattr(tasks.retention_run, "defer")  # the nightly job
 
 
