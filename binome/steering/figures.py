@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.core.replica import reading_connection
 from binome.people.models import HouseholdMember, Person
 from binome.referrals.models import Referral
 from binome.rsa.models import Beneficiary
@@ -47,7 +47,7 @@ def _fetch(sql: str, scope: FigureScope, **extra: Any) -> list[tuple[Any, ...]]:
         "window": ORIENTATION_WINDOW_DAYS,
         **extra,
     }
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql.format(scope=_SCOPE.format(**names), **names), params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     return rows

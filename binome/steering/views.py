@@ -25,6 +25,7 @@ from binome.access.predicates import (
     works_in_department,
 )
 from binome.access.scoping import get_organisation_for_user
+from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
 from binome.steering import actions, dashboard, exports, fse
 from binome.steering import comite as comite_rules
@@ -93,7 +94,9 @@ def _period(request: AuthenticatedRequest) -> tuple[PeriodForm, Period]:
 
 def _dashboard(request: AuthenticatedRequest, place: Place) -> HttpResponse:
     form, period = _period(request)
-    sections = dashboard.compared_sections(place.department_id, period, place.organisation_id)
+    sections = on_replica(
+        dashboard.compared_sections, place.department_id, period, place.organisation_id
+    )
     query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
     return render(
         request,
@@ -131,7 +134,9 @@ def _export(
     if extension not in exports.FORMATS:
         raise Http404
     _, period = _period(request)
-    found = dashboard.find_table(place.department_id, period, place.organisation_id, section, table)
+    found = on_replica(
+        dashboard.find_table, place.department_id, period, place.organisation_id, section, table
+    )
     if found is None:
         raise Http404
     write = exports.as_csv if extension == "csv" else exports.as_xlsx

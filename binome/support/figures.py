@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.core.replica import reading_connection
 from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.support import referential
@@ -191,7 +191,7 @@ def _tables() -> dict[str, str]:
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     names = _tables()
     scoped = sql.format(scope=_SCOPE_SQL.format(**names), **names)
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(scoped, params)
         return cursor.fetchall()
 
