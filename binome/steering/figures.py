@@ -217,5 +217,5 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
         "steering",
         "Entrées et premiers pas du binôme",
         figures=first_steps(scope, target),
-        tables=(entries_by_profile(scope),),
+        tables=() if scope.figures_only else (entries_by_profile(scope),),
     )

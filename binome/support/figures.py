@@ -478,7 +478,9 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
         "support",
         "Accompagnement global",
         figures=accompaniment_figures(scope),
-        tables=(
+        tables=()
+        if scope.figures_only
+        else (
             exits_by_reason(scope),
             by_organisation(scope),
             by_commune(scope),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -196,3 +198,14 @@ def test_by_commune_and_by_epci_of_the_person(known: Known) -> None:
     )
     assert response.status_code == 200
     assert "Métropole Toulon-Provence-Méditerranée;1;2;1" in response.content.decode()
+
+
+def test_the_previous_period_reads_the_figures_not_the_tables(known: Known) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        sections = compared_sections("83", PERIOD)
+    statements = [query["sql"] for query in captured.captured_queries]
+    # Each table once (the chosen period), the key figures twice (to compare).
+    assert sum("GROUP BY e.siren, e.name" in sql for sql in statements) == 1
+    assert sum("GROUP BY c.insee_code, c.name" in sql for sql in statements) == 1
+    support = next(section for section in sections if section.key == "support")
+    assert [compared.previous for compared in support.figures][:3] == [1, 1, 0]
