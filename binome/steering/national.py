@@ -89,7 +89,7 @@ def _row(label: str, counts: tuple[Any, ...] | None) -> tuple[object, ...]:
 def departments_table(period: Period) -> FigureTable:
     """Every département as a row (those without an accompaniment too), then France."""
     previous = period.previous()
-    params = {
+    params: dict[str, Any] = {
         "start": period.start,
         "end": period.end,
         "previous_start": previous.start,
