@@ -29,7 +29,7 @@ COLUMNS = (
 )
 
 # Only the accompaniments the two periods can count: started by the end of the period and
-# not ended before the previous period began (the index on the start date serves it).
+# not ended before the previous period began.
 _SQL = """
     SELECT p.department_id, GROUPING(p.department_id),
         count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
