@@ -146,6 +146,16 @@ def first_steps(scope: FigureScope, target_days: int) -> tuple[Figure, ...]:
             FROM {accompaniment} a
             JOIN {person} p ON p.id = a.person_id
             WHERE {scope} AND a.started_on <= %(end)s
+              -- Only those the period can count (activated, or with a validated diagnostic,
+              -- in it): the orientation is looked up for them, not for the whole history.
+              AND (
+                  a.activated_on BETWEEN %(start)s AND %(end)s
+                  OR EXISTS (
+                      SELECT 1 FROM {diagnostic} d
+                      WHERE d.accompaniment_id = a.id AND d.status = 'validated'
+                        AND d.made_on BETWEEN %(start)s AND %(end)s
+                  )
+              )
         )
         SELECT
             count(*) FILTER (WHERE diagnosed_on BETWEEN %(start)s AND %(end)s),
