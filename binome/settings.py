@@ -173,6 +173,23 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
 )
 DATABASES["default"]["TEST"] = {"NAME": f"test_binome_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# DATABASE_REPLICA_URL: a streaming replica of the primary. The steering's figures
+# (dashboards, exports, figures pages) read from it, the professionals' pages never do;
+# when it is down, they are read from the primary (binome/core/replica.py).
+if env("DATABASE_REPLICA_URL"):
+    try:
+        DATABASES["replica"] = dj_database_url.parse(env("DATABASE_REPLICA_URL"), conn_max_age=60)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL n'est pas une adresse PostgreSQL valide : {exc}"
+        ) from exc
+    if not DATABASES["replica"].get("ENGINE", "").endswith("postgresql"):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL doit désigner une base PostgreSQL.")
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # The tests read the replica as the primary (no second test database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["binome.core.replica.ReplicaRouter"]
 
 # --- Accounts and security ----------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

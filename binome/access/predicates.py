@@ -239,6 +239,12 @@ def is_steering(user: Any, department_id: str) -> bool:
     return department_id in steering_departments(user)
 
 
+def can_view_national_steering(user: Any) -> bool:
+    """National steering: the départements side by side (figures only), given by the
+    permission ``steering.view_national_dashboard`` (or to the instance's superusers)."""
+    return bool(user.is_active and user.has_perm("steering.view_national_dashboard"))
+
+
 def finder_departments(user: Any) -> set[str]:
     """Départements where the user works in an organisation that accompanies persons."""
     cached: set[str] | None = getattr(user, "_binome_finder_departments", None)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from binome.childcare.models import (
@@ -39,6 +38,7 @@ from binome.childcare.models import (
     Solicitation,
 )
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.core.replica import reading_connection
 from binome.organisations.models import Organisation
 
 JOB = ["emploi_durable", "emploi_transition", "creation_entreprise"]
@@ -199,7 +199,7 @@ def _rounded(value: Any) -> float | None:
 
 
 def _run(sql: str, group: str, params: dict[str, Any]) -> dict[Any, tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql.format(group=group, **_TABLES), params)
         return {row[0]: row[1:] for row in cursor.fetchall()}
 

@@ -53,6 +53,7 @@ from binome.childcare.models import (
     can_move,
 )
 from binome.core.figures import FigureScope
+from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people.models import Consent, ConsentScope, HouseholdMember, HouseholdRelation
@@ -661,7 +662,9 @@ def figures_page(request: AuthenticatedRequest) -> HttpResponse:
     sections = []
     if not form.errors:
         for code in departments:
-            section = childcare_section(FigureScope(department=code, start=start, end=end))
+            section = on_replica(
+                childcare_section, FigureScope(department=code, start=start, end=end)
+            )
             sections.append((code, section))
     return render(
         request,

@@ -357,6 +357,60 @@ def stop() -> bool:
     return True
 
 
+def start_replica(root: Path, *, primary: Cluster | None = None) -> Cluster:
+    """A streaming replica of the running cluster, in its own directory ``root``: a base
+    backup (``pg_basebackup --write-recovery-conf``: it follows the primary's WAL over the
+    primary's Unix socket, the local replication line of ``pg_hba.conf`` that initdb
+    writes), started on its own socket. For the tests of the steering's replica."""
+    primary = primary or cluster()
+    replica = Cluster(root.resolve())
+    replica.root.mkdir(parents=True, exist_ok=True)
+    replica.data.mkdir(parents=True, exist_ok=True)
+    if _running_as_root():
+        _prepare_root_access(replica)
+    else:
+        os.chmod(replica.data, 0o700)
+    _run(
+        _as_server_user(
+            [
+                _bin("pg_basebackup"),
+                "--pgdata",
+                str(replica.data),
+                "--host",
+                str(primary.socket_dir),
+                "--username",
+                DB_USER,
+                "--write-recovery-conf",
+                "--wal-method=stream",
+                "--checkpoint=fast",
+                "--no-sync",
+            ]
+        ),
+        what="La copie de base de la réplique (pg_basebackup)",
+    )
+    # The conninfo pg_basebackup writes carries options of its own libpq (sslnegotiation…)
+    # that the server's walreceiver may not know: the last setting of the file wins.
+    with (replica.data / "postgresql.auto.conf").open("a") as conf:
+        conf.write(
+            f"primary_conninfo = 'host={primary.socket_dir} user={DB_USER} "
+            "application_name=binome-replica'\n"
+        )
+    _start(replica, quiet=True)
+    return replica
+
+
+def stop_cluster(c: Cluster) -> None:
+    """Stop the cluster ``c`` (a replica) if it runs."""
+    if server_pid(c) is None:
+        return
+    _run(
+        _as_server_user(
+            [_bin("pg_ctl"), "--pgdata", str(c.data), "--mode", "immediate", "--wait", "stop"]
+        ),
+        what="L'arrêt de la réplique",
+    )
+
+
 def client_env() -> dict[str, str]:
     c = cluster()
     return {**os.environ, "PGHOST": str(c.socket_dir), "PGUSER": DB_USER, "PGDATABASE": DB_NAME}

@@ -36,6 +36,9 @@ class FigureScope:
     start: date
     end: date
     organisation_id: int | None = None
+    # Only the figures are read (the previous period, compared figure by figure): a section
+    # may leave its tables out and spare their statements.
+    figures_only: bool = False
 
     @property
     def days(self) -> int:

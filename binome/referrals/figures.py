@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.core.replica import reading_connection
 from binome.organisations.models import OrganisationKind
 from binome.referrals.models import (
     EventAction,
@@ -217,7 +217,7 @@ def figures_for(
     default: tomorrow, so today counts; a year before by default), for the ``scope``
     (``receiver`` / ``sender``: an organisation's id, ``department``: its code)."""
     since, until, params = _params(key, since, until, now)
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(_sql(scope), params)
         row = cursor.fetchone()
     return _figures(row, since, until)
@@ -232,7 +232,7 @@ def figures_by_receiver(
 ) -> dict[int, Figures]:
     """The département's referrals, by receiving organisation (those with an account)."""
     since, until, params = _params(department_id, since, until, now)
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(_sql("department", by_receiver=True), params)
         rows = cursor.fetchall()
     return {row[0]: _figures(row, since, until) for row in rows if row[0] is not None}
@@ -259,7 +259,7 @@ def figures_by_kind(scope: FigureScope, *, within_days: int) -> dict[str, Figure
         within_days=within_days,
         organisation_id=scope.organisation_id,
     )
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(_sql("steering", by_kind=True), params)
         rows = cursor.fetchall()
     return {row[0]: _figures(row, since, until) for row in rows}

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from binome.access.predicates import is_steering, is_territory_admin, works_in_department
 from binome.access.scoping import get_organisation_for_user
+from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.referrals.figures import figures_by_receiver, figures_for
@@ -32,7 +33,7 @@ def territory(request: AuthenticatedRequest, code: str) -> HttpResponse:
         raise Http404
     if not can_view_territory_figures(request.user, code):
         raise PermissionDenied
-    by_receiver = figures_by_receiver(code)
+    by_receiver = on_replica(figures_by_receiver, code)
     organisations = Organisation.objects.in_bulk(list(by_receiver))
     rows = sorted(
         (
@@ -48,7 +49,7 @@ def territory(request: AuthenticatedRequest, code: str) -> HttpResponse:
         {
             "title": f"Orientations : délais et taux — {department.name}",
             "department": department,
-            "figures": figures_for("department", code),
+            "figures": on_replica(figures_for, "department", code),
             "rows": rows,
         },
     )

@@ -33,10 +33,10 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.core.replica import reading_connection
 from binome.rsa.models import ACTIVE_STATES, OrientationKind
 
 ORIENTATION_DAYS = 42
@@ -229,7 +229,7 @@ def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> Rs
     """The figures of the scope, in five statements (entrants; orientations; orientations
     by kind and by body; entrants by month; orientations by month)."""
     params = _params(scope, as_of or timezone.localdate())
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(_ENTRANTS, params)
         entrants = cursor.fetchone()
         cursor.execute(_ORIENTATIONS.format(group="", group_by=""), params)

@@ -21,6 +21,7 @@ from binome.access.audit import record_list_read, record_read, record_read_when_
 from binome.access.predicates import active_memberships, is_steering, roles_of
 from binome.core.figures import FigureScope
 from binome.core.pagination import window_page
+from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.rsa import orientations
@@ -272,7 +273,7 @@ def figures(request: AuthenticatedRequest, code: str) -> HttpResponse:
         start = period.cleaned_data["du"] or end - datetime.timedelta(days=364)
     if start > end:
         start, end = end, start
-    section = rsa_section(FigureScope(department=code, start=start, end=end))
+    section = on_replica(rsa_section, FigureScope(department=code, start=start, end=end))
     return render(
         request,
         "rsa/orientation/figures.html",

@@ -4,7 +4,7 @@ that is not installed, or that registers none, simply has no section here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.module_loading import autodiscover_modules
 
@@ -70,7 +70,9 @@ def compared_sections(
     """Each section for the period, its figures set against the previous period's."""
     discover()
     scope = scope_of(department, period, organisation_id)
-    previous_scope = scope_of(department, period.previous(), organisation_id)
+    previous_scope = replace(
+        scope_of(department, period.previous(), organisation_id), figures_only=True
+    )
     compared = []
     for key, function in registered_sections():
         section = function(scope)

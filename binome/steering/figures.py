@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.core.replica import reading_connection
 from binome.people.models import HouseholdMember, Person
 from binome.referrals.models import Referral
 from binome.rsa.models import Beneficiary
@@ -47,7 +47,7 @@ def _fetch(sql: str, scope: FigureScope, **extra: Any) -> list[tuple[Any, ...]]:
         "window": ORIENTATION_WINDOW_DAYS,
         **extra,
     }
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql.format(scope=_SCOPE.format(**names), **names), params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     return rows
@@ -146,6 +146,16 @@ def first_steps(scope: FigureScope, target_days: int) -> tuple[Figure, ...]:
             FROM {accompaniment} a
             JOIN {person} p ON p.id = a.person_id
             WHERE {scope} AND a.started_on <= %(end)s
+              -- Only those the period can count (activated, or with a validated diagnostic,
+              -- in it): the orientation is looked up for them, not for the whole history.
+              AND (
+                  a.activated_on BETWEEN %(start)s AND %(end)s
+                  OR EXISTS (
+                      SELECT 1 FROM {diagnostic} d
+                      WHERE d.accompaniment_id = a.id AND d.status = 'validated'
+                        AND d.made_on BETWEEN %(start)s AND %(end)s
+                  )
+              )
         )
         SELECT
             count(*) FILTER (WHERE diagnosed_on BETWEEN %(start)s AND %(end)s),
@@ -217,5 +227,5 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
         "steering",
         "Entrées et premiers pas du binôme",
         figures=first_steps(scope, target),
-        tables=(entries_by_profile(scope),),
+        tables=() if scope.figures_only else (entries_by_profile(scope),),
     )

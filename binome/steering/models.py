@@ -29,6 +29,9 @@ class SteeringSettings(models.Model):
     class Meta:
         verbose_name = "réglages du pilotage"
         verbose_name_plural = "réglages du pilotage"
+        # National steering (no territory role reaches past its département): given to a
+        # user or a group by the instance's administrators.
+        permissions = [("view_national_dashboard", "Voir le tableau de bord national")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(target_days__gte=TARGET_DAYS_BOUNDS[0])

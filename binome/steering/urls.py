@@ -4,6 +4,12 @@ from binome.steering import fse_views, views
 
 app_name = "steering"
 urlpatterns = [
+    path("national/", views.national_dashboard, name="national"),
+    path(
+        "national/export/<slug:section>/<slug:table>.<str:extension>",
+        views.national_export,
+        name="national_export",
+    ),
     path("territoires/<str:code>/", views.territory, name="territory"),
     path(
         "territoires/<str:code>/export/<slug:section>/<slug:table>.<str:extension>",

@@ -19,14 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from binome.access.audit import record
 from binome.access.models import AuditKind
 from binome.access.predicates import (
+    can_view_national_steering,
     is_organisation_admin,
     is_steering,
     is_territory_admin,
     works_in_department,
 )
 from binome.access.scoping import get_organisation_for_user
+from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
-from binome.steering import actions, dashboard, exports, fse, minutes
+from binome.steering import actions, dashboard, exports, fse, minutes, national
 from binome.steering import comite as comite_rules
 from binome.steering.forms import (
     CaseForm,
@@ -93,7 +95,9 @@ def _period(request: AuthenticatedRequest) -> tuple[PeriodForm, Period]:
 
 def _dashboard(request: AuthenticatedRequest, place: Place) -> HttpResponse:
     form, period = _period(request)
-    sections = dashboard.compared_sections(place.department_id, period, place.organisation_id)
+    sections = on_replica(
+        dashboard.compared_sections, place.department_id, period, place.organisation_id
+    )
     query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
     return render(
         request,
@@ -131,7 +135,9 @@ def _export(
     if extension not in exports.FORMATS:
         raise Http404
     _, period = _period(request)
-    found = dashboard.find_table(place.department_id, period, place.organisation_id, section, table)
+    found = on_replica(
+        dashboard.find_table, place.department_id, period, place.organisation_id, section, table
+    )
     if found is None:
         raise Http404
     write = exports.as_csv if extension == "csv" else exports.as_xlsx
@@ -152,6 +158,64 @@ def organisation_export(
     request: AuthenticatedRequest, pk: int, section: str, table: str, extension: str
 ) -> HttpResponse:
     return _export(request, _organisation(request, pk), section, table, extension)
+
+
+# --- The national dashboard ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NationalPlace:
+    """The whole country: its one table's exports at their own address."""
+
+    name: str = "France entière"
+
+    def export_url(self, section: str, table: str, extension: str) -> str:
+        return reverse("steering:national_export", args=[section, table, extension])
+
+
+def _national(request: AuthenticatedRequest) -> NationalPlace:
+    if not can_view_national_steering(request.user):
+        raise PermissionDenied
+    return NationalPlace()
+
+
+@login_required
+@require_GET
+def national_dashboard(request: AuthenticatedRequest) -> HttpResponse:
+    """National steering: the départements as rows, figures only."""
+    place = _national(request)
+    form, period = _period(request)
+    section = on_replica(national.national_section, period)
+    query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
+    return render(
+        request,
+        "steering/national.html",
+        {
+            "title": "Tableau de bord national",
+            "place": place,
+            "form": form,
+            "period": period,
+            "previous": period.previous(),
+            "section": section,
+            "query": query,
+        },
+    )
+
+
+@login_required
+@require_GET
+def national_export(
+    request: AuthenticatedRequest, section: str, table: str, extension: str
+) -> HttpResponse:
+    place = _national(request)
+    if extension not in exports.FORMATS:
+        raise Http404
+    _, period = _period(request)
+    found = on_replica(national.find_table, period, section, table)
+    if found is None:
+        raise Http404
+    write = exports.as_csv if extension == "csv" else exports.as_xlsx
+    return write(found, place=place.name, period=period)
 
 
 @login_required

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
+from binome.core.replica import reading_connection
 from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.support import referential
@@ -32,7 +32,7 @@ from binome.support.models import (
     State,
     TeamMember,
 )
-from binome.territories.models import Commune
+from binome.territories.models import Commune, Epci
 
 JOB_REASONS = (ExitReason.DURABLE_JOB, ExitReason.TRANSITION_JOB, ExitReason.BUSINESS)
 TRAINING_REASONS = (ExitReason.TRAINING,)
@@ -182,6 +182,7 @@ def _tables() -> dict[str, str]:
         "team": TeamMember._meta.db_table,
         "person": Person._meta.db_table,
         "commune": Commune._meta.db_table,
+        "epci": Epci._meta.db_table,
         "organisation": Organisation._meta.db_table,
         "diagnostic": Diagnostic._meta.db_table,
         "answer": DiagnosticTheme._meta.db_table,
@@ -191,7 +192,7 @@ def _tables() -> dict[str, str]:
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     names = _tables()
     scoped = sql.format(scope=_SCOPE_SQL.format(**names), **names)
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(scoped, params)
         return cursor.fetchall()
 
@@ -377,6 +378,41 @@ def by_commune(scope: FigureScope) -> FigureTable:
     )
 
 
+def by_epci(scope: FigureScope) -> FigureTable:
+    """Per EPCI à fiscalité propre of the person's commune."""
+    rows = _fetch(
+        """
+        SELECT coalesce(e.name, 'EPCI non renseigné'),
+            count(*) FILTER (
+                WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
+            ),
+            count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
+            count(*) FILTER (
+                WHERE a.ended_on BETWEEN %(start)s AND %(end)s
+                  AND a.exit_reason <> %(not_pertinent)s
+            )
+        FROM {accompaniment} a
+        JOIN {person} p ON p.id = a.person_id
+        LEFT JOIN {commune} c ON c.insee_code = p.commune_id
+        LEFT JOIN {epci} e ON e.siren = c.epci_id
+        WHERE a.kind = 'global' AND {scope}
+          AND a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on >= %(start)s)
+        GROUP BY e.siren, e.name
+        ORDER BY 2 DESC, 1
+        """,
+        _scope_params(scope),
+    )
+    return FigureTable(
+        "by_epci",
+        "Par EPCI de la personne",
+        ("EPCI", "En cours en fin de période", "Entrées", "Sorties"),
+        tuple(rows),
+        definition="L'établissement public de coopération intercommunale à fiscalité propre "
+        "(métropole, communauté urbaine, d'agglomération ou de communes) de la commune de "
+        "résidence enregistrée dans le dossier de la personne (référentiel INSEE).",
+    )
+
+
 def barriers_lifted(scope: FigureScope) -> FigureTable:
     """Per theme, between the first and the last validated diagnostic of the accompaniments
     whose last validated diagnostic was made in the period (and that have an earlier one)."""
@@ -442,10 +478,13 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
         "support",
         "Accompagnement global",
         figures=accompaniment_figures(scope),
-        tables=(
+        tables=()
+        if scope.figures_only
+        else (
             exits_by_reason(scope),
             by_organisation(scope),
             by_commune(scope),
+            by_epci(scope),
             barriers_lifted(scope),
         ),
     )

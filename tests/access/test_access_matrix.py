@@ -1107,6 +1107,12 @@ MATRIX.update(
             url("steering:organisation_export", dep83, "support", "chiffres", "csv"),
             var_admin_only(["claire", "paul"]),
         ),
+        # National steering is a permission no persona of the demo holds.
+        "steering:national": (url("steering:national"), everyone(403, anonymous=302)),
+        "steering:national_export": (
+            url("steering:national_export", "national", "par_departement", "csv"),
+            everyone(403, anonymous=302),
+        ),
     }
 )
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from binome.people.models import Person
 from binome.steering.dashboard import compared_sections
 from binome.steering.models import SteeringSettings
 from tests.conftest import login_as
@@ -173,3 +176,36 @@ def test_a_section_that_is_not_registered_is_not_shown(known: Known) -> None:
         figures._registry.clear()
         figures._registry.update(saved)
     assert "referrals" not in keys and "support" in keys
+
+
+def test_by_commune_and_by_epci_of_the_person(known: Known) -> None:
+    # P1 in Toulon and P2 in Hyères (the same métropole), P3 in Draguignan, P4 nowhere.
+    for person, commune in ((known.p1, "83137"), (known.p2, "83069"), (known.p3, "83050")):
+        Person.objects.filter(pk=person.pk).update(commune_id=commune)
+    assert _table(known, "support", "by_epci") == (
+        ("Métropole Toulon-Provence-Méditerranée", 1, 2, 1),  # P2 active; P1, P2 in; P1 out
+        ("CA Dracénie Provence Verdon Agglomération", 0, 0, 1),  # P3 left in the period
+        ("EPCI non renseigné", 0, 1, 0),  # P4: entered, « non pertinent » is not an exit
+    )
+    assert _table(known, "support", "by_commune") == (
+        ("Hyères", 1, 1, 0),
+        ("Commune non renseignée", 0, 1, 0),
+        ("Draguignan", 0, 0, 1),
+        ("Toulon", 0, 1, 1),
+    )
+    response = known.var.client(known.var.dan).get(
+        reverse("steering:territory_export", args=["83", "support", "by_epci", "csv"]), QUERY
+    )
+    assert response.status_code == 200
+    assert "Métropole Toulon-Provence-Méditerranée;1;2;1" in response.content.decode()
+
+
+def test_the_previous_period_reads_the_figures_not_the_tables(known: Known) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        sections = compared_sections("83", PERIOD)
+    statements = [query["sql"] for query in captured.captured_queries]
+    # Each table once (the chosen period), the key figures twice (to compare).
+    assert sum("GROUP BY e.siren, e.name" in sql for sql in statements) == 1
+    assert sum("GROUP BY c.insee_code, c.name" in sql for sql in statements) == 1
+    support = next(section for section in sections if section.key == "support")
+    assert [compared.previous for compared in support.figures][:3] == [1, 1, 0]
