@@ -195,14 +195,18 @@ def erased_fields() -> dict[str, set[str]]:
 
 
 def keep_ages(person_ids: list[int]) -> None:
-    """Write each accompaniment's age at its start before the birth date loses its day."""
+    """Write each accompaniment's age at its start and at its activation before the birth
+    date loses its day."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {Accompaniment._meta.db_table} a
-                SET age_at_start = date_part('year', age(a.started_on, p.birth_date))
+                SET age_at_start = COALESCE(
+                        a.age_at_start, date_part('year', age(a.started_on, p.birth_date))),
+                    age_at_activation = COALESCE(
+                        a.age_at_activation,
+                        date_part('year', age(a.activated_on, p.birth_date)))
                 FROM {Person._meta.db_table} p
-                WHERE p.id = a.person_id AND a.person_id = ANY(%s)
-                  AND a.age_at_start IS NULL""",  # noqa: S608 (table names from the models)
+                WHERE p.id = a.person_id AND a.person_id = ANY(%s)""",  # noqa: S608 (table names from the models)
             [person_ids],
         )
 

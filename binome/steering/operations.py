@@ -34,7 +34,7 @@ _O = Organisation._meta.db_table
 PARTICIPANTS = f"""
     SELECT DISTINCT ON (a.person_id)
         a.id, a.person_id, a.activated_on, a.state, a.ended_on, a.exit_reason,
-        a.followup_due_on
+        a.followup_due_on, a.age_at_activation
     FROM {_A} a
     JOIN {_P} p ON p.id = a.person_id
     WHERE a.kind = 'global' AND p.department_id = %(department)s
@@ -68,7 +68,8 @@ def _when_entry(expression: str) -> str:
     return f"CASE WHEN f.entry_recorded_at IS NULL THEN '' ELSE {expression} END"
 
 
-AGE = "date_part('year', age(a.activated_on, p.birth_date))::int"
+# The age read first from the one kept when the file was anonymised (``binome.retention``).
+AGE = "COALESCE(a.age_at_activation, date_part('year', age(a.activated_on, p.birth_date)))::int"
 EXPORT_SQL = f"""
     WITH participants AS ({PARTICIPANTS})
     SELECT

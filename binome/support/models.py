@@ -157,11 +157,14 @@ class Accompaniment(models.Model):
         db_default="",  # bulk loads (COPY) that do not name it
     )
     followup_recorded_on = models.DateField("situation à 6 mois enregistrée le", null=True)
-    # The person's age at the start, written when her file is anonymised (her birth date is
-    # then kept as a year and a month only): the figures read it first, so that they give
-    # the same numbers before and after.
+    # The person's age at the start and at the activation, written when her file is
+    # anonymised (her birth date is then kept as a year and a month only): the figures and the
+    # FSE+ exports read them first, so that they give the same numbers before and after.
     age_at_start = models.PositiveSmallIntegerField(
         "âge au début", null=True, blank=True, editable=False
+    )
+    age_at_activation = models.PositiveSmallIntegerField(
+        "âge à l'activation", null=True, blank=True, editable=False
     )
     # The one designated referent: a current member of the team (``support.actions.referent``).
     referent = models.ForeignKey(

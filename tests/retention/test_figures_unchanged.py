@@ -1,6 +1,7 @@
 """Anonymisation keeps the structure of what happened: on a generated territory, every
-registered steering figure and the FSE+ export give the same numbers (and the same
-pseudonymous identifiers) before and after the old files are anonymised."""
+registered steering figure, the FSE+ export and each FSE+ operation's export give the same
+numbers (and the same pseudonymous identifiers) before and after the old files are
+anonymised."""
 
 from __future__ import annotations
 
@@ -9,27 +10,73 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
 from binome.core.figures import FigureScope, registered_sections
 from binome.core.generation import GENERATED_DOMAIN
+from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.retention import actions
 from binome.retention.models import Anonymisation
-from binome.steering import fse
+from binome.steering import fse, operations
+from binome.steering.models import FseOperation
+from binome.support.models import Accompaniment, Kind, State
 
 pytestmark = pytest.mark.django_db
 
 
-def everything(scopes: list[FigureScope]) -> dict[str, Any]:
+def everything(scopes: list[FigureScope], today: date) -> dict[str, Any]:
     autodiscover_modules("figures")
     sections = registered_sections()
     assert len(sections) >= 5  # support, referrals, rsa, childcare, steering
-    return {f"{key} {scope}": function(scope) for scope in scopes for key, function in sections} | {
-        f"fse {scope}": fse.participants(scope) for scope in scopes
-    }
+    return (
+        {f"{key} {scope}": function(scope) for scope in scopes for key, function in sections}
+        | {f"fse {scope}": fse.participants(scope) for scope in scopes}
+        | {
+            f"operation {operation.pk}": operations.export_table(operation, today=today)
+            for operation in FseOperation.objects.all()
+        }
+    )
+
+
+def _operations(departments: list[str], today: date) -> None:
+    """The generated global accompaniments activated a fortnight after their start, and one
+    FSE+ operation per département over every year, covering all its organisations (the
+    ages at activation then fall on other days than the ages at the start)."""
+    Accompaniment.objects.filter(kind=Kind.GLOBAL).exclude(state=State.PROPOSED).update(
+        activated_on=F("started_on") + timedelta(days=15)
+    )
+    # Where it fits the accompaniment, the activation falls on the first day of the person's
+    # birth month, before her birthday: the age from a birth date kept as a year and a month
+    # would be one year more.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE support_accompaniment a SET activated_on = d.day
+               FROM (SELECT a2.id, make_date(extract(year FROM a2.started_on)::int + 1,
+                                             extract(month FROM p.birth_date)::int, 1) AS day
+                     FROM support_accompaniment a2 JOIN people_person p ON p.id = a2.person_id
+                     WHERE a2.kind = 'global' AND a2.state <> 'proposed'
+                       AND extract(day FROM p.birth_date) > 1) d
+               WHERE a.id = d.id AND d.day <= %s
+                 AND (a.ended_on IS NULL OR a.ended_on > d.day)""",
+            [today],
+        )
+        assert cursor.rowcount >= 5
+    creator = get_user_model().objects.filter(email__endswith=GENERATED_DOMAIN).first()
+    for code in departments:
+        operation = FseOperation.objects.create(
+            department_id=code,
+            name=f"Opération {code}",
+            starts_on=date(2000, 1, 1),
+            ends_on=today,
+            created_by=creator,
+        )
+        operation.organisations.set(Organisation.objects.filter(department_id=code))
 
 
 def test_every_figure_and_the_fse_export_are_the_same_after_anonymisation() -> None:
@@ -42,8 +89,10 @@ def test_every_figure_and_the_fse_export_are_the_same_after_anonymisation() -> N
         for code in departments
         for start in (date(2000, 1, 1), today - timedelta(days=365))
     ] + [FigureScope(department=None, start=date(2000, 1, 1), end=today)]
-    before = everything(scopes)
+    _operations(departments, today)
+    before = everything(scopes, today)
     assert any(table.rows for key, table in before.items() if key.startswith("fse"))
+    assert any(table.rows for key, table in before.items() if key.startswith("operation"))
 
     # Three years on, every file without an open accompaniment is past its retention: the
     # teams are told, then the files are anonymised a month later.
@@ -55,7 +104,7 @@ def test_every_figure_and_the_fse_export_are_the_same_after_anonymisation() -> N
         first_name="Personne"
     )
 
-    after = everything(scopes)
+    after = everything(scopes, today)
     assert after.keys() == before.keys()
     for key, section in before.items():
         assert after[key] == section, key

@@ -16,4 +16,11 @@ class Migration(migrations.Migration):
                 blank=True, editable=False, null=True, verbose_name="âge au début"
             ),
         ),
+        migrations.AddField(
+            model_name="accompaniment",
+            name="age_at_activation",
+            field=models.PositiveSmallIntegerField(
+                blank=True, editable=False, null=True, verbose_name="âge à l'activation"
+            ),
+        ),
     ]
