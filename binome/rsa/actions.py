@@ -479,6 +479,8 @@ class _Adults:
                 beneficiary.match_status = MatchStatus.MATCHED
             elif candidates:
                 beneficiary.match_status = MatchStatus.TO_RECONCILE
+                # Kept for the file the human's decision links or creates.
+                beneficiary.nir_encrypted = crypto.encrypt(nir) if nir else ""
                 doubtful.append((beneficiary, candidates))
                 counts.to_reconcile += 1
             else:

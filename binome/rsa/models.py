@@ -242,6 +242,9 @@ class Beneficiary(models.Model):
     birth_name = models.CharField("nom de naissance", max_length=100, blank=True)
     birth_date = models.DateField("date de naissance")
     nir_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The flow's NIR, encrypted, kept only while the person is « à rapprocher »: the file the
+    # human's decision links or creates receives it, then it is cleared.
+    nir_encrypted = models.TextField(blank=True, editable=False)
     subject_to_rights_and_duties = models.BooleanField("soumis aux droits et devoirs")
     france_travail_id = models.CharField("identifiant France Travail", max_length=20, blank=True)
     # The date the flows first told of an opened (or requested) right while the person was

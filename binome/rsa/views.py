@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,7 +23,8 @@ from binome.core.figures import FigureScope
 from binome.core.pagination import window_page
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
-from binome.rsa import orientations
+from binome.people.models import Person
+from binome.rsa import orientations, reconciliation
 from binome.rsa.figures import rsa_section
 from binome.rsa.forms import ContractForm, ListFilterForm, OrientationForm, ReferentForm
 from binome.rsa.models import WARNING_DAYS, Beneficiary, Orientation
@@ -251,6 +252,82 @@ def orient_bulk(request: AuthenticatedRequest, code: str) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_GET
+def to_reconcile(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The persons of the flows whose file is in doubt, each beside the files that may be
+    hers: a human decides, the import never merges them silently."""
+    department = _managed_department(request, code)
+    qs = reconciliation.to_reconcile(code).prefetch_related(
+        Prefetch(
+            "candidates",
+            queryset=Person.objects.select_related("organisation", "commune").order_by(
+                "last_name", "first_name", "id"
+            ),
+        )
+    )
+    page = window_page(qs, request.GET.get("page"), PAGE_SIZE)
+    rows = list(page.object_list)
+    for row in rows:
+        row.family_label = FAMILY_SITUATIONS.get(row.dossier.family_situation, "")
+    record_list_read(
+        request=request,
+        person_ids=sorted({c.pk for row in rows for c in row.candidates.all()}),
+        what="Dossier proposé dans la liste RSA « À rapprocher »",
+    )
+    return render(
+        request,
+        "rsa/orientation/to_reconcile.html",
+        {
+            "title": f"À rapprocher — {department.name}",
+            "department": department,
+            "page": page,
+            "rows": rows,
+        },
+    )
+
+
+def _beneficiary_to_reconcile(request: AuthenticatedRequest, pk: int) -> Beneficiary:
+    beneficiary = get_object_or_404(Beneficiary.objects.select_related("dossier"), pk=pk)
+    _managed_department(request, beneficiary.dossier.department_id)
+    return beneficiary
+
+
+@login_required
+@require_POST
+def reconcile(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """« C'est la même personne » (``person``: the chosen file) or « personne différente »
+    (``decision=different``)."""
+    beneficiary = _beneficiary_to_reconcile(request, pk)
+    code = beneficiary.dossier.department_id
+    organisation = _acting_organisation(request, code)
+    name = f"{beneficiary.first_name} {beneficiary.last_name}"
+    try:
+        if request.POST.get("decision") == "different":
+            reconciliation.different_person(
+                beneficiary=beneficiary, by=request.user, organisation=organisation, request=request
+            )
+            messages.success(request, f"{name} : nouveau dossier créé, à orienter.")
+        else:
+            person_id = request.POST.get("person", "")
+            person = Person.objects.filter(
+                pk=int(person_id) if person_id.isdigit() else 0, department_id=code
+            ).first()
+            if person is None:
+                raise ValidationError("Choisissez le dossier qui est celui de la personne.")
+            reconciliation.same_person(
+                beneficiary=beneficiary,
+                person=person,
+                by=request.user,
+                organisation=organisation,
+                request=request,
+            )
+            messages.success(request, f"{name} : rapprochée du dossier de {person.full_name}.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("rsa:to_reconcile", code=code)
 
 
 class PeriodForm(forms.Form):
