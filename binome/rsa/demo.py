@@ -3,7 +3,9 @@ October one, whose households are to orient before mid-December, and the Novembe
 brings new households and repeats October's unchanged), imported by ``binome demo``; then a
 few orientations: Karim Rossi oriented to France Travail Toulon, where Inès is his référent
 de parcours and his contrat d'engagement is signed; Leïla Rossi oriented to the département;
-Julie Garnier to the CCAS of Toulon. The others are still to orient.
+Julie Garnier to the CCAS of Toulon. The others are still to orient, but Nadya Belkacem,
+whom the November flow brings with no NIR and a first name close to Nadia Belkacem's (born
+the same day): she is « à rapprocher ».
 
 The flows are written by :func:`write_demo_flows` (``binome manage rsa_demo_flows`` writes
 them again, the same bytes for the same code).
@@ -131,6 +133,17 @@ def _november_households() -> list[DossierRow]:
             persons=(
                 # Works enough: not subject to rights and duties, never to orient.
                 PersonRow(Role.APPLICANT, "Fabre", "Sylvie", D(1975, 1, 9), subject=False),
+            ),
+        ),
+        DossierRow(
+            number="83000108",
+            matricule="8301088",
+            requested_on=D(2026, 11, 16),
+            state=RightState.OPEN,
+            persons=(
+                # Born the day Nadia Belkacem was, her first name spelt otherwise, no NIR:
+                # maybe her file, maybe not. Left « à rapprocher » for a human.
+                PersonRow(Role.APPLICANT, "Belkacem", "Nadya", D(1988, 4, 12)),
             ),
         ),
     ]

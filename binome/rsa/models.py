@@ -337,6 +337,14 @@ class OrientationQuerySet(models.QuerySet["Orientation"]):
     def received_by(self, organisation_ids: list[int]) -> OrientationQuerySet:
         return self.current().filter(referent_body_id__in=organisation_ids)
 
+    def reorientation_asked(self, department_id: str) -> OrientationQuerySet:
+        """Current, their referent body asking for a reorientation: the oldest request first."""
+        return (
+            self.current()
+            .filter(department_id=department_id, reorientation_asked_at__isnull=False)
+            .order_by("reorientation_asked_at", "id")
+        )
+
 
 class Orientation(models.Model):
     """The département's decision for one beneficiary: the kind and the referent body, with
@@ -411,6 +419,23 @@ class Orientation(models.Model):
     contract_warned_on = models.DateField("échéance du contrat signalée le", null=True, blank=True)
     contract_late_on = models.DateField("retard du contrat signalé le", null=True, blank=True)
     replaced_at = models.DateTimeField("remplacée le", null=True, blank=True)
+    # The law's orientation is never refused nor left to expire: its referent body may only
+    # ask, with a reason, for a reorientation, which goes back to the orientation managers
+    # (until their new decision replaces this orientation).
+    reorientation_asked_at = models.DateTimeField(
+        "réorientation demandée le", null=True, blank=True
+    )
+    reorientation_asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="réorientation demandée par",
+    )
+    reorientation_reason = models.TextField(
+        "motif de la demande de réorientation", max_length=2000, blank=True
+    )
 
     objects = OrientationQuerySet.as_manager()
 
@@ -438,6 +463,12 @@ class Orientation(models.Model):
                 fields=["contract_due_on"],
                 condition=Q(replaced_at__isnull=True, contract_signed_on__isnull=True),
                 name="rsa_orientation_contract_due",
+            ),
+            # The reorientations asked for, waiting for the département's decision.
+            models.Index(
+                fields=["department", "reorientation_asked_at"],
+                condition=Q(replaced_at__isnull=True, reorientation_asked_at__isnull=False),
+                name="rsa_orientation_reorientation",
             ),
         ]
 

@@ -14,4 +14,9 @@ urlpatterns = [
     path("orientations/<int:pk>/", views.orientation_detail, name="orientation"),
     path("orientations/<int:pk>/referent/", views.designate, name="designate"),
     path("orientations/<int:pk>/contrat/", views.contract, name="contract"),
+    path(
+        "orientations/<int:pk>/reorientation/",
+        views.ask_reorientation,
+        name="ask_reorientation",
+    ),
 ]

@@ -26,7 +26,13 @@ from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.rsa import orientations, reconciliation
 from binome.rsa.figures import rsa_section
-from binome.rsa.forms import ContractForm, ListFilterForm, OrientationForm, ReferentForm
+from binome.rsa.forms import (
+    ContractForm,
+    ListFilterForm,
+    OrientationForm,
+    ReferentForm,
+    ReorientationRequestForm,
+)
 from binome.rsa.models import WARNING_DAYS, Beneficiary, Orientation
 from binome.territories.models import Department
 
@@ -122,9 +128,22 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
     for row in rows:
         row.family_label = FAMILY_SITUATIONS.get(row.dossier.family_situation, "")
         row.days_left = (row.orientation_due_on - today).days
+    asked = list(
+        Orientation.objects.reorientation_asked(code)
+        .select_related("person", "referent_body")
+        .only(
+            "beneficiary_id",
+            "reorientation_asked_at",
+            "reorientation_reason",
+            "person__first_name",
+            "person__last_name",
+            "referent_body__name",
+        )[:PAGE_SIZE]
+    )
     record_list_read(
         request=request,
-        person_ids=[row.person_id for row in rows if row.person_id],
+        person_ids=[row.person_id for row in rows if row.person_id]
+        + [o.person_id for o in asked],
         what="Nom dans la liste RSA « À orienter »",
     )
     return render(
@@ -137,6 +156,7 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "rows": rows,
             "filters": data,
             "due_choices": form.fields["due"].choices,  # type: ignore[attr-defined]
+            "reorientations": asked,
             "today": today,
         },
     )
@@ -415,7 +435,9 @@ def received(request: AuthenticatedRequest, organisation_id: int) -> HttpRespons
 
 def _orientation_for_member(request: AuthenticatedRequest, pk: int) -> Orientation:
     orientation = get_object_or_404(
-        Orientation.objects.select_related("person", "referent_body", "referent", "decided_by"),
+        Orientation.objects.select_related(
+            "person", "referent_body", "referent", "decided_by", "reorientation_asked_by"
+        ),
         pk=pk,
     )
     if not orientations.is_referent_body_member(request.user, orientation):
@@ -429,6 +451,7 @@ def _detail(
     *,
     referent_form: ReferentForm | None = None,
     contract_form: ContractForm | None = None,
+    reorientation_form: ReorientationRequestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     return render(
@@ -444,6 +467,7 @@ def _detail(
             ),
             "contract_form": contract_form
             or ContractForm(initial={"signed_on": orientation.contract_signed_on}),
+            "reorientation_form": reorientation_form or ReorientationRequestForm(),
             "today": timezone.localdate(),
         },
         status=status,
@@ -503,3 +527,25 @@ def contract(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, "Signature du contrat d'engagement enregistrée.")
             return redirect("rsa:orientation", pk=pk)
     return _detail(request, orientation, contract_form=form, status=400)
+
+
+@login_required
+@require_POST
+def ask_reorientation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The referent body asks the département for a reorientation, with its reason."""
+    orientation = _orientation_for_member(request, pk)
+    form = ReorientationRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            orientations.ask_reorientation(
+                orientation=orientation,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Réorientation demandée au département.")
+            return redirect("rsa:orientation", pk=pk)
+    return _detail(request, orientation, reorientation_form=form, status=400)
