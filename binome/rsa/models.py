@@ -207,6 +207,35 @@ ACTIVE_STATES = (
 )
 
 
+# The activity codes of the flows' ``Activite/ACT`` the file shows in French; another code is
+# shown as such, with the words « code de la CAF ».
+ACTIVITIES = {
+    "SAL": "Salarié(e)",
+    "INT": "Intérimaire",
+    "TSA": "Travailleur(se) saisonnier(ère)",
+    "APP": "Apprenti(e)",
+    "ETI": "Travailleur(se) indépendant(e)",
+    "EXP": "Exploitant(e) agricole",
+    "AMA": "Assistant(e) maternel(le) agréé(e)",
+    "CHO": "Demandeur(se) d'emploi",
+    "ETU": "Étudiant(e)",
+    "MAL": "En arrêt maladie",
+    "MAT": "En congé maternité",
+    "CGP": "En congé parental",
+    "INV": "En invalidité",
+    "PRE": "Préretraité(e)",
+    "RET": "Retraité(e)",
+    "SSA": "Sans activité",
+}
+
+
+def activity_label(code: str) -> str:
+    """The French label of a flow's activity code ("" when none was given)."""
+    if not code:
+        return ""
+    return ACTIVITIES.get(code, f"Activité « {code} » (code de la CAF)")
+
+
 class BeneficiaryQuerySet(models.QuerySet["Beneficiary"]):
     def in_department(self, department_id: str) -> BeneficiaryQuerySet:
         return self.filter(dossier__department_id=department_id)
@@ -247,6 +276,7 @@ class Beneficiary(models.Model):
     nir_encrypted = models.TextField(blank=True, editable=False)
     subject_to_rights_and_duties = models.BooleanField("soumis aux droits et devoirs")
     france_travail_id = models.CharField("identifiant France Travail", max_length=20, blank=True)
+    activity = models.CharField("activité (code du flux)", max_length=3, blank=True)
     # The date the flows first told of an opened (or requested) right while the person was
     # bound by the rights and duties: the six weeks to orient run from it.
     right_opened_on = models.DateField("ouverture du droit connue le", null=True, blank=True)
@@ -283,6 +313,10 @@ class Beneficiary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.role})"
+
+    @property
+    def activity_label(self) -> str:
+        return activity_label(self.activity)
 
 
 class OrientationKind(models.TextChoices):

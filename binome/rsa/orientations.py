@@ -447,9 +447,7 @@ def ask_reorientation(
         by=by,
         organisation=body,
         target=locked,
-        summary=(
-            f"Réorientation RSA demandée par {by.get_full_name()} ({body.name}) : {reason}"
-        ),
+        summary=(f"Réorientation RSA demandée par {by.get_full_name()} ({body.name}) : {reason}"),
         request=request,
         details={"reason": reason},
     )
@@ -462,9 +460,7 @@ def ask_reorientation(
         recipients=managers,
         kind=NotificationKind.RSA,
         title="Réorientation RSA demandée",
-        body=(
-            f"{body.name} demande la réorientation de {locked.person.full_name} : {reason}"
-        ),
+        body=(f"{body.name} demande la réorientation de {locked.person.full_name} : {reason}"),
         url=reverse("rsa:to_orient", args=[locked.department_id]),
         actor=by,
     )

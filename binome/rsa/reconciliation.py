@@ -152,9 +152,7 @@ def different_person(
         first_name=locked.first_name,
         last_name=locked.last_name,
         birth_name=(
-            locked.birth_name
-            if normalize(locked.birth_name) != normalize(locked.last_name)
-            else ""
+            locked.birth_name if normalize(locked.birth_name) != normalize(locked.last_name) else ""
         ),
         birth_date=locked.birth_date,
         france_travail_id=locked.france_travail_id.upper(),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("beneficiaires/<int:pk>/rapprocher/", views.reconcile, name="reconcile"),
     path("<str:code>/chiffres/", views.figures, name="figures"),
     path("beneficiaires/<int:pk>/orienter/", views.orient, name="orient"),
+    path("personnes/<int:pk>/", views.file_section, name="file_section"),
     path("organisations/<int:organisation_id>/orientations/", views.received, name="received"),
     path("orientations/<int:pk>/", views.orientation_detail, name="orientation"),
     path("orientations/<int:pk>/referent/", views.designate, name="designate"),

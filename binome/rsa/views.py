@@ -33,7 +33,8 @@ from binome.rsa.forms import (
     ReferentForm,
     ReorientationRequestForm,
 )
-from binome.rsa.models import WARNING_DAYS, Beneficiary, Orientation
+from binome.rsa.models import WARNING_DAYS, Beneficiary, DossierState, Orientation
+from binome.support.access import get_file_for_user
 from binome.territories.models import Department
 
 PAGE_SIZE = 50
@@ -142,8 +143,7 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
     )
     record_list_read(
         request=request,
-        person_ids=[row.person_id for row in rows if row.person_id]
-        + [o.person_id for o in asked],
+        person_ids=[row.person_id for row in rows if row.person_id] + [o.person_id for o in asked],
         what="Nom dans la liste RSA « À orienter »",
     )
     return render(
@@ -549,3 +549,45 @@ def ask_reorientation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, "Réorientation demandée au département.")
             return redirect("rsa:orientation", pk=pk)
     return _detail(request, orientation, reorientation_form=form, status=400)
+
+
+# --- The person's file ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def file_section(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The RSA section of the person's file, for her team (the file's rules), loaded by the
+    file page (htmx) so that the page's own queries do not change: each dossier with its
+    states and the flow each came from, her role, the rights and duties, her activity; the
+    current orientation, its referent and contract. Nothing when the flows never named her."""
+    person, _access = get_file_for_user(request, pk, what="RSA : dossier et orientation")
+    beneficiaries = list(
+        Beneficiary.objects.filter(person=person)
+        .select_related("dossier")
+        .prefetch_related(
+            Prefetch(
+                "dossier__states",
+                queryset=DossierState.objects.select_related("flow").only(
+                    "state", "known_on", "dossier_id", "flow__file_name", "flow__flow_created_on"
+                ),
+            ),
+            Prefetch(
+                "orientations",
+                queryset=Orientation.objects.current().select_related("referent_body", "referent"),
+                to_attr="current",
+            ),
+        )
+        .order_by("-dossier__requested_on", "-id")
+    )
+    for beneficiary in beneficiaries:
+        beneficiary.family_label = FAMILY_SITUATIONS.get(beneficiary.dossier.family_situation, "")
+    return render(
+        request,
+        "rsa/_file_section.html",
+        {
+            "person": person,
+            "beneficiaries": beneficiaries,
+            "today": timezone.localdate(),
+        },
+    )

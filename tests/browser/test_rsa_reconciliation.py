@@ -39,7 +39,9 @@ def test_claire_reconciles_nadya_with_nadias_file(
     assert_accessible(page)
 
     section.get_by_role("button", name="C'est la même personne").click()
-    expect(page.get_by_text("Nadya Belkacem : rapprochée du dossier de Nadia BELKACEM.")).to_be_visible()
+    expect(
+        page.get_by_text("Nadya Belkacem : rapprochée du dossier de Nadia BELKACEM.")
+    ).to_be_visible()
     expect(page.get_by_text("Aucune personne à rapprocher.")).to_be_visible()
     assert_accessible(page)
 

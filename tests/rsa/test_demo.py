@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from binome.people.models import Person
 from binome.rsa.demo import DEMO_DIR, FLOWS, load_demo_rsa, write_demo_flows
 from binome.rsa.home import to_orient_first
-from binome.people.models import Person
 from binome.rsa.models import Beneficiary, FlowImport, MatchStatus, Orientation
 from binome.support.models import TimelineEvent
 

@@ -91,14 +91,14 @@ def test_a_person_to_reconcile_cannot_be_oriented(
     rsa_var: RsaTerritory, doubtful: Beneficiary
 ) -> None:
     client = rsa_var.var.client(rsa_var.mia)
-    names = [row.first_name for row in client.get(reverse("rsa:to_orient", args=["83"])).context["rows"]]
+    names = [
+        row.first_name for row in client.get(reverse("rsa:to_orient", args=["83"])).context["rows"]
+    ]
     assert "Zoe" not in names
     with pytest.raises(ValidationError, match="« à rapprocher » : rapprochez-la"):
         orientations.orient(
             beneficiary=doubtful,
-            decision=orientations.Decision(
-                referent_body=rsa_var.ccas, kind=OrientationKind.SOCIAL
-            ),
+            decision=orientations.Decision(referent_body=rsa_var.ccas, kind=OrientationKind.SOCIAL),
             by=rsa_var.mia,
             organisation=rsa_var.var.departement,
         )
@@ -125,7 +125,9 @@ def test_the_same_person_links_the_dossier_to_the_existing_file(
         kind=AuditKind.RSA_RECONCILED, actor=rsa_var.mia, person_id=zoe.pk
     ).exists()
     # Now bound to orient, with the deadline the flow started.
-    rows = rsa_var.var.client(rsa_var.mia).get(reverse("rsa:to_orient", args=["83"])).context["rows"]
+    rows = (
+        rsa_var.var.client(rsa_var.mia).get(reverse("rsa:to_orient", args=["83"])).context["rows"]
+    )
     assert doubtful.pk in [row.pk for row in rows]
     assert post(rsa_var, doubtful, {"person": zoe.pk}).status_code == 200  # no 500 twice
 

@@ -66,9 +66,10 @@ def test_the_referent_body_asks_for_a_reorientation_which_goes_back_to_the_manag
 ) -> None:
     client = rsa_var.var.client(rsa_var.ccas_worker)
     url = reverse("rsa:ask_reorientation", args=[oriented.pk])
-    assert "Demander une réorientation" in client.get(
-        reverse("rsa:orientation", args=[oriented.pk])
-    ).content.decode()
+    assert (
+        "Demander une réorientation"
+        in client.get(reverse("rsa:orientation", args=[oriented.pk])).content.decode()
+    )
     response = client.post(url, {"reason": "Un emploi à mi-temps trouvé : orientation emploi."})
     assert response.status_code == 302
 
