@@ -581,7 +581,7 @@ def file_section(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .order_by("-dossier__requested_on", "-id")
     )
     for beneficiary in beneficiaries:
-        beneficiary.family_label = FAMILY_SITUATIONS.get(beneficiary.dossier.family_situation, "")
+        beneficiary.family_label = FAMILY_SITUATIONS.get(beneficiary.dossier.family_situation, "")  # type: ignore[attr-defined]
     return render(
         request,
         "rsa/_file_section.html",
