@@ -26,11 +26,16 @@ def test_claire_reconciles_nadya_with_nadias_file(
     claire = live_personas["claire"]
 
     log_in(page, claire)
+    expect(heading(page)).to_have_text("Double authentification")
+    assert_accessible(page)
     field(page, "Code à 6 chiffres").fill(current_code(claire))
     page.get_by_role("button", name="Valider").click()
     expect(heading(page)).to_have_text("Bonjour Claire")
+    assert_accessible(page)
     page.goto("/rsa/83/a-orienter/")
-    expect(page.get_by_role("link", name="Orienter Nadia Belkacem")).to_have_count(0)
+    expect(heading(page)).to_contain_text("À orienter")
+    expect(page.get_by_role("link", name="Orienter Nadya Belkacem")).to_have_count(0)
+    assert_accessible(page)
     page.get_by_role("link", name="personnes à rapprocher").click()
     expect(heading(page)).to_contain_text("À rapprocher")
     section = page.get_by_role("region", name="Nadya BELKACEM — RSA CAF n° 83000108")
