@@ -89,6 +89,9 @@ def test_the_referent_body_asks_for_a_reorientation_which_goes_back_to_the_manag
     assert [o.pk for o in listed.context["reorientations"]] == [oriented.pk]
     assert "Un emploi à mi-temps trouvé" in listed.content.decode()
 
+    form = manager.get(reverse("rsa:orient", args=[rsa_var.people["Hélène"].pk]))
+    assert "CCAS de Toulon demande la réorientation depuis le" in form.content.decode()
+
     # The manager's new decision replaces the orientation: the request is settled.
     orientations.orient(
         beneficiary=rsa_var.people["Hélène"],
