@@ -77,6 +77,9 @@ SCALES: dict[str, dict[str, int]] = {
         "persons": 1_000_000,
         "accompaniments": 1_200_000,
         "referrals": 300_000,
+        # The country's persons bound by the RSA's rights and duties: a local scale keeps
+        # its département's share (binome.rsa.generate).
+        "rsa_persons": 2_000_000,
     },
     "departement": {
         "professionals": 2_000,
@@ -85,6 +88,7 @@ SCALES: dict[str, dict[str, int]] = {
         "persons": 50_000,
         "accompaniments": 60_000,
         "referrals": 130_000,
+        "rsa_persons": 2_000_000,
     },
     "tiny": {
         "professionals": 40,
@@ -93,6 +97,7 @@ SCALES: dict[str, dict[str, int]] = {
         "persons": 60,
         "accompaniments": 72,
         "referrals": 90,
+        "rsa_persons": 0,  # the RSA step's test sets its own (the others count persons)
     },
 }
 PUBLIC_SCALES = ("departement", "national")
