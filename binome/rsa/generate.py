@@ -465,7 +465,7 @@ def _generate_department(
             ],
             flow_rows,
         ),
-        "dossiers RSA créés par les flux (personnes)": ctx.copy(
+        "dossiers de Binôme créés par les flux": ctx.copy(
             Person,
             [
                 "id",
