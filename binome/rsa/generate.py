@@ -271,7 +271,8 @@ def _generate_department(
     beneficiary_rows: list[tuple[object, ...]] = []
     new_persons: list[tuple[object, ...]] = []  # rows without their id
     beneficiary_person: list[int | None] = []  # index into new_persons (negative: existing)
-    orientation_rows: list[tuple[object, ...]] = []  # rows without their id
+    # Rows without their id, after the index of their beneficiary's row.
+    orientation_rows: list[tuple[int, tuple[object, ...]]] = []
     oriented = late = pending = 0
     for number, (dossier_id, size) in enumerate(zip(dossier_ids, households, strict=True)):
         body = "MSA" if rng.random() < MSA_SHARE else "CAF"
@@ -433,8 +434,8 @@ def _generate_department(
     orientation_ids = ctx.reserve_ids(Orientation, len(orientation_rows))
     beneficiary_pk = [row[0] for row in final_beneficiaries]
     final_orientations = [
-        (pk, beneficiary_pk[row[0]], person_of[beneficiary_pk[row[0]]], *row[1:])
-        for pk, row in zip(orientation_ids, orientation_rows, strict=True)
+        (pk, beneficiary_pk[index], person_of[beneficiary_pk[index]], *row)
+        for pk, (index, row) in zip(orientation_ids, orientation_rows, strict=True)
     ]
     return {
         "flux RSA": ctx.copy(
@@ -578,7 +579,7 @@ def _generate_department(
 
 def _orientations(
     rng: random.Random,
-    rows: list[tuple[object, ...]],
+    rows: list[tuple[int, tuple[object, ...]]],
     beneficiary_index: int,
     code: str,
     notified_on: date,
@@ -589,7 +590,7 @@ def _orientations(
     members: dict[int, list[int]],
 ) -> date:
     """The beneficiary's orientation notified on ``notified_on`` (and, for some, its
-    reorientation later): rows without their id, the beneficiary's index first. Returns the
+    reorientation later): rows without their id, after the beneficiary's index. Returns the
     current orientation's notification day."""
     decisions = [notified_on]
     later = notified_on + timedelta(days=rng.randint(60, 400))
@@ -632,28 +633,30 @@ def _orientations(
         rows.append(
             (
                 beneficiary_index,
-                code,
-                "" if delegated else kind,
-                delegated,
-                body.id,
-                rng.choice(("seeking", "long_term", "long_term", "never", "employed")),
-                rng.choice(("none", "cap_bep", "cap_bep", "bac", "higher")),
-                "",
-                rng.sample(("health", "housing", "mobility", "childcare"), k=rng.randint(0, 2)),
-                None if delegated and rng.random() < 0.5 else rng.choice(managers),
-                decided[index],
-                day,
-                None,
-                referent,
-                referent_at,
-                due,
-                signed,
-                warned,
-                late_on,
-                None if current else decided[index + 1],
-                asked_at,
-                asked_by,
-                reason,
+                (
+                    code,
+                    "" if delegated else kind,
+                    delegated,
+                    body.id,
+                    rng.choice(("seeking", "long_term", "long_term", "never", "employed")),
+                    rng.choice(("none", "cap_bep", "cap_bep", "bac", "higher")),
+                    "",
+                    rng.sample(("health", "housing", "mobility", "childcare"), k=rng.randint(0, 2)),
+                    None if delegated and rng.random() < 0.5 else rng.choice(managers),
+                    decided[index],
+                    day,
+                    None,
+                    referent,
+                    referent_at,
+                    due,
+                    signed,
+                    warned,
+                    late_on,
+                    None if current else decided[index + 1],
+                    asked_at,
+                    asked_by,
+                    reason,
+                ),
             )
         )
     return decisions[-1]
