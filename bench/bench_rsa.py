@@ -23,11 +23,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_file import HEADER, CpuClock, Timed, measure, row
 from bench_foundation import MAX_SECONDS, REQUESTS, WARMUP, ensure_dataset, number, percentile
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 GOAL_LIST_MS = 80.0
 GOAL_FIGURES_MS = 300.0
@@ -55,14 +59,14 @@ def raw_sql(clock: CpuClock, label: str, statements: Sequence[str]) -> Timed:
     return Timed(label, wall, [len(statements)], ["-"], cpu)
 
 
-def page_sql(client: object, url: str, tables: Sequence[str]) -> list[str]:
+def page_sql(client: Client, url: str, tables: Sequence[str]) -> list[str]:
     """The SELECTs the page sends that read one of ``tables``."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(url)  # type: ignore[attr-defined]
+    client.get(url)
     with CaptureQueriesContext(connection) as captured:
-        client.get(url)  # type: ignore[attr-defined]
+        client.get(url)
     return [
         query["sql"]
         for query in captured.captured_queries
