@@ -82,6 +82,8 @@ class AuditKind(models.TextChoices):
     RSA_REFERENT = "rsa_referent", "RSA : référent de parcours désigné"
     RSA_CONTRACT = "rsa_contract", "RSA : contrat d'engagement signé"
     RSA_DEADLINE = "rsa_deadline", "RSA : échéance signalée"
+    RSA_RECONCILED = "rsa_reconciled", "RSA : personne rapprochée d'un dossier"
+    RSA_REORIENTATION_ASKED = "rsa_reorientation_asked", "RSA : réorientation demandée"
     REFERRAL_SENT = "referral_sent", "Orientation envoyée"
     REFERRAL_CHANGED = "referral_changed", "Orientation : changement d'état"
     REFERRAL_ASSIGNED = "referral_assigned", "Orientation attribuée"

@@ -79,6 +79,9 @@ SCALES: dict[str, dict[str, int]] = {
         "referrals": 300_000,
         "childcare_providers": 1_200,
         "childcare_requests": 100_000,  # two years of 50,000
+        # The country's persons bound by the RSA's rights and duties: a local scale keeps
+        # its département's share (binome.rsa.generate).
+        "rsa_persons": 2_000_000,
     },
     "departement": {
         "professionals": 2_000,
@@ -89,6 +92,7 @@ SCALES: dict[str, dict[str, int]] = {
         "referrals": 130_000,
         "childcare_providers": 60,
         "childcare_requests": 5_000,
+        "rsa_persons": 2_000_000,
     },
     "tiny": {
         "professionals": 40,
@@ -99,6 +103,7 @@ SCALES: dict[str, dict[str, int]] = {
         "referrals": 90,
         "childcare_providers": 8,
         "childcare_requests": 40,
+        "rsa_persons": 0,  # the RSA step's test sets its own (the others count persons)
     },
 }
 PUBLIC_SCALES = ("departement", "national")

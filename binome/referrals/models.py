@@ -178,6 +178,13 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
     def awaiting(self) -> ReferralQuerySet:
         return self.filter(status__in=AWAITING)
 
+    def on_answer_clock(self) -> ReferralQuerySet:
+        """Unanswered, and of a kind that is reminded, then expires without an answer: not
+        an RSA orientation, the département's decision the law requires, which neither
+        expires nor is refused (its referent body may only ask for a reorientation, and
+        ``binome.rsa`` follows its own deadlines)."""
+        return self.awaiting().exclude(kind=ReferralKind.RSA)
+
     def open(self) -> ReferralQuerySet:
         return self.filter(status__in=OPEN)
 
@@ -189,14 +196,14 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         with a due time are reminded on their own clock (:meth:`urgent_due_for_reminder`);
         those sent before due times existed keep this daily reminder."""
         return (
-            self.awaiting()
+            self.on_answer_clock()
             .filter(due_on__lte=today, reminded_at__isnull=True, expires_on__gt=today)
             .exclude(urgency=Urgency.URGENT, due_at__isnull=False)
         )
 
     def urgent_due_for_reminder(self, now: datetime) -> ReferralQuerySet:
         """Urgent, unanswered past their due time, not reminded yet, not expired."""
-        return self.awaiting().filter(
+        return self.on_answer_clock().filter(
             urgency=Urgency.URGENT,
             due_at__lte=now,
             reminded_at__isnull=True,
@@ -207,7 +214,7 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         """Urgent, unanswered past half of their delay (not yet at its end), not reminded
         of it yet: ``now - sent_at >= due_at - now``."""
         return (
-            self.awaiting()
+            self.on_answer_clock()
             .filter(
                 urgency=Urgency.URGENT,
                 due_at__gt=now,
@@ -226,7 +233,7 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         )
 
     def due_for_expiry(self, today: date) -> ReferralQuerySet:
-        return self.awaiting().filter(expires_on__lte=today)
+        return self.on_answer_clock().filter(expires_on__lte=today)
 
     def inbox_order(self, today: date) -> ReferralQuerySet:
         """Overdue first (oldest due date first), then the others by due date."""
@@ -471,6 +478,8 @@ class Referral(models.Model):
         allowed = TRANSITIONS[self.status]
         if self.kind not in FOLLOWED_KINDS:
             allowed = allowed - set(OUTCOME_STATES)
+        if self.kind == ReferralKind.RSA:  # the law's orientation: never refused nor expired
+            allowed = allowed - {Status.DECLINED, Status.EXPIRED}
         return allowed
 
     def can_go_to(self, status: str) -> bool:

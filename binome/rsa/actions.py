@@ -160,6 +160,7 @@ def planned_changes(
             persons_change = any(
                 (b := by_role.get(p.role)) is None
                 or b.subject_to_rights_and_duties != p.subject_to_rights_and_duties
+                or b.activity != p.activity
                 or _clock_would_start(b, p.subject_to_rights_and_duties, item.state)
                 for p in item.persons
                 if p.role in ADULT_ROLES
@@ -440,12 +441,17 @@ class _Adults:
                     nir_hash=crypto.identifier_hash(nir) if nir else "",
                     subject_to_rights_and_duties=person.subject_to_rights_and_duties,
                     france_travail_id=person.france_travail_id,
+                    activity=person.activity,
                 )
                 self.new.append((beneficiary, person, nir))
                 touched = True
-            elif beneficiary.subject_to_rights_and_duties != person.subject_to_rights_and_duties:
-                beneficiary.subject_to_rights_and_duties = person.subject_to_rights_and_duties
-                touched = True
+            else:
+                if beneficiary.subject_to_rights_and_duties != person.subject_to_rights_and_duties:
+                    beneficiary.subject_to_rights_and_duties = person.subject_to_rights_and_duties
+                    touched = True
+                if beneficiary.activity != person.activity:
+                    beneficiary.activity = person.activity
+                    touched = True
             if _start_orientation_clock(beneficiary, item.state, self.header):
                 touched = True
             if touched and beneficiary.pk is not None:
@@ -457,7 +463,12 @@ class _Adults:
         if self.updated:
             Beneficiary.objects.bulk_update(
                 self.updated,
-                ["subject_to_rights_and_duties", "right_opened_on", "orientation_due_on"],
+                [
+                    "subject_to_rights_and_duties",
+                    "activity",
+                    "right_opened_on",
+                    "orientation_due_on",
+                ],
                 batch_size=CHUNK,
             )
         if not self.new:
@@ -479,6 +490,8 @@ class _Adults:
                 beneficiary.match_status = MatchStatus.MATCHED
             elif candidates:
                 beneficiary.match_status = MatchStatus.TO_RECONCILE
+                # Kept for the file the human's decision links or creates.
+                beneficiary.nir_encrypted = crypto.encrypt(nir) if nir else ""
                 doubtful.append((beneficiary, candidates))
                 counts.to_reconcile += 1
             else:

@@ -3,7 +3,9 @@ October one, whose households are to orient before mid-December, and the Novembe
 brings new households and repeats October's unchanged), imported by ``binome demo``; then a
 few orientations: Karim Rossi oriented to France Travail Toulon, where Inès is his référent
 de parcours and his contrat d'engagement is signed; Leïla Rossi oriented to the département;
-Julie Garnier to the CCAS of Toulon. The others are still to orient.
+Julie Garnier to the CCAS of Toulon. The others are still to orient, but Nadya Belkacem,
+whom the November flow brings with no NIR and a first name close to Nadia Belkacem's (born
+the same day): she is « à rapprocher ».
 
 The flows are written by :func:`write_demo_flows` (``binome manage rsa_demo_flows`` writes
 them again, the same bytes for the same code).
@@ -53,7 +55,7 @@ def _october_households() -> list[DossierRow]:
             state=RightState.OPEN,
             family_situation="CEL",
             persons=(
-                PersonRow(Role.APPLICANT, "Martin", "Sandrine", D(1988, 4, 12)),
+                PersonRow(Role.APPLICANT, "Martin", "Sandrine", D(1988, 4, 12), activity="CHO"),
                 PersonRow(Role.CHILD, "Martin", "Lou", D(2016, 9, 3), subject=False),
                 PersonRow(Role.CHILD, "Martin", "Théo", D(2019, 2, 21), subject=False, sex="1"),
             ),
@@ -72,8 +74,16 @@ def _october_households() -> list[DossierRow]:
                     D(1984, 11, 5),
                     sex="1",
                     france_travail_id="4455667K",
+                    activity="CHO",
                 ),
-                PersonRow(Role.SPOUSE, "Rossi", "Leïla", D(1987, 6, 30), birth_name="Haddad"),
+                PersonRow(
+                    Role.SPOUSE,
+                    "Rossi",
+                    "Leïla",
+                    D(1987, 6, 30),
+                    birth_name="Haddad",
+                    activity="SSA",
+                ),
                 PersonRow(Role.CHILD, "Rossi", "Inaya", D(2021, 1, 14), subject=False),
             ),
         ),
@@ -131,6 +141,17 @@ def _november_households() -> list[DossierRow]:
             persons=(
                 # Works enough: not subject to rights and duties, never to orient.
                 PersonRow(Role.APPLICANT, "Fabre", "Sylvie", D(1975, 1, 9), subject=False),
+            ),
+        ),
+        DossierRow(
+            number="83000108",
+            matricule="8301088",
+            requested_on=D(2026, 11, 16),
+            state=RightState.OPEN,
+            persons=(
+                # Born the day Nadia Belkacem was, her first name spelt otherwise, no NIR:
+                # maybe her file, maybe not. Left « à rapprocher » for a human.
+                PersonRow(Role.APPLICANT, "Belkacem", "Nadya", D(1988, 4, 12)),
             ),
         ),
     ]

@@ -106,6 +106,8 @@ class RsaPerson:
     phone: str = ""
     email: str = ""
     address: str = ""
+    # The flow's activity code (``Activite/ACT``: SAL, CHO, ETU…), « » when not given.
+    activity: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -403,6 +405,7 @@ def _person(element: etree._Element) -> RsaPerson:
             nir=_nir(texts.get("NIR", ""), f"{first_name} {last_name}"),
             subject_to_rights_and_duties=texts.get("TOPPERSDRODEVORSA", "") in {"1", "O"},
             france_travail_id=texts.get("IDASSEDIC", ""),
+            activity=texts.get("ACT", "")[:3].upper(),
             line=line,
         )
     except _Fault as fault:

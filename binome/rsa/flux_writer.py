@@ -29,6 +29,7 @@ class PersonRow:
     nir: str = ""
     subject: bool = True
     france_travail_id: str = ""
+    activity: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -104,8 +105,12 @@ def _dossier_element(sender: str, dossier: DossierRow) -> etree._Element:
         _sub(benefit, "ROLEPERS", person.role.value)
         rights = _sub(block, "Calculdroitrsa")
         _sub(rights, "TOPPERSDRODEVORSA", "1" if person.subject else "0")
-        if person.france_travail_id:
-            _sub(_sub(block, "Activite"), "IDASSEDIC", person.france_travail_id)
+        if person.france_travail_id or person.activity:
+            activity = _sub(block, "Activite")
+            if person.activity:
+                _sub(activity, "ACT", person.activity)
+            if person.france_travail_id:
+                _sub(activity, "IDASSEDIC", person.france_travail_id)
     situation = _sub(_sub(root, "PrestationRSA"), "SituationDossierRSA")
     _sub(situation, "ETATDOSRSA", dossier.state.value)
     _sub(situation, "TOPSANSDOMFIXE", "1" if dossier.no_fixed_address else "0")

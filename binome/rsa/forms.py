@@ -137,3 +137,15 @@ class ContractForm(BinomeForm):
         if signed_on > timezone.localdate():
             raise forms.ValidationError("La date de signature est à venir.")
         return signed_on
+
+
+class ReorientationRequestForm(BinomeForm):
+    reason = forms.CharField(
+        label="Motif de la demande de réorientation",
+        help_text="Le département décide sur ce motif (situation nouvelle, diagnostic…).",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Motivez la demande de réorientation : le département décide sur ce motif."
+        },
+    )

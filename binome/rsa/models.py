@@ -207,6 +207,35 @@ ACTIVE_STATES = (
 )
 
 
+# The activity codes of the flows' ``Activite/ACT`` the file shows in French; another code is
+# shown as such, with the words « code de la CAF ».
+ACTIVITIES = {
+    "SAL": "Salarié(e)",
+    "INT": "Intérimaire",
+    "TSA": "Travailleur(se) saisonnier(ère)",
+    "APP": "Apprenti(e)",
+    "ETI": "Travailleur(se) indépendant(e)",
+    "EXP": "Exploitant(e) agricole",
+    "AMA": "Assistant(e) maternel(le) agréé(e)",
+    "CHO": "Demandeur(se) d'emploi",
+    "ETU": "Étudiant(e)",
+    "MAL": "En arrêt maladie",
+    "MAT": "En congé maternité",
+    "CGP": "En congé parental",
+    "INV": "En invalidité",
+    "PRE": "Préretraité(e)",
+    "RET": "Retraité(e)",
+    "SSA": "Sans activité",
+}
+
+
+def activity_label(code: str) -> str:
+    """The French label of a flow's activity code ("" when none was given)."""
+    if not code:
+        return ""
+    return ACTIVITIES.get(code, f"Activité « {code} » (code de la CAF)")
+
+
 class BeneficiaryQuerySet(models.QuerySet["Beneficiary"]):
     def in_department(self, department_id: str) -> BeneficiaryQuerySet:
         return self.filter(dossier__department_id=department_id)
@@ -242,8 +271,12 @@ class Beneficiary(models.Model):
     birth_name = models.CharField("nom de naissance", max_length=100, blank=True)
     birth_date = models.DateField("date de naissance")
     nir_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The flow's NIR, encrypted, kept only while the person is « à rapprocher »: the file the
+    # human's decision links or creates receives it, then it is cleared.
+    nir_encrypted = models.TextField(blank=True, editable=False)
     subject_to_rights_and_duties = models.BooleanField("soumis aux droits et devoirs")
     france_travail_id = models.CharField("identifiant France Travail", max_length=20, blank=True)
+    activity = models.CharField("activité (code du flux)", max_length=3, blank=True)
     # The date the flows first told of an opened (or requested) right while the person was
     # bound by the rights and duties: the six weeks to orient run from it.
     right_opened_on = models.DateField("ouverture du droit connue le", null=True, blank=True)
@@ -280,6 +313,10 @@ class Beneficiary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.role})"
+
+    @property
+    def activity_label(self) -> str:
+        return activity_label(self.activity)
 
 
 class OrientationKind(models.TextChoices):
@@ -333,6 +370,14 @@ class OrientationQuerySet(models.QuerySet["Orientation"]):
 
     def received_by(self, organisation_ids: list[int]) -> OrientationQuerySet:
         return self.current().filter(referent_body_id__in=organisation_ids)
+
+    def reorientation_asked(self, department_id: str) -> OrientationQuerySet:
+        """Current, their referent body asking for a reorientation: the oldest request first."""
+        return (
+            self.current()
+            .filter(department_id=department_id, reorientation_asked_at__isnull=False)
+            .order_by("reorientation_asked_at", "id")
+        )
 
 
 class Orientation(models.Model):
@@ -408,6 +453,23 @@ class Orientation(models.Model):
     contract_warned_on = models.DateField("échéance du contrat signalée le", null=True, blank=True)
     contract_late_on = models.DateField("retard du contrat signalé le", null=True, blank=True)
     replaced_at = models.DateTimeField("remplacée le", null=True, blank=True)
+    # The law's orientation is never refused nor left to expire: its referent body may only
+    # ask, with a reason, for a reorientation, which goes back to the orientation managers
+    # (until their new decision replaces this orientation).
+    reorientation_asked_at = models.DateTimeField(
+        "réorientation demandée le", null=True, blank=True
+    )
+    reorientation_asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="réorientation demandée par",
+    )
+    reorientation_reason = models.TextField(
+        "motif de la demande de réorientation", max_length=2000, blank=True
+    )
 
     objects = OrientationQuerySet.as_manager()
 
@@ -435,6 +497,12 @@ class Orientation(models.Model):
                 fields=["contract_due_on"],
                 condition=Q(replaced_at__isnull=True, contract_signed_on__isnull=True),
                 name="rsa_orientation_contract_due",
+            ),
+            # The reorientations asked for, waiting for the département's decision.
+            models.Index(
+                fields=["department", "reorientation_asked_at"],
+                condition=Q(replaced_at__isnull=True, reorientation_asked_at__isnull=False),
+                name="rsa_orientation_reorientation",
             ),
         ]
 

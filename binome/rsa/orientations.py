@@ -12,6 +12,10 @@ the contrat d'engagement's signature.
   as référent de parcours (the referral is then accepted); the contract is due one month
   after the notification.
 - :func:`record_contract_signature`: the date the contrat d'engagement was signed.
+- :func:`ask_reorientation`: the orientation the law requires is never refused nor left to
+  expire like an ordinary referral; the referent body may only ask, with a reason, for a
+  reorientation, which goes back to the orientation managers' « à orienter » page until
+  their new decision replaces the orientation.
 
 Each is one transaction; refusals are ``ValidationError`` with a French message.
 """
@@ -39,6 +43,7 @@ from binome.organisations.models import (
     Membership,
     Organisation,
     OrganisationKind,
+    TerritoryRole,
     TerritoryRoleKind,
 )
 from binome.referrals import actions as referral_actions
@@ -402,5 +407,61 @@ def record_contract_signature(
             f"{by.get_full_name()})"
         ),
         request=request,
+    )
+    return locked
+
+
+@transaction.atomic
+def ask_reorientation(
+    *,
+    orientation: Orientation,
+    reason: str,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Orientation:
+    """The referent body asks the département for a reorientation, with its reason; the
+    orientation managers are told, and see it on their « à orienter » page."""
+    locked = _check_receiving_member(orientation, by)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            "Motivez la demande de réorientation : le département décide sur ce motif."
+        )
+    if locked.reorientation_asked_at is not None:
+        raise ValidationError(
+            "Une réorientation a déjà été demandée le "
+            f"{timezone.localtime(locked.reorientation_asked_at):%d/%m/%Y} : le département "
+            "ne l'a pas encore décidée."
+        )
+    locked.reorientation_asked_at = timezone.now()
+    locked.reorientation_asked_by = by
+    locked.reorientation_reason = reason
+    locked.save(
+        update_fields=["reorientation_asked_at", "reorientation_asked_by", "reorientation_reason"]
+    )
+    body = locked.referent_body
+    trace(
+        EventKind.RSA,
+        AuditKind.RSA_REORIENTATION_ASKED,
+        person=locked.person,
+        by=by,
+        organisation=body,
+        target=locked,
+        summary=(f"Réorientation RSA demandée par {by.get_full_name()} ({body.name}) : {reason}"),
+        request=request,
+        details={"reason": reason},
+    )
+    managers = User.objects.filter(
+        pk__in=TerritoryRole.objects.filter(
+            department_id=locked.department_id, role=TerritoryRoleKind.ORIENTATION_MANAGER
+        ).values("user_id")
+    )
+    notify(
+        recipients=managers,
+        kind=NotificationKind.RSA,
+        title="Réorientation RSA demandée",
+        body=(f"{body.name} demande la réorientation de {locked.person.full_name} : {reason}"),
+        url=reverse("rsa:to_orient", args=[locked.department_id]),
+        actor=by,
     )
     return locked

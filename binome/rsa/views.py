@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,10 +24,18 @@ from binome.core.pagination import window_page
 from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
-from binome.rsa import orientations
+from binome.people.models import Person
+from binome.rsa import orientations, reconciliation
 from binome.rsa.figures import rsa_section
-from binome.rsa.forms import ContractForm, ListFilterForm, OrientationForm, ReferentForm
-from binome.rsa.models import WARNING_DAYS, Beneficiary, Orientation
+from binome.rsa.forms import (
+    ContractForm,
+    ListFilterForm,
+    OrientationForm,
+    ReferentForm,
+    ReorientationRequestForm,
+)
+from binome.rsa.models import WARNING_DAYS, Beneficiary, DossierState, Orientation
+from binome.support.access import get_file_for_user
 from binome.territories.models import Department
 
 PAGE_SIZE = 50
@@ -122,9 +130,21 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
     for row in rows:
         row.family_label = FAMILY_SITUATIONS.get(row.dossier.family_situation, "")
         row.days_left = (row.orientation_due_on - today).days
+    asked = list(
+        Orientation.objects.reorientation_asked(code)
+        .select_related("person", "referent_body")
+        .only(
+            "beneficiary_id",
+            "reorientation_asked_at",
+            "reorientation_reason",
+            "person__first_name",
+            "person__last_name",
+            "referent_body__name",
+        )[:PAGE_SIZE]
+    )
     record_list_read(
         request=request,
-        person_ids=[row.person_id for row in rows if row.person_id],
+        person_ids=[row.person_id for row in rows if row.person_id] + [o.person_id for o in asked],
         what="Nom dans la liste RSA « À orienter »",
     )
     return render(
@@ -137,6 +157,7 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "rows": rows,
             "filters": data,
             "due_choices": form.fields["due"].choices,  # type: ignore[attr-defined]
+            "reorientations": asked,
             "today": today,
         },
     )
@@ -254,6 +275,82 @@ def orient_bulk(request: AuthenticatedRequest, code: str) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def to_reconcile(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The persons of the flows whose file is in doubt, each beside the files that may be
+    hers: a human decides, the import never merges them silently."""
+    department = _managed_department(request, code)
+    qs = reconciliation.to_reconcile(code).prefetch_related(
+        Prefetch(
+            "candidates",
+            queryset=Person.objects.select_related("organisation", "commune").order_by(
+                "last_name", "first_name", "id"
+            ),
+        )
+    )
+    page = window_page(qs, request.GET.get("page"), PAGE_SIZE)
+    rows = list(page.object_list)
+    for row in rows:
+        row.family_label = FAMILY_SITUATIONS.get(row.dossier.family_situation, "")
+    record_list_read(
+        request=request,
+        person_ids=sorted({c.pk for row in rows for c in row.candidates.all()}),
+        what="Dossier proposé dans la liste RSA « À rapprocher »",
+    )
+    return render(
+        request,
+        "rsa/orientation/to_reconcile.html",
+        {
+            "title": f"À rapprocher — {department.name}",
+            "department": department,
+            "page": page,
+            "rows": rows,
+        },
+    )
+
+
+def _beneficiary_to_reconcile(request: AuthenticatedRequest, pk: int) -> Beneficiary:
+    beneficiary = get_object_or_404(Beneficiary.objects.select_related("dossier"), pk=pk)
+    _managed_department(request, beneficiary.dossier.department_id)
+    return beneficiary
+
+
+@login_required
+@require_POST
+def reconcile(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """« C'est la même personne » (``person``: the chosen file) or « personne différente »
+    (``decision=different``)."""
+    beneficiary = _beneficiary_to_reconcile(request, pk)
+    code = beneficiary.dossier.department_id
+    organisation = _acting_organisation(request, code)
+    name = f"{beneficiary.first_name} {beneficiary.last_name}"
+    try:
+        if request.POST.get("decision") == "different":
+            reconciliation.different_person(
+                beneficiary=beneficiary, by=request.user, organisation=organisation, request=request
+            )
+            messages.success(request, f"{name} : nouveau dossier créé, à orienter.")
+        else:
+            person_id = request.POST.get("person", "")
+            person = Person.objects.filter(
+                pk=int(person_id) if person_id.isdigit() else 0, department_id=code
+            ).first()
+            if person is None:
+                raise ValidationError("Choisissez le dossier qui est celui de la personne.")
+            reconciliation.same_person(
+                beneficiary=beneficiary,
+                person=person,
+                by=request.user,
+                organisation=organisation,
+                request=request,
+            )
+            messages.success(request, f"{name} : rapprochée du dossier de {person.full_name}.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("rsa:to_reconcile", code=code)
+
+
 class PeriodForm(forms.Form):
     du = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     au = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -339,7 +436,9 @@ def received(request: AuthenticatedRequest, organisation_id: int) -> HttpRespons
 
 def _orientation_for_member(request: AuthenticatedRequest, pk: int) -> Orientation:
     orientation = get_object_or_404(
-        Orientation.objects.select_related("person", "referent_body", "referent", "decided_by"),
+        Orientation.objects.select_related(
+            "person", "referent_body", "referent", "decided_by", "reorientation_asked_by"
+        ),
         pk=pk,
     )
     if not orientations.is_referent_body_member(request.user, orientation):
@@ -353,6 +452,7 @@ def _detail(
     *,
     referent_form: ReferentForm | None = None,
     contract_form: ContractForm | None = None,
+    reorientation_form: ReorientationRequestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     return render(
@@ -368,6 +468,7 @@ def _detail(
             ),
             "contract_form": contract_form
             or ContractForm(initial={"signed_on": orientation.contract_signed_on}),
+            "reorientation_form": reorientation_form or ReorientationRequestForm(),
             "today": timezone.localdate(),
         },
         status=status,
@@ -427,3 +528,67 @@ def contract(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, "Signature du contrat d'engagement enregistrée.")
             return redirect("rsa:orientation", pk=pk)
     return _detail(request, orientation, contract_form=form, status=400)
+
+
+@login_required
+@require_POST
+def ask_reorientation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The referent body asks the département for a reorientation, with its reason."""
+    orientation = _orientation_for_member(request, pk)
+    form = ReorientationRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            orientations.ask_reorientation(
+                orientation=orientation,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Réorientation demandée au département.")
+            return redirect("rsa:orientation", pk=pk)
+    return _detail(request, orientation, reorientation_form=form, status=400)
+
+
+# --- The person's file ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def file_section(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The RSA section of the person's file, for her team (the file's rules), loaded by the
+    file page (htmx) so that the page's own queries do not change: each dossier with its
+    states and the flow each came from, her role, the rights and duties, her activity; the
+    current orientation, its referent and contract. Nothing when the flows never named her."""
+    person, _access = get_file_for_user(request, pk, what="RSA : dossier et orientation")
+    beneficiaries = list(
+        Beneficiary.objects.filter(person=person)
+        .select_related("dossier")
+        .prefetch_related(
+            Prefetch(
+                "dossier__states",
+                queryset=DossierState.objects.select_related("flow").only(
+                    "state", "known_on", "dossier_id", "flow__file_name", "flow__flow_created_on"
+                ),
+            ),
+            Prefetch(
+                "orientations",
+                queryset=Orientation.objects.current().select_related("referent_body", "referent"),
+                to_attr="current",
+            ),
+        )
+        .order_by("-dossier__requested_on", "-id")
+    )
+    for beneficiary in beneficiaries:
+        beneficiary.family_label = FAMILY_SITUATIONS.get(beneficiary.dossier.family_situation, "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "rsa/_file_section.html",
+        {
+            "person": person,
+            "beneficiaries": beneficiaries,
+            "today": timezone.localdate(),
+        },
+    )

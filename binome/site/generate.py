@@ -68,6 +68,7 @@ STEP_MODULES = (
     "binome.people.generate",
     "binome.support.generate",
     "binome.referrals.generate",
+    "binome.rsa.generate",
     "binome.childcare.generate",
 )
 

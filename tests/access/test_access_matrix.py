@@ -1371,6 +1371,14 @@ def ft_toulon(ctx: dict[str, Any]) -> int:
     return int(ctx["orgs"]["ft_toulon"].pk)
 
 
+def nadya_to_reconcile(ctx: dict[str, Any]) -> int:
+    """Nadya Belkacem, whom the demo's November flow leaves « à rapprocher »."""
+    from binome.rsa.models import Beneficiary
+
+    _rsa_demo(ctx)
+    return Beneficiary.objects.get(dossier__number="83000108").pk
+
+
 MATRIX.update(
     {
         # The Var's orientation manager: Claire; steering (Paul) included, everyone else 404.
@@ -1387,6 +1395,17 @@ MATRIX.update(
             everyone(405, anonymous=302),
         ),
         "rsa:contract": (url("rsa:contract", karim_rsa_orientation), everyone(405, anonymous=302)),
+        "rsa:to_reconcile": (url("rsa:to_reconcile", "83"), only(claire=200)),
+        "rsa:reconcile": (
+            url("rsa:reconcile", nadya_to_reconcile),
+            everyone(405, anonymous=302),
+        ),
+        "rsa:ask_reorientation": (
+            url("rsa:ask_reorientation", karim_rsa_orientation),
+            everyone(405, anonymous=302),
+        ),
+        # The RSA section of a file: its team (the file's rules).
+        "rsa:file_section": (url("rsa:file_section", nadia_file), nadia_team()),
     }
 )
 POST_MATRIX.update(
@@ -1394,6 +1413,12 @@ POST_MATRIX.update(
         # A form without its fields: the referent body's member sees its French message.
         "rsa:designate": (url("rsa:designate", karim_rsa_orientation), only(ines=400)),
         "rsa:contract": (url("rsa:contract", karim_rsa_orientation), only(ines=400)),
+        "rsa:ask_reorientation": (
+            url("rsa:ask_reorientation", karim_rsa_orientation),
+            only(ines=400),
+        ),
+        # No file chosen: back to the list with its French message, nothing changed.
+        "rsa:reconcile": (url("rsa:reconcile", nadya_to_reconcile), only(claire=302)),
     }
 )
 

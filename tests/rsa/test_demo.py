@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from binome.people.models import Person
 from binome.rsa.demo import DEMO_DIR, FLOWS, load_demo_rsa, write_demo_flows
 from binome.rsa.home import to_orient_first
-from binome.rsa.models import Beneficiary, FlowImport, Orientation
+from binome.rsa.models import Beneficiary, FlowImport, MatchStatus, Orientation
 from binome.support.models import TimelineEvent
 
 
@@ -42,3 +43,14 @@ def test_the_demo_households_are_imported_and_oriented_once(
         Orientation.objects.count(),
         TimelineEvent.objects.count(),
     )
+
+
+def test_the_demo_leaves_nadya_belkacem_to_reconcile(
+    personas: dict[str, Any], orgs: dict[str, Any]
+) -> None:
+    load_demo_rsa(personas, orgs)
+    nadya = Beneficiary.objects.get(dossier__number="83000108")
+    assert nadya.match_status == MatchStatus.TO_RECONCILE and nadya.person is None
+    nadia = Person.objects.get(user=personas["nadia"])
+    assert list(nadya.candidates.all()) == [nadia]
+    assert FlowImport.objects.get(file_name=FLOWS[1][0]).to_reconcile == 1

@@ -33,7 +33,7 @@ def test_the_manager_sees_the_persons_to_orient_by_deadline(
 ) -> None:
     client = rsa_var.var.client(rsa_var.mia)
     client.get(to_orient_url())  # the session's first request warms its caches
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(to_orient_url())
     assert response.status_code == 200
     rows = response.context["rows"]

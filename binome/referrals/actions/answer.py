@@ -192,6 +192,11 @@ def decline(
     request: HttpRequest | None = None,
 ) -> Referral:
     """Decline with a reason from the list (and a message, required for « autre »)."""
+    if referral.kind == ReferralKind.RSA:
+        raise ValidationError(
+            "Une orientation RSA décidée par le département ne se refuse pas : l'organisme "
+            "référent peut demander une réorientation, motivée, depuis la page de l'orientation."
+        )
     if reason not in DeclineReason.values:
         raise ValidationError("Choisissez le motif du refus dans la liste.")
     if reason == DeclineReason.MAINTAINED and referral.kind != ReferralKind.REORIENTATION:

@@ -21,6 +21,7 @@ from binome.referrals.models import (
     EventAction,
     Referral,
     ReferralEvent,
+    ReferralKind,
     Status,
     Via,
 )
@@ -40,6 +41,7 @@ def remind(*, referral: Referral, today: date | None = None) -> bool:
     locked = lock(referral)
     if (
         locked.status not in AWAITING
+        or locked.kind == ReferralKind.RSA  # the orientation RSA follows its own deadlines
         or locked.reminded_at is not None
         or locked.due_on > today
         or locked.expires_on <= today
@@ -128,7 +130,11 @@ def expire(*, referral: Referral, today: date | None = None) -> bool:
     now = timezone.now()
     today = today or timezone.localdate(now)
     locked = lock(referral)
-    if locked.status not in AWAITING or locked.expires_on > today:
+    if (
+        locked.status not in AWAITING
+        or locked.kind == ReferralKind.RSA  # never expires: see ``on_answer_clock``
+        or locked.expires_on > today
+    ):
         return False
     locked, _ = transition(
         locked,
