@@ -151,10 +151,11 @@ ERASED: tuple[Erased, ...] = (
             "birth_name": "",
             "birth_date": lambda: TruncMonth("birth_date"),
             "nir_hash": "",
+            "nir_encrypted": "",
             "france_travail_id": "",
         },
     ),
-    Erased("rsa.Orientation", "person_id", {"aspirations": ""}),
+    Erased("rsa.Orientation", "person_id", {"aspirations": "", "reorientation_reason": ""}),
     # The comité's pseudonymised summary still tells a life: its texts go, its bands stay.
     Erased(
         "steering.ComiteCase",
@@ -170,6 +171,7 @@ STRUCTURAL: dict[str, str] = {
     "support.TimelineEvent.target_type": "le type de l'objet visé (nom d'un modèle)",
     "support.DiagnosticTheme.situations": "les codes des situations du référentiel",
     "support.DiagnosticValidation.side": "le côté qui valide (professionnel, social)",
+    "rsa.Beneficiary.activity": "le code d'activité du flux de la CAF (une nomenclature)",
     "referrals.Referral.contact_email": "l'adresse de la structure destinataire",
     "referrals.ReferralEvent.actor_label": "le nom du professionnel ou de la structure qui a agi",
     "referrals.ReferralLink.nonce": "le jeton aléatoire d'un lien déjà envoyé",

@@ -168,7 +168,11 @@ def test_the_permissions_policy_turns_every_feature_off(db: None, client: Client
 # Templates never served to a browser: e-mails (mail readers drop style sheets, so the HTML
 # of an e-mail carries its styles inline), the engagement contract and the person's data
 # (right of access), printed to PDF.
-NOT_SERVED = ("people/engagement_pdf.html", "retention/person_data_pdf.html")
+NOT_SERVED = (
+    "people/engagement_pdf.html",
+    "retention/person_data_pdf.html",
+    "steering/minutes_pdf.html",
+)
 INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(?P<body>.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 FORBIDDEN = {
     "attribut style=": re.compile(r"<[^>]*\sstyle\s*=", re.IGNORECASE),
