@@ -116,6 +116,10 @@ class AuditKind(models.TextChoices):
     AUDIT_PARTITIONS = "audit_partitions", "Journal d'audit : mois créés ou expirés"
     DATA_ACCESS_REQUESTED = "data_access_requested", "Droit d'accès : demande enregistrée"
     DATA_ACCESS_ANSWERED = "data_access_answered", "Droit d'accès : données remises"
+    FILE_ARCHIVED = "file_archived", "Dossier archivé (archive intermédiaire)"
+    ARCHIVE_READ = "archive_read", "Consultation d'archive"
+    FILE_RESTORED = "file_restored", "Dossier archivé rétabli"
+    ARCHIVE_SETTINGS_CHANGED = "archive_settings_changed", "Archive intermédiaire : réglage modifié"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -77,6 +77,11 @@ def is_territory_admin(user: Any, department_id: str) -> bool:
     return roles_of(user).has_territory_role(department_id, "territory_admin")
 
 
+def is_archivist(user: Any, department_id: str) -> bool:
+    """The user is the territory's archivist: reads the files of its intermediate archive."""
+    return roles_of(user).has_territory_role(department_id, TerritoryRoleKind.ARCHIVIST)
+
+
 def is_any_territory_admin(user: Any) -> bool:
     """The user administers at least one territory."""
     return any("territory_admin" in r for r in roles_of(user).territory.values())

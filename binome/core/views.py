@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
+from binome.core import privacy as privacy_sections
+
 
 @require_GET
 def accessibility(request: HttpRequest) -> HttpResponse:
@@ -37,6 +39,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "file_retention": duration_in_words(settings.BINOME_RETENTION_MONTHS),
             "notice_days": settings.BINOME_RETENTION_NOTICE_DAYS,
             "audit_retention": duration_in_words(settings.BINOME_AUDIT_RETENTION_MONTHS),
+            # The apps' own paragraphs (a territory's intermediate archive).
+            "sections": privacy_sections.sections(),
         },
     )
 

@@ -212,6 +212,9 @@ class TerritoryRoleKind(models.TextChoices):
     TERRITORY_ADMIN = "territory_admin", "Administrateur du territoire"
     ORIENTATION_MANAGER = "orientation_manager", "Responsable des orientations"
     STEERING = "steering", "Pilotage"
+    # The territory's archivist (its data protection officer): the only one who reads the
+    # files of the intermediate archive, each read with its reason in the audit log.
+    ARCHIVIST = "archivist", "Archiviste (délégué à la protection des données)"
 
 
 class TerritoryRole(models.Model):

@@ -87,7 +87,10 @@ def matching_candidates(
             nir=data.get("nir", ""),
             france_travail_id=data.get("france_travail_id", ""),
             caf_number=data.get("caf_number", ""),
-        ).select_related("commune")[:CANDIDATES_SHOWN]
+        )
+        # A file in the intermediate archive is out of every professional's reach.
+        .filter(archived_until__isnull=True)
+        .select_related("commune")[:CANDIDATES_SHOWN]
     )
     record(
         AuditKind.PERSON_FOUND,

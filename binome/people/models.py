@@ -158,6 +158,10 @@ class Person(models.Model):
         related_name="+",
         verbose_name="fusionnée dans",
     )
+    # Set while the file is in its territory's intermediate archive (retention): out of every
+    # professional's reach — lists, search, its pages — read only by the territory's
+    # archivist, and anonymised on that day.
+    archived_until = models.DateField("archivé jusqu'au", null=True, blank=True)
     # Last note or held appointment: the worklist's "no contact for 30 days" alert.
     last_contact_on = models.DateField("dernier contact", null=True, blank=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)

@@ -30,11 +30,12 @@ from binome.notifications.actions import notify
 from binome.notifications.models import NotificationKind
 from binome.organisations.models import Organisation, TerritoryRole, TerritoryRoleKind
 from binome.people.models import Person
-from binome.retention import audit_partitions, contact, erasure
+from binome.retention import archive, audit_partitions, contact, erasure
 from binome.retention import settings as retention_settings
 from binome.retention.models import (
     Anonymisation,
     AnonymisationCause,
+    ArchiveOutcome,
     DataAccessRequest,
     LegalHold,
     RetentionNotice,
@@ -75,6 +76,8 @@ class Candidate:
     kept: list[str] = field(default_factory=list)
     notice: RetentionNotice | None = None
     organisation_name: str = ""
+    # A file in the intermediate archive: the day its archive ends (``deadline`` then too).
+    archived_until: date | None = None
 
     def due(self, today: date) -> bool:
         """Past its retention, told in time, and nothing keeps it."""
@@ -93,6 +96,29 @@ def deadline_of(last_contact_on: date) -> date:
 
 def _local_date_sql(expression: str) -> str:
     return f"(({expression}) AT TIME ZONE %(tz)s)::date"
+
+
+# Why a file is kept (the same rules for its anonymisation, its archive and the end of it).
+KEPT_SQL = """
+          EXISTS (SELECT 1 FROM support_accompaniment a
+                  WHERE a.person_id = p.id AND a.state <> 'ended') AS open_acc,
+          EXISTS (SELECT 1 FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
+                  WHERE b.person_id = p.id AND b.subject_to_rights_and_duties
+                    AND d.state = ANY(%(rsa_states)s)) AS rsa,
+          EXISTS (SELECT 1 FROM retention_legalhold h
+                  WHERE h.person_id = p.id AND h.lifted_at IS NULL) AS held"""
+
+
+def _kept(open_acc: bool, rsa: bool, held: bool) -> list[str]:
+    return [
+        reason
+        for reason, flag in (
+            (KeptReason.OPEN_ACCOMPANIMENT, open_acc),
+            (KeptReason.RSA, rsa),
+            (KeptReason.HOLD, held),
+        )
+        if flag
+    ]
 
 
 def candidates(
@@ -114,16 +140,11 @@ def candidates(
     lc = contact.last_contact_sql("p")
     sql = f"""
         SELECT p.id, p.department_id, p.organisation_id, {_local_date_sql(lc)} AS lc,
-          EXISTS (SELECT 1 FROM support_accompaniment a
-                  WHERE a.person_id = p.id AND a.state <> 'ended') AS open_acc,
-          EXISTS (SELECT 1 FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
-                  WHERE b.person_id = p.id AND b.subject_to_rights_and_duties
-                    AND d.state = ANY(%(rsa_states)s)) AS rsa,
-          EXISTS (SELECT 1 FROM retention_legalhold h
-                  WHERE h.person_id = p.id AND h.lifted_at IS NULL) AS held
+          {KEPT_SQL}
         FROM people_person p
         WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
           AND p.created_at < %(latest_ts)s
+          AND p.archived_until IS NULL
           AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
           {"AND p.department_id = %(dept)s" if department_id else ""}
           AND {lc} < %(latest_ts)s
@@ -150,15 +171,7 @@ def candidates(
         deadline = deadline_of(lc_on)
         if deadline - timedelta(days=retention_settings.notice_days()) > today:
             continue
-        kept = [
-            reason
-            for reason, flag in (
-                (KeptReason.OPEN_ACCOMPANIMENT, open_acc),
-                (KeptReason.RSA, rsa),
-                (KeptReason.HOLD, held),
-            )
-            if flag
-        ]
+        kept = _kept(open_acc, rsa, held)
         found.append(Candidate(person_id, dept, organisation_id, lc_on, deadline, kept))
     notices = {
         (n.person_id, n.last_contact_on): n
@@ -167,6 +180,52 @@ def candidates(
     for candidate in found:
         candidate.notice = notices.get((candidate.person_id, candidate.last_contact_on))
     return found
+
+
+def expired_archives(
+    *,
+    today: date,
+    department_id: str | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+    person_ids: list[int] | None = None,
+) -> list[Candidate]:
+    """The files whose intermediate archive has come to its end (to anonymise), with what
+    keeps them, ordered by person id (``after_id``, ``limit``: a batch)."""
+    sql = f"""
+        SELECT p.id, p.department_id, p.organisation_id, x.last_contact_on, p.archived_until,
+          {KEPT_SQL}
+        FROM people_person p
+        JOIN retention_archive x ON x.person_id = p.id AND x.closed_at IS NULL
+        WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
+          AND p.archived_until <= %(today)s
+          {"AND p.department_id = %(dept)s" if department_id else ""}
+        ORDER BY p.id
+        {"LIMIT %(limit)s" if limit else ""}
+    """  # noqa: S608 (only fixed fragments; every value is a parameter)
+    params: dict[str, Any] = {
+        "after": after_id,
+        "persons": person_ids,
+        "today": today,
+        "rsa_states": list(RSA_UNFINISHED_STATES),
+        "dept": department_id,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        Candidate(
+            person_id,
+            dept,
+            organisation_id,
+            lc_on,
+            until,
+            _kept(open_acc, rsa, held),
+            archived_until=until,
+        )
+        for person_id, dept, organisation_id, lc_on, until, open_acc, rsa, held in rows
+    ]
 
 
 def recipients_of(person: Person) -> list[User]:
@@ -211,13 +270,15 @@ def send_notice(candidate: Candidate, *, today: date) -> RetentionNotice:
     )
     if not created:
         return notice
+    # A territory with an intermediate archive archives the file first.
+    fate = "archivé" if person.department_id in archive.archiving_years() else "anonymisé"
     notify(
         recipients=recipients,
         kind=NotificationKind.RETENTION,
-        title="Un dossier sera anonymisé faute de contact",
+        title=f"Un dossier sera {fate} faute de contact",
         body=(
             f"Sans contact depuis le {candidate.last_contact_on:%d/%m/%Y}, ce dossier sera "
-            f"anonymisé à partir du {anonymise_on:%d/%m/%Y}. Un nouveau contact (entretien, "
+            f"{fate} à partir du {anonymise_on:%d/%m/%Y}. Un nouveau contact (entretien, "
             "rendez-vous honoré, note…) annule ce décompte."
         ),
         url=(
@@ -233,7 +294,8 @@ def send_notice(candidate: Candidate, *, today: date) -> RetentionNotice:
         department_id=person.department_id,
         target=person,
         person_id=person.pk,
-        what=f"Anonymisation annoncée pour le {anonymise_on:%d/%m/%Y}",
+        what=f"{'Archive' if fate == 'archivé' else 'Anonymisation'} annoncée pour le "
+        f"{anonymise_on:%d/%m/%Y}",
         details={"recipients": len(recipients), "deadline": candidate.deadline.isoformat()},
     )
     return notice
@@ -246,28 +308,79 @@ def anonymise_if_due(candidate: Candidate, *, today: date, run: RetentionRun | N
     return bool(anonymise_due([candidate.person_id], today=today, run=run))
 
 
-def anonymise_due(person_ids: list[int], *, today: date, run: RetentionRun | None) -> set[int]:
-    """Anonymise, in one transaction, the files of ``person_ids`` that are still due once
+def _lock_persons(person_ids: list[int]) -> list[int]:
+    """The persons' rows, locked in one order: a hold or a note on one of them waits for
+    the batch (and the batch for them), and no two batches deadlock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM people_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [person_ids],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass
+class Retired:
+    """The files of a batch that left the active base: anonymised, or archived."""
+
+    anonymised: set[int] = field(default_factory=set)
+    archived: set[int] = field(default_factory=set)
+
+
+def retire_due(person_ids: list[int], *, today: date, run: RetentionRun | None) -> Retired:
+    """Retire, in one transaction, the files of ``person_ids`` that are still due once
     their rows are locked (no hold set meanwhile, no new contact, no accompaniment
-    reopened): one statement per table for the whole batch. Killed midway, the transaction
-    is rolled back: every file is whole, or anonymised with all its rows. Returns the ids of
-    those anonymised."""
+    reopened): archived where the territory keeps an intermediate archive, anonymised
+    elsewhere; one statement per table for the whole batch. Killed midway, the transaction
+    is rolled back: every file is whole, or archived or anonymised with all its rows."""
+    retired = Retired()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            # The persons' rows, locked in one order: a hold or a note on one of them waits
-            # for the batch (and the batch for them), and no two batches deadlock.
-            cursor.execute(
-                "SELECT id FROM people_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                [person_ids],
-            )
-            locked = [row[0] for row in cursor.fetchall()]
+        locked = _lock_persons(person_ids)
         if not locked:
-            return set()
+            return retired
         fresh = [
             candidate
             for candidate in candidates(today=today, person_ids=locked)
             if candidate.due(today)
         ]
+        if not fresh:
+            return retired
+        years = archive.archiving_years()
+        to_archive = {c.person_id: c.last_contact_on for c in fresh if c.department_id in years}
+        to_anonymise = {
+            c.person_id: c.last_contact_on for c in fresh if c.department_id not in years
+        }
+        if to_archive:
+            archive.archive_many(to_archive, years_by_department=years, today=today, run=run)
+        if to_anonymise:
+            _anonymise_many(
+                dict(to_anonymise),
+                cause=AnonymisationCause.RETENTION,
+                run=run,
+                by=None,
+                reason="",
+            )
+        retired.archived = set(to_archive)
+        retired.anonymised = set(to_anonymise)
+        return retired
+
+
+def anonymise_due(person_ids: list[int], *, today: date, run: RetentionRun | None) -> set[int]:
+    """The files of ``person_ids`` still due, anonymised (or archived, where the territory
+    keeps an intermediate archive): :func:`retire_due`. Returns the ids of those retired."""
+    retired = retire_due(person_ids, today=today, run=run)
+    return retired.anonymised | retired.archived
+
+
+def anonymise_expired(person_ids: list[int], *, today: date, run: RetentionRun | None) -> set[int]:
+    """Anonymise, in one transaction, the archived files of ``person_ids`` whose archive has
+    ended and that nothing keeps once their rows are locked (a hold set meanwhile keeps the
+    file in the archive). Returns the ids of those anonymised."""
+    with transaction.atomic():
+        locked = _lock_persons(person_ids)
+        if not locked:
+            return set()
+        fresh = [c for c in expired_archives(today=today, person_ids=locked) if not c.kept]
         if not fresh:
             return set()
         _anonymise_many(
@@ -309,6 +422,8 @@ def _anonymise_many(
     persons = list(Person.objects.filter(pk__in=ids).only("id", "department_id", "organisation_id"))
     organisations = Organisation.objects.in_bulk({person.organisation_id for person in persons})
     erasure.erase_persons(ids)
+    # An archived file (at the end of its archive, or erased as a mistake) leaves it.
+    archive.close_archives(ids, outcome=ArchiveOutcome.ANONYMISED, by=by, reason="")
     anonymisations = Anonymisation.objects.bulk_create(
         Anonymisation(
             person=person,
@@ -374,29 +489,43 @@ class Plan:
     anonymise: list[Candidate] = field(default_factory=list)
     waiting: list[Candidate] = field(default_factory=list)
     kept: list[Candidate] = field(default_factory=list)
+    # Where the territory keeps an intermediate archive: the files due, to archive…
+    archive: list[Candidate] = field(default_factory=list)
+    # …and the archived files whose archive has ended, to anonymise.
+    archive_expired: list[Candidate] = field(default_factory=list)
 
     def by_organisation(self) -> dict[int, Counter[str]]:
         counts: dict[int, Counter[str]] = defaultdict(Counter)
-        for name in ("notify", "anonymise", "waiting", "kept"):
+        for name in PLAN_LISTS:
             for candidate in getattr(self, name):
                 counts[candidate.organisation_id][name] += 1
         return dict(counts)
 
 
+PLAN_LISTS = ("notify", "anonymise", "waiting", "kept", "archive", "archive_expired")
+
+
 def plan(*, today: date, department_id: str | None = None) -> Plan:
     """What a run would do today, without writing anything (« ce qui serait anonymisé »):
-    the files to tell the team about, those to anonymise, those told and waiting for their
-    date, and those kept (with why)."""
+    the files to tell the team about, those to anonymise (or to archive, where the territory
+    keeps an intermediate archive), those told and waiting for their date, those kept (with
+    why), and the archives come to their end (to anonymise)."""
     result = Plan()
+    years = archive.archiving_years()
     for candidate in candidates(today=today, department_id=department_id):
         if candidate.kept:
             result.kept.append(candidate)
         elif candidate.notice is None:
             result.notify.append(candidate)
         elif candidate.due(today):
-            result.anonymise.append(candidate)
+            if candidate.department_id in years:
+                result.archive.append(candidate)
+            else:
+                result.anonymise.append(candidate)
         else:
             result.waiting.append(candidate)
+    for candidate in expired_archives(today=today, department_id=department_id):
+        (result.kept if candidate.kept else result.archive_expired).append(candidate)
     return result
 
 
@@ -410,11 +539,15 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
     by_department: dict[str, Counter[str]] = defaultdict(Counter)
     if dry_run:
         result = plan(today=today)
-        for name in ("notify", "anonymise", "kept"):
+        for name in ("notify", "anonymise", "kept", "archive", "archive_expired"):
             for candidate in getattr(result, name):
                 by_department[candidate.department_id][name] += 1
+        for candidate in result.archive_expired:
+            by_department[candidate.department_id]["anonymise"] += 1
         report.notified = len(result.notify)
-        report.anonymised = len(result.anonymise)
+        report.anonymised = len(result.anonymise) + len(result.archive_expired)
+        report.archived = len(result.archive)
+        report.archive_expired = len(result.archive_expired)
         report.kept = len(result.kept)
         report.by_department = {k: dict(v) for k, v in by_department.items()}
         report.duration_ms = int((time.monotonic() - started) * 1000)
@@ -440,13 +573,42 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
                 elif candidate.due(today):
                     due.append(candidate)
             if due:
-                done = anonymise_due(
+                retired = retire_due(
+                    [candidate.person_id for candidate in due], today=today, run=report
+                )
+                for candidate in due:
+                    if candidate.person_id in retired.anonymised:
+                        by_department[candidate.department_id]["anonymise"] += 1
+                    elif candidate.person_id in retired.archived:
+                        by_department[candidate.department_id]["archive"] += 1
+                report.anonymised += len(retired.anonymised)
+                report.archived += len(retired.archived)
+        # The intermediate archives come to their end: the files are anonymised.
+        after = 0
+        while True:
+            batch = expired_archives(
+                today=today, after_id=after, limit=retention_settings.batch_size()
+            )
+            if not batch:
+                break
+            after = batch[-1].person_id
+            due = []
+            for candidate in batch:
+                if candidate.kept:
+                    by_department[candidate.department_id]["kept"] += 1
+                    report.kept += 1
+                else:
+                    due.append(candidate)
+            if due:
+                done = anonymise_expired(
                     [candidate.person_id for candidate in due], today=today, run=report
                 )
                 for candidate in due:
                     if candidate.person_id in done:
                         by_department[candidate.department_id]["anonymise"] += 1
+                        by_department[candidate.department_id]["archive_expired"] += 1
                 report.anonymised += len(done)
+                report.archive_expired += len(done)
         created, dropped = audit_partitions.maintain(today=today)
         report.audit_partitions_created = created
         report.audit_partitions_dropped = dropped
@@ -459,7 +621,8 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
             actor_label=JOB_LABEL,
             target=report,
             what=(
-                f"{report.notified} dossier(s) signalé(s), {report.anonymised} anonymisé(s), "
+                f"{report.notified} dossier(s) signalé(s), {report.anonymised} anonymisé(s) "
+                f"(dont {report.archive_expired} en fin d'archive), {report.archived} archivé(s), "
                 f"{report.kept} conservé(s) ; {report.duration_ms} ms"
             ),
             details={"by_department": report.by_department},
@@ -473,6 +636,7 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
                 what=(
                     f"{counts.get('notify', 0)} dossier(s) signalé(s), "
                     f"{counts.get('anonymise', 0)} anonymisé(s), "
+                    f"{counts.get('archive', 0)} archivé(s), "
                     f"{counts.get('kept', 0)} conservé(s)"
                 ),
             )

@@ -183,6 +183,9 @@ STRUCTURAL: dict[str, str] = {
         "le motif d'effacement d'un dossier créé par erreur, écrit par l'administrateur"
     ),
     "retention.RetentionNotice.recipient_ids": "les numéros des professionnels prévenus",
+    "retention.Archive.reason": (
+        "le motif du rétablissement d'un dossier archivé par erreur, écrit par l'administrateur"
+    ),
 }
 
 

@@ -10,7 +10,12 @@ from django import forms
 from binome.core.forms import BinomeForm
 from binome.core.http import parse_id
 from binome.people.models import Person
-from binome.retention.models import Anonymisation
+from binome.retention.models import (
+    ARCHIVE_YEARS_DEFAULT,
+    ARCHIVE_YEARS_MAX,
+    ARCHIVE_YEARS_MIN,
+    Anonymisation,
+)
 
 
 class FileForm(BinomeForm):
@@ -72,3 +77,66 @@ class AccessRequestForm(BinomeForm):
             "invalid": "Indiquez une date valide (jj/mm/aaaa).",
         },
     )
+
+
+class RestoreForm(FileForm):
+    """A file archived by mistake, given back to its team."""
+
+    prefix = "restore"
+
+
+class ArchiveSettingsForm(BinomeForm):
+    """The territory's intermediate archive: off by default; on, a duration and a written
+    justification."""
+
+    enabled = forms.BooleanField(
+        label="Archiver les dossiers à la fin de leur durée de conservation, au lieu de les "
+        "anonymiser tout de suite",
+        required=False,
+    )
+    years = forms.IntegerField(
+        label="Durée de l'archive (années)",
+        min_value=ARCHIVE_YEARS_MIN,
+        max_value=ARCHIVE_YEARS_MAX,
+        help_text=f"De {ARCHIVE_YEARS_MIN} à {ARCHIVE_YEARS_MAX} ans ; "
+        f"{ARCHIVE_YEARS_DEFAULT} par défaut. Le dossier est anonymisé à la fin de l'archive.",
+        error_messages={
+            "required": "Indiquez la durée de l'archive.",
+            "invalid": "Indiquez un nombre entier d'années.",
+            "min_value": f"L'archive dure au moins {ARCHIVE_YEARS_MIN} an.",
+            "max_value": f"L'archive ne dépasse pas {ARCHIVE_YEARS_MAX} ans.",
+        },
+    )
+    justification = forms.CharField(
+        label="Justification écrite",
+        help_text="Pourquoi le territoire garde les dossiers en archive (obligation légale, "
+        "contentieux possibles…) ; elle est publiée sur la page « Données personnelles ».",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=3000,
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("enabled") and not (data.get("justification") or "").strip():
+            self.add_error(
+                "justification", "Indiquez la justification écrite de l'archive intermédiaire."
+            )
+        return data
+
+
+class ArchiveReadForm(BinomeForm):
+    reason = forms.CharField(
+        label="Motif de la consultation",
+        help_text="Par exemple : demande d'accès de la personne, réquisition, contentieux. "
+        "Il est enregistré au journal d'audit.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        error_messages={"required": "Indiquez le motif de la consultation."},
+    )
+
+    def clean_reason(self) -> str:
+        reason: str = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Indiquez le motif de la consultation.")
+        return reason

@@ -127,7 +127,11 @@ class RetentionRun(models.Model):
     notified = models.PositiveIntegerField("dossiers signalés", default=0)
     anonymised = models.PositiveIntegerField("dossiers anonymisés", default=0)
     kept = models.PositiveIntegerField("dossiers conservés (motif)", default=0)
-    # Per département code: {"notified": n, "anonymised": n, "kept": n}.
+    archived = models.PositiveIntegerField("dossiers archivés", default=0)
+    # Of the anonymised, those whose intermediate archive came to its end.
+    archive_expired = models.PositiveIntegerField("archives arrivées à échéance", default=0)
+    # Per département code: {"notify": n, "anonymise": n, "kept": n, "archive": n,
+    # "archive_expired": n}.
     by_department = models.JSONField("par territoire", default=dict)
     audit_partitions_created = models.JSONField("partitions créées", default=list)
     audit_partitions_dropped = models.JSONField("partitions supprimées", default=list)
@@ -179,3 +183,107 @@ class DataAccessRequest(models.Model):
         from binome.retention.contact import add_months
 
         return add_months(self.requested_on, 1)
+
+
+# The intermediate archive's duration, in years, that a territory may choose.
+ARCHIVE_YEARS_MIN = 1
+ARCHIVE_YEARS_MAX = 10
+ARCHIVE_YEARS_DEFAULT = 3
+
+
+class ArchiveSettings(models.Model):
+    """A territory's intermediate archive (CNIL, référentiel social et médico-social):
+    off by default. On, a file at the end of its retention is archived instead of
+    anonymised — out of every professional's reach, read only by the territory's archivist —
+    for ``years``, then anonymised. The written justification is required when on; the
+    privacy page shows it."""
+
+    department = models.OneToOneField(
+        "territories.Department",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="archive_settings",
+        verbose_name="département",
+    )
+    enabled = models.BooleanField("archive intermédiaire", default=False)
+    years = models.PositiveSmallIntegerField(
+        "durée de l'archive (années)", default=ARCHIVE_YEARS_DEFAULT
+    )
+    justification = models.TextField("justification écrite", max_length=3000, blank=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "archive intermédiaire du territoire"
+        verbose_name_plural = "archives intermédiaires des territoires"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(years__gte=ARCHIVE_YEARS_MIN) & Q(years__lte=ARCHIVE_YEARS_MAX),
+                name="archive_settings_years",
+            ),
+            models.CheckConstraint(
+                condition=Q(enabled=False) | ~Q(justification=""),
+                name="archive_settings_justified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Archive intermédiaire ({self.department_id})"
+
+    @classmethod
+    def for_department(cls, department_id: str) -> ArchiveSettings:
+        """The territory's settings, or the defaults (off, unsaved) when it set none."""
+        found = cls.objects.filter(department_id=department_id).first()
+        return found or cls(department_id=department_id)
+
+
+class ArchiveQuerySet(models.QuerySet["Archive"]):
+    def current(self) -> ArchiveQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+
+class ArchiveOutcome(models.TextChoices):
+    ANONYMISED = "anonymised", "Anonymisé à la fin de l'archive"
+    RESTORED = "restored", "Rétabli par l'administration du territoire"
+
+
+class Archive(models.Model):
+    """A file put in the intermediate archive by the retention job, until ``ends_on``;
+    closed when anonymised at its end, or restored (a file archived by mistake)."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="+", verbose_name="personne"
+    )
+    department = models.ForeignKey(
+        "territories.Department", on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    last_contact_on = models.DateField("dernier contact")
+    archived_at = models.DateTimeField("archivé le", auto_now_add=True)
+    ends_on = models.DateField("fin de l'archive")
+    run = models.ForeignKey(
+        "RetentionRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField("sorti de l'archive le", null=True, blank=True)
+    outcome = models.CharField("issue", max_length=20, choices=ArchiveOutcome.choices, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField("motif du rétablissement", max_length=2000, blank=True)
+
+    objects = ArchiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "dossier archivé"
+        verbose_name_plural = "dossiers archivés"
+        ordering = ["ends_on", "person_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(closed_at__isnull=True), name="one_open_archive"
+            )
+        ]
+        indexes = [models.Index(fields=["department", "ends_on"], name="archive_dept_end")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} : jusqu'au {self.ends_on:%d/%m/%Y}"

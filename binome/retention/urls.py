@@ -1,6 +1,6 @@
 from django.urls import path
 
-from binome.retention import access_views, views
+from binome.retention import access_views, archive_views, views
 
 app_name = "retention"
 
@@ -21,4 +21,8 @@ urlpatterns = [
     path("<str:code>/conserver/", views.hold, name="hold"),
     path("<str:code>/effacer/", views.erase, name="erase"),
     path("<str:code>/conservations/<int:pk>/lever/", views.lift, name="lift"),
+    path("<str:code>/archive/", archive_views.archive_list, name="archive_list"),
+    path("<str:code>/archive/<int:pk>/", archive_views.archive_read, name="archive_read"),
+    path("<str:code>/archive/reglage/", archive_views.archive_settings, name="archive_settings"),
+    path("<str:code>/archive/retablir/", archive_views.restore, name="archive_restore"),
 ]

@@ -19,11 +19,11 @@ from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.retention import actions
 from binome.retention import settings as retention_settings
-from binome.retention.forms import EraseForm, HoldForm
-from binome.retention.models import LegalHold, RetentionRun
+from binome.retention.forms import ArchiveSettingsForm, EraseForm, HoldForm, RestoreForm
+from binome.retention.models import Archive, ArchiveSettings, LegalHold, RetentionRun
 from binome.territories.models import Department
 
-COUNTS = ("notify", "anonymise", "kept")
+COUNTS = ("notify", "anonymise", "kept", "archive", "archive_expired")
 
 
 def _department_for_admin(request: AuthenticatedRequest, code: str) -> Department:
@@ -42,11 +42,17 @@ def _page(
     *,
     hold_form: HoldForm | None = None,
     erase_form: EraseForm | None = None,
+    archive_form: ArchiveSettingsForm | None = None,
+    restore_form: RestoreForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     code = department.code
     plan = actions.plan(today=timezone.localdate(), department_id=code)
-    listed = [c for name in ("notify", "anonymise", "waiting", "kept") for c in getattr(plan, name)]
+    listed = [
+        c
+        for name in ("notify", "anonymise", "waiting", "kept", "archive", "archive_expired")
+        for c in getattr(plan, name)
+    ]
     organisations = Organisation.objects.in_bulk([c.organisation_id for c in listed])
     for candidate in listed:
         candidate.organisation_name = organisations[candidate.organisation_id].name
@@ -67,6 +73,7 @@ def _page(
         (run, {name: run.by_department.get(code, {}).get(name, 0) for name in COUNTS})
         for run in RetentionRun.objects.filter(dry_run=False).order_by("-started_at")[:10]
     ]
+    settings = ArchiveSettings.for_department(code)
     context: dict[str, Any] = {
         "title": f"Conservation des dossiers — {department.name}",
         "department": department,
@@ -79,6 +86,17 @@ def _page(
         "runs": runs,
         "hold_form": hold_form or HoldForm(department_id=code),
         "erase_form": erase_form or EraseForm(department_id=code),
+        "archive_settings": settings,
+        "archived_count": Archive.objects.current().filter(department_id=code).count(),
+        "archive_form": archive_form
+        or ArchiveSettingsForm(
+            initial={
+                "enabled": settings.enabled,
+                "years": settings.years,
+                "justification": settings.justification,
+            }
+        ),
+        "restore_form": restore_form or RestoreForm(department_id=code),
     }
     return render(request, "retention/territory.html", context, status=status)
 

@@ -13,6 +13,8 @@
   (``level = "basics"``).
 - **Steering** roles never see a named file of their département (404), whatever
   their memberships.
+- A file in the intermediate archive (``Person.archived_until``) is a 404 for everyone:
+  only the territory's archivist reads it, on retention's pages.
 - Everyone else gets a 404. The **professionals of the département** (not the crèches,
   not steering) who found a person through the identity search (NIR, or names and birth
   date: ``binome.people.matching``) see their minimal identity — name, birth year, commune —
@@ -174,11 +176,17 @@ def visible_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
             .filter(organisation_id__in=sorted(roles.admin_of))
             .values("person_id")
         )
-    return qs.filter(reach).exclude(department_id__in=steering_departments(user))
+    return qs.filter(reach, archived_until__isnull=True).exclude(
+        department_id__in=steering_departments(user)
+    )
 
 
 def findable_persons(qs: PersonQuerySet, user: Any) -> PersonQuerySet:
-    return qs.filter(department_id__in=sorted(finder_departments(user)), merged_into__isnull=True)
+    return qs.filter(
+        department_id__in=sorted(finder_departments(user)),
+        merged_into__isnull=True,
+        archived_until__isnull=True,
+    )
 
 
 def file_access(user: Any, person: Person) -> FileAccess | None:
@@ -190,7 +198,13 @@ def file_access(user: Any, person: Person) -> FileAccess | None:
     """
     from binome.support.models import TeamMember
 
-    if not user.is_authenticated or is_steering(user, person.department_id):
+    if (
+        not user.is_authenticated
+        or is_steering(user, person.department_id)
+        # In the intermediate archive: out of every professional's reach (its archivist
+        # reads it through retention's own page, each read with its reason).
+        or person.archived_until is not None
+    ):
         return None
     team: list[TeamMember] = list(
         select_related_only(

@@ -107,7 +107,7 @@ def worklist(request: AuthenticatedRequest) -> HttpResponse:
     filters = form.filters()
     rows = with_plan_alerts(
         TeamMember.objects.current()
-        .filter(user=request.user)
+        .filter(user=request.user, person__archived_until__isnull=True)
         .filter(
             Q(accompaniment__state__in=OPEN_STATES)
             | Q(  # ended, the situation at 6 months is expected
