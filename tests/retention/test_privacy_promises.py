@@ -13,8 +13,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from binome.access import audit
-from binome.retention import actions, audit_partitions, erasure, tasks
-from binome.retention.models import LegalHold
+from binome.retention import actions, archive, audit_partitions, erasure, tasks
+from binome.retention.models import ArchiveSettings, LegalHold
 from binome.support import space
 
 
@@ -63,6 +63,12 @@ def _files_kept() -> None:
     assert LegalHold._meta.get_field("reason")
 
 
+def _intermediate_archive() -> None:
+    assert callable(archive.archive_many) and callable(actions.anonymise_expired)
+    assert ArchiveSettings._meta.get_field("justification")
+    assert reverse("retention:archive_read", args=["83", 1])
+
+
 def _reads_listed() -> None:
     assert callable(space.reads_of_file)
     assert reverse("space:home")
@@ -73,6 +79,7 @@ PROMISES: dict[str, Callable[[], None]] = {
     "conservation-dossiers": _files_anonymised,
     "avertissement-equipe": _team_told,
     "conservations-prolongees": _files_kept,
+    "archive-intermediaire": _intermediate_archive,
     "journal-audit": _audit_log_kept_and_append_only,
     "droit-acces": _urls("retention:my_data", "retention:file_access"),
     "liste-consultations": _reads_listed,
@@ -111,3 +118,17 @@ def test_the_durations_are_the_settings(client: Client) -> None:
     assert "18 mois après le dernier contact" in html
     assert "conservé 6 mois" in html
     assert "prévenue 45 jours avant" in html
+
+
+@pytest.mark.django_db
+def test_the_intermediate_archive_is_read_from_the_territories_settings(client: Client) -> None:
+    html = client.get(reverse("core:privacy")).content.decode()
+    assert "Aucun territoire n'a choisi d'archive intermédiaire" in html
+    ArchiveSettings.objects.create(
+        department_id="83", enabled=True, years=5, justification="Recours contentieux possibles"
+    )
+    ArchiveSettings.objects.create(department_id="29", enabled=False, years=2)
+    html = client.get(reverse("core:privacy")).content.decode()
+    assert "Aucun territoire n'a choisi" not in html
+    assert "Var : archive de 5 ans. Justification : « Recours contentieux possibles »" in html
+    assert "Finistère" not in html

@@ -1,8 +1,9 @@
 """``binome retention run [--dry-run] [--date AAAA-MM-JJ]``: the retention job by hand.
 
 With ``--dry-run`` nothing is written: the command prints what a run would do, per
-organisation (files to tell the team about, to anonymise, told and waiting, kept), then
-the files to anonymise. Without it, it runs the job as the worker does and prints its
+organisation (files to tell the team about, to anonymise, told and waiting, kept), the
+counts of the intermediate archive (files to archive, archives at their end to anonymise),
+then the files to anonymise. Without it, it runs the job as the worker does and prints its
 report (also in the audit log and on the territory administrators' page).
 """
 
@@ -42,7 +43,8 @@ class Command(BaseCommand):
         report = actions.run(today=today)
         self.stdout.write(
             f"{report.notified} dossier(s) signalé(s) à leur équipe, "
-            f"{report.anonymised} anonymisé(s), {report.kept} conservé(s) "
+            f"{report.anonymised} anonymisé(s) (dont {report.archive_expired} en fin d'archive), "
+            f"{report.archived} archivé(s), {report.kept} conservé(s) "
             f"(accompagnement, RSA ou motif légal) ; {report.duration_ms} ms."
         )
         for name in report.audit_partitions_created:
@@ -61,6 +63,11 @@ class Command(BaseCommand):
                 f"{names.get(pk, pk)} ; {row['notify']} ; {row['anonymise']} ; "
                 f"{row['waiting']} ; {row['kept']}"
             )
+        self.stdout.write(f"Archive intermédiaire — à archiver : {len(plan.archive)}")
+        self.stdout.write(
+            "Archive intermédiaire — archives arrivées à échéance → à anonymiser : "
+            f"{len(plan.archive_expired)}"
+        )
         self.stdout.write(f"Dossiers qui seraient anonymisés : {len(plan.anonymise)}")
         for candidate in plan.anonymise:
             self.stdout.write(
