@@ -1,7 +1,7 @@
 """Anonymisation keeps the structure of what happened: on a generated territory, every
 registered steering figure, the FSE+ export and each FSE+ operation's export give the same
 numbers (and the same pseudonymous identifiers) before and after the old files are
-anonymised."""
+anonymised — or archived, then anonymised at the end of the archive."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from binome.core.figures import FigureScope, registered_sections
 from binome.core.generation import GENERATED_DOMAIN
 from binome.organisations.models import Organisation
 from binome.people.models import Person
-from binome.retention import actions
-from binome.retention.models import Anonymisation
+from binome.retention import actions, archive
+from binome.retention.models import Anonymisation, Archive
 from binome.steering import fse, operations
 from binome.steering.models import FseOperation
 from binome.support.models import Accompaniment, Kind, State
@@ -108,3 +108,41 @@ def test_every_figure_and_the_fse_export_are_the_same_after_anonymisation() -> N
     assert after.keys() == before.keys()
     for key, section in before.items():
         assert after[key] == section, key
+
+
+def test_every_figure_and_the_fse_export_are_the_same_after_archiving_then_anonymising() -> None:
+    """Where the territories keep an intermediate archive, the archived files still count
+    the same in every figure and export, and so do they once anonymised at its end."""
+    call_command("generate", "--scale", "tiny", "--seed", "11", stdout=StringIO())
+    generated = Person.objects.filter(organisation__email__endswith=GENERATED_DOMAIN)
+    departments = sorted(set(generated.values_list("department_id", flat=True)))
+    today = timezone.localdate()
+    scopes = [
+        FigureScope(department=code, start=start, end=today)
+        for code in departments
+        for start in (date(2000, 1, 1), today - timedelta(days=365))
+    ] + [FigureScope(department=None, start=date(2000, 1, 1), end=today)]
+    _operations(departments, today)
+    creator = get_user_model().objects.filter(email__endswith=GENERATED_DOMAIN).first()
+    for code in departments:
+        archive.set_archive_settings(
+            department_id=code, enabled=True, years=1, justification="Contentieux", by=creator
+        )
+    before = everything(scopes, today)
+
+    later = today + timedelta(days=3 * 365)
+    assert actions.run(today=later).notified
+    report = actions.run(today=later + timedelta(days=31))
+    assert report.archived == Archive.objects.count() >= 10 and report.anonymised == 0
+    assert Person.objects.filter(archived_until__isnull=False).count() == report.archived
+    archived = everything(scopes, today)
+    assert archived.keys() == before.keys()
+    for key, section in before.items():
+        assert archived[key] == section, key
+
+    end = later + timedelta(days=31 + 366)
+    report = actions.run(today=end)
+    assert report.archive_expired == report.anonymised == Anonymisation.objects.count() >= 10
+    anonymised = everything(scopes, today)
+    for key, section in before.items():
+        assert anonymised[key] == section, key
