@@ -257,6 +257,16 @@ PERSONAS: list[Persona] = [
         totp=True,
     ),
     Persona(
+        "agnes",
+        "Agnès",
+        "Roussel",
+        "agnes.roussel@var.test",
+        "archiviste, déléguée à la protection des données du Département du Var : lit seule "
+        "les dossiers de l'archive intermédiaire du Var, un motif à chaque consultation",
+        (("dep83", Role.PROFESSIONAL, "Déléguée à la protection des données"),),
+        (("83", TerritoryRoleKind.ARCHIVIST),),
+    ),
+    Persona(
         "nadia",
         "Nadia",
         "Belkacem",
@@ -293,6 +303,7 @@ DECLARED_FUNCTIONS: dict[str, str] = {
     "Directrice": MemberFunction.CHILDCARE,
     "Chargé de pilotage": MemberFunction.OTHER,
     "Administratrice du territoire": MemberFunction.OTHER,
+    "Déléguée à la protection des données": MemberFunction.OTHER,
 }
 
 # The six accompagnateurs d'insertion of the Alpes-de-Haute-Provence.

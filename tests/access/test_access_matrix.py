@@ -128,6 +128,27 @@ def var_legal_hold(ctx: dict[str, Any]) -> int:
     return hold.pk
 
 
+def var_archived_file(ctx: dict[str, Any]) -> int:
+    """A file of the Var in its intermediate archive (no persona is the Var's archivist)."""
+    from datetime import date
+
+    from binome.people.models import Person
+    from binome.retention.models import Archive
+
+    person = Person.objects.filter(department_id="83").order_by("pk").first()
+    assert person is not None
+    if not Archive.objects.current().filter(person=person).exists():
+        Person.objects.filter(pk=person.pk).update(archived_until=date(2099, 1, 1))
+        Archive.objects.create(
+            person=person,
+            department_id="83",
+            organisation_id=person.organisation_id,
+            last_contact_on=date(2020, 1, 1),
+            ends_on=date(2099, 1, 1),
+        )
+    return person.pk
+
+
 def lea_org(ctx: dict[str, Any]) -> int:
     return ctx["orgs"]["creche_toulon"].pk
 
@@ -669,6 +690,24 @@ MATRIX.update(
             url("retention:lift", "83", var_legal_hold),
             everyone(405, anonymous=302),
         ),
+        # The archive is its archivist's alone (a role no persona of the matrix holds: the
+        # archivist's own pages are tested in tests/retention/test_archive.py).
+        "retention:archive_list": (
+            url("retention:archive_list", "83"),
+            everyone(404, anonymous=302),
+        ),
+        "retention:archive_read": (
+            url("retention:archive_read", "83", var_archived_file),
+            everyone(404, anonymous=302),
+        ),
+        "retention:archive_settings": (
+            url("retention:archive_settings", "83"),
+            everyone(405, anonymous=302),
+        ),
+        "retention:archive_restore": (
+            url("retention:archive_restore", "83"),
+            everyone(405, anonymous=302),
+        ),
         "support:territory_exits": (
             url("support:territory_exits", "83"),
             var_admin_only(["claire", "paul"]),
@@ -689,6 +728,18 @@ POST_MATRIX.update(
         ),
         "retention:erase": (
             url("retention:erase", "83"),
+            {**var_admin_only(["claire"]), "claire": 400},
+        ),
+        "retention:archive_read": (
+            url("retention:archive_read", "83", var_archived_file),
+            everyone(404, anonymous=302),
+        ),
+        "retention:archive_settings": (
+            url("retention:archive_settings", "83"),
+            {**var_admin_only(["claire"]), "claire": 400},
+        ),
+        "retention:archive_restore": (
+            url("retention:archive_restore", "83"),
             {**var_admin_only(["claire"]), "claire": 400},
         ),
     }

@@ -380,3 +380,12 @@ def test_the_territory_admin_restores_a_file_archived_by_mistake(
     # Without a new contact, archived again once the notice period is over.
     assert actions.run().archived == 0
     assert actions.run(today=today() + timedelta(days=30)).archived == 1
+
+
+def test_the_archivist_finds_the_archive_from_the_home_page(small_var: SmallTerritory) -> None:
+    eve = archivist(small_var)
+    home = small_var.client(eve).get(reverse("site:home")).content.decode()
+    assert reverse("retention:archive_list", args=["83"]) in home
+    assert reverse("retention:archive_list", args=["83"]) not in (
+        small_var.client(small_var.alice).get(reverse("site:home")).content.decode()
+    )

@@ -15,7 +15,7 @@ from binome.organisations.models import TerritoryRole, TerritoryRoleKind
 from binome.people.models import Person
 from binome.retention import actions
 from binome.retention.demo import load_demo_retention
-from binome.retention.models import LegalHold, RetentionNotice
+from binome.retention.models import Archive, ArchiveSettings, LegalHold, RetentionNotice
 from tests.conftest import login_as
 from tests.factories import SmallTerritory, make_member
 from tests.retention.conftest import age_file, days_until_deadline_is
@@ -90,6 +90,13 @@ def test_the_demo_has_a_file_told_to_its_team_and_a_held_one(small_var: SmallTer
     plan = actions.plan(today=timezone.localdate())
     assert [c.person_id for c in plan.waiting] == [henri.pk]
     assert [c.person_id for c in plan.kept] == [lucie.pk]
+    # The Var keeps an intermediate archive, with its justification: Gérard's file is in it.
+    assert ArchiveSettings.for_department("83").enabled
+    assert ArchiveSettings.for_department("83").justification
+    gerard = Person.objects.get(first_name="Gérard")
+    assert gerard.archived_until is not None
+    assert Archive.objects.current().filter(person=gerard).count() == 1
+    assert RetentionNotice.objects.filter(person=gerard).count() == 1
 
 
 def test_a_file_created_by_mistake_is_erased_at_once_with_a_reason(
