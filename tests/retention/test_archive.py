@@ -389,3 +389,17 @@ def test_the_archivist_finds_the_archive_from_the_home_page(small_var: SmallTerr
     assert reverse("retention:archive_list", args=["83"]) not in (
         small_var.client(small_var.alice).get(reverse("site:home")).content.decode()
     )
+
+
+def test_the_territory_admin_grants_the_archivist_role(small_var: SmallTerritory) -> None:
+    claire = territory_admin(small_var)
+    eve = make_member("Eve", small_var.departement)
+    list_url = reverse("retention:archive_list", args=["83"])
+    assert small_var.client(eve).get(list_url).status_code == 404
+    granted = login_as(Client(), claire).post(
+        reverse("organisations:territory_roles", args=["83"]),
+        {"email": eve.email, "role": TerritoryRoleKind.ARCHIVIST},
+    )
+    assert granted.status_code == 302
+    assert eve.territory_roles.get().get_role_display().startswith("Archiviste")
+    assert small_var.client(eve).get(list_url).status_code == 200
