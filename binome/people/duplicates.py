@@ -24,7 +24,8 @@ _PAIRS_SQL = """
 WITH live AS (
     SELECT id, birth_date, search_name, nir_hash, france_travail_id, caf_number
     FROM people_person
-    WHERE department_id = %(department)s AND merged_into_id IS NULL
+    -- A file in the intermediate archive is out of reach: never proposed for a merge.
+    WHERE department_id = %(department)s AND merged_into_id IS NULL AND archived_until IS NULL
 )
 SELECT first_id, second_id, array_agg(DISTINCT reason ORDER BY reason) FROM (
     SELECT a.id AS first_id, b.id AS second_id, 'nir' AS reason

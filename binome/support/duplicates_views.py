@@ -54,7 +54,7 @@ def merge(request: AuthenticatedRequest, code: str, first: int, second: int) -> 
     """Compare two files, choose the one to keep, confirm."""
     _check_admin(request, code)
     persons = Person.objects.select_related("commune", "organisation").filter(
-        department_id=code, merged_into__isnull=True
+        department_id=code, merged_into__isnull=True, archived_until__isnull=True
     )
     one = get_object_or_404(persons, pk=first)
     other = get_object_or_404(persons, pk=second)

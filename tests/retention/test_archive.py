@@ -403,3 +403,29 @@ def test_the_territory_admin_grants_the_archivist_role(small_var: SmallTerritory
     assert granted.status_code == 302
     assert eve.territory_roles.get().get_role_display().startswith("Archiviste")
     assert small_var.client(eve).get(list_url).status_code == 200
+
+
+def test_an_archived_file_is_never_proposed_as_a_duplicate(closed_file: SmallTerritory) -> None:
+    from binome.people.duplicates import probable_duplicates
+    from binome.support import actions as support_actions
+    from binome.support.models import Kind, TeamRole
+
+    twin = support_actions.create_person(
+        data={
+            "first_name": "Zoé",
+            "last_name": "Exemple",
+            "birth_date": closed_file.person.birth_date,
+        },
+        by=closed_file.alice,
+        organisation=closed_file.france_travail,
+        kind=Kind.GLOBAL,
+        role=TeamRole.DEDICATED_COUNSELOR,
+    )
+    pairs = {(pair.first.pk, pair.second.pk) for pair in probable_duplicates("83")}
+    assert (closed_file.person.pk, twin.pk) in pairs
+    turn_archive_on(closed_file)
+    person = archive_file(closed_file)
+    assert not probable_duplicates("83")
+    claire = territory_admin(closed_file)
+    merge = reverse("people:merge", args=["83", person.pk, twin.pk])
+    assert login_as(Client(), claire).get(merge).status_code == 404
