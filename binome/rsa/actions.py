@@ -520,7 +520,11 @@ class _Adults:
             return {}
         found: dict[str, Person] = {}
         for person in Person.objects.filter(
-            department_id=self.department_id, nir_hash__in=hashes, merged_into__isnull=True
+            department_id=self.department_id,
+            nir_hash__in=hashes,
+            merged_into__isnull=True,
+            # A file in the intermediate archive is out of reach: a new flow opens a new one.
+            archived_until__isnull=True,
         ):
             found.setdefault(person.nir_hash, person)
         return found
@@ -536,6 +540,7 @@ class _Adults:
                 "AS t(i, birth_date, names) "
                 "JOIN people_person p ON p.birth_date = t.birth_date "
                 "WHERE p.department_id = %s AND p.merged_into_id IS NULL "
+                "AND p.archived_until IS NULL "
                 "AND similarity(p.search_name, t.names) >= %s ORDER BY t.i, p.id",
                 [
                     [index for index, _p in wanted],

@@ -177,3 +177,50 @@ def test_bad_decisions_are_refused_in_french_and_change_nothing(
     html = post(rsa_var, doubtful, {"decision": "different"}).content.decode()
     assert "a déjà été rapprochée d&#x27;un dossier" in html
     assert AuditEvent.objects.filter(kind=AuditKind.RSA_RECONCILED).count() == 1
+
+
+def test_a_file_in_the_intermediate_archive_is_never_matched(rsa_var: RsaTerritory) -> None:
+    """Zoé's file is archived (out of every professional's reach): a flow naming her opens
+    a new file instead of proposing the archived one to the orientation manager."""
+    from binome.retention import actions as retention_actions
+    from binome.retention import archive
+    from binome.support import actions as support_actions
+    from binome.support.models import ExitReason
+    from tests.retention.conftest import age_file, days_until_deadline_is
+
+    var = rsa_var.var
+    support_actions.end_accompaniment(
+        accompaniment=var.accompaniment,
+        ended_on=timezone.localdate(),
+        reason=ExitReason.DURABLE_JOB,
+        situation="",
+        by=var.alice,
+        organisation=var.france_travail,
+    )
+    archive.set_archive_settings(
+        department_id="83", enabled=True, years=3, justification="Recours", by=var.alice
+    )
+    age_file(var.person, days_until_deadline_is(30))
+    retention_actions.run()
+    age_file(var.person, 31)
+    assert retention_actions.run().archived == 1
+    today = timezone.localdate()
+    header = FluxHeader("CAF", "M", today - datetime.timedelta(days=5), None)
+    same = PersonRow(Role.APPLICANT, "Exemple", "Zoé", datetime.date(1990, 5, 4), nir=NIR)
+    result = import_flux(
+        rsa_flow(
+            header,
+            DossierRow(
+                number="2002",
+                matricule="5555555",
+                requested_on=today - datetime.timedelta(days=10),
+                state=RightState.OPEN,
+                persons=(same,),
+            ),
+        ),
+        department=Department.objects.get(code="83"),
+        by=rsa_var.mia,
+    )
+    assert result.to_reconcile == 0
+    beneficiary = Beneficiary.objects.get(dossier__number="2002")
+    assert beneficiary.person_id is not None and beneficiary.person_id != var.person.pk
