@@ -69,7 +69,19 @@ def _crawl(client: Client) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize(
     "persona",
-    ["ines", "marc", "sophie", "karim", "helene", "lea", "paul", "claire", "nadia", "charlie"],
+    [
+        "ines",
+        "marc",
+        "sophie",
+        "karim",
+        "helene",
+        "lea",
+        "paul",
+        "claire",
+        "nadia",
+        "charlie",
+        "agnes",
+    ],
 )
 def test_every_link_a_persona_is_shown_opens(persona: str, personas: dict[str, Any]) -> None:
     load_demo_directory()
@@ -84,7 +96,19 @@ def test_every_link_a_persona_is_shown_opens(persona: str, personas: dict[str, A
 
 @pytest.mark.parametrize(
     "persona",
-    ["ines", "marc", "sophie", "karim", "helene", "lea", "paul", "claire", "charlie", "gwenael"],
+    [
+        "ines",
+        "marc",
+        "sophie",
+        "karim",
+        "helene",
+        "lea",
+        "paul",
+        "claire",
+        "charlie",
+        "gwenael",
+        "agnes",
+    ],
 )
 def test_every_link_of_the_home_page_opens(persona: str, personas: dict[str, Any]) -> None:
     """Each line of « À traiter », each « Tout voir » and each button of the home page's
