@@ -26,7 +26,7 @@ from django.utils import timezone
 from binome.access.audit import audit_row, record, record_many
 from binome.access.models import AuditKind
 from binome.accounts.models import User
-from binome.notifications.actions import notify
+from binome.notifications.actions import Notice, notify_many
 from binome.notifications.models import NotificationKind
 from binome.organisations.models import Organisation, TerritoryRole, TerritoryRoleKind
 from binome.people.models import Person
@@ -169,74 +169,132 @@ def candidates(
     return found
 
 
+def recipients_by_person(persons: dict[int, str]) -> dict[int, list[int]]:
+    """Who is told, for each file (person id → département): its current team, or without
+    one the territory's administrators (who read it on their page « Conservation des
+    dossiers »). Two statements whatever the number of files."""
+    team: dict[int, list[int]] = defaultdict(list)
+    for person_id, user_id in (
+        TeamMember.objects.current()
+        .filter(person_id__in=persons, user__is_active=True)
+        .order_by("person_id", "user_id")
+        .values_list("person_id", "user_id")
+        .distinct()
+    ):
+        team[person_id].append(user_id)
+    without_team = {code for pk, code in persons.items() if pk not in team}
+    admins: dict[str, list[int]] = defaultdict(list)
+    if without_team:
+        for code, user_id in (
+            TerritoryRole.objects.filter(
+                department_id__in=sorted(without_team),
+                role=TerritoryRoleKind.TERRITORY_ADMIN,
+                user__is_active=True,
+            )
+            .order_by("department_id", "user_id")
+            .values_list("department_id", "user_id")
+            .distinct()
+        ):
+            admins[code].append(user_id)
+    return {pk: team.get(pk) or admins.get(code, []) for pk, code in persons.items()}
+
+
 def recipients_of(person: Person) -> list[User]:
-    """Who is told: the current team of the file, or without one the territory's
-    administrators (who read it on their page « Conservation des dossiers »)."""
-    team = list(
-        User.objects.filter(
-            pk__in=TeamMember.objects.current().filter(person=person).values("user_id"),
-            is_active=True,
-        )
-    )
-    if team:
-        return team
-    return list(
-        User.objects.filter(
-            pk__in=TerritoryRole.objects.filter(
-                department_id=person.department_id, role=TerritoryRoleKind.TERRITORY_ADMIN
-            ).values("user_id"),
-            is_active=True,
-        )
-    )
+    """:func:`recipients_by_person` for one file."""
+    ids = recipients_by_person({person.pk: person.department_id})[person.pk]
+    return list(User.objects.filter(pk__in=ids).order_by("pk"))
 
 
 @transaction.atomic
 def send_notice(candidate: Candidate, *, today: date) -> RetentionNotice:
     """Tell the team that the file will be anonymised, once per last contact."""
-    person = Person.objects.get(pk=candidate.person_id)
-    recipients = recipients_of(person)
-    anonymise_on = max(
-        candidate.deadline + timedelta(days=1),
-        today + timedelta(days=retention_settings.notice_days()),
+    send_notices([candidate], today=today)
+    return RetentionNotice.objects.get(
+        person_id=candidate.person_id, last_contact_on=candidate.last_contact_on
     )
-    notice, created = RetentionNotice.objects.get_or_create(
-        person=person,
-        last_contact_on=candidate.last_contact_on,
-        defaults={
-            "deadline": candidate.deadline,
-            "anonymise_on": anonymise_on,
-            "notified_on": today,
-            "recipient_ids": [user.pk for user in recipients],
-        },
+
+
+@transaction.atomic
+def send_notices(found: list[Candidate], *, today: date) -> int:
+    """:func:`send_notice` for a batch of files, set-based: the notice rows, the
+    notifications and the audit lines each in one statement. A file already told for its
+    last contact is skipped (the unique constraint holds it even against a concurrent
+    writer). Returns the number of files told."""
+    if not found:
+        return 0
+    notice_days = retention_settings.notice_days()
+    persons = {c.person_id: c.department_id for c in found}
+    recipients = recipients_by_person(persons)
+    with_team = set(
+        TeamMember.objects.current()
+        .filter(person_id__in=persons)
+        .values_list("person_id", flat=True)
+        .distinct()
     )
-    if not created:
-        return notice
-    notify(
-        recipients=recipients,
-        kind=NotificationKind.RETENTION,
-        title="Un dossier sera anonymisé faute de contact",
-        body=(
-            f"Sans contact depuis le {candidate.last_contact_on:%d/%m/%Y}, ce dossier sera "
-            f"anonymisé à partir du {anonymise_on:%d/%m/%Y}. Un nouveau contact (entretien, "
-            "rendez-vous honoré, note…) annule ce décompte."
-        ),
-        url=(
-            reverse("people:detail", args=[person.pk])
-            if TeamMember.objects.current().filter(person=person).exists()
-            else reverse("retention:territory", args=[person.department_id])
-        ),
-        dedup_key=f"retention-{person.pk}-{candidate.last_contact_on:%Y%m%d}",
+    rows = [
+        RetentionNotice(
+            person_id=c.person_id,
+            last_contact_on=c.last_contact_on,
+            deadline=c.deadline,
+            anonymise_on=max(c.deadline + timedelta(days=1), today + timedelta(days=notice_days)),
+            notified_on=today,
+            recipient_ids=recipients[c.person_id],
+        )
+        for c in found
+    ]
+    already = set(
+        RetentionNotice.objects.filter(person_id__in=persons).values_list(
+            "person_id", "last_contact_on"
+        )
     )
-    record(
-        AuditKind.RETENTION_NOTICE,
-        actor_label=JOB_LABEL,
-        department_id=person.department_id,
-        target=person,
-        person_id=person.pk,
-        what=f"Anonymisation annoncée pour le {anonymise_on:%d/%m/%Y}",
-        details={"recipients": len(recipients), "deadline": candidate.deadline.isoformat()},
+    rows = [n for n in rows if (n.person_id, n.last_contact_on) not in already]
+    RetentionNotice.objects.bulk_create(rows, ignore_conflicts=True)
+    created = {
+        (n.person_id, n.last_contact_on): n
+        for n in RetentionNotice.objects.filter(
+            person_id__in=[n.person_id for n in rows], notified_on=today
+        )
+    }
+    told = [n for n in rows if (n.person_id, n.last_contact_on) in created]
+    for candidate in found:
+        candidate.notice = created.get((candidate.person_id, candidate.last_contact_on))
+    notify_many(
+        [
+            Notice(
+                recipient_ids=notice.recipient_ids,
+                kind=NotificationKind.RETENTION,
+                title="Un dossier sera anonymisé faute de contact",
+                body=(
+                    f"Sans contact depuis le {notice.last_contact_on:%d/%m/%Y}, ce dossier "
+                    f"sera anonymisé à partir du {notice.anonymise_on:%d/%m/%Y}. Un nouveau "
+                    "contact (entretien, rendez-vous honoré, note…) annule ce décompte."
+                ),
+                url=(
+                    reverse("people:detail", args=[notice.person_id])
+                    if notice.person_id in with_team
+                    else reverse("retention:territory", args=[persons[notice.person_id]])
+                ),
+                dedup_key=f"retention-{notice.person_id}-{notice.last_contact_on:%Y%m%d}",
+            )
+            for notice in told
+        ]
     )
-    return notice
+    record_many(
+        audit_row(
+            AuditKind.RETENTION_NOTICE,
+            actor_label=JOB_LABEL,
+            department_id=persons[notice.person_id],
+            target=created[(notice.person_id, notice.last_contact_on)],
+            person_id=notice.person_id,
+            what=f"Anonymisation annoncée pour le {notice.anonymise_on:%d/%m/%Y}",
+            details={
+                "recipients": len(notice.recipient_ids),
+                "deadline": notice.deadline.isoformat(),
+            },
+        )
+        for notice in told
+    )
+    return len(told)
 
 
 @transaction.atomic
@@ -427,18 +485,20 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
             if not batch:
                 break
             after = batch[-1].person_id
-            due = []
+            due: list[Candidate] = []
+            to_tell: list[Candidate] = []
             for candidate in batch:
                 counts = by_department[candidate.department_id]
                 if candidate.kept:
                     counts["kept"] += 1
                     report.kept += 1
                 elif candidate.notice is None:
-                    send_notice(candidate, today=today)
+                    to_tell.append(candidate)
                     counts["notify"] += 1
                     report.notified += 1
                 elif candidate.due(today):
                     due.append(candidate)
+            send_notices(to_tell, today=today)
             if due:
                 done = anonymise_due(
                     [candidate.person_id for candidate in due], today=today, run=report
