@@ -112,23 +112,33 @@ def candidates(
         today + timedelta(days=retention_settings.notice_days() + 1), -months
     )
     lc = contact.last_contact_sql("p")
+    # The files are chosen first (in id order, each last contact computed once, through a
+    # lateral subquery the planner cannot inline twice), then what keeps them is looked up
+    # for the batch alone: with the batch materialised, each flag is an index probe per file
+    # rather than a scan of every accompaniment of the country per batch.
     sql = f"""
-        SELECT p.id, p.department_id, p.organisation_id, {_local_date_sql(lc)} AS lc,
+        WITH batch AS MATERIALIZED (
+          SELECT p.id, p.department_id, p.organisation_id, l.lc
+          FROM people_person p
+          CROSS JOIN LATERAL (SELECT {lc} AS lc OFFSET 0) l
+          WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
+            AND p.created_at < %(latest_ts)s
+            AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
+            {"AND p.department_id = %(dept)s" if department_id else ""}
+            AND l.lc < %(latest_ts)s
+          ORDER BY p.id
+          {"LIMIT %(limit)s" if limit else ""}
+        )
+        SELECT b.id, b.department_id, b.organisation_id, {_local_date_sql("b.lc")} AS lc,
           EXISTS (SELECT 1 FROM support_accompaniment a
-                  WHERE a.person_id = p.id AND a.state <> 'ended') AS open_acc,
-          EXISTS (SELECT 1 FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
-                  WHERE b.person_id = p.id AND b.subject_to_rights_and_duties
+                  WHERE a.person_id = b.id AND a.state <> 'ended') AS open_acc,
+          EXISTS (SELECT 1 FROM rsa_beneficiary r JOIN rsa_dossier d ON d.id = r.dossier_id
+                  WHERE r.person_id = b.id AND r.subject_to_rights_and_duties
                     AND d.state = ANY(%(rsa_states)s)) AS rsa,
           EXISTS (SELECT 1 FROM retention_legalhold h
-                  WHERE h.person_id = p.id AND h.lifted_at IS NULL) AS held
-        FROM people_person p
-        WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
-          AND p.created_at < %(latest_ts)s
-          AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
-          {"AND p.department_id = %(dept)s" if department_id else ""}
-          AND {lc} < %(latest_ts)s
-        ORDER BY p.id
-        {"LIMIT %(limit)s" if limit else ""}
+                  WHERE h.person_id = b.id AND h.lifted_at IS NULL) AS held
+        FROM batch b
+        ORDER BY b.id
     """  # noqa: S608 (only fixed fragments; every value is a parameter)
     tz = timezone.get_current_timezone()
     params: dict[str, Any] = {
