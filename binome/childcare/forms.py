@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from binome.childcare.models import (
@@ -71,7 +72,14 @@ class ProviderForm(BinomeForm, _ProviderModelForm):
         self.instance.organisation = organisation
         field = self.fields["label_caf"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Organisation.objects.active().filter(kind=OrganisationKind.CAF)
+        # The label is given by the CAF of the provider's département (and a choice already
+        # made stays offered): not the country's 180 CAF organisations in one list.
+        cafs = Q(department_id=organisation.department_id)
+        if self.instance.label_caf_id is not None:
+            cafs |= Q(pk=self.instance.label_caf_id)
+        field.queryset = (
+            Organisation.objects.active().filter(kind=OrganisationKind.CAF).filter(cafs)
+        )
         field.empty_label = "Non labellisé"
         kind = self.fields["kind"]
         assert isinstance(kind, forms.ChoiceField)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from binome.access.audit import audit_row, record, record_many
 from binome.access.models import AuditKind
 from binome.accounts.models import User
-from binome.notifications.actions import notify
+from binome.notifications.actions import Notice, notify_many
 from binome.notifications.models import NotificationKind
 from binome.organisations.models import Organisation, TerritoryRole, TerritoryRoleKind
 from binome.people.models import Person
@@ -99,14 +99,17 @@ def _local_date_sql(expression: str) -> str:
 
 
 # Why a file is kept (the same rules for its anonymisation, its archive and the end of it).
-KEPT_SQL = """
+def kept_sql(alias: str) -> str:
+    """The flags of what keeps the file of the person row ``alias``: an open accompaniment,
+    an unfinished RSA obligation, a legal hold."""
+    return f"""
           EXISTS (SELECT 1 FROM support_accompaniment a
-                  WHERE a.person_id = p.id AND a.state <> 'ended') AS open_acc,
-          EXISTS (SELECT 1 FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
-                  WHERE b.person_id = p.id AND b.subject_to_rights_and_duties
+                  WHERE a.person_id = {alias}.id AND a.state <> 'ended') AS open_acc,
+          EXISTS (SELECT 1 FROM rsa_beneficiary r JOIN rsa_dossier d ON d.id = r.dossier_id
+                  WHERE r.person_id = {alias}.id AND r.subject_to_rights_and_duties
                     AND d.state = ANY(%(rsa_states)s)) AS rsa,
           EXISTS (SELECT 1 FROM retention_legalhold h
-                  WHERE h.person_id = p.id AND h.lifted_at IS NULL) AS held"""
+                  WHERE h.person_id = {alias}.id AND h.lifted_at IS NULL) AS held"""  # noqa: S608 (the alias is ours)
 
 
 def _kept(open_acc: bool, rsa: bool, held: bool) -> list[str]:
@@ -138,18 +141,28 @@ def candidates(
         today + timedelta(days=retention_settings.notice_days() + 1), -months
     )
     lc = contact.last_contact_sql("p")
+    # The files are chosen first (in id order, each last contact computed once, through a
+    # lateral subquery the planner cannot inline twice), then what keeps them is looked up
+    # for the batch alone: with the batch materialised, each flag is an index probe per file
+    # rather than a scan of every accompaniment of the country per batch.
     sql = f"""
-        SELECT p.id, p.department_id, p.organisation_id, {_local_date_sql(lc)} AS lc,
-          {KEPT_SQL}
-        FROM people_person p
-        WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
-          AND p.created_at < %(latest_ts)s
-          AND p.archived_until IS NULL
-          AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
-          {"AND p.department_id = %(dept)s" if department_id else ""}
-          AND {lc} < %(latest_ts)s
-        ORDER BY p.id
-        {"LIMIT %(limit)s" if limit else ""}
+        WITH batch AS MATERIALIZED (
+          SELECT p.id, p.department_id, p.organisation_id, l.lc
+          FROM people_person p
+          CROSS JOIN LATERAL (SELECT {lc} AS lc OFFSET 0) l
+          WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
+            AND p.created_at < %(latest_ts)s
+            AND p.archived_until IS NULL
+            AND NOT EXISTS (SELECT 1 FROM retention_anonymisation x WHERE x.person_id = p.id)
+            {"AND p.department_id = %(dept)s" if department_id else ""}
+            AND l.lc < %(latest_ts)s
+          ORDER BY p.id
+          {"LIMIT %(limit)s" if limit else ""}
+        )
+        SELECT b.id, b.department_id, b.organisation_id, {_local_date_sql("b.lc")} AS lc,
+          {kept_sql("b")}
+        FROM batch b
+        ORDER BY b.id
     """  # noqa: S608 (only fixed fragments; every value is a parameter)
     tz = timezone.get_current_timezone()
     params: dict[str, Any] = {
@@ -194,7 +207,7 @@ def expired_archives(
     keeps them, ordered by person id (``after_id``, ``limit``: a batch)."""
     sql = f"""
         SELECT p.id, p.department_id, p.organisation_id, x.last_contact_on, p.archived_until,
-          {KEPT_SQL}
+          {kept_sql("p")}
         FROM people_person p
         JOIN retention_archive x ON x.person_id = p.id AND x.closed_at IS NULL
         WHERE {"p.id = ANY(%(persons)s)" if person_ids is not None else "p.id > %(after)s"}
@@ -228,77 +241,139 @@ def expired_archives(
     ]
 
 
+def recipients_by_person(persons: dict[int, str]) -> dict[int, list[int]]:
+    """Who is told, for each file (person id → département): its current team, or without
+    one the territory's administrators (who read it on their page « Conservation des
+    dossiers »). Two statements whatever the number of files."""
+    team: dict[int, list[int]] = defaultdict(list)
+    for person_id, user_id in (
+        TeamMember.objects.current()
+        .filter(person_id__in=persons, user__is_active=True)
+        .order_by("person_id", "user_id")
+        .values_list("person_id", "user_id")
+        .distinct()
+    ):
+        team[person_id].append(user_id)
+    without_team = {code for pk, code in persons.items() if pk not in team}
+    admins: dict[str, list[int]] = defaultdict(list)
+    if without_team:
+        for code, user_id in (
+            TerritoryRole.objects.filter(
+                department_id__in=sorted(without_team),
+                role=TerritoryRoleKind.TERRITORY_ADMIN,
+                user__is_active=True,
+            )
+            .order_by("department_id", "user_id")
+            .values_list("department_id", "user_id")
+            .distinct()
+        ):
+            admins[code].append(user_id)
+    return {pk: team.get(pk) or admins.get(code, []) for pk, code in persons.items()}
+
+
 def recipients_of(person: Person) -> list[User]:
-    """Who is told: the current team of the file, or without one the territory's
-    administrators (who read it on their page « Conservation des dossiers »)."""
-    team = list(
-        User.objects.filter(
-            pk__in=TeamMember.objects.current().filter(person=person).values("user_id"),
-            is_active=True,
-        )
-    )
-    if team:
-        return team
-    return list(
-        User.objects.filter(
-            pk__in=TerritoryRole.objects.filter(
-                department_id=person.department_id, role=TerritoryRoleKind.TERRITORY_ADMIN
-            ).values("user_id"),
-            is_active=True,
-        )
-    )
+    """:func:`recipients_by_person` for one file."""
+    ids = recipients_by_person({person.pk: person.department_id})[person.pk]
+    return list(User.objects.filter(pk__in=ids).order_by("pk"))
 
 
 @transaction.atomic
 def send_notice(candidate: Candidate, *, today: date) -> RetentionNotice:
     """Tell the team that the file will be anonymised, once per last contact."""
-    person = Person.objects.get(pk=candidate.person_id)
-    recipients = recipients_of(person)
-    anonymise_on = max(
-        candidate.deadline + timedelta(days=1),
-        today + timedelta(days=retention_settings.notice_days()),
+    send_notices([candidate], today=today)
+    return RetentionNotice.objects.get(
+        person_id=candidate.person_id, last_contact_on=candidate.last_contact_on
     )
-    notice, created = RetentionNotice.objects.get_or_create(
-        person=person,
-        last_contact_on=candidate.last_contact_on,
-        defaults={
-            "deadline": candidate.deadline,
-            "anonymise_on": anonymise_on,
-            "notified_on": today,
-            "recipient_ids": [user.pk for user in recipients],
-        },
+
+
+@transaction.atomic
+def send_notices(found: list[Candidate], *, today: date) -> int:
+    """:func:`send_notice` for a batch of files, set-based: the notice rows, the
+    notifications and the audit lines each in one statement. A file already told for its
+    last contact is skipped (the unique constraint holds it even against a concurrent
+    writer). Returns the number of files told."""
+    if not found:
+        return 0
+    notice_days = retention_settings.notice_days()
+    persons = {c.person_id: c.department_id for c in found}
+    recipients = recipients_by_person(persons)
+    with_team = set(
+        TeamMember.objects.current()
+        .filter(person_id__in=persons)
+        .values_list("person_id", flat=True)
+        .distinct()
     )
-    if not created:
-        return notice
+    rows = [
+        RetentionNotice(
+            person_id=c.person_id,
+            last_contact_on=c.last_contact_on,
+            deadline=c.deadline,
+            anonymise_on=max(c.deadline + timedelta(days=1), today + timedelta(days=notice_days)),
+            notified_on=today,
+            recipient_ids=recipients[c.person_id],
+        )
+        for c in found
+    ]
+    already = set(
+        RetentionNotice.objects.filter(person_id__in=persons).values_list(
+            "person_id", "last_contact_on"
+        )
+    )
+    rows = [n for n in rows if (n.person_id, n.last_contact_on) not in already]
+    RetentionNotice.objects.bulk_create(rows, ignore_conflicts=True)
+    created = {
+        (n.person_id, n.last_contact_on): n
+        for n in RetentionNotice.objects.filter(
+            person_id__in=[n.person_id for n in rows], notified_on=today
+        )
+    }
+    told = [n for n in rows if (n.person_id, n.last_contact_on) in created]
     # A territory with an intermediate archive archives the file first.
-    fate = "archivé" if person.department_id in archive.archiving_years() else "anonymisé"
-    notify(
-        recipients=recipients,
-        kind=NotificationKind.RETENTION,
-        title=f"Un dossier sera {fate} faute de contact",
-        body=(
-            f"Sans contact depuis le {candidate.last_contact_on:%d/%m/%Y}, ce dossier sera "
-            f"{fate} à partir du {anonymise_on:%d/%m/%Y}. Un nouveau contact (entretien, "
-            "rendez-vous honoré, note…) annule ce décompte."
-        ),
-        url=(
-            reverse("people:detail", args=[person.pk])
-            if TeamMember.objects.current().filter(person=person).exists()
-            else reverse("retention:territory", args=[person.department_id])
-        ),
-        dedup_key=f"retention-{person.pk}-{candidate.last_contact_on:%Y%m%d}",
+    archiving = archive.archiving_years()
+
+    def fate(notice: RetentionNotice) -> str:
+        return "archivé" if persons[notice.person_id] in archiving else "anonymisé"
+
+    for candidate in found:
+        candidate.notice = created.get((candidate.person_id, candidate.last_contact_on))
+    notify_many(
+        [
+            Notice(
+                recipient_ids=notice.recipient_ids,
+                kind=NotificationKind.RETENTION,
+                title=f"Un dossier sera {fate(notice)} faute de contact",
+                body=(
+                    f"Sans contact depuis le {notice.last_contact_on:%d/%m/%Y}, ce dossier "
+                    f"sera {fate(notice)} à partir du {notice.anonymise_on:%d/%m/%Y}. Un "
+                    "nouveau contact (entretien, rendez-vous honoré, note…) annule ce décompte."
+                ),
+                url=(
+                    reverse("people:detail", args=[notice.person_id])
+                    if notice.person_id in with_team
+                    else reverse("retention:territory", args=[persons[notice.person_id]])
+                ),
+                dedup_key=f"retention-{notice.person_id}-{notice.last_contact_on:%Y%m%d}",
+            )
+            for notice in told
+        ]
     )
-    record(
-        AuditKind.RETENTION_NOTICE,
-        actor_label=JOB_LABEL,
-        department_id=person.department_id,
-        target=person,
-        person_id=person.pk,
-        what=f"{'Archive' if fate == 'archivé' else 'Anonymisation'} annoncée pour le "
-        f"{anonymise_on:%d/%m/%Y}",
-        details={"recipients": len(recipients), "deadline": candidate.deadline.isoformat()},
+    record_many(
+        audit_row(
+            AuditKind.RETENTION_NOTICE,
+            actor_label=JOB_LABEL,
+            department_id=persons[notice.person_id],
+            target=created[(notice.person_id, notice.last_contact_on)],
+            person_id=notice.person_id,
+            what=f"{'Archive' if fate(notice) == 'archivé' else 'Anonymisation'} annoncée "
+            f"pour le {notice.anonymise_on:%d/%m/%Y}",
+            details={
+                "recipients": len(notice.recipient_ids),
+                "deadline": notice.deadline.isoformat(),
+            },
+        )
+        for notice in told
     )
-    return notice
+    return len(told)
 
 
 @transaction.atomic
@@ -560,18 +635,20 @@ def run(*, today: date | None = None, dry_run: bool = False) -> RetentionRun:
             if not batch:
                 break
             after = batch[-1].person_id
-            due = []
+            due: list[Candidate] = []
+            to_tell: list[Candidate] = []
             for candidate in batch:
                 counts = by_department[candidate.department_id]
                 if candidate.kept:
                     counts["kept"] += 1
                     report.kept += 1
                 elif candidate.notice is None:
-                    send_notice(candidate, today=today)
+                    to_tell.append(candidate)
                     counts["notify"] += 1
                     report.notified += 1
                 elif candidate.due(today):
                     due.append(candidate)
+            send_notices(to_tell, today=today)
             if due:
                 retired = retire_due(
                     [candidate.person_id for candidate in due], today=today, run=report

@@ -13,7 +13,9 @@ from django.utils import timezone
 from binome.access.models import AuditEvent, AuditKind
 from binome.childcare import actions
 from binome.childcare.models import Provider
+from binome.organisations.models import OrganisationKind
 from tests.childcare.conftest import Essonne
+from tests.factories import make_organisation
 
 FORM = {
     "kind": "creche",
@@ -65,6 +67,28 @@ def test_negative_or_unfitting_numbers_are_refused_in_french_and_nothing_changes
         assert message in response.content.decode(), changes
     provider = Provider.objects.get(organisation=organisation)
     assert (provider.capacity, provider.avip_places, provider.free_places) == (20, 4, 2)
+
+
+def test_the_label_is_chosen_among_the_cafs_of_the_providers_departement(
+    essonne: Essonne,
+) -> None:
+    organisation = essonne.creche.organisation
+    caf_essonne = make_organisation("CAF de l'Essonne", OrganisationKind.CAF, department="91")
+    caf_var = make_organisation("CAF du Var", OrganisationKind.CAF, department="83")
+    client = essonne.var.client(essonne.nina)
+    url = reverse("childcare:provider_places", args=[organisation.pk])
+    page = client.get(url).content.decode()
+    assert "CAF de l&#x27;Essonne" in page and "CAF du Var" not in page
+    response = client.post(url, {**FORM, "label_caf": caf_var.pk})
+    assert response.status_code == 400
+    assert "Sélectionnez un choix valide" in response.content.decode()
+    assert Provider.objects.get(organisation=organisation).label_caf_id is None
+    assert client.post(url, {**FORM, "label_caf": caf_essonne.pk}).status_code == 302
+    # A label already given by another CAF stays offered, and kept when the form is saved.
+    Provider.objects.filter(organisation=organisation).update(label_caf=caf_var)
+    assert "CAF du Var" in client.get(url).content.decode()
+    assert client.post(url, {**FORM, "label_caf": caf_var.pk}).status_code == 302
+    assert Provider.objects.get(organisation=organisation).label_caf == caf_var
 
 
 def test_confirming_unchanged_places_moves_the_date(essonne: Essonne) -> None:

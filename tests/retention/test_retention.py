@@ -4,23 +4,37 @@ anonymisation after, and what keeps a file (an open accompaniment, a legal hold)
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from binome.access.audit import record_read
 from binome.access.models import AuditEvent, AuditKind
+from binome.accounts.models import User
 from binome.notifications.models import Notification, NotificationKind
+from binome.organisations.models import TerritoryRole, TerritoryRoleKind
 from binome.people.models import Person
 from binome.retention import actions
 from binome.retention.contact import last_contact
-from binome.retention.models import Anonymisation, RetentionRun
+from binome.retention.models import Anonymisation, RetentionNotice, RetentionRun
 from binome.support import actions as support_actions
 from binome.support import figures
-from binome.support.models import Medium, Note, TimelineEvent
+from binome.support.models import (
+    Accompaniment,
+    ExitReason,
+    Kind,
+    Medium,
+    Note,
+    TeamMember,
+    TeamRole,
+    TimelineEvent,
+)
 from tests.factories import SmallTerritory
 from tests.retention.conftest import age_file, days_until_deadline_is, today
 
@@ -214,3 +228,61 @@ def test_a_hold_set_while_the_run_works_is_honoured(closed_file: SmallTerritory)
     actions.set_legal_hold(person=person, reason="Réquisition", by=closed_file.dan)
     assert not actions.anonymise_if_due(candidate, today=today(), run=None)
     assert Person.objects.get(pk=person.pk).first_name == "Zoé"
+
+
+def _closed_file_of(small_var: SmallTerritory, first_name: str) -> Person:
+    person = support_actions.create_person(
+        data={"first_name": first_name, "last_name": "Martin", "birth_date": date(1988, 4, 2)},
+        by=small_var.alice,
+        organisation=small_var.france_travail,
+        kind=Kind.GLOBAL,
+        role=TeamRole.DEDICATED_COUNSELOR,
+    )
+    support_actions.end_accompaniment(
+        accompaniment=Accompaniment.objects.get(person=person),
+        ended_on=today(),
+        reason=ExitReason.DURABLE_JOB,
+        situation="",
+        by=small_var.alice,
+        organisation=small_var.france_travail,
+    )
+    return person
+
+
+def test_a_batch_of_files_is_told_in_a_fixed_number_of_statements(
+    closed_file: SmallTerritory, django_assert_max_num_queries: Any
+) -> None:
+    """The notices of a batch are set-based: one file or five cost the same statements,
+    and each file still gets its notice, its notifications and its audit line; a file
+    without a team is told to the territory's administrators."""
+    small_var = closed_file
+    admin = User.objects.create_user(email="admin.retention@var.test", password="x" * 20)
+    TerritoryRole.objects.create(
+        user=admin, department_id="83", role=TerritoryRoleKind.TERRITORY_ADMIN
+    )
+    age_file(closed_file.person, days_until_deadline_is(30))
+    with CaptureQueriesContext(connection) as one:
+        assert actions.run().notified == 1
+
+    others = [_closed_file_of(small_var, name) for name in ("Léa", "Inès", "Yanis", "Hugo")]
+    TeamMember.objects.filter(person=others[0]).update(left_at=timezone.now())
+    for person in others:
+        age_file(person, days_until_deadline_is(30))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert actions.run().notified == 4
+    for person in others:
+        notice = RetentionNotice.objects.get(person=person)
+        recipients = {
+            n.recipient_id
+            for n in Notification.objects.filter(
+                kind=NotificationKind.RETENTION,
+                dedup_key=f"retention-{person.pk}-{notice.last_contact_on:%Y%m%d}",
+            )
+        }
+        expected = {admin.pk} if person == others[0] else {small_var.alice.pk}
+        assert recipients == expected == set(notice.recipient_ids)
+        assert (
+            AuditEvent.objects.filter(kind=AuditKind.RETENTION_NOTICE, person_id=person.pk).count()
+            == 1
+        )
+    assert actions.run().notified == 0
