@@ -130,9 +130,15 @@ def can_view_audit_log(user: Any, department_id: str) -> bool:
 
 
 def requires_second_factor(user: Any) -> bool:
-    """Organisation and territory administrators must use a second factor (TOTP)."""
+    """Organisation and territory administrators, and the archivists who read the files of
+    an intermediate archive, must use a second factor (TOTP)."""
     roles = roles_of(user)
-    return bool(roles.admin_of) or is_any_territory_admin(user) or user.is_superuser
+    return (
+        bool(roles.admin_of)
+        or is_any_territory_admin(user)
+        or any(TerritoryRoleKind.ARCHIVIST in r for r in roles.territory.values())
+        or user.is_superuser
+    )
 
 
 # --- Directory: organisations editing their own structures and services -----------------

@@ -90,7 +90,8 @@ class SecondFactorMiddleware:
                     return redirect("accounts:login")
                 messages.info(
                     request,
-                    "Votre rôle d'administrateur demande une double authentification : "
+                    "Votre rôle (administration ou archive) demande une double "
+                    "authentification : "
                     "activez-la pour continuer.",
                 )
                 return redirect(f"{reverse('accounts:otp_setup')}?{back}")

@@ -262,9 +262,11 @@ PERSONAS: list[Persona] = [
         "Roussel",
         "agnes.roussel@var.test",
         "archiviste, déléguée à la protection des données du Département du Var : lit seule "
-        "les dossiers de l'archive intermédiaire du Var, un motif à chaque consultation",
+        "les dossiers de l'archive intermédiaire du Var, un motif à chaque consultation "
+        "(double authentification)",
         (("dep83", Role.PROFESSIONAL, "Déléguée à la protection des données"),),
         (("83", TerritoryRoleKind.ARCHIVIST),),
+        totp=True,
     ),
     Persona(
         "nadia",

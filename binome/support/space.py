@@ -5,7 +5,8 @@ A person sees their accompaniments and team, and the items written with the visi
 item kept to an author or an organisation, a diagnostic comment, or the NIR.
 
 The read log ("Qui a consulté mon dossier") lists the reads of the file by others:
-every ``AuditKind.READ`` row whose ``person_id`` is the person's, or the id of a file
+every ``AuditKind.READ`` row (and ``ARCHIVE_READ``, an archivist's read of the file in
+the intermediate archive) whose ``person_id`` is the person's, or the id of a file
 merged into theirs (the audit log is append-only, so a merge does not re-point its rows:
 the merged ids are read through ``Person.merged_into``), and every row of a list page
 whose ``person_ids`` names one of them (the person's name was shown in that list). The
@@ -133,7 +134,8 @@ def reads_of_file(person: Person) -> QuerySet[AuditEvent]:
     so that a page of the paginated list is a page of visits."""
     ids = file_ids(person)
     reads = AuditEvent.objects.filter(
-        Q(person_id__in=ids) | Q(person_ids__overlap=ids), kind=AuditKind.READ
+        Q(person_id__in=ids) | Q(person_ids__overlap=ids),
+        kind__in=[AuditKind.READ, AuditKind.ARCHIVE_READ],
     )
     if person.user_id is not None:
         reads = reads.exclude(actor_id=person.user_id)

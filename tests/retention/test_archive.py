@@ -21,6 +21,7 @@ from binome.retention import actions, archive
 from binome.retention.contact import add_months
 from binome.retention.models import Anonymisation, Archive, ArchiveOutcome, ArchiveSettings
 from binome.support.models import Accompaniment, TimelineEvent
+from binome.support.space import reads_of_file
 from tests.conftest import login_as
 from tests.factories import SmallTerritory, make_member
 from tests.retention.conftest import age_file, days_until_deadline_is, today
@@ -44,6 +45,7 @@ def archivist(small_var: SmallTerritory) -> User:
     """Ève, the Var's data protection officer: a member of the département, archivist."""
     eve = make_member("Ève", small_var.departement)
     TerritoryRole.objects.create(user=eve, department_id="83", role=TerritoryRoleKind.ARCHIVIST)
+    TOTPDevice.objects.create(user=eve, name="Ève", confirmed=True)
     return eve
 
 
@@ -179,7 +181,7 @@ def test_the_archivist_lists_and_reads_an_archived_file_with_a_reason(
     turn_archive_on(closed_file)
     person = archive_file(closed_file)
     eve = archivist(closed_file)
-    client = closed_file.client(eve)
+    client = login_as(Client(), eve)
     listing = client.get(reverse("retention:archive_list", args=["83"]))
     html = listing.content.decode()
     assert listing.status_code == 200
@@ -209,6 +211,8 @@ def test_the_archivist_lists_and_reads_an_archived_file_with_a_reason(
     # Each read is its own line.
     client.post(url, {"reason": "Réquisition du tribunal"})
     assert AuditEvent.objects.filter(kind=AuditKind.ARCHIVE_READ, person_id=person.pk).count() == 2
+    # « Qui a consulté mon dossier » tells the person of the archivist's reads.
+    assert eve.pk in {read.actor_id for read in reads_of_file(person)}
 
 
 def test_nobody_else_reads_the_archive(closed_file: SmallTerritory) -> None:
@@ -231,9 +235,10 @@ def test_nobody_else_reads_the_archive(closed_file: SmallTerritory) -> None:
     # The Essonne's archivist does not read the Var's archive.
     other = make_member("Olga", closed_file.departement)
     TerritoryRole.objects.create(user=other, department_id="91", role=TerritoryRoleKind.ARCHIVIST)
-    assert closed_file.client(other).get(read_url).status_code == 404
+    TOTPDevice.objects.create(user=other, name="Olga", confirmed=True)
+    assert login_as(Client(), other).get(read_url).status_code == 404
     assert (
-        closed_file.client(other)
+        login_as(Client(), other)
         .get(reverse("retention:archive_read", args=["91", person.pk]))
         .status_code
         == 404
@@ -242,7 +247,7 @@ def test_nobody_else_reads_the_archive(closed_file: SmallTerritory) -> None:
     eve = archivist(closed_file)
     other_person = make_member("Paul", closed_file.departement)  # any id that is no archive
     assert (
-        closed_file.client(eve)
+        login_as(Client(), eve)
         .get(reverse("retention:archive_read", args=["83", other_person.pk + 10_000]))
         .status_code
         == 404
@@ -384,7 +389,7 @@ def test_the_territory_admin_restores_a_file_archived_by_mistake(
 
 def test_the_archivist_finds_the_archive_from_the_home_page(small_var: SmallTerritory) -> None:
     eve = archivist(small_var)
-    home = small_var.client(eve).get(reverse("site:home")).content.decode()
+    home = login_as(Client(), eve).get(reverse("site:home")).content.decode()
     assert reverse("retention:archive_list", args=["83"]) in home
     assert reverse("retention:archive_list", args=["83"]) not in (
         small_var.client(small_var.alice).get(reverse("site:home")).content.decode()
@@ -395,14 +400,19 @@ def test_the_territory_admin_grants_the_archivist_role(small_var: SmallTerritory
     claire = territory_admin(small_var)
     eve = make_member("Eve", small_var.departement)
     list_url = reverse("retention:archive_list", args=["83"])
-    assert small_var.client(eve).get(list_url).status_code == 404
+    assert login_as(Client(), eve).get(list_url).status_code == 404
     granted = login_as(Client(), claire).post(
         reverse("organisations:territory_roles", args=["83"]),
         {"email": eve.email, "role": TerritoryRoleKind.ARCHIVIST},
     )
     assert granted.status_code == 302
     assert eve.territory_roles.get().get_role_display().startswith("Archiviste")
-    assert small_var.client(eve).get(list_url).status_code == 200
+    # Reading the archive asks for a second factor, as administering does.
+    refused = login_as(Client(), eve).get(list_url)
+    assert refused.status_code == 302
+    assert refused.url.startswith(reverse("accounts:otp_setup"))
+    TOTPDevice.objects.create(user=eve, name="Eve", confirmed=True)
+    assert login_as(Client(), eve).get(list_url).status_code == 200
 
 
 def test_an_archived_file_is_never_proposed_as_a_duplicate(closed_file: SmallTerritory) -> None:
