@@ -208,21 +208,31 @@ ACTIVE_STATES = (
 
 
 # The activity codes of the flows' ``Activite/ACT`` the file shows in French; another code is
-# shown as such, with the words « code de la CAF ».
+# shown as such, with the words « code de la CAF ». The codes and their meaning are the CNAF's
+# (the « ACT » nomenclature of the beneficiaries' flow, as published with the open-source
+# RSA tools of the départements, e.g. WebRSA's list of the ``activites.act`` values):
+# INT is the intermittent worker, not the temporary one; CHO the unemployed without proof
+# (CHR the unemployed); CGP the paid leave (the parental leave is CAC); MAT the maternity
+# or paternity leave; ETI and EXP the non-salaried workers of the general and agricultural
+# schemes.
 ACTIVITIES = {
     "SAL": "Salarié(e)",
-    "INT": "Intérimaire",
+    "INT": "Travailleur(se) intermittent(e)",
     "TSA": "Travailleur(se) saisonnier(ère)",
     "APP": "Apprenti(e)",
-    "ETI": "Travailleur(se) indépendant(e)",
-    "EXP": "Exploitant(e) agricole",
+    "ETI": "Travailleur(se) non salarié(e) (régime général)",
+    "EXP": "Travailleur(se) non salarié(e) agricole",
     "AMA": "Assistant(e) maternel(le) agréé(e)",
-    "CHO": "Demandeur(se) d'emploi",
+    "CHR": "Chômeur(se)",
+    "CNI": "Chômeur(se) non indemnisé(e)",
+    "CHO": "Chômeur(se) sans justificatif",
     "ETU": "Étudiant(e)",
-    "MAL": "En arrêt maladie",
-    "MAT": "En congé maternité",
-    "CGP": "En congé parental",
-    "INV": "En invalidité",
+    "SFP": "En stage de formation professionnelle",
+    "MAL": "Malade",
+    "MAT": "En congé maternité ou paternité",
+    "CAC": "Cessation d'activité pour enfant (congé parental)",
+    "CGP": "En congé payé",
+    "INV": "Pensionné(e) d'invalidité",
     "PRE": "Préretraité(e)",
     "RET": "Retraité(e)",
     "SSA": "Sans activité",
