@@ -43,23 +43,33 @@ ORIENTATION_DAYS = 42
 RDV_ORIENTATION_DAYS = 45
 ACCOMPANIED_DAYS = (30, 15)
 
+# Two statements, each reading its rows once: the beneficiaries (the stock, then the new
+# entrants over the period and by month, one pass of GROUPING SETS), the orientations (over
+# the period, by kind, by referent body, by month: one pass). The beneficiaries are read on
+# the département and the right's opening copied onto them (the index
+# ``rsa_beneficiary_opened``, no join to the dossiers), each entrant's first notification on
+# ``rsa_orientation_first``; the orientations on ``rsa_orientation_notified``.
+#
 # The entrants are MATERIALIZED: inlined, PostgreSQL would look up each entrant's first
-# orientation once per aggregate that reads it (six times), instead of once.
+# orientation once per aggregate that reads it, instead of once.
 _ENTRANTS = """
 WITH entrants AS MATERIALIZED (
-    SELECT b.right_opened_on AS opened,
+    SELECT date_trunc('month', b.right_opened_on)::date AS month,
+           b.right_opened_on AS opened,
            (SELECT min(o.notified_on) FROM rsa_orientation o WHERE o.beneficiary_id = b.id)
                AS oriented
-    FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
+    FROM rsa_beneficiary b
     WHERE b.subject_to_rights_and_duties
       AND b.right_opened_on BETWEEN %(start)s AND %(end)s
-      AND (%(department)s::text IS NULL OR d.department_id = %(department)s)
+      AND (%(department)s::text IS NULL OR b.department_id = %(department)s)
 )
 SELECT
-    (SELECT count(*) FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
+    GROUPING(month) AS overall,
+    month,
+    (SELECT count(*) FROM rsa_beneficiary b
      WHERE b.subject_to_rights_and_duties AND b.right_opened_on <= %(end)s
-       AND d.state = ANY(%(active)s)
-       AND (%(department)s::text IS NULL OR d.department_id = %(department)s)),
+       AND b.dossier_state = ANY(%(active)s)
+       AND (%(department)s::text IS NULL OR b.department_id = %(department)s)),
     count(*),
     count(*) FILTER (WHERE oriented <= opened + %(six_weeks)s),
     count(*) FILTER (WHERE oriented <= opened + %(six_weeks)s
@@ -69,35 +79,15 @@ SELECT
     percentile_cont(0.5) WITHIN GROUP (ORDER BY oriented - opened)
         FILTER (WHERE oriented IS NOT NULL)
 FROM entrants
+GROUP BY GROUPING SETS ((), (month))
+ORDER BY 1 DESC, 2
 """
 
-# The new entrants month by month (of the clock's start).
-_ENTRANTS_BY_MONTH = """
-WITH entrants AS MATERIALIZED (
-    SELECT date_trunc('month', b.right_opened_on)::date AS month,
-           b.right_opened_on AS opened,
-           (SELECT min(o.notified_on) FROM rsa_orientation o WHERE o.beneficiary_id = b.id)
-               AS oriented
-    FROM rsa_beneficiary b JOIN rsa_dossier d ON d.id = b.dossier_id
-    WHERE b.subject_to_rights_and_duties
-      AND b.right_opened_on BETWEEN %(start)s AND %(end)s
-      AND (%(department)s::text IS NULL OR d.department_id = %(department)s)
-)
-SELECT month,
-    count(*),
-    count(*) FILTER (WHERE oriented <= opened + %(six_weeks)s),
-    count(*) FILTER (WHERE oriented <= opened + %(six_weeks)s
-                        OR opened + %(six_weeks)s < %(as_of)s),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY oriented - opened)
-        FILTER (WHERE oriented IS NOT NULL)
-FROM entrants
-GROUP BY month
-ORDER BY month
-"""
-
+# ``sets``: GROUPING(kind, body, month) is 7 for the whole, 3 by kind, 5 by body, 6 by month.
 _ORIENTATIONS = """
 WITH decided AS (
     SELECT o.kind, org.name AS body, o.notified_on AS notified,
+           date_trunc('month', o.notified_on)::date AS month,
            o.contract_signed_on - o.notified_on AS sign_days,
            (o.notified_on + interval '1 month')::date AS month_end,
            o.contract_signed_on AS signed,
@@ -108,7 +98,7 @@ WITH decided AS (
       AND (%(department)s::text IS NULL OR o.department_id = %(department)s)
       AND (%(organisation)s::int IS NULL OR o.referent_body_id = %(organisation)s)
 )
-SELECT {group}
+SELECT GROUPING(kind, body, month) AS sets, kind, body, month,
     count(*),
     count(*) FILTER (WHERE signed <= month_end),
     count(*) FILTER (WHERE signed <= month_end OR month_end < %(as_of)s),
@@ -118,8 +108,10 @@ SELECT {group}
     count(*) FILTER (WHERE referent_days <= %(d15)s),
     count(*) FILTER (WHERE referent_days <= %(d15)s OR notified + %(d15)s < %(as_of)s)
 FROM decided
-{group_by}
+GROUP BY GROUPING SETS ((), (kind), (body), (month))
+ORDER BY 1, 2, 3, 4
 """
+_WHOLE, _BY_KIND, _BY_BODY, _BY_MONTH = 7, 3, 5, 6
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -228,43 +220,32 @@ def _month(
 
 
 def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> RsaFigures:
-    """The figures of the scope, in five statements (entrants; orientations; orientations
-    by kind and by body; entrants by month; orientations by month)."""
+    """The figures of the scope, in two statements (the beneficiaries: stock, entrants, by
+    month; the orientations: over the period, by kind, by body, by month)."""
     params = _params(scope, as_of or timezone.localdate())
     with reading_connection().cursor() as cursor:
         cursor.execute(_ENTRANTS, params)
-        entrants = cursor.fetchone()
-        cursor.execute(_ORIENTATIONS.format(group="", group_by=""), params)
-        contracts = ContractFigures.of(cursor.fetchone())
-        cursor.execute(
-            _ORIENTATIONS.format(
-                group="GROUPING(kind) AS by_body, kind, body,",
-                group_by="GROUP BY GROUPING SETS ((kind), (body)) ORDER BY 1, 2, 3",
-            ),
-            params,
-        )
-        grouped = cursor.fetchall()
-        cursor.execute(_ENTRANTS_BY_MONTH, params)
-        entrants_by_month = {row[0]: row[1:] for row in cursor.fetchall()}
-        cursor.execute(
-            _ORIENTATIONS.format(
-                group="date_trunc('month', notified)::date AS month,",
-                group_by="GROUP BY 1 ORDER BY 1",
-            ),
-            params,
-        )
-        contracts_by_month = {row[0]: ContractFigures.of(row[1:]) for row in cursor.fetchall()}
+        beneficiaries = cursor.fetchall()
+        cursor.execute(_ORIENTATIONS, params)
+        orientations = cursor.fetchall()
+    # The whole period's row comes first (GROUPING(month) = 1), then the months in order.
+    entrants = beneficiaries[0][2:]
+    entrants_by_month = {row[1]: (row[3], row[4], row[5], row[8]) for row in beneficiaries[1:]}
+    sets: dict[int, list[tuple[Any, ...]]] = {}
+    for row in orientations:
+        sets.setdefault(row[0], []).append(row)
+    contracts = ContractFigures.of(sets[_WHOLE][0][4:])
+    contracts_by_month = {row[3]: ContractFigures.of(row[4:]) for row in sets.get(_BY_MONTH, [])}
     by_month = tuple(
         _month(month, entrants_by_month.get(month), contracts_by_month.get(month))
         for month in sorted({*entrants_by_month, *contracts_by_month})
     )
     kinds = dict(OrientationKind.choices)
     by_kind = tuple(
-        (str(kinds.get(row[1], row[1])), ContractFigures.of(row[3:]))
-        for row in grouped
-        if not row[0]
+        (str(kinds.get(row[1], row[1])), ContractFigures.of(row[4:]))
+        for row in sets.get(_BY_KIND, [])
     )
-    by_body = tuple((str(row[2]), ContractFigures.of(row[3:])) for row in grouped if row[0])
+    by_body = tuple((str(row[2]), ContractFigures.of(row[4:])) for row in sets.get(_BY_BODY, []))
     median = entrants[6]
     stock, count, within, base, within_45, base_45 = entrants[:6]
     return RsaFigures(

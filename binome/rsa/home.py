@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Window
+from django.db.models import Subquery
 
 from binome.access.predicates import roles_of
+from binome.core.pagination import count_query
 from binome.organisations.models import TerritoryRoleKind
 from binome.rsa.models import Beneficiary
 
@@ -22,21 +23,22 @@ def managed_departments(user: Any) -> list[str]:
 
 def to_orient_first(user: Any, limit: int = 5) -> tuple[int, list[Beneficiary]]:
     """(how many persons the user has to orient, the first ``limit`` by their deadline), in
-    one query (``COUNT(*) OVER ()``); (0, []) for a user who orients nobody."""
+    one query: the first rows on the partial index ``rsa_beneficiary_to_orient``, each with
+    the count of the same index's entries (a sub-query, computed once); (0, []) for a user
+    who orients nobody."""
     departments = managed_departments(user)
     if not departments:
         return 0, []
+    to_orient = Beneficiary.objects.to_orient().filter(department_id__in=departments)
     rows = list(
-        Beneficiary.objects.to_orient()
-        .filter(dossier__department_id__in=departments)
-        .select_related("person")
+        to_orient.select_related("person")
         .only(
             "orientation_due_on",
             "person_id",
             "person__first_name",
             "person__last_name",
         )
-        .annotate(total=Window(Count("pk")))
+        .annotate(total=Subquery(count_query(to_orient)))
         .order_by("orientation_due_on", "id")[:limit]
     )
     return (rows[0].total if rows else 0), rows  # type: ignore[attr-defined]

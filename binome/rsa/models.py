@@ -208,21 +208,31 @@ ACTIVE_STATES = (
 
 
 # The activity codes of the flows' ``Activite/ACT`` the file shows in French; another code is
-# shown as such, with the words « code de la CAF ».
+# shown as such, with the words « code de la CAF ». The codes and their meaning are the CNAF's
+# (the « ACT » nomenclature of the beneficiaries' flow, as published with the open-source
+# RSA tools of the départements, e.g. WebRSA's list of the ``activites.act`` values):
+# INT is the intermittent worker, not the temporary one; CHO the unemployed without proof
+# (CHR the unemployed); CGP the paid leave (the parental leave is CAC); MAT the maternity
+# or paternity leave; ETI and EXP the non-salaried workers of the general and agricultural
+# schemes.
 ACTIVITIES = {
     "SAL": "Salarié(e)",
-    "INT": "Intérimaire",
+    "INT": "Travailleur(se) intermittent(e)",
     "TSA": "Travailleur(se) saisonnier(ère)",
     "APP": "Apprenti(e)",
-    "ETI": "Travailleur(se) indépendant(e)",
-    "EXP": "Exploitant(e) agricole",
+    "ETI": "Travailleur(se) non salarié(e) (régime général)",
+    "EXP": "Travailleur(se) non salarié(e) agricole",
     "AMA": "Assistant(e) maternel(le) agréé(e)",
-    "CHO": "Demandeur(se) d'emploi",
+    "CHR": "Chômeur(se)",
+    "CNI": "Chômeur(se) non indemnisé(e)",
+    "CHO": "Chômeur(se) sans justificatif",
     "ETU": "Étudiant(e)",
-    "MAL": "En arrêt maladie",
-    "MAT": "En congé maternité",
-    "CGP": "En congé parental",
-    "INV": "En invalidité",
+    "SFP": "En stage de formation professionnelle",
+    "MAL": "Malade",
+    "MAT": "En congé maternité ou paternité",
+    "CAC": "Cessation d'activité pour enfant (congé parental)",
+    "CGP": "En congé payé",
+    "INV": "Pensionné(e) d'invalidité",
     "PRE": "Préretraité(e)",
     "RET": "Retraité(e)",
     "SSA": "Sans activité",
@@ -236,20 +246,26 @@ def activity_label(code: str) -> str:
     return ACTIVITIES.get(code, f"Activité « {code} » (code de la CAF)")
 
 
+# Bound by the rights and duties, their clock running, a file of Binôme, not oriented yet,
+# their right neither refused nor closed: « à orienter » (the predicate of its partial index,
+# which the queries repeat word for word so that PostgreSQL uses it).
+TO_ORIENT = Q(
+    subject_to_rights_and_duties=True,
+    orientation_due_on__isnull=False,
+    oriented_on__isnull=True,
+    person__isnull=False,
+    dossier_state__in=ACTIVE_STATES,
+)
+
+
 class BeneficiaryQuerySet(models.QuerySet["Beneficiary"]):
     def in_department(self, department_id: str) -> BeneficiaryQuerySet:
-        return self.filter(dossier__department_id=department_id)
+        return self.filter(department_id=department_id)
 
     def to_orient(self) -> BeneficiaryQuerySet:
         """Bound by the rights and duties, their clock running, a file of Binôme, not
         oriented yet, their right neither refused nor closed."""
-        return self.filter(
-            subject_to_rights_and_duties=True,
-            orientation_due_on__isnull=False,
-            oriented_on__isnull=True,
-            person__isnull=False,
-            dossier__state__in=ACTIVE_STATES,
-        )
+        return self.filter(TO_ORIENT)
 
 
 class Beneficiary(models.Model):
@@ -287,6 +303,32 @@ class Beneficiary(models.Model):
     orientation_warned_on = models.DateField(
         "échéance d'orientation signalée le", null=True, blank=True
     )
+    # The dossier's département, state of the right and « sans domicile fixe », copied onto
+    # its adults by the database (the triggers of migration 0005: on each insert here, on
+    # each change of the dossier), so that « à orienter », its counters and the figures read
+    # this table alone, on the partial indexes below. Never written by the code; the
+    # dossier's own foreign key guards the département (no second constraint to check on
+    # each of millions of rows).
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name="département (du dossier)",
+    )
+    dossier_state = models.CharField(
+        "état du droit (du dossier)",
+        max_length=1,
+        choices=RightState.choices,
+        blank=True,
+        editable=False,
+    )
+    no_fixed_address = models.BooleanField(
+        "sans domicile fixe (du dossier)", default=False, editable=False
+    )
 
     objects = BeneficiaryQuerySet.as_manager()
 
@@ -299,15 +341,21 @@ class Beneficiary(models.Model):
         indexes = [
             models.Index(fields=["orientation_due_on"], name="rsa_beneficiary_due"),
             models.Index(fields=["match_status"], name="rsa_beneficiary_match"),
-            # « À orienter »: the persons still to orient, by their deadline.
+            # « À orienter »: exactly the persons ``to_orient`` selects, by département and
+            # deadline, with what the list filters on: its page, its count (filtered or not)
+            # and the home page's counter read it alone.
             models.Index(
-                fields=["orientation_due_on", "id"],
-                condition=Q(
-                    oriented_on__isnull=True,
-                    subject_to_rights_and_duties=True,
-                    orientation_due_on__isnull=False,
-                ),
+                fields=["department", "orientation_due_on", "id"],
+                include=["no_fixed_address", "first_name", "last_name"],
+                condition=TO_ORIENT,
                 name="rsa_beneficiary_to_orient",
+            ),
+            # The figures' stock and new entrants: by département and opening of the right.
+            models.Index(
+                fields=["department", "right_opened_on"],
+                include=["id", "dossier_state"],
+                condition=Q(subject_to_rights_and_duties=True, right_opened_on__isnull=False),
+                name="rsa_beneficiary_opened",
             ),
         ]
 
@@ -387,8 +435,9 @@ class Orientation(models.Model):
     d'engagement, due one month after the notification. A reorientation replaces it: the
     new one's clocks start again."""
 
+    # Indexed with the notification's day (``rsa_orientation_first``), not alone.
     beneficiary = models.ForeignKey(
-        Beneficiary, on_delete=models.CASCADE, related_name="orientations"
+        Beneficiary, on_delete=models.CASCADE, related_name="orientations", db_index=False
     )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     department = models.ForeignKey(
@@ -497,6 +546,14 @@ class Orientation(models.Model):
                 fields=["contract_due_on"],
                 condition=Q(replaced_at__isnull=True, contract_signed_on__isnull=True),
                 name="rsa_orientation_contract_due",
+            ),
+            # The figures: each entrant's first notification read from the index alone.
+            models.Index(fields=["beneficiary", "notified_on"], name="rsa_orientation_first"),
+            # The figures: the orientations the département decided, by notification's day.
+            models.Index(
+                fields=["department", "notified_on"],
+                condition=~Q(kind=""),
+                name="rsa_orientation_notified",
             ),
             # The reorientations asked for, waiting for the département's decision.
             models.Index(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from binome.access.audit import record_list_read, record_read, record_read_when_shown
 from binome.access.predicates import active_memberships, is_steering, roles_of
 from binome.core.figures import FigureScope
-from binome.core.pagination import window_page
+from binome.core.pagination import keyed_page, window_page
 from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
@@ -75,10 +75,19 @@ def _acting_organisation(request: AuthenticatedRequest, department_id: str) -> O
     return current.organisation
 
 
-def to_orient_rows(department_id: str) -> QuerySet[Beneficiary]:
+def to_orient_keys(department_id: str) -> QuerySet[Beneficiary]:
+    """The persons to orient, by deadline: what the list filters and orders on, answered by
+    the partial index ``rsa_beneficiary_to_orient`` alone."""
     return (
         Beneficiary.objects.to_orient()
         .in_department(department_id)
+        .order_by("orientation_due_on", "id")
+    )
+
+
+def to_orient_rows(department_id: str) -> QuerySet[Beneficiary]:
+    return (
+        to_orient_keys(department_id)
         .select_related("dossier", "person")
         .only(
             "role",
@@ -97,7 +106,6 @@ def to_orient_rows(department_id: str) -> QuerySet[Beneficiary]:
             "dossier__children",
             "dossier__no_fixed_address",
         )
-        .order_by("orientation_due_on", "id")
     )
 
 
@@ -108,7 +116,7 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
     department = _managed_department(request, code)
     today = timezone.localdate()
     form = ListFilterForm(request.GET)
-    qs = to_orient_rows(code)
+    qs = to_orient_keys(code)
     data: dict[str, Any] = (
         form.cleaned_data if form.is_valid() else {"q": "", "due": "", "sdf": False}
     )
@@ -124,8 +132,10 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
             orientation_due_on__lte=today + datetime.timedelta(days=WARNING_DAYS),
         )
     if data["sdf"]:
-        qs = qs.filter(dossier__no_fixed_address=True)
-    page = window_page(qs, request.GET.get("page"), PAGE_SIZE)
+        qs = qs.filter(no_fixed_address=True)  # the dossier's, copied: on the index
+    # The page's keys and the total on the index, then the page's 50 rows with their dossier
+    # and file: one statement, whatever the number of persons to orient.
+    page = keyed_page(qs, to_orient_rows(code), request.GET.get("page"), PAGE_SIZE)
     rows = list(page.object_list)
     for row in rows:
         row.family_label = FAMILY_SITUATIONS.get(row.dossier.family_situation, "")

@@ -45,7 +45,7 @@ def test_the_flows_activity_is_read_stored_and_updated(rsa_var: RsaTerritory) ->
     var = Department.objects.get(code="83")
     import_flux(zoe_flow(OCTOBER, RightState.AWAITING_DECISION, "CHO"), department=var, by=None)
     zoe = Beneficiary.objects.get(dossier__number="3001")
-    assert zoe.activity == "CHO" and zoe.activity_label == "Demandeur(se) d'emploi"
+    assert zoe.activity == "CHO" and zoe.activity_label == "Chômeur(se) sans justificatif"
     result = import_flux(zoe_flow(NOVEMBER, RightState.OPEN, "SAL"), department=var, by=None)
     assert result.updated == 1
     zoe.refresh_from_db()
@@ -80,7 +80,7 @@ def test_the_team_sees_the_dossier_its_states_and_the_orientation(
         "Sans domicile fixe",
         "Demandeur, isolé(e)",
         "Soumis(e) aux droits et devoirs",
-        "Demandeur(se) d&#x27;emploi",
+        "Chômeur(se) sans justificatif",
         "Orientation sociale vers CCAS de Toulon",
         "À désigner par CCAS de Toulon",
         "À signer avant le",
