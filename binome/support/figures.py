@@ -317,16 +317,20 @@ def by_organisation(scope: FigureScope) -> FigureTable:
     rows = _fetch(
         """
         SELECT o.name,
-            count(DISTINCT a.id) FILTER (
+            count(*) FILTER (
                 WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
             ),
-            count(DISTINCT a.id) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
-            count(DISTINCT a.id) FILTER (
+            count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
+            count(*) FILTER (
                 WHERE a.ended_on BETWEEN %(start)s AND %(end)s
                   AND a.exit_reason <> %(not_pertinent)s
             )
         FROM {accompaniment} a
-        JOIN {team} tm ON tm.accompaniment_id = a.id
+        -- Each organisation of the team once per accompaniment, looked up by the
+        -- accompaniment (the département's few, not a scan of every team of the country).
+        CROSS JOIN LATERAL (
+            SELECT DISTINCT tm.organisation_id FROM {team} tm WHERE tm.accompaniment_id = a.id
+        ) tm
         JOIN {organisation} o ON o.id = tm.organisation_id
         WHERE a.kind = 'global' AND {scope}
           AND (%(organisation)s::bigint IS NULL OR o.id = %(organisation)s)

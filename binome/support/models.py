@@ -417,6 +417,9 @@ class TeamMember(models.Model):
                 condition=Q(left_at__isnull=True),
                 name="team_current_org_person",
             ),
+            # The steering figures by organisation: a team's organisations read from the
+            # index, accompaniment by accompaniment.
+            models.Index(fields=["accompaniment", "organisation"], name="team_organisations"),
         ]
         constraints = [
             models.UniqueConstraint(
