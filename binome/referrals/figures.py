@@ -318,7 +318,8 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
                 _days(found.start_median_days),
             )
         )
-    prescribers = entries_by_prescriber(scope)
+    # The previous period's figures are compared, its tables never shown.
+    prescribers = {} if scope.figures_only else entries_by_prescriber(scope)
     return FigureSection(
         "referrals",
         "Orientations",
@@ -341,7 +342,9 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
                 "retirées avant toute réponse.",
             ),
         ),
-        tables=(
+        tables=()
+        if scope.figures_only
+        else (
             FigureTable(
                 "by_kind",
                 "Orientations par type",
