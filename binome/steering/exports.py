@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.utils.text import slugify
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 
 from binome.core.figures import FigureTable
@@ -53,7 +54,7 @@ def as_xlsx(table: FigureTable, *, place: str, period: Period) -> HttpResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Données")
 
-    def bold(values: Sequence[object]) -> list[WriteOnlyCell]:
+    def bold(values: Sequence[str]) -> list[Cell]:
         cells = [WriteOnlyCell(sheet, value=value) for value in values]
         for cell in cells:
             cell.font = Font(bold=True)
