@@ -250,6 +250,17 @@ def is_steering(user: Any, department_id: str) -> bool:
     return department_id in steering_departments(user)
 
 
+def can_view_organisation_dashboard(user: Any, organisation: Organisation) -> bool:
+    """An organisation's figures (and its FSE+ completeness): its administrators, and its
+    territory's administrators and steering officers."""
+    department_id = organisation.department_id
+    return (
+        is_organisation_admin(user, organisation)
+        or is_territory_admin(user, department_id)
+        or is_steering(user, department_id)
+    )
+
+
 def can_view_national_steering(user: Any) -> bool:
     """National steering: the départements side by side (figures only), given by the
     permission ``steering.view_national_dashboard`` (or to the instance's superusers)."""

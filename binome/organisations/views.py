@@ -83,6 +83,9 @@ def organisation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "function_choices": function_choices(organisation.kind),
             "can_edit_directory": predicates.can_edit_directory_of(request.user, organisation),
             "can_manage_api": predicates.can_manage_api_tokens(request.user, organisation),
+            "can_view_dashboard": predicates.can_view_organisation_dashboard(
+                request.user, organisation
+            ),
         },
     )
 

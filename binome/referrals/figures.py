@@ -34,7 +34,6 @@ from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable,
 from binome.core.replica import reading_connection
 from binome.organisations.models import OrganisationKind
 from binome.referrals.models import (
-    EventAction,
     Referral,
     ReferralKind,
     ReferralMilestones,
@@ -268,12 +267,15 @@ def figures_by_kind(scope: FigureScope, *, within_days: int) -> dict[str, Figure
 def entries_by_prescriber(scope: FigureScope) -> dict[str, int]:
     """The referrals to the binôme sent in the period and accepted, per kind of the
     sending organisation."""
+    # The period's local days as a range of instants (read by the index on the département
+    # and the sending time), the acceptance from the referral's milestones (one row each).
+    tz = timezone.get_current_timezone()
     referrals = Referral.objects.filter(
         kind=ReferralKind.GLOBAL,
         department_id=scope.department,
-        sent_at__date__gte=scope.start,
-        sent_at__date__lte=scope.end,
-        events__action=EventAction.ACCEPTED,
+        sent_at__gte=datetime.combine(scope.start, datetime.min.time(), tzinfo=tz),
+        sent_at__lt=datetime.combine(scope.end + timedelta(days=1), datetime.min.time(), tzinfo=tz),
+        pk__in=ReferralMilestones.objects.filter(accepted=True).values("referral_id"),
     )
     if scope.organisation_id is not None:
         referrals = referrals.filter(
@@ -283,7 +285,7 @@ def entries_by_prescriber(scope: FigureScope) -> dict[str, int]:
     rows = (
         referrals.order_by()
         .values("sender_organisation__kind")
-        .annotate(count=Count("id", distinct=True))
+        .annotate(count=Count("id"))
         .values_list("sender_organisation__kind", "count")
     )
     return dict(rows)
@@ -316,7 +318,8 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
                 _days(found.start_median_days),
             )
         )
-    prescribers = entries_by_prescriber(scope)
+    # The previous period's figures are compared, its tables never shown.
+    prescribers = {} if scope.figures_only else entries_by_prescriber(scope)
     return FigureSection(
         "referrals",
         "Orientations",
@@ -339,7 +342,9 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
                 "retirées avant toute réponse.",
             ),
         ),
-        tables=(
+        tables=()
+        if scope.figures_only
+        else (
             FigureTable(
                 "by_kind",
                 "Orientations par type",

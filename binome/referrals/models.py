@@ -400,6 +400,8 @@ class Referral(models.Model):
             models.Index(fields=["to_organisation", "due_on", "id"], name="referral_inbox_order"),
             models.Index(fields=["person", "-sent_at"], name="referral_person"),
             models.Index(fields=["sender_organisation", "-sent_at"], name="referral_sent"),
+            # The steering figures: a département's referrals sent in a period.
+            models.Index(fields=["department", "sent_at"], name="referral_department_sent"),
             models.Index(
                 fields=["due_on"],
                 condition=Q(status__in=AWAITING, reminded_at__isnull=True),

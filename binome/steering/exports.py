@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 
 from django.http import HttpResponse
 from django.utils.text import slugify
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 
 from binome.core.figures import FigureTable
@@ -46,18 +49,21 @@ def as_csv(table: FigureTable, *, place: str, period: Period) -> HttpResponse:
 
 
 def as_xlsx(table: FigureTable, *, place: str, period: Period) -> HttpResponse:
-    """One sheet: the title and the period on the first two lines, then the table."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Données"
-    sheet.append([table.title])
-    sheet["A1"].font = Font(bold=True)
+    """One sheet: the title and the period on the first two lines, then the table. Written
+    row by row (openpyxl's write-only mode): an FSE+ export has tens of thousands of lines."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Données")
+
+    def bold(values: Sequence[str]) -> list[Cell]:
+        cells = [WriteOnlyCell(sheet, value=value) for value in values]
+        for cell in cells:
+            cell.font = Font(bold=True)
+        return cells
+
+    sheet.append(bold([table.title]))
     sheet.append([f"{place}, {period.label}"])
     sheet.append([])
-    sheet.append(list(table.columns))
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
+    sheet.append(bold(table.columns))
     for row in table.rows:
         sheet.append([_cell(value) for value in row])
     if table.definition:

@@ -19,8 +19,10 @@ from binome.support.models import Accompaniment, Diagnostic, TeamMember
 # orientation (a referral older than that led elsewhere).
 ORIENTATION_WINDOW_DAYS = 180
 
+# The accompaniment's copy of the person's département (kept by the database, migration
+# ``support/0013``): no persons joined to find a département's accompaniments.
 _SCOPE = """
-    a.kind = 'global' AND p.department_id = %(department)s
+    a.kind = 'global' AND a.department_id = %(department)s
     AND (%(organisation)s::bigint IS NULL OR EXISTS (
         SELECT 1 FROM {team} t
         WHERE t.accompaniment_id = a.id AND t.organisation_id = %(organisation)s
@@ -144,7 +146,6 @@ def first_steps(scope: FigureScope, target_days: int) -> tuple[Figure, ...]:
                 ) AS diagnosed_on,
                 a.activated_on
             FROM {accompaniment} a
-            JOIN {person} p ON p.id = a.person_id
             WHERE {scope} AND a.started_on <= %(end)s
               -- Only those the period can count (activated, or with a validated diagnostic,
               -- in it): the orientation is looked up for them, not for the whole history.

@@ -9,7 +9,6 @@ from typing import Any
 
 from binome.core.figures import FigureSection, FigureTable
 from binome.core.replica import reading_connection
-from binome.people.models import Person
 from binome.steering.periods import Period
 from binome.support.figures import JOB_REASONS, TRAINING_REASONS
 from binome.support.models import Accompaniment, ExitReason
@@ -28,10 +27,12 @@ COLUMNS = (
     "Durée médiane de l'accompagnement (jours)",
 )
 
+# The person's département is the accompaniment's copy of it (kept by the database, migration
+# ``support/0013``): no persons joined.
 # Only the accompaniments the two periods can count: started by the end of the period and
 # not ended before the previous period began.
 _SQL = """
-    SELECT p.department_id, GROUPING(p.department_id),
+    SELECT a.department_id, GROUPING(a.department_id),
         count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
         count(*) FILTER (WHERE a.started_on BETWEEN %(previous_start)s AND %(previous_end)s),
         count(*) FILTER (
@@ -49,11 +50,10 @@ _SQL = """
             WHERE a.ended_on BETWEEN %(start)s AND %(end)s AND a.exit_reason <> %(not_pertinent)s
         )
     FROM {accompaniment} a
-    JOIN {person} p ON p.id = a.person_id
     WHERE a.kind = 'global'
       AND a.started_on <= %(end)s
       AND (a.ended_on IS NULL OR a.ended_on >= %(previous_start)s)
-    GROUP BY ROLLUP (p.department_id)
+    GROUP BY ROLLUP (a.department_id)
 """
 
 DEFINITION = (
@@ -97,7 +97,7 @@ def departments_table(period: Period) -> FigureTable:
         "not_pertinent": str(ExitReason.NOT_PERTINENT),
         "job_training": [str(reason) for reason in (*JOB_REASONS, *TRAINING_REASONS)],
     }
-    sql = _SQL.format(accompaniment=Accompaniment._meta.db_table, person=Person._meta.db_table)
+    sql = _SQL.format(accompaniment=Accompaniment._meta.db_table)
     with reading_connection().cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -30,14 +30,14 @@ _P = Person._meta.db_table
 _F = FseAnswers._meta.db_table
 _O = Organisation._meta.db_table
 
-# The participants: one accompaniment per person, her first in the operation.
+# The participants: one accompaniment per person, her first in the operation. The
+# département is the accompaniment's copy of the person's (migration ``support/0013``).
 PARTICIPANTS = f"""
     SELECT DISTINCT ON (a.person_id)
         a.id, a.person_id, a.activated_on, a.state, a.ended_on, a.exit_reason,
         a.followup_due_on, a.age_at_activation
     FROM {_A} a
-    JOIN {_P} p ON p.id = a.person_id
-    WHERE a.kind = 'global' AND p.department_id = %(department)s
+    WHERE a.kind = 'global' AND a.department_id = %(department)s
       AND a.activated_on BETWEEN %(start)s AND %(end)s
       AND (a.ended_on IS NULL OR a.ended_on > a.activated_on)
       AND EXISTS (

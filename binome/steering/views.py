@@ -37,7 +37,7 @@ from binome.steering.forms import (
     SessionForm,
     SteeringSettingsForm,
 )
-from binome.steering.models import ComiteCase, ComiteSession, SteeringSettings
+from binome.steering.models import ComiteCase, ComiteSession, FseOperation, SteeringSettings
 from binome.steering.periods import Period
 from binome.support.access import get_file_for_user
 from binome.territories.models import Department
@@ -88,6 +88,18 @@ def _organisation(request: AuthenticatedRequest, pk: int) -> Place:
     )
 
 
+def _fse_operations_of(place: Place) -> list[FseOperation]:
+    """On an organisation's dashboard, the FSE+ operations that cover it (each leads to its
+    completeness, the organisation's own row for its members)."""
+    if place.organisation_id is None:
+        return []
+    return list(
+        FseOperation.objects.filter(organisations=place.organisation_id).order_by(
+            "-starts_on", "name"
+        )
+    )
+
+
 def _period(request: AuthenticatedRequest) -> tuple[PeriodForm, Period]:
     form = PeriodForm(request.GET or None, today=timezone.localdate())
     return form, form.period()
@@ -113,6 +125,8 @@ def _dashboard(request: AuthenticatedRequest, place: Place) -> HttpResponse:
             "figures_table": dashboard.FIGURES_TABLE,
             "can_set_target": place.organisation_id is None
             and is_territory_admin(request.user, place.department_id),
+            "can_view_national": can_view_national_steering(request.user),
+            "fse_operations": _fse_operations_of(place),
         },
     )
 

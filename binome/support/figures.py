@@ -153,8 +153,10 @@ def exits_by_organisation(
 # Registered with binome.core.figures: the steering app asks it for a period and the
 # previous one of the same length. One statement per figure group, all in SQL.
 
+# The accompaniment's copy of the person's département (kept by the database, migration
+# ``support/0013``): the département's accompaniments read by an index, no persons joined.
 _SCOPE_SQL = """
-    p.department_id = %(department)s
+    a.department_id = %(department)s
     AND (%(organisation)s::bigint IS NULL OR EXISTS (
         SELECT 1 FROM {team} t
         WHERE t.accompaniment_id = a.id AND t.organisation_id = %(organisation)s
@@ -234,7 +236,6 @@ def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
                   AND a.followup_outcome = ANY(%(job_training)s)
             )
         FROM {accompaniment} a
-        JOIN {person} p ON p.id = a.person_id
         WHERE a.kind = 'global' AND {scope}
         """,
         _scope_params(scope),
@@ -293,7 +294,6 @@ def exits_by_reason(scope: FigureScope) -> FigureTable:
             """
             SELECT a.exit_reason, count(*)
             FROM {accompaniment} a
-            JOIN {person} p ON p.id = a.person_id
             WHERE a.kind = 'global' AND a.ended_on BETWEEN %(start)s AND %(end)s AND {scope}
             GROUP BY 1
             """,
@@ -317,17 +317,20 @@ def by_organisation(scope: FigureScope) -> FigureTable:
     rows = _fetch(
         """
         SELECT o.name,
-            count(DISTINCT a.id) FILTER (
+            count(*) FILTER (
                 WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
             ),
-            count(DISTINCT a.id) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
-            count(DISTINCT a.id) FILTER (
+            count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
+            count(*) FILTER (
                 WHERE a.ended_on BETWEEN %(start)s AND %(end)s
                   AND a.exit_reason <> %(not_pertinent)s
             )
         FROM {accompaniment} a
-        JOIN {person} p ON p.id = a.person_id
-        JOIN {team} tm ON tm.accompaniment_id = a.id
+        -- Each organisation of the team once per accompaniment, looked up by the
+        -- accompaniment (the département's few, not a scan of every team of the country).
+        CROSS JOIN LATERAL (
+            SELECT DISTINCT tm.organisation_id FROM {team} tm WHERE tm.accompaniment_id = a.id
+        ) tm
         JOIN {organisation} o ON o.id = tm.organisation_id
         WHERE a.kind = 'global' AND {scope}
           AND (%(organisation)s::bigint IS NULL OR o.id = %(organisation)s)
@@ -428,7 +431,6 @@ def barriers_lifted(scope: FigureScope) -> FigureTable:
                     d.made_on
                 FROM {diagnostic} d
                 JOIN {accompaniment} a ON a.id = d.accompaniment_id
-                JOIN {person} p ON p.id = a.person_id
                 WHERE d.status = 'validated' AND a.kind = 'global' AND {scope}
                 WINDOW w_first AS (PARTITION BY d.accompaniment_id ORDER BY d.made_on, d.id),
                        w_last AS (

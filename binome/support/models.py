@@ -166,6 +166,20 @@ class Accompaniment(models.Model):
     age_at_activation = models.PositiveSmallIntegerField(
         "âge à l'activation", null=True, blank=True, editable=False
     )
+    # The person's département, copied by the database trigger of migration 0013 on every
+    # INSERT and UPDATE of the accompaniment and on every change of the person's département
+    # (the ORM, COPY and raw SQL alike): never set it in Python. The steering figures scope
+    # the global accompaniments by it without joining the persons.
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name="département de la personne",
+    )
     # The one designated referent: a current member of the team (``support.actions.referent``).
     referent = models.ForeignKey(
         "TeamMember",
@@ -192,6 +206,12 @@ class Accompaniment(models.Model):
         ordering = ["-started_on", "-id"]
         indexes = [
             models.Index(fields=["person", "state"], name="accompaniment_person_state"),
+            # The steering figures: a département's global accompaniments.
+            models.Index(
+                fields=["department", "started_on"],
+                condition=Q(kind="global"),
+                name="accompaniment_global_dept",
+            ),
             # The daily deadline alerts (binome.support.tasks): a range scan each.
             models.Index(
                 fields=["planned_end_on"],
@@ -397,6 +417,9 @@ class TeamMember(models.Model):
                 condition=Q(left_at__isnull=True),
                 name="team_current_org_person",
             ),
+            # The steering figures by organisation: a team's organisations read from the
+            # index, accompaniment by accompaniment.
+            models.Index(fields=["accompaniment", "organisation"], name="team_organisations"),
         ]
         constraints = [
             models.UniqueConstraint(

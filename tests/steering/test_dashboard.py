@@ -209,3 +209,15 @@ def test_the_previous_period_reads_the_figures_not_the_tables(known: Known) -> N
     assert sum("GROUP BY c.insee_code, c.name" in sql for sql in statements) == 1
     support = next(section for section in sections if section.key == "support")
     assert [compared.previous for compared in support.figures][:3] == [1, 1, 0]
+
+
+def test_the_previous_period_reads_no_referral_table(known: Known) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        sections = compared_sections("83", PERIOD)
+    statements = [query["sql"] for query in captured.captured_queries]
+    # The referrals by prescriber are a table: read for the chosen period only.
+    assert sum('"organisations_organisation"."kind"' in sql for sql in statements) == 1
+    # The referrals by kind give the key figures: read for both periods.
+    assert sum("JOIN referrals_referralmilestones m" in sql for sql in statements) == 2
+    referrals = next(section for section in sections if section.key == "referrals")
+    assert [table.key for table in referrals.tables] == ["by_kind", "by_prescriber"]
