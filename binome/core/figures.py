@@ -22,6 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+
+from django.template.defaultfilters import floatformat
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 type Number = int | float | None
 
@@ -67,6 +73,30 @@ class FigureTable:
     columns: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
     definition: str = ""
+
+    @property
+    def shown_rows(self) -> list[SafeString]:
+        """Each row as HTML (its first cell the row's header, « — » for nothing, a number
+        in the locale's format with at most one decimal, a text as it is): written here in
+        one pass rather than by a template tag per cell — a département's table of referent
+        bodies has a thousand cells."""
+        return [
+            format_html(
+                '<th scope="row">{}</th>{}',
+                "—" if row[0] is None else localize(row[0]),
+                format_html_join("", "<td>{}</td>", ((_shown(cell),) for cell in row[1:])),
+            )
+            for row in self.rows
+            if row
+        ]
+
+
+def _shown(cell: object) -> object:
+    if cell is None:
+        return "—"
+    if isinstance(cell, int | float | Decimal) and not isinstance(cell, bool):
+        return floatformat(cell, "-1")
+    return localize(cell)  # a date as the templates show it, a text as it is
 
 
 @dataclass(frozen=True)
