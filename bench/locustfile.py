@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ WORDS = ["logement", "permis", "aide alimentaire", "garde d'enfant", "CV", "budg
 PERSON_LINK = re.compile(r'href="/personnes/(\d+)/"')
 REFERRAL_LINK = re.compile(r'href="/orientations/(\d+)/"')
 ACTION_ADD = re.compile(r'href="(/suivi/objectifs/\d+/actions/ajouter/)"')
+NOTE = "Point d'étape fait ensemble ; prochain rendez-vous à fixer."
 PROXY = {"X-Forwarded-Proto": "https"}
 
 
@@ -58,7 +60,9 @@ def _behind_proxy(client: Any) -> None:
 
 
 def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] | None:
-    """The values of the page's form posting to ``action``, what is empty filled in."""
+    """The values of the page's form posting to ``action`` (its CSRF token and what the
+    server put in it), then ``overrides``; a required field left empty gets a plausible value.
+    An override of ``""`` removes the field."""
     document = lxml.html.fromstring(page)
     # A form posts to its page when it has no action; the exact action first.
     forms = sorted(
@@ -73,27 +77,48 @@ def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] |
     if not forms:
         return None
     form = forms[0]
-    values = dict(form.form_values())
+    # A textarea's value starts with the newline Django writes after its opening tag.
+    values = {name: value for name, value in form.form_values() if value.strip()}
     for field in form.inputs:
         name = field.get("name")
-        if not name or values.get(name):
+        if not name or name in values or field.get("required") is None:
             continue
         if field.tag == "select":
             options = [o.get("value") for o in field.findall(".//option") if o.get("value")]
             if options:
                 values[name] = options[0]
         elif field.tag == "textarea":
-            values[name] = "Point d'étape fait ensemble ; prochain rendez-vous à fixer."
+            values[name] = NOTE
         elif field.get("type") == "date":
             values[name] = date.today().isoformat()
-        elif field.get("type") in {None, "text"} and field.get("required") is not None:
+        elif field.get("type") in {None, "text"}:
             values[name] = "Essai de charge"
-        elif field.get("type") == "radio" or (
-            field.get("type") == "checkbox" and field.get("required") is not None
-        ):
+        elif field.get("type") in {"radio", "checkbox"}:
             values[name] = field.get("value") or "on"
     values.update(overrides)
-    return values
+    return {name: value for name, value in values.items() if value != ""}
+
+
+def _first_error(page: str) -> str:
+    """The page's first error message (an alert, or a field's), on one line."""
+    if not page.strip():
+        return ""
+    found = lxml.html.fromstring(page).xpath(
+        "//*[contains(@class, 'fr-alert--error') or contains(@class, 'fr-message--error')"
+        " or contains(@class, 'fr-error-text')]"
+    )
+    return " ".join(found[0].text_content().split()) if found else ""
+
+
+def _first_option(page: str, name: str, unless: str = "") -> str:
+    """The first non-empty value of the select or radio group ``name`` on the page, skipping
+    the options whose label contains ``unless``."""
+    document = lxml.html.fromstring(page)
+    for element in document.xpath("//select[@name=$name]//option", name=name):
+        value = element.get("value") or ""
+        if value and not (unless and unless in element.text_content()):
+            return value
+    return ""
 
 
 class Professional(HttpUser):
@@ -127,11 +152,21 @@ class Professional(HttpUser):
     def _person(self) -> int | None:
         return random.choice(self.persons) if self.persons else None
 
-    def _post_form(self, form_url: str, name: str, overrides: dict[str, str]) -> None:
+    def _post_form(
+        self,
+        form_url: str,
+        name: str,
+        overrides: dict[str, str] | Callable[[str], dict[str, str]],
+        referer: str | None = None,
+    ) -> None:
+        """GET the form's page, then POST it filled (``overrides`` may depend on the page);
+        anything but a redirection is a failure, with the page's first error message."""
         page = self.client.get(form_url, name=f"{name} (formulaire)")
         if page.status_code != 200:
             return
-        values = _fill(page.text, form_url, overrides)
+        values = _fill(
+            page.text, form_url, overrides(page.text) if callable(overrides) else overrides
+        )
         if values is None:
             return
         with self.client.post(
@@ -139,11 +174,12 @@ class Professional(HttpUser):
             data=values,
             name=name,
             allow_redirects=False,
-            headers={"Referer": f"{self._https}{form_url}"},
+            headers={"Referer": f"{self._https}{referer or form_url}"},
             catch_response=True,
         ) as answer:
             if answer.status_code not in {302, 303}:
-                answer.failure(f"formulaire refusé ({answer.status_code})")
+                why = _first_error(answer.text or "")
+                answer.failure(f"formulaire refusé ({answer.status_code}) {why}"[:200])
 
     @task(3)
     def home(self) -> None:
@@ -166,17 +202,30 @@ class Professional(HttpUser):
     def note(self) -> None:
         person = self._person()
         if person is not None:
-            self._post_form(f"/suivi/personnes/{person}/notes/ajouter/", "note", {})
+            self._post_form(f"/suivi/personnes/{person}/notes/ajouter/", "note", {"text": NOTE})
 
     @task(1)
     def plan_action(self) -> None:
+        """An action under one of the plan's objectives, or an objective when there is none."""
         person = self._person()
         if person is None:
             return
         page = self.client.get(f"/personnes/{person}/", name="dossier de la personne")
+        if page.status_code != 200:
+            return
         links = ACTION_ADD.findall(page.text)
         if links:
-            self._post_form(links[0], "action du plan", {})
+            self._post_form(random.choice(links), "action du plan", {"label": "Appeler la CAF"})
+        elif f"/suivi/personnes/{person}/plan/objectifs/ajouter/" in page.text:
+            self._post_form(
+                f"/suivi/personnes/{person}/plan/objectifs/ajouter/",
+                "objectif du plan",
+                lambda form: {
+                    "theme": _first_option(form, "theme"),
+                    "referential_label": "",
+                    "free_label": "Retrouver un logement stable",
+                },
+            )
 
     @task(4)
     def directory_search(self) -> None:
@@ -189,30 +238,39 @@ class Professional(HttpUser):
 
     @task(1)
     def send_referral(self) -> None:
+        """A global accompaniment asked of an organisation of the territory, the person's
+        consent taken orally."""
         person = self._person()
         if person is not None:
-            self._post_form(f"/orientations/personnes/{person}/orienter/", "orienter", {})
+            self._post_form(
+                f"/orientations/personnes/{person}/orienter/",
+                "orienter",
+                lambda form: {
+                    "kind": "global",
+                    # Not her own organisation (only for France Travail's dedicated counselors).
+                    "to_organisation": _first_option(form, "to_organisation", "mon organisation"),
+                    "service": "",
+                    "requested_kind": "",
+                    "reason": NOTE,
+                    "consent_now": "oral",
+                },
+            )
 
     @task(1)
     def answer_referral(self) -> None:
+        """One of the inbox's referrals opened, and accepted with a first step when it can be."""
         if not self.referrals:
             return
         referral = random.choice(self.referrals)
+        self.referrals.remove(referral)
         page = self.client.get(f"/orientations/{referral}/", name="orientation")
         action = f"/orientations/{referral}/accepter/"
-        if page.status_code == 200 and action in page.text:
-            values = _fill(page.text, action, {})
-            with self.client.post(
+        if page.status_code == 200 and f'href="{action}"' in page.text:
+            self._post_form(
                 action,
-                data=values or {},
-                name="accepter une orientation",
-                allow_redirects=False,
-                headers={"Referer": f"{self._https}/orientations/{referral}/"},
-                catch_response=True,
-            ) as answer:
-                if answer.status_code not in {302, 303}:
-                    answer.failure(f"réponse refusée ({answer.status_code})")
-            self.referrals.remove(referral)
+                "accepter une orientation",
+                {"first_step": "Appel de la personne cette semaine."},
+            )
 
     @task(2)
     def notifications(self) -> None:
