@@ -19,13 +19,20 @@ import os
 import random
 import re
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import lxml.html
 from locust import HttpUser, between, events, task
+from soak_forms import (
+    ACCEPT_VALUES,
+    ACTION_VALUES,
+    NOTE_VALUES,
+    fill,
+    first_error,
+    objective_values,
+    referral_values,
+)
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["SOAK_PLAN"]).read_text(encoding="utf-8"))
 PROFESSIONALS = itertools.cycle(PLAN["professionals"])
@@ -34,7 +41,6 @@ WORDS = ["logement", "permis", "aide alimentaire", "garde d'enfant", "CV", "budg
 PERSON_LINK = re.compile(r'href="/personnes/(\d+)/"')
 REFERRAL_LINK = re.compile(r'href="/orientations/(\d+)/"')
 ACTION_ADD = re.compile(r'href="(/suivi/objectifs/\d+/actions/ajouter/)"')
-NOTE = "Point d'étape fait ensemble ; prochain rendez-vous à fixer."
 PROXY = {"X-Forwarded-Proto": "https"}
 
 
@@ -59,68 +65,6 @@ def _behind_proxy(client: Any) -> None:
     client.prepare_request = prepare_request
 
 
-def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] | None:
-    """The values of the page's form posting to ``action`` (its CSRF token and what the
-    server put in it), then ``overrides``; a required field left empty gets a plausible value.
-    An override of ``""`` removes the field."""
-    document = lxml.html.fromstring(page)
-    # A form posts to its page when it has no action; the exact action first.
-    forms = sorted(
-        (
-            f
-            for f in document.forms
-            if (f.get("method") or "get").lower() == "post"
-            and (f.get("action") or "") in {action, ""}
-        ),
-        key=lambda f: (f.get("action") or "") != action,
-    )
-    if not forms:
-        return None
-    form = forms[0]
-    # A textarea's value starts with the newline Django writes after its opening tag.
-    values = {name: value for name, value in form.form_values() if value.strip()}
-    for field in form.inputs:
-        name = field.get("name")
-        if not name or name in values or field.get("required") is None:
-            continue
-        if field.tag == "select":
-            options = [o.get("value") for o in field.findall(".//option") if o.get("value")]
-            if options:
-                values[name] = options[0]
-        elif field.tag == "textarea":
-            values[name] = NOTE
-        elif field.get("type") == "date":
-            values[name] = date.today().isoformat()
-        elif field.get("type") in {None, "text"}:
-            values[name] = "Essai de charge"
-        elif field.get("type") in {"radio", "checkbox"}:
-            values[name] = field.get("value") or "on"
-    values.update(overrides)
-    return {name: value for name, value in values.items() if value != ""}
-
-
-def _first_error(page: str) -> str:
-    """The page's first error message (an alert, or a field's), on one line."""
-    if not page.strip():
-        return ""
-    found = lxml.html.fromstring(page).xpath(
-        "//*[contains(@class, 'fr-alert--error') or contains(@class, 'fr-message--error')"
-        " or contains(@class, 'fr-error-text')]"
-    )
-    return " ".join(found[0].text_content().split()) if found else ""
-
-
-def _first_option(page: str, name: str, unless: str = "") -> str:
-    """The first non-empty value of the select or radio group ``name`` on the page, skipping
-    the options whose label contains ``unless``."""
-    document = lxml.html.fromstring(page)
-    for element in document.xpath("//select[@name=$name]//option", name=name):
-        value = element.get("value") or ""
-        if value and not (unless and unless in element.text_content()):
-            return value
-    return ""
-
-
 class Professional(HttpUser):
     """A professional's day: reads most of the time, writes now and then."""
 
@@ -135,7 +79,7 @@ class Professional(HttpUser):
         self.persons: list[int] = list(who["persons"])
         self.referrals: list[int] = []
         page = self.client.get("/connexion/", name="connexion (page)")
-        values = _fill(
+        values = fill(
             page.text, "/connexion/", {"username": who["email"], "password": PLAN["password"]}
         )
         with self.client.post(
@@ -164,7 +108,7 @@ class Professional(HttpUser):
         page = self.client.get(form_url, name=f"{name} (formulaire)")
         if page.status_code != 200:
             return
-        values = _fill(
+        values = fill(
             page.text, form_url, overrides(page.text) if callable(overrides) else overrides
         )
         if values is None:
@@ -178,7 +122,7 @@ class Professional(HttpUser):
             catch_response=True,
         ) as answer:
             if answer.status_code not in {302, 303}:
-                why = _first_error(answer.text or "")
+                why = first_error(answer.text or "")
                 answer.failure(f"formulaire refusé ({answer.status_code}) {why}"[:200])
 
     @task(3)
@@ -202,7 +146,7 @@ class Professional(HttpUser):
     def note(self) -> None:
         person = self._person()
         if person is not None:
-            self._post_form(f"/suivi/personnes/{person}/notes/ajouter/", "note", {"text": NOTE})
+            self._post_form(f"/suivi/personnes/{person}/notes/ajouter/", "note", NOTE_VALUES)
 
     @task(1)
     def plan_action(self) -> None:
@@ -215,16 +159,12 @@ class Professional(HttpUser):
             return
         links = ACTION_ADD.findall(page.text)
         if links:
-            self._post_form(random.choice(links), "action du plan", {"label": "Appeler la CAF"})
+            self._post_form(random.choice(links), "action du plan", ACTION_VALUES)
         elif f"/suivi/personnes/{person}/plan/objectifs/ajouter/" in page.text:
             self._post_form(
                 f"/suivi/personnes/{person}/plan/objectifs/ajouter/",
                 "objectif du plan",
-                lambda form: {
-                    "theme": _first_option(form, "theme"),
-                    "referential_label": "",
-                    "free_label": "Retrouver un logement stable",
-                },
+                objective_values,
             )
 
     @task(4)
@@ -245,15 +185,7 @@ class Professional(HttpUser):
             self._post_form(
                 f"/orientations/personnes/{person}/orienter/",
                 "orienter",
-                lambda form: {
-                    "kind": "global",
-                    # Not her own organisation (only for France Travail's dedicated counselors).
-                    "to_organisation": _first_option(form, "to_organisation", "mon organisation"),
-                    "service": "",
-                    "requested_kind": "",
-                    "reason": NOTE,
-                    "consent_now": "oral",
-                },
+                referral_values,
             )
 
     @task(1)
@@ -269,7 +201,7 @@ class Professional(HttpUser):
             self._post_form(
                 action,
                 "accepter une orientation",
-                {"first_step": "Appel de la personne cette semaine."},
+                ACCEPT_VALUES,
             )
 
     @task(2)
