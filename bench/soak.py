@@ -129,11 +129,12 @@ def plan(users: int) -> dict[str, Any]:
         )[0]
         by_organisation.setdefault(organisation, []).append(user)
     chosen: list[User] = []
-    queues = list(by_organisation.values())
-    while len(chosen) < users and any(queues):
-        for queue in queues:
+    chosen_organisations: set[int] = set()
+    while len(chosen) < users and any(by_organisation.values()):
+        for organisation, queue in by_organisation.items():
             if queue and len(chosen) < users:
                 chosen.append(queue.pop(0))
+                chosen_organisations.add(organisation)
     people = []
     for user in chosen:
         persons = list(
@@ -163,7 +164,7 @@ def plan(users: int) -> dict[str, Any]:
         "professionals": people,
         "tokens": tokens,
         "commune": commune,
-        "organisations": len({m for m in by_organisation if by_organisation[m] is not None}),
+        "organisations": len(chosen_organisations),
     }
 
 
