@@ -10,6 +10,7 @@ and a plausible value for any other required field.
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import lxml.html
@@ -30,11 +31,14 @@ def objective_values(page: str) -> dict[str, str]:
 
 
 def referral_values(page: str) -> dict[str, str]:
-    """A global accompaniment asked of another organisation of the territory (one's own
-    only takes France Travail's dedicated counselors), the person's consent taken orally."""
+    """A global accompaniment asked of another organisation of the territory, chosen at
+    random (one's own only takes France Travail's dedicated counselors; the same person
+    cannot be sent twice to the same organisation while the first referral is open), the
+    person's consent taken orally."""
+    others = options(page, "to_organisation", unless="mon organisation")
     return {
         "kind": "global",
-        "to_organisation": first_option(page, "to_organisation", unless="mon organisation"),
+        "to_organisation": random.choice(others) if others else "",
         "service": "",
         "requested_kind": "",
         "reason": NOTE,
@@ -93,12 +97,18 @@ def first_error(page: str) -> str:
     return " ".join(found[0].text_content().split()) if found else ""
 
 
-def first_option(page: str, name: str, unless: str = "") -> str:
-    """The first non-empty value of the select or radio group ``name`` on the page, skipping
-    the options whose label contains ``unless``."""
+def options(page: str, name: str, unless: str = "") -> list[str]:
+    """The non-empty values of the select ``name`` on the page, without the options whose
+    label contains ``unless``."""
     document = lxml.html.fromstring(page)
-    for element in document.xpath("//select[@name=$name]//option", name=name):
-        value = element.get("value") or ""
-        if value and not (unless and unless in element.text_content()):
-            return value
-    return ""
+    return [
+        value
+        for element in document.xpath("//select[@name=$name]//option", name=name)
+        if (value := element.get("value") or "")
+        and not (unless and unless in element.text_content())
+    ]
+
+
+def first_option(page: str, name: str, unless: str = "") -> str:
+    """The first of ``options``, or ``""``."""
+    return next(iter(options(page, name, unless)), "")
