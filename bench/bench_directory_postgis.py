@@ -308,12 +308,14 @@ def main() -> None:
     django.setup()
     import psycopg
     from bench_foundation import ensure_dataset, percentile  # type: ignore[import-not-found]
+    from django.conf import settings
     from django.db import connection
 
     from binome.core.generation import scale_config
     from binome.directory.models import Service
     from binome.directory.search import search_services, wanted_thematiques
 
+    settings.DEBUG = False  # as in production and the other benchmarks: no query log
     config = scale_config(
         os.environ.get("BENCH_SCALE", "national"), seed=int(os.environ.get("BENCH_SEED", "42"))
     )

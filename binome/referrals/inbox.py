@@ -106,7 +106,14 @@ def _forward(parts: list[QuerySet[Referral]], start: Cursor | None, limit: int) 
         if start is not None and index < start.segment:
             continue
         if start is not None and index == start.segment:
-            part = part.filter(Q(due_on__gt=start.due_on) | Q(due_on=start.due_on, id__gt=start.id))
+            part = part.filter(
+                Q(due_on__gt=start.due_on) | Q(due_on=start.due_on, id__gt=start.id),
+                # The same rows; PostgreSQL starts the index scan at this bound, where the
+                # OR alone made it read the organisation's rows from its first due date (page
+                # 10 of « acceptées en cours » read 66,000 index entries on the national
+                # data: 40 ms for 51 rows).
+                due_on__gte=start.due_on,
+            )
         found += [(r, index) for r in part.order_by("due_on", "id")[: limit - len(found)]]
         if len(found) >= limit:
             break
@@ -122,7 +129,10 @@ def _backward(parts: list[QuerySet[Referral]], end: Cursor | None, limit: int) -
         if end is not None and index > end.segment:
             continue
         if end is not None and index == end.segment:
-            part = part.filter(Q(due_on__lt=end.due_on) | Q(due_on=end.due_on, id__lt=end.id))
+            part = part.filter(
+                Q(due_on__lt=end.due_on) | Q(due_on=end.due_on, id__lt=end.id),
+                due_on__lte=end.due_on,  # the index's bound
+            )
         found += [(r, index) for r in part.order_by("-due_on", "-id")[: limit - len(found)]]
         if len(found) >= limit:
             break

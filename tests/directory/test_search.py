@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from binome.directory import search
 from binome.directory.models import PublicationStatus, SearchWord, Service, Structure
 from binome.directory.search import (
     _ranking_sql,
@@ -415,3 +417,72 @@ def test_the_communes_know_their_epci() -> None:
     assert commune(QUIMPER).epci_id == "200068120"  # CA Quimper Bretagne Occidentale
     assert Commune.objects.get(insee_code="29155").epci_id is None  # Ouessant, an island
     assert Commune.objects.filter(epci__isnull=False).count() == 34_871
+
+
+def test_the_publics_are_checked_on_the_rows_found_not_through_their_index() -> None:
+    # « tous publics » comes with every public searched, and half the services hold it: the
+    # publics' index would gather most of the directory before the place narrows it.
+    for i in range(30):
+        make_service(f"Crèche {i}", publics=["familles"])
+    make_service("Pour tous", publics=["tous-publics"])
+    make_service("Pour les jeunes", publics=["jeunes"])
+    make_service("Pour les seniors", publics=["seniors"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = _ranking_sql(
+            codes=(),
+            publics=("jeunes",),
+            fees=(),
+            types=(),
+            reception_modes=(),
+            commune=commune(TOULON),
+            radius_m=30_000.0,
+            words=None,
+            today=timezone.localdate(),
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "service_earth_point" in plan
+    assert "service_publics" not in plan
+    found = names(search_services(publics=["jeunes"], commune=commune(TOULON)))
+    assert sorted(found) == ["Pour les jeunes", "Pour tous"]
+
+
+def test_the_index_is_searched_for_the_known_words_a_prefix_begins() -> None:
+    make_service("Hébergement d'urgence", description="Un logement pour la nuit.")
+    make_service("Logement urgent", description="Un logement tout de suite.")
+    make_service("Permanence logement", description="Conseils.")
+
+    query = words_query("logement d'urgence")
+    assert query is not None
+    assert query.match == "('log') & ('urgen':*)"
+    assert query.indexed == "('log') & ('urgenc' | 'urgent')"  # the family of « urgence »
+    assert sorted(names(search_services(text="logement d'urgence"))) == [
+        "Hébergement d'urgence",
+        "Logement urgent",
+    ]
+    # A short word has no family; a word whose family is too large keeps its prefix.
+    assert words_query("logements").indexed == "('log')"  # type: ignore[union-attr]
+    SearchWord.objects.bulk_create(
+        SearchWord(word=f"urgen{i:02d}") for i in range(search.MAX_FAMILY)
+    )
+    assert words_query("urgence").indexed == "('urgen':*)"  # type: ignore[union-attr]
+
+
+def test_the_page_services_are_what_the_orm_reads() -> None:
+    made = make_service("Crèche du port", publics=["familles"], email="creche@example.org")
+
+    [found] = search_services(text="crèche").services
+
+    fresh = Service.objects.defer(*search.UNREAD_COLUMNS).get(pk=made.pk)
+    read = {f.attname for f in search._SERVICE_FIELDS}
+    assert {a: found.__dict__[a] for a in read} == {a: fresh.__dict__[a] for a in read}
+    assert found.get_deferred_fields() == fresh.get_deferred_fields() == set(search.UNREAD_COLUMNS)
+    assert not found._state.adding and found._state.db == "default"
+    with CaptureQueriesContext(connection) as queries:
+        assert (found.structure.name, found.commune.name) == ("Association du territoire", "Toulon")
+        assert found.structure.pk == made.structure_id and found.commune_id == TOULON
+    assert len(queries) == 0
+    found.refresh_from_db(fields=["match_vector"])  # a column not read is loaded on demand
+    assert found.match_vector

@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -234,3 +236,29 @@ def test_the_inbox_reads_a_constant_number_of_queries(
     with django_assert_max_num_queries(most):
         response = client.get(reverse("referrals:inbox") + query)
     assert response.status_code == 200
+
+
+def test_a_page_after_a_cursor_starts_the_index_scan_at_the_cursor(
+    orgs: dict[str, Any], crowded: list[Referral], client_for: Any
+) -> None:
+    # Without a bound on the index's column, PostgreSQL read the organisation's referrals
+    # from its first due date and filtered out every one before the cursor (66,000 index
+    # entries for page 10 of « acceptées en cours » on the national data).
+    client = client_for("gwenael")
+    first = html.unescape(client.get(reverse("referrals:inbox") + "?etat=toutes").content.decode())
+    second = link(first, "Page suivante")
+    assert second is not None
+    with CaptureQueriesContext(connection) as queries:
+        client.get(second)
+    [page_query] = [
+        q["sql"] for q in queries if "referrals_referral" in q["sql"] and "LIMIT" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE referrals_referral")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")  # as on the national data: in order
+        cursor.execute(f"EXPLAIN {page_query}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "referral_inbox_order" in plan, plan
+    assert re.search(r"Index Cond: .*due_on >= ", plan), plan
