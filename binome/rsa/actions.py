@@ -198,15 +198,7 @@ def _known(department_id: str, numbers: list[str]) -> dict[tuple[str, str], _Kno
     }
     if known:
         by_pk = {dossier.pk: dossier for dossier in known.values()}
-        for (
-            pk,
-            dossier_id,
-            role,
-            subject,
-            activity,
-            opened_on,
-            due_on,
-        ) in Beneficiary.objects.filter(dossier_id__in=list(by_pk)).values_list(
+        adults = Beneficiary.objects.filter(dossier_id__in=list(by_pk)).values_list(
             "pk",
             "dossier_id",
             "role",
@@ -214,7 +206,8 @@ def _known(department_id: str, numbers: list[str]) -> dict[tuple[str, str], _Kno
             "activity",
             "right_opened_on",
             "orientation_due_on",
-        ):
+        )
+        for pk, dossier_id, role, subject, activity, opened_on, due_on in adults:
             by_pk[dossier_id].adults[role] = _KnownAdult(pk, subject, activity, opened_on, due_on)
     return known
 
