@@ -24,7 +24,7 @@ from stdnum.fr import nir as stdnum_nir
 from binome.access.audit import audit_row, record
 from binome.access.models import AuditKind
 from binome.accounts.models import User
-from binome.core.bulk import copy_insert
+from binome.core.bulk import copy_like
 from binome.core.text import normalize
 from binome.organisations.models import Organisation, OrganisationKind
 from binome.people import crypto
@@ -141,25 +141,19 @@ def planned_changes(
     department: Department, items: Iterable[RsaDossier | DossierRefused], header: FluxHeader
 ) -> dict[str, str]:
     """What importing the dossiers would do to each (by number): « create », « update » or
-    « unchanged » — read only, with one query per batch, as the import itself decides."""
+    « unchanged » — read only, with two queries per batch, as the import itself decides."""
     read = [item for item in items if isinstance(item, RsaDossier)]
     planned: dict[str, str] = {}
     for chunk in _chunks(read, CHUNK):
-        existing = {
-            (d.body, d.number): d
-            for d in Dossier.objects.filter(
-                department=department, number__in=[d.number for d in chunk]
-            ).prefetch_related("beneficiaries")
-        }
+        known = _known(department.pk, [d.number for d in chunk])
         for item in chunk:
-            dossier = existing.get((item.body, item.number))
+            dossier = known.get((item.body, item.number))
             if dossier is None:
                 planned[item.number] = "create"
                 continue
-            by_role = {b.role: b for b in dossier.beneficiaries.all()}
             persons_change = any(
-                (b := by_role.get(p.role)) is None
-                or b.subject_to_rights_and_duties != p.subject_to_rights_and_duties
+                (b := dossier.adults.get(p.role)) is None
+                or b.subject != p.subject_to_rights_and_duties
                 or b.activity != p.activity
                 or _clock_would_start(b, p.subject_to_rights_and_duties, item.state)
                 for p in item.persons
@@ -167,15 +161,59 @@ def planned_changes(
             )
             changed = (
                 dossier.state != item.state
-                or _dossier_fields_changed(dossier, item)
+                or dossier.fields != _dossier_values(item)
                 or persons_change
             )
             planned[item.number] = "update" if changed else "unchanged"
     return planned
 
 
-def _clock_would_start(beneficiary: Beneficiary, subject: bool, state: RightState) -> bool:
-    return beneficiary.right_opened_on is None and subject and state in RUNNING_STATES
+@dataclasses.dataclass(slots=True)
+class _KnownAdult:
+    """What the import compares of a beneficiary already known."""
+
+    pk: int
+    subject: bool
+    activity: str
+    right_opened_on: datetime.date | None
+    orientation_due_on: datetime.date | None
+
+
+@dataclasses.dataclass(slots=True)
+class _KnownDossier:
+    pk: int
+    state: str
+    fields: tuple[object, ...]  # the values of ``_DOSSIER_FIELDS``
+    adults: dict[str, _KnownAdult]  # by role
+
+
+def _known(department_id: str, numbers: list[str]) -> dict[tuple[str, str], _KnownDossier]:
+    """The dossiers of these numbers already known in the département, with their adults,
+    read as rows of values (two queries)."""
+    known = {
+        (body, number): _KnownDossier(pk, state, tuple(values), {})
+        for pk, body, number, state, *values in Dossier.objects.filter(
+            department_id=department_id, number__in=numbers
+        ).values_list("pk", "body", "number", "state", *_DOSSIER_FIELDS)
+    }
+    if known:
+        by_pk = {dossier.pk: dossier for dossier in known.values()}
+        adults = Beneficiary.objects.filter(dossier_id__in=list(by_pk)).values_list(
+            "pk",
+            "dossier_id",
+            "role",
+            "subject_to_rights_and_duties",
+            "activity",
+            "right_opened_on",
+            "orientation_due_on",
+        )
+        for pk, dossier_id, role, subject, activity, opened_on, due_on in adults:
+            by_pk[dossier_id].adults[role] = _KnownAdult(pk, subject, activity, opened_on, due_on)
+    return known
+
+
+def _clock_would_start(adult: _KnownAdult, subject: bool, state: RightState) -> bool:
+    return adult.right_opened_on is None and subject and state in RUNNING_STATES
 
 
 def _started(
@@ -289,8 +327,9 @@ def _apply_chunk(
     counts: _Counts,
 ) -> None:
     """Apply a batch of dossiers with a fixed number of statements, whatever its size: one
-    read of the dossiers already known (and their beneficiaries), one of the files that may
-    be the new adults', then bulk writes."""
+    read of the dossiers already known (and one of their beneficiaries), one of the files
+    that may be the new adults', then bulk writes — the new rows written with ``COPY``
+    straight from the parsed dossiers, without a model instance each."""
     department = flow.department
     read: list[RsaDossier] = []
     for item in chunk:
@@ -299,56 +338,46 @@ def _apply_chunk(
             counts.rejections.append(str(item))
         else:
             read.append(item)
-    existing = {
-        (d.body, d.number): d
-        for d in Dossier.objects.filter(
-            department=department, number__in=[d.number for d in read]
-        ).prefetch_related("beneficiaries")
-    }
+    known = _known(department.pk, [d.number for d in read])
     known_on = header.reference_date or header.created_on
     adults = _Adults(department_id=department.pk, holder=holder, header=header)
-    new: list[tuple[Dossier, RsaDossier]] = []
+    new: list[tuple[RsaDossier, tuple[object, ...]]] = []
     changed: list[Dossier] = []
-    states: list[DossierState] = []
+    states: list[tuple[int, str]] = []
     for item in read:
-        dossier = existing.get((item.body, item.number))
+        values = _dossier_values(item)
+        dossier = known.get((item.body, item.number))
         if dossier is None:
-            dossier = Dossier(
-                department=department,
-                body=item.body,
-                number=item.number,
-                state=item.state,
-                first_import=flow,
-                last_import=flow,
-                **_dossier_fields(item),
-            )
-            new.append((dossier, item))
+            new.append((item, values))
             counts.created += 1
             continue
         state_changed = dossier.state != item.state
-        fields_changed = _dossier_fields_changed(dossier, item)
-        persons_changed = adults.add(
-            dossier, item, {b.role: b for b in dossier.beneficiaries.all()}
-        )
+        fields_changed = dossier.fields != values
+        persons_changed = adults.add(dossier.pk, item, dossier.adults)
         if not (state_changed or fields_changed or persons_changed):
             counts.unchanged += 1
             continue
         if state_changed:
-            dossier.state = item.state
-            states.append(
-                DossierState(dossier=dossier, state=item.state, flow=flow, known_on=known_on)
+            states.append((dossier.pk, item.state))
+        changed.append(
+            Dossier(
+                pk=dossier.pk,
+                state=item.state,
+                last_import=flow,
+                **dict(zip(_DOSSIER_FIELDS, values, strict=True)),
             )
-        _copy_fields(dossier, item)
-        dossier.last_import = flow
-        changed.append(dossier)
+        )
         counts.updated += 1
     if new:
-        copy_insert([dossier for dossier, _item in new])
-    for dossier, item in new:
-        states.append(DossierState(dossier=dossier, state=item.state, flow=flow, known_on=known_on))
-        adults.add(dossier, item, {})
-    if states:
-        copy_insert(states)
+        created = copy_like(
+            Dossier(department=department, first_import=flow, last_import=flow),
+            ("body", "number", "state", *_DOSSIER_FIELDS),
+            [(item.body, item.number, item.state, *values) for item, values in new],
+        )
+        for pk, (item, _values) in zip(created, new, strict=True):
+            states.append((pk, item.state))
+            adults.add(pk, item, {})
+    copy_like(DossierState(flow=flow, known_on=known_on), ("dossier_id", "state"), states)
     if changed:
         Dossier.objects.bulk_update(
             changed, ["state", "last_import", *_DOSSIER_FIELDS], batch_size=CHUNK
@@ -369,43 +398,37 @@ _DOSSIER_FIELDS = (
 )
 
 
-def _dossier_fields(item: RsaDossier) -> dict[str, object]:
-    return {
-        "body_number": item.body_number,
-        "matricule": item.matricule,
-        "requested_on": item.requested_on,
-        "suspension_reason": item.suspension_reason,
-        "closure_reason": item.closure_reason,
-        "closed_on": item.closed_on,
-        "no_fixed_address": item.no_fixed_address,
-        "family_situation": item.family_situation,
-        "children": sum(1 for p in item.persons if p.role is Role.CHILD),
-    }
-
-
-def _dossier_fields_changed(dossier: Dossier, item: RsaDossier) -> bool:
-    return any(getattr(dossier, name) != value for name, value in _dossier_fields(item).items())
-
-
-def _copy_fields(dossier: Dossier, item: RsaDossier) -> None:
-    for name, value in _dossier_fields(item).items():
-        setattr(dossier, name, value)
-
-
-def _start_orientation_clock(
-    beneficiary: Beneficiary, state: RightState, header: FluxHeader
-) -> bool:
-    if beneficiary.right_opened_on is not None:
-        return False
-    if not beneficiary.subject_to_rights_and_duties or state not in RUNNING_STATES:
-        return False
-    beneficiary.right_opened_on = header.created_on
-    beneficiary.orientation_due_on = header.created_on + ORIENTATION_DELAY
-    return True
+def _dossier_values(item: RsaDossier) -> tuple[object, ...]:
+    """The dossier's fields (``_DOSSIER_FIELDS``, in that order) as the flow gives them."""
+    return (
+        item.body_number,
+        item.matricule,
+        item.requested_on,
+        item.suspension_reason,
+        item.closure_reason,
+        item.closed_on,
+        item.no_fixed_address,
+        item.family_situation,
+        sum(1 for p in item.persons if p.role is Role.CHILD),
+    )
 
 
 def _full_nir(nir13: str) -> str:
     return nir13 + stdnum_nir.calc_check_digits(nir13) if nir13 else ""
+
+
+@dataclasses.dataclass(slots=True)
+class _NewAdult:
+    """An adult of the flow without a beneficiary yet in her dossier."""
+
+    dossier_id: int
+    number: str  # the dossier's
+    matricule: str  # the dossier's
+    person: RsaPerson
+    nir: str  # the 15 characters, "" when the flow has none
+    nir_hash: str
+    right_opened_on: datetime.date | None
+    orientation_due_on: datetime.date | None
 
 
 class _Adults:
@@ -416,47 +439,59 @@ class _Adults:
         self.department_id = department_id
         self.holder = holder
         self.header = header
-        self.new: list[tuple[Beneficiary, RsaPerson, str]] = []
+        self.new: list[_NewAdult] = []
         self.updated: list[Beneficiary] = []
 
-    def add(
-        self, dossier: Dossier, item: RsaDossier, beneficiaries: dict[str, Beneficiary]
-    ) -> bool:
+    def _clock(
+        self, opened_on: datetime.date | None, subject: bool, state: RightState
+    ) -> datetime.date | None:
+        """The date the orientation's clock starts now, if it does: the flow tells of a
+        right requested or opened for a person bound by the rights and duties."""
+        if opened_on is not None or not subject or state not in RUNNING_STATES:
+            return None
+        return self.header.created_on
+
+    def add(self, dossier_id: int, item: RsaDossier, known: dict[str, _KnownAdult]) -> bool:
         """Take the dossier's adults; return whether anything of them changes."""
         changed = False
         for person in item.persons:
             if person.role not in ADULT_ROLES:
                 continue
-            touched = False
-            beneficiary = beneficiaries.get(person.role)
-            if beneficiary is None:
+            subject = person.subject_to_rights_and_duties
+            adult = known.get(person.role)
+            if adult is None:
                 nir = _full_nir(person.nir)
-                beneficiary = Beneficiary(
-                    dossier=dossier,
-                    role=person.role,
-                    first_name=person.first_name,
-                    last_name=person.last_name,
-                    birth_name=person.birth_name,
-                    birth_date=person.birth_date,
-                    nir_hash=crypto.identifier_hash(nir) if nir else "",
-                    subject_to_rights_and_duties=person.subject_to_rights_and_duties,
-                    france_travail_id=person.france_travail_id,
-                    activity=person.activity,
+                opened_on = self._clock(None, subject, item.state)
+                self.new.append(
+                    _NewAdult(
+                        dossier_id=dossier_id,
+                        number=item.number,
+                        matricule=item.matricule,
+                        person=person,
+                        nir=nir,
+                        nir_hash=crypto.identifier_hash(nir) if nir else "",
+                        right_opened_on=opened_on,
+                        orientation_due_on=opened_on + ORIENTATION_DELAY if opened_on else None,
+                    )
                 )
-                self.new.append((beneficiary, person, nir))
+                changed = True
+                continue
+            touched = adult.subject != subject or adult.activity != person.activity
+            opened_on, due_on = adult.right_opened_on, adult.orientation_due_on
+            if (started := self._clock(opened_on, subject, item.state)) is not None:
+                opened_on, due_on = started, started + ORIENTATION_DELAY
                 touched = True
-            else:
-                if beneficiary.subject_to_rights_and_duties != person.subject_to_rights_and_duties:
-                    beneficiary.subject_to_rights_and_duties = person.subject_to_rights_and_duties
-                    touched = True
-                if beneficiary.activity != person.activity:
-                    beneficiary.activity = person.activity
-                    touched = True
-            if _start_orientation_clock(beneficiary, item.state, self.header):
-                touched = True
-            if touched and beneficiary.pk is not None:
-                self.updated.append(beneficiary)
-            changed = changed or touched
+            if touched:
+                self.updated.append(
+                    Beneficiary(
+                        pk=adult.pk,
+                        subject_to_rights_and_duties=subject,
+                        activity=person.activity,
+                        right_opened_on=opened_on,
+                        orientation_due_on=due_on,
+                    )
+                )
+                changed = True
         return changed
 
     def save(self, counts: _Counts) -> None:
@@ -476,46 +511,68 @@ class _Adults:
         same_nir = self._same_nir()
         similar = self._similar(
             [
-                (index, person)
-                for index, (beneficiary, person, _nir) in enumerate(self.new)
-                if not beneficiary.nir_hash or beneficiary.nir_hash not in same_nir
+                (index, adult.person)
+                for index, adult in enumerate(self.new)
+                if not adult.nir_hash or adult.nir_hash not in same_nir
             ]
         )
-        created: list[tuple[Person, Beneficiary, RsaPerson]] = []
-        doubtful: list[tuple[Beneficiary, list[Person]]] = []
-        for index, (beneficiary, person, nir) in enumerate(self.new):
-            found, candidates = _decide(beneficiary, person, same_nir, similar.get(index, []))
+        fernet = crypto.fernet()
+        decided: list[tuple[_NewAdult, str, int | None, str]] = []
+        created: list[_NewAdult] = []
+        doubtful: list[tuple[int, list[Person]]] = []
+        for index, adult in enumerate(self.new):
+            found, candidates = _decide(
+                adult.nir_hash, adult.person, same_nir, similar.get(index, [])
+            )
             if found is not None:
-                beneficiary.person = found
-                beneficiary.match_status = MatchStatus.MATCHED
+                decided.append((adult, MatchStatus.MATCHED, found.pk, ""))
             elif candidates:
-                beneficiary.match_status = MatchStatus.TO_RECONCILE
                 # Kept for the file the human's decision links or creates.
-                beneficiary.nir_encrypted = crypto.encrypt(nir) if nir else ""
-                doubtful.append((beneficiary, candidates))
+                encrypted = fernet.encrypt(adult.nir.encode()).decode() if adult.nir else ""
+                decided.append((adult, MatchStatus.TO_RECONCILE, None, encrypted))
+                doubtful.append((index, candidates))
                 counts.to_reconcile += 1
             else:
-                file = self._new_person(beneficiary.dossier, person, nir)
-                created.append((file, beneficiary, person))
-                beneficiary.match_status = MatchStatus.CREATED
-        if created:
-            copy_insert([file for file, _b, _p in created])
-            for file, beneficiary, _person in created:
-                beneficiary.person = file
-            self._trace(created)
-        copy_insert([beneficiary for beneficiary, _p, _n in self.new])
+                decided.append((adult, MatchStatus.CREATED, None, ""))
+                created.append(adult)
+        files = iter(self._new_files(created))
+        beneficiaries = copy_like(
+            Beneficiary(),
+            _BENEFICIARY_COLUMNS,
+            [
+                (
+                    adult.dossier_id,
+                    adult.person.role,
+                    next(files) if status == MatchStatus.CREATED else person_id,
+                    status,
+                    adult.person.first_name,
+                    adult.person.last_name,
+                    adult.person.birth_name,
+                    adult.person.birth_date,
+                    adult.nir_hash,
+                    encrypted,
+                    adult.person.subject_to_rights_and_duties,
+                    adult.person.france_travail_id,
+                    adult.person.activity,
+                    adult.right_opened_on,
+                    adult.orientation_due_on,
+                )
+                for adult, status, person_id, encrypted in decided
+            ],
+        )
         if doubtful:
-            through = Beneficiary.candidates.through
-            copy_insert(
+            copy_like(
+                Beneficiary.candidates.through(),
+                ("beneficiary_id", "person_id"),
                 [
-                    through(beneficiary_id=beneficiary.pk, person_id=candidate.pk)
-                    for beneficiary, candidates in doubtful
+                    (beneficiaries[index], candidate.pk)
+                    for index, candidates in doubtful
                     for candidate in candidates
-                ]
+                ],
             )
 
     def _same_nir(self) -> dict[str, Person]:
-        hashes = sorted({b.nir_hash for b, _p, _n in self.new if b.nir_hash})
+        hashes = sorted({adult.nir_hash for adult in self.new if adult.nir_hash})
         if not hashes:
             return {}
         found: dict[str, Person] = {}
@@ -557,67 +614,122 @@ class _Adults:
             similar.setdefault(index, []).append(persons[person_id])
         return similar
 
-    def _new_person(self, dossier: Dossier, person: RsaPerson, nir: str) -> Person:
-        file = Person(
-            department_id=self.department_id,
-            organisation=self.holder,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            birth_name=person.birth_name if person.birth_name != person.last_name else "",
-            birth_date=person.birth_date,
-            sex={"1": "M", "2": "F"}.get(person.sex, ""),
-            france_travail_id=person.france_travail_id.upper(),
-            caf_number=dossier.matricule,
-            phone=person.phone,
-            email=person.email,
-            address=person.address,
-        )
-        file.set_nir(nir)
-        # What ``Person.save`` computes, since the files are written in bulk.
-        file.search_name = normalize(f"{file.first_name} {file.last_name} {file.birth_name}")
-        return file
-
-    def _trace(self, created: list[tuple[Person, Beneficiary, RsaPerson]]) -> None:
-        """Each new file's audit line and the first line of its timeline."""
+    def _new_files(self, adults: list[_NewAdult]) -> list[int]:
+        """Write a file for each adult (with its audit line and the first line of its
+        timeline, each as ``record`` and ``add_event`` write them); return their ids."""
+        if not adults:
+            return []
+        fernet = crypto.fernet()
+        rows = []
+        for adult in adults:
+            person = adult.person
+            birth_name = person.birth_name if person.birth_name != person.last_name else ""
+            rows.append(
+                (
+                    person.first_name,
+                    person.last_name,
+                    birth_name,
+                    person.birth_date,
+                    _SEXES.get(person.sex, ""),
+                    person.france_travail_id.upper(),
+                    adult.matricule,
+                    person.phone,
+                    person.email,
+                    person.address,
+                    # What ``Person.set_nir`` keeps of the NIR: never in clear.
+                    adult.nir_hash,
+                    fernet.encrypt(adult.nir.encode()).decode() if adult.nir else "",
+                    # What ``Person.save`` computes, since the files are written in bulk.
+                    normalize(f"{person.first_name} {person.last_name} {birth_name}"),
+                )
+            )
+        template = Person(department_id=self.department_id, organisation=self.holder)
+        ids = copy_like(template, _PERSON_COLUMNS, rows)
         header = self.header
         at = datetime.datetime.combine(
             header.created_on, datetime.time(12), tzinfo=timezone.get_current_timezone()
         )
         # New lines of the audit log, each as ``record`` writes it, loaded together.
-        copy_insert(
-            [
-                audit_row(
-                    AuditKind.PERSON_CREATED,
-                    actor_label="import automatique",
-                    organisation=self.holder,
-                    target=file,
-                    person_id=file.pk,
-                    what=f"Dossier de {file.full_name}, depuis le {header.description}",
-                )
-                for file, _b, _p in created
-            ]
+        audit = audit_row(
+            AuditKind.PERSON_CREATED,
+            actor_label="import automatique",
+            organisation=self.holder,
+            target=template,
         )
-        copy_insert(
+        copy_like(
+            audit,
+            ("target_id", "person_id", "what"),
             [
-                timeline_row(
-                    person=file,
-                    kind=EventKind.PERSON,
-                    actor=None,
-                    organisation=self.holder,
-                    target=file,
-                    summary=(
-                        f"Dossier créé depuis le {header.description} "
-                        f"(RSA n° {beneficiary.dossier.number})"
-                    ),
-                    at=at,
+                (
+                    str(pk),
+                    pk,
+                    f"Dossier de {adult.person.first_name} {adult.person.last_name.upper()}, "
+                    f"depuis le {header.description}"[:300],
                 )
-                for file, beneficiary, _p in created
-            ]
+                for pk, adult in zip(ids, adults, strict=True)
+            ],
         )
+        line = timeline_row(
+            person=template,
+            kind=EventKind.PERSON,
+            actor=None,
+            organisation=self.holder,
+            target=template,
+            summary="",
+            at=at,
+        )
+        copy_like(
+            line,
+            ("person_id", "target_id", "summary"),
+            [
+                (
+                    pk,
+                    pk,
+                    f"Dossier créé depuis le {header.description} (RSA n° {adult.number})"[:300],
+                )
+                for pk, adult in zip(ids, adults, strict=True)
+            ],
+        )
+        return ids
+
+
+_SEXES = {"1": "M", "2": "F"}
+_PERSON_COLUMNS = (
+    "first_name",
+    "last_name",
+    "birth_name",
+    "birth_date",
+    "sex",
+    "france_travail_id",
+    "caf_number",
+    "phone",
+    "email",
+    "address",
+    "nir_hash",
+    "nir_encrypted",
+    "search_name",
+)
+_BENEFICIARY_COLUMNS = (
+    "dossier_id",
+    "role",
+    "person_id",
+    "match_status",
+    "first_name",
+    "last_name",
+    "birth_name",
+    "birth_date",
+    "nir_hash",
+    "nir_encrypted",
+    "subject_to_rights_and_duties",
+    "france_travail_id",
+    "activity",
+    "right_opened_on",
+    "orientation_due_on",
+)
 
 
 def _decide(
-    beneficiary: Beneficiary,
+    nir_hash: str,
     person: RsaPerson,
     same_nir: dict[str, Person],
     similar: list[Person],
@@ -628,7 +740,6 @@ def _decide(
     first name and birth (or used) name, and no other file alike. The CAF number alone never
     decides: a couple shares it.
     """
-    nir_hash = beneficiary.nir_hash
     if nir_hash and nir_hash in same_nir:
         return same_nir[nir_hash], []
     candidates = similar

@@ -31,7 +31,6 @@ from typing import IO, Final
 
 from django.db import models
 from lxml import etree
-from stdnum.exceptions import ValidationError as NumberInvalid
 from stdnum.fr import nir as stdnum_nir
 
 # What the prolog may hold before the root element: no DTD, no entity — a flow never needs
@@ -317,7 +316,7 @@ class _Fault(Exception):
 
 
 def _dossier(element: etree._Element, nirs_seen: dict[str, str]) -> RsaDossier | DossierRefused:
-    texts = _texts(element)
+    texts, persons_texts = _dossier_texts(element)
     number = texts.get("NUMDEMRSA", "")
     line = element.sourceline or 0
     try:
@@ -332,7 +331,9 @@ def _dossier(element: etree._Element, nirs_seen: dict[str, str]) -> RsaDossier |
                 f"« {state_code} » n'est pas un état de dossier RSA connu (0 à 6).",
             ) from None
         persons = tuple(
-            _person(person) for person in element.iter("Personne") if isinstance(person.tag, str)
+            _person(person, persons_texts.get(person))
+            for person in element.iter("Personne")
+            if isinstance(person.tag, str)
         )
         if not persons:
             raise _Fault("Personne", "le dossier ne contient aucune personne.")
@@ -375,9 +376,9 @@ def _dossier(element: etree._Element, nirs_seen: dict[str, str]) -> RsaDossier |
         )
 
 
-def _person(element: etree._Element) -> RsaPerson:
+def _person(element: etree._Element, texts: dict[str, str] | None = None) -> RsaPerson:
     line = element.sourceline or 0
-    texts = _texts(element)
+    texts = _texts(element) if texts is None else texts
     try:
         role_code = texts.get("ROLEPERS", "")
         try:
@@ -423,21 +424,26 @@ def _nir(value: str, who: str) -> str:
 def parse_nir(value: str, who: str) -> str:
     """The 13 characters of a NIR, its key checked when given; ``ValueError`` with a French
     message naming ``who`` when it is not a NIR."""
-    compact = stdnum_nir.compact(value)
+    # A NIR as the flows write it (digits, 2A/2B) is already in its compact form.
+    compact = value if _COMPACT.fullmatch(value) else stdnum_nir.compact(value)
     if not compact:
         return ""
     body = compact[:13]
-    if len(compact) not in {13, 15} or not re.fullmatch(r"[12378]\d{4}(\d{2}|2A|2B)\d{6}", body):
+    if len(compact) not in {13, 15} or not _NIR_BODY.fullmatch(body):
         raise ValueError(f"le NIR de {who} (« {value} ») n'a pas la forme d'un NIR.")
-    if len(compact) == 15:
-        try:
-            stdnum_nir.validate(compact)
-        except NumberInvalid:
-            raise ValueError(
-                f"la clé du NIR de {who} ne correspond pas à ses 13 premiers caractères : "
-                "le numéro a sans doute été mal saisi."
-            ) from None
+    # The key, when given, checked as ``stdnum_nir.validate`` does (two ASCII digits).
+    if len(compact) == 15 and (
+        not compact.isascii() or stdnum_nir.calc_check_digits(body) != compact[13:]
+    ):
+        raise ValueError(
+            f"la clé du NIR de {who} ne correspond pas à ses 13 premiers caractères : "
+            "le numéro a sans doute été mal saisi."
+        )
     return body
+
+
+_COMPACT: Final = re.compile(r"[0-9A-Z]+")
+_NIR_BODY: Final = re.compile(r"[12378]\d{4}(\d{2}|2A|2B)\d{6}")
 
 
 def _text(element: etree._Element, tag: str) -> str:
@@ -445,6 +451,21 @@ def _text(element: etree._Element, tag: str) -> str:
         return (element.text or "").strip()
     found = element.find(f".//{tag}")
     return (found.text or "").strip() if found is not None else ""
+
+
+def _dossier_texts(
+    element: etree._Element,
+) -> tuple[dict[str, str], dict[etree._Element, dict[str, str]]]:
+    """The dossier's ``_texts``, and those of the ``Personne`` blocks among its children, read
+    in one pass: a person's elements are not read twice."""
+    texts = {element.tag: (element.text or "").strip()}
+    persons: dict[etree._Element, dict[str, str]] = {}
+    for child in element.iterchildren(etree.Element):
+        child_texts = _texts(child)
+        if child.tag == "Personne":
+            persons[child] = child_texts
+        texts = child_texts | texts  # the first of a tag in the document's order
+    return texts, persons
 
 
 def _texts(element: etree._Element) -> dict[str, str]:
@@ -478,6 +499,11 @@ def _date(value: str) -> datetime.date | None:
     """The flows write dates as YYYY-MM-DD (some tools as DD/MM/YYYY or YYYYMMDD)."""
     if not value:
         return None
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:  # the common case, read without ``strptime``: YYYY-MM-DD
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass  # 31/02 and the like: the message below
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             return datetime.datetime.strptime(value, pattern).date()

@@ -10,7 +10,16 @@ import tracemalloc
 import pytest
 from stdnum.fr import nir as stdnum_nir
 
-from binome.rsa.flux import DossierRefused, FluxHeader, FluxRefused, RightState, Role, open_flux
+from binome.rsa.flux import (
+    DossierRefused,
+    FluxHeader,
+    FluxRefused,
+    RightState,
+    Role,
+    open_flux,
+    parse_date,
+    parse_nir,
+)
 from binome.rsa.flux_writer import DossierRow, PersonRow, write_flux
 
 HEADER = FluxHeader(
@@ -218,3 +227,54 @@ def test_memory_stays_flat_however_many_dossiers() -> None:
         tracemalloc.stop()
     # Ten times the dossiers, well under twice the memory: nothing is kept per dossier.
     assert peaks[1] < 2 * peaks[0], peaks
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("1920783123457", "1920783123457"),
+        (with_key("1920783123457"), "1920783123457"),
+        ("1 92 07 83 123 457 " + with_key("1920783123457")[13:], "1920783123457"),
+        ("1.92.07.83.123.457", "1920783123457"),
+        (with_key("185052A123456").lower(), "185052A123456"),
+        ("", ""),
+    ],
+)
+def test_a_nir_is_read_in_the_forms_it_is_written(written: str, read: str) -> None:
+    assert parse_nir(written, "Hélène Lefèvre") == read
+
+
+@pytest.mark.parametrize(
+    ("written", "why"),
+    [
+        ("1920783123457AB", "la clé du NIR de Hélène Lefèvre ne correspond pas"),
+        ("1920783123457" + "9" * 2, "la clé du NIR de Hélène Lefèvre ne correspond pas"),
+        ("192078312345", "n'a pas la forme d'un NIR"),
+        ("4920783123457", "n'a pas la forme d'un NIR"),
+    ],
+)
+def test_a_nir_that_is_not_one_is_refused_in_french(written: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        parse_nir(written, "Hélène Lefèvre")
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2026-11-30", datetime.date(2026, 11, 30)),
+        ("30/11/2026", datetime.date(2026, 11, 30)),
+        ("20261130", datetime.date(2026, 11, 30)),
+        ("2026-1-30", datetime.date(2026, 1, 30)),
+        ("", None),
+    ],
+)
+def test_a_date_is_read_in_the_forms_the_flows_write_it(
+    written: str, read: datetime.date | None
+) -> None:
+    assert parse_date(written) == read
+
+
+@pytest.mark.parametrize("written", ["2026-02-31", "2026-W48-1", "31/02/2026", "demain"])
+def test_a_date_that_is_not_one_is_refused_in_french(written: str) -> None:
+    with pytest.raises(ValueError, match=f"« {written} » n'est pas une date valide"):
+        parse_date(written)
