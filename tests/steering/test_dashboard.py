@@ -205,8 +205,8 @@ def test_the_previous_period_reads_the_figures_not_the_tables(known: Known) -> N
         sections = compared_sections("83", PERIOD)
     statements = [query["sql"] for query in captured.captured_queries]
     # Each table once (the chosen period), the key figures twice (to compare).
-    assert sum("GROUP BY e.siren, e.name" in sql for sql in statements) == 1
-    assert sum("GROUP BY c.insee_code, c.name" in sql for sql in statements) == 1
+    # The tables by commune and by EPCI: one statement for both.
+    assert sum("(c.insee_code, c.name), (e.siren, e.name)" in sql for sql in statements) == 1
     support = next(section for section in sections if section.key == "support")
     assert [compared.previous for compared in support.figures][:3] == [1, 1, 0]
 
