@@ -221,3 +221,19 @@ def test_the_previous_period_reads_no_referral_table(known: Known) -> None:
     assert sum("JOIN referrals_referralmilestones m" in sql for sql in statements) == 2
     referrals = next(section for section in sections if section.key == "referrals")
     assert [table.key for table in referrals.tables] == ["by_kind", "by_prescriber"]
+
+
+def test_a_tables_rows_are_written_in_one_pass_the_french_way() -> None:
+    from binome.core.figures import FigureTable
+    from binome.steering.templatetags.steering import shown_rows
+
+    table = FigureTable(
+        "t",
+        "T",
+        ("Commune", "En cours", "Part (%)", "Fermée", "Note"),
+        (("Toulon", 1234, 12.5, True, "<b>"), (None, 0, None, False, "")),
+    )
+    assert shown_rows(table) == [
+        '<th scope="row">Toulon</th><td>1\u202f234</td><td>12,5</td><td>oui</td><td>&lt;b&gt;</td>',
+        '<th scope="row">—</th><td>0</td><td>—</td><td>non</td><td></td>',
+    ]
