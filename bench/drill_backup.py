@@ -48,6 +48,10 @@ TABLES_SQL = (
     "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
     "AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY relname"
 )
+# What the whole cluster committed, and the rows it wrote: read before and after the dump.
+ACTIVITY_SQL = (
+    "SELECT sum(xact_commit), sum(tup_inserted + tup_updated + tup_deleted) FROM pg_stat_database"
+)
 CHECKSUM_SQL = (
     "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint), 0) "
     "FROM {} t"
@@ -118,6 +122,8 @@ def main() -> None:
     try:
         before = Notification.objects.filter(dedup_key__startswith=MARK).count()
         with connection.cursor() as cursor:
+            cursor.execute(ACTIVITY_SQL)
+            activity_before = cursor.fetchone()
             cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             cursor.execute("SELECT pg_export_snapshot()")
             (snapshot,) = cursor.fetchone()
@@ -126,6 +132,11 @@ def main() -> None:
             dumped = time.perf_counter() - started
             source = checksums(cursor)
             cursor.execute("COMMIT")
+            # Statistics are those of the moment in a transaction: read them outside it.
+            cursor.execute(ACTIVITY_SQL)
+            activity_after = cursor.fetchone()
+        commits = int(activity_after[0] - activity_before[0])
+        changed = int(activity_after[1] - activity_before[1])
         written = Notification.objects.filter(dedup_key__startswith=MARK).count() - before
         if writer is not None:
             writer.terminate()
@@ -157,7 +168,13 @@ def main() -> None:
         rows = sum(count for count, _ in source.values())
         print(
             f"dump: {dump.stat().st_size / 1e6:.1f} Mo en {dumped:.1f} s, pendant que "
-            f"{written} notifications étaient écrites ; restauration en {restored_in:.1f} s"
+            f"{written} notifications de l'exercice étaient écrites ; restauration en "
+            f"{restored_in:.1f} s"
+        )
+        print(
+            f"pendant le dump et les sommes de contrôle de la source, le cluster a validé "
+            f"{commits} transactions et écrit {changed} lignes (insérées, modifiées, supprimées ; "
+            f"l'exercice compris)"
         )
         print(f"{len(source)} tables, {rows} lignes à l'instant de la sauvegarde")
         for table in different:

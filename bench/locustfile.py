@@ -18,13 +18,21 @@ import json
 import os
 import random
 import re
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import lxml.html
 from locust import HttpUser, between, events, task
+from soak_forms import (
+    ACCEPT_VALUES,
+    ACTION_VALUES,
+    NOTE_VALUES,
+    fill,
+    first_error,
+    objective_values,
+    referral_values,
+)
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["SOAK_PLAN"]).read_text(encoding="utf-8"))
 PROFESSIONALS = itertools.cycle(PLAN["professionals"])
@@ -57,45 +65,6 @@ def _behind_proxy(client: Any) -> None:
     client.prepare_request = prepare_request
 
 
-def _fill(page: str, action: str, overrides: dict[str, str]) -> dict[str, str] | None:
-    """The values of the page's form posting to ``action``, what is empty filled in."""
-    document = lxml.html.fromstring(page)
-    # A form posts to its page when it has no action; the exact action first.
-    forms = sorted(
-        (
-            f
-            for f in document.forms
-            if (f.get("method") or "get").lower() == "post"
-            and (f.get("action") or "") in {action, ""}
-        ),
-        key=lambda f: (f.get("action") or "") != action,
-    )
-    if not forms:
-        return None
-    form = forms[0]
-    values = dict(form.form_values())
-    for field in form.inputs:
-        name = field.get("name")
-        if not name or values.get(name):
-            continue
-        if field.tag == "select":
-            options = [o.get("value") for o in field.findall(".//option") if o.get("value")]
-            if options:
-                values[name] = options[0]
-        elif field.tag == "textarea":
-            values[name] = "Point d'étape fait ensemble ; prochain rendez-vous à fixer."
-        elif field.get("type") == "date":
-            values[name] = date.today().isoformat()
-        elif field.get("type") in {None, "text"} and field.get("required") is not None:
-            values[name] = "Essai de charge"
-        elif field.get("type") == "radio" or (
-            field.get("type") == "checkbox" and field.get("required") is not None
-        ):
-            values[name] = field.get("value") or "on"
-    values.update(overrides)
-    return values
-
-
 class Professional(HttpUser):
     """A professional's day: reads most of the time, writes now and then."""
 
@@ -110,7 +79,7 @@ class Professional(HttpUser):
         self.persons: list[int] = list(who["persons"])
         self.referrals: list[int] = []
         page = self.client.get("/connexion/", name="connexion (page)")
-        values = _fill(
+        values = fill(
             page.text, "/connexion/", {"username": who["email"], "password": PLAN["password"]}
         )
         with self.client.post(
@@ -127,11 +96,21 @@ class Professional(HttpUser):
     def _person(self) -> int | None:
         return random.choice(self.persons) if self.persons else None
 
-    def _post_form(self, form_url: str, name: str, overrides: dict[str, str]) -> None:
+    def _post_form(
+        self,
+        form_url: str,
+        name: str,
+        overrides: dict[str, str] | Callable[[str], dict[str, str]],
+        referer: str | None = None,
+    ) -> None:
+        """GET the form's page, then POST it filled (``overrides`` may depend on the page);
+        anything but a redirection is a failure, with the page's first error message."""
         page = self.client.get(form_url, name=f"{name} (formulaire)")
         if page.status_code != 200:
             return
-        values = _fill(page.text, form_url, overrides)
+        values = fill(
+            page.text, form_url, overrides(page.text) if callable(overrides) else overrides
+        )
         if values is None:
             return
         with self.client.post(
@@ -139,11 +118,12 @@ class Professional(HttpUser):
             data=values,
             name=name,
             allow_redirects=False,
-            headers={"Referer": f"{self._https}{form_url}"},
+            headers={"Referer": f"{self._https}{referer or form_url}"},
             catch_response=True,
         ) as answer:
             if answer.status_code not in {302, 303}:
-                answer.failure(f"formulaire refusé ({answer.status_code})")
+                why = first_error(answer.text or "")
+                answer.failure(f"formulaire refusé ({answer.status_code}) {why}"[:200])
 
     @task(3)
     def home(self) -> None:
@@ -166,17 +146,26 @@ class Professional(HttpUser):
     def note(self) -> None:
         person = self._person()
         if person is not None:
-            self._post_form(f"/suivi/personnes/{person}/notes/ajouter/", "note", {})
+            self._post_form(f"/suivi/personnes/{person}/notes/ajouter/", "note", NOTE_VALUES)
 
     @task(1)
     def plan_action(self) -> None:
+        """An action under one of the plan's objectives, or an objective when there is none."""
         person = self._person()
         if person is None:
             return
         page = self.client.get(f"/personnes/{person}/", name="dossier de la personne")
+        if page.status_code != 200:
+            return
         links = ACTION_ADD.findall(page.text)
         if links:
-            self._post_form(links[0], "action du plan", {})
+            self._post_form(random.choice(links), "action du plan", ACTION_VALUES)
+        elif f"/suivi/personnes/{person}/plan/objectifs/ajouter/" in page.text:
+            self._post_form(
+                f"/suivi/personnes/{person}/plan/objectifs/ajouter/",
+                "objectif du plan",
+                objective_values,
+            )
 
     @task(4)
     def directory_search(self) -> None:
@@ -189,30 +178,31 @@ class Professional(HttpUser):
 
     @task(1)
     def send_referral(self) -> None:
+        """A global accompaniment asked of an organisation of the territory, the person's
+        consent taken orally."""
         person = self._person()
         if person is not None:
-            self._post_form(f"/orientations/personnes/{person}/orienter/", "orienter", {})
+            self._post_form(
+                f"/orientations/personnes/{person}/orienter/",
+                "orienter",
+                referral_values,
+            )
 
     @task(1)
     def answer_referral(self) -> None:
+        """One of the inbox's referrals opened, and accepted with a first step when it can be."""
         if not self.referrals:
             return
         referral = random.choice(self.referrals)
+        self.referrals.remove(referral)
         page = self.client.get(f"/orientations/{referral}/", name="orientation")
         action = f"/orientations/{referral}/accepter/"
-        if page.status_code == 200 and action in page.text:
-            values = _fill(page.text, action, {})
-            with self.client.post(
+        if page.status_code == 200 and f'href="{action}"' in page.text:
+            self._post_form(
                 action,
-                data=values or {},
-                name="accepter une orientation",
-                allow_redirects=False,
-                headers={"Referer": f"{self._https}/orientations/{referral}/"},
-                catch_response=True,
-            ) as answer:
-                if answer.status_code not in {302, 303}:
-                    answer.failure(f"réponse refusée ({answer.status_code})")
-            self.referrals.remove(referral)
+                "accepter une orientation",
+                ACCEPT_VALUES,
+            )
 
     @task(2)
     def notifications(self) -> None:

@@ -19,6 +19,11 @@ the same password), it:
   each process over time and its growth over the last five minutes (goal: < 10 %), and the
   connections (bounded: goal ≤ web processes + worker + a margin).
 
+With ``--drill-after M``, the backup drill (``bench/drill_backup.py``, ``DRILL_WRITES=0``: the
+soak's own traffic is what writes) starts M minutes into the load: ``binome db dump`` while
+the soak runs, ``binome db restore`` into a fresh cluster, every table compared; its output
+is printed after the soak's figures, and a failed drill fails the command.
+
 It stops the server and the worker at the end. The API's rate limit is raised for the run
 (``BINOME_API_RATE_LIMIT``): the load test measures the server, not the limit.
 """
@@ -124,11 +129,12 @@ def plan(users: int) -> dict[str, Any]:
         )[0]
         by_organisation.setdefault(organisation, []).append(user)
     chosen: list[User] = []
-    queues = list(by_organisation.values())
-    while len(chosen) < users and any(queues):
-        for queue in queues:
+    chosen_organisations: set[int] = set()
+    while len(chosen) < users and any(by_organisation.values()):
+        for organisation, queue in by_organisation.items():
             if queue and len(chosen) < users:
                 chosen.append(queue.pop(0))
+                chosen_organisations.add(organisation)
     people = []
     for user in chosen:
         persons = list(
@@ -158,7 +164,7 @@ def plan(users: int) -> dict[str, Any]:
         "professionals": people,
         "tokens": tokens,
         "commune": commune,
-        "organisations": len({m for m in by_organisation if by_organisation[m] is not None}),
+        "organisations": len(chosen_organisations),
     }
 
 
@@ -244,6 +250,39 @@ class Sampler(threading.Thread):
             self.stopping.wait(SAMPLE_EVERY)
 
 
+class Drill(threading.Thread):
+    """The backup drill, started ``after`` seconds into the load, its output in ``log``; it
+    writes nothing itself (``DRILL_WRITES=0``): the soak's users write meanwhile."""
+
+    def __init__(self, after: float, log: Path) -> None:
+        super().__init__(daemon=True)
+        self.after, self.log = after, log
+        self.returncode: int | None = None
+        self.started_at = self.ended_at = 0.0
+
+    def run(self) -> None:
+        time.sleep(self.after)
+        self.started_at = time.monotonic()
+        with self.log.open("wb") as output:
+            self.returncode = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "drill_backup.py")],
+                cwd=ROOT,
+                env={**os.environ, "DRILL_WRITES": "0"},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                check=False,
+            ).returncode
+        self.ended_at = time.monotonic()
+
+    def describe(self, load_ended: float) -> str:
+        took = self.ended_at - self.started_at
+        within = "fini pendant la charge" if self.ended_at <= load_ended else "fini après elle"
+        return (
+            f"commencé à {self.after / 60:g} min de charge, {took:.0f} s, {within}, "
+            f"code {self.returncode}"
+        )
+
+
 def _report(stats: Path, sampler: Sampler, minutes: float, users: int) -> None:
     rows = list(csv.DictReader(stats.open(encoding="utf-8")))
     print(f"\n== {users} utilisateurs simulés, {minutes:g} min")
@@ -297,6 +336,13 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--spawn-rate", type=float, default=2)
+    parser.add_argument(
+        "--drill-after",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="the backup drill (bench/drill_backup.py) this many minutes into the load",
+    )
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="binome-soak-"))
@@ -327,6 +373,10 @@ def main() -> None:
             time.sleep(1)
         sampler = Sampler(server.pid, worker.pid)
         sampler.start()
+        drill = None
+        if options.drill_after is not None:
+            drill = Drill(options.drill_after * 60, work / "drill.log")
+            drill.start()
         locust = subprocess.run(
             [
                 str(Path(sys.executable).parent / "locust"),
@@ -353,12 +403,19 @@ def main() -> None:
             env={**os.environ, "SOAK_PLAN": str(plan_path)},
             check=False,
         )
+        load_ended = time.monotonic()
         sampler.stopping.set()
         sampler.join(timeout=30)
         _report(work / "soak_stats.csv", sampler, options.minutes, options.users)
+        if drill is not None:
+            drill.join()
+            print(f"\nexercice de sauvegarde pendant la charge ({drill.describe(load_ended)}) :")
+            print(drill.log.read_text(encoding="utf-8").rstrip())
         print(f"\njournaux et CSV de locust : {work}")
         if locust.returncode not in {0, 1}:  # 1: some requests failed (reported above)
             sys.exit(locust.returncode)
+        if drill is not None and drill.returncode != 0:
+            sys.exit("soak : l'exercice de sauvegarde a échoué (voir ci-dessus)")
     finally:
         for process in (server, worker):
             if process.poll() is None:

@@ -27,6 +27,7 @@ def test_agnes_lists_the_archive_and_reads_a_file_with_her_reason(
     agnes = live_personas["agnes"]
     log_in(page, agnes)  # the archive is read with a second factor, as administration is
     expect(heading(page)).to_have_text("Double authentification")
+    assert_accessible(page)
     field(page, "Code à 6 chiffres").fill(current_code(agnes))
     page.get_by_role("button", name="Valider").click()
     expect(heading(page)).to_have_text("Bonjour Agnès")
