@@ -267,8 +267,9 @@ def childcare_section(scope: FigureScope, *, now: datetime | None = None) -> Fig
     total = totals(scope, now=now)
     if not (total.requests or total.placements or total.avip_places):
         return None
-    by_provider = _counts(scope, "provider", now)
-    by_organisation = _counts(scope, "organisation", now)
+    # The previous period's figures only (compared figure by figure): no tables to read.
+    by_provider = {} if scope.figures_only else _counts(scope, "provider", now)
+    by_organisation = {} if scope.figures_only else _counts(scope, "organisation", now)
     names = _names({k for k in (*by_provider, *by_organisation) if k is not None})
     figures = (
         Figure("requests", "Demandes de garde d'enfant", total.requests),
@@ -365,7 +366,9 @@ def childcare_section(scope: FigureScope, *, now: datetime | None = None) -> Fig
         key="childcare",
         title="Garde d'enfants (AVIP)",
         figures=figures,
-        tables=(
+        tables=()
+        if scope.figures_only
+        else (
             FigureTable(
                 "by_provider",
                 "Par accueil",

@@ -121,7 +121,11 @@ def _sql(scope: str, *, by_receiver: bool = False, by_kind: bool = False) -> str
                 m.started_at,
                 m.no_show
             FROM {referral} r
-            JOIN {milestones} m ON m.referral_id = r.id
+            -- Each referral's milestones looked up by its key (the LIMIT keeps PostgreSQL
+            -- from hashing the country's milestones for a département's few referrals).
+            CROSS JOIN LATERAL (
+                SELECT * FROM {milestones} m WHERE m.referral_id = r.id LIMIT 1
+            ) m
             WHERE {_SCOPE_SQL[scope]}
               AND r.sent_at >= %(since)s AND r.sent_at < %(until)s
         )

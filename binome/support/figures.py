@@ -350,45 +350,19 @@ def by_organisation(scope: FigureScope) -> FigureTable:
     )
 
 
-def by_commune(scope: FigureScope) -> FigureTable:
+def by_place(scope: FigureScope) -> tuple[FigureTable, FigureTable]:
+    """Per commune of the person and per EPCI à fiscalité propre of that commune: one pass
+    over the period's accompaniments and their persons (``GROUPING SETS``), two tables."""
     rows = _fetch(
         """
-        SELECT coalesce(c.name, 'Commune non renseignée'),
+        SELECT GROUPING(c.insee_code, c.name) <> 0 AS by_epci,
+            CASE WHEN GROUPING(c.insee_code, c.name) = 0
+                THEN coalesce(c.name, 'Commune non renseignée')
+                ELSE coalesce(e.name, 'EPCI non renseigné')
+            END AS place,
             count(*) FILTER (
                 WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
-            ),
-            count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
-            count(*) FILTER (
-                WHERE a.ended_on BETWEEN %(start)s AND %(end)s
-                  AND a.exit_reason <> %(not_pertinent)s
-            )
-        FROM {accompaniment} a
-        JOIN {person} p ON p.id = a.person_id
-        LEFT JOIN {commune} c ON c.insee_code = p.commune_id
-        WHERE a.kind = 'global' AND {scope}
-          AND a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on >= %(start)s)
-        GROUP BY c.insee_code, c.name
-        ORDER BY 2 DESC, 1
-        """,
-        _scope_params(scope),
-    )
-    return FigureTable(
-        "by_commune",
-        "Par commune de la personne",
-        ("Commune", "En cours en fin de période", "Entrées", "Sorties"),
-        tuple(rows),
-        definition="La commune de résidence enregistrée dans le dossier de la personne.",
-    )
-
-
-def by_epci(scope: FigureScope) -> FigureTable:
-    """Per EPCI à fiscalité propre of the person's commune."""
-    rows = _fetch(
-        """
-        SELECT coalesce(e.name, 'EPCI non renseigné'),
-            count(*) FILTER (
-                WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
-            ),
+            ) AS active,
             count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
             count(*) FILTER (
                 WHERE a.ended_on BETWEEN %(start)s AND %(end)s
@@ -400,19 +374,29 @@ def by_epci(scope: FigureScope) -> FigureTable:
         LEFT JOIN {epci} e ON e.siren = c.epci_id
         WHERE a.kind = 'global' AND {scope}
           AND a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on >= %(start)s)
-        GROUP BY e.siren, e.name
-        ORDER BY 2 DESC, 1
+        GROUP BY GROUPING SETS ((c.insee_code, c.name), (e.siren, e.name))
+        ORDER BY by_epci, active DESC, place
         """,
         _scope_params(scope),
     )
-    return FigureTable(
-        "by_epci",
-        "Par EPCI de la personne",
-        ("EPCI", "En cours en fin de période", "Entrées", "Sorties"),
-        tuple(rows),
-        definition="L'établissement public de coopération intercommunale à fiscalité propre "
-        "(métropole, communauté urbaine, d'agglomération ou de communes) de la commune de "
-        "résidence enregistrée dans le dossier de la personne (référentiel INSEE).",
+    return (
+        FigureTable(
+            "by_commune",
+            "Par commune de la personne",
+            ("Commune", "En cours en fin de période", "Entrées", "Sorties"),
+            tuple(tuple(row[1:]) for row in rows if not row[0]),
+            definition="La commune de résidence enregistrée dans le dossier de la personne.",
+        ),
+        FigureTable(
+            "by_epci",
+            "Par EPCI de la personne",
+            ("EPCI", "En cours en fin de période", "Entrées", "Sorties"),
+            tuple(tuple(row[1:]) for row in rows if row[0]),
+            definition="L'établissement public de coopération intercommunale à fiscalité "
+            "propre (métropole, communauté urbaine, d'agglomération ou de communes) de la "
+            "commune de résidence enregistrée dans le dossier de la personne (référentiel "
+            "INSEE).",
+        ),
     )
 
 
@@ -485,8 +469,7 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
         else (
             exits_by_reason(scope),
             by_organisation(scope),
-            by_commune(scope),
-            by_epci(scope),
+            *by_place(scope),
             barriers_lifted(scope),
         ),
     )

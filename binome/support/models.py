@@ -206,11 +206,23 @@ class Accompaniment(models.Model):
         ordering = ["-started_on", "-id"]
         indexes = [
             models.Index(fields=["person", "state"], name="accompaniment_person_state"),
-            # The steering figures: a département's global accompaniments.
+            # The steering figures: a département's global accompaniments, with every column
+            # the figures read (index-only scans: a département's history is read from the
+            # index, not from its rows scattered over the table).
             models.Index(
                 fields=["department", "started_on"],
+                include=[
+                    "ended_on",
+                    "exit_reason",
+                    "activated_on",
+                    "followup_recorded_on",
+                    "followup_outcome",
+                    "person",
+                    "age_at_start",
+                    "id",
+                ],
                 condition=Q(kind="global"),
-                name="accompaniment_global_dept",
+                name="accompaniment_dept_figures",
             ),
             # The daily deadline alerts (binome.support.tasks): a range scan each.
             models.Index(

@@ -147,6 +147,24 @@ def test_the_section_counts_a_known_month(january: Essonne) -> None:
     assert by_organisation == (("France Travail Évry", 6, 33.3, 50.0, 2, 1, 1, 0),)
 
 
+def test_the_previous_period_reads_the_figures_not_the_tables(january: Essonne) -> None:
+    """The dashboard asks the previous period for its figures only: the same figures, in
+    the three statements of the totals, without the five that the tables by provider and by
+    organisation add."""
+    from dataclasses import replace
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    whole = childcare_section(JANUARY, now=NOW)
+    with CaptureQueriesContext(connection) as captured:
+        figures_only = childcare_section(replace(JANUARY, figures_only=True), now=NOW)
+    assert whole is not None and figures_only is not None
+    assert figures_only.figures == whole.figures
+    assert figures_only.tables == ()
+    assert len(captured.captured_queries) == 3
+
+
 def test_the_scope_restricts_the_figures(january: Essonne) -> None:
     assert (
         childcare_section(

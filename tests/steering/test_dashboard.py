@@ -205,8 +205,8 @@ def test_the_previous_period_reads_the_figures_not_the_tables(known: Known) -> N
         sections = compared_sections("83", PERIOD)
     statements = [query["sql"] for query in captured.captured_queries]
     # Each table once (the chosen period), the key figures twice (to compare).
-    assert sum("GROUP BY e.siren, e.name" in sql for sql in statements) == 1
-    assert sum("GROUP BY c.insee_code, c.name" in sql for sql in statements) == 1
+    # The tables by commune and by EPCI: one statement for both.
+    assert sum("(c.insee_code, c.name), (e.siren, e.name)" in sql for sql in statements) == 1
     support = next(section for section in sections if section.key == "support")
     assert [compared.previous for compared in support.figures][:3] == [1, 1, 0]
 
@@ -218,6 +218,22 @@ def test_the_previous_period_reads_no_referral_table(known: Known) -> None:
     # The referrals by prescriber are a table: read for the chosen period only.
     assert sum('"organisations_organisation"."kind"' in sql for sql in statements) == 1
     # The referrals by kind give the key figures: read for both periods.
-    assert sum("JOIN referrals_referralmilestones m" in sql for sql in statements) == 2
+    assert sum("FROM referrals_referralmilestones m WHERE" in sql for sql in statements) == 2
     referrals = next(section for section in sections if section.key == "referrals")
     assert [table.key for table in referrals.tables] == ["by_kind", "by_prescriber"]
+
+
+def test_a_tables_rows_are_written_in_one_pass_the_french_way() -> None:
+    from binome.core.figures import FigureTable
+    from binome.steering.templatetags.steering import shown_rows
+
+    table = FigureTable(
+        "t",
+        "T",
+        ("Commune", "En cours", "Part (%)", "Fermée", "Note"),
+        (("Toulon", 1234, 12.5, True, "<b>"), (None, 0, None, False, "")),
+    )
+    assert shown_rows(table) == [
+        '<th scope="row">Toulon</th><td>1\u202f234</td><td>12,5</td><td>oui</td><td>&lt;b&gt;</td>',
+        '<th scope="row">—</th><td>0</td><td>—</td><td>non</td><td></td>',
+    ]

@@ -81,3 +81,41 @@ def test_the_support_figures_do_not_join_the_persons(small_var: SmallTerritory) 
     ]
     assert len(statements) == 4
     assert all("people_person" not in sql for sql in statements)
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        # The test's tables are tiny: make any index cheaper than reading the table, so that
+        # the plan says which index the statement can use.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_bitmapscan")
+    return plan
+
+
+def test_the_figures_read_the_departments_accompaniments_from_the_index_alone(
+    small_var: SmallTerritory,
+) -> None:
+    """The département's index of global accompaniments includes every column the key
+    figures, the exits by reason, the teams' organisations and the first steps read: their
+    scan of the département's history never visits the table (a column added to one of them
+    without the index fails here)."""
+    from binome.steering import figures as steering_figures
+
+    scope = FigureScope("83", PERIOD.start, PERIOD.end, None)
+    with CaptureQueriesContext(connection) as captured:
+        support_figures.accompaniment_figures(scope)
+        support_figures.exits_by_reason(scope)
+        support_figures.by_organisation(scope)
+        steering_figures.first_steps(scope, 21)
+    statements = [
+        q["sql"] for q in captured.captured_queries if "support_accompaniment" in q["sql"]
+    ]
+    assert len(statements) == 4
+    for sql in statements:
+        plan = _plan(sql)
+        assert "Index Only Scan using accompaniment_dept_figures" in plan, plan
+        assert "Index Scan using accompaniment_dept_figures" not in plan, plan
