@@ -324,10 +324,14 @@ def _ranking_sql(
     radius_m: float,
     words: WordsQuery | None,
     today: date,
+    department: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The SELECT of the matching services (id, score, distance_km, total), unordered."""
     params: dict[str, Any] = {"today": today, "published": PublicationStatus.PUBLISHED.value}
     where = ["s.status = %(published)s"]
+    if department is not None:
+        where.append("s.department_id = %(department)s")
+        params["department"] = department
     if codes:
         where.append("s.thematiques && %(codes)s::varchar[]")
         params["codes"] = list(codes)
@@ -496,6 +500,7 @@ def search_services(
     page: int = 1,
     per_page: int = 20,
     today: date | None = None,
+    department: str | None = None,
 ) -> SearchResult:
     """Published services matching the filters (see the module's docstring), ranked.
 
@@ -521,6 +526,9 @@ def search_services(
     - *stale*: 1 when the service is past its update frequency (``needs_checking``,
       shown "à vérifier"): it drops below fresh services of comparable relevance and
       distance, but a stale service next door still beats a fresh one 50 km away.
+
+    ``department`` keeps the services whose address is in that département (the referral
+    form offers those of the person's département).
     """
     today = today or timezone.localdate()
     page = max(1, page)
@@ -539,6 +547,7 @@ def search_services(
         radius_m=radius_km * 1000.0,
         words=words_query(words),
         today=today,
+        department=department,
     )
     offset = (page - 1) * per_page
     with connection.cursor() as cursor:

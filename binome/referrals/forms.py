@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from django import forms
 from django.conf import settings
@@ -13,8 +14,10 @@ from django.utils import timezone
 from binome.accounts.models import User
 from binome.core.documents import check_document
 from binome.core.forms import BinomeForm
+from binome.core.http import parse_id
 from binome.core.widgets import UploadInput
 from binome.directory.models import PublicationStatus, Service
+from binome.directory.search import search_services
 from binome.organisations.models import Membership, Organisation, OrganisationKind
 from binome.people.forms import DATE_WIDGET
 from binome.people.models import ConsentMethod, Person
@@ -125,6 +128,20 @@ RADIOS_SNIPPET = "dsfr/form_field_snippets/radioselect_snippet.html"
 KIND_FIELD_SNIPPET = "referrals/widgets/kind_field.html"
 
 
+# The service of a referral is chosen among the results of a search of the directory, shown
+# as radio buttons (``referrals/widgets/service_field.html``): a département holds
+# thousands of services, too many for one list.
+SERVICE_FIELD_SNIPPET = "referrals/widgets/service_field.html"
+SERVICE_RESULTS = 10
+SERVICE_QUERY_MAX = 100
+SERVICE_SEARCH_ID = "id_service_search"
+
+
+class ServiceResults(NamedTuple):
+    services: list[Service]  # with their structure and commune
+    total: int  # how many the search found
+
+
 def for_kinds(field: forms.Field, *kinds: str, required_for: str) -> forms.Field:
     """``field``, shown for these kinds of orientation only and said required for them
     (``required_for``); ``ReferralForm.clean`` requires it."""
@@ -160,12 +177,18 @@ class ReferralForm(BinomeForm):
             label="Service de l'annuaire",
             queryset=Service.objects.none(),
             required=False,
+            widget=RadioButtons,
             help_text="Y compris d'une structure sans compte dans Binôme (elle reçoit un lien "
             "sécurisé par courriel).",
+            error_messages={
+                "invalid_choice": "Ce service ne peut pas être choisi : choisissez un service "
+                "publié de l'annuaire du département de la personne, trouvé par la recherche."
+            },
         ),
         ReferralKind.SERVICE,
         required_for="obligatoire pour une orientation vers un service",
     )
+    service.template_name = SERVICE_FIELD_SNIPPET  # type: ignore[attr-defined]
     requested_kind = for_kinds(
         forms.ChoiceField(
             label="Accompagnement demandé (réorientation)",
@@ -227,11 +250,13 @@ class ReferralForm(BinomeForm):
         access: FileAccess,
         organisation: Organisation,
         accompaniment: Accompaniment | None,
+        service_query: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.person = person
         self.accompaniment = accompaniment
+        self.service_query = " ".join(service_query.split())[:SERVICE_QUERY_MAX]
         # One's own organisation too: its dedicated counselors (accompagnement global).
         self.fields["to_organisation"].queryset = recipient_organisations(
             person.department_id, None
@@ -241,6 +266,9 @@ class ReferralForm(BinomeForm):
             if o.pk == organisation.pk
             else o.name
         )
+        # The services allowed: those published in the person's département, and the one the
+        # form was opened on (from its page in the directory). The posted choice is checked
+        # against them; only the search's results are shown (``service_results``).
         services = Service.objects.filter(
             status=PublicationStatus.PUBLISHED, department_id=person.department_id
         )
@@ -249,8 +277,9 @@ class ReferralForm(BinomeForm):
             services = Service.objects.filter(
                 Q(pk__in=services.values("pk")) | Q(pk=wanted, status=PublicationStatus.PUBLISHED)
             )
-        self.fields["service"].queryset = services.select_related("structure").order_by("name")
-        self.fields["service"].label_from_instance = lambda s: f"{s.name} — {s.structure.name}"
+        self.fields["service"].queryset = services.select_related("structure")
+        self.fields["service"].widget.choices = []
+        self.service_wanted: int | None = wanted
         self.fields["items"].choices = shared_item_choices(person, access)
         if accompaniment is None:
             self.fields["kind"].choices = [
@@ -281,8 +310,38 @@ class ReferralForm(BinomeForm):
             bound = self[name]
             multiple = isinstance(bound.field.widget, forms.RadioSelect | Checkboxes)
             anchor = f"{bound.auto_id}_0" if multiple else bound.auto_id
+            if name == "service":  # its search comes first, and is always there
+                anchor = SERVICE_SEARCH_ID
             summary += [(str(anchor), str(bound.label), str(error)) for error in errors]
         return summary
+
+    @cached_property
+    def service_results(self) -> ServiceResults:
+        """The services offered as radio buttons, and how many the search found: the search's
+        first results among the allowed services (``search_services``, the directory's own
+        ranking, scoped to the person's département), after the service already chosen
+        (posted, or the one the form was opened on) when the search does not show it."""
+        results: list[Service] = []
+        total = 0
+        if self.service_query and self.person.department_id:
+            found = search_services(
+                text=self.service_query,
+                department=self.person.department_id,
+                per_page=SERVICE_RESULTS,
+            )
+            results, total = found.services, found.total
+        chosen = parse_id(self.data.get("service")) if self.is_bound else None
+        chosen = chosen or self.service_wanted
+        if chosen is not None and chosen not in {service.pk for service in results}:
+            service = (
+                self.fields["service"]
+                .queryset.select_related("structure", "commune")
+                .filter(pk=chosen)
+                .first()
+            )
+            if service is not None:
+                results.insert(0, service)
+        return ServiceResults(results, total)
 
     def shared_items(self) -> list[tuple[str, int]]:
         chosen = []

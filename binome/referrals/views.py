@@ -130,6 +130,7 @@ def create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         organisation=organisation,
         accompaniment=accompaniment,
         initial=initial,
+        service_query=request.GET.get("q", ""),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -216,6 +216,18 @@ def test_only_published_services_are_found() -> None:
     assert names(search_services()) == ["Publié"]
 
 
+def test_a_departement_keeps_the_services_whose_address_is_in_it() -> None:
+    make_service("Garage solidaire de Toulon", at=TOULON)
+    make_service("Garage solidaire de Draguignan", at=DRAGUIGNAN)
+    make_service("Garage solidaire de Quimper", at=QUIMPER)
+    make_service("Brouillon de garage solidaire", status=PublicationStatus.DRAFT)
+    found = search_services(text="garage", department="83")
+    assert sorted(names(found)) == ["Garage solidaire de Draguignan", "Garage solidaire de Toulon"]
+    assert found.total == 2
+    assert names(search_services(text="garage", department="29")) == ["Garage solidaire de Quimper"]
+    assert len(names(search_services(text="garage"))) == 3
+
+
 def test_other_filters() -> None:
     make_service("Gratuit pour les jeunes", fees="gratuit", publics=["jeunes"], type="atelier")
     make_service("Payant pour tous", fees="payant", publics=["tous-publics"], type="formation")

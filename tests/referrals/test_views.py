@@ -60,7 +60,8 @@ def test_sending_from_the_file_needs_the_consent_and_a_double_post_sends_once(
 ) -> None:
     ines = client_for("ines")
     url = reverse("referrals:create", args=[nadia_file.pk])
-    assert "Location de véhicules et garage solidaire" in page(ines.get(url))
+    # The service is chosen among the results of a search of the directory.
+    assert "Location de véhicules et garage solidaire" in page(ines.get(url, {"q": "garage"}))
     refused = ines.post(url, form_data(service=garage.pk))
     assert refused.status_code == 400
     assert "n'a pas donné (ou a retiré) son consentement" in page(refused)
@@ -390,7 +391,8 @@ def test_orienting_from_a_service_page_picks_one_of_the_users_persons(
     # The referral form opens on that service, kind « service ».
     form_page = ines.get(form_url).content.decode()
     inputs = re.findall(r"<(?:input|option)[^>]*>", form_page)
-    assert [i for i in inputs if f'value="{garage.pk}"' in i and "selected" in i]
+    # (a radio button among the search's results now, no longer an option of a select)
+    assert [i for i in inputs if f'value="{garage.pk}"' in i and "checked" in i]
     assert [i for i in inputs if 'name="kind"' in i and 'value="service"' in i and "checked" in i]
     # Someone else's persons are not offered: Sophie (Quimper) does not see Nadia.
     assert "Nadia BELKACEM" not in page(client_for("sophie").get(choose_url))
