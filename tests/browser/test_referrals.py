@@ -23,6 +23,7 @@ from tests.browser.accessibility import assert_accessible
 from tests.browser.test_diagnostic_plan import tick
 from tests.browser.test_foundation_journeys import field, heading, log_in
 from tests.browser.test_person_file import log_out
+from tests.browser.test_small_screens import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -144,10 +145,23 @@ def test_ines_orients_nadia_to_a_mobility_service_then_it_is_reminded_and_expire
     expect(heading(page)).to_have_text("Orienter la personne")
     assert_accessible(page)
     tick(page.locator("main"), "Vers un service de l'annuaire")
-    field(page, "Service de l'annuaire").select_option(
-        label="Location de véhicules et garage solidaire — Garage solidaire Var Mobilité"
-    )
     field(page, "Motif de l'orientation").fill("Pas de véhicule pour aller en formation.")
+    # The service is searched in the directory; the results replace the previous ones only,
+    # what was typed stays.
+    field(page, "Rechercher le service").fill("garage")
+    page.locator("main").get_by_role("button", name="Rechercher", exact=True).click()
+    garage = page.get_by_role("radio", name=re.compile(r"^Location de véhicules et garage"))
+    expect(garage).to_have_count(1)
+    expect(page.get_by_text("Garage solidaire Var Mobilité")).to_be_visible()
+    expect(field(page, "Motif de l'orientation")).to_have_value(
+        "Pas de véhicule pour aller en formation."
+    )
+    assert_accessible(page)
+    page.set_viewport_size(PHONE)
+    assert_accessible(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("label", has_text="Location de véhicules et garage solidaire").click()
+    expect(garage).to_be_checked()
     tick(page.locator("main"), "Mobilité")
     # Sent without the consent: refused, nothing written.
     page.get_by_role("button", name="Envoyer l'orientation").click()
