@@ -7,6 +7,11 @@ urlpatterns = [
     path("accueils/", views.providers_home, name="providers_home"),
     path("accueils/<int:organisation_id>/", views.provider_places, name="provider_places"),
     path(
+        "accueils/<int:organisation_id>/modifier/",
+        views.provider_edit,
+        name="provider_edit",
+    ),
+    path(
         "accueils/<int:organisation_id>/confirmer/",
         views.provider_confirm,
         name="provider_confirm",

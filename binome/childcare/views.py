@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binome.access.audit import record_list_read, record_read
@@ -81,8 +83,68 @@ def providers_home(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def provider_places(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
+    """The provider's page: its places in short (their form is one click away, on
+    ``provider_edit``) and the 50 requests addressed to it, those awaiting an answer first."""
+    organisation = get_provider_organisation_for_user(request.user, organisation_id)
+    provider = (
+        Provider.objects.filter(organisation=organisation).select_related("label_caf").first()
+    )
+    rows: list[str] = []
+    if provider is not None:
+        solicitations = (
+            Solicitation.objects.filter(provider=provider)
+            .select_related("request")
+            .only("status", "request__urgency", "request__due_at")
+            # Those awaiting an answer first, the most urgent first.
+            .order_by(
+                Case(When(status=SolicitationStatus.PENDING, then=0), default=1),
+                "request__due_at",
+            )[:50]
+        )
+        rows = solicitation_rows(solicitations)
+    return render(
+        request,
+        "childcare/provider_places.html",
+        {
+            "title": f"Places d'accueil — {organisation.name}",
+            "organisation": organisation,
+            "provider": provider,
+            "solicitation_rows": rows,
+        },
+    )
+
+
+def solicitation_rows(solicitations: Iterable[Solicitation]) -> list[str]:
+    """The inbox's lines, written once in Python (escaped by ``format_html``) rather than
+    through the template's nodes for each of the 50: the urgency as the link to the request,
+    its status, and the answer's deadline while it awaits one."""
+    link = reverse("childcare:solicitation", args=[0]).removesuffix("0/")
+    urgencies = dict(Urgency.choices)
+    statuses = dict(SolicitationStatus.choices)
+    rows = []
+    for solicitation in solicitations:
+        due = ""
+        if solicitation.status == SolicitationStatus.PENDING:
+            due_at = timezone.localtime(solicitation.request.due_at)
+            due = format_html(" (réponse attendue avant le {})", f"{due_at:%d/%m à %Hh%M}")
+        rows.append(
+            format_html(
+                '<li><a href="{}{}/">{}</a> — {}{}</li>',
+                link,
+                solicitation.pk,
+                urgencies.get(solicitation.request.urgency, solicitation.request.urgency),
+                statuses.get(solicitation.status, solicitation.status),
+                due,
+            )
+        )
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_edit(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     """One short form: the label, the places, the free places from a date, the ages, the
     hours (and, for a home-care service, its emergencies). Saving confirms the places."""
     organisation = get_provider_organisation_for_user(request.user, organisation_id)
@@ -103,27 +165,14 @@ def provider_places(request: AuthenticatedRequest, organisation_id: int) -> Http
         else:
             messages.success(request, "Les places sont enregistrées et confirmées à ce jour.")
             return redirect("childcare:provider_places", organisation.pk)
-    solicitations = []
-    if provider is not None:
-        solicitations = list(
-            Solicitation.objects.filter(provider=provider)
-            .select_related("request")
-            # Those awaiting an answer first, the most urgent first.
-            .order_by(
-                Case(When(status=SolicitationStatus.PENDING, then=0), default=1),
-                "request__due_at",
-            )[:50]
-        )
     return render(
         request,
-        "childcare/provider_places.html",
+        "childcare/provider_edit.html",
         {
-            "title": f"Places d'accueil — {organisation.name}",
+            "title": f"Modifier les places — {organisation.name}",
             "organisation": organisation,
             "provider": provider,
             "form": form,
-            "solicitations": solicitations,
-            "pending": SolicitationStatus.PENDING,
         },
         status=400 if form.errors else 200,
     )

@@ -1338,6 +1338,7 @@ MATRIX.update(
         "childcare:providers_home": (url("childcare:providers_home"), everyone(200, anonymous=302)),
         # A crèche's places: its members only.
         "childcare:provider_places": (url("childcare:provider_places", lea_org), only(lea=200)),
+        "childcare:provider_edit": (url("childcare:provider_edit", lea_org), only(lea=200)),
         "childcare:provider_confirm": (
             url("childcare:provider_confirm", lea_org),
             everyone(405, anonymous=302),

@@ -181,10 +181,13 @@ def test_the_avip_journey_in_the_essonne_and_the_var(
     arrive(page, "Garde d'enfants : mes accueils")
     page.get_by_role("link", name=CRECHE).click()
     arrive(page, "Places d'accueil")
+    page.get_by_role("link", name="Modifier les places").click()
+    arrive(page, "Modifier les places")
     field(page, "Places AVIP libres").fill("3")
     field(page, "Libres à partir du").fill(today.isoformat())
     page.get_by_role("button", name="Enregistrer et confirmer les places").click()
     expect(page.get_by_text("Les places sont enregistrées")).to_be_visible()
+    expect(page.get_by_text("Places AVIP libres : 3")).to_be_visible()
     assert_accessible(page)
     assert Provider.objects.get(organisation=live_orgs["creche_toulon"]).free_places == 3
     log_out(page)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -35,7 +35,11 @@ FORM = {
 def test_a_member_declares_the_places_which_confirms_them(essonne: Essonne) -> None:
     organisation = essonne.creche.organisation
     client = essonne.var.client(essonne.nina)
-    url = reverse("childcare:provider_places", args=[organisation.pk])
+    assert (
+        client.get(reverse("childcare:provider_places", args=[organisation.pk])).status_code == 200
+    )
+    # The form is one click away from the places page.
+    url = reverse("childcare:provider_edit", args=[organisation.pk])
     assert client.get(url).status_code == 200
     before = timezone.now()
     response = client.post(url, FORM)
@@ -53,7 +57,7 @@ def test_negative_or_unfitting_numbers_are_refused_in_french_and_nothing_changes
 ) -> None:
     organisation = essonne.creche.organisation
     client = essonne.var.client(essonne.nina)
-    url = reverse("childcare:provider_places", args=[organisation.pk])
+    url = reverse("childcare:provider_edit", args=[organisation.pk])
     for changes, message in [
         ({"free_places": "-1"}, "Le nombre de places libres ne peut pas être négatif."),
         ({"capacity": "-5"}, "La capacité ne peut pas être négative."),
@@ -76,7 +80,7 @@ def test_the_label_is_chosen_among_the_cafs_of_the_providers_departement(
     caf_essonne = make_organisation("CAF de l'Essonne", OrganisationKind.CAF, department="91")
     caf_var = make_organisation("CAF du Var", OrganisationKind.CAF, department="83")
     client = essonne.var.client(essonne.nina)
-    url = reverse("childcare:provider_places", args=[organisation.pk])
+    url = reverse("childcare:provider_edit", args=[organisation.pk])
     page = client.get(url).content.decode()
     assert "CAF de l&#x27;Essonne" in page and "CAF du Var" not in page
     response = client.post(url, {**FORM, "label_caf": caf_var.pk})
@@ -89,6 +93,38 @@ def test_the_label_is_chosen_among_the_cafs_of_the_providers_departement(
     assert "CAF du Var" in client.get(url).content.decode()
     assert client.post(url, {**FORM, "label_caf": caf_var.pk}).status_code == 302
     assert Provider.objects.get(organisation=organisation).label_caf == caf_var
+
+
+def test_the_places_page_shows_the_places_in_short_and_their_form_one_click_away(
+    essonne: Essonne,
+) -> None:
+    organisation = essonne.creche.organisation
+    client = essonne.var.client(essonne.nina)
+    caf = make_organisation("CAF de l'Essonne", OrganisationKind.CAF, department="91")
+    Provider.objects.filter(organisation=organisation).update(
+        label_caf=caf, free_from=date(2026, 12, 20)
+    )
+    page = client.get(reverse("childcare:provider_places", args=[organisation.pk]))
+    content = page.content.decode()
+    assert "Places AVIP libres : 2" in content and "à partir du 20/12/2026" in content
+    assert "Labellisé AVIP par CAF de l&#x27;Essonne" in content
+    assert "Capacité : 20 places, dont 4 réservées AVIP" in content
+    assert reverse("childcare:provider_edit", args=[organisation.pk]) in content
+    assert 'name="free_places"' not in content and 'name="label_caf"' not in content
+    form = client.get(reverse("childcare:provider_edit", args=[organisation.pk]))
+    assert 'name="free_places"' in form.content.decode()
+
+
+def test_a_provider_without_places_yet_is_asked_to_declare_them(essonne: Essonne) -> None:
+    organisation = essonne.creche.organisation
+    Provider.objects.filter(organisation=organisation).delete()
+    content = (
+        essonne.var.client(essonne.nina)
+        .get(reverse("childcare:provider_places", args=[organisation.pk]))
+        .content.decode()
+    )
+    assert "Vos places ne sont pas encore déclarées" in content
+    assert reverse("childcare:provider_edit", args=[organisation.pk]) in content
 
 
 def test_confirming_unchanged_places_moves_the_date(essonne: Essonne) -> None:
@@ -107,7 +143,11 @@ def test_others_get_a_404(essonne: Essonne) -> None:
     organisation = essonne.creche.organisation
     for outsider in (essonne.omar, essonne.charlie, essonne.var.alice):
         client = essonne.var.client(outsider)
-        url = reverse("childcare:provider_places", args=[organisation.pk])
+        url = reverse("childcare:provider_edit", args=[organisation.pk])
+        assert (
+            client.get(reverse("childcare:provider_places", args=[organisation.pk])).status_code
+            == 404
+        )
         assert client.get(url).status_code == 404
         assert client.post(url, {**FORM, "free_places": "0"}).status_code == 404
     assert Provider.objects.get(organisation=organisation).free_places == 2

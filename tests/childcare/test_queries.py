@@ -19,9 +19,10 @@ from tests.factories import make_childcare_provider
 # read logged), its children, its solicitations (the providers already asked), the matching
 # query; no placement to look for before an acceptance.
 MATCHING_PAGE_QUERIES = 12
-# Session, user, memberships and header, the provider, the 50 first solicitations (those
-# awaiting an answer first) with their requests.
-INBOX_PAGE_QUERIES = 8
+# Session, user, memberships and header, the provider with its label's CAF, the 50 first
+# solicitations (those awaiting an answer first) with their requests. (The places' form,
+# with its list of CAFs, is on a page of its own.)
+INBOX_PAGE_QUERIES = 7
 
 
 def count_queries(client: Client, url: str) -> int:
