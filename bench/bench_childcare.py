@@ -12,9 +12,9 @@ not depend on the volume.
   (``matching_providers``) over every draft request of the data set, against the same SQL
   sent straight to PostgreSQL.
 - **Provider's inbox**: the places page of the provider that received the most requests
-  (``/garde-enfants/accueils/<organisation>/``: its form and the 50 requests addressed to
-  it, those awaiting an answer first), seen by a plain member; against the page's SQL sent
-  straight to PostgreSQL.
+  (``/garde-enfants/accueils/<organisation>/``: its places in short — their form is on a
+  page of its own — and the 50 requests addressed to it, those awaiting an answer first),
+  seen by a plain member; against the page's SQL sent straight to PostgreSQL.
 - The home page of the same users as a second reference.
 """
 

@@ -123,7 +123,7 @@ def solicitation_rows(solicitations: Iterable[Solicitation]) -> list[str]:
     link = reverse("childcare:solicitation", args=[0]).removesuffix("0/")
     urgencies = dict(Urgency.choices)
     statuses = dict(SolicitationStatus.choices)
-    rows = []
+    rows: list[str] = []
     for solicitation in solicitations:
         due = ""
         if solicitation.status == SolicitationStatus.PENDING:
