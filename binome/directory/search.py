@@ -467,7 +467,7 @@ _RELATED_FIELDS = tuple(
 
 def _page_sql(ranked_page: str) -> str:
     """The SELECT of the page's rows: score, distance, total, then the columns of the
-    service, its structure and its commune, in the order ``_page_service`` reads them."""
+    service, its structure and its commune, in the order ``_page_services`` reads them."""
     columns = [f"svc.{field.column}" for field in _SERVICE_FIELDS]
     for _model, alias, fields in _RELATED_FIELDS:
         columns.extend(f"{alias}.{field.column}" for field in fields)
@@ -487,16 +487,14 @@ _RELATED_ATTNAMES = tuple(
 )
 
 
-def _instance[M: Model](model: type[M], attnames: Sequence[str], values: Sequence[Any]) -> M:
+def _instance[M: Model](
+    model: type[M], db: str, attnames: Sequence[str], values: Sequence[Any]
+) -> M:
     """``model.from_db`` for the columns read, without ``Model.__init__``: what ``from_db``
     leaves on an instance (the values by attribute name, the columns not read deferred, the
     state of a row from the database), in a tenth of its time — ``__init__`` checks every
     field of these wide models one by one: 2 to 5 ms of the 20 rows of a page, the
-    search's largest share of Python. Models with ``pre_init`` / ``post_init`` receivers
-    (none of these three) go through ``from_db``."""
-    db = connection.alias
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-        return model.from_db(db, list(attnames), values)
+    search's largest share of Python."""
     instance = model.__new__(model)
     instance.__dict__.update(zip(attnames, values, strict=True))
     state = instance._state = ModelState()
@@ -505,20 +503,43 @@ def _instance[M: Model](model: type[M], attnames: Sequence[str], values: Sequenc
     return instance
 
 
-def _page_service(row: Sequence[Any]) -> Service:
-    """A row of ``_page_sql`` as a Service, its structure and commune attached, annotated
-    with its ``score`` and ``distance_km``."""
-    start = 3 + len(_SERVICE_ATTNAMES)
-    service = _instance(Service, _SERVICE_ATTNAMES, row[3:start])
-    cache = service._state.fields_cache
-    for (model, attnames), name in zip(_RELATED_ATTNAMES, ("structure", "commune"), strict=True):
-        values = row[start : start + len(attnames)]
-        start += len(attnames)
-        # The primary key comes first (model order): None for a service without commune.
-        cache[name] = _instance(model, attnames, values) if values[0] is not None else None
-    service.score = row[0]  # type: ignore[attr-defined]
-    service.distance_km = row[1]  # type: ignore[attr-defined]
-    return service
+def _page_services(rows: Sequence[Sequence[Any]]) -> list[Service]:
+    """The rows of ``_page_sql`` as Services, their structure and commune attached, annotated
+    with their ``score`` and ``distance_km``.
+
+    The connection's alias and the models' signal receivers are read once per page, not
+    per instance (each read of ``connection`` goes through a context-local lookup: they
+    were half of the page's Python). Models with ``pre_init`` / ``post_init`` receivers
+    (none of these three) go through ``from_db``."""
+    if not rows:
+        return []
+    db = connection.alias
+    build: dict[type[Model], Any] = {}
+    for model in (Service, *(model for model, _attnames in _RELATED_ATTNAMES)):
+        if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+            build[model] = lambda m, d, names, values: m.from_db(d, list(names), values)
+        else:
+            build[model] = _instance
+    make_service = build[Service]
+    related = [
+        (name, model, attnames, build[model])
+        for (model, attnames), name in zip(_RELATED_ATTNAMES, ("structure", "commune"), strict=True)
+    ]
+    first = 3 + len(_SERVICE_ATTNAMES)
+    services = []
+    for row in rows:
+        service = make_service(Service, db, _SERVICE_ATTNAMES, row[3:first])
+        cache = service._state.fields_cache
+        start = first
+        for name, model, attnames, make in related:
+            values = row[start : start + len(attnames)]
+            start += len(attnames)
+            # The primary key comes first (model order): None for a service without commune.
+            cache[name] = make(model, db, attnames, values) if values[0] is not None else None
+        service.score = row[0]  # type: ignore[attr-defined]
+        service.distance_km = row[1]  # type: ignore[attr-defined]
+        services.append(service)
+    return services
 
 
 def search_services(
@@ -592,7 +613,7 @@ def search_services(
             total = cursor.fetchone()[0]  # a count always has its row
         else:
             total = rows[0][2] if rows else 0
-    services = [_page_service(row) for row in rows]
+    services = _page_services(rows)
     return SearchResult(
         services=services,
         total=total,
