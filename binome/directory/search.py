@@ -252,7 +252,7 @@ class _PreparingCursor(psycopg.Cursor[Any]):
     Django's own cursors bind on the client and never prepare (settings:
     ``prepare_threshold``)."""
 
-    def execute(  # type: ignore[override]
+    def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
     ) -> _PreparingCursor:
         return super().execute(query, params, prepare=True, binary=binary)
@@ -275,7 +275,7 @@ def _cursor() -> CursorWrapper:
     raw = _PreparingCursor(connection.connection)
     if connection.queries_logged:
         return _LoggedPreparingCursor(raw, connection)
-    return connection.make_cursor(raw)
+    return CursorWrapper(raw, connection)
 
 
 def _tsquery_lexeme(lexeme: str, *, prefix: bool) -> str:
@@ -536,8 +536,8 @@ def _page_services(rows: Sequence[Sequence[Any]]) -> list[Service]:
             start += len(attnames)
             # The primary key comes first (model order): None for a service without commune.
             cache[name] = make(model, db, attnames, values) if values[0] is not None else None
-        service.score = row[0]  # type: ignore[attr-defined]
-        service.distance_km = row[1]  # type: ignore[attr-defined]
+        service.score = row[0]
+        service.distance_km = row[1]
         services.append(service)
     return services
 
