@@ -171,6 +171,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     "-c pg_trgm.word_similarity_threshold=0.45"
 )
+# Prepared statements: only those a cursor runs with ``prepare=True`` (the directory's
+# search, ``binome.directory.search``); Django's cursors bind on the client and never
+# prepare. psycopg prepares nothing when this is None (Django's default), and would
+# prepare any statement run this many times by a server-binding cursor.
+DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 DATABASES["default"]["TEST"] = {"NAME": f"test_binome_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # DATABASE_REPLICA_URL: a streaming replica of the primary. The steering's figures

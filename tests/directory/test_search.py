@@ -498,3 +498,29 @@ def test_the_page_services_are_what_the_orm_reads() -> None:
     assert len(queries) == 0
     found.refresh_from_db(fields=["match_vector"])  # a column not read is loaded on demand
     assert found.match_vector
+
+
+def test_the_search_statements_are_prepared_once_per_connection() -> None:
+    make_service("Crèche du port", description="Accueil des enfants.")
+    make_service("Crèche du cap", description="Accueil des enfants.", at=LA_SEYNE)
+
+    def prepared() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            )
+            return dict(cursor.fetchall())
+
+    before = prepared()
+    for place in (commune(TOULON), commune(LA_SEYNE), commune(TOULON)):
+        with CaptureQueriesContext(connection) as queries:
+            result = search_services(text="crèche", commune=place, radius_km=30)
+        assert names(result) and result.total == 2
+    after = {sql: runs for sql, runs in prepared().items() if sql not in before}
+    # The corrections and the ranking: two statements, each prepared once and run three
+    # times with the values of each search as parameters.
+    assert sorted(after.values()) == [3, 3]
+    assert any("directory_search_word" in sql for sql in after)
+    # The statements are logged with their values, as Django logs its own.
+    [corrections, ranking] = [query["sql"] for query in queries]
+    assert "'crèche'" in corrections and "83137" in ranking and "%(" not in ranking
