@@ -19,6 +19,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from binome.accounts.models import User
 from binome.organisations.models import Organisation
@@ -280,6 +282,79 @@ def inbox_rows(
             )
         )
     return rows
+
+
+# One row of the inbox's table, as the template wrote it: the checkbox (labelled with the
+# person's name), the person and her commune, the sender, the kind, the awaited answer, the
+# state, the assignee. Its values are escaped before they are put in (``_Escaped``).
+_ROW = (
+    "<tr>"
+    '<td><div class="fr-checkbox-group fr-checkbox-group--sm">'
+    '<input type="checkbox" id="choix-{pk}" name="referrals" value="{pk}">'
+    '<label class="fr-label" for="choix-{pk}">'
+    '<span class="fr-sr-only">Choisir l\'orientation de {person}</span></label></div></td>'
+    '<td><a href="{url}">{person}</a>{commune}</td>'
+    '<td>{sender_organisation}<br><span class="fr-text--sm">{sender}, le {sent_on}</span></td>'
+    "<td>{kind}</td>"
+    "<td>{due}</td>"
+    '<td><span class="fr-badge fr-badge--sm {status_class}">{status}</span>{urgent}</td>'
+    "<td>{assigned_to}</td>"
+    "</tr>"
+)
+_COMMUNE = '<br><span class="fr-text--sm">{}</span>'
+_OVERDUE = '<span class="fr-badge fr-badge--sm fr-badge--error">En retard : {}</span>'
+_URGENT = '<span class="fr-badge fr-badge--sm fr-badge--warning">Urgente</span>'
+
+
+class _Escaped(dict[str, str]):
+    """Texts escaped for HTML (``django.utils.html.escape``), each distinct text once: a
+    page's rows repeat their kinds, states, senders and dates."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = escaped = escape(text)
+        return escaped
+
+
+def rows_html(rows: list[InboxRow]) -> SafeString:
+    """The table's rows written in one pass, every value escaped (a template spent more
+    than half of the page's time on their ~350 variables and tags; ``format_html`` per
+    row, a fifth of it on escaping the same labels again)."""
+    e = _Escaped()
+    return mark_safe(  # noqa: S308 - every value below is escaped
+        "".join(
+            _ROW.format(
+                pk=e[row.pk],
+                url=e[row.url],
+                person=e[row.person],
+                commune=_COMMUNE.format(e[row.commune]) if row.commune else "",
+                sender_organisation=e[row.sender_organisation],
+                sender=e[row.sender],
+                sent_on=e[row.sent_on],
+                kind=e[row.kind],
+                due=(
+                    _OVERDUE.format(e[row.due_time or row.due_on])
+                    if row.overdue
+                    else e[row.due_time or row.due_on]
+                    if row.awaiting
+                    else "—"
+                ),
+                status_class=e[row.status_class],
+                status=e[row.status],
+                urgent=_URGENT if row.urgent else "",
+                assigned_to=e[row.assigned_to or "—"],
+            )
+            for row in rows
+        )
+    )
+
+
+def options_html(choices: list[tuple[str, str]]) -> SafeString:
+    """``<option>`` elements for (value, label) pairs, written in one pass, escaped."""
+    return mark_safe(  # noqa: S308 - escaped
+        "".join(
+            f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in choices
+        )
+    )
 
 
 # The columns the rows need (not the referral's texts).

@@ -45,6 +45,8 @@ from binome.referrals.inbox import (
     ROW_FIELDS,
     inbox_rows,
     keyset_page,
+    options_html,
+    rows_html,
 )
 from binome.referrals.inbox import segments as inbox_segments
 from binome.referrals.models import (
@@ -625,6 +627,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         person_ids=[referral.person_id for referral in page.rows],
         what="Nom dans la liste des orientations reçues",
     )
+    rows = inbox_rows(page.rows, today, now)
     return render(
         request,
         "referrals/inbox.html",
@@ -635,14 +638,15 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             ),
             "organisation": organisation,
             "page": page,
-            "rows": inbox_rows(page.rows, today, now),
+            "rows": rows,
+            "rows_html": rows_html(rows),
             "total": total,
             "cursor_refused": INVALID_CURSOR if refused else "",
             "filters": filters,
             "tabs": tabs,
             "kinds": ReferralKind.choices,
             "urgencies": Urgency.choices,
-            "members": assign_choices(organisation),
+            "member_options": options_html(assign_choices(organisation)),
         },
     )
 
