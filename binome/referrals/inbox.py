@@ -222,18 +222,20 @@ def inbox_rows(
     """The rows of a page; the persons, users and organisations they name are read by id
     (three single-table statements planned in a fraction of a millisecond, where one
     statement joining the seven tables took ~10 ms to plan)."""
+    # Plain tuples (no model instances): the names as ``Person.full_name`` and
+    # ``User.get_full_name`` write them.
     persons = {
-        p.pk: p
-        for p in Person.objects.filter(pk__in={r.person_id for r in referrals})
-        .select_related("commune")
-        .only("first_name", "last_name", "commune__name")
+        pk: (f"{first} {last.upper()}", commune or "")
+        for pk, first, last, commune in Person.objects.filter(
+            pk__in={r.person_id for r in referrals}
+        ).values_list("pk", "first_name", "last_name", "commune__name")
     }
     users = {
-        u.pk: u
-        for u in User.objects.filter(
+        pk: f"{first} {last}".strip()
+        for pk, first, last in User.objects.filter(
             pk__in={r.sender_id for r in referrals}
             | {r.assigned_to_id for r in referrals if r.assigned_to_id}
-        ).only("first_name", "last_name")
+        ).values_list("pk", "first_name", "last_name")
     }
     organisations = dict(
         Organisation.objects.filter(
@@ -244,7 +246,7 @@ def inbox_rows(
     now = now or timezone.now()
     rows = []
     for referral in referrals:
-        person = persons[referral.person_id]
+        person, commune = persons[referral.person_id]
         awaiting = referral.status in AWAITING
         status_class = (
             "fr-badge--success"
@@ -255,7 +257,6 @@ def inbox_rows(
             if referral.status == Status.WITHDRAWN
             else "fr-badge--info"
         )
-        assigned = users.get(referral.assigned_to_id) if referral.assigned_to_id else None
         urgent = referral.urgency == Urgency.URGENT
         timed = urgent and referral.due_at is not None
         overdue = awaiting and (
@@ -265,10 +266,10 @@ def inbox_rows(
             InboxRow(
                 pk=str(referral.pk),
                 url=f"{prefix}{referral.pk}/",
-                person=person.full_name,
-                commune=person.commune.name if person.commune is not None else "",
+                person=person,
+                commune=commune,
                 sender_organisation=organisations.get(referral.sender_organisation_id, ""),
-                sender=users[referral.sender_id].get_full_name(),
+                sender=users[referral.sender_id],
                 sent_on=f"{timezone.localtime(referral.sent_at):%d/%m/%Y}",
                 kind=KIND_LABELS.get(referral.kind, referral.kind),
                 due_on=f"{referral.due_on:%d/%m/%Y}",
@@ -277,7 +278,7 @@ def inbox_rows(
                 status=STATUS_LABELS.get(referral.status, referral.status),
                 status_class=status_class,
                 urgent=urgent,
-                assigned_to=assigned.get_full_name() if assigned else "",
+                assigned_to=users.get(referral.assigned_to_id, ""),  # type: ignore[arg-type]
                 due_time=due_time_text(referral.due_at, today) if timed and referral.due_at else "",
             )
         )
