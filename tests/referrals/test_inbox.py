@@ -298,7 +298,7 @@ def test_the_rows_and_the_members_are_escaped(
     body = client_for("gwenael").get(reverse("referrals:inbox")).content.decode()
     assert "<script>alert" not in body and "<b>Quimper" not in body and "<i>&" not in body
     name = escape(person.full_name)
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; MARTIN &amp; FILS" == name
+    assert name == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; MARTIN &amp; FILS"
     detail = reverse("referrals:detail", args=[referral.pk])
     assert f'<a href="{detail}">{name}</a>' in body
     assert f"Choisir l'orientation de {name}</span>" in body
