@@ -68,8 +68,8 @@ class Cursor:
 
 
 def segments(
-    qs: QuerySet[Referral], tab: str, today: date, now: datetime | None = None
-) -> list[QuerySet[Referral]]:
+    qs: QuerySet[Referral, Any], tab: str, today: date, now: datetime | None = None
+) -> list[QuerySet[Referral, Any]]:
     """The tab's list as segments, each in ``(due_on, id)`` order: their concatenation is
     the inbox's order (overdue first — an urgent referral as soon as its due time has
     passed —, then by due date)."""
@@ -97,11 +97,11 @@ class KeysetPage:
         return bool(self.previous or self.next)
 
 
-def _key(referral: Referral, segment: int) -> Cursor:
-    return Cursor(segment, referral.due_on, referral.pk)
+def _key(referral: Any, segment: int) -> Cursor:
+    return Cursor(segment, referral.due_on, referral.id)
 
 
-def _forward(parts: list[QuerySet[Referral]], start: Cursor | None, limit: int) -> list[Any]:
+def _forward(parts: list[QuerySet[Referral, Any]], start: Cursor | None, limit: int) -> list[Any]:
     """Up to ``limit`` (row, segment) after ``start`` (from the beginning when None)."""
     found: list[Any] = []
     for index, part in enumerate(parts):
@@ -122,7 +122,7 @@ def _forward(parts: list[QuerySet[Referral]], start: Cursor | None, limit: int) 
     return found
 
 
-def _backward(parts: list[QuerySet[Referral]], end: Cursor | None, limit: int) -> list[Any]:
+def _backward(parts: list[QuerySet[Referral, Any]], end: Cursor | None, limit: int) -> list[Any]:
     """Up to ``limit`` (row, segment) before ``end`` (from the very end when None), in the
     list's order."""
     found: list[Any] = []
@@ -142,7 +142,7 @@ def _backward(parts: list[QuerySet[Referral]], end: Cursor | None, limit: int) -
     return found
 
 
-def keyset_page(parts: list[QuerySet[Referral]], params: Any) -> tuple[KeysetPage, bool]:
+def keyset_page(parts: list[QuerySet[Referral, Any]], params: Any) -> tuple[KeysetPage, bool]:
     """The page the query parameters ask for, and whether a cursor was refused (then the
     first page is given)."""
     after, before = params.get(AFTER), params.get(BEFORE)
@@ -216,12 +216,11 @@ def due_time_text(due_at: datetime, today: date) -> str:
     return f"avant le {local:%d/%m} à {hour}"
 
 
-def inbox_rows(
-    referrals: list[Referral], today: date, now: datetime | None = None
-) -> list[InboxRow]:
-    """The rows of a page; the persons, users and organisations they name are read by id
-    (three single-table statements planned in a fraction of a millisecond, where one
-    statement joining the seven tables took ~10 ms to plan)."""
+def inbox_rows(referrals: list[Any], today: date, now: datetime | None = None) -> list[InboxRow]:
+    """The rows of a page (named tuples of :data:`ROW_FIELDS`); the persons, users and
+    organisations they name are read by id (three single-table statements planned in a
+    fraction of a millisecond, where one statement joining the seven tables took ~10 ms to
+    plan)."""
     # Plain tuples (no model instances): the names as ``Person.full_name`` and
     # ``User.get_full_name`` write them.
     persons = {
@@ -264,8 +263,8 @@ def inbox_rows(
         )
         rows.append(
             InboxRow(
-                pk=str(referral.pk),
-                url=f"{prefix}{referral.pk}/",
+                pk=str(referral.id),
+                url=f"{prefix}{referral.id}/",
                 person=person,
                 commune=commune,
                 sender_organisation=organisations.get(referral.sender_organisation_id, ""),
@@ -358,7 +357,8 @@ def options_html(choices: list[tuple[str, str]]) -> SafeString:
     )
 
 
-# The columns the rows need (not the referral's texts).
+# The columns the rows need (not the referral's texts), read as named tuples (no model
+# instances).
 ROW_FIELDS = (
     "id",
     "kind",

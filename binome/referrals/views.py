@@ -620,7 +620,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         total = next(count for key, _, count in tabs if key == filters["etat"])
     now = timezone.now()
     today = timezone.localdate(now)
-    parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today, now)
+    parts = inbox_segments(qs.values_list(*ROW_FIELDS, named=True), filters["etat"], today, now)
     page, refused = keyset_page(parts, request.GET)
     record_list_read(
         request=request,
