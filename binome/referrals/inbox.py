@@ -277,7 +277,7 @@ def inbox_rows(referrals: list[Any], today: date, now: datetime | None = None) -
                 status=STATUS_LABELS.get(referral.status, referral.status),
                 status_class=status_class,
                 urgent=urgent,
-                assigned_to=users.get(referral.assigned_to_id, ""),  # type: ignore[arg-type]
+                assigned_to=users.get(referral.assigned_to_id, ""),
                 due_time=due_time_text(referral.due_at, today) if timed and referral.due_at else "",
             )
         )
