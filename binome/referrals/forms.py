@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from binome.accounts.models import User
@@ -514,16 +514,22 @@ class AssignForm(BinomeForm):
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["referrals"].queryset = Referral.objects.received_by(organisation.pk)
-        self.fields["to_user"].queryset = User.objects.filter(
-            pk__in=Membership.objects.active().filter(organisation=organisation).values("user_id")
-        ).order_by("last_name", "first_name")
+        self.fields["to_user"].queryset = assignable_members(organisation)
         self.fields["to_user"].label_from_instance = lambda u: u.get_full_name()
+
+
+def assignable_members(organisation: Organisation) -> QuerySet[User]:
+    """The members an inbox's referrals may be assigned to, by name."""
+    return User.objects.filter(
+        pk__in=Membership.objects.active().filter(organisation=organisation).values("user_id")
+    ).order_by("last_name", "first_name")
 
 
 def assign_choices(organisation: Organisation) -> list[tuple[str, str]]:
     """The members an inbox's referrals may be assigned to, as (id, name): the choices of
-    :class:`AssignForm`, read in one plain query for the inbox's own select."""
-    members = AssignForm(organisation=organisation).fields["to_user"].queryset
+    :class:`AssignForm`, read in one plain query for the inbox's own select (without
+    building the form)."""
+    members = assignable_members(organisation)
     return [
         (str(pk), f"{first} {last}".strip())
         for pk, first, last in members.values_list("pk", "first_name", "last_name")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.functions import Extract
 from django.utils import timezone
 
 from binome.support import referential
@@ -559,8 +560,10 @@ class ReferralMilestones(models.Model):
     A rollup of ``ReferralEvent`` kept exact by PostgreSQL statement-level triggers on the
     steps (migration ``0007_referral_milestones``): every writer of steps — the actions, the
     set-based daily job, the generator's ``COPY``, a ``DELETE`` — moves it in the same
-    transaction. The figures read it instead of grouping a year of steps per referral. The
-    application never writes these rows; ``check_milestones`` compares them with the steps.
+    transaction. The figures read it instead of grouping a year of steps per referral. Each
+    row also carries its referral's scope and sending time, kept by triggers on the referrals
+    (migration ``0009_milestones_scope``). The application never writes these rows;
+    ``check_milestones`` compares them with the steps and the referrals.
     """
 
     referral = models.OneToOneField(
@@ -577,10 +580,74 @@ class ReferralMilestones(models.Model):
     declined = models.BooleanField("refusée", default=False)
     withdrawn = models.BooleanField("retirée", default=False)
     no_show = models.BooleanField("personne non venue", default=False)
+    # The delays the figures take medians of, in seconds (NULL when not reached).
+    answer_seconds = models.GeneratedField(
+        expression=Extract(models.F("answered_at") - models.F("sent_at"), "epoch"),
+        output_field=models.FloatField(null=True),
+        db_persist=True,
+    )
+    start_seconds = models.GeneratedField(
+        expression=Extract(models.F("started_at") - models.F("sent_at"), "epoch"),
+        output_field=models.FloatField(null=True),
+        db_persist=True,
+    )
+    # The referral's scope and period, copied from it by triggers on the referrals (migration
+    # ``0009_milestones_scope``): an organisation's or a département's year of figures is one
+    # range of one index that holds every column the figures read, without the referrals.
+    kind = models.CharField("type d'orientation", max_length=20, blank=True)
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+    sender_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+    to_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+    referral_sent_at = models.DateTimeField("orientation envoyée le", null=True)
 
     class Meta:
         verbose_name = "jalons d'une orientation"
         verbose_name_plural = "jalons des orientations"
+        # What the figures read (binome/referrals/figures.py), in each scope's index: no
+        # visit of the table, no join.
+        indexes = [
+            models.Index(
+                fields=[scope, "referral_sent_at"],
+                include=[
+                    *(["to_organisation", "sender_organisation"] if scope == "department" else []),
+                    "kind",
+                    "sent_at",
+                    "answer_seconds",
+                    "start_seconds",
+                    "accepted",
+                    "declined",
+                    "withdrawn",
+                    "no_show",
+                ],
+                name=f"referral_milestones_{name}",
+            )
+            for scope, name in (
+                ("to_organisation", "received"),
+                ("sender_organisation", "sent"),
+                ("department", "department"),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.referral_id}"
@@ -603,20 +670,30 @@ MILESTONES_SQL = """
 
 
 def check_milestones() -> list[int]:
-    """The referrals whose stored milestones differ from their steps (empty: exact)."""
+    """The referrals whose stored milestones differ from their steps, or whose stored scope
+    and sending time differ from the referral's (empty: exact)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT coalesce(actual.referral_id, stored.referral_id) FROM ({MILESTONES_SQL})
-                AS actual (referral_id, sent_at, answered_at, started_at, accepted, declined,
-                           withdrawn, no_show)
+            SELECT coalesce(actual.referral_id, stored.referral_id) FROM (
+                SELECT steps.*, coalesce(r.kind, ''), r.department_id, r.sender_organisation_id,
+                       r.to_organisation_id, r.sent_at
+                FROM ({MILESTONES_SQL}) AS steps
+                LEFT JOIN referrals_referral r ON r.id = steps.referral_id
+            ) AS actual (referral_id, sent_at, answered_at, started_at, accepted, declined,
+                         withdrawn, no_show, kind, department_id, sender_organisation_id,
+                         to_organisation_id, referral_sent_at)
             FULL JOIN referrals_referralmilestones AS stored
                 ON stored.referral_id = actual.referral_id
             WHERE (actual.sent_at, actual.answered_at, actual.started_at, actual.accepted,
-                   actual.declined, actual.withdrawn, actual.no_show)
+                   actual.declined, actual.withdrawn, actual.no_show, actual.kind,
+                   actual.department_id, actual.sender_organisation_id,
+                   actual.to_organisation_id, actual.referral_sent_at)
                 IS DISTINCT FROM
                   (stored.sent_at, stored.answered_at, stored.started_at, stored.accepted,
-                   stored.declined, stored.withdrawn, stored.no_show)
+                   stored.declined, stored.withdrawn, stored.no_show, stored.kind,
+                   stored.department_id, stored.sender_organisation_id,
+                   stored.to_organisation_id, stored.referral_sent_at)
             ORDER BY 1
             """  # noqa: S608 - a constant
         )

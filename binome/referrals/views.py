@@ -45,6 +45,8 @@ from binome.referrals.inbox import (
     ROW_FIELDS,
     inbox_rows,
     keyset_page,
+    options_html,
+    rows_html,
 )
 from binome.referrals.inbox import segments as inbox_segments
 from binome.referrals.models import (
@@ -619,13 +621,14 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         total = next(count for key, _, count in tabs if key == filters["etat"])
     now = timezone.now()
     today = timezone.localdate(now)
-    parts = inbox_segments(qs.only(*ROW_FIELDS), filters["etat"], today, now)
+    parts = inbox_segments(qs.values_list(*ROW_FIELDS, named=True), filters["etat"], today, now)
     page, refused = keyset_page(parts, request.GET)
     record_list_read(
         request=request,
         person_ids=[referral.person_id for referral in page.rows],
         what="Nom dans la liste des orientations reçues",
     )
+    rows = inbox_rows(page.rows, today, now)
     return render(
         request,
         "referrals/inbox.html",
@@ -636,14 +639,15 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             ),
             "organisation": organisation,
             "page": page,
-            "rows": inbox_rows(page.rows, today, now),
+            "rows": rows,
+            "rows_html": rows_html(rows),
             "total": total,
             "cursor_refused": INVALID_CURSOR if refused else "",
             "filters": filters,
             "tabs": tabs,
             "kinds": ReferralKind.choices,
             "urgencies": Urgency.choices,
-            "members": assign_choices(organisation),
+            "member_options": options_html(assign_choices(organisation)),
         },
     )
 

@@ -257,3 +257,51 @@ def test_the_figures_read_the_milestones_not_a_year_of_steps(
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "referrals_referralmilestones" in plan
     assert "referrals_referralevent" not in plan
+
+
+def test_the_milestones_follow_their_referrals_scope_and_sending_time(
+    scenario: datetime, orgs: dict[str, Any]
+) -> None:
+    """A referral sent again to another organisation, or moved in time, moves its row: the
+    figures of both organisations follow (one row's update, then a bulk update)."""
+    dep83, toulon = orgs["dep83"].pk, orgs["ft_toulon"].pk
+    before = figures_for("receiver", dep83, now=scenario)
+    accepted = Referral.objects.get(  # R1, sent 60 days ago
+        sent_at__range=(scenario - timedelta(days=61), scenario - timedelta(days=59))
+    )
+    accepted.to_organisation_id = toulon
+    accepted.save()
+    assert check_milestones() == []
+    assert figures_for("receiver", dep83, now=scenario).sent == before.sent - 1
+    assert figures_for("receiver", toulon, now=scenario).sent == 2
+    Referral.objects.filter(pk=accepted.pk).update(sent_at=scenario - timedelta(days=500))
+    assert check_milestones() == []
+    assert figures_for("receiver", toulon, now=scenario).sent == 1
+
+
+def test_the_figures_read_one_index_of_the_milestones_alone(
+    scenario: datetime, orgs: dict[str, Any]
+) -> None:
+    """Each scope's statement reads its covering index of the milestones, neither the
+    referrals (no join) nor the milestones' table (an index-only scan)."""
+    keys = {"receiver": orgs["dep83"].pk, "sender": orgs["ft_toulon"].pk, "department": "83"}
+    indexes = {
+        "receiver": "referral_milestones_received",
+        "sender": "referral_milestones_sent",
+        "department": "referral_milestones_department",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for scope, key in keys.items():
+            _since, _until, params = _params(key, None, None, scenario)
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {_sql(scope)}", params)
+            plan = cursor.fetchone()[0][0]["Plan"]
+            scans = []
+            nodes = [plan]
+            while nodes:
+                node = nodes.pop()
+                nodes += node.get("Plans", [])
+                if "Relation Name" in node:
+                    scans.append((node["Node Type"], node["Relation Name"], node["Index Name"]))
+            assert scans == [("Index Only Scan", "referrals_referralmilestones", indexes[scope])]

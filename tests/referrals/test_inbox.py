@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from binome.people.models import Person
 from binome.referrals import actions
@@ -262,3 +263,46 @@ def test_a_page_after_a_cursor_starts_the_index_scan_at_the_cursor(
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "referral_inbox_order" in plan, plan
     assert re.search(r"Index Cond: .*due_on >= ", plan), plan
+
+
+def test_the_rows_and_the_members_are_escaped(
+    personas: dict[str, Any], orgs: dict[str, Any], client_for: Any
+) -> None:
+    """The rows and the members' options are written in Python: a name with markup or an
+    ampersand is shown as text, never as markup."""
+    quimper, ccas, sophie = orgs["ft_quimper"], orgs["ccas_quimper"], personas["sophie"]
+    ccas.name = "CCAS <b>Quimper</b> & Cie"
+    ccas.save(update_fields=["name"])
+    gwenael = personas["gwenael"]
+    gwenael.last_name = "O'Brien <i>&</i>"
+    gwenael.save(update_fields=["last_name"])
+    person = Person.objects.create(
+        department_id="29",
+        organisation=ccas,
+        first_name='<script>alert("x")</script>',
+        last_name="Martin & Fils",
+        birth_date="1990-01-01",
+    )
+    referral = Referral.objects.create(
+        person=person,
+        kind=ReferralKind.GLOBAL,
+        department_id="29",
+        sender=sophie,
+        sender_organisation=ccas,
+        to_organisation=quimper,
+        reason="Test",
+        due_on=timezone.localdate() - timedelta(days=1),
+        expires_on=timezone.localdate() + timedelta(days=40),
+        assigned_to=gwenael,
+    )
+    body = client_for("gwenael").get(reverse("referrals:inbox")).content.decode()
+    assert "<script>alert" not in body and "<b>Quimper" not in body and "<i>&" not in body
+    name = escape(person.full_name)
+    assert name == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; MARTIN &amp; FILS"
+    detail = reverse("referrals:detail", args=[referral.pk])
+    assert f'<a href="{detail}">{name}</a>' in body
+    assert f"Choisir l'orientation de {name}</span>" in body
+    assert "CCAS &lt;b&gt;Quimper&lt;/b&gt; &amp; Cie<br>" in body
+    assert f"<td>{escape(gwenael.get_full_name())}</td>" in body  # assigned to
+    assert f'<option value="{gwenael.pk}">{escape(gwenael.get_full_name())}</option>' in body
+    assert "O&#x27;Brien &lt;i&gt;&amp;&lt;/i&gt;" in body
