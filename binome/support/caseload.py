@@ -153,6 +153,15 @@ def refresh(today: date | None = None) -> int:
     return written
 
 
+def tidy() -> None:
+    """Mark the new rows visible to all (``VACUUM``), so that the figures read them from the
+    index alone, and refresh the planner's statistics. ``VACUUM`` cannot run inside a
+    transaction: there, only ``ANALYZE``."""
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{command} {CaseloadMonth._meta.db_table}")
+
+
 def check(today: date | None = None) -> list[tuple[object, ...]]:
     """The rows of the rollup that differ from the accompaniments now, for the months it
     covers (empty: exact)."""

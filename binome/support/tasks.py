@@ -23,6 +23,7 @@ from procrastinate.contrib.django import app
 from binome.notifications.actions import Notice, notify_many
 from binome.notifications.models import NotificationKind
 from binome.support.caseload import refresh as refresh_caseload
+from binome.support.caseload import tidy as tidy_caseload
 from binome.support.models import END_ALERTS, Kind, State, TeamMember
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ def caseload_rollup(timestamp: int) -> None:
     current one."""
     try:
         written = refresh_caseload()
+        tidy_caseload()
         logger.info("File active par mois : %s ligne(s).", written)
     finally:
         connections.close_all()

@@ -9,8 +9,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from binome.core.figures import FigureScope
 from binome.organisations.models import OrganisationKind
@@ -159,3 +161,16 @@ def test_the_nightly_job_keeps_the_rollup_right(territory: SmallTerritory) -> No
     rolled = {period: _tables(*period) for period in PERIODS}
     CaseloadCoverage.objects.all().delete()  # back to the live count
     assert {period: _tables(*period) for period in PERIODS} == rolled
+
+
+def test_the_demo_command_fills_the_rollup(personas: dict[str, Any], capsys: Any) -> None:
+    call_command("load_demo")
+    assert CaseloadCoverage.objects.filter(department_id="83").exists()
+    assert CaseloadMonth.objects.filter(department_id="83").exists()
+    assert caseload.check() == []
+    today = timezone.localdate()
+    year = (today - timedelta(days=365), today)
+    rolled = _tables(*year)
+    assert rolled[0]  # the Var's organisations are on the dashboard
+    CaseloadCoverage.objects.all().delete()
+    assert _tables(*year) == rolled
