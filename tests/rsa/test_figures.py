@@ -11,7 +11,10 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,6 +113,27 @@ def test_the_figures_of_a_known_data_set(rsa_var: RsaTerritory) -> None:
     assert rsa_figures(FigureScope(department="83", start=today, end=today)).contracts == (
         rsa_figures(FigureScope(department="91", start=today, end=today)).contracts
     )
+
+
+def test_the_figures_only_scope_counts_the_same_without_the_tables(rsa_var: RsaTerritory) -> None:
+    """The dashboard's previous period reads the key figures alone: the same numbers, one
+    group, no referent body's name joined."""
+    today = known_data(rsa_var)
+    scope = FigureScope(department="83", start=today - datetime.timedelta(days=120), end=today)
+    full = rsa_figures(scope)
+    with CaptureQueriesContext(connection) as captured:
+        alone = rsa_figures(replace(scope, figures_only=True))
+    assert alone.contracts == full.contracts
+    assert (alone.stock, alone.entrants, alone.oriented_share, alone.orientation_median_days) == (
+        full.stock,
+        full.entrants,
+        full.oriented_share,
+        full.orientation_median_days,
+    )
+    assert alone.by_kind == () and alone.by_body == ()
+    orientations = captured.captured_queries[-1]["sql"]
+    assert "organisations_organisation" not in orientations
+    assert "GROUPING SETS" not in orientations
 
 
 def test_the_section_is_registered_and_shown_to_the_orientation_manager(
