@@ -84,21 +84,22 @@ ORDER BY 1 DESC, 2
 """
 
 # ``sets``: GROUPING(kind, body, month) is 7 for the whole, 3 by kind, 5 by body, 6 by month.
-_ORIENTATIONS = """
+_DECIDED = """
 WITH decided AS (
-    SELECT o.kind, org.name AS body, o.notified_on AS notified,
+    SELECT o.kind, {body} AS body, o.notified_on AS notified,
            date_trunc('month', o.notified_on)::date AS month,
            o.contract_signed_on - o.notified_on AS sign_days,
            (o.notified_on + interval '1 month')::date AS month_end,
            o.contract_signed_on AS signed,
            (o.referent_designated_at AT TIME ZONE %(tz)s)::date - o.notified_on
                AS referent_days
-    FROM rsa_orientation o JOIN organisations_organisation org ON org.id = o.referent_body_id
+    FROM rsa_orientation o {join}
     WHERE o.kind <> '' AND o.notified_on BETWEEN %(start)s AND %(end)s
       AND (%(department)s::text IS NULL OR o.department_id = %(department)s)
       AND (%(organisation)s::int IS NULL OR o.referent_body_id = %(organisation)s)
 )
-SELECT GROUPING(kind, body, month) AS sets, kind, body, month,
+"""
+_CONTRACTS = """
     count(*),
     count(*) FILTER (WHERE signed <= month_end),
     count(*) FILTER (WHERE signed <= month_end OR month_end < %(as_of)s),
@@ -107,10 +108,20 @@ SELECT GROUPING(kind, body, month) AS sets, kind, body, month,
     count(*) FILTER (WHERE referent_days <= %(d30)s OR notified + %(d30)s < %(as_of)s),
     count(*) FILTER (WHERE referent_days <= %(d15)s),
     count(*) FILTER (WHERE referent_days <= %(d15)s OR notified + %(d15)s < %(as_of)s)
+"""
+_BODY_JOIN = "JOIN organisations_organisation org ON org.id = o.referent_body_id"
+_ORIENTATIONS = f"""{_DECIDED.format(body="org.name", join=_BODY_JOIN)}
+SELECT GROUPING(kind, body, month) AS sets, kind, body, month, {_CONTRACTS}
 FROM decided
 GROUP BY GROUPING SETS ((), (kind), (body), (month))
 ORDER BY 1, 2, 3, 4
-"""
+"""  # noqa: S608 - fixed text
+# The whole period only (the dashboard's previous period, compared figure by figure): no
+# referent body's name to join, one group.
+_ORIENTATIONS_WHOLE = f"""{_DECIDED.format(body="NULL", join="")}
+SELECT 7, NULL, NULL, NULL, {_CONTRACTS}
+FROM decided
+"""  # noqa: S608 - fixed text
 _WHOLE, _BY_KIND, _BY_BODY, _BY_MONTH = 7, 3, 5, 6
 
 
@@ -226,7 +237,7 @@ def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> Rs
     with reading_connection().cursor() as cursor:
         cursor.execute(_ENTRANTS, params)
         beneficiaries = cursor.fetchall()
-        cursor.execute(_ORIENTATIONS, params)
+        cursor.execute(_ORIENTATIONS_WHOLE if scope.figures_only else _ORIENTATIONS, params)
         orientations = cursor.fetchall()
     # The whole period's row comes first (GROUPING(month) = 1), then the months in order.
     entrants = beneficiaries[0][2:]

@@ -549,9 +549,12 @@ class Orientation(models.Model):
             ),
             # The figures: each entrant's first notification read from the index alone.
             models.Index(fields=["beneficiary", "notified_on"], name="rsa_orientation_first"),
-            # The figures: the orientations the département decided, by notification's day.
+            # The figures: the orientations the département decided, by notification's day,
+            # with every column the figures read (an index-only scan: PostgreSQL took the
+            # département's index alone and filtered all its orientations by the day).
             models.Index(
                 fields=["department", "notified_on"],
+                include=["kind", "contract_signed_on", "referent_designated_at", "referent_body"],
                 condition=~Q(kind=""),
                 name="rsa_orientation_notified",
             ),

@@ -58,6 +58,7 @@ from binome.organisations.models import (
     TerritoryRole,
     TerritoryRoleKind,
 )
+from binome.support import caseload
 from binome.territories.models import Commune, Department
 
 # The modules whose steps the generator runs, in this order: a step reads what the earlier
@@ -178,6 +179,11 @@ def generate(config: ScaleConfig, *, reset: bool = False, log: Logger = _quiet) 
             cursor.execute(f"ANALYZE {', '.join(tables)}")
     report.analyze_seconds = time.perf_counter() - t0
     log(f"  {'ANALYZE':<18} {report.analyze_seconds:7.2f} s   {', '.join(tables)}")
+    # The steering dashboards' monthly rollup, as the nightly job would leave it.
+    t0 = time.perf_counter()
+    rows = caseload.refresh()
+    caseload.tidy()
+    log(f"  {'ROLLUP':<18} {time.perf_counter() - t0:7.2f} s   {number(rows)} mois de file active")
     report.total_seconds = time.perf_counter() - started
     return report
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from django.http import HttpResponse
 from django.utils.text import slugify
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Font
 
 from binome.core.figures import FigureTable
+from binome.steering import xlsx
 from binome.steering.periods import Period
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,28 +47,21 @@ def as_csv(table: FigureTable, *, place: str, period: Period) -> HttpResponse:
 
 def as_xlsx(table: FigureTable, *, place: str, period: Period) -> HttpResponse:
     """One sheet: the title and the period on the first two lines, then the table. Written
-    row by row (openpyxl's write-only mode): an FSE+ export has tens of thousands of lines."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Données")
+    row by row, strings shared (``steering/xlsx.py``): an FSE+ export has tens of thousands of
+    lines."""
 
-    def bold(values: Sequence[str]) -> list[Cell]:
-        cells = [WriteOnlyCell(sheet, value=value) for value in values]
-        for cell in cells:
-            cell.font = Font(bold=True)
-        return cells
+    def rows() -> Iterator[tuple[Sequence[object], int]]:
+        yield (table.title,), xlsx.BOLD
+        yield (f"{place}, {period.label}",), xlsx.PLAIN
+        yield (), xlsx.PLAIN
+        yield table.columns, xlsx.BOLD
+        for row in table.rows:
+            yield row, xlsx.PLAIN
+        if table.definition:
+            yield (), xlsx.PLAIN
+            yield (f"Définition : {table.definition}",), xlsx.PLAIN
 
-    sheet.append(bold([table.title]))
-    sheet.append([f"{place}, {period.label}"])
-    sheet.append([])
-    sheet.append(bold(table.columns))
-    for row in table.rows:
-        sheet.append([_cell(value) for value in row])
-    if table.definition:
-        sheet.append([])
-        sheet.append([f"Définition : {table.definition}"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response = HttpResponse(xlsx.workbook("Données", rows()), content_type=XLSX_TYPE)
     response["Content-Disposition"] = (
         f'attachment; filename="{filename(table, place, period, "xlsx")}"'
     )

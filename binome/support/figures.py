@@ -23,6 +23,7 @@ from binome.core.replica import reading_connection
 from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.support import referential
+from binome.support.caseload import CaseloadCoverage, CaseloadMonth
 from binome.support.models import (
     Accompaniment,
     Diagnostic,
@@ -311,11 +312,164 @@ def exits_by_reason(scope: FigureScope) -> FigureTable:
     )
 
 
+# --- The tables by organisation and by place from the monthly rollup ----------------
+# (``support.caseload``). Per organisation or commune, over the period [start, end]: the
+# accompaniments started by its end, closed by its end (their difference: the caseload at
+# the end), started in it (entries), closed in it, and the exits in it. Each count is the
+# sum of the rollup's whole months that it covers, plus a live count of the days left (the
+# period's first and last days outside whole months, and the months since the last run).
+# An accompaniment is in a table when it overlaps the period: in the caseload at the end, or
+# closed in the period (an accompaniment ends on or after the day it started).
+
+
+@dataclass(frozen=True)
+class _Rolled:
+    sql: str  # the CTE ``summed`` (key, started_by_end, closed_by_end, entries, closed, exits)
+    params: dict[str, Any]
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _split(
+    low: date | None, high: date, before: date
+) -> tuple[tuple[date, date] | None, list[tuple[date | None, date]]]:
+    """The whole months of [low, high] (``None``: from the beginning) that the rollup covers
+    (months before ``before``), as (first month, last month), and the days left."""
+    first = None if low is None else (low if low.day == 1 else _next_month(low))
+    last = high.replace(day=1) if _next_month(high) == high + timedelta(days=1) else None
+    if last is None:  # the last whole month is the one before ``high``'s
+        last = (high.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = min(last, (before - timedelta(days=1)).replace(day=1))
+    if first is not None and first > last:
+        return None, [(low, high)]
+    days: list[tuple[date | None, date]] = []
+    if low is not None and first is not None and low < first:
+        days.append((low, first - timedelta(days=1)))
+    if _next_month(last) <= high:
+        days.append((_next_month(last), high))
+    return (first or date.min, last), days
+
+
+def _rolled_up(scope: FigureScope, dimension: str) -> _Rolled | None:
+    """The CTE ``summed`` for the département's tables, or ``None`` when the rollup cannot
+    answer (one organisation's scope, a département never refreshed)."""
+    if scope.organisation_id is not None or scope.department is None:
+        return None
+    coverage = (
+        CaseloadCoverage.objects.using(reading_connection().alias)
+        .filter(department_id=scope.department)
+        .values_list("before", flat=True)
+        .first()
+    )
+    if coverage is None:
+        return None
+    params: dict[str, Any] = {
+        **_scope_params(scope),
+        "dimension": dimension,
+        "not_pertinent": str(ExitReason.NOT_PERTINENT),
+    }
+    ranges: list[str] = []
+
+    def months(name: str, span: tuple[date, date] | None) -> str:
+        if span is None:
+            return "false"
+        params[f"{name}_from"], params[f"{name}_to"] = span
+        return f"r.month BETWEEN %({name}_from)s AND %({name}_to)s"
+
+    def days(name: str, column: str, spans: list[tuple[date | None, date]]) -> str:
+        conditions = []
+        for index, (low, high) in enumerate(spans):
+            params[f"{name}_{index}_to"] = high
+            condition = f"a.{column} <= %({name}_{index}_to)s"
+            if low is not None:
+                params[f"{name}_{index}_from"] = low
+                condition = f"a.{column} >= %({name}_{index}_from)s AND {condition}"
+            conditions.append(f"({condition})")
+            ranges.append(conditions[-1])
+        return " OR ".join(conditions) or "false"
+
+    to_end, to_end_days = _split(None, scope.end, coverage)
+    during, during_days = _split(scope.start, scope.end, coverage)
+    started_to_end = days("s_end", "started_on", to_end_days)
+    closed_to_end = days("c_end", "ended_on", to_end_days)
+    started_during = days("s_in", "started_on", during_days)
+    closed_during = days("c_in", "ended_on", during_days)
+    if dimension == CaseloadMonth.Dimension.ORGANISATION:
+        live_key = "tm.organisation_id"
+        live_join = """CROSS JOIN LATERAL (
+            SELECT DISTINCT tm.organisation_id FROM {team} tm WHERE tm.accompaniment_id = a.id
+        ) tm"""
+        rollup_key = "r.organisation_id"
+    else:
+        live_key = "p.commune_id"
+        live_join = "JOIN {person} p ON p.id = a.person_id"
+        rollup_key = "r.commune_id"
+    live = (
+        f"""
+        UNION ALL
+        SELECT {live_key},
+            count(*) FILTER (WHERE {started_to_end}),
+            count(*) FILTER (WHERE {closed_to_end}),
+            count(*) FILTER (WHERE {started_during}),
+            count(*) FILTER (WHERE {closed_during}),
+            count(*) FILTER (
+                WHERE ({closed_during}) AND a.exit_reason <> %(not_pertinent)s
+            )
+        FROM {{accompaniment}} a
+        {live_join}
+        WHERE a.kind = 'global' AND {{scope}} AND a.started_on <= %(end)s
+          AND ({" OR ".join(ranges)})
+        GROUP BY 1"""  # noqa: S608 - conditions and names written here
+        if ranges
+        else ""
+    )
+    to_end_months = months("m_end", to_end)
+    during_months = months("m_in", during)
+    sql = f"""counts (key, started_by_end, closed_by_end, entries, closed, exits) AS (
+        SELECT {rollup_key},
+            sum(r.entries) FILTER (WHERE {to_end_months}),
+            sum(r.closed) FILTER (WHERE {to_end_months}),
+            sum(r.entries) FILTER (WHERE {during_months}),
+            sum(r.closed) FILTER (WHERE {during_months}),
+            sum(r.exits) FILTER (WHERE {during_months})
+        FROM {CaseloadMonth._meta.db_table} r
+        WHERE r.department_id = %(department)s AND r.dimension = %(dimension)s
+          AND r.month <= %(end)s
+        GROUP BY 1{live}
+    ),
+    summed AS (
+        SELECT key,
+            coalesce(sum(started_by_end), 0) AS started_by_end,
+            coalesce(sum(closed_by_end), 0) AS closed_by_end,
+            coalesce(sum(entries), 0) AS entries,
+            coalesce(sum(closed), 0) AS closed,
+            coalesce(sum(exits), 0) AS exits
+        FROM counts GROUP BY key
+    )"""  # noqa: S608 - conditions and names written here
+    return _Rolled(sql, params)
+
+
 def by_organisation(scope: FigureScope) -> FigureTable:
     """Per organisation of the teams: an accompaniment counts for each organisation that had
-    a member on its team."""
-    rows = _fetch(
-        """
+    a member on its team. From the monthly rollup where the département has one."""
+    rolled = _rolled_up(scope, CaseloadMonth.Dimension.ORGANISATION)
+    rows = (
+        _fetch(
+            f"""
+            WITH {rolled.sql}
+            SELECT o.name, (s.started_by_end - s.closed_by_end)::bigint,
+                s.entries::bigint, s.exits::bigint
+            FROM summed s JOIN {{organisation}} o ON o.id = s.key
+            WHERE s.started_by_end > s.closed_by_end OR s.closed > 0
+            ORDER BY 2 DESC, o.name
+            """,  # noqa: S608 - the CTE written by _rolled_up
+            rolled.params,
+        )
+        if rolled
+        else _fetch(
+            """
         SELECT o.name,
             count(*) FILTER (
                 WHERE a.started_on <= %(end)s AND (a.ended_on IS NULL OR a.ended_on > %(end)s)
@@ -338,7 +492,8 @@ def by_organisation(scope: FigureScope) -> FigureTable:
         GROUP BY o.id, o.name
         ORDER BY 2 DESC, o.name
         """,
-        _scope_params(scope),
+            _scope_params(scope),
+        )
     )
     return FigureTable(
         "by_organisation",
@@ -352,9 +507,32 @@ def by_organisation(scope: FigureScope) -> FigureTable:
 
 def by_place(scope: FigureScope) -> tuple[FigureTable, FigureTable]:
     """Per commune of the person and per EPCI à fiscalité propre of that commune: one pass
-    over the period's accompaniments and their persons (``GROUPING SETS``), two tables."""
-    rows = _fetch(
-        """
+    over the period's accompaniments and their persons (``GROUPING SETS``), two tables. From
+    the monthly rollup where the département has one."""
+    rolled = _rolled_up(scope, CaseloadMonth.Dimension.COMMUNE)
+    rows = (
+        _fetch(
+            f"""
+            WITH {rolled.sql}
+            SELECT GROUPING(c.insee_code, c.name) <> 0 AS by_epci,
+                CASE WHEN GROUPING(c.insee_code, c.name) = 0
+                    THEN coalesce(c.name, 'Commune non renseignée')
+                    ELSE coalesce(e.name, 'EPCI non renseigné')
+                END AS place,
+                sum(s.started_by_end - s.closed_by_end)::bigint AS active,
+                sum(s.entries)::bigint, sum(s.exits)::bigint
+            FROM summed s
+            LEFT JOIN {{commune}} c ON c.insee_code = s.key
+            LEFT JOIN {{epci}} e ON e.siren = c.epci_id
+            GROUP BY GROUPING SETS ((c.insee_code, c.name), (e.siren, e.name))
+            HAVING sum(s.started_by_end) > sum(s.closed_by_end) OR sum(s.closed) > 0
+            ORDER BY by_epci, active DESC, place
+            """,  # noqa: S608 - the CTE written by _rolled_up
+            rolled.params,
+        )
+        if rolled
+        else _fetch(
+            """
         SELECT GROUPING(c.insee_code, c.name) <> 0 AS by_epci,
             CASE WHEN GROUPING(c.insee_code, c.name) = 0
                 THEN coalesce(c.name, 'Commune non renseignée')
@@ -377,7 +555,8 @@ def by_place(scope: FigureScope) -> tuple[FigureTable, FigureTable]:
         GROUP BY GROUPING SETS ((c.insee_code, c.name), (e.siren, e.name))
         ORDER BY by_epci, active DESC, place
         """,
-        _scope_params(scope),
+            _scope_params(scope),
+        )
     )
     return (
         FigureTable(

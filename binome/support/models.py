@@ -1070,5 +1070,7 @@ class Action(PlanItem):
         return self.is_open and self.due_on is not None and self.due_on < today
 
 
-# The FSE+ questionnaire (its own module, loaded with the app's models).
+# The caseload per département and month kept by the nightly job, and the FSE+
+# questionnaire (their own modules, loaded with the app's models).
+from binome.support.caseload import CaseloadCoverage, CaseloadMonth  # noqa: E402, F401
 from binome.support.fse import FseAnswers  # noqa: E402, F401

@@ -22,6 +22,8 @@ from procrastinate.contrib.django import app
 
 from binome.notifications.actions import Notice, notify_many
 from binome.notifications.models import NotificationKind
+from binome.support.caseload import refresh as refresh_caseload
+from binome.support.caseload import tidy as tidy_caseload
 from binome.support.models import END_ALERTS, Kind, State, TeamMember
 
 logger = logging.getLogger(__name__)
@@ -136,4 +138,18 @@ def accompaniment_alerts(timestamp: int) -> None:
         send_accompaniment_alerts()
     finally:
         # The worker runs sync tasks in threads: close this thread's connection.
+        connections.close_all()
+
+
+@app.periodic(cron="15 3 * * *")
+@app.task(queue="maintenance", queueing_lock="support_caseload_rollup")
+def caseload_rollup(timestamp: int) -> None:
+    """Every night: the caseload per département and month that the steering tables by
+    organisation and by place sum (``support.caseload``), rebuilt for the months before the
+    current one."""
+    try:
+        written = refresh_caseload()
+        tidy_caseload()
+        logger.info("File active par mois : %s ligne(s).", written)
+    finally:
         connections.close_all()

@@ -11,7 +11,10 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,6 +115,27 @@ def test_the_figures_of_a_known_data_set(rsa_var: RsaTerritory) -> None:
     )
 
 
+def test_the_figures_only_scope_counts_the_same_without_the_tables(rsa_var: RsaTerritory) -> None:
+    """The dashboard's previous period reads the key figures alone: the same numbers, one
+    group, no referent body's name joined."""
+    today = known_data(rsa_var)
+    scope = FigureScope(department="83", start=today - datetime.timedelta(days=120), end=today)
+    full = rsa_figures(scope)
+    with CaptureQueriesContext(connection) as captured:
+        alone = rsa_figures(replace(scope, figures_only=True))
+    assert alone.contracts == full.contracts
+    assert (alone.stock, alone.entrants, alone.oriented_share, alone.orientation_median_days) == (
+        full.stock,
+        full.entrants,
+        full.oriented_share,
+        full.orientation_median_days,
+    )
+    assert alone.by_kind == () and alone.by_body == ()
+    orientations = captured.captured_queries[-1]["sql"]
+    assert "organisations_organisation" not in orientations
+    assert "GROUPING SETS" not in orientations
+
+
 def test_the_section_is_registered_and_shown_to_the_orientation_manager(
     rsa_var: RsaTerritory,
 ) -> None:
@@ -126,3 +150,24 @@ def test_the_section_is_registered_and_shown_to_the_orientation_manager(
     assert "Orientés en moins de 45 jours (rdv-insertion)" in response.content.decode()
     for user in (rsa_var.var.alice, rsa_var.var.charlie):
         assert rsa_var.var.client(user).get(reverse("rsa:figures", args=["83"])).status_code == 404
+
+
+def test_the_orientations_are_read_from_their_index_alone(rsa_var: RsaTerritory) -> None:
+    """The index by département and notification's day includes every column the figures
+    read: the orientations of the period never visit the table (a column added to the
+    statements without the index fails here)."""
+    today = known_data(rsa_var)
+    scope = FigureScope(department="83", start=today - datetime.timedelta(days=120), end=today)
+    with CaptureQueriesContext(connection) as captured:
+        rsa_figures(scope)
+        rsa_figures(replace(scope, figures_only=True))
+    statements = [q["sql"] for q in captured.captured_queries if "WITH decided" in q["sql"]]
+    assert len(statements) == 2
+    with connection.cursor() as cursor:
+        # The test's tables are tiny: make any index cheaper than reading the table.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for sql in statements:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Index Only Scan using rsa_orientation_notified" in plan, plan

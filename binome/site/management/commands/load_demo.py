@@ -15,6 +15,7 @@ from binome.site.demo import (
     load_demo_quimper_file,
 )
 from binome.steering.demo import load_demo_fse
+from binome.support.caseload import refresh as refresh_caseload
 from binome.support.demo import load_demo_decisions
 
 
@@ -41,6 +42,8 @@ class Command(BaseCommand):
         load_demo_rsa_imports(users)
         load_demo_retention(users, demo_organisations())
         load_demo_fse(users, demo_organisations())
+        # The dashboards' monthly rollup, as the nightly job would have it.
+        refresh_caseload()
         self.stdout.write(
             f"Territoire de démonstration chargé ({len(users)} personas, "
             f"{services} service{'s' if services > 1 else ''} ajouté{'s' if services > 1 else ''} "
