@@ -47,7 +47,7 @@ def as_csv(table: FigureTable, *, place: str, period: Period) -> HttpResponse:
 
 def as_xlsx(table: FigureTable, *, place: str, period: Period) -> HttpResponse:
     """One sheet: the title and the period on the first two lines, then the table. Written
-    row by row, strings shared (``steering/xlsx.py``): an FSE+ export has tens of thousands of
+    row by row (``steering/xlsx.py``, XlsxWriter): an FSE+ export has tens of thousands of
     lines."""
 
     def rows() -> Iterator[tuple[Sequence[object], int]]:

@@ -12,11 +12,12 @@ statement each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from binome.core.figures import Figure, FigureScope, FigureSection, FigureTable, register
 from binome.core.replica import reading_connection
@@ -326,6 +327,17 @@ def exits_by_reason(scope: FigureScope) -> FigureTable:
 class _Rolled:
     sql: str  # the CTE ``summed`` (key, started_by_end, closed_by_end, entries, closed, exits)
     params: dict[str, Any]
+    refreshed_at: datetime  # when the nightly job last rebuilt the rollup
+
+    def caveat(self) -> str:
+        """What a reader of a table summed from the rollup must know: its past whole months
+        are those of the last rebuild, a change dated back shows after the next one."""
+        moment = timezone.localtime(self.refreshed_at)
+        return (
+            f" Les mois entiers déjà écoulés sont comptés tels que calculés le "
+            f"{date_format(moment, 'j F Y')} à {date_format(moment, 'H:i')} ; une "
+            "modification datée d'un mois passé y apparaît après le calcul suivant (chaque nuit)."
+        )
 
 
 def _next_month(day: date) -> date:
@@ -357,14 +369,15 @@ def _rolled_up(scope: FigureScope, dimension: str) -> _Rolled | None:
     answer (one organisation's scope, a département never refreshed)."""
     if scope.organisation_id is not None or scope.department is None:
         return None
-    coverage = (
+    covered = (
         CaseloadCoverage.objects.using(reading_connection().alias)
         .filter(department_id=scope.department)
-        .values_list("before", flat=True)
+        .values_list("before", "refreshed_at")
         .first()
     )
-    if coverage is None:
+    if covered is None:
         return None
+    coverage, refreshed_at = covered
     params: dict[str, Any] = {
         **_scope_params(scope),
         "dimension": dimension,
@@ -448,7 +461,7 @@ def _rolled_up(scope: FigureScope, dimension: str) -> _Rolled | None:
             coalesce(sum(exits), 0) AS exits
         FROM counts GROUP BY key
     )"""  # noqa: S608 - conditions and names written here
-    return _Rolled(sql, params)
+    return _Rolled(sql, params, refreshed_at)
 
 
 def by_organisation(scope: FigureScope) -> FigureTable:
@@ -501,7 +514,8 @@ def by_organisation(scope: FigureScope) -> FigureTable:
         ("Organisation", "En cours en fin de période", "Entrées", "Sorties"),
         tuple(rows),
         definition="Un accompagnement compte pour chaque organisation qui a eu un membre dans "
-        "son équipe (France Travail et le travailleur social du binôme comptent chacun).",
+        "son équipe (France Travail et le travailleur social du binôme comptent chacun)."
+        + (rolled.caveat() if rolled else ""),
     )
 
 
@@ -564,7 +578,8 @@ def by_place(scope: FigureScope) -> tuple[FigureTable, FigureTable]:
             "Par commune de la personne",
             ("Commune", "En cours en fin de période", "Entrées", "Sorties"),
             tuple(tuple(row[1:]) for row in rows if not row[0]),
-            definition="La commune de résidence enregistrée dans le dossier de la personne.",
+            definition="La commune de résidence enregistrée dans le dossier de la personne."
+            + (rolled.caveat() if rolled else ""),
         ),
         FigureTable(
             "by_epci",
@@ -574,7 +589,7 @@ def by_place(scope: FigureScope) -> tuple[FigureTable, FigureTable]:
             definition="L'établissement public de coopération intercommunale à fiscalité "
             "propre (métropole, communauté urbaine, d'agglomération ou de communes) de la "
             "commune de résidence enregistrée dans le dossier de la personne (référentiel "
-            "INSEE).",
+            "INSEE)." + (rolled.caveat() if rolled else ""),
         ),
     )
 

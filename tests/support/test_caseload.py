@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -163,6 +163,19 @@ def test_the_nightly_job_keeps_the_rollup_right(territory: SmallTerritory) -> No
     assert {period: _tables(*period) for period in PERIODS} == rolled
 
 
+def test_a_table_from_the_rollup_says_when_it_was_computed(territory: SmallTerritory) -> None:
+    scope = FigureScope("83", date(2026, 1, 1), date(2026, 3, 31))
+    live = [by_organisation(scope), *by_place(scope)]
+    assert not any("calculés le" in table.definition for table in live)
+    caseload.refresh(TODAY)
+    CaseloadCoverage.objects.update(
+        refreshed_at=datetime(2026, 6, 17, 1, 15, tzinfo=UTC)  # 03:15 in Paris
+    )
+    for table in (by_organisation(scope), *by_place(scope)):
+        assert "calculés le 17 juin 2026 à 03:15" in table.definition, table.key
+        assert "après le calcul suivant" in table.definition
+
+
 def test_the_demo_command_fills_the_rollup(personas: dict[str, Any], capsys: Any) -> None:
     call_command("load_demo")
     assert CaseloadCoverage.objects.filter(department_id="83").exists()
@@ -174,3 +187,12 @@ def test_the_demo_command_fills_the_rollup(personas: dict[str, Any], capsys: Any
     assert rolled[0]  # the Var's organisations are on the dashboard
     CaseloadCoverage.objects.all().delete()
     assert _tables(*year) == rolled
+
+
+def test_the_command_fills_the_rollup(territory: SmallTerritory, capsys: Any) -> None:
+    assert not CaseloadMonth.objects.exists()
+    call_command("refresh_caseload")
+    assert CaseloadMonth.objects.exists()
+    assert CaseloadCoverage.objects.filter(department_id="83").exists()
+    assert caseload.check() == []
+    assert "File active par mois recalculée" in capsys.readouterr().out

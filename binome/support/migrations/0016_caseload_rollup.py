@@ -4,20 +4,10 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def backfill(apps, schema_editor):  # noqa: ANN001, ANN201 - Django's signature
-    """The rollup of every département up to this month, set-based (the nightly job's own
-    statement: the rows are derived, not historical data). A new database has nothing to
-    roll up: its départements are counted live until the first night's job."""
-    from binome.support.caseload import refresh  # noqa: PLC0415
-
-    Accompaniment = apps.get_model("support", "Accompaniment")
-    if Accompaniment.objects.filter(kind="global").exists():  # not a new database
-        refresh()
-
-
 class Migration(migrations.Migration):
     """The caseload per département and month, by organisation and by commune, that the
-    steering tables sum (``support.caseload``), filled at once."""
+    steering tables sum (``support.caseload``). Empty here: until the nightly job (or
+    ``binome manage refresh_caseload``) first fills it, the départements are counted live."""
 
     dependencies = [
         ("organisations", "0004_territory_role_archivist"),
@@ -111,5 +101,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
