@@ -2,8 +2,9 @@
 # no accents, any character other than a-z and 0-9 a single space, as ``normalize`` and the
 # directory's search keys write it) is stored in the partial index ``rsa_beneficiary_to_orient``,
 # and the list compares the typed words with it. Before, each row of the département's index
-# paid ``upper(unaccent(…))`` twice, for the page and again for the total: 55 ms for the Nord's
-# 11,103 persons to orient; reading the stored key, a few ms.
+# paid ``upper(unaccent(…))`` twice, for the page and again for the total: the page's statement
+# for « Mansouri » in the Nord (11,103 persons to orient) took 55 ms under EXPLAIN ANALYZE on a
+# loaded machine, 13 ms reading the stored key (same machine, same hour).
 #
 # The function is declared IMMUTABLE, which an index expression requires: ``unaccent`` is only
 # STABLE because its rules file could change (it is called here with its dictionary named,
