@@ -68,7 +68,7 @@ def to_orient_html(
                 f'<input type="checkbox" id="choisir-{pk}" name="b" value="{pk}">'
                 f'<label class="fr-label" for="choisir-{pk}">'
                 f'Choisir<span class="fr-sr-only"> {name}</span></label></div></td>'
-                f'<td><a href="{file_url(row.person_id)}">'
+                f'<td><a href="{file_url(person.pk)}">'
                 f"{_text(person.first_name)} {_text(person.last_name)}</a><br>"
                 f'<span class="fr-text--xs">{_text(_ROLES.get(row.role, row.role))}, '
                 f"né(e) le {_day(row.birth_date)} — RSA n° {_text(dossier.number)}</span></td>"

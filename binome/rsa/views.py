@@ -34,7 +34,13 @@ from binome.rsa.forms import (
     ReferentForm,
     ReorientationRequestForm,
 )
-from binome.rsa.models import WARNING_DAYS, Beneficiary, DossierState, Orientation
+from binome.rsa.models import (
+    WARNING_DAYS,
+    Beneficiary,
+    BeneficiaryQuerySet,
+    DossierState,
+    Orientation,
+)
 from binome.support.access import get_file_for_user
 from binome.territories.models import Department
 
@@ -75,7 +81,7 @@ def _acting_organisation(request: AuthenticatedRequest, department_id: str) -> O
     return current.organisation
 
 
-def to_orient_keys(department_id: str) -> QuerySet[Beneficiary]:
+def to_orient_keys(department_id: str) -> BeneficiaryQuerySet:
     """The persons to orient, by deadline: what the list filters and orders on, answered by
     the partial index ``rsa_beneficiary_to_orient`` alone."""
     return (
