@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,7 +25,7 @@ from binome.core.replica import on_replica
 from binome.core.typing import AuthenticatedRequest
 from binome.organisations.models import Organisation
 from binome.people.models import Person
-from binome.rsa import orientations, reconciliation
+from binome.rsa import list_rows, orientations, reconciliation
 from binome.rsa.figures import rsa_section
 from binome.rsa.forms import (
     ContractForm,
@@ -34,7 +34,13 @@ from binome.rsa.forms import (
     ReferentForm,
     ReorientationRequestForm,
 )
-from binome.rsa.models import WARNING_DAYS, Beneficiary, DossierState, Orientation
+from binome.rsa.models import (
+    WARNING_DAYS,
+    Beneficiary,
+    BeneficiaryQuerySet,
+    DossierState,
+    Orientation,
+)
 from binome.support.access import get_file_for_user
 from binome.territories.models import Department
 
@@ -75,7 +81,7 @@ def _acting_organisation(request: AuthenticatedRequest, department_id: str) -> O
     return current.organisation
 
 
-def to_orient_keys(department_id: str) -> QuerySet[Beneficiary]:
+def to_orient_keys(department_id: str) -> BeneficiaryQuerySet:
     """The persons to orient, by deadline: what the list filters and orders on, answered by
     the partial index ``rsa_beneficiary_to_orient`` alone."""
     return (
@@ -120,10 +126,7 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
     data: dict[str, Any] = (
         form.cleaned_data if form.is_valid() else {"q": "", "due": "", "sdf": False}
     )
-    for word in data["q"].split():
-        qs = qs.filter(
-            Q(first_name__unaccent__icontains=word) | Q(last_name__unaccent__icontains=word)
-        )
+    qs = qs.named(data["q"])
     if data["due"] == "overdue":
         qs = qs.filter(orientation_due_on__lt=today)
     elif data["due"] == "week":
@@ -137,9 +140,6 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
     # and file: one statement, whatever the number of persons to orient.
     page = keyed_page(qs, to_orient_rows(code), request.GET.get("page"), PAGE_SIZE)
     rows = list(page.object_list)
-    for row in rows:
-        row.family_label = FAMILY_SITUATIONS.get(row.dossier.family_situation, "")
-        row.days_left = (row.orientation_due_on - today).days
     asked = list(
         Orientation.objects.reorientation_asked(code)
         .select_related("person", "referent_body")
@@ -165,9 +165,13 @@ def to_orient(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "department": department,
             "page": page,
             "rows": rows,
+            "rows_html": list_rows.to_orient_html(
+                rows, today=today, family_labels=FAMILY_SITUATIONS
+            ),
             "filters": data,
             "due_choices": form.fields["due"].choices,  # type: ignore[attr-defined]
             "reorientations": asked,
+            "reorientations_html": list_rows.reorientations_html(asked),
             "today": today,
         },
     )

@@ -319,17 +319,22 @@ def get_file_for_user(
     """
     from binome.people.models import Consent, ConsentScope, Person
 
-    person = (
-        Person.objects.select_related("commune", "department", "organisation")
-        .annotate(
-            share_consent=Exists(
-                Consent.objects.active().filter(
-                    person=OuterRef("pk"), scope=ConsentScope.SHARE_FILE
+    # One row by its key: no ORDER BY (``first()`` would add the model's, by name, to
+    # compile and plan on every page of a file).
+    person = next(
+        iter(
+            Person.objects.select_related("commune", "department", "organisation")
+            .annotate(
+                share_consent=Exists(
+                    Consent.objects.active().filter(
+                        person=OuterRef("pk"), scope=ConsentScope.SHARE_FILE
+                    )
                 )
             )
-        )
-        .filter(pk=person_id, merged_into__isnull=True)
-        .first()
+            .filter(pk=person_id, merged_into__isnull=True)
+            .order_by()[:1]
+        ),
+        None,
     )
     if person is None:
         _raise_if_merged(request, person_id, level)

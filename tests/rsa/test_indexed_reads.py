@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from binome.core.figures import FigureScope
 from binome.core.pagination import count_query, keyed_page
+from binome.core.text import normalize
 from binome.rsa import figures
 from binome.rsa.actions import import_flux
 from binome.rsa.flux import FluxHeader, RightState, Role
@@ -126,16 +126,33 @@ def test_the_lists_keys_and_count_are_read_on_the_partial_index(
     if filters.get("due"):
         keys = keys.filter(orientation_due_on__lt=timezone.localdate())
     if filters.get("q"):
-        keys = keys.filter(
-            Q(first_name__unaccent__icontains=filters["q"])
-            | Q(last_name__unaccent__icontains=filters["q"])
-        )
+        keys = keys.named(filters["q"])
     sql, params = keys.values("pk")[:50].query.sql_with_params()
     plan = explain(sql, params)
     assert "Index Only Scan using rsa_beneficiary_to_orient" in plan, plan
     sql, params = count_query(keys).query.sql_with_params()
     plan = explain(sql, params)
     assert "Index Only Scan using rsa_beneficiary_to_orient" in plan, plan
+    # A name is compared with the key the index stores: no unaccent() on each row.
+    assert "unaccent" not in plan, plan
+
+
+def test_a_name_is_found_whatever_its_accents_case_and_punctuation(
+    rsa_var: RsaTerritory,
+) -> None:
+    def named(text: str) -> list[str]:
+        return sorted(b.first_name for b in to_orient_keys("83").named(text))
+
+    assert named("lefevre") == named("LEFÈVRE") == named("Lefèvre") == ["Hélène", "Noël"]
+    assert named("helene lefevre") == named("lefèvre   hélène") == ["Hélène"]
+    assert named("noel-lefevre") == named("noël, lefèvre") == ["Noël"]  # first then last
+    assert named("efe") == ["Hélène", "Noël"]  # any part of a name
+    assert named("lefevre zorro") == []  # every word
+    assert named("% _ -") == named("") == ["Farid", "Hélène", "Noël"]  # nothing to look for
+    # The key the database stores is the one ``normalize`` writes.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rsa_name_key(%s, %s)", ["Jean-Pierre", "N'Diaye-Lefèvre Œuvré"])
+        assert cursor.fetchone()[0] == normalize("Jean-Pierre N'Diaye-Lefèvre Œuvré")
 
 
 def test_the_figures_read_their_indexes(rsa_var: RsaTerritory) -> None:

@@ -4,16 +4,19 @@ the référent de parcours and the contrat d'engagement."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
+import lxml.html
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.notifications.models import Notification
+from binome.people.models import Person
 from binome.referrals.models import Referral, ReferralKind, Status
 from binome.rsa import orientations
-from binome.rsa.models import Orientation, OrientationKind
+from binome.rsa.models import Beneficiary, Dossier, Orientation, OrientationKind
 from binome.support.models import EventKind, TimelineEvent
 from tests.factories import make_organisation
 from tests.rsa.conftest import RsaTerritory
@@ -273,3 +276,82 @@ def test_the_referral_in_the_inbox_leads_to_the_referent_designation(
     assert "Désigner le référent de parcours" in body
     assert reverse("rsa:received", args=[rsa_var.var.france_travail.pk]) in body
     assert reverse("referrals:accept", args=[orientation.referral.pk]) not in body
+
+
+def _cells(row: Any) -> list[str]:
+    for br in row.iter("br"):
+        br.tail = f" {br.tail or ''}"
+    return [" ".join(cell.text_content().split()) for cell in row.findall("td")]
+
+
+def test_the_lists_rows_show_what_is_known_escaped(rsa_var: RsaTerritory) -> None:
+    """The rows are written in Python: each cell as the template wrote it, every text from the
+    flows or the files escaped, each link to its own person."""
+    today = timezone.localdate()
+    people = rsa_var.people
+    farid, noel, helene = people["Farid"], people["Noël"], people["Hélène"]
+    script, company = "Farid <script>alert(1)</script>", "Benali & Fils"
+    Beneficiary.objects.filter(pk=farid.pk).update(first_name=script, last_name=company)
+    Person.objects.filter(pk=farid.person_id).update(first_name=script, last_name=company)
+    Dossier.objects.filter(pk=farid.dossier_id).update(family_situation="")  # not known
+    Beneficiary.objects.filter(pk=noel.pk).update(
+        orientation_due_on=today - datetime.timedelta(days=2)
+    )
+    asked = orientations.orient(
+        beneficiary=helene,
+        decision=orientations.Decision(referent_body=rsa_var.ccas, kind=OrientationKind.SOCIAL),
+        by=rsa_var.mia,
+        organisation=rsa_var.var.departement,
+    )
+    Orientation.objects.filter(pk=asked.pk).update(
+        reorientation_asked_at=timezone.now(), reorientation_reason="<b>Emploi</b> & logement"
+    )
+
+    response = rsa_var.var.client(rsa_var.mia).get(to_orient_url())
+    html = response.content.decode()
+    assert "<script>" not in html and "<b>Emploi" not in html
+    assert "Farid &lt;script&gt;alert(1)&lt;/script&gt;" in html and "Benali &amp; Fils" in html
+    reorientations, persons = lxml.html.fromstring(html).findall(".//table")
+
+    (reorientation,) = reorientations.findall("./tbody/tr")
+    assert _cells(reorientation) == [
+        "Hélène LEFÈVRE",
+        "CCAS de Toulon",
+        f"{today:%d/%m/%Y}",
+        "<b>Emploi</b> & logement",
+        "Réorienter Hélène LEFÈVRE",
+    ]
+    assert [a.get("href") for a in reorientation.iter("a")] == [
+        reverse("people:detail", args=[helene.person_id]),
+        reverse("rsa:orient", args=[helene.pk]),
+    ]
+
+    noel_row, farid_row = persons.findall("./tbody/tr")
+    due = today - datetime.timedelta(days=2)
+    assert _cells(noel_row) == [
+        "Choisir Noël Lefèvre",
+        "Noël Lefèvre Conjoint, né(e) le 09/02/1983 — RSA n° 1001",
+        "Marié(e), 1 enfant(s)",
+        "Droit ouvert et versable",
+        "—",
+        f"Dépassé : {due:%d/%m/%Y}",
+        "Orienter Noël Lefèvre",
+    ]
+    assert noel_row.find(".//p").get("class") == "fr-badge fr-badge--sm fr-badge--error"
+    assert _cells(farid_row) == [
+        f"Choisir {script} {company}",
+        f"{script} {company} Demandeur, né(e) le 02/01/1990 — RSA n° 1002",
+        "—",
+        "Nouvelle demande en attente de décision du département Sans domicile fixe",
+        "1234567A",
+        f"{farid.orientation_due_on:%d/%m/%Y}",
+        f"Orienter {script} {company}",
+    ]
+    checkbox = farid_row.find(".//input")
+    assert (checkbox.get("name"), checkbox.get("value")) == ("b", str(farid.pk))
+    label = farid_row.find(".//label")
+    assert label.get("for") == checkbox.get("id") == f"choisir-{farid.pk}"
+    assert [a.get("href") for a in farid_row.iter("a")] == [
+        reverse("people:detail", args=[farid.person_id]),
+        reverse("rsa:orient", args=[farid.pk]),
+    ]
