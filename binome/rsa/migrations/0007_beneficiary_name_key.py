@@ -29,7 +29,7 @@ RETURN trim(regexp_replace(
 class Migration(migrations.Migration):
     dependencies = [
         ("people", "0004_person_archived_until"),
-        ("rsa", "0005_beneficiary_department_state"),
+        ("rsa", "0006_orientation_notified_covering"),
         ("territories", "0004_epci"),
     ]
 
