@@ -29,7 +29,7 @@ writes the read to the audit log (``binome.access.audit.record_read``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal
@@ -312,10 +312,13 @@ def get_file_for_user(
     level: Level = "team",
     item: Model | None = None,
     record: bool = True,
+    annotations: Mapping[str, Any] | None = None,
 ) -> tuple[Person, FileAccess]:
     """The person and the user's access, or 404 outside their reach (403 for basics only).
 
     A GET is a read: it is written to the audit log with ``what`` (the page or item).
+    ``annotations`` are read with the person's row (e.g. the file page's flags of its
+    sections, so that an empty section costs no statement).
     """
     from binome.people.models import Consent, ConsentScope, Person
 
@@ -331,6 +334,7 @@ def get_file_for_user(
                     )
                 )
             )
+            .annotate(**(annotations or {}))
             .filter(pk=person_id, merged_into__isnull=True)
             .order_by()[:1]
         ),

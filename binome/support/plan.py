@@ -496,14 +496,23 @@ def plan_accompaniment(
     return accompaniments[0] if accompaniments else None
 
 
-def file_plan(person: Person, access: FileAccess, accompaniments: list[Accompaniment]) -> FilePlan:
+def file_plan(
+    person: Person,
+    access: FileAccess,
+    accompaniments: list[Accompaniment],
+    *,
+    has_diagnostics: bool = True,
+    has_objectives: bool = True,
+) -> FilePlan:
     """The diagnostic's barriers and the plan, as the file page shows them: four queries
-    whatever the size of the plan (the diagnostic, its answers, objectives, actions)."""
-    diagnostic, draft = file_diagnostics(person, access)
+    whatever the size of the plan (the diagnostic, its answers, objectives, actions), none
+    for what the caller knows the person has not (``has_diagnostics``, ``has_objectives``:
+    read with her row by the file page)."""
+    diagnostic, draft = file_diagnostics(person, access) if has_diagnostics else (None, None)
     answers = {a.theme: a for a in getattr(diagnostic, "answer_list", [])}
     accompaniment = plan_accompaniment(accompaniments, access)
     objectives: list[Objective] = []
-    if accompaniment is not None:
+    if accompaniment is not None and has_objectives:
         objectives = list(
             Objective.objects.filter(accompaniment=accompaniment)
             .visible_to(access)

@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from binome.access.models import AuditEvent, AuditKind
 from binome.people.models import Consent, ConsentScope, Person
 from binome.support import actions
 from binome.support.access import file_access
-from binome.support.models import JoinRequest, Note, TimelineEvent, Visibility
+from binome.support.models import Appointment, JoinRequest, Note, TimelineEvent, Visibility
+from tests.factories import SmallTerritory
 
 # What Karim types in « Nouvelle personne »: the identity search that shows him Nadia's file.
 FOUND_BY_IDENTITY = {
@@ -285,3 +287,38 @@ def test_worklist_lists_my_persons_with_alerts(
     assert "Pas encore de diagnostic" not in body
     assert "1 action en retard" in body
     assert "Nadia" not in client_for("karim").get(reverse("support:worklist")).content.decode()
+
+
+def test_a_file_with_empty_sections_reads_none_of_them(
+    small_var: SmallTerritory, django_assert_num_queries: Any
+) -> None:
+    """A file with one accompaniment and nothing else (no household, consent, note,
+    appointment, diagnostic or plan): its sections cost no statement of their own; each
+    one's rows show again as soon as it has some."""
+    client = small_var.client(small_var.bob)
+    url = reverse("people:detail", args=[small_var.person.pk])
+    client.get(url)
+    # Session, user, devices, memberships, roles; the person (with her sections' flags),
+    # her team, the read's audit row; her accompaniments, the timeline; the referrals
+    # section: 11 (17 before the flags).
+    with django_assert_num_queries(11):
+        body = client.get(url).content.decode()
+    for empty in (
+        "Aucun membre du foyer renseigné.",
+        "Aucun consentement enregistré.",
+        "Aucune note que vous puissiez lire.",
+        "Aucun rendez-vous.",
+    ):
+        assert empty in body
+    Appointment.objects.create(
+        person=small_var.person,
+        accompaniment=small_var.accompaniment,
+        at=timezone.now(),
+        place="Agence de Toulon",
+        with_whom="Alice",
+        created_by=small_var.alice,
+        organisation=small_var.france_travail,
+    )
+    with django_assert_num_queries(12):
+        body = client.get(url).content.decode()
+    assert "Agence de Toulon" in body
