@@ -48,16 +48,17 @@ def workbook(sheet_name: str, rows: Iterable[tuple[Sequence[object], int]]) -> b
     for number, (values, style) in enumerate(rows):
         cell_format = formats[style]
         for column, value in enumerate(values):
-            kind = type(value)
-            if kind is str:
+            if isinstance(value, str):
                 if value:
                     text = _ILLEGAL.sub("", value) if _ILLEGAL.search(value) else value
                     write_string(number, column, text, cell_format)
             elif value is None:
                 continue
-            elif kind is bool:
+            elif isinstance(value, bool):  # before int: a bool is an int
                 write_boolean(number, column, value, cell_format)
-            elif kind is int or kind is Decimal or (kind is float and math.isfinite(value)):
+            elif isinstance(value, int | Decimal) or (
+                isinstance(value, float) and math.isfinite(value)
+            ):
                 write_number(number, column, value, cell_format)
             elif isinstance(value, datetime.datetime):
                 if timezone.is_aware(value):
