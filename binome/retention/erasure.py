@@ -175,6 +175,8 @@ STRUCTURAL: dict[str, str] = {
     "referrals.Referral.contact_email": "l'adresse de la structure destinataire",
     "referrals.ReferralEvent.actor_label": "le nom du professionnel ou de la structure qui a agi",
     "referrals.ReferralLink.nonce": "le jeton aléatoire d'un lien déjà envoyé",
+    "referrals.ReferralMilestones.kind": "le type de l'orientation (un code), copié d'elle "
+    "pour les chiffres",
     "referrals.ReferralLink.email": "l'adresse de la structure qui a reçu le lien",
     "retention.LegalHold.reason": (
         "le motif légal posé par l'administrateur : il justifie pourquoi le dossier a été gardé"
