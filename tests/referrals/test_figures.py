@@ -282,8 +282,12 @@ def test_the_milestones_follow_their_referrals_scope_and_sending_time(
 def test_the_figures_read_one_index_of_the_milestones_alone(
     scenario: datetime, orgs: dict[str, Any]
 ) -> None:
-    """Each scope's statement reads its covering index of the milestones, neither the
-    referrals (no join) nor the milestones' table (an index-only scan)."""
+    """Each scope's statement reads a covering index of the milestones, neither the
+    referrals (no join) nor the milestones' table (an index-only scan).
+
+    Each of the three covering indexes carries every scope's columns, so on a test's few
+    rows the planner may pick any of them depending on its statistics: the test pins what
+    holds whatever they are, one index-only scan of the milestones and no join."""
     keys = {"receiver": orgs["dep83"].pk, "sender": orgs["ft_toulon"].pk, "department": "83"}
     indexes = {
         "receiver": "referral_milestones_received",
@@ -304,4 +308,7 @@ def test_the_figures_read_one_index_of_the_milestones_alone(
                 nodes += node.get("Plans", [])
                 if "Relation Name" in node:
                     scans.append((node["Node Type"], node["Relation Name"], node["Index Name"]))
-            assert scans == [("Index Only Scan", "referrals_referralmilestones", indexes[scope])]
+            assert len(scans) == 1, scans
+            node_type, relation, index = scans[0]
+            assert (node_type, relation) == ("Index Only Scan", "referrals_referralmilestones")
+            assert index in set(indexes.values()), index
