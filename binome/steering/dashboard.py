@@ -47,6 +47,10 @@ class ComparedSection:
     def tables(self) -> tuple[FigureTable, ...]:
         return self.section.tables
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.section.notes
+
 
 def discover() -> None:
     """Import every installed app's ``figures`` module (once: Python caches the imports)."""

@@ -24,7 +24,13 @@ from binome.core.replica import reading_connection
 from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.support import referential
-from binome.support.caseload import CaseloadCoverage, CaseloadMonth
+from binome.support.caseload import (
+    JOB_TRAINING,
+    CaseloadCoverage,
+    CaseloadMonth,
+    ExitDurationMonth,
+    FiguresMonth,
+)
 from binome.support.models import (
     Accompaniment,
     Diagnostic,
@@ -205,11 +211,89 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def _rolled_figures(scope: FigureScope, split: MonthlySplit) -> tuple[Any, ...]:
+    """The key figures summed from the rollups' whole months, the days left counted live:
+    one statement for the counts, one for the exits' durations (the median)."""
+    params = {**_scope_params(scope), "job_training": list(JOB_TRAINING)}
+    during = split.months(params, "m_in", split.during)
+    to_end = split.months(params, "m_end", split.to_end)
+    started_in = split.days(params, "s_in", "a.started_on", split.during_days)
+    started_to_end = split.days(params, "s_end", "a.started_on", split.to_end_days)
+    closed_in = split.days(params, "c_in", "a.ended_on", split.during_days)
+    closed_to_end = split.days(params, "c_end", "a.ended_on", split.to_end_days)
+    followup_in = split.days(params, "f_in", "a.followup_recorded_on", split.during_days)
+    live_days = " OR ".join(
+        f"({condition})"
+        for condition in (started_in, started_to_end, closed_in, closed_to_end, followup_in)
+        if condition != "false"
+    )
+    live = (
+        f"""
+        UNION ALL
+        SELECT count(*) FILTER (WHERE {started_in}),
+            count(*) FILTER (WHERE {started_to_end}),
+            count(*) FILTER (WHERE {closed_to_end}),
+            count(*) FILTER (WHERE ({closed_in}) AND a.exit_reason <> %(not_pertinent)s),
+            count(*) FILTER (WHERE ({closed_in}) AND a.exit_reason = ANY(%(job_training)s)),
+            count(*) FILTER (WHERE ({followup_in}) AND a.followup_outcome <> ''),
+            count(*) FILTER (
+                WHERE ({followup_in}) AND a.followup_outcome = ANY(%(job_training)s)
+            )
+        FROM {{accompaniment}} a
+        WHERE a.kind = 'global' AND {{scope}} AND ({live_days})"""  # noqa: S608 - written here
+        if live_days
+        else ""
+    )
+    ((entries, active, exits, job_training, followups, followup_job),) = _fetch(
+        f"""
+        WITH counts (entries, started_by_end, closed_by_end, exits, job_training, followups,
+                     followup_job) AS (
+            SELECT sum(r.entries) FILTER (WHERE {during}),
+                sum(r.entries) FILTER (WHERE {to_end}),
+                sum(r.closed) FILTER (WHERE {to_end}),
+                sum(r.exits) FILTER (WHERE {during}),
+                sum(r.job_training) FILTER (WHERE {during}),
+                sum(r.followups) FILTER (WHERE {during}),
+                sum(r.followup_job_training) FILTER (WHERE {during})
+            FROM {FiguresMonth._meta.db_table} r
+            WHERE r.department_id = %(department)s AND r.month <= %(end)s{live}
+        )
+        SELECT coalesce(sum(entries), 0)::bigint,
+            (coalesce(sum(started_by_end), 0) - coalesce(sum(closed_by_end), 0))::bigint,
+            coalesce(sum(exits), 0)::bigint, coalesce(sum(job_training), 0)::bigint,
+            coalesce(sum(followups), 0)::bigint, coalesce(sum(followup_job), 0)::bigint
+        FROM counts
+        """,  # noqa: S608 - conditions and names written here
+        params,
+    )
+    durations = _fetch(
+        f"""
+        SELECT days, sum(exits)::bigint FROM (
+            SELECT r.days, r.exits FROM {ExitDurationMonth._meta.db_table} r
+            WHERE r.department_id = %(department)s AND {during}
+            UNION ALL
+            SELECT a.ended_on - coalesce(a.activated_on, a.started_on), 1
+            FROM {{accompaniment}} a
+            WHERE a.kind = 'global' AND {{scope}} AND ({closed_in})
+              AND a.exit_reason <> %(not_pertinent)s
+        ) AS durations (days, exits)
+        GROUP BY days ORDER BY days
+        """,  # noqa: S608 - conditions and names written here
+        params,
+    )
+    return entries, active, exits, job_training, median(durations), followups, followup_job
+
+
 def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
     """Entries, caseload at the end of the period, exits, median duration and the shares
-    of job or training at exit and six months after: one statement."""
-    ((entries, active, exits, job_training, median, followups, followup_job),) = _fetch(
-        """
+    of job or training at exit and six months after: one statement, or two summed from the
+    monthly rollups where the département has them."""
+    split = monthly_split(scope)
+    ((entries, active, exits, job_training, median, followups, followup_job),) = (
+        [_rolled_figures(scope, split)]
+        if split
+        else _fetch(
+            """
         SELECT
             count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
             count(*) FILTER (
@@ -240,7 +324,8 @@ def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
         FROM {accompaniment} a
         WHERE a.kind = 'global' AND {scope}
         """,
-        _scope_params(scope),
+            _scope_params(scope),
+        )
     )
     return (
         Figure(
@@ -332,12 +417,16 @@ class _Rolled:
     def caveat(self) -> str:
         """What a reader of a table summed from the rollup must know: its past whole months
         are those of the last rebuild, a change dated back shows after the next one."""
-        moment = timezone.localtime(self.refreshed_at)
-        return (
-            f" Les mois entiers déjà écoulés sont comptés tels que calculés le "
-            f"{date_format(moment, 'j F Y')} à {date_format(moment, 'H:i')} ; une "
-            "modification datée d'un mois passé y apparaît après le calcul suivant (chaque nuit)."
-        )
+        return _caveat(self.refreshed_at)
+
+
+def _caveat(refreshed_at: datetime) -> str:
+    moment = timezone.localtime(refreshed_at)
+    return (
+        f" Les mois entiers déjà écoulés sont comptés tels que calculés le "
+        f"{date_format(moment, 'j F Y')} à {date_format(moment, 'H:i')} ; une "
+        "modification datée d'un mois passé y apparaît après le calcul suivant (chaque nuit)."
+    )
 
 
 def _next_month(day: date) -> date:
@@ -362,6 +451,83 @@ def _split(
     if _next_month(last) <= high:
         days.append((_next_month(last), high))
     return (first or date.min, last), days
+
+
+@dataclass(frozen=True)
+class MonthlySplit:
+    """How a département's period reads the rollups per month (``support.caseload``): the
+    whole months they cover summed, the days left counted live. ``to_end``: from the
+    beginning to the period's end; ``during``: the period itself."""
+
+    refreshed_at: datetime
+    to_end: tuple[date, date] | None
+    to_end_days: list[tuple[date | None, date]]
+    during: tuple[date, date] | None
+    during_days: list[tuple[date | None, date]]
+
+    def caveat(self) -> str:
+        return _caveat(self.refreshed_at).strip()
+
+    @staticmethod
+    def months(params: dict[str, Any], name: str, span: tuple[date, date] | None) -> str:
+        """The SQL condition on the rollup's ``r.month`` for a run of whole months."""
+        if span is None:
+            return "false"
+        params[f"{name}_from"], params[f"{name}_to"] = span
+        return f"r.month BETWEEN %({name}_from)s AND %({name}_to)s"
+
+    @staticmethod
+    def days(
+        params: dict[str, Any], name: str, column: str, spans: list[tuple[date | None, date]]
+    ) -> str:
+        """The SQL condition on an accompaniment's date for the days counted live."""
+        conditions = []
+        for index, (low, high) in enumerate(spans):
+            params[f"{name}_{index}_to"] = high
+            condition = f"{column} <= %({name}_{index}_to)s"
+            if low is not None:
+                params[f"{name}_{index}_from"] = low
+                condition = f"{column} >= %({name}_{index}_from)s AND {condition}"
+            conditions.append(f"({condition})")
+        return " OR ".join(conditions) or "false"
+
+
+def monthly_split(scope: FigureScope) -> MonthlySplit | None:
+    """The split of a département's period between the rollups and the live count, or
+    ``None`` when the rollups cannot answer (one organisation's scope, a département never
+    refreshed): then everything is counted live."""
+    if scope.organisation_id is not None or scope.department is None:
+        return None
+    covered = (
+        CaseloadCoverage.objects.using(reading_connection().alias)
+        .filter(department_id=scope.department)
+        .values_list("before", "refreshed_at")
+        .first()
+    )
+    if covered is None:
+        return None
+    coverage, refreshed_at = covered
+    to_end, to_end_days = _split(None, scope.end, coverage)
+    during, during_days = _split(scope.start, scope.end, coverage)
+    return MonthlySplit(refreshed_at, to_end, to_end_days, during, during_days)
+
+
+def median(histogram: list[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many) sorted by value, as PostgreSQL's
+    ``percentile_cont(0.5)`` computes it (the mean of the two middle values)."""
+    total = sum(count for _, count in histogram)
+    if not total:
+        return None
+    low, high = (total - 1) // 2, total // 2
+    seen, low_value = 0, None
+    for value, count in histogram:
+        if low_value is None and low < seen + count:
+            low_value = value
+        if high < seen + count:
+            assert low_value is not None
+            return (low_value + value) / 2
+        seen += count
+    return None  # not reached: high < total
 
 
 def _rolled_up(scope: FigureScope, dimension: str) -> _Rolled | None:
@@ -654,10 +820,12 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
     """The global accompaniments of the territory (or of one organisation's teams)."""
     if scope.department is None:
         return None
+    split = monthly_split(scope)
     return FigureSection(
         "support",
         "Accompagnement global",
         figures=accompaniment_figures(scope),
+        notes=(f"Chiffres clés :{_caveat(split.refreshed_at)}",) if split else (),
         tables=()
         if scope.figures_only
         else (
