@@ -640,7 +640,10 @@ def by_organisation(scope: FigureScope) -> FigureTable:
             WITH {rolled.sql}
             SELECT o.name, (s.started_by_end - s.closed_by_end)::bigint,
                 s.entries::bigint, s.exits::bigint
-            FROM summed s JOIN {{organisation}} o ON o.id = s.key
+            -- Each organisation looked up by key (a hash of every organisation otherwise).
+            FROM summed s CROSS JOIN LATERAL (
+                SELECT o.name FROM {{organisation}} o WHERE o.id = s.key LIMIT 1
+            ) o
             WHERE s.started_by_end > s.closed_by_end OR s.closed > 0
             ORDER BY 2 DESC, o.name
             """,  # noqa: S608 - the CTE written by _rolled_up
@@ -702,7 +705,11 @@ def by_place(scope: FigureScope) -> tuple[FigureTable, FigureTable]:
                 sum(s.started_by_end - s.closed_by_end)::bigint AS active,
                 sum(s.entries)::bigint, sum(s.exits)::bigint
             FROM summed s
-            LEFT JOIN {{commune}} c ON c.insee_code = s.key
+            -- Each commune looked up by key (a hash of the 35,000 communes otherwise).
+            LEFT JOIN LATERAL (
+                SELECT c.insee_code, c.name, c.epci_id FROM {{commune}} c
+                WHERE c.insee_code = s.key LIMIT 1
+            ) c ON true
             LEFT JOIN {{epci}} e ON e.siren = c.epci_id
             GROUP BY GROUPING SETS ((c.insee_code, c.name), (e.siren, e.name))
             HAVING sum(s.started_by_end) > sum(s.closed_by_end) OR sum(s.closed) > 0
