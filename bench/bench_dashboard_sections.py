@@ -8,8 +8,9 @@ Run on an existing data set (nothing generated), e.g.::
 Environment: ``BENCH_DEPARTMENTS`` (codes, default ``59``), ``BENCH_SECTIONS`` (registered
 keys, default all), ``BENCH_REQUESTS`` (timed runs per line, default 9, after one warm-up),
 ``BENCH_DUMP`` (a file: every section's figures and tables written there as JSON, to compare
-two versions of the code on the same data). Periods: 1 June to 31 August 2026 and 2025, as
-``bench_steering.py``.
+two versions of the code on the same data). Medians of the wall time and of the CPU time
+(this process and its PostgreSQL backend, as ``bench_file.CpuClock``). Periods: 1 June to
+31 August 2026 and 2025, as ``bench_steering.py``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,16 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_file import CpuClock
 
 PERIODS = {
     "3 mois": (date(2026, 6, 1), date(2026, 8, 31)),
@@ -52,7 +59,8 @@ def main() -> None:
     dump: dict[str, object] = {}
     header = ("département", 12), ("période", 9), ("section", 12)
     print("".join(f"{name:<{width}}" for name, width in header), end="")
-    print(f"{'choisie ms':>12}{'précédente ms':>15}")
+    print(f"{'choisie ms':>12}{'précédente ms':>15}{'CPU choisie':>13}{'CPU précédente':>16}")
+    clock = CpuClock()
     for code in departments:
         for label, (start, end) in PERIODS.items():
             period = Period(start, end)
@@ -61,18 +69,26 @@ def main() -> None:
             for key, function in functions:
                 chosen_ms: list[float] = []
                 previous_ms: list[float] = []
+                chosen_cpu: list[float] = []
+                previous_cpu: list[float] = []
                 for i in range(runs + 1):
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), clock()
                     section = function(scope)
-                    middle = time.perf_counter()
+                    middle, cpu_middle = time.perf_counter(), clock()
                     before = function(previous)
-                    ended = time.perf_counter()
+                    ended, cpu_ended = time.perf_counter(), clock()
                     if i:
                         chosen_ms.append((middle - started) * 1000)
                         previous_ms.append((ended - middle) * 1000)
+                        chosen_cpu.append(cpu_middle - cpu_started)
+                        previous_cpu.append(cpu_ended - cpu_middle)
+                medians = (chosen_ms, previous_ms, chosen_cpu, previous_cpu)
                 print(
-                    f"{code:<12}{label:<9}{key:<12}{statistics.median(chosen_ms):>12.1f}"
-                    f"{statistics.median(previous_ms):>15.1f}"
+                    f"{code:<12}{label:<9}{key:<12}"
+                    + "".join(
+                        f"{statistics.median(values):>{width}.1f}"
+                        for values, width in zip(medians, (12, 15, 13, 16), strict=True)
+                    )
                 )
                 for name, found in (("chosen", section), ("previous", before)):
                     if found is None:

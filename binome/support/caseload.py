@@ -8,10 +8,11 @@ accompaniment) or commune (the person's): the accompaniments that started in the
 (``exits``, not « non pertinent »). The caseload at the end of any day is the running sum
 of entries less closures up to that day.
 
-Per département and month alone (:class:`FiguresMonth`, :class:`ExitDurationMonth`): the
-counts behind the dashboard's key figures of the global accompaniments (entries, closures,
-exits, exits to a job or a training, six-month follow-ups, and each duration's exits for the
-median) and its entries by profile (RSA, single parent, women, age bands).
+Per département and month alone (:class:`FiguresMonth`, :class:`ExitMonth`): the counts
+behind the dashboard's key figures of the global accompaniments (entries, closures, exits,
+exits to a job or a training, six-month follow-ups), its entries by profile (RSA, single
+parent, women, age bands), and its exits by reason and duration (the table by reason, the
+median duration).
 
 Rebuilt whole, set-based, by the nightly job (:func:`refresh`, ``support.tasks``) for the
 months before the current one; :class:`CaseloadCoverage` says, per département, up to which
@@ -168,29 +169,33 @@ class FiguresMonth(models.Model):
         return f"{self.department_id} {self.month:%m/%Y}"
 
 
-class ExitDurationMonth(models.Model):
-    """One département, one month, one duration: how many exits (not « non pertinent ») of
-    the month came that many days after the activation (else the start). The median
-    duration of any run of months is read from these counts."""
+class ExitMonth(models.Model):
+    """One département, one month, one exit reason, one duration: how many global
+    accompaniments ended in the month for that reason, that many days after their
+    activation (else their start). The exits by reason, and the median duration of any run
+    of months, are read from these counts."""
 
     department = models.ForeignKey(
         "territories.Department", on_delete=models.CASCADE, related_name="+"
     )
     month = models.DateField("mois")  # its first day
+    reason = models.CharField("motif de sortie", max_length=30)
     days = models.IntegerField("jours")
-    exits = models.PositiveIntegerField("sorties")
+    exits = models.PositiveIntegerField("fins")
 
     class Meta:
-        verbose_name = "mois des durées d'accompagnement"
-        verbose_name_plural = "mois des durées d'accompagnement"
+        verbose_name = "mois des sorties"
+        verbose_name_plural = "mois des sorties"
         indexes = [
             models.Index(
-                fields=["department", "month"], include=["days", "exits"], name="exit_days_dept"
+                fields=["department", "month"],
+                include=["reason", "days", "exits"],
+                name="exit_month_dept",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.department_id} {self.month:%m/%Y} {self.days} j"
+        return f"{self.department_id} {self.month:%m/%Y} {self.reason} {self.days} j"
 
 
 # The key figures' counts per département and month (the same conditions as
@@ -251,19 +256,18 @@ _FIGURES_COLUMNS = (
     "followup_job_training, rsa, single_parent, women, under_26, from_26_to_44, "
     "from_45_to_54, from_55"
 )
-DURATIONS_SQL = """
-    SELECT a.department_id, date_trunc('month', a.ended_on)::date,
+EXITS_SQL = """
+    SELECT a.department_id, date_trunc('month', a.ended_on)::date, a.exit_reason,
         a.ended_on - coalesce(a.activated_on, a.started_on), count(*)
     FROM support_accompaniment a
     WHERE a.kind = 'global' AND a.department_id IS NOT NULL AND a.ended_on < %(before)s
-      AND a.exit_reason <> 'non_pertinent'
-    GROUP BY 1, 2, 3
+    GROUP BY 1, 2, 3, 4
 """
-_DURATIONS_COLUMNS = "department_id, month, days, exits"
+_EXITS_COLUMNS = "department_id, month, reason, days, exits"
 _ROLLUPS = (
     (CaseloadMonth._meta.db_table, _COLUMNS, ROLLUP_SQL),
     (FiguresMonth._meta.db_table, _FIGURES_COLUMNS, FIGURES_SQL),
-    (ExitDurationMonth._meta.db_table, _DURATIONS_COLUMNS, DURATIONS_SQL),
+    (ExitMonth._meta.db_table, _EXITS_COLUMNS, EXITS_SQL),
 )
 
 

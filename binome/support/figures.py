@@ -11,6 +11,7 @@ statement each.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from binome.support.caseload import (
     JOB_TRAINING,
     CaseloadCoverage,
     CaseloadMonth,
-    ExitDurationMonth,
+    ExitMonth,
     FiguresMonth,
 )
 from binome.support.models import (
@@ -269,8 +270,9 @@ def _rolled_figures(scope: FigureScope, split: MonthlySplit) -> tuple[Any, ...]:
     durations = _fetch(
         f"""
         SELECT days, sum(exits)::bigint FROM (
-            SELECT r.days, r.exits FROM {ExitDurationMonth._meta.db_table} r
+            SELECT r.days, r.exits FROM {ExitMonth._meta.db_table} r
             WHERE r.department_id = %(department)s AND {during}
+              AND r.reason <> %(not_pertinent)s
             UNION ALL
             SELECT a.ended_on - coalesce(a.activated_on, a.started_on), 1
             FROM {{accompaniment}} a
@@ -376,17 +378,32 @@ def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
 
 
 def exits_by_reason(scope: FigureScope) -> FigureTable:
-    rows = dict(
-        _fetch(
-            """
+    """The exits of the period by reason: one statement, summed from the monthly rollup
+    (``support.caseload.ExitMonth``) for the whole months it covers where the département
+    has it, the days left counted live."""
+    split = monthly_split(scope)
+    params = _scope_params(scope)
+    if split is None:
+        sql = """
             SELECT a.exit_reason, count(*)
             FROM {accompaniment} a
             WHERE a.kind = 'global' AND a.ended_on BETWEEN %(start)s AND %(end)s AND {scope}
             GROUP BY 1
-            """,
-            _scope_params(scope),
-        )
-    )
+            """
+    else:
+        during = split.months(params, "m_in", split.during)
+        closed_in = split.days(params, "c_in", "a.ended_on", split.during_days)
+        sql = f"""
+            SELECT reason, sum(exits)::bigint FROM (
+                SELECT r.reason, r.exits FROM {ExitMonth._meta.db_table} r
+                WHERE r.department_id = %(department)s AND {during}
+                UNION ALL
+                SELECT a.exit_reason, 1 FROM {{accompaniment}} a
+                WHERE a.kind = 'global' AND {{scope}} AND ({closed_in})
+            ) AS exits (reason, exits)
+            GROUP BY 1
+            """  # noqa: S608 - conditions and names written here
+    rows = dict(_fetch(sql, params))
     return FigureTable(
         "exits_by_reason",
         "Sorties par motif",
@@ -394,7 +411,7 @@ def exits_by_reason(scope: FigureScope) -> FigureTable:
         tuple((label, rows.get(value, 0)) for value, label in ExitReason.choices),
         definition="Accompagnements globaux terminés pendant la période, par motif enregistré à "
         "la sortie ; « non pertinent après diagnostic » compte les personnes qui ne sont pas "
-        "entrées.",
+        "entrées." + (_caveat(split.refreshed_at) if split else ""),
     )
 
 
@@ -492,18 +509,35 @@ class MonthlySplit:
         return " OR ".join(conditions) or "false"
 
 
+# Within one section's computation, the coverage is looked up once (``steering_section``).
+_coverage_memo: ContextVar[dict[str, tuple[date, datetime] | None] | None] = ContextVar(
+    "caseload_coverage", default=None
+)
+
+
+def _coverage(department: str) -> tuple[date, datetime] | None:
+    """Up to which month the département's rollups go, and when they were rebuilt."""
+    memo = _coverage_memo.get()
+    if memo is not None and department in memo:
+        return memo[department]
+    covered = (
+        CaseloadCoverage.objects.using(reading_connection().alias)
+        .filter(department_id=department)
+        .values_list("before", "refreshed_at")
+        .first()
+    )
+    if memo is not None:
+        memo[department] = covered
+    return covered
+
+
 def monthly_split(scope: FigureScope) -> MonthlySplit | None:
     """The split of a département's period between the rollups and the live count, or
     ``None`` when the rollups cannot answer (one organisation's scope, a département never
     refreshed): then everything is counted live."""
     if scope.organisation_id is not None or scope.department is None:
         return None
-    covered = (
-        CaseloadCoverage.objects.using(reading_connection().alias)
-        .filter(department_id=scope.department)
-        .values_list("before", "refreshed_at")
-        .first()
-    )
+    covered = _coverage(scope.department)
     if covered is None:
         return None
     coverage, refreshed_at = covered
@@ -535,12 +569,7 @@ def _rolled_up(scope: FigureScope, dimension: str) -> _Rolled | None:
     answer (one organisation's scope, a département never refreshed)."""
     if scope.organisation_id is not None or scope.department is None:
         return None
-    covered = (
-        CaseloadCoverage.objects.using(reading_connection().alias)
-        .filter(department_id=scope.department)
-        .values_list("before", "refreshed_at")
-        .first()
-    )
+    covered = _coverage(scope.department)
     if covered is None:
         return None
     coverage, refreshed_at = covered
@@ -827,6 +856,14 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
     """The global accompaniments of the territory (or of one organisation's teams)."""
     if scope.department is None:
         return None
+    memo = _coverage_memo.set({})
+    try:
+        return _section(scope)
+    finally:
+        _coverage_memo.reset(memo)
+
+
+def _section(scope: FigureScope) -> FigureSection:
     split = monthly_split(scope)
     return FigureSection(
         "support",

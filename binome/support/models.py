@@ -1075,7 +1075,7 @@ class Action(PlanItem):
 from binome.support.caseload import (  # noqa: E402, F401
     CaseloadCoverage,
     CaseloadMonth,
-    ExitDurationMonth,
+    ExitMonth,
     FiguresMonth,
 )
 from binome.support.fse import FseAnswers  # noqa: E402, F401

@@ -1,6 +1,6 @@
-"""The key figures' rollup (``support.caseload.FiguresMonth`` and ``ExitDurationMonth``): the
-dashboard's key figures of the global accompaniments and its entries by profile summed from
-it are the live figures, and the nightly job keeps it right."""
+"""The key figures' rollups (``support.caseload.FiguresMonth`` and ``ExitMonth``): the
+dashboard's key figures of the global accompaniments, its exits by reason and its entries by
+profile summed from them are the live figures, and the nightly job keeps them right."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from binome.people.models import HouseholdMember, Person
 from binome.rsa.models import Beneficiary, Dossier, FlowImport, ImportStatus
 from binome.steering.figures import entries_by_profile
 from binome.support import caseload
-from binome.support.caseload import CaseloadCoverage, ExitDurationMonth, FiguresMonth
+from binome.support.caseload import CaseloadCoverage, ExitMonth, FiguresMonth
 from binome.support.figures import (
     JOB_REASONS,
     TRAINING_REASONS,
     accompaniment_figures,
+    exits_by_reason,
     median,
     steering_section,
 )
@@ -113,6 +114,7 @@ def _figures(start: date, end: date) -> tuple[Any, ...]:
     return (
         tuple((figure.key, figure.value) for figure in accompaniment_figures(scope)),
         entries_by_profile(scope).rows,
+        exits_by_reason(scope).rows,
     )
 
 
@@ -142,12 +144,13 @@ def test_the_median_of_counted_values_is_postgresqls(db: None) -> None:
 
 def test_the_figures_from_the_rollups_are_the_live_figures(territory: SmallTerritory) -> None:
     live = {period: _figures(*period) for period in PERIODS}
-    values = [value for figures, _ in live.values() for _, value in figures]
+    values = [value for figures, _, _ in live.values() for _, value in figures]
     assert any(value for value in values)  # the data set counts something
-    assert any(rows[0][1] for _, rows in live.values())  # and RSA entries
+    assert any(rows[0][1] for _, rows, _ in live.values())  # and RSA entries
+    assert any(count for _, _, rows in live.values() for _, count in rows)  # and exits
     assert caseload.refresh(TODAY) > 0
     assert FiguresMonth.objects.filter(department_id="83").exists()
-    assert ExitDurationMonth.objects.filter(department_id="83").exists()
+    assert ExitMonth.objects.filter(department_id="83").exists()
     for period in PERIODS:
         assert _figures(*period) == live[period], period
     # A rollup run earlier (covering up to February only) answers the same.
@@ -162,9 +165,9 @@ def test_whole_covered_months_read_the_rollups_alone(territory: SmallTerritory) 
         _figures(date(2026, 1, 1), date(2026, 3, 31))
     statements = [query["sql"] for query in captured.captured_queries]
     rolled = [sql for sql in statements if "support_figuresmonth" in sql]
-    durations = [sql for sql in statements if "support_exitdurationmonth" in sql]
-    assert len(rolled) == 2 and len(durations) == 1  # key figures, entries; the median
-    for sql in (*rolled, *durations):
+    exits = [sql for sql in statements if "support_exitmonth" in sql]
+    assert len(rolled) == 2 and len(exits) == 2  # key figures, entries; median, by reason
+    for sql in (*rolled, *exits):
         # The live part reads nothing: its condition is false.
         assert "support_accompaniment" not in sql or "AND (false)" in sql, sql
     # One organisation's dashboard is counted live (the rollups are per département).
@@ -172,7 +175,11 @@ def test_whole_covered_months_read_the_rollups_alone(territory: SmallTerritory) 
     with CaptureQueriesContext(connection) as captured:
         accompaniment_figures(scope)
         entries_by_profile(scope)
-    assert not any("support_figuresmonth" in q["sql"] for q in captured.captured_queries)
+        exits_by_reason(scope)
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not any(
+        "support_figuresmonth" in sql or "support_exitmonth" in sql for sql in statements
+    )
 
 
 def test_the_nightly_job_keeps_the_rollups_right(territory: SmallTerritory) -> None:
@@ -217,6 +224,7 @@ def test_the_section_says_when_its_rollup_was_computed(territory: SmallTerritory
     section = steering_section(scope)
     assert section is not None and section.notes == ()
     assert "calculés le" not in entries_by_profile(scope).definition
+    assert "calculés le" not in exits_by_reason(scope).definition
     caseload.refresh(TODAY)
     CaseloadCoverage.objects.update(refreshed_at=datetime(2026, 6, 17, 1, 15, tzinfo=UTC))
     section = steering_section(scope)
@@ -224,3 +232,4 @@ def test_the_section_says_when_its_rollup_was_computed(territory: SmallTerritory
     assert "Chiffres clés" in section.notes[0]
     assert "calculés le 17 juin 2026 à 03:15" in section.notes[0]
     assert "calculés le 17 juin 2026 à 03:15" in entries_by_profile(scope).definition
+    assert "calculés le 17 juin 2026 à 03:15" in exits_by_reason(scope).definition
