@@ -28,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_file import CpuClock
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binome.settings")
 
 PERIODS = {
@@ -73,9 +75,11 @@ def main() -> None:
     discover()
     functions = [(k, f) for k, f in registered_sections() if not wanted or k in wanted]
     load = os.getloadavg()[0]
+    clock = CpuClock()  # this process's CPU and its PostgreSQL backend's
     print(
         f"Le {code}, chaque section seule ({requests} mesures après {warmup} d'échauffement), "
-        f"charge {load:.2f} ; ms : période choisie + période précédente (médiane, min)"
+        f"charge {load:.2f} ; ms : période choisie + période précédente, médiane (min) ; "
+        "CPU médian"
     )
     dump: dict[str, object] = {}
     for label, (start, end) in PERIODS.items():
@@ -85,20 +89,25 @@ def main() -> None:
         for key, function in functions:
             chosen_ms: list[float] = []
             previous_ms: list[float] = []
+            chosen_cpu: list[float] = []
+            previous_cpu: list[float] = []
             for i in range(warmup + requests):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), clock()
                 section = function(scope)
-                middle = time.perf_counter()
+                middle, cpu_middle = time.perf_counter(), clock()
                 before = function(previous) if section is not None and section.figures else None
-                ended = time.perf_counter()
+                ended, cpu_ended = time.perf_counter(), clock()
                 if i >= warmup:
                     chosen_ms.append((middle - started) * 1000)
                     previous_ms.append((ended - middle) * 1000)
+                    chosen_cpu.append(cpu_middle - cpu_started)
+                    previous_cpu.append(cpu_ended - cpu_middle)
             dump[f"{key} {label}"] = {"chosen": _jsonable(section), "previous": _jsonable(before)}
             print(
                 f"  {key:<12} {label:<7} {statistics.median(chosen_ms):7.1f} + "
-                f"{statistics.median(previous_ms):6.1f}   (min {min(chosen_ms):.1f} + "
-                f"{min(previous_ms):.1f})"
+                f"{statistics.median(previous_ms):6.1f}   ({min(chosen_ms):.1f} + "
+                f"{min(previous_ms):.1f})   CPU {statistics.median(chosen_cpu):.1f} + "
+                f"{statistics.median(previous_cpu):.1f}"
             )
     print(f"Charge à la fin : {os.getloadavg()[0]:.2f}")
     if path := os.environ.get("BENCH_DUMP"):

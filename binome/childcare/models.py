@@ -395,6 +395,12 @@ class ChildcareRequest(models.Model):
                 condition=Q(status__in=["a_envoyer", "envoyee"]),
             ),
             models.Index(fields=["person", "-created_at"], name="childcare_request_person"),
+            # The figures (binome/childcare/figures.py): a département's requests of a period.
+            models.Index(
+                fields=["department", "created_at"],
+                include=["id", "urgency", "status", "organisation"],
+                name="childcare_request_figures",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -504,7 +510,16 @@ class Solicitation(models.Model):
                 name="childcare_one_acceptance",
             ),
         ]
-        indexes = [models.Index(fields=["provider", "status"], name="childcare_solicitation_inbox")]
+        indexes = [
+            models.Index(fields=["provider", "status"], name="childcare_solicitation_inbox"),
+            # The figures (binome/childcare/figures.py): each request's first answer.
+            models.Index(
+                fields=["request"],
+                include=["answered_at"],
+                condition=Q(status__in=["acceptee", "refusee"]),
+                name="childcare_solicitation_answer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request} → {self.provider}"
