@@ -124,16 +124,14 @@ _REQUESTS = """
     {group_by}
 """
 
-# The placements and the places in scope. The request's organisation is a subquery of the
-# select list: PostgreSQL looks it up only where it is read (the table by organisation, an
-# organisation's scope), not for the totals. ``{counted}``: see :data:`_COUNTED`.
+# The placements and the places in scope. The organisation that filed each placement's
+# request is copied on the placement (migration ``0006_placement_request_organisation``):
+# no request is looked up. ``{counted}``: see :data:`_COUNTED`.
 _PLACEMENTS = """
     WITH scoped AS (
         SELECT pl.person_id, pl.children, pl.started_on, pl.ended_on, pl.end_outcome,
-               pl.followup_outcome, pl.followup_recorded_on,
+               pl.followup_outcome, pl.followup_recorded_on, pl.request_organisation_id,
                p.organisation_id AS provider_organisation_id,
-               (SELECT r.organisation_id FROM {request} r WHERE r.id = pl.request_id)
-                   AS request_organisation_id,
                greatest(0, least(coalesce(pl.ended_on, %(end)s), %(end)s)
                            - greatest(pl.started_on, %(start)s) + 1) AS days_in
         FROM {placement} pl

@@ -616,6 +616,19 @@ class Placement(models.Model):
         "situation à 6 mois renseignée le", null=True, blank=True
     )
     created_at = models.DateTimeField("créé le", default=timezone.now)
+    # The organisation that filed the request, copied by the database (triggers of migration
+    # ``0006_placement_request_organisation``, for the ORM, COPY and raw SQL alike): the
+    # figures group a département's placements by it without looking up each request.
+    request_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        editable=False,
+        null=True,
+        related_name="+",
+        verbose_name="organisation qui a demandé",
+    )
 
     objects = PlacementQuerySet.as_manager()
 

@@ -282,3 +282,81 @@ def test_each_requests_first_answer_is_read_from_the_answered_solicitations_inde
         ("Index Only Scan", "childcare_childcarerequest", "childcare_request_figures"),
         ("Index Only Scan", "childcare_solicitation", "childcare_solicitation_answer"),
     }
+
+
+def test_each_placement_carries_the_organisation_that_asked_for_it(january: Essonne) -> None:
+    """The figures group the placements by the organisation that filed their request, a
+    copy the database keeps on each placement: whoever writes it (the ORM, raw SQL, a
+    placement written before its request in the same transaction), and when the request
+    changes hands, the table by organisation follows."""
+    from django.db import connection, transaction
+
+    from tests.factories import make_organisation
+
+    def copied() -> set[tuple[int | None, int]]:
+        return {
+            (p.request_organisation_id, p.request.organisation_id)
+            for p in Placement.objects.select_related("request")
+        }
+
+    evry = january.charlie.memberships.get().organisation
+    assert copied() == {(evry.pk, evry.pk)}
+    # A stray write of the copy, a full save: the request's organisation again.
+    Placement.objects.update(request_organisation=january.creche.organisation)
+    assert copied() == {(evry.pk, evry.pk)}
+    some = Placement.objects.first()
+    assert some is not None
+    some.request_organisation_id = None
+    some.save()
+    assert copied() == {(evry.pk, evry.pk)}
+    # The request changes hands: its placements follow, and so does the table.
+    ccas = make_organisation("CCAS d'Évry", "ccas", department="91")
+    late = ChildcareRequest.objects.get(created_at=moment(12, 20, year=2025))  # r7
+    late.organisation = ccas
+    late.save()
+    assert Placement.objects.get(request=late).request_organisation_id == ccas.pk
+    section = childcare_section(JANUARY, now=NOW)
+    assert section is not None
+    by_organisation = {t.key: t for t in section.tables}["by_organisation"].rows
+    assert by_organisation == (
+        ("CCAS d'Évry", 0, None, None, 0, 0, 1, 0),  # r7's placement ended in a job
+        ("France Travail Évry", 6, 33.3, 50.0, 2, 1, 0, 0),
+    )
+    # Raw SQL, the placement first and its request after (deferred foreign keys).
+    request_id = ChildcareRequest.objects.order_by("-pk").values_list("pk", flat=True)[0] + 100
+    solicitation_id = Solicitation.objects.order_by("-pk").values_list("pk", flat=True)[0] + 100
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO childcare_placement (solicitation_id, request_id, provider_id,
+                   person_id, children, status, started_on, ends_on, renewals, end_reason,
+                   end_outcome, end_details, followup_outcome, followup_situation, created_at)
+               VALUES (%s, %s, %s, %s, 1, 'en_cours', '2026-01-20', '2026-07-20', 0, '', '',
+                       '', '', '', now())""",
+            [solicitation_id, request_id, january.creche.pk, january.parent.pk],
+        )
+        ChildcareRequest.objects.create(
+            id=request_id,
+            person=january.parent,
+            department_id="91",
+            organisation=evry,
+            created_by=january.charlie,
+            reason="entretien",
+            needed_on=date(2026, 1, 20),
+            schedule="9 h - 12 h",
+            urgency="place",
+            consent=Consent.objects.get(person=january.parent),
+            status="acceptee",
+            created_at=moment(1, 18),
+            due_at=moment(1, 18) + timedelta(days=15),
+        )
+        Solicitation.objects.create(
+            id=solicitation_id,
+            request_id=request_id,
+            provider=january.creche,
+            status="acceptee",
+            sent_at=moment(1, 18),
+            answered_at=moment(1, 19),
+        )
+    assert Placement.objects.get(solicitation_id=solicitation_id).request_organisation_id == (
+        evry.pk
+    )
