@@ -292,10 +292,6 @@ def _counts(
     return found
 
 
-def totals(scope: FigureScope, *, now: datetime | None = None) -> Counts:
-    return _counts(scope, now, tables=False)[TOTAL].get(None, Counts())
-
-
 def occupancy(counts: Counts, days: int) -> float | None:
     return _share(counts.occupied_days, counts.avip_places * days)
 
