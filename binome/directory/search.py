@@ -64,6 +64,11 @@ MAX_RADIUS_KM = 200
 MAX_TEXT = 200  # characters of the words kept: beyond, a query is no longer a search
 MAX_PER_PAGE = 100
 REMOTE = "a-distance"
+# The remote services, written as the condition of the partial index of their words
+# (``Service.Meta.indexes``, "service_remote_match_vector"): PostgreSQL uses a partial index
+# only when the query holds its condition, compared as written (a constant, not a
+# parameter: a generic plan could not prove it).
+REMOTE_CONDITION = "s.reception_modes @> ARRAY['a-distance'::varchar(30)]"
 ALL_PUBLICS = "tous-publics"
 
 # Weights of the ranking (see ``search_services``).
@@ -250,12 +255,18 @@ class _PreparingCursor(psycopg.Cursor[Any]):
     The search's statements take few shapes (which filters are set), each with its values
     as parameters; the connection keeps at most ``prepared_max`` of them (psycopg: 100).
     Django's own cursors bind on the client and never prepare (settings:
-    ``prepare_threshold``)."""
+    ``prepare_threshold``).
+
+    Their rows come in binary: the page's 20 rows of 60 columns are read in two thirds of
+    the time their text takes to parse (0.10 against 0.22 ms per page). These statements
+    read no column whose binary form Django loads differently from its text (``jsonb``,
+    ``inet``: Django keeps their text); a timestamp comes in the connection's time zone
+    (UTC), as Django's own loader gives it (``test_the_page_services_are_what_the_orm_reads``)."""
 
     def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
     ) -> _PreparingCursor:
-        return super().execute(query, params, prepare=True, binary=binary)
+        return super().execute(query, params, prepare=True, binary=True)
 
 
 class _LoggedPreparingCursor(CursorDebugWrapper):
@@ -394,12 +405,12 @@ def _ranking_sql(
         params["reception_modes"] = list(reception_modes)
 
     distance, proximity, kept = "NULL::float8", "0.0", "true"
+    place_arms: tuple[str, ...] = ("true",)
     if commune is not None:
         params.update(
             latitude=commune.latitude,
             longitude=commune.longitude,
             radius_m=radius_m,
-            remote=[REMOTE],
             # The commune's own codes, known before the query (its EPCI is a column of the
             # commune): one array overlap per service, no join.
             zone=[
@@ -409,9 +420,19 @@ def _ranking_sql(
                 "france",
             ],
         )
-        remote = "s.reception_modes @> %(remote)s::varchar[]"
         # The box is a cube around the sphere's cap: the exact distance is checked after.
-        where.append(f"({_POINT} <@ public.earth_box({_CENTRE}, %(radius_m)s) OR {remote})")
+        # The services in the box that are not remote, and the remote services wherever
+        # they are, are read by two SELECTs (``UNION ALL``, disjoint) rather than one
+        # whose place is ``box OR remote``: each finds its rows by its own indexes — the
+        # box's and the words' (or the thématiques') ANDed; the remote services' words
+        # from their partial index — instead of OR-ing the row list of every remote
+        # service (7,000) with the box's before the AND (1 to 1.5 ms of a 4 ms search on
+        # the national data). ``IS NOT TRUE``: a service without modes is not remote.
+        place_arms = (
+            f"{_POINT} <@ public.earth_box({_CENTRE}, %(radius_m)s)"
+            f" AND ({REMOTE_CONDITION}) IS NOT TRUE",
+            REMOTE_CONDITION,
+        )
         where.append("(s.eligibility_zone = '{}' OR s.eligibility_zone && %(zone)s::varchar[])")
         distance = _DISTANCE
         proximity = (
@@ -419,7 +440,7 @@ def _ranking_sql(
             " THEN greatest(0.0, 1.0 - distance_m / %(radius_m)s)"
             f" ELSE {REMOTE_PROXIMITY}::float8 END"
         )
-        kept = "(distance_m <= %(radius_m)s OR reception_modes @> %(remote)s::varchar[])"
+        kept = f"(distance_m <= %(radius_m)s OR {REMOTE_CONDITION.removeprefix('s.')})"
 
     relevance, tier = "0.0", "0"
     if words:
@@ -432,17 +453,21 @@ def _ranking_sql(
             " WHEN s.search_vector @@ %(match)s::tsquery THEN 1 ELSE 0 END"
         )
 
+    candidates = " UNION ALL ".join(
+        f"""
+                SELECT s.id, s.reception_modes, {_BASE} AS base,
+                       {distance} AS distance_m, {relevance} AS relevance, {tier} AS tier
+                FROM directory_service AS s
+                WHERE {" AND ".join(where)}{"" if arm == "true" else f" AND {arm}"}"""
+        for arm in place_arms
+    )
     sql = f"""
         SELECT id, score, distance_m / 1000.0 AS distance_km, count(*) OVER () AS total
         FROM (
             SELECT id, distance_m,
                    {WEIGHT_TIER}::float8 * tier + base + {proximity}
                    + {WEIGHT_TEXT}::float8 * relevance AS score
-            FROM (
-                SELECT s.id, s.reception_modes, {_BASE} AS base,
-                       {distance} AS distance_m, {relevance} AS relevance, {tier} AS tier
-                FROM directory_service AS s
-                WHERE {" AND ".join(where)}
+            FROM ({candidates}
                 OFFSET 0
             ) AS candidate
             WHERE {kept}

@@ -324,6 +324,53 @@ def test_the_place_index_serves_the_search() -> None:
     assert "service_earth_point" in plan
 
 
+def test_the_remote_services_words_are_read_from_their_own_index() -> None:
+    # Near a commune, the remote services are found by the partial index of their words: the
+    # row list of every remote service (service_reception_modes) is not read to be OR-ed
+    # with the place's box.
+    for i in range(30):
+        make_service(f"Crèche {i}", description="Accueil des enfants.")
+    make_service("Crèche en ligne", at=LYON, reception_modes=["a-distance"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = _ranking_sql(
+            codes=(),
+            publics=(),
+            fees=(),
+            types=(),
+            reception_modes=(),
+            commune=commune(TOULON),
+            radius_m=30_000.0,
+            words=words_query("crèche"),
+            today=timezone.localdate(),
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "service_remote_match_vector" in plan
+    assert "service_reception_modes" not in plan
+
+
+def test_a_remote_service_is_found_once_near_or_far() -> None:
+    make_service("Crèche à Toulon", at=TOULON)
+    make_service("Crèche à La Seyne, aussi en ligne", at=LA_SEYNE, reception_modes=["a-distance"])
+    make_service("Crèche en ligne depuis Lyon", at=LYON, reception_modes=["a-distance"])
+    make_service("Crèche en ligne", reception_modes=["a-distance"], latitude=None, longitude=None)
+    make_service("Crèche à Quimper", at=QUIMPER)
+
+    for text in ("crèche", ""):
+        result = search_services(text=text, commune=commune(TOULON), radius_km=30)
+        assert sorted(names(result)) == [
+            "Crèche en ligne",
+            "Crèche en ligne depuis Lyon",
+            "Crèche à La Seyne, aussi en ligne",
+            "Crèche à Toulon",
+        ]
+        assert result.total == 4
+        seyne = next(s for s in result.services if s.name.startswith("Crèche à La Seyne"))
+        assert 3 < seyne.distance_km < 10  # type: ignore[attr-defined]
+
+
 def test_the_vocabulary_follows_every_writer_of_the_services() -> None:
     service = make_service("Épicerie solidaire", description="Colis alimentaires.")
     assert {"epicer", "solidair", "colis", "alimentair"} <= set(
