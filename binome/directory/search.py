@@ -458,7 +458,7 @@ def _ranking_sql(
                 SELECT s.id, s.reception_modes, {_BASE} AS base,
                        {distance} AS distance_m, {relevance} AS relevance, {tier} AS tier
                 FROM directory_service AS s
-                WHERE {" AND ".join(where)}{"" if arm == "true" else f" AND {arm}"}"""
+                WHERE {" AND ".join(where)}{"" if arm == "true" else f" AND {arm}"}"""  # noqa: S608
         for arm in place_arms
     )
     sql = f"""
