@@ -23,6 +23,11 @@ BENCH_QUERIES=60                   searches of each kind
 BENCH_GIS_DIR=/tmp/bench-search-gis  the PostGIS cluster (created and loaded when missing)
 BENCH_GIS_BIN=…                    its server's bin directory (default: the highest
                                    /usr/lib/postgresql/<v>/bin whose lib has postgis-3)
+BENCH_PAGES=path.json              Binôme's pages 1 and 3 of every search (480 pages): written
+                                   to that file when it does not exist, else compared with it
+                                   (totals, services in order, scores, distances) — run once
+                                   before a change of the search, once after
+BENCH_TIMINGS=0                    only the pages' check, no timed runs
 
 Four kinds of searches, each run by both in turn (Binôme's ``search_services``, a page of
 20 services built as objects; the other's one SQL statement, a page of 20 rows with every
@@ -302,6 +307,43 @@ def make_plans() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def page_of(result: Any) -> dict[str, Any]:
+    """What a page shows: the total, and each service's id, score and distance in order
+    (floats rounded to 1e-9: the same ranking computed in another order of operations)."""
+
+    def rounded(value: Any) -> Any:
+        return None if value is None else round(float(value), 9)
+
+    return {
+        "total": result.total,
+        "services": [[s.id, rounded(s.score), rounded(s.distance_km)] for s in result.services],
+    }
+
+
+def check_pages(path: Path, plans: dict[str, list[dict[str, Any]]]) -> bool:
+    """Binôme's pages 1 and 3 of every search written to ``path``, or compared with it."""
+    from binome.directory.search import search_services
+
+    pages = {}
+    for kind, kind_plans in plans.items():
+        for i, plan in enumerate(kind_plans):
+            for page in (1, 3):
+                result = search_services(radius_km=RADIUS_KM, per_page=PER_PAGE, page=page, **plan)
+                pages[f"{kind} #{i} p{page}"] = page_of(result)
+    if not path.exists():
+        path.write_text(json.dumps(pages, ensure_ascii=False, indent=0), encoding="utf-8")
+        print(f"Pages : {len(pages)} pages écrites dans {path}")
+        return True
+    before = json.loads(path.read_text(encoding="utf-8"))
+    differing = [key for key in pages if before.get(key) != pages[key]]
+    differing += [key for key in before if key not in pages]
+    print(
+        f"Pages : {len(pages) - len(differing)} / {len(pages)} identiques à {path}"
+        + (" (différentes : " + ", ".join(differing[:10]) + ")" if differing else "")
+    )
+    return not differing
+
+
 def main() -> None:
     import django
 
@@ -336,6 +378,10 @@ def main() -> None:
             print(f"Binôme : {cursor.fetchone()[0].split(',')[0]}")
 
         plans = make_plans()
+        if os.environ.get("BENCH_PAGES"):
+            same = check_pages(Path(os.environ["BENCH_PAGES"]), plans)
+            if os.environ.get("BENCH_TIMINGS") == "0":
+                sys.exit(0 if same else 1)
         gis_cursor = gis.cursor()
 
         def ours(plan: dict[str, Any]) -> int:

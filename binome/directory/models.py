@@ -261,6 +261,18 @@ class Service(Provenance, Place):
             # the only index the words read: typos are corrected on the small vocabulary
             # table, never by a trigram match over the services.
             GinIndex(fields=["match_vector"], name="service_match_vector"),
+            # The remote services' words alone (7,000 of the 150,000 services): a search near
+            # a commune reads the remote services that hold the words from this small index,
+            # and the services near the commune from the two above, ANDed (see
+            # ``search._ranking_sql``), rather than OR-ing the 7,000 remote services' row
+            # list with the place's box before AND-ing it with the words. The condition is
+            # written as the search writes it (``search.REMOTE_CONDITION``): PostgreSQL uses
+            # a partial index only for a query holding its condition.
+            GinIndex(
+                fields=["match_vector"],
+                name="service_remote_match_vector",
+                condition=models.Q(reception_modes__contains=["a-distance"]),
+            ),
             # Array filters: ``thematiques && '{…}'`` (a catégorie is many sub-thématiques),
             # ``publics && '{…}'``, ``reception_modes @> '{a-distance}'`` (remote services,
             # kept whatever the distance: OR-ed with the place's GiST index below). GIN on an

@@ -316,12 +316,59 @@ def test_the_place_index_serves_the_search() -> None:
             reception_modes=(),
             commune=commune(TOULON),
             radius_m=30_000.0,
-            words=None,
+            words="",
             today=timezone.localdate(),
         )
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "service_earth_point" in plan
+
+
+def test_the_remote_services_words_are_read_from_their_own_index() -> None:
+    # Near a commune, the remote services are found by the partial index of their words: the
+    # row list of every remote service (service_reception_modes) is not read to be OR-ed
+    # with the place's box.
+    for i in range(30):
+        make_service(f"Crèche {i}", description="Accueil des enfants.")
+    make_service("Crèche en ligne", at=LYON, reception_modes=["a-distance"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = _ranking_sql(
+            codes=(),
+            publics=(),
+            fees=(),
+            types=(),
+            reception_modes=(),
+            commune=commune(TOULON),
+            radius_m=30_000.0,
+            words="crèche",
+            today=timezone.localdate(),
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "service_remote_match_vector" in plan
+    assert "service_reception_modes" not in plan
+
+
+def test_a_remote_service_is_found_once_near_or_far() -> None:
+    make_service("Crèche à Toulon", at=TOULON)
+    make_service("Crèche à La Seyne, aussi en ligne", at=LA_SEYNE, reception_modes=["a-distance"])
+    make_service("Crèche en ligne depuis Lyon", at=LYON, reception_modes=["a-distance"])
+    make_service("Crèche en ligne", reception_modes=["a-distance"], latitude=None, longitude=None)
+    make_service("Crèche à Quimper", at=QUIMPER)
+
+    for text in ("crèche", ""):
+        result = search_services(text=text, commune=commune(TOULON), radius_km=30)
+        assert sorted(names(result)) == [
+            "Crèche en ligne",
+            "Crèche en ligne depuis Lyon",
+            "Crèche à La Seyne, aussi en ligne",
+            "Crèche à Toulon",
+        ]
+        assert result.total == 4
+        seyne = next(s for s in result.services if s.name.startswith("Crèche à La Seyne"))
+        assert 3 < seyne.distance_km < 10  # type: ignore[attr-defined]
 
 
 def test_the_vocabulary_follows_every_writer_of_the_services() -> None:
@@ -381,13 +428,15 @@ def test_the_words_read_the_full_text_index_only() -> None:
             reception_modes=(),
             commune=None,
             radius_m=30_000.0,
-            words=words_query("permi de conduir"),
+            words="permi de conduir",
             today=timezone.localdate(),
         )
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "service_match_vector" in plan
-    assert "%" not in plan  # no trigram operator over the services
+    # No trigram operator over the services: the only one is the vocabulary's (the words'
+    # corrections, in the same statement).
+    assert all("(word % typed.lexeme)" in line for line in plan.splitlines() if "%" in line)
 
 
 def test_a_long_word_finds_the_words_it_begins_a_short_one_does_not() -> None:
@@ -450,7 +499,7 @@ def test_the_publics_are_checked_on_the_rows_found_not_through_their_index() -> 
             reception_modes=(),
             commune=commune(TOULON),
             radius_m=30_000.0,
-            words=None,
+            words="",
             today=timezone.localdate(),
         )
         cursor.execute(f"EXPLAIN {sql}", params)
@@ -504,12 +553,12 @@ def test_the_search_statements_are_prepared_once_per_connection() -> None:
     make_service("Crèche du port", description="Accueil des enfants.")
     make_service("Crèche du cap", description="Accueil des enfants.", at=LA_SEYNE)
 
-    def prepared() -> dict[str, int]:
+    def prepared() -> dict[str, tuple[int, int]]:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
             )
-            return dict(cursor.fetchall())
+            return {sql: (generic, custom) for sql, generic, custom in cursor.fetchall()}
 
     before = prepared()
     for place in (commune(TOULON), commune(LA_SEYNE), commune(TOULON)):
@@ -517,10 +566,12 @@ def test_the_search_statements_are_prepared_once_per_connection() -> None:
             result = search_services(text="crèche", commune=place, radius_km=30)
         assert names(result) and result.total == 2
     after = {sql: runs for sql, runs in prepared().items() if sql not in before}
-    # The corrections and the ranking: two statements, each prepared once and run three
-    # times with the values of each search as parameters.
-    assert sorted(after.values()) == [3, 3]
-    assert any("directory_search_word" in sql for sql in after)
-    # The statements are logged with their values, as Django logs its own.
-    [corrections, ranking] = [query["sql"] for query in queries]
-    assert "'crèche'" in corrections and "83137" in ranking and "%(" not in ranking
+    # One statement (the words corrected and the services ranked), prepared once and run
+    # three times with the values of each search as parameters, by its generic plan: never
+    # planned again.
+    assert list(after.values()) == [(3, 0)]
+    [statement] = after
+    assert "directory_search_word" in statement and "directory_service" in statement
+    # The statement is logged with its values, as Django logs its own.
+    [ranking] = [query["sql"] for query in queries]
+    assert "'crèche'" in ranking and "83137" in ranking and "%(" not in ranking
