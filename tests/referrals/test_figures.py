@@ -282,12 +282,13 @@ def test_the_milestones_follow_their_referrals_scope_and_sending_time(
 def test_the_figures_read_one_index_of_the_milestones_alone(
     scenario: datetime, orgs: dict[str, Any]
 ) -> None:
-    """Each scope's statement reads a covering index of the milestones, neither the
-    referrals (no join) nor the milestones' table (an index-only scan).
+    """Each scope's statement reads a covering index of the milestones, not the referrals
+    (no join).
 
     Each of the three covering indexes carries every scope's columns, so on a test's few
-    rows the planner may pick any of them depending on its statistics: the test pins what
-    holds whatever they are, one index-only scan of the milestones and no join."""
+    rows the planner may pick any of them depending on its statistics, and it reads the
+    index alone or with the heap depending on the visibility map that earlier tests leave:
+    the test pins what holds whatever they are, one index scan of the milestones, no join."""
     keys = {"receiver": orgs["dep83"].pk, "sender": orgs["ft_toulon"].pk, "department": "83"}
     indexes = {
         "receiver": "referral_milestones_received",
@@ -310,7 +311,8 @@ def test_the_figures_read_one_index_of_the_milestones_alone(
                     scans.append((node["Node Type"], node["Relation Name"], node["Index Name"]))
             assert len(scans) == 1, scans
             node_type, relation, index = scans[0]
-            assert (node_type, relation) == ("Index Only Scan", "referrals_referralmilestones")
+            assert relation == "referrals_referralmilestones"
+            assert node_type in {"Index Only Scan", "Index Scan"}, node_type
             assert index in set(indexes.values()), index
 
 
@@ -351,7 +353,12 @@ def test_the_dashboards_prescribers_are_read_from_the_milestones_alone(
         nodes += node.get("Plans", [])
         if "Relation Name" in node:
             scans.append((node["Node Type"], node["Relation Name"]))
-    assert ("Index Only Scan", "referrals_referralmilestones") in scans
+    # Index-only or not depends on the heap's visibility map, which earlier tests' rows
+    # decide: what holds whatever it is, the milestones read by an index, no referral read.
+    assert ("Index Only Scan", "referrals_referralmilestones") in scans or (
+        "Index Scan",
+        "referrals_referralmilestones",
+    ) in scans, scans
     assert {relation for _, relation in scans} == {
         "referrals_referralmilestones",
         "organisations_organisation",
