@@ -6,6 +6,7 @@ right on every write), the partial indexes the pages' statements read, and the p
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import pytest
@@ -129,10 +130,10 @@ def test_the_lists_keys_and_count_are_read_on_the_partial_index(
         keys = keys.named(filters["q"])
     sql, params = keys.values("pk")[:50].query.sql_with_params()
     plan = explain(sql, params)
-    assert "Index Only Scan using rsa_beneficiary_to_orient" in plan, plan
+    assert re.search(r"Index (Only )?Scan using rsa_beneficiary_to_orient\b", plan), plan
     sql, params = count_query(keys).query.sql_with_params()
     plan = explain(sql, params)
-    assert "Index Only Scan using rsa_beneficiary_to_orient" in plan, plan
+    assert re.search(r"Index (Only )?Scan using rsa_beneficiary_to_orient\b", plan), plan
     # A name is compared with the key the index stores: no unaccent() on each row.
     assert "unaccent" not in plan, plan
 
