@@ -58,6 +58,7 @@ from binome.core.text import normalize
 from binome.organisations.models import OrganisationKind, TerritoryRoleKind
 from binome.people.generate import GeneratedPerson
 from binome.people.models import Person
+from binome.rsa import rollup
 from binome.rsa.flux import RightState, Role
 from binome.rsa.models import (
     Beneficiary,
@@ -156,7 +157,16 @@ def _department_share(ctx: Context, plans: list[DepartmentPlan]) -> list[int]:
 
 @step(
     "RSA",
-    models=(FlowImport, Person, Dossier, DossierState, Beneficiary, Orientation),
+    models=(
+        FlowImport,
+        Person,
+        Dossier,
+        DossierState,
+        Beneficiary,
+        Orientation,
+        rollup.EntrantsMonth,
+        rollup.OrientationsMonth,
+    ),
     reset=_delete_generated_rsa,
 )
 def generate_rsa(ctx: Context) -> dict[str, int]:
@@ -193,6 +203,9 @@ def generate_rsa(ctx: Context) -> dict[str, int]:
             ctx, rng, plan, share, managers[plan.code], bodies, members, persons_by_department
         ).items():
             counts[key] += value
+    # The steering's RSA figures per month, as the nightly job would leave them.
+    counts["mois de chiffres RSA"] = rollup.refresh()
+    rollup.tidy()
     return dict(counts)
 
 
