@@ -471,13 +471,18 @@ def _summed(keys: str, counts: str) -> str:
         FROM keyed
         GROUP BY {keys}
     ),
+    -- The arrays unnested in the select list, side by side (cheaper than a function scan
+    -- per row).
     distribution AS (
-        SELECT {keys}, h.delay, sum(h.number * keyed.sign) AS number
-        FROM keyed JOIN totals USING ({keys})
-        CROSS JOIN LATERAL unnest(keyed.delays, keyed.numbers) AS h (delay, number)
-        WHERE totals.parts > 1
-        GROUP BY {keys}, h.delay
-        HAVING sum(h.number * keyed.sign) <> 0
+        SELECT {keys}, delay, sum(number * sign) AS number
+        FROM (
+            SELECT {keys}, unnest(keyed.delays) AS delay, unnest(keyed.numbers) AS number,
+                   keyed.sign
+            FROM keyed JOIN totals USING ({keys})
+            WHERE totals.parts > 1
+        ) AS pairs
+        GROUP BY {keys}, delay
+        HAVING sum(number * sign) <> 0
     ),
     {_medians(keys)}"""  # noqa: S608 - written here
 
@@ -628,9 +633,9 @@ def _rolled_orientations_sql(plan: _Plan) -> str:
     ),
     {_summed(keys, counts)}
     SELECT t.sets, t.kind, t.rank, t.month, {counts},
-           CASE WHEN t.parts = 1 THEN t.stored ELSE m.median END,
-           (SELECT min(n.name) FROM names n WHERE n.rank = t.rank)
+           CASE WHEN t.parts = 1 THEN t.stored ELSE m.median END, n.name
     FROM totals t LEFT JOIN medians m USING ({keys})
+    LEFT JOIN (SELECT DISTINCT rank, name FROM names) AS n ON n.rank = t.rank
     ORDER BY {keys}
     """  # noqa: S608 - written here
 
