@@ -267,7 +267,7 @@ def rsa_figures(scope: FigureScope, *, as_of: datetime.date | None = None) -> Rs
     whole past months are summed from the rollup (``rsa.rollup``) where it has one."""
     as_of = as_of or timezone.localdate()
     params = _params(scope, as_of)
-    plan = _rolled_plan(scope, as_of)
+    plan = _rolled_plan(scope)
     if plan is not None:
         return _rolled_figures(scope, params, plan)
     with reading_connection().cursor() as cursor:
@@ -324,11 +324,11 @@ def _figures(
 
 
 # --- A département's figures from the monthly rollup (``rsa.rollup``) ------------------
-# The whole months of the period that the rollup covers and whose deadlines are all over on
-# the day the figures are judged are summed from it; the days left of the period (its first
-# and last days outside whole months, the recent months) are counted live by the rollup's
-# own statements; the stock sums every covered month up to the period's end and counts the
-# days after live. The medians are read from the delays' distributions, as PostgreSQL's
+# The months of the period that the rollup covers are summed from it (and its whole years
+# from the yearly rows); the days left of the period (its first and last days outside whole
+# months, the months since the last run) are counted live by the rollup's own statements;
+# the stock sums every covered month up to the period's end and counts the days after live.
+# The medians are read from the delays' distributions, as PostgreSQL's
 # ``percentile_cont(0.5)`` would over the rows.
 
 
@@ -356,14 +356,13 @@ def _days(spans: list[tuple[datetime.date, datetime.date]]) -> int:
     return sum((high - low).days + 1 for low, high in spans)
 
 
-def _rolled_plan(scope: FigureScope, as_of: datetime.date) -> _Plan | None:
+def _rolled_plan(scope: FigureScope) -> _Plan | None:
     """What the rollup answers for the scope, or ``None`` when it cannot (the country, one
     referent body's orientations, a département never refreshed).
 
-    The months it sums are those it covers whose deadlines are all over on ``as_of``; of the
-    period's first and last months, when the period holds only part of one, the month is
-    summed less the days outside the period if those are fewer, else the days inside are
-    counted live."""
+    It sums the months it covers; of the period's first and last months, when the period
+    holds only part of one, the month is summed less the days outside the period if those
+    are fewer, else the days inside are counted live."""
     if scope.department is None or scope.organisation_id is not None:
         return None
     covered = (
@@ -376,13 +375,12 @@ def _rolled_plan(scope: FigureScope, as_of: datetime.date) -> _Plan | None:
         return None
     before, refreshed_at = covered
     day = datetime.timedelta(days=1)
-    limit = min(before, first_of_month(as_of - datetime.timedelta(days=SETTLED_DAYS)))
     first, last = first_of_month(scope.start), first_of_month(scope.end)
     live: list[tuple[datetime.date, datetime.date]] = []
     minus: list[tuple[datetime.date, datetime.date]] = []
-    if last >= limit:  # the months not summed yet: live
-        live.append((max(scope.start, limit), scope.end))
-        last = first_of_month(limit - day)
+    if last >= before:  # the months not rolled up yet: live
+        live.append((max(scope.start, before), scope.end))
+        last = first_of_month(before - day)
     if first <= last:
         for month in sorted({first, last}):
             inside = (max(scope.start, month), min(scope.end, _next_month(month) - day))
@@ -453,6 +451,19 @@ def _live_rows(template: str, spans: _Days, name: str, column: str) -> str:
 _OUTSIDE_YEARS = "NOT coalesce(month BETWEEN %(first_year)s AND %(years_end)s, false)"
 
 
+def _judged(span: str, count: str, within: str, pending: str, deadline: str) -> str:
+    """A share's denominator from a row of the rollup, on the day judged: all of its
+    ``count`` once every deadline of its month (or year) is over, else those ``within`` the
+    deadline and those of the ``pending`` days whose ``deadline`` (of ``p.day``, the day from
+    the first) is over."""
+    return f"""CASE WHEN (month + interval '1 {span}')::date <= %(settled)s THEN {count}
+               ELSE {within} + (
+                   SELECT coalesce(sum(p.number), 0)
+                   FROM unnest(pending_days, {pending}) AS p (day, number)
+                   WHERE {deadline} < %(as_of)s
+               )::int END"""  # noqa: S608 - written here
+
+
 def _union(parts: list[str]) -> str:
     """The parts that the plan needs (a statement that leaves out what it does not read is
     planned faster)."""
@@ -507,22 +518,29 @@ def _rolled_entrants_sql(plan: _Plan) -> str:
         )
         if spans
     ]
-    rolled = """month, entrants, oriented_42, entrants, oriented_45, entrants, delays,
-               delay_counts, median, 1"""
+
+    def rolled(span: str) -> str:
+        within_42 = _judged(
+            span, "entrants", "oriented_42", "late_42", "month + p.day + %(six_weeks)s"
+        )
+        within_45 = _judged(span, "entrants", "oriented_45", "late_45", "month + p.day + %(rdv)s")
+        return f"""month, entrants, oriented_42, {within_42}, oriented_45, {within_45},
+               delays, delay_counts, median, 1"""
+
     if plan.months:
         parts.append(f"""
-        SELECT {rolled}, {_OUTSIDE_YEARS}, true
+        SELECT {rolled("month")}, {_OUTSIDE_YEARS}, true
         FROM {table}
         WHERE department_id = %(department)s AND span = 'month'
           AND month BETWEEN %(first_month)s AND %(last_month)s""")  # noqa: S608 - written here
     if plan.years:
         parts.append(f"""
-        SELECT {rolled}, true, false
+        SELECT {rolled("year")}, true, false
         FROM {table}
         WHERE department_id = %(department)s AND span = 'year'
           AND month BETWEEN %(first_year)s AND %(last_year)s""")  # noqa: S608 - written here
     if not parts:
-        parts.append(f"SELECT {rolled}, true, true FROM {table} WHERE false")  # noqa: S608
+        parts.append(f"SELECT {rolled('month')}, true, true FROM {table} WHERE false")  # noqa: S608
     return f"""
     WITH months (month, {counts}, delays, numbers, median, sign, whole_part, month_part)
     AS MATERIALIZED (
@@ -586,14 +604,30 @@ def _rolled_orientations_sql(plan: _Plan) -> str:
         )
         if spans
     ]
-    rolled = f"""CASE dimension WHEN 'all' THEN {ALL} WHEN 'kind' THEN {BY_KIND}
+
+    def rolled(span: str) -> str:
+        signed = _judged(
+            span,
+            "orientations",
+            "signed_within",
+            "unsigned",
+            "(month + p.day + interval '1 month')::date",
+        )
+        referent_30 = _judged(
+            span, "orientations", "referent_30", "no_referent_30", "month + p.day + %(d30)s"
+        )
+        referent_15 = _judged(
+            span, "orientations", "referent_15", "no_referent_15", "month + p.day + %(d15)s"
+        )
+        return f"""CASE dimension WHEN 'all' THEN {ALL} WHEN 'kind' THEN {BY_KIND}
                    ELSE {BY_BODY} END,
                month, nullif(kind, ''), referent_body_id, orientations, signed_within,
-               orientations, referent_30, orientations, referent_15, orientations,
+               {signed}, referent_30, {referent_30}, referent_15, {referent_15},
                sign_days, sign_counts, median, 1"""
+
     if plan.months:
         parts.append(f"""
-        SELECT {rolled}, {_OUTSIDE_YEARS}, dimension = 'all'
+        SELECT {rolled("month")}, {_OUTSIDE_YEARS}, dimension = 'all'
         FROM {table}
         WHERE department_id = %(department)s AND span = 'month'
           AND dimension = ANY(%(dimensions)s)
@@ -602,13 +636,13 @@ def _rolled_orientations_sql(plan: _Plan) -> str:
           AND (dimension = 'all' AND %(by_month)s OR {_OUTSIDE_YEARS})""")  # noqa: S608 - written here
     if plan.years:
         parts.append(f"""
-        SELECT {rolled}, true, false
+        SELECT {rolled("year")}, true, false
         FROM {table}
         WHERE department_id = %(department)s AND span = 'year'
           AND dimension = ANY(%(dimensions)s)
           AND month BETWEEN %(first_year)s AND %(last_year)s""")  # noqa: S608 - written here
     if not parts:
-        parts.append(f"SELECT {rolled}, true, true FROM {table} WHERE false")  # noqa: S608
+        parts.append(f"SELECT {rolled('month')}, true, true FROM {table} WHERE false")  # noqa: S608
     return f"""
     WITH units (sets, month, kind, body, {counts}, delays, numbers, median, sign, whole_part,
                 month_part)
@@ -667,6 +701,8 @@ def _rolled_figures(scope: FigureScope, params: dict[str, Any], plan: _Plan) -> 
         "last_year": last_year,
         "years_end": last_year.replace(month=12) if last_year else None,
         "by_month": not scope.figures_only,
+        # Every deadline of the months before this one is over on the day judged.
+        "settled": first_of_month(params["as_of"] - datetime.timedelta(days=SETTLED_DAYS)),
         "span": "month",
         "stock_until": plan.stock_until,
         "no_month": _NO_MONTH,

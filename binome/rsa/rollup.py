@@ -5,28 +5,34 @@ new entrant's first orientation.
 
 - :class:`EntrantsMonth`, per département and month of the right's opening: the new
   entrants bound by the rights and duties, those of them whose dossier is requested, open or
-  suspended (the stock sums them), those oriented within six weeks and within 45 days, and
-  the distribution of their delays to the first orientation (each delay in days and how many
-  entrants had it: the median of any months is read from it, exactly).
+  suspended (the stock sums them), those oriented within six weeks and within 45 days, the
+  distribution of their delays to the first orientation (each delay in days and how many
+  entrants had it) and its median, and per day the entrants not oriented in time.
 - :class:`OrientationsMonth`, per département and month of the notification, for all the
   orientations the département decided, per kind, and per referent body: the orientations,
-  the contracts signed within the month, the referents designated within 30 and 15 days, and
-  the distribution of the signatures' delays.
+  the contracts signed within the month, the referents designated within 30 and 15 days, the
+  distribution of the signatures' delays and its median, and per day the orientations still
+  waiting for them.
+- The same per whole calendar year (``span``): a period of whole years reads their medians
+  as they are.
 
 Rebuilt whole, set-based, by the nightly job (:func:`refresh`, ``rsa.tasks``) for the months
 before the current one; :class:`FiguresCoverage` says, per département, up to which month.
-A month is summed from the rollup only when the period covers it whole and every deadline of
-the figures (45 days after the right's opening, a month or 30 days after a notification) is
-over on the day the figures are judged: the shares' denominators no longer depend on that day.
-The rest of the period is counted live, with the same statement. A département never
-refreshed, the whole country and one referent body's scope are counted live entirely.
-Between two runs, a change to a covered month (an entrant oriented, a dossier closed, a
-contract signed) shows the next morning.
+The figures (``rsa.figures``) sum the covered months of the period: the shares'
+denominators count the entrants and orientations waiting per day once their deadline is
+over on the day judged; a median is the stored one when a group has one row, else read from
+the merged distributions. The rest of the period (the first and last days when it does not
+start or end on a month's bounds — or a month less its days outside the period when those
+are fewer —, the months since the last run) is counted live, by the same statements. A
+département never refreshed, the whole country and one referent body's scope are counted
+live entirely. Between two runs, a change to a covered month (an entrant oriented, a dossier
+closed, a contract signed) shows the next morning.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models, transaction
@@ -38,7 +44,8 @@ ORIENTATION_DAYS = 42
 RDV_ORIENTATION_DAYS = 45
 ACCOMPANIED_DAYS = (30, 15)
 # Every deadline of the figures is over this many days after a month's last day: 45 days to
-# orient (rdv-insertion), a month (at most 31 days) or 30 days after a notification.
+# orient (rdv-insertion), a month (at most 31 days) or 30 days after a notification. Past it,
+# the denominators of a month are all its entrants or orientations.
 SETTLED_DAYS = max(ORIENTATION_DAYS, RDV_ORIENTATION_DAYS, 31, *ACCOMPANIED_DAYS)
 
 
@@ -65,6 +72,11 @@ class EntrantsMonth(models.Model):
     delays = ArrayField(models.IntegerField(), verbose_name="délais d'orientation")
     delay_counts = ArrayField(models.IntegerField(), verbose_name="entrants par délai")
     median = models.FloatField("délai médian d'orientation", null=True)
+    # The days (from the first) with entrants not oriented within 42 and 45 days, and how many
+    # each: the denominators count them once their deadline is over on the day judged.
+    pending_days = ArrayField(models.IntegerField(), verbose_name="jours en attente")
+    late_42 = ArrayField(models.IntegerField(), verbose_name="non orientés en six semaines")
+    late_45 = ArrayField(models.IntegerField(), verbose_name="non orientés en 45 jours")
 
     class Meta:
         verbose_name = "mois d'entrants RSA"
@@ -116,6 +128,13 @@ class OrientationsMonth(models.Model):
     sign_days = ArrayField(models.IntegerField(), verbose_name="délais de signature")
     sign_counts = ArrayField(models.IntegerField(), verbose_name="contrats par délai")
     median = models.FloatField("délai médian de signature", null=True)
+    # The days (from the first) of orientations without a contract signed within the month,
+    # a referent within 30 and 15 days, and how many each: the denominators count them once
+    # their deadline is over on the day judged.
+    pending_days = ArrayField(models.IntegerField(), verbose_name="jours en attente")
+    unsigned = ArrayField(models.IntegerField(), verbose_name="sans contrat dans le mois")
+    no_referent_30 = ArrayField(models.IntegerField(), verbose_name="sans référent en 30 jours")
+    no_referent_15 = ArrayField(models.IntegerField(), verbose_name="sans référent en 15 jours")
 
     class Meta:
         verbose_name = "mois d'orientations RSA"
@@ -165,7 +184,8 @@ ENTRANT_ROWS = """
 # The entrants per département and month or year (``%(span)s``; ``{rows}``: ENTRANT_ROWS, one
 # or several joined by UNION ALL), judged on ``%(as_of)s`` (the rollup judges on 'infinity':
 # every deadline over). One row per month: entrants, active, oriented within 42 days, its
-# denominator, within 45 days, its denominator, the delays' distribution and median.
+# denominator, within 45 days, its denominator, the delays' distribution and median, the
+# days of the month and the entrants of each not oriented within 42 and 45 days.
 ENTRANTS_SQL = """
     WITH entrants AS MATERIALIZED ({rows}),
     delays AS (
@@ -183,6 +203,23 @@ ENTRANTS_SQL = """
         FROM entrants
         WHERE delay IS NOT NULL
         GROUP BY department, month
+    ),
+    -- Per day of the month (from its first day), the entrants not oriented within 42 and 45
+    -- days: the shares' denominators count them once their deadline is over.
+    pending AS (
+        SELECT department, month, array_agg(opened - month ORDER BY opened) AS days,
+               array_agg(late_42 ORDER BY opened) AS late_42,
+               array_agg(late_45 ORDER BY opened) AS late_45
+        FROM (
+            SELECT department, month, opened,
+                   count(*) FILTER (WHERE NOT coalesce(delay <= %(six_weeks)s, false))::int
+                       AS late_42,
+                   count(*) FILTER (WHERE NOT coalesce(delay <= %(rdv)s, false))::int AS late_45
+            FROM entrants
+            GROUP BY department, month, opened
+        ) AS days
+        WHERE late_42 > 0
+        GROUP BY department, month
     )
     SELECT department, month, sum(entrants)::int, sum(active)::int,
            (coalesce(sum(entrants) FILTER (WHERE delay <= %(six_weeks)s), 0))::int,
@@ -192,8 +229,12 @@ ENTRANTS_SQL = """
            coalesce(array_agg(delay ORDER BY delay) FILTER (WHERE delay IS NOT NULL), '{{}}'),
            coalesce(array_agg(entrants::int ORDER BY delay) FILTER (WHERE delay IS NOT NULL),
                     '{{}}'),
-           min(medians.median)
-    FROM delays LEFT JOIN medians USING (department, month)
+           min(medians.median),
+           coalesce(min(pending.days), '{{}}'), coalesce(min(pending.late_42), '{{}}'),
+           coalesce(min(pending.late_45), '{{}}')
+    FROM delays
+    LEFT JOIN medians USING (department, month)
+    LEFT JOIN pending USING (department, month)
     GROUP BY department, month
 """
 
@@ -214,7 +255,8 @@ DECIDED_ROWS = """
 # Those orientations (``{rows}``) per département and month (or year: ``%(span)s``) of
 # notification, judged on ``%(as_of)s``: all of them (``GROUPING(kind, body)`` 3), per kind
 # (1), per referent body (2). Counts, the shares' denominators, the signatures' delays'
-# distribution and median.
+# distribution and median, the days of the month and the orientations of each still waiting
+# for a contract signed within the month, a referent within 30 and 15 days.
 ORIENTATIONS_SQL = """
     WITH decided AS ({rows}),
     delays AS (
@@ -244,6 +286,33 @@ ORIENTATIONS_SQL = """
         WHERE sign_days IS NOT NULL
         GROUP BY GROUPING SETS ((department, month), (department, month, kind),
                                 (department, month, body))
+    ),
+    -- Per day of the month (from its first day), the orientations without a contract signed
+    -- within the month, without a referent within 30 and 15 days: the shares' denominators
+    -- count them once their deadline is over.
+    pending AS (
+        SELECT sets, department, month, kind, body,
+               array_agg(day ORDER BY day) AS days,
+               array_agg(unsigned ORDER BY day) AS unsigned,
+               array_agg(no_referent_30 ORDER BY day) AS no_referent_30,
+               array_agg(no_referent_15 ORDER BY day) AS no_referent_15
+        FROM (
+            SELECT GROUPING(kind, body) AS sets, department, month,
+                   coalesce(kind, '') AS kind, coalesce(body, 0) AS body,
+                   notified - month AS day,
+                   count(*) FILTER (WHERE NOT coalesce(signed <= month_end, false))::int
+                       AS unsigned,
+                   count(*) FILTER (WHERE NOT coalesce(referent_days <= %(d30)s, false))::int
+                       AS no_referent_30,
+                   count(*) FILTER (WHERE NOT coalesce(referent_days <= %(d15)s, false))::int
+                       AS no_referent_15
+            FROM decided
+            GROUP BY GROUPING SETS ((department, month, notified),
+                                    (department, month, kind, notified),
+                                    (department, month, body, notified))
+        ) AS days
+        WHERE unsigned + no_referent_30 + no_referent_15 > 0
+        GROUP BY sets, department, month, kind, body
     )
     SELECT delays.sets, delays.department, delays.month, delays.kind, delays.body,
            sum(delays.orientations)::int, sum(delays.signed_within)::int,
@@ -254,11 +323,17 @@ ORIENTATIONS_SQL = """
                         FILTER (WHERE delays.sign_days IS NOT NULL), '{{}}'),
            coalesce(array_agg(delays.orientations::int ORDER BY delays.sign_days)
                         FILTER (WHERE delays.sign_days IS NOT NULL), '{{}}'),
-           min(medians.median)
+           min(medians.median),
+           coalesce(min(pending.days), '{{}}'), coalesce(min(pending.unsigned), '{{}}'),
+           coalesce(min(pending.no_referent_30), '{{}}'),
+           coalesce(min(pending.no_referent_15), '{{}}')
     FROM delays
     LEFT JOIN medians ON medians.sets = delays.sets AND medians.department = delays.department
         AND medians.month = delays.month AND medians.kind = coalesce(delays.kind, '')
         AND medians.body = coalesce(delays.body, 0)
+    LEFT JOIN pending ON pending.sets = delays.sets AND pending.department = delays.department
+        AND pending.month = delays.month AND pending.kind = coalesce(delays.kind, '')
+        AND pending.body = coalesce(delays.body, 0)
     GROUP BY delays.sets, delays.department, delays.month, delays.kind, delays.body
 """
 ALL, BY_KIND, BY_BODY = 3, 1, 2
@@ -269,7 +344,7 @@ _DIMENSIONS = {
 }
 
 
-def figure_params(as_of: date | str) -> dict[str, object]:
+def figure_params(as_of: date | str) -> dict[str, Any]:
     """The parameters of the figures' statements, judged on ``as_of``."""
     return {
         "as_of": as_of,
@@ -284,11 +359,12 @@ def figure_params(as_of: date | str) -> dict[str, object]:
 
 _ENTRANTS_COLUMNS = (
     "department_id, span, month, entrants, active, oriented_42, oriented_45, delays, "
-    "delay_counts, median"
+    "delay_counts, median, pending_days, late_42, late_45"
 )
 _ORIENTATIONS_COLUMNS = (
     "department_id, span, month, dimension, kind, referent_body_id, orientations, "
-    "signed_within, referent_30, referent_15, sign_days, sign_counts, median"
+    "signed_within, referent_30, referent_15, sign_days, sign_counts, median, pending_days, "
+    "unsigned, no_referent_30, no_referent_15"
 )
 
 
@@ -298,21 +374,22 @@ def _rollup_sql() -> tuple[str, str]:
     before, notified_before = "b.right_opened_on < %(before)s", "o.notified_on < %(before)s"
     entrants = f"""
         SELECT department, %(span)s, month, entrants, active, within_42, within_45, delays,
-               counts, median
+               counts, median, pending_days, late_42, late_45
         FROM ({ENTRANTS_SQL.format(rows=ENTRANT_ROWS.format(days=before))})
             AS e (department, month, entrants, active, within_42, base_42, within_45, base_45,
-                  delays, counts, median)
+                  delays, counts, median, pending_days, late_42, late_45)
     """  # noqa: S608 - fixed text
     orientations = f"""
         SELECT department, %(span)s, month,
                CASE sets WHEN {ALL} THEN '{_DIMENSIONS[ALL]}' WHEN {BY_KIND}
                    THEN '{_DIMENSIONS[BY_KIND]}' ELSE '{_DIMENSIONS[BY_BODY]}' END,
                coalesce(kind, ''), body, orientations, signed_within, referent_30, referent_15,
-               sign_days, counts, median
+               sign_days, counts, median, pending_days, unsigned, no_referent_30,
+               no_referent_15
         FROM ({ORIENTATIONS_SQL.format(rows=DECIDED_ROWS.format(days=notified_before))})
             AS o (sets, department, month, kind, body, orientations, signed_within, signed_base,
                   referent_30, referent_30_base, referent_15, referent_15_base, sign_days,
-                  counts, median)
+                  counts, median, pending_days, unsigned, no_referent_30, no_referent_15)
     """  # noqa: S608 - fixed text
     return entrants, orientations
 
@@ -321,7 +398,7 @@ def first_of_month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _spans(today: date | None) -> tuple[date, list[dict[str, object]]]:
+def _spans(today: date | None) -> tuple[date, list[dict[str, Any]]]:
     """The first month not covered, and the parameters of each span's statements: the months
     before it, the whole years before its year."""
     before = first_of_month(today or timezone.localdate())
