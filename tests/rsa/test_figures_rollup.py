@@ -18,6 +18,7 @@ from django.utils import timezone
 from binome.core.figures import FigureScope
 from binome.organisations.models import OrganisationKind
 from binome.rsa import rollup, tasks
+from binome.rsa.demo import load_demo_rsa
 from binome.rsa.figures import RsaFigures, rsa_figures, rsa_section
 from binome.rsa.flux import RightState, Role
 from binome.rsa.models import (
@@ -245,3 +246,12 @@ def test_the_command_fills_the_rollup(territory: RsaTerritory, capsys: Any) -> N
     assert "Chiffres RSA par mois recalculés" in capsys.readouterr().out
     assert OrientationsMonth.objects.filter(department_id="83").exists()
     assert FiguresCoverage.objects.filter(department_id="83").exists()
+
+
+def test_the_demo_fills_the_rollup(personas: dict[str, Any], orgs: dict[str, Any]) -> None:
+    load_demo_rsa(personas, orgs)
+    assert FiguresCoverage.objects.filter(department_id="83").exists()
+    assert rollup.check() == []
+    today = timezone.localdate()
+    figures = rsa_figures(FigureScope("83", today - timedelta(days=365), today))
+    assert figures.refreshed_at is not None
