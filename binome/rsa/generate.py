@@ -119,6 +119,11 @@ def _delete_generated_rsa(domain_suffix: str) -> dict[str, int]:
     beneficiaries = sql_delete(Beneficiary.objects.filter(dossier__in=dossiers))
     deleted_dossiers = sql_delete(dossiers)
     flows = sql_delete(generated_flows)
+    # The figures' rollup counted them: gone too (the départements are counted live until
+    # the generation or the nightly job rebuilds it).
+    sql_delete(rollup.FiguresCoverage.objects.all())
+    sql_delete(rollup.EntrantsMonth.objects.all())
+    sql_delete(rollup.OrientationsMonth.objects.all())
     return {
         "orientations RSA supprimées": orientations,
         "bénéficiaires du RSA supprimés": beneficiaries,
