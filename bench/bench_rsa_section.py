@@ -6,7 +6,7 @@ Run with ``.venv/bin/binome bench rsa_section`` on a generated data set (see ben
 Environment: BENCH_DEPARTMENTS (codes, default ``59 2A``), BENCH_REQUESTS (default 30),
 BENCH_WARMUP (default 3), BENCH_DUMP (a file: the sections' figures and tables written there
 as text, to compare two versions of the code on the same data). Goal: chosen + previous
-period ≤ 30 ms for the Nord over three months (1 June – 31 August 2026) and over 2025.
+period ≤ 30 ms for the Nord over three months (1 June to 31 August 2026) and over 2025.
 """
 
 from __future__ import annotations

@@ -202,10 +202,11 @@ def test_the_nightly_job_keeps_the_rollup_right(territory: RsaTerritory) -> None
         right_opened_on__year=2025,
         orientations__isnull=True,
     ).first()
-    assert waiting is not None
+    person = territory.people["Hélène"].person
+    assert waiting is not None and person is not None
     Orientation.objects.create(
         beneficiary=waiting,
-        person=territory.people["Hélène"].person,
+        person=person,
         department_id="83",
         kind=OrientationKind.SOCIAL,
         referent_body=territory.ccas,
