@@ -72,14 +72,23 @@ _TABLES = {
     "organisation": Organisation._meta.db_table,
 }
 
-# The requests in scope, each with its first answer; ``group`` is the column to group by.
+# Each statement counts the scope's totals and, when the tables are asked for, their rows in
+# the same pass (``GROUPING SETS``): its first two columns (``{keys}``) say which grouping a
+# row is of (``total``, ``provider`` — the provider's organisation —, ``organisation`` — the
+# one that filed the requests) and for which organisation (see :func:`_run`).
+
+# The requests in scope (read from the index on their département and filing time), each
+# with its first answer looked up among its own answered solicitations (a partial index on
+# the request that holds the answer's time) rather than in a hash of the country's.
 _REQUESTS = """
     WITH answered AS (
-        SELECT r.id, r.urgency, r.status, r.created_at, r.organisation_id,
-               min(s.answered_at) FILTER (WHERE s.status IN ('acceptee', 'refusee'))
-                   AS answered_at
+        SELECT r.id, r.urgency, r.status, r.created_at, r.organisation_id, a.answered_at
         FROM {request} r
-        LEFT JOIN {solicitation} s ON s.request_id = r.id
+        CROSS JOIN LATERAL (
+            SELECT min(s.answered_at) AS answered_at
+            FROM {solicitation} s
+            WHERE s.request_id = r.id AND s.status IN ('acceptee', 'refusee')
+        ) a
         WHERE r.created_at >= %(since)s AND r.created_at < %(until)s
           AND (%(department)s::text IS NULL OR r.department_id = %(department)s)
           AND (%(organisation)s::bigint IS NULL OR r.organisation_id = %(organisation)s
@@ -87,13 +96,12 @@ _REQUESTS = """
                           ON p2.id = s2.provider_id
                           WHERE s2.request_id = r.id
                             AND p2.organisation_id = %(organisation)s))
-        GROUP BY r.id
     ), timed AS (
         SELECT *, CASE WHEN urgency = 'urgence' THEN %(emergency)s ELSE %(place)s END
                       AS delay
         FROM answered
     )
-    SELECT {group},
+    SELECT {keys},
         count(*),
         count(*) FILTER (WHERE urgency = 'urgence'),
         count(*) FILTER (WHERE urgency = 'urgence' AND answered_at <= created_at + delay),
@@ -113,25 +121,26 @@ _REQUESTS = """
             FILTER (WHERE urgency = 'place') / 86400,
         count(*) FILTER (WHERE status = 'acceptee')
     FROM timed
-    GROUP BY 1
+    {group_by}
 """
 
-# The placements and the places in scope; ``group`` is the column to group by.
+# The placements and the places in scope. The organisation that filed each placement's
+# request is copied on the placement (migration ``0006_placement_request_organisation``):
+# no request is looked up. ``{counted}``: see :data:`_COUNTED`.
 _PLACEMENTS = """
     WITH scoped AS (
-        SELECT pl.*, p.organisation_id AS provider_organisation_id,
-               r.organisation_id AS request_organisation_id,
+        SELECT pl.person_id, pl.children, pl.started_on, pl.ended_on, pl.end_outcome,
+               pl.followup_outcome, pl.followup_recorded_on, pl.request_organisation_id,
+               p.organisation_id AS provider_organisation_id,
                greatest(0, least(coalesce(pl.ended_on, %(end)s), %(end)s)
                            - greatest(pl.started_on, %(start)s) + 1) AS days_in
         FROM {placement} pl
         JOIN {provider} p ON p.id = pl.provider_id
-        JOIN {request} r ON r.id = pl.request_id
         JOIN {organisation} o ON o.id = p.organisation_id
         WHERE (%(department)s::text IS NULL OR o.department_id = %(department)s)
-          AND (%(organisation)s::bigint IS NULL OR p.organisation_id = %(organisation)s
-               OR r.organisation_id = %(organisation)s)
+          {counted}
     )
-    SELECT {group},
+    SELECT {keys},
         count(*) FILTER (WHERE days_in > 0),
         coalesce(sum(days_in * children), 0),
         count(DISTINCT person_id) FILTER (WHERE started_on BETWEEN %(start)s AND %(end)s),
@@ -150,18 +159,33 @@ _PLACEMENTS = """
         count(*) FILTER (WHERE ended_on BETWEEN %(followup_start)s AND %(followup_end)s
                          AND followup_recorded_on IS NOT NULL)
     FROM scoped
-    GROUP BY 1
+    WHERE (%(organisation)s::bigint IS NULL OR provider_organisation_id = %(organisation)s
+           OR request_organisation_id = %(organisation)s)
+    {group_by}
 """
 
 _AVIP_PLACES = """
-    SELECT {group}, coalesce(sum(p.avip_places), 0)
+    SELECT {keys}, coalesce(sum(p.avip_places), 0)
     FROM {provider} p
     JOIN {organisation} o ON o.id = p.organisation_id
     WHERE p.avip_places > 0
       AND (%(department)s::text IS NULL OR o.department_id = %(department)s)
       AND (%(organisation)s::bigint IS NULL OR p.organisation_id = %(organisation)s)
-    GROUP BY 1
+    {group_by}
 """
+
+# The totals read only the placements that one of their figures counts: ongoing some day
+# of the period, started or ended in it, or ended in the six-month follow-up's window (which
+# ends before the period does); the others would add zeros. The tables read them all: they
+# list every organisation with a placement in scope, even one that counts nothing in the
+# period, as they always did.
+_COUNTED = """
+          AND (pl.started_on <= %(end)s AND (pl.ended_on IS NULL OR pl.ended_on >= %(start)s)
+               OR pl.started_on BETWEEN %(start)s AND %(end)s
+               OR pl.ended_on BETWEEN %(followup_start)s AND %(end)s)
+"""
+
+TOTAL, PROVIDER, ORGANISATION = "total", "provider", "organisation"
 
 
 @dataclass(frozen=True)
@@ -198,31 +222,50 @@ def _rounded(value: Any) -> float | None:
     return round(float(value), 1) if value is not None else None
 
 
-def _run(sql: str, group: str, params: dict[str, Any]) -> dict[Any, tuple[Any, ...]]:
+def _run(
+    sql: str, params: dict[str, Any], groupings: dict[str, str] | None
+) -> dict[tuple[str, Any], Any]:
+    """The statement's rows by (grouping, organisation): the total alone (one row, even over
+    nothing) or, given ``groupings`` (each grouping's column), the total and the rows of
+    each grouping, in one pass."""
+    if groupings:
+        cases = " ".join(
+            f"WHEN GROUPING({column}) = 0 THEN '{grouping}'"
+            for grouping, column in groupings.items()
+        )
+        columns = ", ".join(groupings.values())
+        keys = f"CASE {cases} ELSE '{TOTAL}' END, coalesce({columns})"
+        group_by = f"GROUP BY GROUPING SETS ((), {', '.join(f'({c})' for c in groupings.values())})"
+    else:
+        keys, group_by = f"'{TOTAL}', NULL::bigint", ""
     with reading_connection().cursor() as cursor:
-        cursor.execute(sql.format(group=group, **_TABLES), params)
-        return {row[0]: row[1:] for row in cursor.fetchall()}
+        counted = "" if groupings else _COUNTED
+        cursor.execute(sql.format(keys=keys, group_by=group_by, counted=counted, **_TABLES), params)
+        return {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
 
 
-def _counts(scope: FigureScope, by: str | None, now: datetime | None) -> dict[Any, Counts]:
-    """The counts of the scope, grouped ``by`` « provider » (its organisation),
-    « organisation » (the one that filed the requests) or not at all (key ``None``)."""
+def _counts(
+    scope: FigureScope, now: datetime | None, *, tables: bool
+) -> dict[str, dict[Any, Counts]]:
+    """The counts of the scope by grouping: ``total`` (key ``None``) and, with ``tables``,
+    by ``provider`` (its organisation) and by ``organisation`` (the one that filed the
+    requests). Three statements whatever is asked."""
     params = _params(scope, now)
     params.update(job=JOB, training=TRAINING, search=SEARCH)
-    request_group = {"organisation": "organisation_id"}.get(by or "", "NULL::bigint")
-    placement_group = {
-        "provider": "provider_organisation_id",
-        "organisation": "request_organisation_id",
-    }.get(by or "", "NULL::bigint")
-    places_group = "p.organisation_id" if by == "provider" else "NULL::bigint"
-    requests = _run(_REQUESTS, request_group, params) if by != "provider" else {}
-    placements = _run(_PLACEMENTS, placement_group, params)
-    places = _run(_AVIP_PLACES, places_group, params) if by != "organisation" else {}
-    found: dict[Any, Counts] = {}
-    for key in {*requests, *placements, *places}:
-        r = requests.get(key) or (0, 0, 0, 0, None, 0, 0, 0, None, 0)
-        p = placements.get(key) or (0,) * 11
-        found[key] = Counts(
+    requests = _run(_REQUESTS, params, {ORGANISATION: "organisation_id"} if tables else None)
+    placements = _run(
+        _PLACEMENTS,
+        params,
+        {PROVIDER: "provider_organisation_id", ORGANISATION: "request_organisation_id"}
+        if tables
+        else None,
+    )
+    places = _run(_AVIP_PLACES, params, {PROVIDER: "p.organisation_id"} if tables else None)
+    found: dict[str, dict[Any, Counts]] = {TOTAL: {}, PROVIDER: {}, ORGANISATION: {}}
+    for grouping, key in {*requests, *placements, *places}:
+        r = requests.get((grouping, key)) or (0, 0, 0, 0, None, 0, 0, 0, None, 0)
+        p = placements.get((grouping, key)) or (0,) * 11
+        found[grouping][key] = Counts(
             requests=r[0],
             emergencies=r[1],
             emergencies_within=r[2],
@@ -244,13 +287,9 @@ def _counts(scope: FigureScope, by: str | None, now: datetime | None) -> dict[An
             followup_job=p[8],
             followup_training=p[9],
             followup_recorded=p[10],
-            avip_places=int((places.get(key) or (0,))[0]),
+            avip_places=int((places.get((grouping, key)) or (0,))[0]),
         )
     return found
-
-
-def totals(scope: FigureScope, *, now: datetime | None = None) -> Counts:
-    return _counts(scope, None, now).get(None, Counts())
 
 
 def occupancy(counts: Counts, days: int) -> float | None:
@@ -264,13 +303,18 @@ def _names(ids: set[int]) -> dict[int, str]:
 @register("childcare", order=40)
 def childcare_section(scope: FigureScope, *, now: datetime | None = None) -> FigureSection | None:
     """The section of the steering dashboard (and of the coordination's page)."""
-    total = totals(scope, now=now)
+    # The previous period's figures only (compared figure by figure): no tables to read.
+    counts = _counts(scope, now, tables=not scope.figures_only)
+    total = counts[TOTAL].get(None, Counts())
     if not (total.requests or total.placements or total.avip_places):
         return None
-    # The previous period's figures only (compared figure by figure): no tables to read.
-    by_provider = {} if scope.figures_only else _counts(scope, "provider", now)
-    by_organisation = {} if scope.figures_only else _counts(scope, "organisation", now)
+    by_provider, by_organisation = counts[PROVIDER], counts[ORGANISATION]
     names = _names({k for k in (*by_provider, *by_organisation) if k is not None})
+
+    def _by_name(item: tuple[Any, Counts]) -> tuple[str, int]:
+        # By name, then (organisations of the same name: two childminders…) by id.
+        return names.get(item[0], ""), item[0] or 0
+
     figures = (
         Figure("requests", "Demandes de garde d'enfant", total.requests),
         Figure("emergencies", "dont urgences (réponse sous 24 heures)", total.emergencies),
@@ -345,7 +389,7 @@ def childcare_section(scope: FigureScope, *, now: datetime | None = None) -> Fig
             c.end_job,
             c.end_training,
         )
-        for key, c in sorted(by_provider.items(), key=lambda kv: names.get(kv[0], ""))
+        for key, c in sorted(by_provider.items(), key=_by_name)
         if key is not None
     )
     organisation_rows = tuple(
@@ -359,7 +403,7 @@ def childcare_section(scope: FigureScope, *, now: datetime | None = None) -> Fig
             c.end_job,
             c.end_training,
         )
-        for key, c in sorted(by_organisation.items(), key=lambda kv: names.get(kv[0], ""))
+        for key, c in sorted(by_organisation.items(), key=_by_name)
         if key is not None
     )
     return FigureSection(

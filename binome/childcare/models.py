@@ -395,6 +395,12 @@ class ChildcareRequest(models.Model):
                 condition=Q(status__in=["a_envoyer", "envoyee"]),
             ),
             models.Index(fields=["person", "-created_at"], name="childcare_request_person"),
+            # The figures (binome/childcare/figures.py): a département's requests of a period.
+            models.Index(
+                fields=["department", "created_at"],
+                include=["id", "urgency", "status", "organisation"],
+                name="childcare_request_figures",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -504,7 +510,16 @@ class Solicitation(models.Model):
                 name="childcare_one_acceptance",
             ),
         ]
-        indexes = [models.Index(fields=["provider", "status"], name="childcare_solicitation_inbox")]
+        indexes = [
+            models.Index(fields=["provider", "status"], name="childcare_solicitation_inbox"),
+            # The figures (binome/childcare/figures.py): each request's first answer.
+            models.Index(
+                fields=["request"],
+                include=["answered_at"],
+                condition=Q(status__in=["acceptee", "refusee"]),
+                name="childcare_solicitation_answer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request} → {self.provider}"
@@ -601,6 +616,19 @@ class Placement(models.Model):
         "situation à 6 mois renseignée le", null=True, blank=True
     )
     created_at = models.DateTimeField("créé le", default=timezone.now)
+    # The organisation that filed the request, copied by the database (triggers of migration
+    # ``0006_placement_request_organisation``, for the ORM, COPY and raw SQL alike): the
+    # figures group a département's placements by it without looking up each request.
+    request_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        editable=False,
+        null=True,
+        related_name="+",
+        verbose_name="organisation qui a demandé",
+    )
 
     objects = PlacementQuerySet.as_manager()
 

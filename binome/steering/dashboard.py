@@ -18,6 +18,48 @@ from binome.core.figures import (
 )
 from binome.steering.periods import Period
 
+# A table of more rows than this shows its first ones on the dashboard; the full table is one
+# link away and its exports carry every row.
+SHOWN_ROWS = 20
+
+# What the first rows of the dashboard's long tables are, by (section, table), said plainly;
+# another table's are « les premières lignes, dans l'ordre du tableau complet ».
+_MOST_ACTIVE = "le plus d'accompagnements en cours en fin de période"
+_FIRST_ROWS = {
+    ("support", "by_commune"): "{shown} communes sur {total}, celles qui comptent " + _MOST_ACTIVE,
+    ("support", "by_epci"): "{shown} EPCI sur {total}, ceux qui comptent " + _MOST_ACTIVE,
+    ("support", "by_organisation"): "{shown} organisations sur {total}, celles qui comptent "
+    + _MOST_ACTIVE,
+}
+_FIRST_ROWS_OF_ANY = "Les {shown} premières lignes sur {total}, dans l'ordre du tableau complet"
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    """A table as the dashboard shows it: ``table`` holds the rows shown (its chart draws
+    the same), ``total`` the rows of the full table."""
+
+    section_key: str
+    table: FigureTable
+    total: int
+
+    @property
+    def shortened(self) -> bool:
+        return self.total > len(self.table.rows)
+
+    @property
+    def summary(self) -> str:
+        """What the page shows of a shortened table, said plainly."""
+        sentence = _FIRST_ROWS.get((self.section_key, self.table.key), _FIRST_ROWS_OF_ANY)
+        return sentence.format(shown=len(self.table.rows), total=self.total) + "."
+
+
+def shown_table(section_key: str, table: FigureTable) -> ShownTable:
+    """The table as the dashboard shows it (its first ``SHOWN_ROWS`` rows when longer)."""
+    rows = table.rows
+    shown = replace(table, rows=rows[:SHOWN_ROWS]) if len(rows) > SHOWN_ROWS else table
+    return ShownTable(section_key, shown, len(rows))
+
 
 @dataclass(frozen=True)
 class ComparedFigure:
@@ -46,6 +88,14 @@ class ComparedSection:
     @property
     def tables(self) -> tuple[FigureTable, ...]:
         return self.section.tables
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.section.notes
+
+    @property
+    def shown_tables(self) -> tuple[ShownTable, ...]:
+        return tuple(shown_table(self.key, table) for table in self.section.tables)
 
 
 def discover() -> None:

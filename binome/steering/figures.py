@@ -13,6 +13,8 @@ from binome.people.models import HouseholdMember, Person
 from binome.referrals.models import Referral
 from binome.rsa.models import Beneficiary
 from binome.steering.models import SteeringSettings
+from binome.support.caseload import FiguresMonth
+from binome.support.figures import monthly_split
 from binome.support.models import Accompaniment, Diagnostic, TeamMember
 
 # How long before the start of the accompaniment a referral to the binôme is taken as its
@@ -75,33 +77,59 @@ PROFILES = (
 
 
 def entries_by_profile(scope: FigureScope) -> FigureTable:
-    """The entries of the period by profile (a person may have several): one statement."""
+    """The entries of the period by profile (a person may have several): one statement,
+    summed from the monthly rollup (``support.caseload.FiguresMonth``) for the whole months
+    it covers where the département has it, the days left counted live."""
+    split = monthly_split(scope)
+    extra: dict[str, Any] = {}
+    if split is None:
+        entered = "a.started_on BETWEEN %(start)s AND %(end)s"
+        rolled = ""
+    else:
+        entered = split.days(extra, "s_in", "a.started_on", split.during_days)
+        during = split.months(extra, "m_in", split.during)
+        rolled = f"""
+        UNION ALL
+        SELECT sum(r.entries), sum(r.rsa), sum(r.single_parent), sum(r.women), sum(r.under_26),
+            sum(r.from_26_to_44), sum(r.from_45_to_54), sum(r.from_55)
+        FROM {FiguresMonth._meta.db_table} r
+        WHERE r.department_id = %(department)s AND {during}"""  # noqa: S608 - written here
     ((total, *counts),) = _fetch(
-        """
+        f"""
         WITH entries AS (
             SELECT a.id, p.sex,
                 COALESCE(a.age_at_start, date_part('year', age(a.started_on, p.birth_date))) AS age,
-                EXISTS (SELECT 1 FROM {beneficiary} b WHERE b.person_id = p.id) AS rsa,
+                EXISTS (SELECT 1 FROM {{beneficiary}} b WHERE b.person_id = p.id) AS rsa,
                 EXISTS (
-                    SELECT 1 FROM {household} h WHERE h.person_id = p.id AND h.relation = 'child'
+                    SELECT 1 FROM {{household}} h WHERE h.person_id = p.id AND h.relation = 'child'
                 ) AND NOT EXISTS (
-                    SELECT 1 FROM {household} h WHERE h.person_id = p.id AND h.relation = 'partner'
+                    SELECT 1 FROM {{household}} h
+                    WHERE h.person_id = p.id AND h.relation = 'partner'
                 ) AS single_parent
-            FROM {accompaniment} a
-            JOIN {person} p ON p.id = a.person_id
-            WHERE {scope} AND a.started_on BETWEEN %(start)s AND %(end)s
+            FROM {{accompaniment}} a
+            JOIN {{person}} p ON p.id = a.person_id
+            WHERE {{scope}} AND ({entered})
+        ),
+        counts (total, rsa, single_parent, women, under_26, from_26_to_44, from_45_to_54,
+                from_55) AS (
+            SELECT count(*),
+                count(*) FILTER (WHERE rsa),
+                count(*) FILTER (WHERE single_parent),
+                count(*) FILTER (WHERE sex = 'F'),
+                count(*) FILTER (WHERE age < 26),
+                count(*) FILTER (WHERE age >= 26 AND age < 45),
+                count(*) FILTER (WHERE age >= 45 AND age < 55),
+                count(*) FILTER (WHERE age >= 55)
+            FROM entries{rolled}
         )
-        SELECT count(*),
-            count(*) FILTER (WHERE rsa),
-            count(*) FILTER (WHERE single_parent),
-            count(*) FILTER (WHERE sex = 'F'),
-            count(*) FILTER (WHERE age < 26),
-            count(*) FILTER (WHERE age >= 26 AND age < 45),
-            count(*) FILTER (WHERE age >= 45 AND age < 55),
-            count(*) FILTER (WHERE age >= 55)
-        FROM entries
-        """,
+        SELECT coalesce(sum(total), 0)::bigint, coalesce(sum(rsa), 0)::bigint,
+            coalesce(sum(single_parent), 0)::bigint, coalesce(sum(women), 0)::bigint,
+            coalesce(sum(under_26), 0)::bigint, coalesce(sum(from_26_to_44), 0)::bigint,
+            coalesce(sum(from_45_to_54), 0)::bigint, coalesce(sum(from_55), 0)::bigint
+        FROM counts
+        """,  # noqa: S608 - conditions and names written here
         scope,
+        **extra,
     )
     return FigureTable(
         "entries_by_profile",
@@ -113,7 +141,8 @@ def entries_by_profile(scope: FigureScope) -> FigureTable:
         ),
         definition="Accompagnements globaux commencés pendant la période, par profil de la "
         "personne (une personne peut avoir plusieurs profils). Le quartier prioritaire (QPV) "
-        "n'est pas enregistré dans le dossier : il n'est pas compté.",
+        "n'est pas enregistré dans le dossier : il n'est pas compté."
+        + (f" {split.caveat()}" if split else ""),
     )
 
 
@@ -131,7 +160,8 @@ def first_steps(scope: FigureScope, target_days: int) -> tuple[Figure, ...]:
         ),
     ) = _fetch(
         """
-        WITH steps AS (
+        -- Materialised: its subqueries planned once, not once per use below.
+        WITH steps AS MATERIALIZED (
             SELECT
                 coalesce((
                     SELECT min((r.sent_at AT TIME ZONE %(tz)s)::date)

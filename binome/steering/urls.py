@@ -16,6 +16,11 @@ urlpatterns = [
         views.territory_export,
         name="territory_export",
     ),
+    path(
+        "territoires/<str:code>/tableaux/<slug:section>/<slug:table>/",
+        views.territory_table,
+        name="territory_table",
+    ),
     path("territoires/<str:code>/fse.<str:extension>", views.fse_export, name="fse_export"),
     path(
         "territoires/<str:code>/fse/operations/",
@@ -35,6 +40,11 @@ urlpatterns = [
     path("comite/situations/<int:pk>/decision/", views.decide, name="decide"),
     path("personnes/<int:person_pk>/comite/", views.flag, name="flag"),
     path("organisations/<int:pk>/", views.organisation, name="organisation"),
+    path(
+        "organisations/<int:pk>/tableaux/<slug:section>/<slug:table>/",
+        views.organisation_table,
+        name="organisation_table",
+    ),
     path(
         "organisations/<int:pk>/export/<slug:section>/<slug:table>.<str:extension>",
         views.organisation_export,

@@ -62,6 +62,9 @@ class Place:
     def export_url(self, section: str, table: str, extension: str) -> str:
         return f"{self.url}export/{section}/{table}.{extension}"
 
+    def table_url(self, section: str, table: str) -> str:
+        return f"{self.url}tableaux/{section}/{table}/"
+
 
 def _territory(request: AuthenticatedRequest, code: str) -> Place:
     department = get_object_or_404(Department, code=code)
@@ -156,6 +159,51 @@ def _export(
         raise Http404
     write = exports.as_csv if extension == "csv" else exports.as_xlsx
     return write(found, place=place.name, period=period)
+
+
+def _full_table(
+    request: AuthenticatedRequest, place: Place, section: str, table: str
+) -> HttpResponse:
+    """One table of the dashboard with all its rows (the dashboard shows the first ones of a
+    long table), computed by the same function as the page and its exports."""
+    form, period = _period(request)
+    found = on_replica(
+        dashboard.find_table, place.department_id, period, place.organisation_id, section, table
+    )
+    if found is None:
+        raise Http404
+    query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
+    return render(
+        request,
+        "steering/table.html",
+        {
+            "title": f"{found.title} — {place.name}",
+            "place": place,
+            "period": period,
+            "table": found,
+            "section": {"key": section},
+            "query": query,
+            "back": f"{place.url}?{query}#section-{section}"
+            if query
+            else f"{place.url}#section-{section}",
+        },
+    )
+
+
+@login_required
+@require_GET
+def territory_table(
+    request: AuthenticatedRequest, code: str, section: str, table: str
+) -> HttpResponse:
+    return _full_table(request, _territory(request, code), section, table)
+
+
+@login_required
+@require_GET
+def organisation_table(
+    request: AuthenticatedRequest, pk: int, section: str, table: str
+) -> HttpResponse:
+    return _full_table(request, _organisation(request, pk), section, table)
 
 
 @login_required

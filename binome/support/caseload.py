@@ -8,6 +8,12 @@ accompaniment) or commune (the person's): the accompaniments that started in the
 (``exits``, not « non pertinent »). The caseload at the end of any day is the running sum
 of entries less closures up to that day.
 
+Per département and month alone (:class:`FiguresMonth`, :class:`ExitMonth`): the counts
+behind the dashboard's key figures of the global accompaniments (entries, closures, exits,
+exits to a job or a training, six-month follow-ups), its entries by profile (RSA, single
+parent, women, age bands), and its exits by reason and duration (the table by reason, the
+median duration).
+
 Rebuilt whole, set-based, by the nightly job (:func:`refresh`, ``support.tasks``) for the
 months before the current one; :class:`CaseloadCoverage` says, per département, up to which
 month. The figures (``support.figures``) sum the covered whole months and count the rest of
@@ -126,6 +132,145 @@ ROLLUP_SQL = """
 _COLUMNS = "department_id, month, dimension, organisation_id, commune_id, entries, closed, exits"
 
 
+class FiguresMonth(models.Model):
+    """One département, one month: the counts behind the dashboard's key figures of the
+    global accompaniments and its entries by profile (``steering.figures``). Entries and
+    their profiles in the month they started, closures and exits in the month they ended,
+    six-month follow-ups in the month they were recorded."""
+
+    department = models.ForeignKey(
+        "territories.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField("mois")  # its first day
+    entries = models.PositiveIntegerField("entrées")
+    closed = models.PositiveIntegerField("fins (tous motifs)")
+    exits = models.PositiveIntegerField("sorties (hors non pertinent)")
+    job_training = models.PositiveIntegerField("sorties vers l'emploi ou la formation")
+    followups = models.PositiveIntegerField("situations à six mois enregistrées")
+    followup_job_training = models.PositiveIntegerField(
+        "situations à six mois en emploi ou en formation"
+    )
+    rsa = models.PositiveIntegerField("entrées d'allocataires du RSA")
+    single_parent = models.PositiveIntegerField("entrées de parents isolés")
+    women = models.PositiveIntegerField("entrées de femmes")
+    under_26 = models.PositiveIntegerField("entrées de moins de 26 ans")
+    from_26_to_44 = models.PositiveIntegerField("entrées de 26 à 44 ans")
+    from_45_to_54 = models.PositiveIntegerField("entrées de 45 à 54 ans")
+    from_55 = models.PositiveIntegerField("entrées de 55 ans et plus")
+
+    class Meta:
+        verbose_name = "mois des chiffres clés"
+        verbose_name_plural = "mois des chiffres clés"
+        constraints = [
+            models.UniqueConstraint(fields=["department", "month"], name="figures_month_dept")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.month:%m/%Y}"
+
+
+class ExitMonth(models.Model):
+    """One département, one month, one exit reason, one duration: how many global
+    accompaniments ended in the month for that reason, that many days after their
+    activation (else their start). The exits by reason, and the median duration of any run
+    of months, are read from these counts."""
+
+    department = models.ForeignKey(
+        "territories.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField("mois")  # its first day
+    reason = models.CharField("motif de sortie", max_length=30)
+    days = models.IntegerField("jours")
+    exits = models.PositiveIntegerField("fins")
+
+    class Meta:
+        verbose_name = "mois des sorties"
+        verbose_name_plural = "mois des sorties"
+        indexes = [
+            models.Index(
+                fields=["department", "month"],
+                include=["reason", "days", "exits"],
+                name="exit_month_dept",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.month:%m/%Y} {self.reason} {self.days} j"
+
+
+# The key figures' counts per département and month (the same conditions as
+# ``support.figures.accompaniment_figures`` and ``steering.figures.entries_by_profile``).
+# (``support.figures.JOB_REASONS`` and ``TRAINING_REASONS``; a test holds them equal.)
+JOB_TRAINING = (
+    "emploi_durable",
+    "emploi_transition",
+    "creation_entreprise",
+    "formation_qualifiante",
+)
+_JOB_TRAINING = "(" + ", ".join(f"'{value}'" for value in JOB_TRAINING) + ")"
+_AGE = "COALESCE(a.age_at_start, date_part('year', age(a.started_on, p.birth_date)))"
+FIGURES_SQL = f"""
+    WITH moves AS (
+        SELECT a.department_id, date_trunc('month', a.started_on)::date AS month,
+            1 AS entries, 0 AS closed, 0 AS exits, 0 AS job_training,
+            0 AS followups, 0 AS followup_job_training,
+            CASE WHEN EXISTS (SELECT 1 FROM rsa_beneficiary b WHERE b.person_id = a.person_id)
+                THEN 1 ELSE 0 END AS rsa,
+            CASE WHEN EXISTS (
+                SELECT 1 FROM people_householdmember h
+                WHERE h.person_id = a.person_id AND h.relation = 'child'
+            ) AND NOT EXISTS (
+                SELECT 1 FROM people_householdmember h
+                WHERE h.person_id = a.person_id AND h.relation = 'partner'
+            ) THEN 1 ELSE 0 END AS single_parent,
+            CASE WHEN p.sex = 'F' THEN 1 ELSE 0 END AS women,
+            CASE WHEN {_AGE} < 26 THEN 1 ELSE 0 END AS under_26,
+            CASE WHEN {_AGE} >= 26 AND {_AGE} < 45 THEN 1 ELSE 0 END AS from_26_to_44,
+            CASE WHEN {_AGE} >= 45 AND {_AGE} < 55 THEN 1 ELSE 0 END AS from_45_to_54,
+            CASE WHEN {_AGE} >= 55 THEN 1 ELSE 0 END AS from_55
+        FROM support_accompaniment a JOIN people_person p ON p.id = a.person_id
+        WHERE a.kind = 'global' AND a.department_id IS NOT NULL AND a.started_on < %(before)s
+        UNION ALL
+        SELECT a.department_id, date_trunc('month', a.ended_on)::date,
+            0, 1, CASE WHEN a.exit_reason <> 'non_pertinent' THEN 1 ELSE 0 END,
+            CASE WHEN a.exit_reason IN {_JOB_TRAINING} THEN 1 ELSE 0 END,
+            0, 0, 0, 0, 0, 0, 0, 0, 0
+        FROM support_accompaniment a
+        WHERE a.kind = 'global' AND a.department_id IS NOT NULL AND a.ended_on < %(before)s
+        UNION ALL
+        SELECT a.department_id, date_trunc('month', a.followup_recorded_on)::date,
+            0, 0, 0, 0, CASE WHEN a.followup_outcome <> '' THEN 1 ELSE 0 END,
+            CASE WHEN a.followup_outcome IN {_JOB_TRAINING} THEN 1 ELSE 0 END,
+            0, 0, 0, 0, 0, 0, 0
+        FROM support_accompaniment a
+        WHERE a.kind = 'global' AND a.department_id IS NOT NULL
+          AND a.followup_recorded_on < %(before)s
+    )
+    SELECT department_id, month, sum(entries), sum(closed), sum(exits), sum(job_training),
+        sum(followups), sum(followup_job_training), sum(rsa), sum(single_parent), sum(women),
+        sum(under_26), sum(from_26_to_44), sum(from_45_to_54), sum(from_55)
+    FROM moves GROUP BY department_id, month
+"""  # noqa: S608 - constants written here
+_FIGURES_COLUMNS = (
+    "department_id, month, entries, closed, exits, job_training, followups, "
+    "followup_job_training, rsa, single_parent, women, under_26, from_26_to_44, "
+    "from_45_to_54, from_55"
+)
+EXITS_SQL = """
+    SELECT a.department_id, date_trunc('month', a.ended_on)::date, a.exit_reason,
+        a.ended_on - coalesce(a.activated_on, a.started_on), count(*)
+    FROM support_accompaniment a
+    WHERE a.kind = 'global' AND a.department_id IS NOT NULL AND a.ended_on < %(before)s
+    GROUP BY 1, 2, 3, 4
+"""
+_EXITS_COLUMNS = "department_id, month, reason, days, exits"
+_ROLLUPS = (
+    (CaseloadMonth._meta.db_table, _COLUMNS, ROLLUP_SQL),
+    (FiguresMonth._meta.db_table, _FIGURES_COLUMNS, FIGURES_SQL),
+    (ExitMonth._meta.db_table, _EXITS_COLUMNS, EXITS_SQL),
+)
+
+
 def first_of_month(day: date) -> date:
     return day.replace(day=1)
 
@@ -135,13 +280,12 @@ def refresh(today: date | None = None) -> int:
     transaction: the dashboards read the former rows until it commits). Returns the rows
     written."""
     before = first_of_month(today or timezone.localdate())
+    written = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {CaseloadMonth._meta.db_table}")  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {CaseloadMonth._meta.db_table} ({_COLUMNS}) {ROLLUP_SQL}",
-            {"before": before},
-        )
-        written = cursor.rowcount
+        for table, columns, sql in _ROLLUPS:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", {"before": before})
+            written += cursor.rowcount
         cursor.execute(f"DELETE FROM {CaseloadCoverage._meta.db_table}")  # noqa: S608
         cursor.execute(
             f"""
@@ -159,22 +303,28 @@ def tidy() -> None:
     transaction: there, only ``ANALYZE``."""
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        cursor.execute(f"{command} {CaseloadMonth._meta.db_table}")
+        for table, _, _ in _ROLLUPS:
+            cursor.execute(f"{command} {table}")
 
 
 def check(today: date | None = None) -> list[tuple[object, ...]]:
     """The rows of the rollup that differ from the accompaniments now, for the months it
     covers (empty: exact)."""
     before = first_of_month(today or timezone.localdate())
+    differences: list[tuple[object, ...]] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT {_COLUMNS} FROM ({ROLLUP_SQL}) AS actual ({_COLUMNS})
-            EXCEPT SELECT {_COLUMNS} FROM {CaseloadMonth._meta.db_table}
-            UNION ALL
-            (SELECT {_COLUMNS} FROM {CaseloadMonth._meta.db_table}
-             EXCEPT SELECT {_COLUMNS} FROM ({ROLLUP_SQL}) AS actual ({_COLUMNS}))
-            """,  # noqa: S608
-            {"before": before},
-        )
-        return cursor.fetchall()
+        for table, columns, sql in _ROLLUPS:
+            cursor.execute(
+                f"""
+                SELECT '{table}', * FROM (
+                    SELECT {columns} FROM ({sql}) AS actual ({columns})
+                    EXCEPT SELECT {columns} FROM {table}
+                    UNION ALL
+                    (SELECT {columns} FROM {table}
+                     EXCEPT SELECT {columns} FROM ({sql}) AS actual ({columns}))
+                ) AS differences
+                """,  # noqa: S608
+                {"before": before},
+            )
+            differences += cursor.fetchall()
+    return differences

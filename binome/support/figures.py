@@ -11,6 +11,7 @@ statement each.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +25,13 @@ from binome.core.replica import reading_connection
 from binome.organisations.models import Organisation
 from binome.people.models import Person
 from binome.support import referential
-from binome.support.caseload import CaseloadCoverage, CaseloadMonth
+from binome.support.caseload import (
+    JOB_TRAINING,
+    CaseloadCoverage,
+    CaseloadMonth,
+    ExitMonth,
+    FiguresMonth,
+)
 from binome.support.models import (
     Accompaniment,
     Diagnostic,
@@ -205,11 +212,90 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def _rolled_figures(scope: FigureScope, split: MonthlySplit) -> tuple[Any, ...]:
+    """The key figures summed from the rollups' whole months, the days left counted live:
+    one statement for the counts, one for the exits' durations (the median)."""
+    params = {**_scope_params(scope), "job_training": list(JOB_TRAINING)}
+    during = split.months(params, "m_in", split.during)
+    to_end = split.months(params, "m_end", split.to_end)
+    started_in = split.days(params, "s_in", "a.started_on", split.during_days)
+    started_to_end = split.days(params, "s_end", "a.started_on", split.to_end_days)
+    closed_in = split.days(params, "c_in", "a.ended_on", split.during_days)
+    closed_to_end = split.days(params, "c_end", "a.ended_on", split.to_end_days)
+    followup_in = split.days(params, "f_in", "a.followup_recorded_on", split.during_days)
+    live_days = " OR ".join(
+        f"({condition})"
+        for condition in (started_in, started_to_end, closed_in, closed_to_end, followup_in)
+        if condition != "false"
+    )
+    live = (
+        f"""
+        UNION ALL
+        SELECT count(*) FILTER (WHERE {started_in}),
+            count(*) FILTER (WHERE {started_to_end}),
+            count(*) FILTER (WHERE {closed_to_end}),
+            count(*) FILTER (WHERE ({closed_in}) AND a.exit_reason <> %(not_pertinent)s),
+            count(*) FILTER (WHERE ({closed_in}) AND a.exit_reason = ANY(%(job_training)s)),
+            count(*) FILTER (WHERE ({followup_in}) AND a.followup_outcome <> ''),
+            count(*) FILTER (
+                WHERE ({followup_in}) AND a.followup_outcome = ANY(%(job_training)s)
+            )
+        FROM {{accompaniment}} a
+        WHERE a.kind = 'global' AND {{scope}} AND ({live_days})"""  # noqa: S608 - written here
+        if live_days
+        else ""
+    )
+    ((entries, active, exits, job_training, followups, followup_job),) = _fetch(
+        f"""
+        WITH counts (entries, started_by_end, closed_by_end, exits, job_training, followups,
+                     followup_job) AS (
+            SELECT sum(r.entries) FILTER (WHERE {during}),
+                sum(r.entries) FILTER (WHERE {to_end}),
+                sum(r.closed) FILTER (WHERE {to_end}),
+                sum(r.exits) FILTER (WHERE {during}),
+                sum(r.job_training) FILTER (WHERE {during}),
+                sum(r.followups) FILTER (WHERE {during}),
+                sum(r.followup_job_training) FILTER (WHERE {during})
+            FROM {FiguresMonth._meta.db_table} r
+            WHERE r.department_id = %(department)s AND r.month <= %(end)s{live}
+        )
+        SELECT coalesce(sum(entries), 0)::bigint,
+            (coalesce(sum(started_by_end), 0) - coalesce(sum(closed_by_end), 0))::bigint,
+            coalesce(sum(exits), 0)::bigint, coalesce(sum(job_training), 0)::bigint,
+            coalesce(sum(followups), 0)::bigint, coalesce(sum(followup_job), 0)::bigint
+        FROM counts
+        """,  # noqa: S608 - conditions and names written here
+        params,
+    )
+    durations = _fetch(
+        f"""
+        SELECT days, sum(exits)::bigint FROM (
+            SELECT r.days, r.exits FROM {ExitMonth._meta.db_table} r
+            WHERE r.department_id = %(department)s AND {during}
+              AND r.reason <> %(not_pertinent)s
+            UNION ALL
+            SELECT a.ended_on - coalesce(a.activated_on, a.started_on), 1
+            FROM {{accompaniment}} a
+            WHERE a.kind = 'global' AND {{scope}} AND ({closed_in})
+              AND a.exit_reason <> %(not_pertinent)s
+        ) AS durations (days, exits)
+        GROUP BY days ORDER BY days
+        """,  # noqa: S608 - conditions and names written here
+        params,
+    )
+    return entries, active, exits, job_training, median(durations), followups, followup_job
+
+
 def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
     """Entries, caseload at the end of the period, exits, median duration and the shares
-    of job or training at exit and six months after: one statement."""
-    ((entries, active, exits, job_training, median, followups, followup_job),) = _fetch(
-        """
+    of job or training at exit and six months after: one statement, or two summed from the
+    monthly rollups where the département has them."""
+    split = monthly_split(scope)
+    ((entries, active, exits, job_training, median, followups, followup_job),) = (
+        [_rolled_figures(scope, split)]
+        if split
+        else _fetch(
+            """
         SELECT
             count(*) FILTER (WHERE a.started_on BETWEEN %(start)s AND %(end)s),
             count(*) FILTER (
@@ -240,7 +326,8 @@ def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
         FROM {accompaniment} a
         WHERE a.kind = 'global' AND {scope}
         """,
-        _scope_params(scope),
+            _scope_params(scope),
+        )
     )
     return (
         Figure(
@@ -291,17 +378,32 @@ def accompaniment_figures(scope: FigureScope) -> tuple[Figure, ...]:
 
 
 def exits_by_reason(scope: FigureScope) -> FigureTable:
-    rows = dict(
-        _fetch(
-            """
+    """The exits of the period by reason: one statement, summed from the monthly rollup
+    (``support.caseload.ExitMonth``) for the whole months it covers where the département
+    has it, the days left counted live."""
+    split = monthly_split(scope)
+    params = _scope_params(scope)
+    if split is None:
+        sql = """
             SELECT a.exit_reason, count(*)
             FROM {accompaniment} a
             WHERE a.kind = 'global' AND a.ended_on BETWEEN %(start)s AND %(end)s AND {scope}
             GROUP BY 1
-            """,
-            _scope_params(scope),
-        )
-    )
+            """
+    else:
+        during = split.months(params, "m_in", split.during)
+        closed_in = split.days(params, "c_in", "a.ended_on", split.during_days)
+        sql = f"""
+            SELECT reason, sum(exits)::bigint FROM (
+                SELECT r.reason, r.exits FROM {ExitMonth._meta.db_table} r
+                WHERE r.department_id = %(department)s AND {during}
+                UNION ALL
+                SELECT a.exit_reason, 1 FROM {{accompaniment}} a
+                WHERE a.kind = 'global' AND {{scope}} AND ({closed_in})
+            ) AS exits (reason, exits)
+            GROUP BY 1
+            """  # noqa: S608 - conditions and names written here
+    rows = dict(_fetch(sql, params))
     return FigureTable(
         "exits_by_reason",
         "Sorties par motif",
@@ -309,7 +411,7 @@ def exits_by_reason(scope: FigureScope) -> FigureTable:
         tuple((label, rows.get(value, 0)) for value, label in ExitReason.choices),
         definition="Accompagnements globaux terminés pendant la période, par motif enregistré à "
         "la sortie ; « non pertinent après diagnostic » compte les personnes qui ne sont pas "
-        "entrées.",
+        "entrées." + (_caveat(split.refreshed_at) if split else ""),
     )
 
 
@@ -332,12 +434,16 @@ class _Rolled:
     def caveat(self) -> str:
         """What a reader of a table summed from the rollup must know: its past whole months
         are those of the last rebuild, a change dated back shows after the next one."""
-        moment = timezone.localtime(self.refreshed_at)
-        return (
-            f" Les mois entiers déjà écoulés sont comptés tels que calculés le "
-            f"{date_format(moment, 'j F Y')} à {date_format(moment, 'H:i')} ; une "
-            "modification datée d'un mois passé y apparaît après le calcul suivant (chaque nuit)."
-        )
+        return _caveat(self.refreshed_at)
+
+
+def _caveat(refreshed_at: datetime) -> str:
+    moment = timezone.localtime(refreshed_at)
+    return (
+        f" Les mois entiers déjà écoulés sont comptés tels que calculés le "
+        f"{date_format(moment, 'j F Y')} à {date_format(moment, 'H:i')} ; une "
+        "modification datée d'un mois passé y apparaît après le calcul suivant (chaque nuit)."
+    )
 
 
 def _next_month(day: date) -> date:
@@ -364,17 +470,106 @@ def _split(
     return (first or date.min, last), days
 
 
+@dataclass(frozen=True)
+class MonthlySplit:
+    """How a département's period reads the rollups per month (``support.caseload``): the
+    whole months they cover summed, the days left counted live. ``to_end``: from the
+    beginning to the period's end; ``during``: the period itself."""
+
+    refreshed_at: datetime
+    to_end: tuple[date, date] | None
+    to_end_days: list[tuple[date | None, date]]
+    during: tuple[date, date] | None
+    during_days: list[tuple[date | None, date]]
+
+    def caveat(self) -> str:
+        return _caveat(self.refreshed_at).strip()
+
+    @staticmethod
+    def months(params: dict[str, Any], name: str, span: tuple[date, date] | None) -> str:
+        """The SQL condition on the rollup's ``r.month`` for a run of whole months."""
+        if span is None:
+            return "false"
+        params[f"{name}_from"], params[f"{name}_to"] = span
+        return f"r.month BETWEEN %({name}_from)s AND %({name}_to)s"
+
+    @staticmethod
+    def days(
+        params: dict[str, Any], name: str, column: str, spans: list[tuple[date | None, date]]
+    ) -> str:
+        """The SQL condition on an accompaniment's date for the days counted live."""
+        conditions = []
+        for index, (low, high) in enumerate(spans):
+            params[f"{name}_{index}_to"] = high
+            condition = f"{column} <= %({name}_{index}_to)s"
+            if low is not None:
+                params[f"{name}_{index}_from"] = low
+                condition = f"{column} >= %({name}_{index}_from)s AND {condition}"
+            conditions.append(f"({condition})")
+        return " OR ".join(conditions) or "false"
+
+
+# Within one section's computation, the coverage is looked up once (``steering_section``).
+_coverage_memo: ContextVar[dict[str, tuple[date, datetime] | None] | None] = ContextVar(
+    "caseload_coverage", default=None
+)
+
+
+def _coverage(department: str) -> tuple[date, datetime] | None:
+    """Up to which month the département's rollups go, and when they were rebuilt."""
+    memo = _coverage_memo.get()
+    if memo is not None and department in memo:
+        return memo[department]
+    covered = (
+        CaseloadCoverage.objects.using(reading_connection().alias)
+        .filter(department_id=department)
+        .values_list("before", "refreshed_at")
+        .first()
+    )
+    if memo is not None:
+        memo[department] = covered
+    return covered
+
+
+def monthly_split(scope: FigureScope) -> MonthlySplit | None:
+    """The split of a département's period between the rollups and the live count, or
+    ``None`` when the rollups cannot answer (one organisation's scope, a département never
+    refreshed): then everything is counted live."""
+    if scope.organisation_id is not None or scope.department is None:
+        return None
+    covered = _coverage(scope.department)
+    if covered is None:
+        return None
+    coverage, refreshed_at = covered
+    to_end, to_end_days = _split(None, scope.end, coverage)
+    during, during_days = _split(scope.start, scope.end, coverage)
+    return MonthlySplit(refreshed_at, to_end, to_end_days, during, during_days)
+
+
+def median(histogram: list[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many) sorted by value, as PostgreSQL's
+    ``percentile_cont(0.5)`` computes it (the mean of the two middle values)."""
+    total = sum(count for _, count in histogram)
+    if not total:
+        return None
+    low, high = (total - 1) // 2, total // 2
+    seen, low_value = 0, None
+    for value, count in histogram:
+        if low_value is None and low < seen + count:
+            low_value = value
+        if high < seen + count:
+            assert low_value is not None
+            return (low_value + value) / 2
+        seen += count
+    return None  # not reached: high < total
+
+
 def _rolled_up(scope: FigureScope, dimension: str) -> _Rolled | None:
     """The CTE ``summed`` for the département's tables, or ``None`` when the rollup cannot
     answer (one organisation's scope, a département never refreshed)."""
     if scope.organisation_id is not None or scope.department is None:
         return None
-    covered = (
-        CaseloadCoverage.objects.using(reading_connection().alias)
-        .filter(department_id=scope.department)
-        .values_list("before", "refreshed_at")
-        .first()
-    )
+    covered = _coverage(scope.department)
     if covered is None:
         return None
     coverage, refreshed_at = covered
@@ -474,7 +669,10 @@ def by_organisation(scope: FigureScope) -> FigureTable:
             WITH {rolled.sql}
             SELECT o.name, (s.started_by_end - s.closed_by_end)::bigint,
                 s.entries::bigint, s.exits::bigint
-            FROM summed s JOIN {{organisation}} o ON o.id = s.key
+            -- Each organisation looked up by key (a hash of every organisation otherwise).
+            FROM summed s CROSS JOIN LATERAL (
+                SELECT o.name FROM {{organisation}} o WHERE o.id = s.key LIMIT 1
+            ) o
             WHERE s.started_by_end > s.closed_by_end OR s.closed > 0
             ORDER BY 2 DESC, o.name
             """,  # noqa: S608 - the CTE written by _rolled_up
@@ -536,7 +734,11 @@ def by_place(scope: FigureScope) -> tuple[FigureTable, FigureTable]:
                 sum(s.started_by_end - s.closed_by_end)::bigint AS active,
                 sum(s.entries)::bigint, sum(s.exits)::bigint
             FROM summed s
-            LEFT JOIN {{commune}} c ON c.insee_code = s.key
+            -- Each commune looked up by key (a hash of the 35,000 communes otherwise).
+            LEFT JOIN LATERAL (
+                SELECT c.insee_code, c.name, c.epci_id FROM {{commune}} c
+                WHERE c.insee_code = s.key LIMIT 1
+            ) c ON true
             LEFT JOIN {{epci}} e ON e.siren = c.epci_id
             GROUP BY GROUPING SETS ((c.insee_code, c.name), (e.siren, e.name))
             HAVING sum(s.started_by_end) > sum(s.closed_by_end) OR sum(s.closed) > 0
@@ -654,10 +856,20 @@ def steering_section(scope: FigureScope) -> FigureSection | None:
     """The global accompaniments of the territory (or of one organisation's teams)."""
     if scope.department is None:
         return None
+    memo = _coverage_memo.set({})
+    try:
+        return _section(scope)
+    finally:
+        _coverage_memo.reset(memo)
+
+
+def _section(scope: FigureScope) -> FigureSection:
+    split = monthly_split(scope)
     return FigureSection(
         "support",
         "Accompagnement global",
         figures=accompaniment_figures(scope),
+        notes=(f"Chiffres clés :{_caveat(split.refreshed_at)}",) if split else (),
         tables=()
         if scope.figures_only
         else (

@@ -1072,5 +1072,10 @@ class Action(PlanItem):
 
 # The caseload per département and month kept by the nightly job, and the FSE+
 # questionnaire (their own modules, loaded with the app's models).
-from binome.support.caseload import CaseloadCoverage, CaseloadMonth  # noqa: E402, F401
+from binome.support.caseload import (  # noqa: E402, F401
+    CaseloadCoverage,
+    CaseloadMonth,
+    ExitMonth,
+    FiguresMonth,
+)
 from binome.support.fse import FseAnswers  # noqa: E402, F401

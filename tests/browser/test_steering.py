@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -19,8 +19,11 @@ from binome.people.models import Person
 from binome.steering.demo import load_demo_fse, operation_name
 from binome.steering.fse import pseudonym
 from binome.steering.models import FseOperation
+from binome.support.models import Accompaniment
+from binome.territories.models import Commune
 from tests.browser.accessibility import assert_accessible
 from tests.browser.test_foundation_journeys import heading, log_in
+from tests.browser.test_small_screens import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +55,56 @@ def test_paul_reads_and_exports_the_var_dashboard(
     assert sheet["A1"].value == "Orientations par type"
     assert sheet["A4"].value == "Type d'orientation"
     assert sheet["A5"].value == "Vers l'accompagnement global (binôme)"
+
+
+def test_paul_opens_a_long_table_whole_on_a_computer_and_on_a_phone(
+    page: Page, live_personas: dict[str, Any]
+) -> None:
+    # 25 Var communes with accompaniments started this month: more than the dashboard shows.
+    started = timezone.localdate().replace(day=1)
+    for index, commune in enumerate(
+        Commune.objects.filter(department_id="83").order_by("insee_code")[:25]
+    ):
+        person = Person.objects.create(
+            first_name=f"P{index}",
+            last_name="Test",
+            birth_date=date(1980, 1, 1),
+            department_id="83",
+            organisation=live_personas["ines"].memberships.first().organisation,
+            commune_id=commune.insee_code,
+        )
+        Accompaniment.objects.create(
+            person=person, kind="global", state="active", started_on=started
+        )
+    log_in(page, live_personas["paul"])
+    assert_accessible(page)
+    page.goto("/pilotage/territoires/83/?periode=trois_mois")
+    expect(heading(page)).to_have_text("Tableau de bord — Var")
+    expect(
+        page.get_by_text(re.compile(r"20 communes sur \d+, celles qui comptent"))
+    ).to_be_visible()
+    table = page.get_by_role("table", name="Par commune de la personne")
+    expect(table.locator("tbody tr")).to_have_count(20)
+    assert_accessible(page)
+    with page.expect_event("load"):
+        page.get_by_role(
+            "link",
+            name=re.compile(r"Voir les \d+ lignes du tableau « Par commune de la personne »"),
+        ).click()
+    expect(heading(page)).to_have_text("Par commune de la personne — Var")
+    expect(page).to_have_url(re.compile(r"/tableaux/support/by_commune/\?periode=trois_mois"))
+    rows = page.get_by_role("table", name="Par commune de la personne").locator("tbody tr")
+    expect(rows).not_to_have_count(20)
+    assert rows.count() > 25
+    assert_accessible(page)
+    page.set_viewport_size(PHONE)
+    page.reload()
+    expect(heading(page)).to_have_text("Par commune de la personne — Var")
+    assert_accessible(page)
+    with page.expect_event("load"):
+        page.get_by_role("link", name="Retour au tableau de bord").click()
+    expect(heading(page)).to_have_text("Tableau de bord — Var")
+    assert_accessible(page)
 
 
 def test_marc_brings_nadia_s_situation_and_paul_s_recommendation_comes_back(

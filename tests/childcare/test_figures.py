@@ -202,3 +202,161 @@ def test_the_coordination_page_shows_the_section(january: Essonne) -> None:
     bad = january.var.client(karima).get(url, {"debut": "2026-02-01", "fin": "2026-01-01"})
     assert bad.status_code == 400
     assert "La fin de la période précède son début." in bad.content.decode()
+
+
+def test_the_section_reads_its_figures_and_tables_in_one_statement_each(
+    january: Essonne,
+) -> None:
+    """The requests, the placements and the AVIP places are each read once for the totals
+    and the tables by provider and by organisation together (grouping sets), then the
+    organisations' names: four statements, where each table used to read its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        section = childcare_section(JANUARY, now=NOW)
+    assert section is not None
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert len(statements) == 4
+    assert sum("GROUPING SETS" in sql for sql in statements) == 3
+
+
+def test_the_tables_still_list_an_organisation_whose_placements_count_nothing(
+    january: Essonne,
+) -> None:
+    """A placement over long before the period (not even in the six-month follow-up's
+    window) counts in no figure: the totals do not read it, but its provider and the
+    organisation that asked for it keep their row of zeros in the tables, as before."""
+    from tests.factories import make_organisation
+
+    mairie = make_organisation("CCAS d'Évry", "ccas", department="91")
+    old = a_request(january, "place", moment(1, 6, year=2025), "acceptee")
+    ChildcareRequest.objects.filter(pk=old.pk).update(organisation=mairie)
+    placement(
+        answer(old, january.home_care, "acceptee", moment(1, 7, year=2025)),
+        date(2025, 1, 13),
+        date(2025, 3, 1),
+        end_outcome="emploi_durable",
+    )
+    section = childcare_section(JANUARY, now=NOW)
+    assert section is not None
+    assert values(section)["placements"] == 3 and values(section)["end_job"] == 1
+    tables = {t.key: t.rows for t in section.tables}
+    assert tables["by_provider"] == (
+        ("Crèche des Tilleuls", 4, 2, 40.3, 1, 1, 0),
+        ("Garde à domicile Essonne", 0, 1, None, 1, 0, 0),
+    )
+    assert tables["by_organisation"] == (
+        ("CCAS d'Évry", 0, None, None, 0, 0, 0, 0),
+        ("France Travail Évry", 6, 33.3, 50.0, 2, 1, 1, 0),
+    )
+
+
+def test_each_requests_first_answer_is_read_from_the_answered_solicitations_index(
+    january: Essonne,
+) -> None:
+    """The requests of the period are read from their département's index by filing time,
+    and each one's first answer from the partial index of the answered solicitations,
+    without visiting either table (no hash of the country's solicitations)."""
+    from dataclasses import replace
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        childcare_section(replace(JANUARY, figures_only=True), now=NOW)
+    (sql,) = [q["sql"] for q in captured.captured_queries if "childcare_solicitation" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+    scans = set()
+    nodes = [plan]
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if "Relation Name" in node:
+            scans.add((node["Node Type"], node["Relation Name"], node.get("Index Name")))
+    assert scans == {
+        ("Index Only Scan", "childcare_childcarerequest", "childcare_request_figures"),
+        ("Index Only Scan", "childcare_solicitation", "childcare_solicitation_answer"),
+    }
+
+
+def test_each_placement_carries_the_organisation_that_asked_for_it(january: Essonne) -> None:
+    """The figures group the placements by the organisation that filed their request, a
+    copy the database keeps on each placement: whoever writes it (the ORM, raw SQL, a
+    placement written before its request in the same transaction), and when the request
+    changes hands, the table by organisation follows."""
+    from django.db import connection, transaction
+
+    from tests.factories import make_organisation
+
+    def copied() -> set[tuple[int | None, int]]:
+        return {
+            (p.request_organisation_id, p.request.organisation_id)
+            for p in Placement.objects.select_related("request")
+        }
+
+    evry = january.charlie.memberships.get().organisation
+    assert copied() == {(evry.pk, evry.pk)}
+    # A stray write of the copy, a full save: the request's organisation again.
+    Placement.objects.update(request_organisation=january.creche.organisation)
+    assert copied() == {(evry.pk, evry.pk)}
+    some = Placement.objects.first()
+    assert some is not None
+    some.request_organisation_id = None
+    some.save()
+    assert copied() == {(evry.pk, evry.pk)}
+    # The request changes hands: its placements follow, and so does the table.
+    ccas = make_organisation("CCAS d'Évry", "ccas", department="91")
+    late = ChildcareRequest.objects.get(created_at=moment(12, 20, year=2025))  # r7
+    late.organisation = ccas
+    late.save()
+    assert Placement.objects.get(request=late).request_organisation_id == ccas.pk
+    section = childcare_section(JANUARY, now=NOW)
+    assert section is not None
+    by_organisation = {t.key: t for t in section.tables}["by_organisation"].rows
+    assert by_organisation == (
+        ("CCAS d'Évry", 0, None, None, 0, 0, 1, 0),  # r7's placement ended in a job
+        ("France Travail Évry", 6, 33.3, 50.0, 2, 1, 0, 0),
+    )
+    # Raw SQL, the placement first and its request after (deferred foreign keys).
+    request_id = ChildcareRequest.objects.order_by("-pk").values_list("pk", flat=True)[0] + 100
+    solicitation_id = Solicitation.objects.order_by("-pk").values_list("pk", flat=True)[0] + 100
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO childcare_placement (solicitation_id, request_id, provider_id,
+                   person_id, children, status, started_on, ends_on, renewals, end_reason,
+                   end_outcome, end_details, followup_outcome, followup_situation, created_at)
+               VALUES (%s, %s, %s, %s, 1, 'en_cours', '2026-01-20', '2026-07-20', 0, '', '',
+                       '', '', '', now())""",
+            [solicitation_id, request_id, january.creche.pk, january.parent.pk],
+        )
+        ChildcareRequest.objects.create(
+            id=request_id,
+            person=january.parent,
+            department_id="91",
+            organisation=evry,
+            created_by=january.charlie,
+            reason="entretien",
+            needed_on=date(2026, 1, 20),
+            schedule="9 h - 12 h",
+            urgency="place",
+            consent=Consent.objects.get(person=january.parent),
+            status="acceptee",
+            created_at=moment(1, 18),
+            due_at=moment(1, 18) + timedelta(days=15),
+        )
+        Solicitation.objects.create(
+            id=solicitation_id,
+            request_id=request_id,
+            provider=january.creche,
+            status="acceptee",
+            sent_at=moment(1, 18),
+            answered_at=moment(1, 19),
+        )
+    assert Placement.objects.get(solicitation_id=solicitation_id).request_organisation_id == (
+        evry.pk
+    )

@@ -312,3 +312,47 @@ def test_the_figures_read_one_index_of_the_milestones_alone(
             node_type, relation, index = scans[0]
             assert (node_type, relation) == ("Index Only Scan", "referrals_referralmilestones")
             assert index in set(indexes.values()), index
+
+
+def test_the_dashboards_prescribers_are_read_from_the_milestones_alone(
+    scenario: datetime, orgs: dict[str, Any]
+) -> None:
+    """The dashboard's accepted referrals to the binôme by prescriber read the département's
+    covering index of the milestones (kind, sending organisation, acceptance on each row):
+    the referrals' table is not read, only the few sending organisations are joined."""
+    from django.test.utils import CaptureQueriesContext
+
+    from binome.core.figures import FigureScope
+    from binome.referrals.figures import entries_by_prescriber
+
+    today = timezone.localdate(scenario)
+    period = FigureScope("83", today - timedelta(days=30), today)
+    # R9, to the binôme, sent by the Département 11 days ago and accepted; R7, to the binôme
+    # too, only seen.
+    assert entries_by_prescriber(period) == {"departement": 1}
+    assert entries_by_prescriber(FigureScope("83", today - timedelta(days=5), today)) == {}
+    assert entries_by_prescriber(FigureScope("91", today - timedelta(days=30), today)) == {}
+    toulon = FigureScope("83", period.start, period.end, orgs["ft_toulon"].pk)
+    assert entries_by_prescriber(toulon) == {"departement": 1}  # it received R9
+    caf = FigureScope("83", period.start, period.end, orgs["caf83"].pk)
+    assert entries_by_prescriber(caf) == {}
+    with CaptureQueriesContext(connection) as captured:
+        entries_by_prescriber(period)
+    (statement,) = [query["sql"] for query in captured.captured_queries]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {statement}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+    scans = []
+    nodes = [plan]
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if "Relation Name" in node:
+            scans.append((node["Node Type"], node["Relation Name"]))
+    assert ("Index Only Scan", "referrals_referralmilestones") in scans
+    assert {relation for _, relation in scans} == {
+        "referrals_referralmilestones",
+        "organisations_organisation",
+    }

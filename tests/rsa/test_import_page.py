@@ -57,7 +57,7 @@ def test_the_admin_uploads_a_flow_and_the_import_is_queued(small_var: SmallTerri
     assert response["Location"] == reverse("rsa_imports:import_detail", args=["83", queued.pk])
     assert queued.status == ImportStatus.QUEUED and bytes(queued.content) == content
     assert (queued.file_name, queued.size) == ("novembre.xml", len(content))
-    job = ProcrastinateJob.objects.get(task_name="binome.rsa.run_import")
+    job = ProcrastinateJob.objects.get(task_name="binome.rsa.run_import", args__run_id=queued.pk)
     assert job.args == {"run_id": queued.pk} and job.status == "todo"
     assert not Dossier.objects.exists()  # nothing imported before the worker runs it
     page = client.get(response["Location"]).content.decode()

@@ -82,6 +82,13 @@ def export_url(place: Any, section: str, table: str, extension: str, query: str 
     return f"{address}?{query}" if query else address
 
 
+@register.simple_tag
+def full_table_url(place: Any, section: str, table: str, query: str = "") -> str:
+    """The address of the page that shows a table whole, for the period on the page."""
+    address: str = place.table_url(section, table)
+    return f"{address}?{query}" if query else address
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
