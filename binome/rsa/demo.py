@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from binome.accounts.models import User
 from binome.organisations.models import Organisation
+from binome.rsa import rollup
 from binome.rsa.actions import import_flux
 from binome.rsa.flux import FluxHeader, RightState, Role
 from binome.rsa.flux_writer import DossierRow, PersonRow, write_flux
@@ -237,3 +238,5 @@ def load_demo_rsa(users: dict[str, User], organisations: dict[str, Organisation]
                 record_contract_signature(
                     orientation=orientation, signed_on=timezone.localdate(), by=ines
                 )
+    # The steering's RSA figures per month, as the nightly job would have them.
+    rollup.refresh()

@@ -58,6 +58,7 @@ from binome.core.text import normalize
 from binome.organisations.models import OrganisationKind, TerritoryRoleKind
 from binome.people.generate import GeneratedPerson
 from binome.people.models import Person
+from binome.rsa import rollup
 from binome.rsa.flux import RightState, Role
 from binome.rsa.models import (
     Beneficiary,
@@ -118,6 +119,11 @@ def _delete_generated_rsa(domain_suffix: str) -> dict[str, int]:
     beneficiaries = sql_delete(Beneficiary.objects.filter(dossier__in=dossiers))
     deleted_dossiers = sql_delete(dossiers)
     flows = sql_delete(generated_flows)
+    # The figures' rollup counted them: gone too (the départements are counted live until
+    # the generation or the nightly job rebuilds it).
+    sql_delete(rollup.FiguresCoverage.objects.all())
+    sql_delete(rollup.EntrantsMonth.objects.all())
+    sql_delete(rollup.OrientationsMonth.objects.all())
     return {
         "orientations RSA supprimées": orientations,
         "bénéficiaires du RSA supprimés": beneficiaries,
@@ -156,7 +162,16 @@ def _department_share(ctx: Context, plans: list[DepartmentPlan]) -> list[int]:
 
 @step(
     "RSA",
-    models=(FlowImport, Person, Dossier, DossierState, Beneficiary, Orientation),
+    models=(
+        FlowImport,
+        Person,
+        Dossier,
+        DossierState,
+        Beneficiary,
+        Orientation,
+        rollup.EntrantsMonth,
+        rollup.OrientationsMonth,
+    ),
     reset=_delete_generated_rsa,
 )
 def generate_rsa(ctx: Context) -> dict[str, int]:
@@ -193,6 +208,9 @@ def generate_rsa(ctx: Context) -> dict[str, int]:
             ctx, rng, plan, share, managers[plan.code], bodies, members, persons_by_department
         ).items():
             counts[key] += value
+    # The steering's RSA figures per month, as the nightly job would leave them.
+    counts["mois de chiffres RSA"] = rollup.refresh()
+    rollup.tidy()
     return dict(counts)
 
 

@@ -607,3 +607,8 @@ class Orientation(models.Model):
     @property
     def obstacle_labels(self) -> list[str]:
         return [Obstacle(code).label for code in self.obstacles]
+
+
+# The figures' rollup per département and month kept by the nightly job (its own module,
+# loaded with the app's models).
+from binome.rsa.rollup import EntrantsMonth, FiguresCoverage, OrientationsMonth  # noqa: E402, F401

@@ -9,6 +9,8 @@ from procrastinate.contrib.django import app
 
 from binome.rsa.deadlines import run_deadlines
 from binome.rsa.imports import fail_stale_imports, run_import
+from binome.rsa.rollup import refresh as refresh_figures
+from binome.rsa.rollup import tidy as tidy_figures
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,19 @@ def rsa_deadlines(timestamp: int) -> None:
             counts.contracts_warned,
             counts.contracts_late,
         )
+    finally:
+        connections.close_all()
+
+
+@app.periodic(cron="45 3 * * *")
+@app.task(queue="maintenance", queueing_lock="rsa_figures_rollup")
+def rsa_figures_rollup(timestamp: int) -> None:
+    """Every night: the RSA figures per département and month that the steering's RSA section
+    sums (``rsa.rollup``), rebuilt for the months before the current one."""
+    try:
+        written = refresh_figures()
+        tidy_figures()
+        logger.info("Chiffres RSA par mois : %s ligne(s).", written)
     finally:
         connections.close_all()
 

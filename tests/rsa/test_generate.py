@@ -14,6 +14,7 @@ from django.db.models import Sum
 
 from binome.core.generation import GENERATED_DOMAIN, SCALES
 from binome.people.models import Person
+from binome.rsa import rollup
 from binome.rsa.models import (
     ACTIVE_STATES,
     Beneficiary,
@@ -23,6 +24,7 @@ from binome.rsa.models import (
     MatchStatus,
     Orientation,
 )
+from binome.rsa.rollup import FiguresCoverage
 from binome.territories.models import Commune
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +53,9 @@ def snapshot() -> list[tuple[object, ...]]:
 def test_the_departements_share_with_dossiers_states_and_orientations() -> None:
     output = run()
     assert "orientations RSA" in output
+    # The steering's RSA figures per month, as the nightly job would leave them.
+    assert "mois de chiffres RSA" in output
+    assert FiguresCoverage.objects.filter(department_id="83").exists() and rollup.check() == []
     country = Commune.objects.aggregate(n=Sum("population"))["n"]
     var = Commune.objects.filter(department_id="83").aggregate(n=Sum("population"))["n"]
     beneficiaries = Beneficiary.objects.select_related("dossier")
