@@ -257,33 +257,25 @@ def orm_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("query", "expected"),
+    "query",
     [
-        ("", ["SQLCompiler User", "SQLCompiler Referral", "SQLInsertCompiler AuditEvent"]),
-        (
-            "?etat=toutes&attribution=personne",
-            [
-                "SQLCompiler User",
-                "SQLCompiler Referral",  # the list's total
-                "SQLCompiler Referral",  # the overdue ones, then
-                "SQLCompiler Referral",  # the others
-                "SQLInsertCompiler AuditEvent",
-            ],
-        ),
+        "",
+        "?etat=toutes&attribution=personne",  # the list's total, the two segments
+        "?etat=toutes&apres=0.2000-01-01.1",  # a cursor
+        "?etat=en_cours&type=global&urgence=normal&avant=fin",  # the last page
     ],
 )
 def test_the_inbox_builds_only_the_statements_of_its_page(
     query: str,
-    expected: list[str],
     crowded: list[Referral],
     client_for: Any,
     orm_statements: list[str],
 ) -> None:
     # The session, the second factor's check, the memberships and roles, the tab counts,
-    # the rows' persons, users and organisations and the members to assign to are the same
-    # statements on every page: compiled once per process (their compilation by the ORM
-    # cost more than their execution). Left to the ORM: the user (Django's), the page's
-    # rows (their cursor and filters), the read log's row.
+    # the list's total and rows (one statement per shape of filters, cursor and direction),
+    # the rows' persons, users and organisations and the members to assign to: compiled
+    # once per process (their compilation by the ORM cost more than their execution). Left
+    # to the ORM: the user (Django's) and the read log's row.
     client: Client = client_for("gwenael")
     client.get(reverse("referrals:inbox"))
     orm_statements.clear()
@@ -291,7 +283,8 @@ def test_the_inbox_builds_only_the_statements_of_its_page(
     response = client.get(reverse("referrals:inbox") + query)
 
     assert response.status_code == 200
-    assert orm_statements == expected
+    assert pks(response.content.decode())
+    assert orm_statements == ["SQLCompiler User", "SQLInsertCompiler AuditEvent"]
 
 
 def test_a_page_after_a_cursor_starts_the_index_scan_at_the_cursor(
