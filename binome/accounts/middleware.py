@@ -72,15 +72,13 @@ def _device_queries() -> list[PreparedQuery]:
     """For each kind of device installed, whether a user has a confirmed one: the query of
     ``django_otp.user_has_device`` (its manager's ``devices_for_user``), compiled once per
     process and reading one key, not every device's row."""
-    return [
-        PreparedQuery(
-            lambda p, model=model: model.objects.devices_for_user(
-                User(pk=p.user), confirmed=True
-            ).values("pk")[:1],
-            user=int,
-        )
-        for model in device_classes()
-    ]
+
+    def confirmed(model: Any) -> Callable[[Any], Any]:
+        return lambda p: model.objects.devices_for_user(User(pk=p.user), confirmed=True).values(
+            "pk"
+        )[:1]
+
+    return [PreparedQuery(confirmed(model), user=int) for model in device_classes()]
 
 
 def has_confirmed_device(user: Any) -> bool:

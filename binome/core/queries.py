@@ -31,7 +31,7 @@ def select_related_only[Q: QuerySet](queryset: Q, **related: Sequence[str]) -> Q
 
 
 @IntegerField.register_lookup
-class AnyOf(Lookup):  # type: ignore[type-arg]
+class AnyOf(Lookup):
     """``pk__any=ids``: ``column = ANY(%s)``, the values sent as one array parameter, so
     that the SQL does not change with their number (``pk__in`` writes one placeholder per
     value): what a :class:`PreparedQuery`'s ``list`` parameter needs."""
@@ -39,13 +39,13 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
     lookup_name = "any"
     prepare_rhs = False
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "%s::bigint[]", [value]
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return "%s::bigint[]", (value,)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 class PreparedQuery:
