@@ -22,6 +22,9 @@ Environment, besides ``BENCH_SCALE`` and ``BENCH_SEED``:
 - ``BENCH_PARTS``: ``inbox``, ``job`` or ``inbox,job`` (the default): the parts to run.
   The job changes the data (reminders sent, referrals expired); ``inbox`` alone leaves the
   data set as it was.
+- ``BENCH_PAIRED=1``: each page's own statements replayed in turn with the page's requests
+  (one replay, one request) rather than all before it: both sides of the ratio see the same
+  load of a shared machine (and each runs after the other's work, not in a warm loop).
 - ``BENCH_JOB_BASELINE=1``: first run the job as it was before it became set-based (each
   due referral in its own transaction, ``actions.expire`` / ``actions.remind`` one by one)
   on the next day that has work, then the set-based job on the following one: a baseline
@@ -46,6 +49,8 @@ from bench_file import HEADER, CpuClock, Timed, measure, row
 from bench_foundation import MAX_SECONDS, REQUESTS, WARMUP, ensure_dataset, number, percentile
 
 GOAL_INBOX_P95_MS = 80.0
+# BENCH_PAIRED=1: each page's statements replayed in turn with its requests (see ``paired``).
+PAIRED = os.environ.get("BENCH_PAIRED") == "1"
 GOAL_JOB_SECONDS = 30.0
 
 
@@ -297,15 +302,59 @@ def main() -> None:
             ("boîte, toutes, page 200", [deep("/orientations/?etat=toutes", 200)]),
             ("boîte, attribuées à moi", ["/orientations/?etat=toutes&attribution=moi"]),
         ]
+
+        def paired(label: str, url: str, statements: list[str]) -> tuple[Timed, Timed]:
+            """The page's own statements replayed as raw SQL and the page, in turn: one
+            replay, then one request (``BENCH_PAIRED=1``). Both sides of the ratio see the
+            same load of a shared machine, where a burst of other work during one side
+            only, measured one after the other, moved a wall-clock ratio by 1 to 2. Each
+            side also runs after the other's work rather than in a warm loop of its own:
+            both are slower than in the sequential measure."""
+            if client.get(url).status_code != 200:
+                raise SystemExit(f"{url} : statut attendu 200.")
+            own_wall: list[float] = []
+            own_cpu: list[float] = []
+            wall: list[float] = []
+            cpu: list[float] = []
+            deadline: float | None = None
+            for i in range(WARMUP + REQUESTS):
+                if i == WARMUP:
+                    deadline = time.perf_counter() + MAX_SECONDS
+                elif deadline is not None and time.perf_counter() > deadline:
+                    break
+                started, cpu_started = time.perf_counter(), clock()
+                with raw.cursor() as cursor:
+                    for sql in statements:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+                if i >= WARMUP:
+                    own_wall.append((time.perf_counter() - started) * 1000)
+                    own_cpu.append(clock() - cpu_started)
+                started, cpu_started = time.perf_counter(), clock()
+                client.get(url)
+                if i >= WARMUP:
+                    wall.append((time.perf_counter() - started) * 1000)
+                    cpu.append(clock() - cpu_started)
+            with CaptureQueriesContext(connection) as captured:
+                client.get(url)
+            return (
+                Timed("  ses requêtes en SQL brut", own_wall, [len(statements)], [], own_cpu),
+                Timed(label, wall, [len(captured)], [url], cpu),
+            )
+
         for label, urls in pages:
             # Each page's own statements (its cursor, its filters, the read log's INSERT),
-            # replayed as raw SQL just before the page: the baseline of its ratio.
+            # replayed as raw SQL just before the page (or in turn with its requests): the
+            # baseline of its ratio.
             with CaptureQueriesContext(connection) as captured:
                 client.get(urls[0])
             statements = [q["sql"] for q in captured.captured_queries]
-            own = replay("  ses requêtes en SQL brut", statements)
+            if PAIRED:
+                own, result = paired(label, urls[0], statements)
+            else:
+                own = replay("  ses requêtes en SQL brut", statements)
+                result = measure(client, clock, label, urls)
             print(row(own))
-            result = measure(client, clock, label, urls)
             print(row(result))
             verdict = "atteint" if result.p95 <= GOAL_INBOX_P95_MS else "MANQUÉ"
             cpu_p95 = percentile(result.cpu, 95)

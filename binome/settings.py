@@ -229,7 +229,9 @@ LOGOUT_REDIRECT_URL = "site:home"
 PASSWORD_RESET_TIMEOUT = 2 * 3600  # a reset link is valid two hours
 INVITATION_TIMEOUT_DAYS = 7
 
-# Sessions: absolute lifetime of a working day, closed after an idle hour.
+# Sessions: absolute lifetime of a working day, closed after an idle hour. In the database
+# (Django's backend, its read compiled once per process).
+SESSION_ENGINE = "binome.accounts.sessions"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 10 * 3600)
 SESSION_IDLE_TIMEOUT = envint("SESSION_IDLE_TIMEOUT", 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

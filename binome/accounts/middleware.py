@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,8 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_otp import device_classes
 
 from binome.access.predicates import requires_second_factor
+from binome.accounts.models import User
+from binome.core.queries import PreparedQuery
 
 _ACTIVITY_KEY = "_last_activity"
 LOGIN_KEY = "_logged_in_at"
@@ -62,6 +67,26 @@ _OTP_FREE_PATHS = (
 )
 
 
+@cache
+def _device_queries() -> list[PreparedQuery]:
+    """For each kind of device installed, whether a user has a confirmed one: the query of
+    ``django_otp.user_has_device`` (its manager's ``devices_for_user``), compiled once per
+    process and reading one key, not every device's row."""
+
+    def confirmed(model: Any) -> Callable[[Any], Any]:
+        return lambda p: model.objects.devices_for_user(User(pk=p.user), confirmed=True).values(
+            "pk"
+        )[:1]
+
+    return [PreparedQuery(confirmed(model), user=int) for model in device_classes()]
+
+
+def has_confirmed_device(user: Any) -> bool:
+    """``django_otp.user_has_device(user)``: the user has a confirmed device of any kind
+    (checked on every request of a user not verified yet)."""
+    return any(query.run(user=user.pk) for query in _device_queries())
+
+
 class SecondFactorMiddleware:
     """A logged-in user who must use a second factor reaches nothing else until they do.
 
@@ -79,10 +104,8 @@ class SecondFactorMiddleware:
             and not user.is_verified()  # type: ignore[attr-defined]
             and not request.path.startswith(_OTP_FREE_PATHS)
         ):
-            from django_otp import user_has_device
-
             back = urlencode({"next": request.get_full_path()})
-            if user_has_device(user):
+            if has_confirmed_device(user):
                 return redirect(f"{reverse('accounts:otp_verify')}?{back}")
             if requires_second_factor(user):
                 if getattr(request, "session_expired", False):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import IntegerField, Lookup, Model, QuerySet
 
 # What ``User.get_full_name`` reads: the columns of a user named on a page.
 USER_NAME = ("first_name", "last_name")
@@ -28,6 +28,24 @@ def select_related_only[Q: QuerySet](queryset: Q, **related: Sequence[str]) -> Q
     own = [field.name for field in queryset.model._meta.concrete_fields]
     columns = [f"{path}__{name}" for path, names in related.items() for name in names]
     return queryset.select_related(*related).only(*own, *columns)
+
+
+@IntegerField.register_lookup
+class AnyOf(Lookup):
+    """``pk__any=ids``: ``column = ANY(%s)``, the values sent as one array parameter, so
+    that the SQL does not change with their number (``pk__in`` writes one placeholder per
+    value): what a :class:`PreparedQuery`'s ``list`` parameter needs."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return "%s::bigint[]", (value,)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 class PreparedQuery:
@@ -50,9 +68,11 @@ class PreparedQuery:
         rows = late.run(user=request.user.pk, today=timezone.localdate())
 
     The builder must use each parameter as it is (not ``p.today + timedelta(…)``: pass the
-    computed value as a parameter of its own) and with a fixed shape (no list of varying
-    length): a sentinel that does not reach the SQL, or reaches it transformed, is refused
-    when the query is first compiled, so a mistake shows on the first test that runs it.
+    computed value as a parameter of its own) and with a fixed shape: a sentinel that does
+    not reach the SQL, or reaches it transformed, is refused when the query is first
+    compiled, so a mistake shows on the first test that runs it. A ``list`` parameter (of
+    integers) is used through the ``any`` lookup (``pk__any=p.ids``, one array parameter),
+    not ``pk__in``, whose SQL has one placeholder per value.
     """
 
     def __init__(self, build: Callable[[Any], QuerySet[Any]], **parameters: type) -> None:
@@ -70,6 +90,8 @@ class PreparedQuery:
             return date(1111, 1, 1 + index)
         if kind is str:
             return f"\x1fsentinel:{name}"
+        if kind is list:
+            return [-987_650_000 - index]
         raise TypeError(f"Type de paramètre non pris en charge : {kind!r} ({name}).")
 
     def _compile(self, using: str) -> tuple[str, list[tuple[str | None, Any]]]:
@@ -79,10 +101,15 @@ class PreparedQuery:
         }
         queryset = self._build(SimpleNamespace(**sentinels))
         sql, params = queryset.query.get_compiler(using).as_sql()
-        by_value = {value: name for name, value in sentinels.items()}
+        by_value = {value: name for name, value in sentinels.items() if not isinstance(value, list)}
+        # A list parameter is found by its sentinel's content (the ORM copies the list).
+        lists = [(value, name) for name, value in sentinels.items() if isinstance(value, list)]
         slots: list[tuple[str | None, Any]] = []
         for value in params:
-            name = by_value.get(value) if isinstance(value, int | str | date) else None
+            if isinstance(value, list):
+                name = next((name for sentinel, name in lists if sentinel == value), None)
+            else:
+                name = by_value.get(value) if isinstance(value, int | str | date) else None
             slots.append((name, None) if name else (None, value))
         missing = set(sentinels) - {name for name, _ in slots if name}
         if missing:
@@ -105,3 +132,51 @@ class PreparedQuery:
             cursor.execute(sql, params)
             columns = [column.name for column in cursor.description]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _related_model(model: type[Model], path: str) -> type[Model]:
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model  # type: ignore[assignment]
+    return model
+
+
+def instance_columns(model: type[Model], *related: str) -> list[str]:
+    """The ``values()`` names of every column of ``model`` and of the models its foreign
+    keys ``related`` lead to (``"organisation"``, ``"organisation__department"``): what
+    ``select_related(*related)`` reads, for a :class:`PreparedQuery` whose rows
+    :func:`instance_from_row` turns into instances."""
+    columns = [field.attname for field in model._meta.concrete_fields]
+    for path in related:
+        columns += [
+            f"{path}__{field.attname}"
+            for field in _related_model(model, path)._meta.concrete_fields
+        ]
+    return columns
+
+
+def instance_from_row(
+    row: dict[str, Any], model: type[Model], *related: str, using: str = DEFAULT_DB_ALIAS
+) -> Any:
+    """The instance of ``model`` a row of :func:`instance_columns` holds, its related
+    instances cached as ``select_related`` caches them (reading ``membership.organisation``
+    sends no query). ``related`` in the same order, each path after the one it extends."""
+
+    def build(kind: type[Model], prefix: str) -> Model | None:
+        names = [field.attname for field in kind._meta.concrete_fields]
+        values = [row[prefix + name] for name in names]
+        if values[names.index(kind._meta.pk.attname)] is None:  # an empty LEFT JOIN
+            return None
+        return kind.from_db(using, names, values)
+
+    root = build(model, "")
+    built: dict[str, Model | None] = {"": root}
+    for path in related:
+        parent_path, _, name = path.rpartition("__")
+        parent = built[parent_path]
+        if parent is None:
+            built[path] = None
+            continue
+        field = type(parent)._meta.get_field(name)
+        built[path] = child = build(field.related_model, f"{path}__")  # type: ignore[arg-type]
+        field.set_cached_value(parent, child)  # type: ignore[union-attr]
+    return root

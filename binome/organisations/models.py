@@ -142,9 +142,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True, user__is_active=True)
 
-    def working(self, user: User) -> MembershipQuerySet:
-        """The user's active memberships of active organisations, by organisation name, with
-        their organisation and its département (what the roles and the header read)."""
+    def working(self, user: User | int) -> MembershipQuerySet:
+        """The user's (or user id's) active memberships of active organisations, by
+        organisation name, with their organisation and its département (what the roles and
+        the header read)."""
         return (
             self.filter(user=user, is_active=True, organisation__is_active=True)
             .select_related("organisation", "organisation__department")

@@ -15,6 +15,7 @@ from binome.accounts.models import User
 from binome.core.documents import check_document
 from binome.core.forms import BinomeForm
 from binome.core.http import parse_id
+from binome.core.queries import PreparedQuery
 from binome.core.widgets import UploadInput
 from binome.directory.models import PublicationStatus, Service
 from binome.directory.search import search_services
@@ -525,14 +526,22 @@ def assignable_members(organisation: Organisation) -> QuerySet[User]:
     ).order_by("last_name", "first_name")
 
 
+# The same members, compiled once per process: the inbox reads them on every page.
+_ASSIGNABLE = PreparedQuery(
+    lambda p: assignable_members(Organisation(pk=p.organisation)).values(
+        "pk", "first_name", "last_name"
+    ),
+    organisation=int,
+)
+
+
 def assign_choices(organisation: Organisation) -> list[tuple[str, str]]:
     """The members an inbox's referrals may be assigned to, as (id, name): the choices of
     :class:`AssignForm`, read in one plain query for the inbox's own select (without
     building the form)."""
-    members = assignable_members(organisation)
     return [
-        (str(pk), f"{first} {last}".strip())
-        for pk, first, last in members.values_list("pk", "first_name", "last_name")
+        (str(row["pk"]), f"{row['first_name']} {row['last_name']}".strip())
+        for row in _ASSIGNABLE.run(organisation=organisation.pk)
     ]
 
 

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.db.models.functions import Extract
 from django.utils import timezone
 
+from binome.core.queries import PreparedQuery
 from binome.support import referential
 from binome.support.models import Kind as AccompanimentKind
 
@@ -525,11 +526,20 @@ class ReceivedCount(models.Model):
         return f"{self.organisation_id} — {self.status} : {self.count}"
 
 
+_RECEIVED_COUNTS = PreparedQuery(
+    lambda p: ReceivedCount.objects.filter(organisation_id=p.organisation).values(
+        "status", "count"
+    ),
+    organisation=int,
+)
+
+
 def received_counts(organisation_id: int) -> dict[str, int]:
-    """The organisation's received referrals per state (one read of at most ten rows)."""
-    return dict(
-        ReceivedCount.objects.filter(organisation_id=organisation_id).values_list("status", "count")
-    )
+    """The organisation's received referrals per state (one read of at most ten rows; the
+    inbox's every page: compiled once per process)."""
+    return {
+        row["status"]: row["count"] for row in _RECEIVED_COUNTS.run(organisation=organisation_id)
+    }
 
 
 def check_received_counts(organisation_id: int | None = None) -> dict[tuple[int, str], int]:

@@ -42,13 +42,12 @@ from binome.referrals.forms import (
 )
 from binome.referrals.inbox import (
     INVALID_CURSOR,
-    ROW_FIELDS,
+    PreparedList,
     inbox_rows,
     keyset_page,
     options_html,
     rows_html,
 )
-from binome.referrals.inbox import segments as inbox_segments
 from binome.referrals.models import (
     AWAITING,
     DEFAULT_EXPIRY_DAYS,
@@ -557,7 +556,8 @@ def attachment(request: AuthenticatedRequest, pk: int, attachment_pk: int) -> Ht
 # --- Lists ---------------------------------------------------------------------------------
 
 
-def _filtered(request: AuthenticatedRequest, qs: Any) -> tuple[Any, dict[str, str]]:
+def _list_filters(request: AuthenticatedRequest) -> dict[str, str]:
+    """The list's tab and filters from the query string, each one we know or its default."""
     filters = {
         "etat": request.GET.get("etat", "a_traiter"),
         "type": request.GET.get("type", ""),
@@ -566,22 +566,36 @@ def _filtered(request: AuthenticatedRequest, qs: Any) -> tuple[Any, dict[str, st
     }
     if filters["etat"] not in INBOX_STATES and filters["etat"] != "toutes":
         filters["etat"] = "a_traiter"
+    if filters["type"] not in ReferralKind.values:
+        filters["type"] = ""
+    if filters["urgence"] not in Urgency.values:
+        filters["urgence"] = ""
+    if filters["attribution"] not in {"moi", "personne"}:
+        filters["attribution"] = ""
+    return filters
+
+
+def _apply_filters(qs: Any, filters: dict[str, str], *, kind: Any, urgency: Any, user: Any) -> Any:
+    """``qs`` restricted to the tab and the filters; ``kind``, ``urgency`` and ``user`` are
+    the values compared (the filters' own, or a prepared query's parameters)."""
     if filters["etat"] in INBOX_STATES:
         qs = qs.filter(status__in=INBOX_STATES[filters["etat"]][1])
-    if filters["type"] in ReferralKind.values:
-        qs = qs.filter(kind=filters["type"])
-    else:
-        filters["type"] = ""
-    if filters["urgence"] in Urgency.values:
-        qs = qs.filter(urgency=filters["urgence"])
-    else:
-        filters["urgence"] = ""
+    if filters["type"]:
+        qs = qs.filter(kind=kind)
+    if filters["urgence"]:
+        qs = qs.filter(urgency=urgency)
     if filters["attribution"] == "moi":
-        qs = qs.filter(assigned_to=request.user)
+        qs = qs.filter(assigned_to_id=user)
     elif filters["attribution"] == "personne":
         qs = qs.filter(assigned_to__isnull=True)
-    else:
-        filters["attribution"] = ""
+    return qs
+
+
+def _filtered(request: AuthenticatedRequest, qs: Any) -> tuple[Any, dict[str, str]]:
+    filters = _list_filters(request)
+    qs = _apply_filters(
+        qs, filters, kind=filters["type"], urgency=filters["urgence"], user=request.user.pk
+    )
     return qs, filters
 
 
@@ -609,20 +623,41 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
     referrals: the tab counts come from the organisation's counters, the page is read from
     an index after the previous page's key (:mod:`binome.referrals.inbox`)."""
     organisation = _membership_or_404(request)
-    received = Referral.objects.received_by(organisation.pk)
-    qs, filters = _filtered(request, received)
+    filters = _list_filters(request)
     counts = received_counts(organisation.pk)
     tabs = _counted_tabs(counts)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    # The list, read by statements compiled once per process for each shape of filters
+    # (:class:`binome.referrals.inbox.PreparedList`): their values are parameters.
+    parameters: dict[str, tuple[type, Any]] = {"organisation": (int, organisation.pk)}
+    if filters["type"]:
+        parameters["kind"] = (str, filters["type"])
+    if filters["urgence"]:
+        parameters["urgency"] = (str, filters["urgence"])
+    if filters["attribution"] == "moi":
+        parameters["user"] = (int, request.user.pk)
+    listed = PreparedList(
+        (filters["etat"], bool(filters["type"]), bool(filters["urgence"]), filters["attribution"]),
+        lambda p: _apply_filters(
+            Referral.objects.received_by(p.organisation),
+            filters,
+            kind=getattr(p, "kind", None),
+            urgency=getattr(p, "urgency", None),
+            user=getattr(p, "user", None),
+        ),
+        filters["etat"],
+        today,
+        now,
+        **parameters,
+    )
     if filters["type"] or filters["urgence"] or filters["attribution"]:
-        total = qs.count()
+        total = listed.count()
     elif filters["etat"] == "toutes":
         total = sum(counts.values())
     else:
         total = next(count for key, _, count in tabs if key == filters["etat"])
-    now = timezone.now()
-    today = timezone.localdate(now)
-    parts = inbox_segments(qs.values_list(*ROW_FIELDS, named=True), filters["etat"], today, now)
-    page, refused = keyset_page(parts, request.GET)
+    page, refused = keyset_page(listed, request.GET)
     record_list_read(
         request=request,
         person_ids=[referral.person_id for referral in page.rows],

@@ -3,6 +3,7 @@ and the menu's rules."""
 
 from __future__ import annotations
 
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -36,14 +37,19 @@ SITE_CONFIG = SimpleNamespace(
 def site(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "current_membership", None)
 
+    # Each computed once per request: the template calls a callable at each use (the menu
+    # reads ``childcare_nav`` twice, the switcher ``my_memberships`` twice).
+    @cache
     def my_memberships() -> list[Any]:
         # Evaluating the lazy current membership loads all the user's memberships once.
         return list(getattr(request, "_memberships", [])) if membership else []
 
+    @cache
     def accompanies_here() -> bool:
         # "Mes personnes" and "Orientations": offered by the rule of their pages.
         return works_with_named_persons(request.user, membership)
 
+    @cache
     def childcare_nav() -> dict[str, bool]:
         # The childcare pages of the providers' members and of the territory's coordination.
         if not request.user.is_authenticated:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -237,6 +238,53 @@ def test_the_inbox_reads_a_constant_number_of_queries(
     with django_assert_max_num_queries(most):
         response = client.get(reverse("referrals:inbox") + query)
     assert response.status_code == 200
+
+
+@pytest.fixture
+def orm_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements the ORM builds and compiles (not those of a query compiled once per
+    process, which a cursor sends as they are): ``kind model`` for each."""
+    built: list[str] = []
+    for compiler in (SQLCompiler, SQLInsertCompiler):
+        execute = compiler.execute_sql
+
+        def counted(self: Any, *args: Any, _execute: Any = execute, **kwargs: Any) -> Any:
+            built.append(f"{type(self).__name__} {self.query.model.__name__}")
+            return _execute(self, *args, **kwargs)
+
+        monkeypatch.setattr(compiler, "execute_sql", counted)
+    return built
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?etat=toutes&attribution=personne",  # the list's total, the two segments
+        "?etat=toutes&apres=0.2000-01-01.1",  # a cursor
+        "?etat=en_cours&type=global&urgence=normal&avant=fin",  # the last page
+    ],
+)
+def test_the_inbox_builds_only_the_statements_of_its_page(
+    query: str,
+    crowded: list[Referral],
+    client_for: Any,
+    orm_statements: list[str],
+) -> None:
+    # The session, the second factor's check, the memberships and roles, the tab counts,
+    # the list's total and rows (one statement per shape of filters, cursor and direction),
+    # the rows' persons, users and organisations and the members to assign to: compiled
+    # once per process (their compilation by the ORM cost more than their execution). Left
+    # to the ORM: the user (Django's) and the read log's row.
+    client: Client = client_for("gwenael")
+    client.get(reverse("referrals:inbox"))
+    orm_statements.clear()
+
+    response = client.get(reverse("referrals:inbox") + query)
+
+    assert response.status_code == 200
+    assert pks(response.content.decode())
+    assert orm_statements == ["SQLCompiler User", "SQLInsertCompiler AuditEvent"]
 
 
 def test_a_page_after_a_cursor_starts_the_index_scan_at_the_cursor(
