@@ -1158,6 +1158,14 @@ MATRIX.update(
             url("steering:organisation_export", dep83, "support", "chiffres", "csv"),
             var_admin_only(["claire", "paul"]),
         ),
+        "steering:territory_table": (
+            url("steering:territory_table", "83", "support", "by_commune"),
+            var_admin_only(["claire", "paul"]),
+        ),
+        "steering:organisation_table": (
+            url("steering:organisation_table", dep83, "support", "exits_by_reason"),
+            var_admin_only(["claire", "paul"]),
+        ),
         # National steering is a permission no persona of the demo holds.
         "steering:national": (url("steering:national"), everyone(403, anonymous=302)),
         "steering:national_export": (
