@@ -10,10 +10,9 @@ structure's name and description: the same words as Binôme's ``match_vector``. 
 its own PostgreSQL cluster (Debian's ``postgresql-<version>-postgis-3``), under
 BENCH_GIS_DIR, loaded from the national data set of the project's cluster.
 
-Run with the heavy lock (see bench/README.md)::
+Run alone on the machine (see bench/README.md)::
 
-    flock /tmp/binome-heavy.lock env BINOME_VAR_DIR=/tmp/bench-search \\
-        .venv/bin/binome bench directory_postgis
+    BINOME_VAR_DIR=<copy of the national data set> .venv/bin/binome bench directory_postgis
 
 Environment:
 
