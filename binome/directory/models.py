@@ -273,6 +273,23 @@ class Service(Provenance, Place):
                 name="service_remote_match_vector",
                 condition=models.Q(reception_modes__contains=["a-distance"]),
             ),
+            # Words near a commune: the point and the words of each published service in one
+            # GiST tree, the points' boxes first. A search with words near a commune reads
+            # the services of its box that hold the words without reading every service of
+            # France that holds them (``search._ranking_sql``: not where the box is crowded).
+            # Partial: only the published services are searched, and the search writes that
+            # condition as a constant (``search.PUBLISHED``) when it wants this index.
+            GistIndex(
+                models.Func(
+                    models.F("latitude"),
+                    models.F("longitude"),
+                    function="directory_earth_point",
+                    output_field=models.FloatField(),
+                ),
+                models.F("match_vector"),
+                name="service_published_point_words",
+                condition=models.Q(status=PublicationStatus.PUBLISHED),
+            ),
             # Array filters: ``thematiques && '{…}'`` (a catégorie is many sub-thématiques),
             # ``publics && '{…}'``, ``reception_modes @> '{a-distance}'`` (remote services,
             # kept whatever the distance: OR-ed with the place's GiST index below). GIN on an

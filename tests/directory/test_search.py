@@ -308,20 +308,8 @@ def test_the_place_index_serves_the_search() -> None:
 
         make_service("À Toulon", at=TOULON)
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = _ranking_sql(
-            codes=(),
-            publics=(),
-            fees=(),
-            types=(),
-            reception_modes=(),
-            commune=commune(TOULON),
-            radius_m=30_000.0,
-            words="",
-            today=timezone.localdate(),
-        )
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "service_earth_point" in plan
+    # The plan the search runs: generic, its status a parameter.
+    assert "service_earth_point" in _generic_plan(words="")
 
 
 def test_the_remote_services_words_are_read_from_their_own_index() -> None:
@@ -338,19 +326,7 @@ def test_the_remote_services_words_are_read_from_their_own_index() -> None:
         cursor.execute("DROP INDEX service_reception_modes")
         cursor.execute("ANALYZE directory_service")
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = _ranking_sql(
-            codes=(),
-            publics=(),
-            fees=(),
-            types=(),
-            reception_modes=(),
-            commune=commune(TOULON),
-            radius_m=30_000.0,
-            words="crèche",
-            today=timezone.localdate(),
-        )
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = _generic_plan(words="crèche")
     assert "service_remote_match_vector" in plan, plan
     assert "Seq Scan on directory_service" not in plan, plan
 
@@ -424,19 +400,7 @@ def test_the_words_read_the_full_text_index_only() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE directory_service")
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = _ranking_sql(
-            codes=(),
-            publics=(),
-            fees=(),
-            types=(),
-            reception_modes=(),
-            commune=None,
-            radius_m=30_000.0,
-            words="permi de conduir",
-            today=timezone.localdate(),
-        )
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = _generic_plan(commune=None, words="permi de conduir")
     assert "service_match_vector" in plan
     # No trigram operator over the services: the only one is the vocabulary's (the words'
     # corrections, in the same statement).
@@ -495,19 +459,7 @@ def test_the_publics_are_checked_on_the_rows_found_not_through_their_index() -> 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE directory_service")
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = _ranking_sql(
-            codes=(),
-            publics=("jeunes",),
-            fees=(),
-            types=(),
-            reception_modes=(),
-            commune=commune(TOULON),
-            radius_m=30_000.0,
-            words="",
-            today=timezone.localdate(),
-        )
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = _generic_plan(publics=("jeunes",), words="")
     assert "service_earth_point" in plan
     assert "service_publics" not in plan
     found = names(search_services(publics=["jeunes"], commune=commune(TOULON)))
@@ -579,3 +531,82 @@ def test_the_search_statements_are_prepared_once_per_connection() -> None:
     # The statement is logged with its values, as Django logs its own.
     [ranking] = [query["sql"] for query in queries]
     assert "'crèche'" in ranking and "83137" in ranking and "%(" not in ranking
+
+
+@pytest.mark.parametrize("crowded_from", [0, 10**9])
+def test_a_crowded_place_and_a_quiet_one_find_the_same_services(
+    crowded_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Near a commune, words are read by one of two statements, chosen by how many services
+    # the density map puts in the place's box; both must give the same page.
+    make_service("Crèche à Toulon", at=TOULON)
+    make_service("Crèche à La Seyne", at=LA_SEYNE, email="creche@example.org")
+    make_service("Crèche à Draguignan", at=DRAGUIGNAN)
+    make_service("Crèche en ligne", at=LYON, reception_modes=["a-distance"])
+    make_service("Crèche restreinte", at=LA_SEYNE, eligibility_zone=["29"])
+    make_service("Crèche non publiée", at=TOULON, status=PublicationStatus.DRAFT)
+    make_service("Halte-garderie à Toulon", at=TOULON)
+    monkeypatch.setattr(search, "CROWDED_FROM", crowded_from)
+    monkeypatch.setattr(search, "_density", None)
+    assert search.crowded_place(commune(TOULON), 30_000.0) is (crowded_from == 0)
+
+    result = search_services(text="crèche", commune=commune(TOULON), radius_km=30)
+
+    assert names(result) == ["Crèche à Toulon", "Crèche à La Seyne", "Crèche en ligne"]
+    assert result.total == 3
+
+
+def _generic_plan(**options: Any) -> str:
+    """The generic plan of the search's ranking statement, as the search runs it (its
+    values, the status included, are parameters): by default, « crèche » within 30 km of
+    Toulon."""
+    arguments: dict[str, Any] = {
+        "codes": (),
+        "publics": (),
+        "fees": (),
+        "types": (),
+        "reception_modes": (),
+        "commune": commune(TOULON),
+        "radius_m": 30_000.0,
+        "words": "crèche",
+        "today": timezone.localdate(),
+    }
+    sql, _params = _ranking_sql(**{**arguments, **options})
+    statement, _names = search._positional(sql)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (GENERIC_PLAN) {statement}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_point_and_words_index_serves_a_quiet_place_only() -> None:
+    # The two indexes a crowded place ANDs are dropped for this transaction (rolled back
+    # with it), and the table may not be read whole: a quiet place's statement must then
+    # read the published services' points and words from their own index; a crowded
+    # place's statement cannot (its status is a parameter, which does not prove the
+    # partial index's condition), whatever the statistics of a test's few rows.
+    for i in range(30):
+        make_service(f"Crèche {i}", description="Accueil des enfants.")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX service_earth_point")
+        cursor.execute("DROP INDEX service_match_vector")
+        cursor.execute("ANALYZE directory_service")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    quiet, crowded = _generic_plan(crowded=False), _generic_plan(crowded=True)
+
+    assert "service_published_point_words" in quiet, quiet
+    assert "service_published_point_words" not in crowded, crowded
+
+
+def test_the_density_map_tells_a_crowded_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(4):
+        make_service(f"Crèche {i}", at=TOULON)
+    make_service("Crèche de Quimper", at=QUIMPER)
+    make_service("Crèche non publiée", at=QUIMPER, status=PublicationStatus.DRAFT)
+    monkeypatch.setattr(search, "CROWDED_FROM", 2)
+    monkeypatch.setattr(search, "_density", None)
+
+    assert search.crowded_place(commune(TOULON), 30_000.0)
+    assert search.crowded_place(commune(LA_SEYNE), 30_000.0)  # 5 km away: the same squares
+    assert not search.crowded_place(commune(QUIMPER), 30_000.0)
+    assert not search.crowded_place(commune(LYON), 30_000.0)
