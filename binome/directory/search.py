@@ -715,16 +715,21 @@ def _page_services(rows: Sequence[Sequence[Any]]) -> list[Service]:
         for (model, attnames), name in zip(_RELATED_ATTNAMES, ("structure", "commune"), strict=True)
     ]
     first = 3 + len(_SERVICE_ATTNAMES)
+    # A structure or a commune that comes back on the page is built once and shared, as
+    # ``prefetch_related`` shares them (a page of 20 services is often in a few communes).
+    built: dict[tuple[str, Any], Model | None] = {(name, None): None for name, *_ in related}
     services = []
     for row in rows:
         service = make_service(Service, db, _SERVICE_ATTNAMES, row[3:first])
         cache = service._state.fields_cache
         start = first
         for name, model, attnames, make in related:
-            values = row[start : start + len(attnames)]
-            start += len(attnames)
             # The primary key comes first (model order): None for a service without commune.
-            cache[name] = make(model, db, attnames, values) if values[0] is not None else None
+            key = (name, row[start])
+            if key not in built:
+                built[key] = make(model, db, attnames, row[start : start + len(attnames)])
+            cache[name] = built[key]
+            start += len(attnames)
         service.score = row[0]
         service.distance_km = row[1]
         services.append(service)
