@@ -29,7 +29,8 @@ What is searched (every filter is optional; filters of different kinds are combi
 
 Only published services. One query: the words corrected, the page's services ranked, with
 their structure, their commune and the total (one more when typed words hold no searchable
-word and find nothing: the search without them).
+word and find nothing: the search without them; two more, once an hour per process, for
+the directory's density map, ``crowded_place``).
 """
 
 from __future__ import annotations
@@ -445,7 +446,7 @@ DENSITY_SECONDS = 3600.0
 # words near a commune are read by AND-ing the box's and the words' lists. Measured on the
 # national data set, within 30 km: the Paris region's communes hold 17,000 to 24,000
 # services in their box (the map says 11,000 to 20,000: they crowd towards Paris inside its
-# squares), the next ones, around Lyon, Lille or Marseille, 3,700 to 5,100 (the map: 3,000
+# squares), the next ones, around Lyon, Lille or Marseille, 3,700 to 5,100 (the map: 3,200
 # to 4,900).
 CROWDED_FROM = 8_000
 DENSITY_SAMPLED_FROM = 50_000  # services (the planner's count): below, every row is counted
@@ -519,7 +520,9 @@ def _ranking_sql(
 
     ``words``: what the user typed (``clean_text``), corrected by the statement itself
     (``_WORDS``); words that hold no searchable word find nothing here (``search_services``
-    searches again without them)."""
+    searches again without them). ``crowded``: words near a commune whose box holds many
+    services (``crowded_place``) are read by the box's and the words' indexes ANDed rather
+    than by "service_published_point_words" (same services, another statement)."""
     params: dict[str, Any] = {"today": today, "published": PublicationStatus.PUBLISHED.value}
     where = ["s.status = %(published)s"]
     if department is not None:
