@@ -135,6 +135,30 @@ def test_the_eligibility_zone_is_respected() -> None:
     )
 
 
+def test_the_eligibility_zone_of_remote_services_is_respected_with_words() -> None:
+    # Near a commune with words, the remote services are read by their own SELECT (their
+    # words' partial index), the zone checked on the rows found: the same as without words.
+    remote = {"reception_modes": ["a-distance"], "at": LYON}
+    make_service("Crèche sans restriction", eligibility_zone=[], **remote)
+    make_service("Crèche pour le Var", eligibility_zone=["83"], **remote)
+    make_service("Crèche pour Toulon", eligibility_zone=[TOULON], **remote)
+    make_service("Crèche pour la métropole", eligibility_zone=["248300543"], **remote)
+    make_service("Crèche pour la France", eligibility_zone=["france"], **remote)
+    make_service("Crèche pour le Finistère", eligibility_zone=["29"], **remote)
+    make_service("Crèche pour La Seyne", eligibility_zone=[LA_SEYNE], **remote)
+    make_service("Halte pour le Var", eligibility_zone=["83"], **remote)
+
+    found = names(search_services(text="crèche", commune=commune(TOULON), radius_km=30))
+
+    assert sorted(found) == [
+        "Crèche pour Toulon",
+        "Crèche pour la France",
+        "Crèche pour la métropole",
+        "Crèche pour le Var",
+        "Crèche sans restriction",
+    ]
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
