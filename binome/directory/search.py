@@ -39,6 +39,7 @@ import math
 import re
 import time
 import unicodedata
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -49,7 +50,8 @@ from typing import Any
 import psycopg
 import yaml
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, signals
 from django.db.models.base import ModelState
@@ -119,6 +121,8 @@ def wanted_thematiques(
 
     An unknown code is a programming error (forms and the API validate their input).
     """
+    if not (thematiques or categories or themes):
+        return ()
     known_categories, known_thematiques = _known_codes()
     resources = diagnostic_resources()
     wanted: dict[str, None] = {}
@@ -377,15 +381,39 @@ class _LoggedPreparingCursor(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
-def _cursor() -> CursorWrapper:
-    """A cursor of the connection that prepares its statements (``_PreparingCursor``),
-    wrapped as Django wraps its own: errors translated, statements counted and logged."""
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = _PreparingCursor(connection.connection)
-    if connection.queries_logged:
-        return _LoggedPreparingCursor(raw, connection)
-    return CursorWrapper(raw, connection)
+# Each connection's cursor for the search's statements, made once (``_rows``): a cursor
+# keeps the loaders of the columns it has read, which a new one builds again for the
+# page's 60 columns at every search. Keyed by Django's connection object (one per thread
+# and alias), dropped with it; made again when Django opens a new database connection.
+_CURSORS: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _PreparingCursor] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _rows(sql: str, params: dict[str, Any], *, db: BaseDatabaseWrapper | None = None) -> list[Any]:
+    """The rows of a statement run by the connection's preparing cursor (``_PreparingCursor``),
+    as Django runs its own: errors translated, a broken transaction refused, statements
+    counted and logged when the connection logs them, its execute wrappers applied.
+
+    ``db``: Django's connection object (``connections[alias]``), read once by the caller;
+    each attribute read through ``django.db.connection`` is a lookup of the thread's
+    connection."""
+    db = db or connections[DEFAULT_DB_ALIAS]
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    cursor = _CURSORS.get(db)
+    if cursor is None or cursor.closed or cursor.connection is not db.connection:
+        cursor = _CURSORS[db] = _PreparingCursor(db.connection)
+    if db.queries_logged or db.execute_wrappers:
+        wrapped = (
+            _LoggedPreparingCursor(cursor, db) if db.queries_logged else CursorWrapper(cursor, db)
+        )
+        wrapped.execute(sql, params)
+        return wrapped.fetchall()
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -416,9 +444,8 @@ def words_query(words: str) -> WordsQuery | None:
     """
     if not words:
         return None
-    with _cursor() as cursor:
-        cursor.execute(_WORDS, {"words": words})
-        row = cursor.fetchone()
+    rows = _rows(_WORDS, {"words": words})
+    row = rows[0] if rows else None
     if row is None or row[0] is None:
         return None
     match, exact, any_, indexed = row
@@ -451,6 +478,10 @@ DENSITY_SECONDS = 3600.0
 CROWDED_FROM = 8_000
 DENSITY_SAMPLED_FROM = 50_000  # services (the planner's count): below, every row is counted
 _density: tuple[float, dict[tuple[int, int], float]] | None = None
+# What ``crowded_place`` answered for each centre and radius, from the density map it read
+# (at most CROWDED_KEPT answers: the communes searched most are asked again at once).
+CROWDED_KEPT = 10_000
+_crowded: dict[tuple[float, float, float], bool] = {}
 
 
 def _density_map() -> dict[tuple[int, int], float]:
@@ -478,6 +509,7 @@ def _density_map() -> dict[tuple[int, int], float]:
                 },
             )
             _density = (now, {(row, column): n for row, column, n in cursor.fetchall()})
+            _crowded.clear()
     return _density[1]
 
 
@@ -487,12 +519,24 @@ def crowded_place(commune: Commune, radius_m: float) -> bool:
     of it the box covers)."""
     if commune.latitude is None or commune.longitude is None:
         return False
-    reach = math.degrees(radius_m / EARTH_RADIUS_M)
-    lat_min, lat_max = commune.latitude - reach, commune.latitude + reach
-    lon_reach = reach / max(math.cos(math.radians(commune.latitude)), 0.01)
-    lon_min, lon_max = commune.longitude - lon_reach, commune.longitude + lon_reach
-    size = DENSITY_DEGREES
     density = _density_map()
+    key = (commune.latitude, commune.longitude, radius_m)
+    if key not in _crowded:
+        if len(_crowded) >= CROWDED_KEPT:
+            _crowded.clear()
+        _crowded[key] = _crowded_box(density, commune.latitude, commune.longitude, radius_m)
+    return _crowded[key]
+
+
+def _crowded_box(
+    density: dict[tuple[int, int], float], latitude: float, longitude: float, radius_m: float
+) -> bool:
+    """``crowded_place`` for a centre and a radius, from the density map."""
+    reach = math.degrees(radius_m / EARTH_RADIUS_M)
+    lat_min, lat_max = latitude - reach, latitude + reach
+    lon_reach = reach / max(math.cos(math.radians(latitude)), 0.01)
+    lon_min, lon_max = longitude - lon_reach, longitude + lon_reach
+    size = DENSITY_DEGREES
     services = 0.0
     for row in range(math.floor(lat_min / size), math.floor(lat_max / size) + 1):
         covered_lat = min(lat_max, (row + 1) * size) - max(lat_min, row * size)
@@ -516,21 +560,76 @@ def _ranking_sql(
     department: str | None = None,
     crowded: bool = False,
 ) -> tuple[str, dict[str, Any]]:
-    """The SELECT of the matching services (id, score, distance_km, total), unordered.
+    """The SELECT of the matching services (id, score, distance_km, total), unordered, and
+    its values.
 
     ``words``: what the user typed (``clean_text``), corrected by the statement itself
     (``_WORDS``); words that hold no searchable word find nothing here (``search_services``
     searches again without them). ``crowded``: words near a commune whose box holds many
     services (``crowded_place``) are read by the box's and the words' indexes ANDed rather
-    than by "service_published_point_words" (same services, another statement)."""
+    than by "service_published_point_words" (same services, another statement).
+
+    The text depends only on which filters are set (``_ranking_text``, built once per
+    shape); every value is a parameter."""
     params: dict[str, Any] = {"today": today, "published": PublicationStatus.PUBLISHED.value}
-    where = ["s.status = %(published)s"]
     if department is not None:
-        where.append("s.department_id = %(department)s")
         params["department"] = department
     if codes:
-        where.append("s.thematiques && %(codes)s::varchar[]")
         params["codes"] = list(codes)
+    if publics:
+        params["publics"] = [*publics, ALL_PUBLICS]
+    if fees:
+        params["fees"] = list(fees)
+    if types:
+        params["types"] = list(types)
+    if reception_modes:
+        params["reception_modes"] = list(reception_modes)
+    if commune is not None:
+        params["latitude"] = commune.latitude
+        params["longitude"] = commune.longitude
+        params["radius_m"] = radius_m
+        # The commune's own codes, known before the query (its EPCI is a column of the
+        # commune): one array overlap per service, no join.
+        params["zone"] = [
+            commune.insee_code,
+            commune.department_id,
+            *([commune.epci_id] if commune.epci_id else []),
+            "france",
+        ]
+    if words:
+        params["words"] = words
+    sql = _ranking_text(
+        department is not None,
+        bool(codes),
+        bool(publics),
+        bool(fees),
+        bool(types),
+        bool(reception_modes),
+        commune is not None,
+        bool(words),
+        bool(crowded and words and commune is not None),
+    )
+    return sql, params
+
+
+@lru_cache(maxsize=512)
+def _ranking_text(
+    department: bool,
+    codes: bool,
+    publics: bool,
+    fees: bool,
+    types: bool,
+    reception_modes: bool,
+    place: bool,
+    words: bool,
+    crowded: bool,
+) -> str:
+    """The text of ``_ranking_sql`` for the filters set, built once per shape and process."""
+    where = ["s.status = %(published)s"]
+    if department:
+        where.append("s.department_id = %(department)s")
+    if codes:
+        where.append("s.thematiques && %(codes)s::varchar[]")
     if publics:
         # Checked on the rows the other conditions find, never through the publics' index
         # (``IS TRUE`` is not a condition an index answers): a public always comes with
@@ -538,33 +637,16 @@ def _ranking_sql(
         # of the table before the other conditions narrow it (64 of 90 ms for « catégorie
         # + public + commune » on the national data).
         where.append("(s.publics && %(publics)s::varchar[]) IS TRUE")
-        params["publics"] = [*publics, ALL_PUBLICS]
     if fees:
         where.append("s.fees = ANY(%(fees)s::varchar[])")
-        params["fees"] = list(fees)
     if types:
         where.append("s.type = ANY(%(types)s::varchar[])")
-        params["types"] = list(types)
     if reception_modes:
         where.append("s.reception_modes && %(reception_modes)s::varchar[]")
-        params["reception_modes"] = list(reception_modes)
 
     distance, proximity, kept = "NULL::float8", "0.0", "true"
     place_arms: tuple[str, ...] = ("true",)
-    if commune is not None:
-        params.update(
-            latitude=commune.latitude,
-            longitude=commune.longitude,
-            radius_m=radius_m,
-            # The commune's own codes, known before the query (its EPCI is a column of the
-            # commune): one array overlap per service, no join.
-            zone=[
-                commune.insee_code,
-                commune.department_id,
-                *([commune.epci_id] if commune.epci_id else []),
-                "france",
-            ],
-        )
+    if place:
         # The box is a cube around the sphere's cap: the exact distance is checked after.
         box = f"{_POINT} <@ public.earth_box({_CENTRE}, %(radius_m)s)"
         if words:
@@ -606,7 +688,6 @@ def _ranking_sql(
     if words:
         # The typed words' tsqueries (``WordsQuery``) come from the statement's ``words``:
         # each is read once per statement (an InitPlan), as a parameter would be.
-        params["words"] = words
         corrected = f"WITH words AS MATERIALIZED ({_WORDS})"
         where.append("s.match_vector @@ (SELECT indexed::tsquery FROM words)")
         relevance = "ts_rank(s.search_vector, (SELECT either::tsquery FROM words), 32)"
@@ -635,7 +716,7 @@ def _ranking_sql(
             WHERE {kept}
         ) AS ranked
     """  # noqa: S608 (only fixed fragments; every value is a parameter)
-    return sql, params
+    return sql
 
 
 # The page's services are read by the ranking query itself, joined after the LIMIT (one
@@ -673,6 +754,13 @@ def _page_sql(ranked_page: str) -> str:
     """  # noqa: S608 (table and column names come from our models)
 
 
+@lru_cache(maxsize=512)
+def _page_statement(ranking: str) -> str:
+    """The page's statement for a ranking statement's text (``_ranking_text``), built once:
+    the page of services in ranking order, from ``limit`` and ``offset``."""
+    return _page_sql(f"{ranking} ORDER BY score DESC, id LIMIT %(limit)s OFFSET %(offset)s")
+
+
 _SERVICE_ATTNAMES = tuple(field.attname for field in _SERVICE_FIELDS)
 _RELATED_ATTNAMES = tuple(
     (model, tuple(field.attname for field in fields)) for model, _alias, fields in _RELATED_FIELDS
@@ -687,54 +775,84 @@ def _instance[M: Model](
     state of a row from the database), in a tenth of its time — ``__init__`` checks every
     field of these wide models one by one: 2 to 5 ms of the 20 rows of a page, the
     search's largest share of Python."""
-    instance = model.__new__(model)
-    instance.__dict__.update(zip(attnames, values, strict=True))
-    state = instance._state = ModelState()
-    state.adding = False
-    state.db = db
+    instance = object.__new__(model)
+    attributes = instance.__dict__
+    attributes.update(zip(attnames, values, strict=True))
+    state = attributes["_state"] = object.__new__(ModelState)
+    state.__dict__.update(adding=False, db=db, fields_cache={})
     return instance
 
 
-def _page_services(rows: Sequence[Sequence[Any]]) -> list[Service]:
-    """The rows of ``_page_sql`` as Services, their structure and commune attached, annotated
-    with their ``score`` and ``distance_km``.
+def _from_db[M: Model](
+    model: type[M], db: str, attnames: Sequence[str], values: Sequence[Any]
+) -> M:
+    """``model.from_db``, for a model whose instances have ``pre_init`` / ``post_init``
+    receivers (``_instance`` would skip them)."""
+    return model.from_db(db, list(attnames), values)
 
-    The connection's alias and the models' signal receivers are read once per page, not
-    per instance (each read of ``connection`` goes through a context-local lookup: they
-    were half of the page's Python). Models with ``pre_init`` / ``post_init`` receivers
-    (none of these three) go through ``from_db``."""
+
+def _page_services(rows: Sequence[Sequence[Any]], db: str) -> list[Service]:
+    """The rows of ``_page_sql`` as Services, their structure and commune attached, annotated
+    with their ``score`` and ``distance_km``; ``db``: the connection's alias.
+
+    The models' signal receivers are read once per page, not per instance. Models with
+    ``pre_init`` / ``post_init`` receivers (none of these three) go through ``from_db``."""
     if not rows:
         return []
-    db = connection.alias
     build: dict[type[Model], Any] = {}
     for model in (Service, *(model for model, _attnames in _RELATED_ATTNAMES)):
-        if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-            build[model] = lambda m, d, names, values: m.from_db(d, list(names), values)
-        else:
-            build[model] = _instance
-    make_service = build[Service]
-    related = [
-        (name, model, attnames, build[model])
-        for (model, attnames), name in zip(_RELATED_ATTNAMES, ("structure", "commune"), strict=True)
-    ]
+        listened = signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
+        build[model] = _from_db if listened else _instance
+    (structure_model, structure_names), (commune_model, commune_names) = _RELATED_ATTNAMES
+    make_structure, make_commune = build[structure_model], build[commune_model]
     first = 3 + len(_SERVICE_ATTNAMES)
+    middle = first + len(structure_names)
+    last = middle + len(commune_names)
     # A structure or a commune that comes back on the page is built once and shared, as
     # ``prefetch_related`` shares them (a page of 20 services is often in a few communes).
-    built: dict[tuple[str, Any], Model | None] = {(name, None): None for name, *_ in related}
+    structures: dict[Any, Model] = {}
+    communes: dict[Any, Model | None] = {None: None}
     services = []
-    for row in rows:
-        service = make_service(Service, db, _SERVICE_ATTNAMES, row[3:first])
-        cache = service._state.fields_cache
-        start = first
-        for name, model, attnames, make in related:
+    if build[Service] is _instance:
+        # ``_instance`` written out: two function calls per instance were a third of it.
+        new = object.__new__
+        for row in rows:
             # The primary key comes first (model order): None for a service without commune.
-            key = (name, row[start])
-            if key not in built:
-                built[key] = make(model, db, attnames, row[start : start + len(attnames)])
-            cache[name] = built[key]
-            start += len(attnames)
-        service.score = row[0]
-        service.distance_km = row[1]
+            structure = structures.get(row[first])
+            if structure is None:
+                structure = structures[row[first]] = make_structure(
+                    structure_model, db, structure_names, row[first:middle]
+                )
+            commune = communes.get(row[middle], communes)
+            if commune is communes:
+                commune = communes[row[middle]] = make_commune(
+                    commune_model, db, commune_names, row[middle:last]
+                )
+            service = new(Service)
+            values = service.__dict__
+            values.update(zip(_SERVICE_ATTNAMES, row[3:first], strict=True))
+            state = values["_state"] = new(ModelState)
+            attributes = state.__dict__
+            attributes["adding"] = False
+            attributes["db"] = db
+            attributes["fields_cache"] = {"structure": structure, "commune": commune}
+            values["score"] = row[0]
+            values["distance_km"] = row[1]
+            services.append(service)
+        return services
+    for row in rows:
+        service = _from_db(Service, db, _SERVICE_ATTNAMES, row[3:first])
+        key = row[first]
+        if key not in structures:
+            structures[key] = make_structure(
+                structure_model, db, structure_names, row[first:middle]
+            )
+        key = row[middle]
+        if key not in communes:
+            communes[key] = make_commune(commune_model, db, commune_names, row[middle:last])
+        service._state.fields_cache["structure"] = structures[row[first]]
+        service._state.fields_cache["commune"] = communes[row[middle]]
+        vars(service).update(score=row[0], distance_km=row[1])
         services.append(service)
     return services
 
@@ -793,6 +911,8 @@ def search_services(
 
     offset = (page - 1) * per_page
 
+    db = connections[DEFAULT_DB_ALIAS]
+
     def ranked(words: str) -> tuple[list[Any], int]:
         sql, params = _ranking_sql(
             codes=codes,
@@ -809,22 +929,18 @@ def search_services(
             and commune is not None
             and crowded_place(commune, radius_km * 1000.0),
         )
-        with _cursor() as cursor:
-            cursor.execute(
-                _page_sql(f"{sql} ORDER BY score DESC, id LIMIT %(limit)s OFFSET %(offset)s"),
-                {**params, "limit": per_page, "offset": offset},
-            )
-            rows = cursor.fetchall()
-            if not rows and page > 1:  # past the last page: the total still says how many
-                cursor.execute(f"SELECT count(*) FROM ({sql}) AS page", params)  # noqa: S608
-                return rows, cursor.fetchone()[0]  # a count always has its row
-            return rows, (rows[0][2] if rows else 0)
+        params["limit"] = per_page
+        params["offset"] = offset
+        rows = _rows(_page_statement(sql), params, db=db)
+        if not rows and page > 1:  # past the last page: the total still says how many
+            return rows, _rows(f"SELECT count(*) FROM ({sql}) AS page", params, db=db)[0][0]  # noqa: S608
+        return rows, (rows[0][2] if rows else 0)
 
     rows, total = ranked(words)
     if not total and words and words_query(words) is None:
         # Only stop words, punctuation or emoji: the words filter nothing.
         rows, total = ranked("")
-    services = _page_services(rows)
+    services = _page_services(rows, db.alias)
     return SearchResult(
         services=services,
         total=total,
