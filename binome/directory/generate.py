@@ -153,13 +153,14 @@ def _reset(_domain_suffix: str) -> dict[str, int]:
 
 
 class _Rows:
-    """Rows for COPY with every concrete column: the ones not given take their default."""
+    """Rows for COPY with every concrete column PostgreSQL does not write itself (search
+    columns, generated columns): the ones not given take their default."""
 
     def __init__(self, model: type[Model]) -> None:
         self.fields: list[Field[Any, Any]] = [
             f
             for f in model._meta.concrete_fields
-            if f.name not in {"search_vector", "search_name", "match_vector"}
+            if f.name not in {"search_vector", "search_name", "match_vector"} and not f.generated
         ]
         self.names = [f.name for f in self.fields]
         self.defaults = {f.name: None if f.null else f.get_default() for f in self.fields}

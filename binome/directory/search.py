@@ -192,19 +192,21 @@ _CENTRE = "directory_earth_point(%(latitude)s, %(longitude)s)"
 # Metres along the surface: earthdistance's ``earth_distance`` written inline (it calls
 # ``sec_to_gc``, a SQL function PostgreSQL does not inline around an expression).
 # ``least`` ignores NULL: without the CASE, a service without coordinates would be half
-# the world away instead of having no distance.
+# the world away instead of having no distance. The centre is a sub-SELECT (an InitPlan),
+# computed once per statement: written as an expression of the parameters, a generic plan
+# computed it again for each candidate (four trigonometric functions and three cubes: 7 %
+# of the statement near a commune).
 _DISTANCE = (
     "CASE WHEN s.latitude IS NOT NULL AND s.longitude IS NOT NULL THEN"
-    f" 2 * public.earth() * asin(least(1.0, public.cube_distance({_POINT}, {_CENTRE})"
+    f" 2 * public.earth() * asin(least(1.0, public.cube_distance({_POINT}, (SELECT {_CENTRE}))"
     " / (2 * public.earth()))) END"
 )
+# The terms of the score that are the service's own: completeness and staleness (see
+# ``search_services``), from the columns PostgreSQL writes (``Service.completeness``,
+# ``Service.due_on``, migration 0013).
 _BASE = (
-    f"{WEIGHT_COMPLETENESS}::float8 * ("
-    "CASE WHEN s.phone <> '' OR s.email <> '' THEN 0.5 ELSE 0.0 END"
-    " + CASE WHEN s.mobilisation_details <> '' OR s.mobilisation_link <> ''"
-    " THEN 0.5 ELSE 0.0 END)"
-    f" - {STALE_PENALTY}::float8 * CASE WHEN s.updated_on + s.update_frequency_days < %(today)s"
-    " THEN 1.0 ELSE 0.0 END"
+    f"{WEIGHT_COMPLETENESS}::float8 * s.completeness"
+    f" - CASE WHEN s.due_on < %(today)s THEN {STALE_PENALTY}::float8 ELSE 0.0::float8 END"
 )
 MAX_CORRECTIONS = 3  # known words that stand for a typed word unknown to the vocabulary
 # A stem of at least this many letters also finds the words that begin with all its
