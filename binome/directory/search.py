@@ -209,6 +209,11 @@ _BASE = (
     f" - CASE WHEN s.due_on < %(today)s THEN {STALE_PENALTY}::float8 ELSE 0.0::float8 END"
 )
 MAX_CORRECTIONS = 3  # known words that stand for a typed word unknown to the vocabulary
+# A correction is kept only as close as this share of the closest one (trigram similarity):
+# « urgente » (urgent, unknown) stands for « urgence » (0.56), not for « argent » (0.40)
+# nor « émergent » (0.33), which would find the services about money; « alimentatio »
+# stands for « aliment » (0.54) and « alimentaire » (0.53) alike.
+CORRECTION_CLOSENESS = 0.8
 # A stem of at least this many letters also finds the words that begin with all its
 # letters but the last: French derives nouns and adjectives by their endings, which the
 # stemmer does not always bring together ("urgente" urgent / "urgence" urgenc, "enfant" /
@@ -227,7 +232,8 @@ MAX_FAMILY = 32
 # words dropped: "permi de conduir" → perm, conduir), with what it stands for: itself
 # when the vocabulary of the directory has it, else its closest words in the vocabulary
 # (``%``: pg_trgm similarity at least ``pg_trgm.similarity_threshold``, 0.3 by default),
-# at most MAX_CORRECTIONS, the closest first. The CASE runs the trigram lookup only for
+# at most MAX_CORRECTIONS, the closest first, those at least CORRECTION_CLOSENESS as close
+# as the closest. The CASE runs the trigram lookup only for
 # unknown words: most searches are spelt right and cost one primary-key probe per word.
 # One row per word it stands for (``alternative``; NULL when an unknown word has no close
 # known word) with, for a word of PREFIX_FROM letters or more, its *family*: the known
@@ -253,10 +259,18 @@ _CORRECTIONS = f"""
                  SELECT 1 FROM directory_search_word AS known WHERE known.word = typed.lexeme
              ) THEN ARRAY[typed.lexeme]
              ELSE ARRAY(
-                 SELECT near.word FROM directory_search_word AS near
-                 WHERE near.word %% typed.lexeme
-                 ORDER BY similarity(near.word, typed.lexeme) DESC, near.word
-                 LIMIT {MAX_CORRECTIONS}
+                 SELECT near.word FROM (
+                     SELECT near.word, near.closeness, max(near.closeness) OVER () AS best
+                     FROM (
+                         SELECT near.word, similarity(near.word, typed.lexeme) AS closeness
+                         FROM directory_search_word AS near
+                         WHERE near.word %% typed.lexeme
+                         ORDER BY closeness DESC, near.word
+                         LIMIT {MAX_CORRECTIONS}
+                     ) AS near
+                 ) AS near
+                 WHERE near.closeness >= {CORRECTION_CLOSENESS} * near.best
+                 ORDER BY near.closeness DESC, near.word
              ) END
     ) WITH ORDINALITY AS alternative (word, rank) ON true
 """  # noqa: S608 (a constant; the words are a parameter)
@@ -436,11 +450,11 @@ def words_query(words: str) -> WordsQuery | None:
 
     Every typed word must match (AND); a word stands for itself or, unknown to the
     vocabulary, for its closest known words (OR): "permi de conduir" gives the match
-    ``('perm') & ('condui':*)``, "formaton" ``('forma':* | 'forman':*)`` (the prefixes of
-    "format", "formanc"…). An unknown word with no close known word stays as it is, and
-    finds nothing ("xylophone"). In ``indexed``, a prefix is replaced by the known words it
-    begins (``('perm') & ('conduir' | 'conduit')``), unless they are more than MAX_FAMILY
-    or none.
+    ``('perm') & ('condui':*)``, "alimentatio" ``('alimen':* | 'alimentai':*)`` (the
+    prefixes of "aliment", "alimentair"). An unknown word with no close known word stays
+    as it is, and finds nothing ("xylophone"). In ``indexed``, a prefix is replaced by the
+    known words it begins (``('perm') & ('conduir' | 'conduit')``), unless they are more
+    than MAX_FAMILY or none.
 
     The search itself does not call it: its statement corrects the words (``_WORDS``).
     """

@@ -403,6 +403,15 @@ def test_an_unknown_word_stands_for_its_closest_known_words(typed: str, expected
     assert names(search_services(text=typed)) == [expected]
 
 
+def test_a_typo_stands_only_for_the_words_nearly_as_close_as_the_closest() -> None:
+    make_service("Accueil de jour", description="Accueil en urgence.")
+    make_service("Conseil budgétaire", description="Gérer son argent.")
+    # « urgente » (urgent) is unknown here: « urgence » is its closest known word (0.56);
+    # « argent » (0.40) is farther than four fifths of that, and is not searched.
+    assert corrected_query("urgente") == "('urgen':*)"
+    assert names(search_services(text="urgente")) == ["Accueil de jour"]
+
+
 def test_a_known_word_is_not_corrected_and_every_word_must_match() -> None:
     make_service("Crèche AVIP", description="Accueil des enfants.")
     make_service("Crèche du port", description="Accueil des enfants.")
