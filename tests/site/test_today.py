@@ -109,9 +109,12 @@ def test_a_sent_referral_is_shown_once_its_answer_is_late(small_var: SmallTerrit
 
 def test_the_appointments_of_the_week_today_first(small_var: SmallTerritory) -> None:
     now = timezone.now()
+    # Later today, whatever the hour: halfway between now and the end of the local day.
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    later_today = now + (midnight + timedelta(days=1) - now) / 2
     for at, place in [
         (now + timedelta(days=3), "Agence de Toulon"),
-        (now + timedelta(minutes=30), "Mairie de Toulon"),
+        (later_today, "Mairie de Toulon"),
         (now + timedelta(days=10), "Trop tard"),
     ]:
         support_actions.record_appointment(
