@@ -372,7 +372,8 @@ class SearchWord(models.Model):
     """A lexeme of the services' search vectors: the vocabulary typos are corrected against.
 
     Filled by two statement-level triggers on the services (migration 0006), whoever
-    writes them; never written in Python. About 17,000 lexemes for 150,000 services.
+    writes them; never written in Python. About 170,000 lexemes for the 150,000 services
+    of the national data set.
     """
 
     word = models.TextField("lexème", primary_key=True)
@@ -384,7 +385,7 @@ class SearchWord(models.Model):
         indexes = [
             # ``word % 'formaton'`` (pg_trgm similarity): the lexemes sharing enough
             # three-letter pieces with a typed word unknown to the vocabulary. A GIN
-            # trigram index on 17,000 short words answers in a millisecond or two, where
+            # trigram index on 170,000 short words answers in a millisecond or two, where
             # the same match on 150,000 service names took tens of milliseconds.
             GinIndex(OpClass("word", name="gin_trgm_ops"), name="search_word_trgm"),
         ]
