@@ -89,7 +89,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 
 from binome.access.audit import record
 from binome.access.models import AuditKind
@@ -1216,3 +1216,29 @@ def _check_and_write(
         progress("validation", 0, 0)
         step = time.perf_counter()
     report.timings["validation (COMMIT)"] = time.perf_counter() - step
+    if report.services.created or report.services.updated:
+        step = time.perf_counter()
+        _merge_pending_index_entries()
+        report.timings["index des services à jour"] = time.perf_counter() - step
+
+
+def _merge_pending_index_entries() -> None:
+    """Merge the entries the import left in the pending lists of the services' GIN indexes
+    (the words, the thématiques, the publics, the modes) into the indexes themselves.
+
+    PostgreSQL writes a GIN index's new entries to a pending list (``fastupdate``) that
+    every scan of the index reads whole until a vacuum, or the list's 4 MB, merges it. After
+    an import that changed 3,000 of the national data set's 150,000 services (a 244-page
+    pending list), a search with words across France took 12 % more at p50, and one near a
+    commune 2.7 times more on average (the Paris region's searches read the words' index);
+    merged, both were back to their time before. The merge of a 120-page list took 0.16 s."""
+    # Only the index's owner may merge: elsewhere, autovacuum merges the list later.
+    with contextlib.suppress(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT gin_clean_pending_list(index.indexrelid)"
+            " FROM pg_index AS index"
+            " JOIN pg_class AS relation ON relation.oid = index.indexrelid"
+            " JOIN pg_am AS method ON method.oid = relation.relam"
+            " WHERE index.indrelid = %s::regclass AND method.amname = 'gin'",
+            [Service._meta.db_table],
+        )

@@ -125,3 +125,24 @@ def test_every_search_vector_written_by_the_import_is_the_function_s(tmp_path: P
     assert Service.objects.filter(
         search_vector=SearchQuery("permanence", config="french_unaccent")
     ).count() == len(rows)
+
+
+def pending_pages() -> int:
+    """Pages the services' words index still holds in its pending list, merged by this
+    call (so that a second call says 0)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('service_match_vector'::regclass)")
+        return int(cursor.fetchone()[0])
+
+
+def test_the_import_leaves_no_pending_entry_in_the_services_indexes() -> None:
+    # A service written outside the import leaves its words in the index's pending list,
+    # which every search would read whole until a vacuum.
+    import_directory([STRUCTURES, SERVICES])
+    Service.objects.update(description=F("description"))
+    assert pending_pages() > 0
+
+    # The import merges them (its own and any left before) once it has written.
+    Service.objects.update(description=F("description"))
+    import_directory([STRUCTURES, SERVICES_CSV])
+    assert pending_pages() == 0
