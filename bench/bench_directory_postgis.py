@@ -19,6 +19,8 @@ Environment:
 BENCH_SCALE=national|departement   data set (default national; generated when missing)
 BENCH_SEED=42                      its seed
 BENCH_QUERIES=60                   searches of each kind
+BENCH_ROUNDS=3                     timed runs of every search by each side (p50 and p95 over
+                                   all of them)
 BENCH_GIS_DIR=/tmp/bench-search-gis  the PostGIS cluster (created and loaded when missing)
 BENCH_GIS_BIN=…                    its server's bin directory (default: the highest
                                    /usr/lib/postgresql/<v>/bin whose lib has postgis-3)
@@ -34,7 +36,9 @@ Four kinds of searches, each run by both in turn (Binôme's ``search_services``,
 20 services built as objects; the other's one SQL statement, a page of 20 rows with every
 column): place only (commune + 30 km), words only (all of France), words + place, and
 filters (catégorie + public + commune + 30 km). Every search is run once by each before
-the timed runs. It prints p50/p95 of each and the ratio Binôme / PostGIS (goal: ≤ 0.7).
+the timed runs, then BENCH_ROUNDS times by each, in turn: a single run of 60 searches moved
+the ratio of the medians by 0.1 from one run of the bench to the next on a shared machine.
+It prints p50/p95 of each and the ratio Binôme / PostGIS (goal: ≤ 0.7).
 
 Then the same searches measured in CPU time rather than on the wall clock: for each
 search, the CPU its PostgreSQL backend spent (``/proc/<pid>/schedstat``) plus this
@@ -64,6 +68,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binome.settings")
 
 QUERIES = int(os.environ.get("BENCH_QUERIES", "60"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 GIS_DIR = Path(os.environ.get("BENCH_GIS_DIR", "/tmp/bench-search-gis"))  # noqa: S108
 ACCOUNT = "binome-pg"  # the embedded cluster's unprivileged account (PostgreSQL refuses root)
 WORDS = [
@@ -475,10 +480,12 @@ def main() -> None:
             their_ms: list[float] = []
             our_totals: list[int] = []
             their_totals: list[int] = []
-            for i, plan in enumerate(kind_plans):
-                # In turn, the first one alternating: a burst of load hits both alike.
+            for turn, plan in enumerate(kind_plans * ROUNDS):
+                # In turn, the first one alternating from one search to the next and from
+                # one round to the next: a burst of load hits both alike.
                 runs = [(ours, our_ms, our_totals), (theirs, their_ms, their_totals)]
-                for run, timings, totals in runs if i % 2 == 0 else reversed(runs):
+                first = (turn + turn // len(kind_plans)) % 2
+                for run, timings, totals in runs if first == 0 else reversed(runs):
                     ms, total = timed(run, plan)
                     timings.append(ms)
                     totals.append(total)

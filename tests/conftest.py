@@ -65,6 +65,15 @@ def _strict_templates(settings: Any) -> None:
         engine["OPTIONS"]["string_if_invalid"] = _InvalidTemplateVariable("%s")
 
 
+@pytest.fixture(autouse=True)
+def _directory_words_forgotten() -> None:
+    """Each test searches its own directory's vocabulary: the words' queries the search
+    keeps for ten minutes (``search.known_words``) are forgotten before it."""
+    from binome.directory import search
+
+    search._words_kept.clear()
+
+
 # The demo territory takes seconds to load. Each worker loads it once, committed, before its
 # first test that asks for the personas; that test and the next ones run inside a transaction
 # rolled back at their end, as every database test does, so each finds the demo as loaded.

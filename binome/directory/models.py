@@ -21,6 +21,10 @@ from binome.directory import referentials as ref
 from binome.organisations.models import validate_siret
 
 DEFAULT_UPDATE_FREQUENCY_DAYS = 183  # about six months
+# A remote service (offered « à distance »), kept near any commune whatever the distance,
+# and an eligibility zone open to the whole country: none, or « france ».
+REMOTE_SERVICE = models.Q(reception_modes__contains=["a-distance"])
+OPEN_ZONE = models.Q(eligibility_zone=[]) | models.Q(eligibility_zone__contains=["france"])
 
 
 class PublicationStatus(models.TextChoices):
@@ -285,17 +289,27 @@ class Service(Provenance, Place):
             # the only index the words read: typos are corrected on the small vocabulary
             # table, never by a trigram match over the services.
             GinIndex(fields=["match_vector"], name="service_match_vector"),
-            # The remote services' words alone (7,000 of the 150,000 services): a search near
-            # a commune reads the remote services that hold the words from this small index,
-            # and the services near the commune from the two above, ANDed (see
-            # ``search._ranking_sql``), rather than OR-ing the 7,000 remote services' row
-            # list with the place's box before AND-ing it with the words. The condition is
-            # written as the search writes it (``search.REMOTE_CONDITION``): PostgreSQL uses
-            # a partial index only for a query holding its condition.
+            # The remote services' words (7,000 of the 150,000 services), in two indexes: a
+            # search near a commune reads the remote services that hold the words from
+            # these small indexes, and the services near the commune from the two above,
+            # ANDed (see ``search._ranking_sql``), rather than OR-ing the 7,000 remote
+            # services' row list with the place's box before AND-ing it with the words.
+            # Those open to the whole country (no eligibility zone, or « france »: 4,300 of
+            # them) have their words alone; the others have their zone's codes too, so that
+            # a search reads only those of the commune's zone (a few dozen) rather than
+            # every remote service holding the words, two in five of which it dropped. The
+            # conditions are written as the search writes them (``search.REMOTE_CONDITION``,
+            # ``search.OPEN_ZONE``): PostgreSQL uses a partial index only for a query
+            # holding its condition.
             GinIndex(
                 fields=["match_vector"],
-                name="service_remote_match_vector",
-                condition=models.Q(reception_modes__contains=["a-distance"]),
+                name="service_remote_open_words",
+                condition=REMOTE_SERVICE & OPEN_ZONE,
+            ),
+            GinIndex(
+                fields=["eligibility_zone", "match_vector"],
+                name="service_remote_zoned_words",
+                condition=REMOTE_SERVICE & ~OPEN_ZONE,
             ),
             # Words near a commune: the point and the words of each published service in one
             # GiST tree, the points' boxes first. A search with words near a commune reads

@@ -27,10 +27,10 @@ What is searched (every filter is optional; filters of different kinds are combi
   so the services themselves are only searched through their full-text index
   (``words_query``).
 
-Only published services. One query: the words corrected, the page's services ranked, with
-their structure, their commune and the total (one more when typed words hold no searchable
-word and find nothing: the search without them; two more, once an hour per process, for
-the directory's density map, ``crowded_place``).
+Only published services. One query: the page's services ranked, with their structure,
+their commune and the total. One more for the typed words' corrections when they hold a
+typo, or were not searched in the last ten minutes (``known_words``); two more, once an hour
+per process, for the directory's density map (``crowded_place``).
 """
 
 from __future__ import annotations
@@ -69,11 +69,20 @@ MAX_TEXT = 200  # characters of the words kept: beyond, a query is no longer a s
 MAX_PER_PAGE = 100
 EARTH_RADIUS_M = 6378168.0  # earthdistance's ``earth()``, the radius of the distances
 REMOTE = "a-distance"
-# The remote services, written as the condition of the partial index of their words
-# (``Service.Meta.indexes``, "service_remote_match_vector"): PostgreSQL uses a partial index
-# only when the query holds its condition, compared as written (a constant, not a
-# parameter: a generic plan could not prove it).
+# The remote services, and an eligibility zone open to the whole country, written as the
+# conditions of the partial indexes of the remote services' words (``Service.Meta.indexes``,
+# "service_remote_open_words" and "service_remote_zoned_words"; ``models.REMOTE_SERVICE``,
+# ``models.OPEN_ZONE``): PostgreSQL uses a partial index only when the query holds its
+# condition, compared as written (constants, not parameters: a generic plan could not
+# prove it).
 REMOTE_CONDITION = "s.reception_modes @> ARRAY['a-distance'::varchar(30)]"
+OPEN_ZONE = (
+    "(s.eligibility_zone = '{}'::varchar(12)[]"
+    " OR s.eligibility_zone @> ARRAY['france'::varchar(12)])"
+)
+# The eligibility zone of a search near a commune: none, or one holding the commune's
+# codes (``_ranking_sql``: its INSEE code, its département, its EPCI, « france »).
+IN_ZONE = "(s.eligibility_zone = '{}' OR s.eligibility_zone && %(zone)s::varchar[])"
 ALL_PUBLICS = "tous-publics"
 
 # Weights of the ranking (see ``search_services``).
@@ -236,7 +245,8 @@ MAX_FAMILY = 32
 # as the closest. The CASE runs the trigram lookup only for
 # unknown words: most searches are spelt right and cost one primary-key probe per word.
 # One row per word it stands for (``alternative``; NULL when an unknown word has no close
-# known word) with, for a word of PREFIX_FROM letters or more, its *family*: the known
+# known word), whether the typed word is known (it then stands for itself alone), with,
+# for a word of PREFIX_FROM letters or more, its *family*: the known
 # words that begin with all its letters but the last, at most MAX_FAMILY + 1 of them. The
 # prefix is not a constant of the statement, so PostgreSQL cannot turn ``^@`` into an
 # index range by itself (it read the whole vocabulary: 5 ms per word): the range is
@@ -245,6 +255,7 @@ MAX_FAMILY = 32
 _CORRECTIONS = f"""
     SELECT typed.lexeme, coalesce(alternative.word, typed.lexeme) AS word,
            coalesce(alternative.rank, 1) AS rank,
+           coalesce(alternative.word = typed.lexeme, false) AS known,
            CASE WHEN char_length(alternative.word) >= {PREFIX_FROM} THEN ARRAY(
                SELECT family.word FROM directory_search_word AS family
                WHERE family.word ~>=~ left(alternative.word, -1)
@@ -292,18 +303,18 @@ def _prefixed(word: str) -> str:
 
 
 # The tsqueries of the typed words (``WordsQuery``) as text, built from the corrections by
-# PostgreSQL: one row, four NULLs when the words hold no searchable word. Each typed word
-# gives a group ``(a | b)`` of what it stands for (its terms in the order of the
-# corrections, each once), and the groups are joined in the order of the typed lexemes.
-# The search's statement holds it (``_ranking_sql``): the words are corrected and the
-# services ranked in one round trip.
+# PostgreSQL, and whether every typed word is known: one row, five NULLs when the words
+# hold no searchable word. Each typed word gives a group ``(a | b)`` of what it stands for
+# (its terms in the order of the corrections, each once), and the groups are joined in the
+# order of the typed lexemes.
 _WORDS = f"""
     SELECT string_agg(match, ' & ' ORDER BY lexeme) AS match,
            string_agg(exact, ' & ' ORDER BY lexeme) AS exact,
            string_agg(match, ' | ' ORDER BY lexeme) AS either,
-           string_agg(indexed, ' & ' ORDER BY lexeme) AS indexed
+           string_agg(indexed, ' & ' ORDER BY lexeme) AS indexed,
+           bool_and(known) AS known
     FROM (
-        SELECT lexeme,
+        SELECT lexeme, bool_and(known) AS known,
                '(' || string_agg(term, ' | ' ORDER BY position) FILTER (WHERE kind = 1)
                    || ')' AS match,
                '(' || string_agg(term, ' | ' ORDER BY position) FILTER (WHERE kind = 2)
@@ -311,8 +322,9 @@ _WORDS = f"""
                '(' || string_agg(term, ' | ' ORDER BY position) FILTER (WHERE kind = 3)
                    || ')' AS indexed
         FROM (
-            SELECT correction.lexeme, term.kind, term.term, min(term.position) AS position
-            FROM ({_CORRECTIONS}) AS correction (lexeme, word, rank, family)
+            SELECT correction.lexeme, term.kind, term.term, min(term.position) AS position,
+                   bool_and(correction.known) AS known
+            FROM ({_CORRECTIONS}) AS correction (lexeme, word, rank, known, family)
             CROSS JOIN LATERAL (
                 SELECT 1, {_prefixed("correction.word")}, correction.rank * 1000
                 UNION ALL
@@ -442,9 +454,11 @@ class WordsQuery:
     # ``match`` as the full-text index is searched: each prefix written as the known words
     # it begins (the same services: the vocabulary holds every word of every service).
     indexed: str = ""
+    # Every typed word is in the vocabulary: none was corrected (see ``known_words``).
+    known: bool = False
 
 
-def words_query(words: str) -> WordsQuery | None:
+def words_query(words: str, *, db: BaseDatabaseWrapper | None = None) -> WordsQuery | None:
     """The tsqueries of what a user typed, typos corrected, or None when it holds no
     searchable word (only stop words, punctuation or emoji: the words then filter nothing).
 
@@ -456,16 +470,48 @@ def words_query(words: str) -> WordsQuery | None:
     known words it begins (``('perm') & ('conduir' | 'conduit')``), unless they are more
     than MAX_FAMILY or none.
 
-    The search itself does not call it: its statement corrects the words (``_WORDS``).
-    """
+    One statement (``_WORDS``); the search reads it through ``known_words``."""
     if not words:
         return None
-    rows = _rows(_WORDS, {"words": words})
+    rows = _rows(_WORDS, {"words": words}, db=db)
     row = rows[0] if rows else None
     if row is None or row[0] is None:
         return None
-    match, exact, any_, indexed = row
-    return WordsQuery(match=match, exact=exact, any=any_, indexed=indexed)
+    match, exact, any_, indexed, known = row
+    return WordsQuery(match=match, exact=exact, any=any_, indexed=indexed, known=known)
+
+
+# The words' queries the search has asked for, by typed words (``known_words``): at most
+# WORDS_KEPT, each for WORDS_SECONDS.
+WORDS_KEPT = 10_000
+WORDS_SECONDS = 600.0
+_words_kept: dict[str, tuple[float, WordsQuery | None]] = {}
+
+
+def known_words(words: str, *, db: BaseDatabaseWrapper | None = None) -> WordsQuery | None:
+    """``words_query``, kept for WORDS_SECONDS when every typed word is known (or none is
+    searchable), asked again when it holds a typo.
+
+    Correcting the words in the search's own statement cost a third of a search near a
+    commune (0.5 of 1.6 ms of PostgreSQL's time at the median of the bench's searches on
+    the national data: its two dozen plan nodes started, run and ended for every search),
+    four times what the same statement takes alone. The vocabulary (``SearchWord``) only
+    grows, as services are written: a known word stays known and stands for itself, and a
+    text without searchable word stays so. What a kept query may miss is a word that came
+    into the vocabulary since, in the family of a typed word of PREFIX_FROM letters or more
+    (``indexed``): a service holding only that new ending is found once the query is asked
+    again, WORDS_SECONDS later at most. A typed word unknown to the vocabulary is corrected
+    at every search: the next import may bring the word itself, or a closer one."""
+    now = time.monotonic()
+    kept = _words_kept.get(words)
+    if kept is not None and now - kept[0] <= WORDS_SECONDS:
+        return kept[1]
+    query = words_query(words, db=db)
+    if query is None or query.known:
+        if len(_words_kept) >= WORDS_KEPT:
+            _words_kept.clear()
+        _words_kept[words] = (now, query)
+    return query
 
 
 def corrected_query(words: str) -> str | None:
@@ -571,7 +617,7 @@ def _ranking_sql(
     reception_modes: Sequence[str],
     commune: Commune | None,
     radius_m: float,
-    words: str,
+    words: WordsQuery | None,
     today: date,
     department: str | None = None,
     crowded: bool = False,
@@ -579,11 +625,10 @@ def _ranking_sql(
     """The SELECT of the matching services (id, score, distance_km, total), unordered, and
     its values.
 
-    ``words``: what the user typed (``clean_text``), corrected by the statement itself
-    (``_WORDS``); words that hold no searchable word find nothing here (``search_services``
-    searches again without them). ``crowded``: words near a commune whose box holds many
-    services (``crowded_place``) are read by the box's and the words' indexes ANDed rather
-    than by "service_published_point_words" (same services, another statement).
+    ``words``: the typed words' queries (``known_words``), None for a search without words.
+    ``crowded``: words near a commune whose box holds many services (``crowded_place``)
+    are read by the box's and the words' indexes ANDed rather than by
+    "service_published_point_words" (same services, another statement).
 
     The text depends only on which filters are set (``_ranking_text``, built once per
     shape); every value is a parameter."""
@@ -612,8 +657,11 @@ def _ranking_sql(
             *([commune.epci_id] if commune.epci_id else []),
             "france",
         ]
-    if words:
-        params["words"] = words
+    if words is not None:
+        params["match"] = words.match
+        params["exact"] = words.exact
+        params["either"] = words.any
+        params["indexed"] = words.indexed
     sql = _ranking_text(
         department is not None,
         bool(codes),
@@ -622,8 +670,8 @@ def _ranking_sql(
         bool(types),
         bool(reception_modes),
         commune is not None,
-        bool(words),
-        bool(crowded and words and commune is not None),
+        words is not None,
+        bool(crowded and words is not None and commune is not None),
     )
     return sql, params
 
@@ -667,15 +715,20 @@ def _ranking_text(
         box = f"{_POINT} <@ public.earth_box({_CENTRE}, %(radius_m)s)"
         if words:
             # With words, the services in the box that are not remote and the remote
-            # services wherever they are are read by two SELECTs (``UNION ALL``, disjoint)
-            # rather than one whose place is ``box OR remote``: the first by the box's and
-            # the words' indexes ANDed, the second by the partial index of the remote
-            # services' words, instead of OR-ing the row list of every remote service
-            # (7,000) with the box's before the AND with the words (1 to 1.5 ms of a 4 ms
-            # search on the national data). ``IS NOT TRUE``: a service without modes is
-            # not remote. Without words, one SELECT: the remote services' list is ORed with
-            # the box's and ANDed with the thématiques' (two SELECTs each reading the
-            # thématiques' lists were 20 % slower).
+            # services wherever they are are read by three SELECTs (``UNION ALL``,
+            # disjoint) rather than one whose place is ``box OR remote``: the first by the
+            # box's and the words' indexes ANDed, the others by the partial indexes of the
+            # remote services' words, instead of OR-ing the row list of every remote
+            # service (7,000) with the box's before the AND with the words (1 to 1.5 ms of
+            # a 4 ms search on the national data). ``IS NOT TRUE``: a service without modes
+            # is not remote. The remote services open to the whole country are all in the
+            # commune's zone; the others are read by their zone's codes and their words
+            # together (the commune's zone holds a few dozen of them): the remote services
+            # holding the words outside the zone, two in five, are no longer read to be
+            # dropped (8 % of a search near a commune at the median of the bench's). Without
+            # words, one SELECT: the remote services' list is ORed with the box's and ANDed
+            # with the thématiques' (two SELECTs each reading the thématiques' lists were
+            # 20 % slower).
             #
             # Where the box holds few services, the first SELECT writes the status as a
             # constant: the services of the box that hold the words are then read from one
@@ -687,11 +740,16 @@ def _ranking_text(
             # of its 20,000 services in that index costs more than AND-ing the box's and the
             # words' lists (17 against 12 ms for « budget » near Livry-Gargan): the status
             # stays a parameter, with which PostgreSQL cannot use that partial index.
-            arm = f"{box} AND ({REMOTE_CONDITION}) IS NOT TRUE"
-            place_arms = (f"{PUBLISHED} AND {arm}" if not crowded else arm, REMOTE_CONDITION)
+            arm = f"{box} AND ({REMOTE_CONDITION}) IS NOT TRUE AND {IN_ZONE}"
+            place_arms = (
+                f"{PUBLISHED} AND {arm}" if not crowded else arm,
+                f"{REMOTE_CONDITION} AND {OPEN_ZONE}",
+                f"{REMOTE_CONDITION} AND NOT {OPEN_ZONE}"
+                " AND s.eligibility_zone && %(zone)s::varchar[]",
+            )
         else:
             where.append(f"({box} OR {REMOTE_CONDITION})")
-        where.append("(s.eligibility_zone = '{}' OR s.eligibility_zone && %(zone)s::varchar[])")
+            where.append(IN_ZONE)
         distance = _DISTANCE
         proximity = (
             "CASE WHEN distance_m <= %(radius_m)s"
@@ -700,16 +758,15 @@ def _ranking_text(
         )
         kept = f"(distance_m <= %(radius_m)s OR {REMOTE_CONDITION.removeprefix('s.')})"
 
-    relevance, tier, corrected = "0.0", "0", ""
+    relevance, tier = "0.0", "0"
     if words:
-        # The typed words' tsqueries (``WordsQuery``) come from the statement's ``words``:
-        # each is read once per statement (an InitPlan), as a parameter would be.
-        corrected = f"WITH words AS MATERIALIZED ({_WORDS})"
-        where.append("s.match_vector @@ (SELECT indexed::tsquery FROM words)")
-        relevance = "ts_rank(s.search_vector, (SELECT either::tsquery FROM words), 32)"
+        # The typed words' tsqueries (``WordsQuery``), each a parameter of type tsquery:
+        # parsed once, when the statement's values are bound.
+        where.append("s.match_vector @@ %(indexed)s::tsquery")
+        relevance = "ts_rank(s.search_vector, %(either)s::tsquery, 32)"
         tier = (
-            "CASE WHEN s.search_vector @@ (SELECT exact::tsquery FROM words) THEN 2"
-            " WHEN s.search_vector @@ (SELECT match::tsquery FROM words) THEN 1 ELSE 0 END"
+            "CASE WHEN s.search_vector @@ %(exact)s::tsquery THEN 2"
+            " WHEN s.search_vector @@ %(match)s::tsquery THEN 1 ELSE 0 END"
         )
 
     candidates = " UNION ALL ".join(
@@ -720,7 +777,7 @@ def _ranking_text(
                 WHERE {" AND ".join(where)}{"" if arm == "true" else f" AND {arm}"}"""  # noqa: S608
         for arm in place_arms
     )
-    sql = f"""{corrected}
+    sql = f"""
         SELECT id, score, distance_m / 1000.0 AS distance_km, count(*) OVER () AS total
         FROM (
             SELECT id, distance_m,
@@ -925,37 +982,33 @@ def search_services(
     codes = wanted_thematiques(thematiques, categories, themes)
     words = clean_text(text)
 
-    offset = (page - 1) * per_page
-
     db = connections[DEFAULT_DB_ALIAS]
-
-    def ranked(words: str) -> tuple[list[Any], int]:
-        sql, params = _ranking_sql(
-            codes=codes,
-            publics=publics,
-            fees=fees,
-            types=types,
-            reception_modes=reception_modes,
-            commune=commune,
-            radius_m=radius_km * 1000.0,
-            words=words,
-            today=today,
-            department=department,
-            crowded=bool(words)
-            and commune is not None
-            and crowded_place(commune, radius_km * 1000.0),
-        )
-        params["limit"] = per_page
-        params["offset"] = offset
-        rows = _rows(_page_statement(sql), params, db=db)
-        if not rows and page > 1:  # past the last page: the total still says how many
-            return rows, _rows(f"SELECT count(*) FROM ({sql}) AS page", params, db=db)[0][0]  # noqa: S608
-        return rows, (rows[0][2] if rows else 0)
-
-    rows, total = ranked(words)
-    if not total and words and words_query(words) is None:
-        # Only stop words, punctuation or emoji: the words filter nothing.
-        rows, total = ranked("")
+    # None for words that hold only stop words, punctuation or emoji: they filter nothing.
+    query = known_words(words, db=db) if words else None
+    sql, params = _ranking_sql(
+        codes=codes,
+        publics=publics,
+        fees=fees,
+        types=types,
+        reception_modes=reception_modes,
+        commune=commune,
+        radius_m=radius_km * 1000.0,
+        words=query,
+        today=today,
+        department=department,
+        crowded=query is not None
+        and commune is not None
+        and crowded_place(commune, radius_km * 1000.0),
+    )
+    params["limit"] = per_page
+    params["offset"] = (page - 1) * per_page
+    rows = _rows(_page_statement(sql), params, db=db)
+    if rows:
+        total = rows[0][2]
+    elif page > 1:  # past the last page: the total still says how many
+        total = _rows(f"SELECT count(*) FROM ({sql}) AS page", params, db=db)[0][0]  # noqa: S608
+    else:
+        total = 0
     services = _page_services(rows, db.alias)
     return SearchResult(
         services=services,
