@@ -311,21 +311,23 @@ class Service(Provenance, Place):
                 name="service_remote_zoned_words",
                 condition=REMOTE_SERVICE & ~OPEN_ZONE,
             ),
-            # Words near a commune: the point and the words of each published service in one
-            # GiST tree, the points' boxes first. A search with words near a commune reads
-            # the services of its box that hold the words without reading every service of
-            # France that holds them (``search._ranking_sql``: not where the box is crowded).
-            # Partial: only the published services are searched, and the search writes that
-            # condition as a constant (``search.PUBLISHED``) when it wants this index.
-            GistIndex(
+            # Words near a commune: the squares of a grid that hold each published service
+            # (``directory_grid_cells``, migration 0015: 0.25°, 0.5° and 1°) with its words,
+            # in one GIN index. A search gives the squares that cover its circle
+            # (``search.grid_cells``) and PostgreSQL intersects their lists with the words'
+            # lists inside the index: it reads only the services that have both, in a
+            # crowded place as in a quiet one. Partial: only the published services are
+            # searched, and the search writes that condition as a constant
+            # (``search.PUBLISHED``).
+            GinIndex(
                 models.Func(
                     models.F("latitude"),
                     models.F("longitude"),
-                    function="directory_earth_point",
-                    output_field=models.FloatField(),
+                    function="directory_grid_cells",
+                    output_field=ArrayField(models.IntegerField()),
                 ),
                 models.F("match_vector"),
-                name="service_published_point_words",
+                name="service_published_cells_words",
                 condition=models.Q(status=PublicationStatus.PUBLISHED),
             ),
             # Array filters: ``thematiques && '{…}'`` (a catégorie is many sub-thématiques),

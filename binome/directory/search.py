@@ -29,8 +29,7 @@ What is searched (every filter is optional; filters of different kinds are combi
 
 Only published services. One query: the page's services ranked, with their structure,
 their commune and the total. One more for the typed words' corrections when they hold a
-typo, or were not searched in the last ten minutes (``known_words``); two more, once an hour
-per process, for the directory's density map (``crowded_place``).
+typo, or were not searched in the last ten minutes (``known_words``).
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ from typing import Any
 import psycopg
 import yaml
 from django.core.paginator import Page, Paginator
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, signals
@@ -193,7 +192,10 @@ class SearchResult:
 #     are kept whatever the distance); PostgreSQL ANDs and ORs the bitmaps of these indexes;
 #   - words: ``match_vector @@ query`` (GIN "service_match_vector"), the query being
 #     the typed words once corrected (``words_query``); the tier and the relevance read
-#     ``search_vector`` of the candidates only.
+#     ``search_vector`` of the candidates only;
+#   - words near a commune: the squares of a grid around it and the words together (GIN
+#     "service_published_cells_words", ``grid_cells``), and the remote services' words
+#     (see ``_ranking_text``).
 # ``OFFSET 0`` keeps PostgreSQL from folding that SELECT into the outer ones: the distance
 # and the relevance are computed once per candidate, then filtered and ranked by name.
 _POINT = "directory_earth_point(s.latitude, s.longitude)"
@@ -522,90 +524,68 @@ def corrected_query(words: str) -> str | None:
 
 
 # The status of the services searched, written as a constant (see ``_ranking_sql``): the
-# condition of the partial index "service_published_point_words", as the model writes it.
+# condition of the partial index "service_published_cells_words", as the model writes it.
 PUBLISHED = f"s.status = '{PublicationStatus.PUBLISHED.value}'"
 
-# The directory's density: about how many published services each square of DENSITY_DEGREES
-# holds, read once an hour per process (``crowded_place``). It only chooses between two
-# statements that give the same services: stale or approximate, it costs time, never a
-# result.
-DENSITY_DEGREES = 0.5
-DENSITY_SECONDS = 3600.0
-# From this many services in the place's box (as the density map estimates them), the
-# words near a commune are read by AND-ing the box's and the words' lists. Measured on the
-# national data set, within 30 km: the Paris region's communes hold 17,000 to 24,000
-# services in their box (the map says 11,000 to 20,000: they crowd towards Paris inside its
-# squares), the next ones, around Lyon, Lille or Marseille, 3,700 to 5,100 (the map: 3,200
-# to 4,900).
-CROWDED_FROM = 8_000
-DENSITY_SAMPLED_FROM = 50_000  # services (the planner's count): below, every row is counted
-_density: tuple[float, dict[tuple[int, int], float]] | None = None
-# What ``crowded_place`` answered for each centre and radius, from the density map it read
-# (at most CROWDED_KEPT answers: the communes searched most are asked again at once).
-CROWDED_KEPT = 10_000
-_crowded: dict[tuple[float, float, float], bool] = {}
+# The grid of ``directory_grid_cells`` (migration 0015): for each size of square, in degrees
+# of latitude and longitude, the number its squares start from. A square is
+# ``start + (row + 500) * 2000 + column + 1000``, ``row = floor(latitude / size)``,
+# ``column = floor(longitude / size)``. The sizes are powers of two: the division is exact,
+# the same in PostgreSQL and in Python.
+GRID = ((0.25, 0), (0.5, 2_000_000), (1.0, 4_000_000))
+# A search reads the squares of the finest size that covers its circle with at most this
+# many (the coarsest otherwise). For the communes of France: 9 to 20 squares of 0.25° within
+# 30 km (12 for two in three), 20 to 35 of 0.5° within 100 km, of 1° within 200 km. More
+# squares are more lists to read in the index; larger ones hold more services beyond the
+# radius, read and dropped. Measured on the national data set, 60 searches with words, at
+# the median: within 30 km, squares of 0.25° 0.64 ms, of 0.5° 0.68; within 100 km, 104
+# squares of 0.25° 1.4 ms, 30 of 0.5° 1.3; within 200 km, 108 of 0.5° 2.8 ms, 35 of 1° 2.4.
+GRID_MOST_CELLS = 40
 
 
-def _density_map() -> dict[tuple[int, int], float]:
-    """The density map (see DENSITY_DEGREES), read again when older than DENSITY_SECONDS."""
-    global _density
-    now = time.monotonic()
-    if _density is None or now - _density[0] > DENSITY_SECONDS:
-        with connection.cursor() as cursor:
-            # A large directory is counted on a tenth of its pages, always the same ones
-            # (``REPEATABLE``): 20 ms on the national data set instead of 190 for every row.
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = 'directory_service'::regclass"
-            )
-            percent = 10 if cursor.fetchone()[0] > DENSITY_SAMPLED_FROM else 100
-            cursor.execute(
-                "SELECT floor(latitude / %(size)s)::int, floor(longitude / %(size)s)::int,"
-                " (count(*) * 100.0 / %(percent)s)::float8 FROM directory_service"
-                " TABLESAMPLE SYSTEM (%(percent)s) REPEATABLE (0)"
-                " WHERE status = %(published)s AND latitude IS NOT NULL"
-                " AND longitude IS NOT NULL GROUP BY 1, 2",
-                {
-                    "size": DENSITY_DEGREES,
-                    "percent": percent,
-                    "published": PublicationStatus.PUBLISHED.value,
-                },
-            )
-            _density = (now, {(row, column): n for row, column, n in cursor.fetchall()})
-            _crowded.clear()
-    return _density[1]
-
-
-def crowded_place(commune: Commune, radius_m: float) -> bool:
-    """Whether the box of ``radius_m`` around the commune holds CROWDED_FROM published
-    services or more, as the density map tells (each of its squares counted for the part
-    of it the box covers)."""
-    if commune.latitude is None or commune.longitude is None:
-        return False
-    density = _density_map()
-    key = (commune.latitude, commune.longitude, radius_m)
-    if key not in _crowded:
-        if len(_crowded) >= CROWDED_KEPT:
-            _crowded.clear()
-        _crowded[key] = _crowded_box(density, commune.latitude, commune.longitude, radius_m)
-    return _crowded[key]
-
-
-def _crowded_box(
-    density: dict[tuple[int, int], float], latitude: float, longitude: float, radius_m: float
-) -> bool:
-    """``crowded_place`` for a centre and a radius, from the density map."""
-    reach = math.degrees(radius_m / EARTH_RADIUS_M)
-    lat_min, lat_max = latitude - reach, latitude + reach
-    lon_reach = reach / max(math.cos(math.radians(latitude)), 0.01)
-    lon_min, lon_max = longitude - lon_reach, longitude + lon_reach
-    size = DENSITY_DEGREES
-    services = 0.0
-    for row in range(math.floor(lat_min / size), math.floor(lat_max / size) + 1):
-        covered_lat = min(lat_max, (row + 1) * size) - max(lat_min, row * size)
+def grid_cells(latitude: float | None, longitude: float | None, radius_m: float) -> list[int]:
+    """The squares of the grid (``GRID``) that cover every point within ``radius_m`` of the
+    centre, along the surface of the sphere the distances are measured on
+    (``EARTH_RADIUS_M``): the cap's extent in latitude, and in longitude at its widest,
+    ``asin(sin(d) / cos(latitude))``. Around the 180th meridian the columns go on from the
+    other side; a cap that reaches a pole takes every column. None for either coordinate:
+    no square."""
+    if latitude is None or longitude is None:
+        return []
+    reach = radius_m / EARTH_RADIUS_M  # radians
+    # A hair wider than the exact cap: a point at the radius is never left out by rounding.
+    margin = 1e-9
+    lat_min = max(-90.0, latitude - math.degrees(reach) - margin)
+    lat_max = min(90.0, latitude + math.degrees(reach) + margin)
+    cos_latitude = math.cos(math.radians(latitude))
+    if reach >= math.pi / 2 or math.sin(reach) >= cos_latitude:
+        lon_min, lon_max = -180.0, 180.0
+    else:
+        lon_reach = math.degrees(math.asin(math.sin(reach) / cos_latitude)) + margin
+        lon_min, lon_max = longitude - lon_reach, longitude + lon_reach
+    cells: list[int] = []
+    for size, start in GRID:
+        rows = range(math.floor(lat_min / size), math.floor(lat_max / size) + 1)
+        half_turn = round(180 / size)  # columns from the 180th meridian to the prime one
+        columns: set[int] = set()
         for column in range(math.floor(lon_min / size), math.floor(lon_max / size) + 1):
-            covered_lon = min(lon_max, (column + 1) * size) - max(lon_min, column * size)
-            services += density.get((row, column), 0) * covered_lat * covered_lon / size**2
-    return services >= CROWDED_FROM
+            column = (column + half_turn) % (2 * half_turn) - half_turn
+            columns.add(column)
+            if column == -half_turn:  # a point at 180° exactly is in the column after 179.75°
+                columns.add(half_turn)
+        cells = [
+            start + (row + 500) * 2000 + column + 1000 for row in rows for column in sorted(columns)
+        ]
+        if len(cells) <= GRID_MOST_CELLS:
+            break
+    return cells
+
+
+@lru_cache(maxsize=4096)
+def _grid_array(latitude: float | None, longitude: float | None, radius_m: float) -> str:
+    """``grid_cells`` as PostgreSQL reads an array of integers, computed once per centre and
+    radius: a search near a commune is often one of a few hundred."""
+    return "{" + ",".join(map(str, grid_cells(latitude, longitude, radius_m))) + "}"
 
 
 def _ranking_sql(
@@ -620,15 +600,11 @@ def _ranking_sql(
     words: WordsQuery | None,
     today: date,
     department: str | None = None,
-    crowded: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The SELECT of the matching services (id, score, distance_km, total), unordered, and
     its values.
 
     ``words``: the typed words' queries (``known_words``), None for a search without words.
-    ``crowded``: words near a commune whose box holds many services (``crowded_place``)
-    are read by the box's and the words' indexes ANDed rather than by
-    "service_published_point_words" (same services, another statement).
 
     The text depends only on which filters are set (``_ranking_text``, built once per
     shape); every value is a parameter."""
@@ -662,6 +638,8 @@ def _ranking_sql(
         params["exact"] = words.exact
         params["either"] = words.any
         params["indexed"] = words.indexed
+        if commune is not None:
+            params["cells"] = _grid_array(commune.latitude, commune.longitude, radius_m)
     sql = _ranking_text(
         department is not None,
         bool(codes),
@@ -671,7 +649,6 @@ def _ranking_sql(
         bool(reception_modes),
         commune is not None,
         words is not None,
-        bool(crowded and words is not None and commune is not None),
     )
     return sql, params
 
@@ -686,7 +663,6 @@ def _ranking_text(
     reception_modes: bool,
     place: bool,
     words: bool,
-    crowded: bool,
 ) -> str:
     """The text of ``_ranking_sql`` for the filters set, built once per shape and process."""
     where = ["s.status = %(published)s"]
@@ -711,13 +687,11 @@ def _ranking_text(
     distance, proximity, kept = "NULL::float8", "0.0", "true"
     place_arms: tuple[str, ...] = ("true",)
     if place:
-        # The box is a cube around the sphere's cap: the exact distance is checked after.
-        box = f"{_POINT} <@ public.earth_box({_CENTRE}, %(radius_m)s)"
         if words:
-            # With words, the services in the box that are not remote and the remote
+            # With words, the services near the commune that are not remote and the remote
             # services wherever they are are read by three SELECTs (``UNION ALL``,
             # disjoint) rather than one whose place is ``box OR remote``: the first by the
-            # box's and the words' indexes ANDed, the others by the partial indexes of the
+            # squares' and the words' index, the others by the partial indexes of the
             # remote services' words, instead of OR-ing the row list of every remote
             # service (7,000) with the box's before the AND with the words (1 to 1.5 ms of
             # a 4 ms search on the national data). ``IS NOT TRUE``: a service without modes
@@ -730,24 +704,28 @@ def _ranking_text(
             # with the thématiques' (two SELECTs each reading the thématiques' lists were
             # 20 % slower).
             #
-            # Where the box holds few services, the first SELECT writes the status as a
-            # constant: the services of the box that hold the words are then read from one
-            # index, "service_published_point_words" (migration 0012), which has both the
-            # point and the words of each published service; it answers where the box and
-            # the word's national list are each far larger than their intersection (« aide
-            # alimentaire » near Clisson: 0.8 ms instead of 2.1). Where the box is crowded
-            # (``crowded``: the Paris region, ``crowded_place``), checking the words of each
-            # of its 20,000 services in that index costs more than AND-ing the box's and the
-            # words' lists (17 against 12 ms for « budget » near Livry-Gargan): the status
-            # stays a parameter, with which PostgreSQL cannot use that partial index.
-            arm = f"{box} AND ({REMOTE_CONDITION}) IS NOT TRUE AND {IN_ZONE}"
+            # The first SELECT reads the published services of the squares that cover the
+            # circle (``grid_cells``) holding the words from one index,
+            # "service_published_cells_words" (migration 0015): PostgreSQL intersects the
+            # squares' lists with the words' inside it, where the place's and the word's
+            # lists are each far larger than what they have in common (« aide alimentaire »
+            # near Clisson, « budget » near Livry-Gargan and its 20,000 services within
+            # 30 km alike). The status is written as a constant, the condition of that
+            # partial index. The squares reach beyond the radius: ``kept`` drops what is
+            # farther.
+            arm = (
+                "directory_grid_cells(s.latitude, s.longitude) && %(cells)s::integer[]"
+                f" AND ({REMOTE_CONDITION}) IS NOT TRUE AND {IN_ZONE}"
+            )
             place_arms = (
-                f"{PUBLISHED} AND {arm}" if not crowded else arm,
+                f"{PUBLISHED} AND {arm}",
                 f"{REMOTE_CONDITION} AND {OPEN_ZONE}",
                 f"{REMOTE_CONDITION} AND NOT {OPEN_ZONE}"
                 " AND s.eligibility_zone && %(zone)s::varchar[]",
             )
         else:
+            # The box is a cube around the sphere's cap: the exact distance is checked after.
+            box = f"{_POINT} <@ public.earth_box({_CENTRE}, %(radius_m)s)"
             where.append(f"({box} OR {REMOTE_CONDITION})")
             where.append(IN_ZONE)
         distance = _DISTANCE
@@ -996,9 +974,6 @@ def search_services(
         words=query,
         today=today,
         department=department,
-        crowded=query is not None
-        and commune is not None
-        and crowded_place(commune, radius_km * 1000.0),
     )
     params["limit"] = per_page
     params["offset"] = (page - 1) * per_page

@@ -156,8 +156,7 @@ def test_the_search_page_makes_a_bounded_number_of_queries(
         make_service(f"Crèche {i:02d}", at=[TOULON, LA_SEYNE][i % 2])
     client = client_for("ines")
     search = {"categorie": "famille", "commune": TOULON, "q": "crèche"}
-    # Set up once: the session, the second factor, and the directory's density map (read
-    # once an hour per process, see ``search.crowded_place``).
+    # Set up once: the session and the second factor.
     client.get(SEARCH, search)
     with django_assert_max_num_queries(8):
         response = client.get(SEARCH, search)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import timedelta
 from itertools import count
 from typing import Any
@@ -602,27 +604,90 @@ def test_the_search_statements_are_prepared_once_per_connection() -> None:
     assert "'crech'" in logged and "83137" in logged and "%(" not in logged
 
 
-@pytest.mark.parametrize("crowded_from", [0, 10**9])
-def test_a_crowded_place_and_a_quiet_one_find_the_same_services(
-    crowded_from: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Near a commune, words are read by one of two statements, chosen by how many services
-    # the density map puts in the place's box; both must give the same page.
-    make_service("Crèche à Toulon", at=TOULON)
-    make_service("Crèche à La Seyne", at=LA_SEYNE, email="creche@example.org")
-    make_service("Crèche à Draguignan", at=DRAGUIGNAN)
-    make_service("Crèche en ligne", at=LYON, reception_modes=["a-distance"])
-    make_service("Crèche restreinte", at=LA_SEYNE, eligibility_zone=["29"])
-    make_service("Crèche non publiée", at=TOULON, status=PublicationStatus.DRAFT)
-    make_service("Halte-garderie à Toulon", at=TOULON)
-    monkeypatch.setattr(search, "CROWDED_FROM", crowded_from)
-    monkeypatch.setattr(search, "_density", None)
-    assert search.crowded_place(commune(TOULON), 30_000.0) is (crowded_from == 0)
+def _destination(
+    latitude: float, longitude: float, bearing: float, metres: float
+) -> tuple[float, float]:
+    """The point ``metres`` away from a centre along the sphere the search measures on, in
+    the direction ``bearing`` (degrees from north)."""
+    d = metres / search.EARTH_RADIUS_M
+    lat, lon, theta = math.radians(latitude), math.radians(longitude), math.radians(bearing)
+    lat2 = math.asin(math.sin(lat) * math.cos(d) + math.cos(lat) * math.sin(d) * math.cos(theta))
+    lon2 = lon + math.atan2(
+        math.sin(theta) * math.sin(d) * math.cos(lat), math.cos(d) - math.sin(lat) * math.sin(lat2)
+    )
+    return math.degrees(lat2), (math.degrees(lon2) + 540.0) % 360.0 - 180.0
 
-    result = search_services(text="crèche", commune=commune(TOULON), radius_km=30)
 
-    assert names(result) == ["Crèche à Toulon", "Crèche à La Seyne", "Crèche en ligne"]
-    assert result.total == 3
+# Toulon, Saint-Pierre, Wallis, the 180th meridian in the Pacific, Cayenne, the equator at
+# the prime meridian, the North Pole's neighbourhood.
+CENTRES = [
+    (43.1242, 5.928),
+    (46.7811, -56.1764),
+    (-13.2825, -176.1764),
+    (-17.5, 179.95),
+    (4.9372, -52.326),
+    (0.0, 0.0),
+    (89.9, 10.0),
+]
+
+
+@pytest.mark.parametrize("radius_m", [1_000.0, 30_000.0, 100_000.0, 200_000.0])
+def test_the_grid_squares_hold_every_point_of_the_circle(radius_m: float) -> None:
+    # The squares a search reads (Python) hold every point within its radius, as
+    # PostgreSQL files each point (``directory_grid_cells``): on the circle itself, halfway,
+    # at the centre, in every direction, across the 180th meridian and near a pole.
+    for latitude, longitude in CENTRES:
+        cells = set(search.grid_cells(latitude, longitude, radius_m))
+        points = [(latitude, longitude)] + [
+            _destination(latitude, longitude, bearing, radius_m * share)
+            for bearing in range(0, 360, 3)
+            for share in (0.5, 0.999999)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT directory_grid_cells(p.latitude, p.longitude) FROM"
+                " unnest(%s::float8[], %s::float8[]) AS p(latitude, longitude)",
+                [[lat for lat, _lon in points], [lon for _lat, lon in points]],
+            )
+            squares = [row[0] for row in cursor.fetchall()]
+        for point, held in zip(points, squares, strict=True):
+            assert cells & set(held), (latitude, longitude, radius_m, point)
+
+
+def test_a_search_reads_the_finest_squares_it_can() -> None:
+    toulon = commune(TOULON)
+    # Within 30 km: three rows of four squares of 0.25° (numbered below 2,000,000).
+    near = search.grid_cells(toulon.latitude, toulon.longitude, 30_000.0)
+    assert len(near) == 12 and max(near) < 2_000_000
+    # Within 200 km, squares of 1°: fewer lists to read in the index.
+    far = search.grid_cells(toulon.latitude, toulon.longitude, 200_000.0)
+    assert len(far) <= search.GRID_MOST_CELLS and min(far) >= 4_000_000
+    assert search.grid_cells(None, None, 30_000.0) == []
+
+
+@pytest.mark.parametrize("radius_km", [5, 30, 100, 200])
+def test_words_near_a_commune_find_the_services_its_distance_finds(radius_km: int) -> None:
+    # Words near a commune are read by the grid's squares, the place alone by the box
+    # around the circle: the services holding the words are the same, to the metre.
+    toulon = commune(TOULON)
+    rng = random.Random(radius_km)
+    for i in range(60):
+        # Half of them within a few hundred metres of the radius, on either side.
+        metres = radius_km * 1000 * (rng.uniform(0.98, 1.02) if i % 2 else rng.uniform(0, 1.5))
+        latitude, longitude = _destination(
+            toulon.latitude, toulon.longitude, rng.uniform(0, 360), metres
+        )
+        make_service(f"Crèche {i}", latitude=latitude, longitude=longitude)
+    make_service("Crèche sans adresse", latitude=None, longitude=None)
+    make_service("Crèche non publiée", status=PublicationStatus.DRAFT)
+
+    def found(**words: Any) -> tuple[int, set[str]]:
+        result = search_services(commune=toulon, radius_km=radius_km, per_page=100, **words)
+        return result.total, set(names(result))
+
+    total, near = found(text="crèche")
+    assert (total, near) == found()
+    assert 0 < total < 60 and "Crèche sans adresse" not in near
 
 
 def _generic_plan(**options: Any) -> str:
@@ -649,12 +714,11 @@ def _generic_plan(**options: Any) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_the_point_and_words_index_serves_a_quiet_place_only() -> None:
-    # The two indexes a crowded place ANDs are dropped for this transaction (rolled back
-    # with it), and the table may not be read whole: a quiet place's statement must then
-    # read the published services' points and words from their own index; a crowded
-    # place's statement cannot (its status is a parameter, which does not prove the
-    # partial index's condition), whatever the statistics of a test's few rows.
+def test_words_near_a_commune_are_read_from_the_squares_and_words_index() -> None:
+    # The box's and the words' own indexes are dropped for this transaction (rolled back
+    # with it), and the table may not be read whole: the statement must read the published
+    # services' squares and words from their index, whatever the statistics of a test's
+    # few rows.
     for i in range(30):
         make_service(f"Crèche {i}", description="Accueil des enfants.")
     with connection.cursor() as cursor:
@@ -663,21 +727,6 @@ def test_the_point_and_words_index_serves_a_quiet_place_only() -> None:
         cursor.execute("ANALYZE directory_service")
         cursor.execute("SET LOCAL enable_seqscan = off")
 
-    quiet, crowded = _generic_plan(crowded=False), _generic_plan(crowded=True)
+    plan = _generic_plan()
 
-    assert "service_published_point_words" in quiet, quiet
-    assert "service_published_point_words" not in crowded, crowded
-
-
-def test_the_density_map_tells_a_crowded_place(monkeypatch: pytest.MonkeyPatch) -> None:
-    for i in range(4):
-        make_service(f"Crèche {i}", at=TOULON)
-    make_service("Crèche de Quimper", at=QUIMPER)
-    make_service("Crèche non publiée", at=QUIMPER, status=PublicationStatus.DRAFT)
-    monkeypatch.setattr(search, "CROWDED_FROM", 2)
-    monkeypatch.setattr(search, "_density", None)
-
-    assert search.crowded_place(commune(TOULON), 30_000.0)
-    assert search.crowded_place(commune(LA_SEYNE), 30_000.0)  # 5 km away: the same squares
-    assert not search.crowded_place(commune(QUIMPER), 30_000.0)
-    assert not search.crowded_place(commune(LYON), 30_000.0)
+    assert "service_published_cells_words" in plan, plan
